@@ -1,0 +1,45 @@
+# Two commands for a fresh machine:
+#   make run   - create the venv, install Python and npm packages, build the editor, serve it
+#   make test  - install what the tests need (incl. Chromium) and run every test
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STATIC := backend/layerforge/static
+
+.PHONY: run test venv frontend chromium test-py test-frontend bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,scale]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend: frontend/node_modules/.installed
+	cd frontend && npm run build
+	rm -rf $(STATIC) && cp -r frontend/dist $(STATIC)
+
+run: venv frontend
+	$(VENV)/bin/layerforge serve
+
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+
+test-py: venv frontend chromium
+	$(PY) -m pytest -q
+
+test-frontend: frontend
+	cd frontend && npm test
+
+test: test-py test-frontend
+
+bench: venv
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist $(STATIC) data

@@ -1,0 +1,48 @@
+"""Settings read from `LAYERFORGE_*` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Limits(BaseSettings):
+    """Caps on what a client may send; each breach is a 4xx naming the cap."""
+
+    model_config = SettingsConfigDict(env_prefix="LAYERFORGE_LIMIT_")
+
+    request_bytes: int = 8 * 1024 * 1024
+    upload_bytes: int = 200 * 1024 * 1024
+    nodes: int = 2000
+    nesting_depth: int = 8
+    params: int = 500_000_000
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LAYERFORGE_")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; a SQLite file under data_dir when unset."
+    )
+    token: str | None = Field(
+        default=None, description="Bearer token required when binding beyond loopback."
+    )
+    allowed_origins: list[str] = Field(default_factory=list)
+    limits: Limits = Field(default_factory=Limits)
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'layerforge.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
