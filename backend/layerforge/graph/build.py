@@ -1,0 +1,185 @@
+"""Graph -> a real keras.Sequential or Functional keras.Model, its summary, and the
+compile() arguments its Output nodes carry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from layerforge.graph.errors import GraphError, Problem
+from layerforge.graph.keras_errors import call_error_code, clean_message
+from layerforge.graph.layers import call_layer, make_layer, output_ports
+from layerforge.graph.schema import Graph, Node
+from layerforge.graph.structure import (
+    GraphIndex,
+    choose_model_type,
+    input_name,
+    layer_names,
+    output_name,
+    sequential_chain,
+    topological_order,
+)
+
+
+def make_input(node: Node) -> keras.KerasTensor:
+    params = node.params
+    shape = params.get("shape")
+    return keras.Input(
+        shape=tuple(shape) if shape is not None else (None,),
+        batch_size=params.get("batch_size"),
+        dtype=params.get("dtype") or "float32",
+        sparse=bool(params.get("sparse", False)),
+        name=input_name(node),
+    )
+
+
+class SubgraphScope:
+    """Resolves `Model` uses to one keras.Model per sub-graph definition.
+
+    Keys are looked up in the graph's own `subgraphs`, then its parents'. One
+    definition builds once, so two uses share weights."""
+
+    def __init__(self, chain: list[Graph], built: dict[int, keras.Model]):
+        self.chain = chain
+        self.built = built
+
+    def lookup(self, key: str) -> Graph | None:
+        for graph in reversed(self.chain):
+            if key in graph.subgraphs:
+                return graph.subgraphs[key]
+        return None
+
+    def model(self, key: str) -> keras.Model:
+        sub = self.lookup(key)
+        if sub is None:
+            raise GraphError(
+                [Problem(code="unknown_subgraph", message=f"Sub-graph {key!r} is not defined")]
+            )
+        if id(sub) not in self.built:
+            child = SubgraphScope([*self.chain, sub], self.built)
+            self.built[id(sub)] = _build(sub, child, name=key)
+        return self.built[id(sub)]
+
+
+def _node_problem(node: Node, exc: Exception, code: str | None = None) -> GraphError:
+    if isinstance(exc, GraphError):
+        for p in exc.problems:
+            p.node = p.node or node.id
+        return exc
+    return GraphError(
+        [Problem(node=node.id, code=code or call_error_code(exc), message=clean_message(exc))]
+    )
+
+
+def _build(graph: Graph, scope: SubgraphScope, name: str | None = None) -> keras.Model:
+    index = GraphIndex.of(graph)
+    order, cyclic = topological_order(index)
+    if cyclic:
+        raise GraphError(
+            [Problem(node=sorted(cyclic)[0], code="cycle", message="The graph has a cycle")]
+        )
+    names = layer_names(index)
+    layers: dict[str, keras.layers.Layer] = {}
+    tensors: dict[str, list[Any]] = {}
+    for nid in order:
+        node = index.by_id[nid]
+        if node.type == "Input":
+            tensors[nid] = [make_input(node)]
+            continue
+        args = []
+        for port in sorted(index.in_edges[nid]):
+            edge = index.in_edges[nid][port][0]
+            args.append(tensors[edge.source][edge.source_port])
+        if node.type == "Output":
+            tensors[nid] = args
+            continue
+        owner = node.shared_with or nid
+        try:
+            if owner not in layers:
+                layers[owner] = make_layer(index.by_id[owner], names.get(owner), scope.model)
+        except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for bad params
+            raise _node_problem(index.by_id[owner], exc, "bad_param") from exc
+        try:
+            tensors[nid] = call_layer(layers[owner], node.type, args)
+        except Exception as exc:  # noqa: BLE001
+            raise _node_problem(node, exc) from exc
+
+    inputs = [tensors[n.id][0] for n in index.inputs()]
+    outs = index.outputs()
+    outputs = [tensors[n.id][0] for n in outs]
+    chain = sequential_chain(index) if choose_model_type(index) == "sequential" else None
+    if chain is not None and _single_port_chain(index, chain, scope):
+        model = keras.Sequential(
+            [inputs[0]._keras_history[0]] + [layers[nid] for nid in chain[1:-1]], name=name
+        )
+    else:
+        model = keras.Model(
+            inputs=inputs[0] if len(inputs) == 1 else inputs,
+            outputs=outputs[0] if len(outputs) == 1 else outputs,
+            name=name,
+        )
+    wanted = [output_name(n) for n in outs]
+    if list(getattr(model, "output_names", [])) != wanted:
+        model.output_names = wanted
+    return model
+
+
+def _single_port_chain(index: GraphIndex, chain: list[str], scope: SubgraphScope) -> bool:
+    return all(output_ports(index.by_id[nid], scope.lookup) == 1 for nid in chain[1:-1])
+
+
+def _check(graph: Graph) -> None:
+    from layerforge.graph.checks import static_problems
+
+    errors = [p for p in static_problems(graph) if p.code not in _WARNING_CODES]
+    if errors:
+        raise GraphError(errors)
+
+
+_WARNING_CODES: frozenset[str] = frozenset()
+
+
+def build_model(graph: Graph) -> keras.Model:
+    """Build the Keras model a graph describes; raises GraphError naming node and param."""
+    _check(graph)
+    if graph.model_type == "sequential" and sequential_chain(GraphIndex.of(graph)) is None:
+        raise GraphError(
+            [
+                Problem(
+                    code="not_sequential",
+                    message="model_type is 'sequential' but the graph is not one chain "
+                    "from one Input to one Output with nothing shared",
+                )
+            ]
+        )
+    return _build(graph, SubgraphScope([graph], {}))
+
+
+def compile_spec(graph: Graph) -> dict[str, dict[str, Any]]:
+    """compile() arguments from the Output nodes, keyed by output name."""
+    spec: dict[str, dict[str, Any]] = {"loss": {}, "loss_weights": {}, "metrics": {}}
+    for node in graph.nodes:
+        if node.type != "Output":
+            continue
+        name = output_name(node)
+        params = node.params
+        loss = params.get("loss")
+        if loss:
+            spec["loss"][name] = _loss(loss, bool(params.get("from_logits", False)))
+        spec["loss_weights"][name] = float(params.get("loss_weight", 1.0))
+        spec["metrics"][name] = list(params.get("metrics") or [])
+    return spec
+
+
+def _loss(name: str, from_logits: bool) -> Any:
+    """A loss name, or a Loss instance when `from_logits` asks for one."""
+    if not from_logits:
+        return name
+    wanted = name.replace("_", "").lower()
+    for attr in dir(keras.losses):
+        obj = getattr(keras.losses, attr)
+        if isinstance(obj, type) and issubclass(obj, keras.losses.Loss):
+            if attr.lower() == wanted:
+                return obj(from_logits=True)
+    return name

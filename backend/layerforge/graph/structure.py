@@ -1,0 +1,219 @@
+"""The shape of a graph without Keras: edges by port, topological order, cycles,
+reachability, layer names, and the Sequential-or-Functional choice."""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+from layerforge.graph.schema import Edge, Graph, Node
+
+
+@dataclass
+class GraphIndex:
+    """Lookups over one graph level (sub-graphs get their own index)."""
+
+    graph: Graph
+    by_id: dict[str, Node] = field(default_factory=dict)
+    position: dict[str, int] = field(default_factory=dict)
+    in_edges: dict[str, dict[int, list[Edge]]] = field(default_factory=dict)
+    out_edges: dict[str, list[Edge]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, graph: Graph) -> GraphIndex:
+        index = cls(graph)
+        for i, node in enumerate(graph.nodes):
+            index.by_id.setdefault(node.id, node)
+            index.position.setdefault(node.id, i)
+            index.in_edges.setdefault(node.id, {})
+            index.out_edges.setdefault(node.id, [])
+        for edge in graph.edges:
+            if edge.source in index.by_id and edge.target in index.by_id:
+                index.in_edges[edge.target].setdefault(edge.target_port, []).append(edge)
+                index.out_edges[edge.source].append(edge)
+        return index
+
+    def predecessors(self, node_id: str) -> list[str]:
+        ports = self.in_edges.get(node_id, {})
+        return [e.source for port in sorted(ports) for e in ports[port]]
+
+    def inputs(self) -> list[Node]:
+        return [n for n in self.graph.nodes if n.type == "Input"]
+
+    def outputs(self) -> list[Node]:
+        return [n for n in self.graph.nodes if n.type == "Output"]
+
+
+def dependencies(index: GraphIndex, node_id: str) -> list[str]:
+    """Nodes that must be handled before `node_id`: its sources and, for a shared
+    call site, the node owning the layer (so the owner's call comes first)."""
+    deps = index.predecessors(node_id)
+    owner = index.by_id[node_id].shared_with
+    if owner and owner in index.by_id and owner != node_id:
+        deps.append(owner)
+    return deps
+
+
+def topological_order(index: GraphIndex) -> tuple[list[str], set[str]]:
+    """Kahn's algorithm, ties broken by position in the nodes list (Keras's call order).
+
+    Returns (order, cyclic): nodes on or behind a cycle are left out of `order`."""
+    waiting: dict[str, int] = {}
+    dependents: dict[str, list[str]] = {nid: [] for nid in index.by_id}
+    for nid in index.by_id:
+        deps = dependencies(index, nid)
+        waiting[nid] = len(deps)
+        for dep in deps:
+            dependents[dep].append(nid)
+    ready = [(index.position[nid], nid) for nid, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        _, nid = heapq.heappop(ready)
+        order.append(nid)
+        for nxt in dependents[nid]:
+            waiting[nxt] -= 1
+            if waiting[nxt] == 0:
+                heapq.heappush(ready, (index.position[nxt], nxt))
+    return order, set(index.by_id) - set(order)
+
+
+def find_cycle(index: GraphIndex, among: set[str]) -> list[str]:
+    """One cycle (as a list of node ids) among the nodes Kahn's algorithm could not order."""
+    if not among:
+        return []
+    start = min(among, key=index.position.__getitem__)
+    seen: dict[str, int] = {}
+    path: list[str] = []
+    node = start
+    while node not in seen:
+        seen[node] = len(path)
+        path.append(node)
+        nxt = [d for d in dependencies(index, node) if d in among]
+        if not nxt:
+            return []
+        node = nxt[0]
+    return list(reversed(path[seen[node]:]))
+
+
+def reachable_from(index: GraphIndex, starts: list[str]) -> set[str]:
+    """Nodes reachable along edges (downstream) from `starts`."""
+    seen = set(starts)
+    stack = list(starts)
+    while stack:
+        for edge in index.out_edges.get(stack.pop(), []):
+            if edge.target not in seen:
+                seen.add(edge.target)
+                stack.append(edge.target)
+    return seen
+
+
+def reaching(index: GraphIndex, ends: list[str]) -> set[str]:
+    """Nodes from which one of `ends` can be reached (upstream closure, shared owners included)."""
+    seen = set(ends)
+    stack = list(ends)
+    while stack:
+        for dep in dependencies(index, stack.pop()):
+            if dep not in seen:
+                seen.add(dep)
+                stack.append(dep)
+    return seen
+
+
+def output_name(node: Node) -> str:
+    """The model output name an Output node gives (its name, else its id)."""
+    return node.name or node.id
+
+
+def input_name(node: Node) -> str:
+    return node.name or node.id
+
+
+def layer_names(index: GraphIndex) -> dict[str, str | None]:
+    """Keras layer name per layer node; None lets Keras choose.
+
+    A node's own `name` wins. An unnamed layer feeding an Output (port 0, not shared,
+    no other Output on it) takes the Output's name, so the model's `output_names`
+    (and the history keys) follow the Output nodes without extra layers."""
+    names: dict[str, str | None] = {}
+    taken = {n.name for n in index.graph.nodes if n.name and n.type != "Output"}
+    feeds: dict[str, list[tuple[Edge, Node]]] = {}
+    for out in index.outputs():
+        for port_edges in index.in_edges.get(out.id, {}).values():
+            for edge in port_edges:
+                feeds.setdefault(edge.source, []).append((edge, out))
+    for node in index.graph.nodes:
+        if node.type in ("Input", "Output") or node.shared_with:
+            continue
+        name = node.name
+        fed = feeds.get(node.id, [])
+        if name is None and len(fed) == 1 and fed[0][0].source_port == 0:
+            candidate = output_name(fed[0][1])
+            if candidate not in taken:
+                name = candidate
+                taken.add(candidate)
+        names[node.id] = name
+    return names
+
+
+def sequential_chain(index: GraphIndex) -> list[str] | None:
+    """The node ids from Input to Output when the graph is one plain chain, else None.
+
+    A chain: one Input, one Output, every other node one in-edge and one out-edge on
+    port 0, nothing shared, no sub-graph used twice."""
+    g = index.graph
+    ins, outs = index.inputs(), index.outputs()
+    if len(ins) != 1 or len(outs) != 1 or len(g.edges) != len(g.nodes) - 1:
+        return None
+    model_uses: dict[str, int] = {}
+    for node in g.nodes:
+        if node.shared_with:
+            return None
+        sub = _subgraph_use(node)
+        if sub is not None:
+            model_uses[sub] = model_uses.get(sub, 0) + 1
+    if any(count > 1 for count in model_uses.values()):
+        return None
+    chain = [ins[0].id]
+    seen = {ins[0].id}
+    while True:
+        outgoing = index.out_edges.get(chain[-1], [])
+        if chain[-1] == outs[0].id:
+            return chain if len(chain) == len(g.nodes) and not outgoing else None
+        if len(outgoing) != 1:
+            return None
+        edge = outgoing[0]
+        if edge.source_port != 0 or edge.target_port != 0 or edge.target in seen:
+            return None
+        chain.append(edge.target)
+        seen.add(edge.target)
+
+
+def _subgraph_use(node: Node) -> str | None:
+    """The sub-graph a node uses, directly or inside a wrapper."""
+    layer = node
+    while layer is not None:
+        if layer.type == "Model":
+            sub = layer.params.get("subgraph")
+            return sub if isinstance(sub, str) else None
+        layer = layer.inner
+    return None
+
+
+def subgraph_uses(graph: Graph) -> list[str]:
+    """Sub-graph keys used by nodes of this graph level (directly or wrapped)."""
+    uses = []
+    for node in graph.nodes:
+        if node.shared_with:
+            continue
+        sub = _subgraph_use(node)
+        if sub is not None:
+            uses.append(sub)
+    return uses
+
+
+def choose_model_type(index: GraphIndex) -> str:
+    """"sequential" or "functional", following `Graph.model_type` ("auto" decides by shape)."""
+    if index.graph.model_type == "functional":
+        return "functional"
+    return "sequential" if sequential_chain(index) is not None else "functional"
