@@ -1,0 +1,453 @@
+"""Keras model JSON (`model.to_json()`) or a `.keras` file -> a Graph.
+
+Sequential and Functional models map onto the graph contract (see `schema.py`):
+- each `InputLayer` becomes an `Input` node (shape, dtype, fixed batch size);
+- each call of a layer (Keras's inbound node) becomes a node: the first call owns the
+  layer, later calls are nodes with `shared_with` pointing at it, in node_index order;
+- a tensor's `keras_history` (layer, node_index, tensor_index) becomes an edge whose
+  source port is the tensor index (an LSTM with `return_state` has ports 0, 1, 2);
+- nested models become one entry of `subgraphs` (however often they are used) and a
+  `Model` node per call; wrappers keep the wrapped layer in `inner`;
+- the model outputs become `Output` nodes named after the model's output names, with
+  loss, loss weight and metrics from the compile config when the source has one.
+
+Parameters keep only what differs from the layer's defaults, with Keras objects in
+their shortest form ("glorot_uniform" rather than its serialized dict). The JSON is
+data: nothing in it is imported or run, and classes outside the catalogue (Lambda,
+custom objects, raw ops) are refused naming the layer.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from layerforge.graph.errors import GraphError, Problem
+from layerforge.graph.layers import layer_class
+from layerforge.graph.layout import auto_layout
+from layerforge.graph.schema import Edge, Graph, InnerLayer, Node
+from layerforge.settings import get_settings
+
+MODEL_CLASSES = {"Functional", "Sequential", "Model"}
+WRAPPERS = {"TimeDistributed", "Bidirectional"}
+OBJECT_MODULES = {
+    "keras.initializers": keras.initializers,
+    "keras.regularizers": keras.regularizers,
+    "keras.constraints": keras.constraints,
+}
+
+
+def import_keras_json(text: str) -> Graph:
+    """A graph (with an automatic layout) from the text of `model.to_json()`."""
+    if len(text.encode()) > get_settings().limits.request_bytes:
+        raise _error(None, "too_large", "the model JSON is larger than the request limit")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _error(None, "bad_json", f"not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+    return import_keras_config(data)
+
+
+def import_keras_file(path: str | Path) -> Graph:
+    """A graph from a `.keras` file, read from its `config.json` without loading weights."""
+    path = Path(path)
+    limits = get_settings().limits
+    if path.stat().st_size > limits.upload_bytes:
+        raise _error(None, "too_large", f"{path.name} is larger than the upload limit")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("config.json")
+            if info.file_size > limits.request_bytes:
+                raise _error(None, "too_large", "config.json is larger than the request limit")
+            text = archive.read(info).decode()
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise _error(
+            None, "bad_file", f"{path.name} is not a .keras file (a zip with config.json)"
+        ) from exc
+    return import_keras_json(text)
+
+
+def import_keras_config(data: Any) -> Graph:
+    """A graph from a parsed model config (`{"class_name", "config", ...}`)."""
+    if not isinstance(data, dict) or data.get("class_name") not in MODEL_CLASSES:
+        raise _error(None, "bad_model", "expected a Sequential or Functional model config")
+    importer = _Importer()
+    graph = importer.model(data)
+    graph = graph.model_copy(update={"subgraphs": importer.subgraphs})
+    _apply_compile_config(graph, data.get("compile_config") or {})
+    return auto_layout(graph)
+
+
+def _error(node: str | None, code: str, message: str) -> GraphError:
+    return GraphError([Problem(node=node, code=code, message=message)])
+
+
+class _Importer:
+    """Converts one top-level model; collects every nested model into `subgraphs`."""
+
+    def __init__(self) -> None:
+        self.subgraphs: dict[str, Graph] = {}
+        self._subgraph_keys: dict[str, str] = {}
+
+    def model(self, data: dict[str, Any]) -> Graph:
+        config = data.get("config") or {}
+        if "layers" not in config:
+            raise _error(
+                config.get("name"),
+                "bad_model",
+                f"model {config.get('name')!r} has no layer list (a subclassed model cannot be "
+                "imported; use the Functional or Sequential API)",
+            )
+        if data["class_name"] == "Sequential":
+            return self._sequential(config)
+        return self._functional(config)
+
+    def subgraph_key(self, data: dict[str, Any]) -> str:
+        """The `subgraphs` key for a nested model; one entry per distinct model."""
+        fingerprint = json.dumps(data, sort_keys=True)
+        if fingerprint not in self._subgraph_keys:
+            key = _unique(_sanitize(data["config"].get("name") or "model"), self.subgraphs)
+            self.subgraphs[key] = Graph()  # reserve the key before nested models
+            self.subgraphs[key] = self.model(data)
+            self._subgraph_keys[fingerprint] = key
+        return self._subgraph_keys[fingerprint]
+
+    def _sequential(self, config: dict[str, Any]) -> Graph:
+        layers = list(config["layers"])
+        nodes: list[Node] = []
+        if layers and layers[0]["class_name"] == "InputLayer":
+            first = layers.pop(0)
+            nodes.append(_input_node(first["config"], first["config"].get("name") or "input"))
+        elif config.get("build_input_shape"):
+            nodes.append(_input_node({"batch_shape": config["build_input_shape"]}, "input"))
+        else:
+            raise _error(
+                config.get("name"),
+                "missing_input",
+                f"Sequential model {config.get('name')!r} has no input shape: start it with "
+                "keras.Input(...) or build it before export",
+            )
+        taken = {nodes[0].id}
+        for layer in layers:
+            name = layer["config"].get("name") or layer["class_name"].lower()
+            nodes.append(self._layer_node(layer, _unique(_sanitize(name), taken), name))
+            taken.add(nodes[-1].id)
+        last = nodes[-1]
+        out = Node(id=_unique(f"{last.id}_out", taken), type="Output", name=last.name or last.id)
+        nodes.append(out)
+        edges = [Edge(source=a.id, target=b.id) for a, b in zip(nodes, nodes[1:])]
+        return Graph(name=config.get("name"), nodes=nodes, edges=edges)
+
+    def _functional(self, config: dict[str, Any]) -> Graph:
+        nodes: list[Node] = []
+        taken: set[str] = set()
+        call_ids: dict[tuple[str, int], str] = {}
+        calls: list[tuple[str, dict[str, Any], Any]] = []
+        for layer in config["layers"]:
+            name = layer.get("name") or layer["config"].get("name")
+            owner = _unique(_sanitize(name), taken)
+            taken.add(owner)
+            if layer["class_name"] == "InputLayer":
+                call_ids[(name, 0)] = owner
+                nodes.append(_input_node(layer["config"], owner))
+                continue
+            inbound = layer.get("inbound_nodes") or []
+            for index, call in enumerate(inbound):
+                node_id = owner if index == 0 else _unique(f"{owner}_call{index}", taken)
+                taken.add(node_id)
+                call_ids[(name, index)] = node_id
+                calls.append((node_id, call, layer))
+                if index == 0:
+                    nodes.append(self._layer_node(layer, node_id, name))
+                else:
+                    nodes.append(Node(id=node_id, type=nodes[-1].type, shared_with=owner))
+        edges = [
+            edge for node_id, call, layer in calls for edge in _call_edges(node_id, call, layer, call_ids)
+        ]
+        for name, index, port in _history_list(config.get("output_layers")):
+            source = call_ids.get((name, index))
+            if source is None:
+                raise _error(name, "bad_model", f"model output refers to unknown layer {name!r}")
+            out_id = _unique(f"{source}_out", taken)
+            taken.add(out_id)
+            nodes.append(Node(id=out_id, type="Output", name=name))
+            edges.append(Edge(source=source, source_port=port, target=out_id))
+        return Graph(name=config.get("name"), model_type="functional", nodes=nodes, edges=edges)
+
+    def _layer_node(self, layer: dict[str, Any], node_id: str, name: str) -> Node:
+        config = layer.get("config") or {}
+        if layer["class_name"] in MODEL_CLASSES:
+            key = self.subgraph_key(layer)
+            return Node(
+                id=node_id,
+                type="Model",
+                name=name,
+                params={"subgraph": key},
+                trainable=config.get("trainable", True),
+            )
+        inner = self._inner(layer, name)
+        params = _layer_params(layer, name, skip={"layer", "backward_layer"} if inner else set())
+        return Node(
+            id=node_id,
+            type=layer["class_name"],
+            name=name,
+            params=params,
+            inner=inner,
+            trainable=config.get("trainable", True),
+        )
+
+    def _inner(self, layer: dict[str, Any], name: str) -> InnerLayer | None:
+        if layer["class_name"] not in WRAPPERS:
+            return None
+        wrapped = layer["config"]["layer"]
+        backward = layer["config"].get("backward_layer")
+        if backward and not _is_mirror(wrapped, backward):
+            raise _error(
+                name, "unsupported", f"{name}: a Bidirectional with its own backward layer"
+            )
+        if wrapped["class_name"] in MODEL_CLASSES:
+            return InnerLayer(type="Model", params={"subgraph": self.subgraph_key(wrapped)})
+        inner_name = wrapped["config"].get("name")
+        if layer["class_name"] == "Bidirectional" and inner_name:
+            inner_name = inner_name.removeprefix("forward_")  # Bidirectional adds it back
+        return InnerLayer(
+            type=wrapped["class_name"],
+            name=inner_name,
+            params=_layer_params(wrapped, name, skip=set()),
+            inner=self._inner(wrapped, name),
+        )
+
+
+def _input_node(config: dict[str, Any], node_id: str) -> Node:
+    batch_shape = list(config.get("batch_shape") or config.get("batch_input_shape") or [None])
+    params: dict[str, Any] = {"shape": batch_shape[1:]}
+    if config.get("dtype", "float32") != "float32":
+        params["dtype"] = _dtype_name(config["dtype"])
+    if batch_shape[0] is not None:
+        params["batch_size"] = batch_shape[0]
+    if config.get("sparse") or config.get("ragged"):
+        raise _error(node_id, "unsupported", f"{node_id}: sparse and ragged inputs are not supported")
+    return Node(id=node_id, type="Input", name=config.get("name") or node_id, params=params)
+
+
+def _call_edges(
+    node_id: str, call: Any, layer: dict[str, Any], call_ids: dict[tuple[str, int], str]
+) -> list[Edge]:
+    """Edges into one call: positional tensors in order, then tensor keyword arguments
+    at the port of their position in the layer's `call` signature."""
+    if isinstance(call, list):  # the legacy format: [[layer, node_index, tensor_index, kwargs]]
+        call = {"args": [_legacy_tensor(item) for item in call], "kwargs": {}}
+    args = call.get("args") or []
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        args = args[0]  # a merge layer called on a list of tensors
+    ports: list[tuple[int, list]] = [
+        (port, history) for port, history in enumerate(_tensor_history(a) for a in args) if history
+    ]
+    kwargs = call.get("kwargs") or {}
+    tensor_kwargs = {k: h for k, h in ((k, _tensor_history(v)) for k, v in kwargs.items()) if h}
+    if tensor_kwargs:
+        order = _call_argument_order(layer["class_name"])
+        for key, history in tensor_kwargs.items():
+            if key not in order:
+                raise _error(node_id, "unsupported", f"{node_id}: tensor argument {key!r}")
+            ports.append((order.index(key), history))
+    edges = []
+    for port, (source_name, source_index, tensor_index) in ports:
+        source = call_ids.get((source_name, source_index))
+        if source is None:
+            raise _error(node_id, "bad_model", f"{node_id}: input from unknown layer {source_name!r}")
+        edges.append(
+            Edge(source=source, source_port=tensor_index, target=node_id, target_port=port)
+        )
+    return edges
+
+
+def _tensor_history(value: Any) -> list | None:
+    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+        return list(value["config"]["keras_history"])
+    return None
+
+
+def _legacy_tensor(item: list) -> dict[str, Any]:
+    return {"class_name": "__keras_tensor__", "config": {"keras_history": item[:3]}}
+
+
+def _history_list(value: Any) -> list[tuple[str, int, int]]:
+    """`input_layers`/`output_layers`: one [name, node, tensor] triple or a list of them."""
+    if not value:
+        return []
+    if isinstance(value[0], str):
+        value = [value]
+    return [(v[0], int(v[1]), int(v[2])) for v in value]
+
+
+def _call_argument_order(class_name: str) -> list[str]:
+    cls = layer_class(class_name)
+    return [p for p in inspect.signature(cls.call).parameters if p != "self"]
+
+
+# --- parameters -------------------------------------------------------------------
+
+DROPPED_KEYS = {"name", "trainable"}
+
+
+def _layer_params(layer: dict[str, Any], name: str, skip: set[str]) -> dict[str, Any]:
+    """The layer's config minus name, trainable and every value equal to its default."""
+    _check_allowed(layer, name)
+    config = {k: v for k, v in (layer.get("config") or {}).items() if k not in DROPPED_KEYS | skip}
+    defaults = _default_config(layer["class_name"], config)
+    params = {}
+    for key, value in config.items():
+        value = _simplify(value, name, key)
+        if key in defaults and _simplify(defaults[key], name, key) == value:
+            continue
+        if key == "dtype" and value == "float32":
+            continue
+        params[key] = value
+    return params
+
+
+def _check_allowed(layer: dict[str, Any], name: str) -> None:
+    class_name = layer.get("class_name")
+    module = layer.get("module") or "keras.layers"
+    if not module.startswith("keras.") and module != "keras":
+        raise _error(
+            name, "refused_type", f"{name}: custom class {class_name!r} from {module!r} is refused"
+        )
+    if module.startswith("keras.src.ops"):
+        raise _error(
+            name,
+            "refused_type",
+            f"{name}: the operation {class_name!r} (keras.ops) is not a layer and cannot be "
+            "drawn; wrap it in a layer",
+        )
+    if layer_class(class_name) is None:
+        raise _error(
+            name, "refused_type", f"{name}: layer type {class_name!r} is not allowed"
+        )
+
+
+_DEFAULTS_CACHE: dict[str, dict[str, Any]] = {}
+
+
+def _default_config(class_name: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The config of a default instance built with only the required arguments taken
+    from `config`; empty when the class cannot be built that way."""
+    cls = layer_class(class_name)
+    required = [
+        p.name
+        for p in inspect.signature(cls.__init__).parameters.values()
+        if p.default is inspect.Parameter.empty
+        and p.name != "self"
+        and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+    ]
+    args = {k: config[k] for k in required if k in config}
+    cache_key = f"{class_name}:{json.dumps(args, sort_keys=True, default=str)}"
+    if cache_key not in _DEFAULTS_CACHE:
+        try:
+            _DEFAULTS_CACHE[cache_key] = cls(**args).get_config()
+        except Exception:  # noqa: BLE001 - a class that needs more than its config: keep all
+            _DEFAULTS_CACHE[cache_key] = {}
+    defaults = _DEFAULTS_CACHE[cache_key]
+    return {k: v for k, v in defaults.items() if k not in required}
+
+
+def _simplify(value: Any, name: str, key: str) -> Any:
+    """Keras objects in their shortest form; refuses objects from outside Keras."""
+    if isinstance(value, dict) and "class_name" in value and "config" in value:
+        module = value.get("module") or ""
+        if value["class_name"] == "DTypePolicy":
+            return value["config"]["name"]
+        if module in OBJECT_MODULES:
+            return _object_name(OBJECT_MODULES[module], value)
+        if not module.startswith("keras"):
+            raise _error(
+                name, "refused_type", f"{name}: parameter {key!r} holds a custom object"
+            )
+        return {"class_name": value["class_name"], "config": value["config"]}
+    if isinstance(value, list):
+        return [_simplify(v, name, key) for v in value]
+    return value
+
+
+def _object_name(module: Any, value: dict[str, Any]) -> Any:
+    """'he_normal' for a default-configured HeNormal, else {class_name, config}."""
+    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", value["class_name"]).lower()
+    try:
+        candidate = module.get(snake)
+    except ValueError:
+        candidate = None
+    if (
+        candidate is not None
+        and type(candidate).__name__ == value["class_name"]
+        and candidate.get_config() == value["config"]
+    ):
+        return snake
+    return {"class_name": value["class_name"], "config": value["config"]}
+
+
+def _dtype_name(dtype: Any) -> str:
+    return dtype["config"]["name"] if isinstance(dtype, dict) else str(dtype)
+
+
+def _is_mirror(forward: dict[str, Any], backward: dict[str, Any]) -> bool:
+    """Whether `backward` is the copy Bidirectional makes of `forward` by itself."""
+    strip = {"name", "go_backwards"}
+    f = {k: v for k, v in forward["config"].items() if k not in strip}
+    b = {k: v for k, v in backward["config"].items() if k not in strip}
+    return forward["class_name"] == backward["class_name"] and f == b
+
+
+# --- compile config ------------------------------------------------------------------
+
+
+def _apply_compile_config(graph: Graph, compile_config: dict[str, Any]) -> None:
+    """Loss, loss weight and metrics per Output node, from a `.keras` compile config."""
+    outputs = [n for n in graph.nodes if n.type == "Output"]
+    names = [n.name for n in outputs]
+    for field, param in (("loss", "loss"), ("loss_weights", "loss_weight"), ("metrics", "metrics")):
+        per_output = _per_output(compile_config.get(field), names, is_list=field == "metrics")
+        for node, value in zip(outputs, per_output):
+            if value is not None:
+                node.params[param] = _compile_value(value)
+
+
+def _per_output(value: Any, names: list[str], is_list: bool) -> list[Any]:
+    """Keras's forms: a dict by output name, a list with one entry per output, or one
+    value for every output (for metrics, one list for every output)."""
+    if isinstance(value, dict) and "class_name" not in value:
+        return [value.get(n) for n in names]
+    per_output = isinstance(value, list) and len(value) == len(names)
+    if per_output and (not is_list or all(isinstance(v, list) for v in value)):
+        return value
+    return [value] * len(names)
+
+
+def _compile_value(value: Any) -> Any:
+    """A loss or metric by its Keras name where the config spells out an object."""
+    if isinstance(value, list):
+        return [_compile_value(v) for v in value]
+    if isinstance(value, dict) and "config" in value:
+        config = value["config"]
+        return config.get("name", value.get("class_name")) if isinstance(config, dict) else config
+    return value
+
+
+def _sanitize(name: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9_.:-]", "_", name)[:120]
+    return cleaned or "layer"
+
+
+def _unique(base: str, taken: Any) -> str:
+    if base not in taken:
+        return base
+    i = 1
+    while f"{base}_{i}" in taken:
+        i += 1
+    return f"{base}_{i}"
