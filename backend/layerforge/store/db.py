@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from layerforge.settings import get_settings
+from layerforge.settings import Settings, get_settings
 from layerforge.store.models import Base
 
 
@@ -30,24 +30,44 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-@lru_cache
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def engine_for(url: str) -> Engine:
+    """One engine per database URL, its tables created on first use."""
+    with _engines_lock:
+        if url not in _engines:
+            engine = make_engine(url)
+            Base.metadata.create_all(engine)
+            _engines[url] = engine
+        return _engines[url]
+
+
+def sessions_for(url: str) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine_for(url), expire_on_commit=False)
+
+
+def database_url(settings: Settings) -> str:
+    """The settings' database URL, first making the data directory a SQLite file needs."""
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings.db_url
+
+
 def get_engine() -> Engine:
-    settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.db_url)
-    Base.metadata.create_all(engine)
-    return engine
+    return engine_for(database_url(get_settings()))
 
 
-@lru_cache
 def _session_factory() -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+    return sessions_for(database_url(get_settings()))
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
-    session = _session_factory()()
+def session_scope(sessions: sessionmaker[Session] | None = None) -> Iterator[Session]:
+    """A session (of `sessions`, else of the global settings' database) that commits on
+    success and rolls back on error."""
+    session = (sessions or _session_factory())()
     try:
         yield session
         session.commit()
@@ -59,8 +79,8 @@ def session_scope() -> Iterator[Session]:
 
 
 def reset_caches() -> None:
-    """Forget the engine (tests that change settings call this)."""
-    if get_engine.cache_info().currsize:
-        get_engine().dispose()
-    get_engine.cache_clear()
-    _session_factory.cache_clear()
+    """Forget every engine (tests that change settings call this)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()

@@ -1,0 +1,97 @@
+"""Queries for saved graphs: every save is a new version; older versions stay readable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from layerforge.store.models import GraphVersion, SavedGraph, utcnow
+
+
+def create_graph(
+    session: Session, name: str, graph: dict[str, Any], message: str | None = None
+) -> tuple[SavedGraph, GraphVersion]:
+    saved = SavedGraph(name=name, latest_version=1)
+    session.add(saved)
+    session.flush()
+    version = GraphVersion(graph_id=saved.id, version=1, graph=graph, message=message)
+    session.add(version)
+    session.flush()
+    return saved, version
+
+
+def list_graphs(session: Session, limit: int = 100, offset: int = 0) -> tuple[list[SavedGraph], int]:
+    """The saved graphs, most recently updated first, and how many there are in all."""
+    total = session.scalar(select(func.count()).select_from(SavedGraph)) or 0
+    rows = session.scalars(
+        select(SavedGraph)
+        .order_by(SavedGraph.updated_at.desc(), SavedGraph.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def get_graph(session: Session, graph_id: str) -> SavedGraph | None:
+    return session.get(SavedGraph, graph_id)
+
+
+def get_version(session: Session, graph_id: str, version: int) -> GraphVersion | None:
+    return session.scalars(
+        select(GraphVersion).where(
+            GraphVersion.graph_id == graph_id, GraphVersion.version == version
+        )
+    ).first()
+
+
+def list_versions(session: Session, graph_id: str) -> list[GraphVersion]:
+    return list(
+        session.scalars(
+            select(GraphVersion)
+            .where(GraphVersion.graph_id == graph_id)
+            .order_by(GraphVersion.version)
+        ).all()
+    )
+
+
+def save_version(
+    session: Session,
+    graph_id: str,
+    graph: dict[str, Any],
+    name: str | None = None,
+    message: str | None = None,
+) -> tuple[SavedGraph, GraphVersion] | None:
+    """Store `graph` as the next version; None when the graph does not exist.
+
+    The version number comes from one atomic UPDATE ... RETURNING, so two concurrent
+    saves get different numbers on SQLite and PostgreSQL alike.
+    """
+    values: dict[str, Any] = {
+        "latest_version": SavedGraph.latest_version + 1,
+        "updated_at": utcnow(),
+    }
+    if name is not None:
+        values["name"] = name
+    number = session.scalar(
+        update(SavedGraph)
+        .where(SavedGraph.id == graph_id)
+        .values(**values)
+        .returning(SavedGraph.latest_version)
+    )
+    if number is None:
+        return None
+    version = GraphVersion(graph_id=graph_id, version=number, graph=graph, message=message)
+    session.add(version)
+    session.flush()
+    saved = session.get(SavedGraph, graph_id, populate_existing=True)
+    assert saved is not None
+    return saved, version
+
+
+def delete_graph(session: Session, graph_id: str) -> bool:
+    """Delete a graph and all its versions; False when it does not exist."""
+    session.execute(delete(GraphVersion).where(GraphVersion.graph_id == graph_id))
+    result = session.execute(delete(SavedGraph).where(SavedGraph.id == graph_id))
+    return bool(result.rowcount)
