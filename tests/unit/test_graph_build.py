@@ -47,3 +47,166 @@ def test_headline_history_keys_follow_output_nodes(headline):
     hist = headline.fit(xs, ys, epochs=1, verbose=0, validation_split=0.25, batch_size=4)
     for key in ("main_output_loss", "aux_output_loss", "val_main_output_accuracy", "loss"):
         assert key in hist.history
+
+
+from graph_fixtures import chain, edge, graph, node  # noqa: E402
+
+
+def test_mlp_is_sequential_with_hand_written_count():
+    g = chain(
+        [784],
+        ("Dense", {"units": 64, "activation": "relu"}),
+        ("Dropout", {"rate": 0.5}),
+        ("Dense", {"units": 10, "activation": "softmax"}),
+        output={"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
+    )
+    model = build_model(g)
+    hand = keras.Sequential(
+        [keras.Input((784,)), layers.Dense(64, activation="relu"), layers.Dropout(0.5),
+         layers.Dense(10, activation="softmax")]
+    )
+    assert isinstance(model, keras.Sequential)
+    assert model.count_params() == hand.count_params()
+    assert model.output_names == ["out"]
+
+
+def test_model_type_functional_on_request():
+    g = chain([4], ("Dense", {"units": 2}), model_type="functional")
+    model = build_model(g)
+    assert not isinstance(model, keras.Sequential)
+
+
+def test_stateful_stacked_lstm_uses_fixed_batch_size():
+    g = graph(
+        [node("in", "Input", shape=[8, 16], batch_size=32),
+         node("l1", "LSTM", units=32, return_sequences=True, stateful=True),
+         node("l2", "LSTM", units=32, return_sequences=True, stateful=True),
+         node("l3", "LSTM", units=32, stateful=True),
+         node("d", "Dense", units=10, activation="softmax"),
+         node("out", "Output", loss="categorical_crossentropy")],
+        [edge("in", "l1"), edge("l1", "l2"), edge("l2", "l3"), edge("l3", "d"), edge("d", "out")],
+    )
+    model = build_model(g)
+    hand = keras.Sequential(
+        [keras.Input((8, 16), batch_size=32),
+         layers.LSTM(32, return_sequences=True, stateful=True),
+         layers.LSTM(32, return_sequences=True, stateful=True),
+         layers.LSTM(32, stateful=True), layers.Dense(10, activation="softmax")]
+    )
+    assert isinstance(model, keras.Sequential)
+    assert model.inputs[0].shape == (32, 8, 16)
+    assert model.count_params() == hand.count_params()
+
+
+def test_shared_lstm_tweet_model():
+    g = graph(
+        [node("a", "Input", shape=[280, 256]), node("b", "Input", shape=[280, 256]),
+         node("lstm", "LSTM", units=64), {"id": "lstm_b", "type": "LSTM", "shared_with": "lstm"},
+         node("cat", "Concatenate", axis=-1),
+         node("pred", "Dense", units=1, activation="sigmoid"),
+         node("out", "Output", loss="binary_crossentropy")],
+        [edge("a", "lstm"), edge("b", "lstm_b"), edge("lstm", "cat", target_port=0),
+         edge("lstm_b", "cat", target_port=1), edge("cat", "pred"), edge("pred", "out")],
+    )
+    model = build_model(g)
+    a, b = keras.Input((280, 256)), keras.Input((280, 256))
+    shared = layers.LSTM(64)
+    x = layers.concatenate([shared(a), shared(b)], axis=-1)
+    hand = keras.Model([a, b], layers.Dense(1, activation="sigmoid")(x))
+    assert model.count_params() == hand.count_params()
+    lstm_layers = [lyr for lyr in model.layers if isinstance(lyr, layers.LSTM)]
+    assert len(lstm_layers) == 1 and len(lstm_layers[0]._inbound_nodes) == 2
+
+
+def test_conv_called_on_two_input_shapes():
+    g = graph(
+        [node("a", "Input", shape=[32, 32, 3]), node("b", "Input", shape=[64, 64, 3]),
+         node("conv", "Conv2D", filters=16, kernel_size=3),
+         {"id": "conv_b", "type": "Conv2D", "shared_with": "conv"},
+         node("oa", "Output"), node("ob", "Output")],
+        [edge("a", "conv"), edge("b", "conv_b"), edge("conv", "oa"), edge("conv_b", "ob")],
+    )
+    model = build_model(g)
+    assert model.count_params() == 3 * 3 * 3 * 16 + 16
+    assert [tuple(o.shape) for o in model.outputs] == [(None, 30, 30, 16), (None, 62, 62, 16)]
+    assert model.output_names == ["oa", "ob"]
+
+
+def _encoder_subgraph() -> dict:
+    return {
+        "nodes": [node("x", "Input", shape=[16]), node("h", "Dense", units=8, activation="relu"),
+                  node("y", "Output")],
+        "edges": [edge("x", "h"), edge("h", "y")],
+    }
+
+
+def test_nested_model_used_twice_shares_weights():
+    g = graph(
+        [node("a", "Input", shape=[16]), node("b", "Input", shape=[16]),
+         node("m1", "Model", subgraph="encoder"), node("m2", "Model", subgraph="encoder"),
+         node("add", "Add"), node("out", "Output")],
+        [edge("a", "m1"), edge("b", "m2"), edge("m1", "add", target_port=0),
+         edge("m2", "add", target_port=1), edge("add", "out")],
+        subgraphs={"encoder": _encoder_subgraph()},
+    )
+    model = build_model(g)
+    inner = [lyr for lyr in model.layers if isinstance(lyr, keras.Model)]
+    assert len(inner) == 1 and inner[0].name == "encoder"
+    assert model.count_params() == 16 * 8 + 8
+
+
+def test_image_model_in_time_distributed():
+    sub = {
+        "nodes": [node("img", "Input", shape=[28, 28, 1]),
+                  node("c", "Conv2D", filters=8, kernel_size=3, activation="relu"),
+                  node("p", "GlobalAveragePooling2D"), node("o", "Output")],
+        "edges": [edge("img", "c"), edge("c", "p"), edge("p", "o")],
+    }
+    g = graph(
+        [node("video", "Input", shape=[5, 28, 28, 1]),
+         {"id": "td", "type": "TimeDistributed", "params": {},
+          "inner": {"type": "Model", "params": {"subgraph": "vision"}}},
+         node("lstm", "LSTM", units=4), node("d", "Dense", units=3), node("out", "Output")],
+        [edge("video", "td"), edge("td", "lstm"), edge("lstm", "d"), edge("d", "out")],
+        subgraphs={"vision": sub},
+    )
+    model = build_model(g)
+    img = keras.Input((28, 28, 1))
+    vision = keras.Model(img, layers.GlobalAveragePooling2D()(layers.Conv2D(8, 3, activation="relu")(img)))
+    video = keras.Input((5, 28, 28, 1))
+    x = layers.LSTM(4)(layers.TimeDistributed(vision)(video))
+    hand = keras.Model(video, layers.Dense(3)(x))
+    assert model.count_params() == hand.count_params()
+
+
+def test_lstm_return_state_ports_and_bidirectional():
+    g = graph(
+        [node("in", "Input", shape=[10, 4]),
+         node("enc", "LSTM", units=6, return_state=True),
+         node("cat", "Concatenate"),
+         {"id": "bi", "type": "Bidirectional", "params": {"merge_mode": "concat"},
+          "inner": {"type": "GRU", "params": {"units": 3}}},
+         node("o1", "Output"), node("o2", "Output")],
+        [edge("in", "enc"), edge("enc", "cat", 1, 0), edge("enc", "cat", 2, 1),
+         edge("cat", "o1"), edge("in", "bi"), edge("bi", "o2")],
+    )
+    model = build_model(g)
+    assert [tuple(o.shape) for o in model.outputs] == [(None, 12), (None, 6)]
+    assert model.output_names == ["o1", "o2"]
+
+
+def test_densely_connected_functional():
+    g = graph(
+        [node("in", "Input", shape=[784]), node("d1", "Dense", units=64, activation="relu"),
+         node("d2", "Dense", units=64, activation="relu"), node("d3", "Dense", units=10),
+         node("out", "Output")],
+        [edge("in", "d1"), edge("d1", "d2"), edge("d2", "d3"), edge("d3", "out")],
+        model_type="functional",
+    )
+    model = build_model(g)
+    inp = keras.Input((784,))
+    x = layers.Dense(64, activation="relu")(inp)
+    x = layers.Dense(64, activation="relu")(x)
+    hand = keras.Model(inp, layers.Dense(10)(x))
+    assert model.count_params() == hand.count_params()
+    assert model.output_names == ["out"]
