@@ -7,17 +7,37 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.types import Scope
 
 from layerforge import __version__
+from layerforge.api.errors import install_error_handlers
 from layerforge.api.routers import datasets, graphs, meta, models, runs, stream
+from layerforge.api.security import install_security, require_token_beyond_loopback
 from layerforge.jobs.runtime import Runtime
 from layerforge.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
+class EditorFiles(StaticFiles):
+    """The built editor; an unknown client route (no file extension) gets index.html,
+    but nothing under /api ever does: an unknown API path stays a 404."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            return await super().get_response(path, scope)
+        except HTTPException as exc:
+            is_api = path == "api" or path.startswith("api/")
+            if exc.status_code != 404 or is_api or "." in path.rsplit("/", 1)[-1]:
+                raise
+            return await super().get_response("index.html", scope)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    require_token_beyond_loopback(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -29,10 +49,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await runtime.stop()
 
-    app = FastAPI(title="Layerforge", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="Layerforge",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
     app.state.settings = settings
+    install_error_handlers(app)
+    install_security(app, settings)
     for module in (meta, models, graphs, runs, datasets, stream):
         app.include_router(module.router, prefix="/api")
     if (STATIC_DIR / "index.html").exists():
-        app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="editor")
+        app.mount("/", EditorFiles(directory=STATIC_DIR, html=True), name="editor")
     return app

@@ -1,3 +1,184 @@
-from fastapi import APIRouter
+"""Saved graphs with versions: every save is a new version; older versions stay readable.
 
-router = APIRouter()
+A saved graph is only parsed (it must be a graph within the size caps), not checked with
+Keras: a half-drawn model is worth saving.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+
+from layerforge.api.bodies import GraphIn
+from layerforge.api.deps import app_settings, check_graph_size, db_session
+from layerforge.api.errors import problem, problems_body
+from layerforge.settings import Settings
+from layerforge.store import graphs as store
+from layerforge.store.models import GraphVersion, SavedGraph
+
+router = APIRouter(prefix="/graphs", tags=["graphs"])
+
+GraphId = Path(min_length=1, max_length=64, description="A saved graph's id.")
+NOT_FOUND = {404: {"description": "No saved graph (or version) with that id."}}
+
+
+class SaveGraph(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Defaults to the graph's name."
+    )
+    graph: GraphIn
+    message: str | None = Field(default=None, max_length=2000, description="A note on this version.")
+
+
+class GraphInfo(BaseModel):
+    id: str
+    name: str
+    latest_version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class GraphList(BaseModel):
+    graphs: list[GraphInfo]
+    total: int
+
+
+class VersionInfo(BaseModel):
+    version: int
+    message: str | None
+    created_at: datetime
+
+
+class VersionList(BaseModel):
+    id: str
+    versions: list[VersionInfo]
+
+
+class SavedGraphOut(GraphInfo):
+    version: int
+    message: str | None
+    saved_at: datetime = Field(description="When this version was saved.")
+    graph: dict[str, Any]
+
+
+def _info(saved: SavedGraph) -> dict[str, Any]:
+    return {
+        "id": saved.id,
+        "name": saved.name,
+        "latest_version": saved.latest_version,
+        "created_at": saved.created_at,
+        "updated_at": saved.updated_at,
+    }
+
+
+def _out(saved: SavedGraph, version: GraphVersion) -> dict[str, Any]:
+    return {
+        **_info(saved),
+        "version": version.version,
+        "message": version.message,
+        "saved_at": version.created_at,
+        "graph": version.graph,
+    }
+
+
+def _not_found(graph_id: str, version: int | None = None) -> HTTPException:
+    what = f"Saved graph {graph_id!r}" + (f" has no version {version}" if version else " does not exist")
+    return HTTPException(404, problems_body([problem("not_found", what)]))
+
+
+def _checked(body: SaveGraph, settings: Settings) -> dict[str, Any]:
+    check_graph_size(body.graph, settings)
+    return body.graph.model_dump(mode="json")
+
+
+@router.post("", response_model=SavedGraphOut, status_code=201)
+def create_graph(
+    body: SaveGraph, request: Request, settings: Settings = Depends(app_settings)
+) -> dict[str, Any]:
+    """Save a new graph as version 1."""
+    graph = _checked(body, settings)
+    name = body.name or body.graph.name or "Untitled graph"
+    with db_session(request) as session:
+        saved, version = store.create_graph(session, name, graph, body.message)
+        return _out(saved, version)
+
+
+@router.get("", response_model=GraphList)
+def list_graphs(
+    request: Request,
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=10**9),
+) -> dict[str, Any]:
+    """Saved graphs, most recently saved first."""
+    with db_session(request) as session:
+        rows, total = store.list_graphs(session, limit, offset)
+        return {"graphs": [_info(r) for r in rows], "total": total}
+
+
+@router.get("/{graph_id}", response_model=SavedGraphOut, responses=NOT_FOUND)
+def get_graph(request: Request, graph_id: str = GraphId) -> dict[str, Any]:
+    """The latest version of a saved graph."""
+    with db_session(request) as session:
+        saved = store.get_graph(session, graph_id)
+        version = saved and store.get_version(session, graph_id, saved.latest_version)
+        if not saved or not version:
+            raise _not_found(graph_id)
+        return _out(saved, version)
+
+
+@router.put("/{graph_id}", response_model=SavedGraphOut, responses=NOT_FOUND)
+def save_version(
+    body: SaveGraph,
+    request: Request,
+    graph_id: str = GraphId,
+    settings: Settings = Depends(app_settings),
+) -> dict[str, Any]:
+    """Save the graph as the next version (and rename it when `name` is given)."""
+    graph = _checked(body, settings)
+    with db_session(request) as session:
+        result = store.save_version(session, graph_id, graph, body.name, body.message)
+        if result is None:
+            raise _not_found(graph_id)
+        return _out(*result)
+
+
+@router.get("/{graph_id}/versions", response_model=VersionList, responses=NOT_FOUND)
+def list_versions(request: Request, graph_id: str = GraphId) -> dict[str, Any]:
+    with db_session(request) as session:
+        versions = store.list_versions(session, graph_id)
+        if not versions:
+            raise _not_found(graph_id)
+        return {
+            "id": graph_id,
+            "versions": [
+                {"version": v.version, "message": v.message, "created_at": v.created_at}
+                for v in versions
+            ],
+        }
+
+
+@router.get("/{graph_id}/versions/{version}", response_model=SavedGraphOut, responses=NOT_FOUND)
+def get_version(
+    request: Request, graph_id: str = GraphId, version: int = Path(ge=1, le=2**31 - 1)
+) -> dict[str, Any]:
+    with db_session(request) as session:
+        saved = store.get_graph(session, graph_id)
+        row = saved and store.get_version(session, graph_id, version)
+        if not saved or not row:
+            raise _not_found(graph_id, version if saved else None)
+        return _out(saved, row)
+
+
+@router.delete("/{graph_id}", status_code=204, responses=NOT_FOUND)
+def delete_graph(request: Request, graph_id: str = GraphId) -> Response:
+    """Delete a saved graph and every version of it."""
+    with db_session(request) as session:
+        if not store.delete_graph(session, graph_id):
+            raise _not_found(graph_id)
+    return Response(status_code=204)

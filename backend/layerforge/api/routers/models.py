@@ -1,3 +1,278 @@
-from fastapi import APIRouter
+"""Validate, build, import and export models.
 
-router = APIRouter()
+Keras work runs in the thread pool (`def` routes) under `keras_lock`; the graph modules
+import Keras, so they are imported on first use rather than at start-up.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import UploadFile
+
+from layerforge.api.bodies import GraphRequest
+from layerforge.api.deps import app_settings, check_graph_size, keras_lock
+from layerforge.api.errors import error_response, problem, validation_problems
+from layerforge.api.limits import params_problem
+from layerforge.graph.errors import GraphError, Problem
+from layerforge.graph.keras_errors import clean_message
+from layerforge.graph.schema import Graph
+from layerforge.settings import Settings
+
+router = APIRouter(tags=["models"])
+
+ERRORS_422 = {422: {"description": "The graph or the request is invalid: `{\"errors\": [...]}`."}}
+
+
+class ProblemOut(BaseModel):
+    node: str | None
+    param: str | None
+    code: str
+    message: str
+
+
+class NodeReport(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    output_shapes: list[Any] = []
+    params: int = 0
+    errors: list[ProblemOut] = []
+    warnings: list[ProblemOut] = []
+
+
+class ValidationReport(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    valid: bool
+    model_type: Literal["sequential", "functional"] | None
+    total_params: int | None
+    errors: list[ProblemOut]
+    warnings: list[ProblemOut]
+    nodes: dict[str, NodeReport]
+
+
+class LayerRow(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    node: str | None
+    name: str
+    type: str
+    output_shapes: list[Any]
+    params: int
+
+
+class BuildSummary(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    model_type: Literal["sequential", "functional"]
+    total_params: int
+    trainable_params: int
+    layers: list[LayerRow]
+
+
+class ExportRequest(GraphRequest):
+    format: Literal["python", "json", "keras"] = "python"
+
+
+class ImportJson(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keras_json: str = Field(description="The text of `model.to_json()`.")
+
+
+class ImportedGraph(BaseModel):
+    graph: Graph
+
+
+def _validate(graph: Graph, settings: Settings) -> dict[str, Any]:
+    """The validation report, with the parameter cap added as a graph-level error."""
+    from layerforge.graph.validate import validate_graph
+
+    check_graph_size(graph, settings)
+    with keras_lock:
+        report = jsonable_encoder(validate_graph(graph))
+    too_large = params_problem(report.get("total_params"), settings.limits)
+    if too_large is not None:
+        report["errors"] = [*report.get("errors", []), too_large.model_dump()]
+        report["valid"] = False
+    return report
+
+
+def _require_valid(graph: Graph, settings: Settings) -> None:
+    """Raise a 422 with every error unless the graph validates (within the caps)."""
+    report = _validate(graph, settings)
+    if report["errors"]:
+        raise GraphError([Problem(**p) for p in report["errors"]])
+
+
+@router.post("/graphs/validate", response_model=ValidationReport)
+def validate(body: GraphRequest, settings: Settings = Depends(app_settings)) -> dict[str, Any]:
+    """Check a graph with Keras: per node output shapes, parameters, errors and warnings.
+
+    An invalid graph is still a 200 (`valid: false`); only a body that is not a graph,
+    or a graph over the size caps, is a 422."""
+    return _validate(body.graph, settings)
+
+
+@router.post("/models/build", response_model=BuildSummary, responses=ERRORS_422)
+def build(body: GraphRequest, settings: Settings = Depends(app_settings)) -> dict[str, Any]:
+    """Build the Keras model and summarise it like `model.summary()`."""
+    from layerforge.graph.build import model_summary
+
+    _require_valid(body.graph, settings)
+    with keras_lock:
+        return jsonable_encoder(model_summary(body.graph))
+
+
+def _download_name(graph: Graph, suffix: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", graph.name or "model").strip("_")[:60]
+    return f"{stem or 'model'}{suffix}"
+
+
+@router.post(
+    "/models/export",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The model as Python source, Keras JSON or a `.keras` file.",
+            "content": {
+                "text/x-python": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+        **ERRORS_422,
+    },
+)
+def export(body: ExportRequest, settings: Settings = Depends(app_settings)) -> Response:
+    """Python source in the Keras guides' style, Keras JSON, or a `.keras` file with
+    freshly initialised weights."""
+    graph = body.graph
+    _require_valid(graph, settings)
+    with keras_lock:
+        if body.format == "python":
+            from layerforge.graph.codegen import to_python
+
+            return Response(
+                to_python(graph),
+                media_type="text/x-python; charset=utf-8",
+                headers={"Content-Disposition": f'inline; filename="{_download_name(graph, ".py")}"'},
+            )
+        if body.format == "json":
+            from layerforge.graph.export import export_keras_json
+
+            return Response(export_keras_json(graph), media_type="application/json")
+        from layerforge.graph.export import export_keras_file
+
+        data = export_keras_file(graph)
+    return Response(
+        data,
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{_download_name(graph, ".keras")}"'
+        },
+    )
+
+
+def _import_failed(exc: Exception, hide: str | None = None) -> GraphError:
+    """A 422 for a model that cannot be read; the message never shows a server path."""
+    text = str(exc) or type(exc).__name__
+    if hide:
+        text = text.replace(hide, "the uploaded file")
+    return GraphError([problem("import_failed", "Cannot import the model: " + clean_message(text))])
+
+
+def _import_text(text: str) -> Graph:
+    from layerforge.graph.importer import import_keras_json
+
+    with keras_lock:
+        try:
+            return import_keras_json(text)
+        except GraphError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any malformed config is the client's input
+            raise _import_failed(exc) from exc
+
+
+def _import_upload(path: Path) -> Graph:
+    from layerforge.graph.importer import import_keras_file
+
+    with keras_lock:
+        try:
+            return import_keras_file(path)
+        except GraphError as exc:
+            for p in exc.problems:
+                p.message = p.message.replace(path.name, "the uploaded file")
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise _import_failed(exc, hide=str(path)) from exc
+
+
+async def _save_upload(upload: UploadFile, settings: Settings) -> Path:
+    """Copy an upload under a server-chosen name in the data directory."""
+    folder = settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"import-{uuid.uuid4().hex}.keras"
+    with path.open("wb") as out:
+        await run_in_threadpool(shutil.copyfileobj, upload.file, out, 1 << 20)
+    return path
+
+
+@router.post(
+    "/models/import",
+    response_model=ImportedGraph,
+    responses={**ERRORS_422, 415: {"description": "Neither JSON nor multipart."}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": ImportJson.model_json_schema()},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                },
+            },
+        }
+    },
+)
+async def import_model(request: Request, settings: Settings = Depends(app_settings)) -> Any:
+    """A graph (with an automatic layout) from `{"keras_json": model.to_json()}` or from
+    a `.keras` file sent as the multipart field `file` (read as data, weights ignored)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        async with request.form(max_files=1, max_fields=4) as form:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                return error_response(
+                    422, [problem("missing", "Send the .keras file as the field 'file'.", param="file")]
+                )
+            path = await _save_upload(upload, settings)
+        try:
+            graph = await run_in_threadpool(_import_upload, path)
+        finally:
+            path.unlink(missing_ok=True)
+    elif content_type.startswith("application/json") or not content_type:
+        raw = await request.body()
+        try:
+            body = ImportJson.model_validate_json(raw)
+        except ValidationError as exc:
+            errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+            return error_response(422, validation_problems(errors, None))
+        graph = await run_in_threadpool(_import_text, body.keras_json)
+    else:
+        return error_response(
+            415,
+            [problem("unsupported_media_type", "Send JSON {\"keras_json\": ...} or a multipart .keras upload.")],
+        )
+    return {"graph": graph.model_dump(mode="json")}
