@@ -1,0 +1,124 @@
+"""Keras callbacks of the trainer: events, cancel, NaN detection, stateful resets.
+
+`EventCallback` is `async_safe`: Keras 3 then runs `on_train_batch_end` in its
+thread pool, so turning the batch's tensors into floats and writing events never
+blocks the training loop (that is what keeps the overhead next to plain
+`model.fit(verbose=0)` small). Calls may finish out of order, so a lock and the
+last emitted (epoch, batch) keep batch events in order.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import keras
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+def clean_metrics(logs: dict[str, Any] | None) -> dict[str, float | None]:
+    """Logs as JSON-safe floats (NaN and infinity become None)."""
+    out: dict[str, float | None] = {}
+    for k, v in (logs or {}).items():
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            continue
+        out[k] = f if math.isfinite(f) else None
+    return out
+
+
+class EventCallback(keras.callbacks.Callback):
+    """Emits batch (throttled) and epoch events; stops on cancel or a non-finite loss."""
+
+    async_safe = True
+
+    def __init__(self, emit: Emit, cancel: threading.Event, min_interval: float = 0.1):
+        super().__init__()
+        self.emit = emit
+        self.cancel = cancel
+        self.min_interval = min_interval
+        self.nan_at: tuple[int, int] | None = None
+        self.cancelled = False
+        self.epochs_done = 0
+        self._lock = threading.Lock()
+        self._epoch = 0
+        self._epoch_start = 0.0
+        self._last_time = 0.0
+        self._last_emitted = (-1, -1)
+
+    def _stop_if_cancelled(self) -> None:
+        if self.cancel.is_set() and not self.cancelled:
+            self.cancelled = True
+            self.emit({"type": "log", "level": "info", "message": "cancel requested: stopping after this batch"})
+        if self.cancelled:
+            self.model.stop_training = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        self._epoch_start = time.perf_counter()
+        self._stop_if_cancelled()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._stop_if_cancelled()
+        epoch = self._epoch
+        steps = self.params.get("steps")
+        loss = (logs or {}).get("loss")
+        finite = loss is None or math.isfinite(float(loss))
+        with self._lock:
+            if not finite and self.nan_at is None:
+                self.nan_at = (epoch, batch)
+                self.model.stop_training = True
+                self.emit({
+                    "type": "error", "code": "nan_loss", "node": None, "epoch": epoch, "batch": batch,
+                    "message": f"the loss became {float(loss)} at epoch {epoch + 1}, batch {batch + 1}",
+                })
+            now = time.monotonic()
+            last = steps is not None and batch == steps - 1
+            if (epoch, batch) <= self._last_emitted or not (last or now - self._last_time >= self.min_interval):
+                return
+            self._last_emitted = (epoch, batch)
+            self._last_time = now
+            self.emit({
+                "type": "batch", "epoch": epoch, "epochs": self.params.get("epochs"), "batch": batch,
+                "batches": steps, "metrics": clean_metrics(logs),
+            })
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs_done = epoch + 1
+        self.emit({
+            "type": "epoch", "epoch": epoch, "epochs": self.params.get("epochs"),
+            "metrics": clean_metrics(logs), "duration": time.perf_counter() - self._epoch_start,
+        })
+
+
+class ResetStatefulLayers(keras.callbacks.Callback):
+    """Resets RNN state at the start of every epoch and before validation.
+
+    Keras 3's Model has no `reset_states`; each stateful layer is reset instead."""
+
+    def __init__(self, layers: list[keras.layers.Layer]):
+        super().__init__()
+        self.layers = layers
+
+    @classmethod
+    def find(cls, model: keras.Model) -> list[keras.layers.Layer]:
+        found = []
+        for layer in model._flatten_layers(include_self=False, recursive=True):
+            if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
+                found.append(layer)
+        return found
+
+    def _reset(self) -> None:
+        for layer in self.layers:
+            layer.reset_states()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._reset()
+
+    def on_test_begin(self, logs=None):
+        self._reset()

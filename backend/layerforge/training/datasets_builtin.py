@@ -1,0 +1,117 @@
+"""Built-in data sets that work offline: scikit-learn's small sets, and MNIST.
+
+Each loader returns a `Loaded` set of named arrays with their roles (inputs, targets).
+Rows are shuffled once with a fixed seed, so Keras-style validation (the last fraction)
+sees every class.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+class DatasetError(Exception):
+    """A data set that cannot be found, read or used; the message says what and where."""
+
+
+@dataclass
+class Loaded:
+    arrays: dict[str, np.ndarray]
+    inputs: list[str]
+    targets: list[str]
+    description: str = ""
+    classes: list[str] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _shuffled(arrays: dict[str, np.ndarray], seed: int = 1234) -> dict[str, np.ndarray]:
+    n = len(next(iter(arrays.values())))
+    order = np.random.default_rng(seed).permutation(n)
+    return {k: v[order] for k, v in arrays.items()}
+
+
+def _standardize(x: np.ndarray) -> np.ndarray:
+    std = x.std(axis=0)
+    return ((x - x.mean(axis=0)) / np.where(std == 0, 1, std)).astype("float32")
+
+
+def _sklearn(loader_name: str, description: str, regression: bool = False) -> Loaded:
+    import sklearn.datasets
+
+    bunch = getattr(sklearn.datasets, loader_name)()
+    x = _standardize(bunch.data)
+    y = bunch.target.astype("float32" if regression else "int64")
+    classes = None if regression else [str(c) for c in getattr(bunch, "target_names", [])] or None
+    return Loaded(_shuffled({"x": x, "y": y}), ["x"], ["y"], description, classes)
+
+
+def load_digits(flat: bool) -> Loaded:
+    import sklearn.datasets
+
+    bunch = sklearn.datasets.load_digits()
+    x = (bunch.data / 16.0).astype("float32")
+    if not flat:
+        x = x.reshape(-1, 8, 8, 1)
+    arrays = _shuffled({"x": x, "y": bunch.target.astype("int64")})
+    shape = "64 features" if flat else "8x8x1 images"
+    return Loaded(arrays, ["x"], ["y"], f"Handwritten digits 0-9 ({shape}), 1797 samples",
+                  [str(i) for i in range(10)])
+
+
+def mnist_local_paths(data_dir: Path | None) -> list[Path]:
+    """Where a local copy of `mnist.npz` (the file keras.datasets downloads) is looked for."""
+    paths = []
+    if data_dir is not None:
+        paths.append(Path(data_dir) / "datasets" / "mnist.npz")
+    keras_home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
+    paths.append(Path(keras_home) / "datasets" / "mnist.npz")
+    return paths
+
+
+def load_mnist(data_dir: Path | None) -> Loaded:
+    """MNIST's 60,000 training images; a local copy first, else `keras.datasets.mnist`."""
+    for path in mnist_local_paths(data_dir):
+        if path.exists():
+            with np.load(path, allow_pickle=False) as f:
+                x, y = f["x_train"], f["y_train"]
+            break
+    else:
+        try:
+            import keras
+
+            (x, y), _ = keras.datasets.mnist.load_data()
+        except Exception as exc:  # no network: say where a copy would be found
+            where = " or ".join(str(p) for p in mnist_local_paths(data_dir))
+            raise DatasetError(
+                f"mnist is not available: no local copy at {where} and the download failed ({exc})"
+            ) from exc
+    x = (x.reshape(-1, 28, 28, 1) / 255.0).astype("float32")
+    return Loaded({"x": x, "y": y.astype("int64")}, ["x"], ["y"],
+                  "MNIST handwritten digits, 60000 28x28x1 images", [str(i) for i in range(10)])
+
+
+# name -> (description, loader(data_dir) -> Loaded)
+BUILTIN = {
+    "digits": ("Handwritten digits 0-9 as 8x8x1 images (scikit-learn), 1797 samples",
+               lambda _d: load_digits(flat=False)),
+    "digits_flat": ("Handwritten digits 0-9 as 64 features (scikit-learn), 1797 samples",
+                    lambda _d: load_digits(flat=True)),
+    "iris": ("Iris flowers: 4 features, 3 classes, 150 samples",
+             lambda _d: _sklearn("load_iris", "Iris flowers: 4 features, 3 classes")),
+    "wine": ("Wine: 13 features, 3 classes, 178 samples",
+             lambda _d: _sklearn("load_wine", "Wine: 13 features, 3 classes")),
+    "breast_cancer": ("Breast cancer: 30 features, binary label, 569 samples",
+                      lambda _d: _sklearn("load_breast_cancer", "Breast cancer: 30 features, binary")),
+    "diabetes": ("Diabetes progression: 10 features, regression target, 442 samples",
+                 lambda _d: _sklearn("load_diabetes", "Diabetes: 10 features, regression", regression=True)),
+    "mnist": ("MNIST 28x28x1 digits, 60000 samples (needs a local copy or network)", load_mnist),
+}
+
+# Shapes known without loading (mnist would need a download just to be described).
+STATIC_SHAPES = {
+    "mnist": {"x": ((60000, 28, 28, 1), "float32", 0.0, 1.0), "y": ((60000,), "int64", 0, 9)},
+}
