@@ -1,0 +1,111 @@
+/**
+ * The editor's layout: palette | canvas | inspector, with a bottom dock holding the
+ * problems list and the (lazily loaded) training dashboard.
+ */
+import { ReactFlowProvider } from '@xyflow/react';
+import { lazy, Suspense, useEffect, useState } from 'react';
+import { api } from './api/client';
+import { Canvas } from './components/Canvas';
+import { Inspector } from './components/Inspector';
+import { OpenDialog } from './components/OpenDialog';
+import { Palette } from './components/Palette';
+import { ProblemsPanel } from './components/ProblemsPanel';
+import { handleShortcut } from './components/shortcuts';
+import { SummaryDialog } from './components/SummaryDialog';
+import { Toast } from './components/Toast';
+import { Breadcrumb, Toolbar, type View } from './components/Toolbar';
+import { useEditor } from './store/editor';
+import { startValidation } from './store/validation';
+
+const TrainingPanel = lazy(() => import('./training/TrainingPanel'));
+const CodeDialog = lazy(() => import('./components/CodeDialog'));
+
+type DockTab = 'problems' | 'training';
+
+function Dock() {
+  const [tab, setTab] = useState<DockTab>('problems');
+  const [open, setOpen] = useState(true);
+  const errors = useEditor((s) => s.validation?.errors.length ?? 0);
+  return (
+    <section className={`dock ${open ? 'open' : 'closed'}`} data-testid="dock">
+      <nav className="tabs">
+        <button className={tab === 'problems' ? 'active' : ''} onClick={() => (setTab('problems'), setOpen(true))}>
+          Problems {errors > 0 && <span className="count bad">{errors}</span>}
+        </button>
+        <button
+          className={tab === 'training' ? 'active' : ''}
+          onClick={() => (setTab('training'), setOpen(true))}
+          data-testid="tab-training"
+        >
+          Training
+        </button>
+        <span className="grow" />
+        <button className="ghost" onClick={() => setOpen((o) => !o)} title={open ? 'Hide' : 'Show'}>
+          {open ? '▾' : '▴'}
+        </button>
+      </nav>
+      {open && (
+        <div className="dock-body">
+          {tab === 'problems' ? (
+            <ProblemsPanel />
+          ) : (
+            <Suspense fallback={<p className="muted pad">Loading the training dashboard…</p>}>
+              <TrainingPanel />
+            </Suspense>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
+
+export default function App() {
+  const [view, setView] = useState<View>(null);
+
+  useEffect(() => {
+    api.layers().then(
+      (layers) => useEditor.getState().setCatalogue(layers),
+      (e) => useEditor.getState().setCatalogueError((e as Error).message),
+    );
+    const validator = startValidation();
+    const onKey = (e: KeyboardEvent) => {
+      if (handleShortcut(e)) e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    const beforeUnload = (e: BeforeUnloadEvent) => {
+      const s = useEditor.getState();
+      if (s.dirty && s.root.nodes.length) e.preventDefault();
+    };
+    window.addEventListener('beforeunload', beforeUnload);
+    return () => {
+      validator.stop();
+      window.removeEventListener('keydown', onKey);
+      window.removeEventListener('beforeunload', beforeUnload);
+    };
+  }, []);
+
+  return (
+    <ReactFlowProvider>
+      <div className="app">
+        <Toolbar onView={setView} />
+        <main className="workspace">
+          <Palette />
+          <div className="centre">
+            <Breadcrumb />
+            <Canvas />
+            <Dock />
+          </div>
+          <Inspector />
+        </main>
+        {view?.kind === 'open' && <OpenDialog tab={view.tab} onClose={() => setView(null)} />}
+        {view?.kind === 'summary' && <SummaryDialog onClose={() => setView(null)} />}
+        {view?.kind === 'code' && (
+          <Suspense fallback={null}>
+            <CodeDialog onClose={() => setView(null)} />
+          </Suspense>
+        )}
+        <Toast />
+      </div>
+    </ReactFlowProvider>
+  );
+}

@@ -1,0 +1,256 @@
+/** The node canvas: React Flow fed from the store through the cached graph mapping. */
+import {
+  Background,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+  type Connection,
+  type EdgeChange,
+  type NodeChange,
+  type OnSelectionChangeParams,
+} from '@xyflow/react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { createFlowMapper, type LayerFlowNode, type Size } from '../graph/flow';
+import { addNode, connect } from '../graph/transforms';
+import { currentGraph, useEditor, type Snapshot } from '../store/editor';
+import { initialParams } from '../graph/catalogue';
+import { LayerNode } from './LayerNode';
+import { ShapeEdge, TieEdge } from './edges';
+import { AddNodeSearch } from './AddNodeSearch';
+import { NodeMenu } from './NodeMenu';
+
+const nodeTypes = { layer: LayerNode };
+const edgeTypes = { shape: ShapeEdge, tie: TieEdge };
+const CATEGORY_COLOURS: Record<string, string> = {
+  io: '#64748b',
+  core: '#6366f1',
+  convolutional: '#0ea5e9',
+  pooling: '#14b8a6',
+  recurrent: '#f59e0b',
+  normalization: '#a855f7',
+  regularization: '#ec4899',
+  merging: '#22c55e',
+  reshaping: '#84cc16',
+  attention: '#ef4444',
+  models: '#0f766e',
+  wrappers: '#b45309',
+};
+const minimapColour = (n: LayerFlowNode) =>
+  n.data.errors.length ? '#ef4444' : (CATEGORY_COLOURS[n.data.category] ?? '#94a3b8');
+
+export const DRAG_MIME = 'application/x-layerforge-layer';
+
+export function Canvas() {
+  const graph = useEditor((s) => currentGraph(s));
+  const validation = useEditor((s) => s.validation);
+  const specs = useEditor((s) => s.specs);
+  const selection = useEditor((s) => s.selection);
+  const focusRequest = useEditor((s) => s.focusRequest);
+  const loadedAt = useEditor((s) => s.loadedAt);
+  const path = useEditor((s) => s.path);
+  const rf = useReactFlow();
+  const mapper = useMemo(() => createFlowMapper(), []);
+  const measured = useRef(new Map<string, Size>());
+  const [measureTick, setMeasureTick] = useState(0);
+  const [edgeSelection, setEdgeSelection] = useState<string[]>([]);
+  const dragStart = useRef<Snapshot | null>(null);
+  const [search, setSearch] = useState<{ x: number; y: number; flow: { x: number; y: number } } | null>(null);
+  const [menu, setMenu] = useState<{ id: string; x: number; y: number } | null>(null);
+
+  const selectedSet = useMemo(() => new Set(selection), [selection]);
+  const edgeSet = useMemo(() => new Set(edgeSelection), [edgeSelection]);
+  const nodes = useMemo(
+    () => mapper.nodes(graph, validation, specs, selectedSet, measured.current),
+    // measureTick: sizes changed in the ref
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [mapper, graph, validation, specs, selectedSet, measureTick],
+  );
+  const edges = useMemo(() => mapper.edges(graph, validation, edgeSet), [mapper, graph, validation, edgeSet]);
+
+  useEffect(() => {
+    useEditor.getState().setEdgeSelection(edgeSelection);
+  }, [edgeSelection]);
+
+  const onNodesChange = useCallback((changes: NodeChange<LayerFlowNode>[]) => {
+    let sized = false;
+    const moved: Record<string, { x: number; y: number }> = {};
+    let anyMove = false;
+    for (const c of changes) {
+      if (c.type === 'dimensions' && c.dimensions) {
+        const prev = measured.current.get(c.id);
+        if (!prev || prev.width !== c.dimensions.width || prev.height !== c.dimensions.height) {
+          measured.current.set(c.id, { width: c.dimensions.width, height: c.dimensions.height });
+          sized = true;
+        }
+      } else if (c.type === 'position' && c.position) {
+        moved[c.id] = c.position;
+        anyMove = true;
+      }
+    }
+    const selects = changes.filter((c) => c.type === 'select');
+    if (selects.length) {
+      const cur = new Set(useEditor.getState().selection);
+      for (const c of selects) if (c.type === 'select') (c.selected ? cur.add(c.id) : cur.delete(c.id));
+      useEditor.getState().setSelection([...cur]);
+    }
+    if (anyMove) useEditor.getState().moveNodes(moved);
+    if (sized) setMeasureTick((t) => t + 1);
+  }, []);
+
+  const onEdgesChange = useCallback((changes: EdgeChange[]) => {
+    const selects = changes.filter((c) => c.type === 'select');
+    if (!selects.length) return;
+    setEdgeSelection((prev) => {
+      const cur = new Set(prev);
+      for (const c of selects) if (c.type === 'select') (c.selected ? cur.add(c.id) : cur.delete(c.id));
+      return [...cur];
+    });
+  }, []);
+
+  const onSelectionChange = useCallback(({ edges: es }: OnSelectionChangeParams) => {
+    if (!es.length) setEdgeSelection((prev) => (prev.length ? [] : prev));
+  }, []);
+
+  const onConnect = useCallback((c: Connection) => {
+    if (!c.sourceHandle?.startsWith('out-') || !c.targetHandle?.startsWith('in-')) return;
+    useEditor.getState().edit((g) =>
+      connect(g, {
+        source: c.source,
+        source_port: Number(c.sourceHandle!.slice(4)),
+        target: c.target,
+        target_port: Number(c.targetHandle!.slice(3)),
+      }),
+    );
+  }, []);
+
+  const isValidConnection = useCallback(
+    (c: Connection | { source: string; target: string }) => c.source !== c.target,
+    [],
+  );
+
+  const onDragOver = useCallback((e: React.DragEvent) => {
+    if (e.dataTransfer.types.includes(DRAG_MIME)) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    }
+  }, []);
+
+  const onDrop = useCallback(
+    (e: React.DragEvent) => {
+      const type = e.dataTransfer.getData(DRAG_MIME);
+      if (!type) return;
+      e.preventDefault();
+      const pos = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      addLayerAt(type, { x: pos.x - 90, y: pos.y - 30 });
+    },
+    [rf],
+  );
+
+  const onDoubleClick = useCallback(
+    (e: React.MouseEvent) => {
+      if (!(e.target as HTMLElement).classList.contains('react-flow__pane')) return;
+      const bounds = (e.currentTarget as HTMLElement).getBoundingClientRect();
+      setSearch({
+        x: e.clientX - bounds.left,
+        y: e.clientY - bounds.top,
+        flow: rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }),
+      });
+    },
+    [rf],
+  );
+
+  useEffect(() => {
+    if (!focusRequest) return;
+    const node = rf.getNode(focusRequest.id);
+    if (!node) return;
+    const w = node.measured?.width ?? 180;
+    const h = node.measured?.height ?? 80;
+    rf.setCenter(node.position.x + w / 2, node.position.y + h / 2, { zoom: Math.max(rf.getZoom(), 1), duration: 300 });
+  }, [focusRequest, rf]);
+
+  useEffect(() => {
+    // a freshly opened graph or sub-graph: show all of it once React Flow has measured it
+    const t = setTimeout(() => rf.fitView({ padding: 0.15, maxZoom: 1.2 }), 60);
+    return () => clearTimeout(t);
+  }, [loadedAt, path, rf]);
+
+  return (
+    <div className="canvas" onDoubleClick={onDoubleClick} data-testid="canvas">
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onSelectionChange={onSelectionChange}
+        onConnect={onConnect}
+        isValidConnection={isValidConnection}
+        onNodeDragStart={() => {
+          const s = useEditor.getState();
+          dragStart.current = { root: s.root, path: s.path };
+        }}
+        onNodeDragStop={() => {
+          if (dragStart.current) useEditor.getState().commitMove(dragStart.current);
+          dragStart.current = null;
+        }}
+        onNodeContextMenu={(e, node) => {
+          e.preventDefault();
+          const bounds = (e.currentTarget as HTMLElement).closest('.canvas')!.getBoundingClientRect();
+          if (!useEditor.getState().selection.includes(node.id)) useEditor.getState().setSelection([node.id]);
+          setMenu({ id: node.id, x: e.clientX - bounds.left, y: e.clientY - bounds.top });
+        }}
+        onPaneClick={() => {
+          setMenu(null);
+          setSearch(null);
+        }}
+        onDragOver={onDragOver}
+        onDrop={onDrop}
+        deleteKeyCode={null}
+        multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
+        selectionKeyCode="Shift"
+        zoomOnDoubleClick={false}
+        onlyRenderVisibleElements
+        minZoom={0.05}
+        maxZoom={2.5}
+        proOptions={{ hideAttribution: true }}
+        defaultEdgeOptions={{ type: 'shape' }}
+      >
+        <Background gap={20} size={1} />
+        <MiniMap pannable zoomable nodeColor={minimapColour} nodeStrokeWidth={0} />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+      {graph.nodes.length === 0 && (
+        <div className="canvas-empty">
+          <h2>Start a model</h2>
+          <p>Drag a layer from the palette, double-click the canvas to search, or open a template.</p>
+        </div>
+      )}
+      {search && (
+        <AddNodeSearch
+          x={search.x}
+          y={search.y}
+          onPick={(type) => {
+            addLayerAt(type, search.flow);
+            setSearch(null);
+          }}
+          onClose={() => setSearch(null)}
+        />
+      )}
+      {menu && <NodeMenu id={menu.id} x={menu.x} y={menu.y} onClose={() => setMenu(null)} />}
+    </div>
+  );
+}
+
+/** Add a layer of `type` from the catalogue at a canvas position and select it. */
+export function addLayerAt(type: string, position: { x: number; y: number }) {
+  const s = useEditor.getState();
+  let id = '';
+  s.edit((g) => {
+    const r = addNode(g, type, position, { params: initialParams(s.specs.get(type)) });
+    id = r.id;
+    return r.graph;
+  });
+  if (id) useEditor.getState().setSelection([id]);
+}

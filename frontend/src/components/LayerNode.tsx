@@ -1,0 +1,97 @@
+/** One layer on the canvas: type, name, key params, output shape(s), params, problems. */
+import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { memo } from 'react';
+import { formatCount, type LayerFlowNode } from '../graph/flow';
+import { useEditor } from '../store/editor';
+
+function portLeft(i: number, n: number): string {
+  return `${((i + 1) / (n + 1)) * 100}%`;
+}
+
+function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
+  const hasError = data.errors.length > 0;
+  const cls = [
+    'layer-node',
+    `cat-${data.category}`,
+    hasError ? 'has-error' : '',
+    data.warnings.length && !hasError ? 'has-warning' : '',
+    selected ? 'selected' : '',
+    data.shared === 'call' ? 'is-call' : '',
+  ].join(' ');
+  return (
+    <div className={cls} data-testid={`node-${id}`} data-type={data.type}>
+      {Array.from({ length: data.inputs }, (_, i) => (
+        <Handle
+          key={`in-${i}`}
+          id={`in-${i}`}
+          type="target"
+          position={Position.Top}
+          style={{ left: portLeft(i, data.inputs) }}
+          className="port port-in"
+          title={data.inputs > 1 ? `input ${i}` : 'input'}
+        >
+          {data.inputs > 1 && <span className="port-label">{i}</span>}
+        </Handle>
+      ))}
+      <div className="layer-head">
+        <span className="layer-type">{data.inner ? `${data.type}(${data.inner})` : data.type}</span>
+        {data.shared && (
+          <span
+            className="badge badge-shared"
+            title={data.shared === 'call' ? 'Another call of a shared layer (same weights)' : 'Shared layer: called several times'}
+          >
+            ⇄ {data.sharedCount}×
+          </span>
+        )}
+        {!data.trainable && <span className="badge">frozen</span>}
+      </div>
+      <div className="layer-name" title={data.label}>
+        {data.label}
+      </div>
+      {data.keyParams && <div className="layer-params">{data.keyParams}</div>}
+      <div className="layer-foot">
+        <span className="layer-shape" data-testid="node-shape">
+          {data.shapes.length ? data.shapes.join(' ') : '…'}
+        </span>
+        {data.params !== null && data.params > 0 && (
+          <span className="layer-count" data-testid="node-params">
+            {formatCount(data.params)} p
+          </span>
+        )}
+      </div>
+      {data.subgraph && (
+        <button
+          className="node-open nodrag"
+          onClick={(e) => {
+            e.stopPropagation();
+            useEditor.getState().openSubgraph(data.subgraph!);
+          }}
+        >
+          Open {data.subgraph} ▸
+        </button>
+      )}
+      {hasError && (
+        <div className="layer-error" data-testid="node-error">
+          {data.errors[0]}
+          {data.errors.length > 1 && <span className="muted"> (+{data.errors.length - 1} more)</span>}
+        </div>
+      )}
+      {!hasError && data.warnings.length > 0 && <div className="layer-warning">{data.warnings[0]}</div>}
+      {Array.from({ length: data.outputs }, (_, i) => (
+        <Handle
+          key={`out-${i}`}
+          id={`out-${i}`}
+          type="source"
+          position={Position.Bottom}
+          style={{ left: portLeft(i, data.outputs) }}
+          className="port port-out"
+          title={data.shapes[i] ? `output ${i}: ${data.shapes[i]}` : `output ${i}`}
+        />
+      ))}
+      <Handle id="tie-out" type="source" position={Position.Right} className="port-tie" isConnectable={false} />
+      <Handle id="tie-in" type="target" position={Position.Right} className="port-tie" isConnectable={false} />
+    </div>
+  );
+}
+
+export const LayerNode = memo(LayerNodeView);

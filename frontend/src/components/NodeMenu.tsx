@@ -1,0 +1,29 @@
+/** Right-click menu on a node. */
+import { callLayerAgain, copySelection, deleteSelection, groupSelection } from '../store/commands';
+import { currentGraph, useEditor } from '../store/editor';
+import { subgraphUsedBy } from '../graph/transforms';
+
+export function NodeMenu(props: { id: string; x: number; y: number; onClose(): void }) {
+  const node = useEditor((s) => currentGraph(s).nodes.find((n) => n.id === props.id));
+  const count = useEditor((s) => s.selection.length);
+  if (!node) return null;
+  const sub = subgraphUsedBy(node);
+  const run = (fn: () => void) => () => {
+    fn();
+    props.onClose();
+  };
+  const io = node.type === 'Input' || node.type === 'Output';
+  return (
+    <div className="context-menu" style={{ left: props.x, top: props.y }} data-testid="node-menu" onContextMenu={(e) => e.preventDefault()}>
+      {!io && <button onClick={run(() => callLayerAgain(props.id))}>Call this layer again (shared weights)</button>}
+      {sub && <button onClick={run(() => useEditor.getState().openSubgraph(sub))}>Open model “{sub}”</button>}
+      <button onClick={run(() => groupSelection())} disabled={io}>
+        Group {count > 1 ? `${count} nodes` : 'node'} into model
+      </button>
+      <button onClick={run(copySelection)}>Copy</button>
+      <button onClick={run(deleteSelection)} className="danger">
+        Delete
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,193 @@
+/** Open: templates (examples/), saved graphs with their versions, import Keras JSON / .keras. */
+import { useEffect, useState } from 'react';
+import { api, type ExampleInfo, type GraphVersionInfo, type SavedGraphInfo } from '../api/client';
+import { emptyGraph, type Graph } from '../graph/types';
+import { autoLayout } from '../store/commands';
+import { useEditor } from '../store/editor';
+import { Dialog } from './Dialog';
+
+export type OpenTab = 'templates' | 'saved' | 'import';
+
+function openGraph(graph: Graph, saved: { id: string; name: string; version: number } | null = null) {
+  const g = { ...emptyGraph(), ...graph };
+  useEditor.getState().load(g, saved);
+  if (!g.layout?.positions || Object.keys(g.layout.positions).length < g.nodes.length) {
+    void autoLayout();
+  }
+}
+
+function Templates({ onDone }: { onDone(): void }) {
+  const [list, setList] = useState<ExampleInfo[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api.examples().then(setList, (e) => setError((e as Error).message));
+  }, []);
+  if (error) return <div className="banner error">{error}</div>;
+  if (!list) return <p className="muted">Loading…</p>;
+  return (
+    <ul className="card-list" data-testid="template-list">
+      {list.map((ex) => (
+        <li key={ex.name}>
+          <button
+            className="card"
+            data-testid={`template-${ex.name}`}
+            onClick={async () => {
+              try {
+                openGraph(await api.example(ex.name));
+                useEditor.getState().notify(`Opened template “${ex.title}”`);
+                onDone();
+              } catch (e) {
+                setError((e as Error).message);
+              }
+            }}
+          >
+            <b>{ex.title}</b>
+            <span className="muted small">
+              {ex.name} · {ex.nodes} nodes
+            </span>
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function Saved({ onDone }: { onDone(): void }) {
+  const [list, setList] = useState<SavedGraphInfo[] | null>(null);
+  const [versions, setVersions] = useState<{ id: string; items: GraphVersionInfo[] } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const refresh = () => api.listGraphs().then(setList, (e) => setError((e as Error).message));
+  useEffect(() => {
+    void refresh();
+  }, []);
+  const open = async (info: SavedGraphInfo, version?: number) => {
+    try {
+      const saved = await api.getGraph(info.id, version);
+      const v = version ?? saved.version ?? saved.latest_version ?? 1;
+      openGraph({ ...saved.graph, name: saved.graph.name ?? saved.name }, { id: saved.id, name: saved.name, version: v });
+      useEditor.getState().notify(`Opened “${saved.name}” version ${v}`);
+      onDone();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  if (error) return <div className="banner error">{error}</div>;
+  if (!list) return <p className="muted">Loading…</p>;
+  if (!list.length) return <p className="muted">No saved graphs yet. Ctrl+S saves the one you are drawing.</p>;
+  return (
+    <table className="summary" data-testid="saved-list">
+      <thead>
+        <tr>
+          <th>Name</th>
+          <th>Versions</th>
+          <th>Updated</th>
+          <th />
+        </tr>
+      </thead>
+      <tbody>
+        {list.map((g) => (
+          <tr key={g.id}>
+            <td>
+              <a onClick={() => open(g)}>{g.name}</a>
+              {versions?.id === g.id && (
+                <div className="versions">
+                  {versions.items.map((v) => (
+                    <button key={v.version} className="chip" onClick={() => open(g, v.version)} title={v.created_at}>
+                      v{v.version}
+                    </button>
+                  ))}
+                </div>
+              )}
+            </td>
+            <td>
+              <a
+                onClick={async () =>
+                  setVersions({ id: g.id, items: await api.graphVersions(g.id).catch(() => []) })
+                }
+              >
+                {g.latest_version ?? g.version ?? 1}
+              </a>
+            </td>
+            <td className="muted small">{g.updated_at ? new Date(g.updated_at).toLocaleString() : ''}</td>
+            <td>
+              <button
+                className="ghost danger"
+                onClick={async () => {
+                  if (!confirm(`Delete “${g.name}” and all its versions?`)) return;
+                  await api.deleteGraph(g.id).catch((e) => setError((e as Error).message));
+                  void refresh();
+                }}
+              >
+                Delete
+              </button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Import({ onDone }: { onDone(): void }) {
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const run = async (fn: () => Promise<Graph>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      openGraph(await fn());
+      useEditor.getState().notify('Imported');
+      onDone();
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="import">
+      <div className="field">
+        <label htmlFor="import-file">A .keras file (or a Keras JSON file)</label>
+        <input
+          id="import-file"
+          type="file"
+          accept=".keras,.json"
+          data-testid="import-file"
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            if (!f) return;
+            if (f.name.endsWith('.json')) void run(async () => api.importJson(await f.text()));
+            else void run(() => api.importFile(f));
+          }}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor="import-json">…or paste model.to_json()</label>
+        <textarea id="import-json" rows={10} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
+      </div>
+      <button disabled={!text.trim() || busy} onClick={() => run(() => api.importJson(text))}>
+        {busy ? 'Importing…' : 'Import JSON'}
+      </button>
+      {error && <div className="banner error">{error}</div>}
+    </div>
+  );
+}
+
+export function OpenDialog({ tab: initial, onClose }: { tab: OpenTab; onClose(): void }) {
+  const [tab, setTab] = useState<OpenTab>(initial);
+  return (
+    <Dialog title="Open" onClose={onClose} wide testid="open-dialog">
+      <nav className="tabs">
+        {(['templates', 'saved', 'import'] as OpenTab[]).map((t) => (
+          <button key={t} className={tab === t ? 'active' : ''} onClick={() => setTab(t)}>
+            {t === 'templates' ? 'Templates' : t === 'saved' ? 'Saved graphs' : 'Import Keras'}
+          </button>
+        ))}
+      </nav>
+      {tab === 'templates' && <Templates onDone={onClose} />}
+      {tab === 'saved' && <Saved onDone={onClose} />}
+      {tab === 'import' && <Import onDone={onClose} />}
+    </Dialog>
+  );
+}

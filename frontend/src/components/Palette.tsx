@@ -1,0 +1,80 @@
+/** The layer palette: the server's catalogue by category, searchable, draggable. */
+import { memo, useMemo, useState } from 'react';
+import { categoryTitle, groupByCategory, searchLayers } from '../graph/catalogue';
+import type { LayerSpec } from '../graph/types';
+import { useEditor } from '../store/editor';
+import { DRAG_MIME } from './Canvas';
+import { SubgraphList } from './SubgraphList';
+
+const PaletteItem = memo(function PaletteItem({ spec }: { spec: LayerSpec }) {
+  return (
+    <li
+      className="palette-item"
+      draggable
+      data-testid={`palette-${spec.type}`}
+      title={spec.description}
+      onDragStart={(e) => {
+        e.dataTransfer.setData(DRAG_MIME, spec.type);
+        e.dataTransfer.effectAllowed = 'copy';
+      }}
+    >
+      <span className={`dot cat-${spec.category}`} />
+      <span className="palette-type">{spec.type}</span>
+      <span className="palette-desc">{spec.description}</span>
+    </li>
+  );
+});
+
+export function Palette() {
+  const catalogue = useEditor((s) => s.catalogue);
+  const error = useEditor((s) => s.catalogueError);
+  const [query, setQuery] = useState('');
+  const [closed, setClosed] = useState<Set<string>>(new Set());
+  const groups = useMemo(
+    () => groupByCategory(searchLayers(catalogue.filter((l) => l.type !== 'Model'), query)),
+    [catalogue, query],
+  );
+  return (
+    <aside className="palette" data-testid="palette">
+      <input
+        className="search"
+        type="search"
+        placeholder={`Search ${catalogue.length} layers…`}
+        value={query}
+        onChange={(e) => setQuery(e.target.value)}
+        data-testid="palette-search"
+      />
+      {error && <div className="banner error">Layer catalogue unavailable: {error}</div>}
+      <div className="palette-scroll">
+        <SubgraphList />
+        {groups.map(([cat, layers]) => {
+          const open = query !== '' || !closed.has(cat);
+          return (
+            <section key={cat} className="palette-group">
+              <h3
+                onClick={() =>
+                  setClosed((c) => {
+                    const n = new Set(c);
+                    if (n.has(cat)) n.delete(cat);
+                    else n.add(cat);
+                    return n;
+                  })
+                }
+              >
+                <span>{open ? '▾' : '▸'}</span> {categoryTitle(cat)} <span className="muted">{layers.length}</span>
+              </h3>
+              {open && (
+                <ul>
+                  {layers.map((l) => (
+                    <PaletteItem key={l.type} spec={l} />
+                  ))}
+                </ul>
+              )}
+            </section>
+          );
+        })}
+        {!groups.length && catalogue.length > 0 && <p className="muted pad">No layer matches “{query}”.</p>}
+      </div>
+    </aside>
+  );
+}

@@ -1,0 +1,171 @@
+/** One inspector field, generated from a catalogue param spec. */
+import { memo, useEffect, useState } from 'react';
+import type { ParamSpec } from '../graph/types';
+import { formatValue } from '../graph/flow';
+import {
+  listText,
+  parseJson,
+  parseList,
+  parseNameOrJson,
+  parseNumber,
+  parseTuple,
+  tupleText,
+  type Parsed,
+} from '../graph/paramText';
+
+const DTYPES = ['float32', 'float16', 'bfloat16', 'float64', 'int32', 'int64', 'uint8', 'bool', 'string'];
+const ACTIVATIONS = [
+  'linear', 'relu', 'sigmoid', 'softmax', 'tanh', 'gelu', 'elu', 'selu', 'swish', 'silu',
+  'softplus', 'softsign', 'leaky_relu', 'relu6', 'hard_sigmoid', 'exponential', 'log_softmax', 'mish',
+];
+const INITIALIZERS = ['glorot_uniform', 'glorot_normal', 'he_normal', 'he_uniform', 'lecun_normal', 'lecun_uniform', 'zeros', 'ones', 'orthogonal', 'random_normal', 'random_uniform', 'truncated_normal'];
+
+interface Props {
+  spec: ParamSpec;
+  value: unknown;
+  error?: string;
+  onChange(name: string, value: unknown): void;
+}
+
+function textOf(spec: ParamSpec, v: unknown): string {
+  if (v === undefined) return '';
+  switch (spec.kind) {
+    case 'shape':
+    case 'int_tuple':
+      return tupleText(v);
+    case 'list':
+      return listText(v);
+    case 'any':
+      return JSON.stringify(v);
+    default:
+      if (v !== null && typeof v === 'object') return JSON.stringify(v);
+      return v === null ? 'None' : String(v);
+  }
+}
+
+function parse(spec: ParamSpec, text: string): Parsed {
+  switch (spec.kind) {
+    case 'int':
+      return parseNumber(text, true, !!spec.nullable);
+    case 'float':
+      return parseNumber(text, false, !!spec.nullable);
+    case 'shape':
+      return parseTuple(text, true);
+    case 'int_tuple': {
+      // a single number is fine for kernel_size / strides / pool_size
+      const single = parseNumber(text, true, false);
+      if (single.ok && single.value !== undefined && !/[,\s]/.test(text.trim())) return single;
+      return parseTuple(text, !!spec.nullable);
+    }
+    case 'list':
+      return parseList(text);
+    case 'any':
+      return parseJson(text);
+    case 'activation':
+    case 'initializer':
+    case 'regularizer':
+    case 'constraint':
+      return parseNameOrJson(text);
+    default:
+      if (spec.nullable && /^(none|null)$/i.test(text.trim())) return { ok: true, value: null };
+      return { ok: true, value: text === '' ? undefined : text };
+  }
+}
+
+function ParamFieldView({ spec, value, error, onChange }: Props) {
+  const [text, setText] = useState(() => textOf(spec, value));
+  const [localError, setLocalError] = useState<string | null>(null);
+  // follow outside changes (undo, another call site) unless the text already means that value
+  useEffect(() => {
+    const p = parse(spec, text);
+    if (!p.ok || JSON.stringify(p.value) !== JSON.stringify(value)) {
+      setText(textOf(spec, value));
+      setLocalError(null);
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [value, spec]);
+
+  const id = `param-${spec.name}`;
+  const placeholder = spec.default === undefined ? (spec.required ? 'required' : '') : formatValue(spec.default);
+  const label = (
+    <label htmlFor={id} title={spec.description ?? undefined}>
+      {spec.name}
+      {spec.required && <span className="req">*</span>}
+    </label>
+  );
+  const commitText = (t: string) => {
+    setText(t);
+    const p = parse(spec, t);
+    if (p.ok) {
+      setLocalError(null);
+      onChange(spec.name, p.value);
+    } else setLocalError(p.error);
+  };
+  let control: React.ReactNode;
+  const choices = spec.choices?.length ? spec.choices : spec.kind === 'dtype' ? DTYPES : null;
+
+  if (spec.kind === 'bool') {
+    const checked = (value ?? spec.default) === true;
+    control = (
+      <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(spec.name, e.target.checked)} />
+    );
+  } else if (choices) {
+    const current = value === undefined ? '' : JSON.stringify(value);
+    control = (
+      <select id={id} value={current} onChange={(e) => onChange(spec.name, e.target.value === '' ? undefined : JSON.parse(e.target.value))}>
+        <option value="">{spec.default !== undefined ? `default (${formatValue(spec.default)})` : '—'}</option>
+        {choices.map((c) => (
+          <option key={JSON.stringify(c)} value={JSON.stringify(c)}>
+            {formatValue(c)}
+          </option>
+        ))}
+      </select>
+    );
+  } else {
+    const list = spec.kind === 'activation' ? 'lf-activations' : spec.kind === 'initializer' ? 'lf-initializers' : undefined;
+    control = (
+      <input
+        id={id}
+        type="text"
+        inputMode={spec.kind === 'int' || spec.kind === 'float' ? 'decimal' : undefined}
+        value={text}
+        placeholder={placeholder}
+        list={list}
+        spellCheck={false}
+        onChange={(e) => commitText(e.target.value)}
+      />
+    );
+  }
+  const shown = localError ?? error;
+  return (
+    <div className={`field ${shown ? 'field-error' : ''}`} data-testid={`field-${spec.name}`}>
+      {label}
+      {control}
+      {shown && (
+        <div className="field-message" data-testid="field-error">
+          {shown}
+        </div>
+      )}
+    </div>
+  );
+}
+
+export const ParamField = memo(ParamFieldView);
+
+/** Datalists the free-text fields suggest from (rendered once in the inspector). */
+export function ParamDatalists() {
+  return (
+    <>
+      <datalist id="lf-activations">
+        {ACTIVATIONS.map((a) => (
+          <option key={a} value={a} />
+        ))}
+      </datalist>
+      <datalist id="lf-initializers">
+        {INITIALIZERS.map((a) => (
+          <option key={a} value={a} />
+        ))}
+      </datalist>
+    </>
+  );
+}

@@ -1,0 +1,30 @@
+/** Every error and warning of the last check; clicking one brings its node into view. */
+import { useEditor } from '../store/editor';
+
+export function ProblemsPanel() {
+  const v = useEditor((s) => s.validation);
+  const error = useEditor((s) => s.validationError);
+  const problems = [...(v?.errors ?? []).map((p) => ({ ...p, level: 'error' })), ...(v?.warnings ?? []).map((p) => ({ ...p, level: 'warning' }))];
+  return (
+    <div className="problems" data-testid="problems">
+      {error && <div className="banner error small">Checking failed: {error}</div>}
+      {!error && problems.length === 0 && <p className="muted pad">{v ? 'No problems: Keras accepts this graph.' : 'Not checked yet.'}</p>}
+      <ul>
+        {problems.map((p, i) => (
+          <li
+            key={i}
+            className={`problem ${p.level}`}
+            onClick={() => p.node && useEditor.getState().focusNode(p.node)}
+            data-testid="problem"
+          >
+            <span className="problem-icon">{p.level === 'error' ? '●' : '▲'}</span>
+            {p.node && <code>{p.node}</code>}
+            {p.param && <code className="muted">{p.param}</code>}
+            <span>{p.message}</span>
+            <span className="muted small">{p.code}</span>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,265 @@
+/**
+ * Graph -> React Flow mapping, pure and cached: a node's data object is reused while
+ * nothing it shows has changed, so memoised node components skip re-rendering and a
+ * 400-node graph costs one cheap pass per edit.
+ */
+import type { Edge as FlowEdge, Node as FlowNode } from '@xyflow/react';
+import type { Graph, GraphNode, LayerSpec, NodeReport, Problem, Shape, ValidateAnswer, XY } from './types';
+import { edgeKey, positionsOf, subgraphPorts, subgraphUsedBy } from './transforms';
+
+export interface LayerNodeData extends Record<string, unknown> {
+  type: string;
+  label: string;
+  category: string;
+  keyParams: string;
+  shapes: string[];
+  params: number | null;
+  inputs: number;
+  outputs: number;
+  errors: string[];
+  warnings: string[];
+  /** "owner" of a shared layer, a "call" site of one, or null. */
+  shared: 'owner' | 'call' | null;
+  sharedCount: number;
+  subgraph: string | null;
+  inner: string | null;
+  trainable: boolean;
+}
+
+export type LayerFlowNode = FlowNode<LayerNodeData, 'layer'>;
+
+export interface ShapeEdgeData extends Record<string, unknown> {
+  label: string;
+  tie?: boolean;
+}
+
+export function formatShape(shape: Shape | undefined | null): string {
+  if (!shape) return '';
+  return `(${shape.map((d) => (d === null ? 'None' : String(d))).join(', ')}${shape.length === 1 ? ',' : ''})`;
+}
+
+export function formatValue(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (Array.isArray(v)) return `(${v.map(formatValue).join(', ')})`;
+  if (typeof v === 'object') return '{…}';
+  return String(v);
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function keyParamsText(owner: GraphNode, spec: LayerSpec | undefined): string {
+  const names = spec?.key_params ?? [];
+  const parts: string[] = [];
+  for (const name of names) {
+    const value = owner.params[name] ?? spec?.params.find((p) => p.name === name)?.default;
+    if (value === undefined) continue;
+    parts.push(`${name}=${formatValue(value)}`);
+    if (parts.length === 3) break;
+  }
+  return parts.join('  ');
+}
+
+interface Cached {
+  node: GraphNode;
+  owner: GraphNode;
+  extra: string;
+  data: LayerNodeData;
+  flow?: LayerFlowNode;
+}
+
+export interface Size {
+  width: number;
+  height: number;
+}
+
+export interface FlowMapper {
+  /**
+   * React Flow nodes for `graph`. `measured` holds the sizes React Flow reported; they go
+   * back on the nodes, or React Flow would hide and re-measure every node on each edit.
+   */
+  nodes(
+    graph: Graph,
+    answer: ValidateAnswer | null,
+    specs: Map<string, LayerSpec>,
+    selected: Set<string>,
+    measured: Map<string, Size>,
+  ): LayerFlowNode[];
+  edges(graph: Graph, answer: ValidateAnswer | null, selected: Set<string>): FlowEdge<ShapeEdgeData>[];
+}
+
+/** Where nodes without a stored position go: a loose grid below the rest. */
+function fallbackPosition(index: number): XY {
+  return { x: (index % 4) * 260, y: Math.floor(index / 4) * 150 };
+}
+
+export function problemsByNode(answer: ValidateAnswer | null): Map<string, { errors: Problem[]; warnings: Problem[] }> {
+  const out = new Map<string, { errors: Problem[]; warnings: Problem[] }>();
+  if (!answer) return out;
+  const slot = (id: string) => {
+    let v = out.get(id);
+    if (!v) out.set(id, (v = { errors: [], warnings: [] }));
+    return v;
+  };
+  for (const p of answer.errors) if (p.node) slot(p.node).errors.push(p);
+  for (const p of answer.warnings) if (p.node) slot(p.node).warnings.push(p);
+  return out;
+}
+
+export function createFlowMapper(): FlowMapper {
+  const nodeCache = new Map<string, Cached>();
+  const edgeCache = new Map<string, FlowEdge<ShapeEdgeData>>();
+
+  return {
+    nodes(graph, answer, specs, selected, measured) {
+      const positions = positionsOf(graph);
+      const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+      const sharedCount = new Map<string, number>();
+      for (const n of graph.nodes) if (n.shared_with) sharedCount.set(n.shared_with, (sharedCount.get(n.shared_with) ?? 1) + 1);
+      const maxInPort = new Map<string, number>();
+      const maxOutPort = new Map<string, number>();
+      for (const e of graph.edges) {
+        maxInPort.set(e.target, Math.max(maxInPort.get(e.target) ?? -1, e.target_port));
+        maxOutPort.set(e.source, Math.max(maxOutPort.get(e.source) ?? -1, e.source_port));
+      }
+      const problems = problemsByNode(answer);
+      const seen = new Set<string>();
+      const result = graph.nodes.map((node, index) => {
+        seen.add(node.id);
+        const owner = (node.shared_with && byId.get(node.shared_with)) || node;
+        const report: NodeReport | undefined = answer?.nodes[node.id];
+        const probs = problems.get(node.id);
+        const sub = subgraphUsedBy(owner);
+        const ports = sub ? subgraphPorts(graph, sub) : null;
+        const count = node.shared_with ? (sharedCount.get(node.shared_with) ?? 1) : (sharedCount.get(node.id) ?? 0);
+        const extra = JSON.stringify([
+          report?.output_shapes,
+          report?.params,
+          probs?.errors.map((p) => p.message),
+          probs?.warnings.map((p) => p.message),
+          maxInPort.get(node.id),
+          maxOutPort.get(node.id),
+          count,
+          ports,
+          specs.get(owner.type)?.type,
+        ]);
+        const cached = nodeCache.get(node.id);
+        let entry: Cached;
+        if (cached && cached.node === node && cached.owner === owner && cached.extra === extra) entry = cached;
+        else {
+          const spec = specs.get(owner.type);
+          const shapes = (report?.output_shapes ?? []).map(formatShape);
+          let inputs: number;
+          let outputs: number;
+          if (owner.type === 'Input') inputs = 0;
+          else if (ports) inputs = owner.type === 'Model' ? ports.inputs : 1;
+          else if (spec?.inputs === 'many') inputs = Math.max(2, (maxInPort.get(node.id) ?? -1) + 2);
+          else inputs = typeof spec?.inputs === 'number' ? spec.inputs : 1;
+          if (owner.type === 'Output') outputs = 0;
+          else if (ports && owner.type === 'Model') outputs = ports.outputs;
+          else outputs = Math.max(spec?.outputs ?? 1, shapes.length, (maxOutPort.get(node.id) ?? -1) + 1, 1);
+          const data: LayerNodeData = {
+            type: owner.type,
+            label: node.name || node.id,
+            category: spec?.category ?? (owner.type === 'Model' ? 'models' : 'unknown'),
+            keyParams: keyParamsText(owner, spec),
+            shapes,
+            params: report ? report.params : null,
+            inputs,
+            outputs,
+            errors: probs?.errors.map((p) => (p.param ? `${p.param}: ${p.message}` : p.message)) ?? [],
+            warnings: probs?.warnings.map((p) => p.message) ?? [],
+            shared: node.shared_with ? 'call' : count > 0 ? 'owner' : null,
+            sharedCount: count,
+            subgraph: sub,
+            inner: owner.inner ? (subgraphUsedBy({ ...owner.inner, id: '' } as GraphNode) ?? owner.inner.type) : null,
+            trainable: node.trainable !== false,
+          };
+          entry = { node, owner, extra, data };
+          nodeCache.set(node.id, entry);
+        }
+        const position = positions[node.id] ?? fallbackPosition(index);
+        const isSelected = selected.has(node.id);
+        const size = measured.get(node.id);
+        const prev = entry.flow;
+        if (
+          prev &&
+          prev.data === entry.data &&
+          prev.position.x === position.x &&
+          prev.position.y === position.y &&
+          prev.selected === isSelected &&
+          prev.measured?.width === size?.width &&
+          prev.measured?.height === size?.height
+        ) {
+          return prev;
+        }
+        const flow: LayerFlowNode = {
+          id: node.id,
+          type: 'layer',
+          position,
+          data: entry.data,
+          selected: isSelected,
+        };
+        if (size) flow.measured = size;
+        entry.flow = flow;
+        return flow;
+      });
+      for (const id of nodeCache.keys()) if (!seen.has(id)) nodeCache.delete(id);
+      return result;
+    },
+
+    edges(graph, answer, selected) {
+      const seen = new Set<string>();
+      const out: FlowEdge<ShapeEdgeData>[] = [];
+      for (const e of graph.edges) {
+        const id = edgeKey(e);
+        seen.add(id);
+        const label = formatShape(answer?.nodes[e.source]?.output_shapes?.[e.source_port]);
+        const isSelected = selected.has(id);
+        const cached = edgeCache.get(id);
+        if (cached && cached.data!.label === label && !!cached.selected === isSelected) {
+          out.push(cached);
+          continue;
+        }
+        const edge: FlowEdge<ShapeEdgeData> = {
+          id,
+          type: 'shape',
+          source: e.source,
+          sourceHandle: `out-${e.source_port}`,
+          target: e.target,
+          targetHandle: `in-${e.target_port}`,
+          data: { label },
+          selected: isSelected,
+        };
+        edgeCache.set(id, edge);
+        out.push(edge);
+      }
+      // the tie between a shared layer's owner and each further call site
+      for (const n of graph.nodes) {
+        if (!n.shared_with) continue;
+        const id = `tie:${n.shared_with}->${n.id}`;
+        seen.add(id);
+        let edge = edgeCache.get(id);
+        if (!edge) {
+          edge = {
+            id,
+            type: 'tie',
+            source: n.shared_with,
+            sourceHandle: 'tie-out',
+            target: n.id,
+            targetHandle: 'tie-in',
+            selectable: false,
+            deletable: false,
+            focusable: false,
+            data: { label: 'shared', tie: true },
+          };
+          edgeCache.set(id, edge);
+        }
+        out.push(edge);
+      }
+      for (const id of edgeCache.keys()) if (!seen.has(id)) edgeCache.delete(id);
+      return out;
+    },
+  };
+}

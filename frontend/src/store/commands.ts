@@ -1,0 +1,118 @@
+/** Editor commands shared by the toolbar, the context menu and the keyboard shortcuts. */
+import { api } from '../api/client';
+import {
+  callAgain,
+  copyNodes,
+  edgeKey,
+  groupIntoSubgraph,
+  pasteClip,
+  positionsOf,
+  removeEdges,
+  removeNodes,
+  withPositions,
+} from '../graph/transforms';
+import type { Graph } from '../graph/types';
+import { currentGraph, useEditor } from './editor';
+
+export function deleteSelection() {
+  const s = useEditor.getState();
+  const nodes = s.selection;
+  const edges = s.edgeSelection;
+  if (!nodes.length && !edges.length) return;
+  s.edit((g) => removeNodes(removeEdges(g, edges), nodes));
+  useEditor.getState().setSelection([]);
+  useEditor.getState().setEdgeSelection([]);
+}
+
+export function copySelection() {
+  const s = useEditor.getState();
+  if (!s.selection.length) return;
+  s.setClipboard(copyNodes(currentGraph(s), s.selection));
+  s.notify(`Copied ${s.selection.length} node${s.selection.length > 1 ? 's' : ''}`);
+}
+
+export function paste() {
+  const s = useEditor.getState();
+  if (!s.clipboard) return;
+  let ids: string[] = [];
+  const clip = s.clipboard;
+  s.edit((g) => {
+    const r = pasteClip(g, clip, { x: 40, y: 40 });
+    ids = r.ids;
+    return r.graph;
+  });
+  // a second paste lands a further step away
+  s.setClipboard({ ...clip, positions: Object.fromEntries(Object.entries(clip.positions).map(([k, p]) => [k, { x: p.x + 40, y: p.y + 40 }])) });
+  useEditor.getState().setSelection(ids);
+}
+
+export function cutSelection() {
+  copySelection();
+  deleteSelection();
+}
+
+export function callLayerAgain(id: string) {
+  const s = useEditor.getState();
+  const g = currentGraph(s);
+  const p = positionsOf(g)[id] ?? { x: 0, y: 0 };
+  let newId = '';
+  s.edit((graph) => {
+    const r = callAgain(graph, id, { x: p.x + 240, y: p.y });
+    newId = r.id === id ? '' : r.id;
+    return r.graph;
+  });
+  if (newId) useEditor.getState().setSelection([newId]);
+}
+
+export function groupSelection(name = 'block') {
+  const s = useEditor.getState();
+  if (!s.selection.length) return;
+  const shapeOf = (source: string, port: number) => s.validation?.nodes[source]?.output_shapes?.[port] ?? undefined;
+  let id = '';
+  s.edit((g) => {
+    const r = groupIntoSubgraph(g, s.selection, name, shapeOf);
+    id = r.id;
+    return r.graph;
+  });
+  if (id) {
+    useEditor.getState().setSelection([id]);
+    useEditor.getState().notify(`Grouped into model "${currentGraph(useEditor.getState()).nodes.find((n) => n.id === id)?.name}"`);
+  }
+}
+
+export function selectAll() {
+  const s = useEditor.getState();
+  s.setSelection(currentGraph(s).nodes.map((n) => n.id));
+}
+
+export async function autoLayout() {
+  const s = useEditor.getState();
+  const g = currentGraph(s);
+  const { layoutPositions } = await import('../graph/autoLayout');
+  const positions = await layoutPositions(g);
+  s.edit((graph: Graph) => withPositions(graph, { ...positionsOf(graph), ...positions }));
+  useEditor.setState({ loadedAt: Date.now() });
+}
+
+/** The root graph as it is saved or exported. */
+export function graphForExport(): Graph {
+  return useEditor.getState().root;
+}
+
+export async function save(asNew = false) {
+  const s = useEditor.getState();
+  const graph = s.root;
+  const name = graph.name || 'Untitled model';
+  try {
+    const saved = s.saved && !asNew ? await api.saveGraph(s.saved.id, name, graph) : await api.createGraph(name, graph);
+    const version = saved.latest_version ?? saved.version ?? 1;
+    useEditor.getState().setSaved({ id: saved.id, name, version });
+    useEditor.getState().notify(`Saved "${name}" (version ${version})`);
+  } catch (e) {
+    useEditor.getState().notify(`Save failed: ${(e as Error).message}`, 'error');
+  }
+}
+
+export function edgeKeysOf(g: Graph): string[] {
+  return g.edges.map(edgeKey);
+}

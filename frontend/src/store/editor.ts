@@ -1,0 +1,182 @@
+/**
+ * The editor's state: the graph being drawn (root graph + the sub-graph path being
+ * edited), the catalogue, the latest validation answer, selection, undo history.
+ * Components read slices with selectors; every edit goes through `edit`, which records
+ * history and so triggers live validation (see ./validation.ts).
+ */
+import { create } from 'zustand';
+import { emptyHistory, record, redo, undo, type History } from '../graph/history';
+import type { Graph, LayerSpec, NodeId, ValidateAnswer, XY } from '../graph/types';
+import { emptyGraph } from '../graph/types';
+import { positionsOf, withPositions, type Clip } from '../graph/transforms';
+
+export interface Snapshot {
+  root: Graph;
+  path: string[];
+}
+
+export interface SavedRef {
+  id: string;
+  name: string;
+  version: number;
+}
+
+export interface EditorState {
+  catalogue: LayerSpec[];
+  specs: Map<string, LayerSpec>;
+  catalogueError: string | null;
+  root: Graph;
+  /** Names of the sub-graphs opened for editing, outermost first; [] edits the root. */
+  path: string[];
+  validation: ValidateAnswer | null;
+  /** What was validated: the graph object the answer belongs to. */
+  validatedGraph: Graph | null;
+  validating: boolean;
+  validationError: string | null;
+  selection: NodeId[];
+  /** Selected edge keys (see edgeKey) in the graph being edited. */
+  edgeSelection: string[];
+  /** Bumped when a graph is opened, so the canvas fits it into view. */
+  loadedAt: number;
+  history: History<Snapshot>;
+  clipboard: Clip | null;
+  saved: SavedRef | null;
+  dirty: boolean;
+  /** A node to bring into view (problems list click); the canvas consumes it. */
+  focusRequest: { id: NodeId; at: number } | null;
+  toast: { text: string; kind: 'info' | 'error'; at: number } | null;
+
+  setCatalogue(layers: LayerSpec[]): void;
+  setCatalogueError(message: string): void;
+  /** Apply an edit to the graph being edited (root or open sub-graph). */
+  edit(fn: (g: Graph) => Graph, group?: string | null): void;
+  /** Move nodes without an undo step per frame (drag); call `commitMove` when the drag ends. */
+  moveNodes(positions: Record<NodeId, XY>): void;
+  commitMove(before: Snapshot): void;
+  load(graph: Graph, saved?: SavedRef | null): void;
+  openSubgraph(name: string): void;
+  closeSubgraph(levels?: number): void;
+  setSelection(ids: NodeId[]): void;
+  setEdgeSelection(keys: string[]): void;
+  setValidation(graph: Graph, answer: ValidateAnswer | null, error?: string | null): void;
+  setValidating(v: boolean): void;
+  undo(): void;
+  redo(): void;
+  setClipboard(clip: Clip | null): void;
+  setSaved(saved: SavedRef | null): void;
+  focusNode(id: NodeId): void;
+  notify(text: string, kind?: 'info' | 'error'): void;
+}
+
+export function currentGraph(s: Pick<EditorState, 'root' | 'path'>): Graph {
+  let g = s.root;
+  for (const name of s.path) g = s.root.subgraphs[name] ?? g;
+  return g;
+}
+
+/** Write `next` back where the current graph lives (all definitions sit on the root). */
+export function replaceCurrent(root: Graph, path: string[], next: Graph): Graph {
+  if (!path.length) return next;
+  const name = path[path.length - 1];
+  // sub-graph definitions created inside a sub-graph are hoisted to the root
+  const hoisted = { ...root.subgraphs, ...next.subgraphs, [name]: { ...next, subgraphs: {} } };
+  return { ...root, subgraphs: hoisted };
+}
+
+/**
+ * The graph the server checks for what is on screen: the root, or an open sub-graph as
+ * a model of its own (with the other definitions it may use).
+ */
+export function graphToValidate(root: Graph, path: string[]): Graph {
+  if (!path.length) return root;
+  const name = path[path.length - 1];
+  const sub = root.subgraphs[name];
+  if (!sub) return root;
+  const others = { ...root.subgraphs };
+  delete others[name];
+  return { ...sub, subgraphs: others };
+}
+
+export const useEditor = create<EditorState>()((set, get) => ({
+  catalogue: [],
+  specs: new Map(),
+  catalogueError: null,
+  root: emptyGraph(),
+  path: [],
+  validation: null,
+  validatedGraph: null,
+  validating: false,
+  validationError: null,
+  selection: [],
+  edgeSelection: [],
+  loadedAt: 0,
+  history: emptyHistory(),
+  clipboard: null,
+  saved: null,
+  dirty: false,
+  focusRequest: null,
+  toast: null,
+
+  setCatalogue: (layers) => set({ catalogue: layers, specs: new Map(layers.map((l) => [l.type, l])), catalogueError: null }),
+  setCatalogueError: (message) => set({ catalogueError: message }),
+
+  edit: (fn, group = null) => {
+    const s = get();
+    const cur = currentGraph(s);
+    const next = fn(cur);
+    if (next === cur) return;
+    set({
+      root: replaceCurrent(s.root, s.path, next),
+      history: record(s.history, { root: s.root, path: s.path }, group),
+      dirty: true,
+    });
+  },
+
+  moveNodes: (moved) => {
+    const s = get();
+    const cur = currentGraph(s);
+    set({ root: replaceCurrent(s.root, s.path, withPositions(cur, { ...positionsOf(cur), ...moved })) });
+  },
+
+  commitMove: (before) => set((s) => ({ history: record(s.history, before), dirty: true })),
+
+  load: (graph, saved = null) =>
+    set({
+      root: graph,
+      path: [],
+      history: emptyHistory(),
+      selection: [],
+      edgeSelection: [],
+      validation: null,
+      validatedGraph: null,
+      loadedAt: Date.now(),
+      saved,
+      dirty: false,
+    }),
+
+  openSubgraph: (name) =>
+    set((s) => (s.root.subgraphs[name] ? { path: [...s.path, name], selection: [], validation: null } : {})),
+  closeSubgraph: (levels = 1) =>
+    set((s) => ({ path: s.path.slice(0, Math.max(0, s.path.length - levels)), selection: [], validation: null })),
+
+  setSelection: (ids) => set({ selection: ids }),
+  setEdgeSelection: (keys) => set({ edgeSelection: keys }),
+  setValidation: (graph, answer, error = null) =>
+    set({ validation: answer, validatedGraph: graph, validationError: error, validating: false }),
+  setValidating: (v) => set({ validating: v }),
+
+  undo: () => {
+    const s = get();
+    const r = undo(s.history, { root: s.root, path: s.path });
+    if (r) set({ root: r.value.root, path: r.value.path, history: r.history, dirty: true });
+  },
+  redo: () => {
+    const s = get();
+    const r = redo(s.history, { root: s.root, path: s.path });
+    if (r) set({ root: r.value.root, path: r.value.path, history: r.history, dirty: true });
+  },
+  setClipboard: (clip) => set({ clipboard: clip }),
+  setSaved: (saved) => set({ saved, dirty: false }),
+  focusNode: (id) => set({ focusRequest: { id, at: Date.now() }, selection: [id] }),
+  notify: (text, kind = 'info') => set({ toast: { text, kind, at: Date.now() } }),
+}));

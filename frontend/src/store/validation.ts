@@ -1,0 +1,89 @@
+/**
+ * Live checking: every change of the graph's meaning (not its layout) schedules one
+ * `POST /api/graphs/validate` after a short quiet period. Answers that arrive after a
+ * newer request was sent are dropped (request counter), so marks never go backwards.
+ */
+import { api, ApiError } from '../api/client';
+import type { Graph, ValidateAnswer } from '../graph/types';
+import { graphToValidate, useEditor } from './editor';
+
+export const VALIDATE_DEBOUNCE_MS = 150;
+
+/** The fields that change what is built; layout (positions) does not. */
+export function meaningOf(g: Graph): unknown[] {
+  return [g.nodes, g.edges, g.subgraphs, g.model_type];
+}
+
+function sameMeaning(a: Graph | null, b: Graph): boolean {
+  if (!a) return false;
+  const x = meaningOf(a);
+  const y = meaningOf(b);
+  return x.every((v, i) => v === y[i]);
+}
+
+export interface Validator {
+  stop(): void;
+  /** Validate now (skips the debounce); resolves when the answer is applied or dropped. */
+  flush(): Promise<void>;
+}
+
+export function startValidation(
+  validate: (g: Graph) => Promise<ValidateAnswer> = api.validate,
+  debounceMs = VALIDATE_DEBOUNCE_MS,
+): Validator {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let sent = 0;
+  let lastSent: Graph | null = null;
+
+  const run = async () => {
+    timer = null;
+    const s = useEditor.getState();
+    const graph = graphToValidate(s.root, s.path);
+    if (sameMeaning(lastSent, graph) && s.validatedGraph) return;
+    lastSent = graph;
+    const ticket = ++sent;
+    s.setValidating(true);
+    try {
+      const answer = await validate(graph);
+      if (ticket !== sent) return; // a newer request is in flight: this answer is stale
+      useEditor.getState().setValidation(graph, answer);
+    } catch (e) {
+      if (ticket !== sent) return;
+      const err = e as ApiError;
+      if (err.problems?.length) {
+        useEditor.getState().setValidation(graph, {
+          valid: false,
+          model_type: null,
+          total_params: null,
+          errors: err.problems,
+          warnings: [],
+          nodes: {},
+        });
+      } else useEditor.getState().setValidation(graph, null, err.message);
+    }
+  };
+
+  const schedule = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(run, debounceMs);
+  };
+
+  const unsubscribe = useEditor.subscribe((s, prev) => {
+    if (s.root === prev.root && s.path === prev.path) return;
+    const now = graphToValidate(s.root, s.path);
+    if (s.path === prev.path && sameMeaning(graphToValidate(prev.root, prev.path), now)) return;
+    schedule();
+  });
+  schedule();
+
+  return {
+    stop: () => {
+      unsubscribe();
+      if (timer) clearTimeout(timer);
+    },
+    flush: () => {
+      if (timer) clearTimeout(timer);
+      return run();
+    },
+  };
+}
