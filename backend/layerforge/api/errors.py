@@ -41,11 +41,17 @@ def problem(code: str, message: str, node: str | None = None, param: str | None 
     return Problem(node=node, param=param, code=code, message=message)
 
 
+_LOCATIONS = ("body", "query", "path", "header")
+
+
+def _field_parts(loc: Sequence[Any]) -> list[Any]:
+    return list(loc[1:] if loc and loc[0] in _LOCATIONS else loc)
+
+
 def field_path(loc: Sequence[Any]) -> str:
     """`("body", "graph", "nodes", 3, "type")` -> `graph.nodes[3].type`."""
-    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
     out = ""
-    for part in parts:
+    for part in _field_parts(loc):
         if isinstance(part, int):
             out += f"[{part}]"
         else:
@@ -57,16 +63,17 @@ def field_path(loc: Sequence[Any]) -> str:
 def _node_at(body: Any, loc: Sequence[Any]) -> str | None:
     """The id of the innermost node the error location lies in, when the body names one."""
     found = None
-    value = body
-    for i, part in enumerate(loc[1:], start=1):
+    value, previous = body, None
+    for part in _field_parts(loc):
         try:
             value = value[part]
         except (KeyError, IndexError, TypeError):
             break
-        if loc[i - 1] == "nodes" and isinstance(part, int) and isinstance(value, dict):
+        if previous == "nodes" and isinstance(part, int) and isinstance(value, dict):
             node_id = value.get("id")
             if isinstance(node_id, str):
                 found = node_id
+        previous = part
     return found
 
 

@@ -94,9 +94,9 @@ class ImportedGraph(BaseModel):
 
 def _validate(graph: Graph, settings: Settings) -> dict[str, Any]:
     """The validation report, with the parameter cap added as a graph-level error."""
+    check_graph_size(graph, settings)
     from layerforge.graph.validate import validate_graph
 
-    check_graph_size(graph, settings)
     with keras_lock:
         report = jsonable_encoder(validate_graph(graph))
     too_large = params_problem(report.get("total_params"), settings.limits)
@@ -125,9 +125,9 @@ def validate(body: GraphRequest, settings: Settings = Depends(app_settings)) -> 
 @router.post("/models/build", response_model=BuildSummary, responses=ERRORS_422)
 def build(body: GraphRequest, settings: Settings = Depends(app_settings)) -> dict[str, Any]:
     """Build the Keras model and summarise it like `model.summary()`."""
+    _require_valid(body.graph, settings)
     from layerforge.graph.build import model_summary
 
-    _require_valid(body.graph, settings)
     with keras_lock:
         return jsonable_encoder(model_summary(body.graph))
 
