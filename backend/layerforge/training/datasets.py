@@ -23,12 +23,15 @@ import csv
 import io
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy.orm import Session
 
 from layerforge.graph.errors import Problem
 from layerforge.graph.schema import Graph, parse_graph
@@ -36,10 +39,6 @@ from layerforge.graph.structure import input_name, output_name
 from layerforge.training.datasets_builtin import BUILTIN, STATIC_SHAPES, DatasetError, Loaded
 from layerforge.training.datasets_generated import GENERATED, MAX_SAMPLES
 
-__all__ = [
-    "ArrayInfo", "DatasetError", "DatasetInfo", "check_dataset", "dataset_info", "list_builtin",
-    "load_dataset", "map_arrays", "save_upload", "target_fit", "adapt_target",
-]
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 SPARSE = "sparse_categorical_crossentropy"
@@ -136,11 +135,47 @@ def list_builtin() -> list[dict[str, Any]]:
     return out
 
 
-def dataset_info(ref: dict[str, Any] | str, data_dir: Path | None = None, upload: Any = None) -> DatasetInfo:
+@contextmanager
+def store_session(session: Session | None, data_dir: Path | None) -> Iterator[Session]:
+    """`session` when given, else one on the store of `data_dir` (else the server's settings)."""
+    if session is not None:
+        yield session
+        return
+    from layerforge.settings import Settings, get_settings
+    from layerforge.store.db import database_url, session_scope, sessions_for
+
+    settings = Settings(data_dir=Path(data_dir)) if data_dir is not None else get_settings()
+    with session_scope(sessions_for(database_url(settings))) as s:
+        yield s
+
+
+def _find_upload(name: str, session: Session):
+    from layerforge.store import datasets as store
+
+    record = store.get_dataset(session, name)
+    if record is None:
+        known = [d["name"] for d in list_builtin()] + [d.name for d in store.list_datasets(session)]
+        raise DatasetError(f"unknown data set {name!r}; known: {', '.join(known)}")
+    return record
+
+
+def upload_info(record) -> DatasetInfo:
+    """The description of an uploaded set, from its store record."""
+    meta = record.meta
+    return DatasetInfo(
+        record.name, record.kind, meta.get("description", ""),
+        {k: ArrayInfo.from_json(v) for k, v in meta["arrays"].items()},
+        list(meta.get("inputs", [])), list(meta.get("targets", [])), meta.get("classes"),
+        {"size": meta.get("size"), "original_filename": meta.get("original_filename"),
+         "created_at": record.created_at.isoformat() if record.created_at else None},
+    )
+
+
+def dataset_info(ref: dict[str, Any] | str, data_dir: Path | None = None,
+                 session: Session | None = None) -> DatasetInfo:
     """Shapes, dtypes and value ranges of a set's arrays (loads small sets, never TensorFlow).
 
-    `upload` is the store record of an uploaded set (with `.meta`); without it an
-    unknown name is looked up in the store."""
+    Uploaded sets are looked up in the store (`session`, else the store of `data_dir`)."""
     ref, name = _ref_name(ref)
     if name in GENERATED:
         loaded = _load_builtin(name, _samples(ref, GENERATED[name][2]), None)
@@ -152,14 +187,8 @@ def dataset_info(ref: dict[str, Any] | str, data_dir: Path | None = None, upload
                            [str(i) for i in range(10)])
     if name in BUILTIN:
         return _info_of(name, "builtin", _load_builtin(name, None, None))
-    record = upload if upload is not None else _find_upload(name, data_dir)
-    meta = record.meta
-    return DatasetInfo(
-        record.name, record.kind, meta.get("description", ""),
-        {k: ArrayInfo.from_json(v) for k, v in meta["arrays"].items()},
-        list(meta.get("inputs", [])), list(meta.get("targets", [])), meta.get("classes"),
-        {"size": meta.get("size"), "original_filename": meta.get("original_filename")},
-    )
+    with store_session(session, data_dir) as s:
+        return upload_info(_find_upload(name, s))
 
 
 def load_dataset(ref: dict[str, Any] | str, data_dir: Path | None = None) -> tuple[DatasetInfo, dict[str, np.ndarray]]:
@@ -169,13 +198,15 @@ def load_dataset(ref: dict[str, Any] | str, data_dir: Path | None = None) -> tup
         samples = _samples(ref, GENERATED[name][2]) if name in GENERATED else None
         loaded = _load_builtin(name, samples, str(data_dir) if data_dir else None)
         return _info_of(name, "generated" if name in GENERATED else "builtin", loaded), loaded.arrays
-    record = _find_upload(name, data_dir)
+    with store_session(None, data_dir) as s:
+        record = _find_upload(name, s)
+        info = upload_info(record)
     path = uploads_dir(data_dir) / record.filename
     if not path.exists():
         raise DatasetError(f"the file of data set {name!r} is missing from {path.parent}")
     with np.load(path, allow_pickle=False) as f:
         arrays = {k: f[k] for k in f.files}
-    return dataset_info(ref, data_dir, upload=record), arrays
+    return info, arrays
 
 
 # ---- uploads --------------------------------------------------------------------------------
@@ -186,16 +217,6 @@ def uploads_dir(data_dir: Path | None) -> Path:
 
         data_dir = get_settings().data_dir
     return Path(data_dir) / "datasets"
-
-
-def _find_upload(name: str, data_dir: Path | None):
-    from layerforge.store import datasets as store
-
-    record = store.get_dataset(name, data_dir=data_dir)
-    if record is None:
-        known = ", ".join([d["name"] for d in list_builtin()] + [d.name for d in store.list_datasets(data_dir=data_dir)])
-        raise DatasetError(f"unknown data set {name!r}; known: {known}")
-    return record
 
 
 def _npz_meta(path: Path) -> dict[str, Any]:
@@ -264,8 +285,8 @@ def _csv_arrays(text: str, target: str | None, features: list[str] | None) -> tu
     return {"x": x, "y": y}, meta
 
 
-def save_upload(data: Path, original_filename: str, *, name: str | None = None, target: str | None = None,
-                features: list[str] | None = None, data_dir: Path | None = None):
+def save_upload(session: Session, data: Path, original_filename: str, data_dir: Path, *,
+                name: str | None = None, target: str | None = None, features: list[str] | None = None):
     """Store an uploaded .npz or .csv (already written to `data`, a temp file) under a
     server-chosen file name and record it; returns the store record. Raises DatasetError."""
     from layerforge.store import datasets as store
@@ -278,7 +299,7 @@ def save_upload(data: Path, original_filename: str, *, name: str | None = None, 
         raise DatasetError(f"data set name {name!r} must be 1-64 letters, digits, '_', '.' or '-'")
     if name in BUILTIN or name in GENERATED:
         raise DatasetError(f"data set name {name!r} is taken by a built-in set")
-    if store.get_dataset(name, data_dir=data_dir) is not None:
+    if store.get_dataset(session, name) is not None:
         raise DatasetError(f"a data set named {name!r} exists already; delete it first or choose another name")
     folder = uploads_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -302,18 +323,17 @@ def save_upload(data: Path, original_filename: str, *, name: str | None = None, 
         }
     meta["size"] = (folder / filename).stat().st_size
     meta["original_filename"] = original_filename[:200]
-    return store.add_dataset(name=name, kind=suffix[1:], filename=filename, meta=meta, data_dir=data_dir)
+    return store.add_dataset(session, name=name, kind=suffix[1:], filename=filename, meta=meta)
 
 
-def delete_upload(name: str, data_dir: Path | None = None) -> bool:
+def delete_upload(session: Session, name: str, data_dir: Path) -> bool:
     from layerforge.store import datasets as store
 
-    record = store.get_dataset(name, data_dir=data_dir)
+    record = store.get_dataset(session, name)
     if record is None:
         return False
     (uploads_dir(data_dir) / record.filename).unlink(missing_ok=True)
-    store.delete_dataset(name, data_dir=data_dir)
-    return True
+    return store.delete_dataset(session, name)
 
 
 # ---- fitting a set to a graph ---------------------------------------------------------------
@@ -472,13 +492,15 @@ def plan_dataset(graph: Graph | dict, info: DatasetInfo, node_shapes: dict[str, 
 
 
 def check_dataset(graph: Graph | dict, dataset_ref: dict[str, Any] | str, node_shapes: dict[str, Any],
-                  *, losses: dict[str, str | None] | None = None, data_dir: Path | None = None) -> list[Problem]:
+                  *, losses: dict[str, str | None] | None = None, session: Session | None = None,
+                  data_dir: Path | None = None) -> list[Problem]:
     """Every problem fitting the data set to the graph (empty: it fits).
 
     `node_shapes`: node id -> output shapes per port (or validate_graph's per-node dicts);
-    `losses`: per Output name, overriding the Output nodes' losses (run settings)."""
+    `losses`: per Output name, overriding the Output nodes' losses (run settings);
+    uploaded sets are looked up with `session`, else in the store of `data_dir`."""
     try:
-        info = dataset_info(dataset_ref, data_dir)
+        info = dataset_info(dataset_ref, data_dir, session)
     except DatasetError as exc:
         return [Problem(param="dataset", code="dataset_unknown", message=str(exc))]
     return plan_dataset(graph, info, node_shapes, losses).problems

@@ -174,20 +174,27 @@ class RunSettings(_Strict):
 
     @model_validator(mode="after")
     def _monitors_need_validation(self) -> RunSettings:
+        """A `val_` monitor needs validation data: one left at its default falls back to
+        the training metric, one set explicitly is an error."""
         if self.validation_split and self.validation_dataset is not None:
             raise ValueError("set validation_split or validation_dataset, not both (set validation_split to 0)")
-        has_val = bool(self.validation_split) or self.validation_dataset is not None
-        monitors = {"checkpoint_monitor": self.checkpoint_monitor if self.keep_best_checkpoint else None}
+        if self.has_validation:
+            return self
+        owners = [("checkpoint_monitor", self, "checkpoint_monitor")]
         if self.early_stopping:
-            monitors["early_stopping.monitor"] = self.early_stopping.monitor
+            owners.append(("early_stopping.monitor", self.early_stopping, "monitor"))
         if self.reduce_lr_on_plateau:
-            monitors["reduce_lr_on_plateau.monitor"] = self.reduce_lr_on_plateau.monitor
-        for field, monitor in monitors.items():
-            if monitor and monitor.startswith("val_") and not has_val:
+            owners.append(("reduce_lr_on_plateau.monitor", self.reduce_lr_on_plateau, "monitor"))
+        for field, owner, attr in owners:
+            monitor = getattr(owner, attr)
+            if not monitor.startswith("val_"):
+                continue
+            if attr in owner.model_fields_set:
                 raise ValueError(
                     f"{field} is {monitor!r} but there is no validation data "
                     "(set validation_split > 0 or validation_dataset, or monitor a training metric)"
                 )
+            object.__setattr__(owner, attr, monitor[len("val_"):])
         return self
 
     @property

@@ -1,0 +1,45 @@
+"""Run the trainer one-shot (evaluate or predict on a finished run) from the API process.
+
+Blocking: the API router calls `run_oneshot` in a thread. TensorFlow is imported only
+in the subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+
+class OneshotError(Exception):
+    """The trainer could not evaluate or predict; the message says why."""
+
+
+def run_oneshot(spec: dict[str, Any], timeout: float = 120) -> dict[str, Any]:
+    """Start `python -m layerforge.training.trainer`, send the spec (with `mode`
+    "evaluate" or "predict"), and return its `result` event (without type/time).
+
+    Raises OneshotError with the trainer's reason, TimeoutError after `timeout` seconds."""
+    if spec.get("mode") not in ("evaluate", "predict"):
+        raise OneshotError(f"mode must be 'evaluate' or 'predict', got {spec.get('mode')!r}")
+    env = {**os.environ, "KERAS_BACKEND": spec.get("backend") or "tensorflow"}
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "layerforge.training.trainer"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    try:
+        out, err = proc.communicate(json.dumps(spec).encode() + b"\n", timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise TimeoutError(f"{spec['mode']} took longer than {timeout:g} s") from None
+    for line in out.decode().splitlines():
+        event = json.loads(line)
+        if event.get("type") == "result":
+            if "error" in event:
+                raise OneshotError(event["error"].get("message", "unknown error"))
+            return {k: v for k, v in event.items() if k not in ("type", "time")}
+    tail = err.decode(errors="replace").strip().splitlines()[-3:]
+    raise OneshotError(f"the trainer exited with code {proc.returncode} without a result: {' '.join(tail)}")

@@ -1,0 +1,234 @@
+"""Data sets: built-in shapes, mapping to Input/Output nodes, check messages, uploads."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from layerforge.settings import Settings
+from layerforge.store.db import database_url, session_scope, sessions_for
+from layerforge.training.datasets import (
+    DatasetError,
+    adapt_target,
+    check_dataset,
+    dataset_info,
+    delete_upload,
+    load_dataset,
+    save_upload,
+)
+from training_fixtures import EXAMPLES, chain, digits_mlp
+
+HEADLINE = json.loads((EXAMPLES / "functional_headline_two_inputs_two_outputs.json").read_text())
+HEADLINE_SHAPES = {"main_input": [[None, 100]], "aux_input": [[None, 5]],
+                   "main_output": [[None, 1]], "aux_output": [[None, 1]]}
+
+
+def _messages(problems) -> list[str]:
+    return [p.message for p in problems]
+
+
+@pytest.mark.parametrize(
+    ("name", "x_shape", "y_shape"),
+    [("digits", (1797, 8, 8, 1), (1797,)), ("digits_flat", (1797, 64), (1797,)), ("iris", (150, 4), (150,)),
+     ("wine", (178, 13), (178,)), ("breast_cancer", (569, 30), (569,)), ("diabetes", (442, 10), (442,)),
+     ("mnist", (60000, 28, 28, 1), (60000,)), ("sequences", (1024, 8, 16), (1024,)),
+     ("videos", (256, 8, 16, 16, 1), (256,))],
+)
+def test_builtin_sets_describe_their_arrays(name, x_shape, y_shape):
+    info = dataset_info({"name": name})
+    assert info.arrays["x"].shape == x_shape and info.arrays["y"].shape == y_shape
+    assert info.inputs == ["x"] and info.targets == ["y"]
+
+
+def test_builtin_values_are_as_documented():
+    _, digits = load_dataset("digits")
+    assert digits["x"].dtype == np.float32 and 0 <= digits["x"].min() and digits["x"].max() <= 1
+    assert set(np.unique(digits["y"])) == set(range(10))
+    assert dataset_info("diabetes").arrays["y"].dtype == "float32"
+    assert dataset_info("breast_cancer").arrays["y"].max == 1
+
+
+def test_generated_sets_take_a_sample_count_and_are_reproducible():
+    info = dataset_info({"name": "headline", "samples": 64})
+    assert info.arrays["main_input"].shape == (64, 100) and info.arrays["aux_output"].shape == (64, 1)
+    assert info.arrays["main_input"].dtype == "int32" and info.arrays["main_input"].max < 10000
+    _, a = load_dataset({"name": "tweets", "samples": 32})
+    _, b = load_dataset({"name": "tweets", "samples": 32})
+    assert a["tweet_a"].shape == (32, 40, 64) and np.array_equal(a["tweet_a"], b["tweet_a"])
+    assert np.all(a["tweet_a"].sum(axis=-1) == 1)  # one-hot characters
+    with pytest.raises(DatasetError, match="samples must be an integer from 1"):
+        dataset_info({"name": "videos", "samples": 0})
+
+
+def test_videos_labels_follow_the_motion():
+    _, v = load_dataset({"name": "videos", "samples": 16})
+    x, y = v["x"], v["y"]
+    first = np.argwhere(x[:, 0, :, :, 0] == 1)[:, 1:]
+    last = np.argwhere(x[:, -1, :, :, 0] == 1)[:, 1:]
+    moves = np.sign(last - first)
+    expected = {0: (-1, 0), 1: (1, 0), 2: (0, -1), 3: (0, 1)}
+    assert [tuple(m) for m in moves] == [expected[int(c)] for c in y]
+
+
+def test_headline_set_fits_the_headline_graph_by_name():
+    assert check_dataset(HEADLINE, {"name": "headline"}, HEADLINE_SHAPES) == []
+
+
+def test_shape_mismatch_names_node_and_array():
+    shapes = {**HEADLINE_SHAPES, "aux_input": [[None, 4]]}
+    problems = check_dataset(HEADLINE, {"name": "headline", "samples": 1000}, shapes)
+    assert _messages(problems) == ["input `aux_input` expects (None, 4), array `aux_input` has shape (1000, 5)"]
+    assert problems[0].node == "aux_input" and problems[0].code == "dataset_shape_mismatch"
+
+
+def test_missing_arrays_are_named_per_node():
+    problems = check_dataset(HEADLINE, {"name": "digits"}, HEADLINE_SHAPES)
+    assert {p.node for p in problems} == {"main_input", "aux_input", "main_output", "aux_output"}
+    assert "input `aux_input` has no array in data set `digits`" in problems[1].message
+
+
+def test_single_input_output_graph_maps_by_position():
+    problems = check_dataset(digits_mlp(), {"name": "digits_flat"}, {"in": [[None, 64]], "out": [[None, 10]]})
+    assert problems == []
+    problems = check_dataset(digits_mlp(), {"name": "digits"}, {"in": [[None, 64]], "out": [[None, 10]]})
+    assert _messages(problems) == ["input `x` expects (None, 64), array `x` has shape (1797, 8, 8, 1)"]
+
+
+def test_sparse_labels_must_be_below_the_units():
+    graph = chain({"type": "Dense", "params": {"units": 5}}, input_shape=[64],
+                  loss="sparse_categorical_crossentropy")
+    problems = check_dataset(graph, "digits_flat", {"in": [[None, 64]], "out": [[None, 5]]})
+    assert len(problems) == 1 and problems[0].node == "out"
+    assert "sparse_categorical_crossentropy needs integer class labels from 0 to 4" in problems[0].message
+    assert "values from 0 to 9" in problems[0].message
+
+
+def test_losses_from_settings_override_the_output_node():
+    shapes = {"in": [[None, 64]], "out": [[None, 10]]}
+    assert check_dataset(digits_mlp(), "digits_flat", shapes, losses={"label": "categorical_crossentropy"}) == []
+    problems = check_dataset(digits_mlp(), "digits_flat", shapes, losses={"label": "binary_crossentropy"})
+    assert "output `label` predicts (None, 10) with loss binary_crossentropy" in problems[0].message
+
+
+def test_integer_input_rejects_float_arrays():
+    graph = chain({"type": "Flatten"}, input_shape=[64], loss="mse", input_params={"dtype": "int32"})
+    problems = check_dataset(graph, "digits_flat", {"in": [[None, 64]], "out": [[None, 1]]})
+    assert any(p.code == "dataset_dtype_mismatch" and "expects int32 values" in p.message for p in problems)
+
+
+def test_fixed_batch_needs_enough_samples():
+    graph = chain({"type": "Dense", "params": {"units": 3}}, input_shape=[4], loss="sparse_categorical_crossentropy",
+                  input_params={"batch_size": 200})
+    problems = check_dataset(graph, "iris", {"in": [[200, 4]], "out": [[200, 3]]})
+    assert _messages(problems) == ["input `x` has a fixed batch size of 200, array `x` has only 150 samples"]
+
+
+def test_target_conversions():
+    y = np.array([0, 2, 1])
+    assert adapt_target(y, "one_hot", 3).tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    assert adapt_target(np.eye(3)[[2, 0]], "argmax", 3).tolist() == [2, 0]
+
+
+def test_unknown_data_set_lists_the_known_ones(tmp_path):
+    problems = check_dataset(digits_mlp(), "nope", {}, data_dir=tmp_path)
+    assert problems[0].code == "dataset_unknown" and "unknown data set 'nope'" in problems[0].message
+    assert "digits_flat" in problems[0].message
+
+
+def test_check_does_not_import_tensorflow():
+    code = ("import sys, json; from layerforge.training.datasets import check_dataset; "
+            f"print(check_dataset(json.loads({json.dumps(json.dumps(HEADLINE))}), 'headline', {{}})); "
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "False False"
+
+
+# ---- uploads ------------------------------------------------------------------------------
+
+@pytest.fixture
+def store(tmp_path):
+    data_dir = tmp_path / "data"
+    sessions = sessions_for(database_url(Settings(data_dir=data_dir)))
+    return data_dir, sessions
+
+
+def _write(tmp_path: Path, name: str, content: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
+def _npz(tmp_path: Path, **arrays) -> Path:
+    path = tmp_path / "upload.bin"
+    with path.open("wb") as f:
+        np.savez(f, **arrays)
+    return path
+
+
+def test_npz_upload_is_stored_under_a_server_name_and_loads(tmp_path, store):
+    data_dir, sessions = store
+    src = _npz(tmp_path, main_input=np.zeros((10, 3), "float32"), label=np.arange(10))
+    with session_scope(sessions) as s:
+        record = save_upload(s, src, "../../evil name.npz", data_dir, name="mine")
+    assert record.name == "mine" and record.filename.endswith(".npz") and ".." not in record.filename
+    assert (data_dir / "datasets" / record.filename).exists() and not src.exists()
+    info, arrays = load_dataset("mine", data_dir)
+    assert info.arrays["main_input"].shape == (10, 3) and arrays["label"].tolist() == list(range(10))
+    assert info.extra["original_filename"] == "../../evil name.npz"
+    with session_scope(sessions) as s:
+        assert delete_upload(s, "mine", data_dir)
+    assert not (data_dir / "datasets" / record.filename).exists()
+
+
+def test_csv_upload_encodes_class_names(tmp_path, store):
+    data_dir, sessions = store
+    src = _write(tmp_path, "f.csv", b"a,b,kind\n1,2,cat\n3,4.5,dog\n5,6,cat\n")
+    with session_scope(sessions) as s:
+        save_upload(s, src, "pets.csv", data_dir, target="kind")
+    info, arrays = load_dataset("pets", data_dir)
+    assert arrays["x"].tolist() == [[1, 2], [3, 4.5], [5, 6]] and arrays["y"].tolist() == [0, 1, 0]
+    assert info.classes == ["cat", "dog"] and info.kind == "csv"
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "kwargs", "message"),
+    [
+        ("x.txt", b"1,2", {}, "unsupported file type '.txt'"),
+        ("x.csv", b"a,b\n1,2\n", {}, "choose the target column (form field `target`); columns: a, b"),
+        ("x.csv", b"a,b\n1,2\n", {"target": "c"}, "target column 'c' is not in the header (a, b)"),
+        ("x.csv", b"a,b\n1,oops\n", {"target": "a"}, "row 2, column 'b': 'oops' is not a number"),
+        ("x.csv", b"a,b\n1,2,3\n", {"target": "a"}, "row 2 has 3 cells, the header has 2"),
+        ("x.csv", b"a,b\n1,2\n", {"target": "a", "features": ["z"]}, "feature column(s) 'z' not in the header"),
+        ("x.npz", b"not a zip", {}, "not a readable .npz file"),
+        ("digits.npz", b"", {}, "taken by a built-in set"),
+        ("bad name!.npz", b"", {}, "must be 1-64 letters"),
+    ],
+)
+def test_bad_uploads_say_what_is_wrong(tmp_path, store, filename, content, kwargs, message):
+    data_dir, sessions = store
+    src = _write(tmp_path, "in.bin", content)
+    with session_scope(sessions) as s, pytest.raises(DatasetError) as info:
+        save_upload(s, src, filename, data_dir, **kwargs)
+    assert message in str(info.value)
+
+
+def test_npz_arrays_must_agree_and_be_numeric(tmp_path, store):
+    data_dir, sessions = store
+    with session_scope(sessions) as s:
+        with pytest.raises(DatasetError, match="sample counts differ: array `a` has 3, array `b` has 4"):
+            save_upload(s, _npz(tmp_path, a=np.zeros(3), b=np.zeros(4)), "d.npz", data_dir)
+        with pytest.raises(DatasetError, match="array `s` has dtype <U1"):
+            save_upload(s, _npz(tmp_path, s=np.array(["a", "b"])), "d.npz", data_dir)
+
+
+def test_upload_names_are_unique(tmp_path, store):
+    data_dir, sessions = store
+    with session_scope(sessions) as s:
+        save_upload(s, _npz(tmp_path, x=np.zeros((2, 1)), y=np.zeros(2)), "twice.npz", data_dir)
+    with session_scope(sessions) as s, pytest.raises(DatasetError, match="'twice' exists already"):
+        save_upload(s, _npz(tmp_path, x=np.zeros((2, 1)), y=np.zeros(2)), "twice.npz", data_dir)

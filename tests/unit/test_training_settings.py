@@ -1,0 +1,112 @@
+"""Run settings: defaults, validators with clear messages, overrides of the Output nodes."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from layerforge.training.settings import LOSSES, METRICS, OPTIMIZERS, RunSettings, parse_settings
+
+
+def _message(data: dict) -> str:
+    with pytest.raises(ValidationError) as info:
+        parse_settings(data)
+    return str(info.value)
+
+
+def test_defaults_are_a_usable_run():
+    s = parse_settings(None)
+    assert (s.epochs, s.batch_size, s.validation_split, s.backend) == (5, 32, 0.2, "tensorflow")
+    assert s.optimizer.name == "adam" and s.optimizer.keras_config() == {"learning_rate": 0.001}
+    assert s.keep_best_checkpoint and s.shuffle and s.has_validation
+
+
+def test_optimizer_parameters_reach_keras_config():
+    s = parse_settings({"optimizer": {"name": "SGD", "learning_rate": 0.05, "momentum": 0.9, "nesterov": True}})
+    assert s.optimizer.name == "sgd"
+    assert s.optimizer.keras_config() == {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True}
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"optimizer": {"name": "adamx"}}, ["unknown optimizer 'adamx'", "adam"]),
+        ({"optimizer": {"name": "adam", "momentum": 0.9}}, ["optimizer 'adam' does not take momentum"]),
+        ({"optimizer": {"learning_rate": -1}}, ["learning_rate"]),
+        ({"epochs": 0}, ["epochs"]),
+        ({"batch_size": 0}, ["batch_size"]),
+        ({"validation_split": 1.0}, ["validation_split"]),
+        ({"outputs": {"main": {"loss": "crossentropy"}}}, ["unknown loss 'crossentropy'"]),
+        ({"outputs": {"main": {"metrics": ["acuracy"]}}}, ["unknown metric 'acuracy'"]),
+        ({"validation_split": 0, "early_stopping": {"monitor": "val_loss"}},
+         ["early_stopping.monitor is 'val_loss' but there is no validation data"]),
+        ({"validation_split": 0.1, "validation_dataset": {"name": "iris"}},
+         ["validation_split or validation_dataset, not both"]),
+        ({"epochs": 3, "learning_rate": 0.1}, ["learning_rate", "Extra inputs are not permitted"]),
+    ],
+)
+def test_bad_settings_name_the_field(data, words):
+    message = _message(data)
+    for word in words:
+        assert word in message
+
+
+def test_backend_must_be_installed(monkeypatch):
+    import layerforge.training.settings as mod
+
+    monkeypatch.setattr(mod, "backend_available", lambda name: False)
+    assert "Keras backend 'jax' is not installed" in _message({"backend": "jax"})
+    monkeypatch.setattr(mod, "backend_available", lambda name: True)
+    assert parse_settings({"backend": "jax"}).backend == "jax"
+
+
+def test_default_monitors_fall_back_to_training_metrics_without_validation():
+    s = parse_settings({"validation_split": 0, "early_stopping": {"patience": 2}})
+    assert s.checkpoint_monitor == "loss" and s.early_stopping.monitor == "loss"
+
+
+def test_training_monitors_work_without_validation():
+    s = parse_settings({"validation_split": 0, "checkpoint_monitor": "loss",
+                        "early_stopping": {"monitor": "loss", "patience": 1}})
+    assert not s.has_validation and s.early_stopping.patience == 1
+
+
+def test_output_overrides_replace_the_output_nodes_compile_args():
+    spec = {"loss": {"main": "binary_crossentropy", "aux": "binary_crossentropy"},
+            "loss_weights": {"main": 1.0, "aux": 0.2}, "metrics": {"main": ["accuracy"], "aux": []}}
+    s = parse_settings({"outputs": {"aux": {"loss": "mse", "loss_weight": 0.5, "metrics": ["mae"]}}})
+    args = s.compile_args(spec)
+    assert args["loss"] == {"main": "binary_crossentropy", "aux": "mse"}
+    assert args["loss_weights"] == {"main": 1.0, "aux": 0.5}
+    assert args["metrics"] == {"main": ["accuracy"], "aux": ["mae"]}
+    assert spec["loss_weights"]["aux"] == 0.2  # the graph's spec is not modified
+
+
+def test_overrides_of_unknown_outputs_are_problems():
+    s = parse_settings({"outputs": {"nope": {"loss_weight": 2}}})
+    problems = s.check_against(["main_output", "aux_output"])
+    assert [p.code for p in problems] == ["unknown_output"]
+    assert "'nope'" in problems[0].message and "main_output, aux_output" in problems[0].message
+    assert problems[0].param == "settings.outputs.nope"
+
+
+def test_listed_names_resolve_in_keras():
+    """The static lists (the API never imports Keras) must match what Keras accepts."""
+    import keras
+
+    for loss in LOSSES:
+        assert keras.losses.get(loss) is not None, loss
+    for metric in METRICS - {"accuracy", "acc"}:
+        assert keras.metrics.get(metric) is not None, metric
+    for name in OPTIMIZERS:
+        opt = keras.optimizers.get(name)
+        import inspect
+
+        accepted = set(inspect.signature(type(opt).__init__).parameters)
+        assert OPTIMIZERS[name] <= accepted, (name, OPTIMIZERS[name] - accepted)
+
+
+def test_settings_round_trip_as_json():
+    s = RunSettings(epochs=2, early_stopping={"patience": 1}, reduce_lr_on_plateau={"factor": 0.5})
+    again = parse_settings(s.model_dump(exclude_none=True))
+    assert again == s
