@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from functools import lru_cache
@@ -58,12 +59,12 @@ def health() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _catalogue_body() -> tuple[bytes, str]:
-    """The catalogue serialised once per process, and its ETag."""
+def _catalogue_body() -> tuple[bytes, bytes, str]:
+    """The catalogue serialised and gzipped once per process, and its ETag."""
     from layerforge.graph.catalogue import get_catalogue  # imports Keras
 
     body = json.dumps(get_catalogue(), separators=(",", ":")).encode()
-    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return body, gzip.compress(body, mtime=0), '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
 @router.get(
@@ -73,10 +74,13 @@ def _catalogue_body() -> tuple[bytes, str]:
 )
 def layers(request: Request) -> Response:
     """Every layer type the editor may draw. Cached: send `If-None-Match` to get a 304."""
-    body, etag = _catalogue_body()
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    body, zipped, etag = _catalogue_body()
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        body = zipped
     return Response(body, media_type="application/json", headers=headers)
 
 
