@@ -13,7 +13,7 @@ from starlette.types import Scope
 
 from layerforge import __version__
 from layerforge.api.errors import install_error_handlers
-from layerforge.api.routers import datasets, graphs, meta, models, runs, stream
+from layerforge.api.routers import datasets, examples, graphs, meta, models, runs, stream
 from layerforge.api.security import install_security, require_token_beyond_loopback
 from layerforge.jobs.runtime import Runtime
 from layerforge.settings import Settings, get_settings
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     install_security(app, settings)
-    for module in (meta, models, graphs, runs, datasets, stream):
+    for module in (meta, models, graphs, runs, datasets, stream, examples):
         app.include_router(module.router, prefix="/api")
     if (STATIC_DIR / "index.html").exists():
         app.mount("/", EditorFiles(directory=STATIC_DIR, html=True), name="editor")
