@@ -93,17 +93,19 @@ def serve(
     from layerforge.api.security import UnsafeBinding, require_token_beyond_loopback
     from layerforge.settings import get_settings
 
-    # The app reads its settings from the environment (also in a --reload child).
-    if host is not None:
-        os.environ["LAYERFORGE_HOST"] = host
-    if port is not None:
-        os.environ["LAYERFORGE_PORT"] = str(port)
-    get_settings.cache_clear()
-    settings = get_settings()
+    overrides = {"host": host, "port": port}
+    settings = get_settings().model_copy(
+        update={k: v for k, v in overrides.items() if v is not None}
+    )
     try:
         require_token_beyond_loopback(settings)
     except UnsafeBinding as exc:
         _fail(str(exc))
+    # The app reads its settings from the environment (also in a --reload child).
+    for key, value in overrides.items():
+        if value is not None:
+            os.environ[f"LAYERFORGE_{key.upper()}"] = str(value)
+    get_settings.cache_clear()
     uvicorn.run(
         "layerforge.api.app:create_app",
         factory=True,
@@ -254,6 +256,10 @@ def openapi() -> None:
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
 
-# Registration point for `layerforge train` (issue 3): once
-# `layerforge.training.cli_train` exists, it is registered here with one line:
-#   app.command("train")(train_cmd), importing train_cmd from that module.
+# `layerforge train` lives with the training code (issue 3); registered here.
+from layerforge.training.cli_train import train_cmd  # noqa: E402
+
+app.command("train")(train_cmd)
+
+if __name__ == "__main__":
+    app()
