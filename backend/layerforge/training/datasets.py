@@ -114,7 +114,7 @@ def _samples(ref: dict[str, Any], default: int) -> int:
 @lru_cache(maxsize=16)
 def _load_builtin(name: str, samples: int | None, data_dir: str | None) -> Loaded:
     if name in GENERATED:
-        return GENERATED[name][1](samples)
+        return GENERATED[name].make(samples)
     return BUILTIN[name][1](Path(data_dir) if data_dir else None)
 
 
@@ -130,8 +130,8 @@ def _ref_name(ref: dict[str, Any] | str) -> tuple[dict[str, Any], str]:
 def list_builtin() -> list[dict[str, Any]]:
     """Built-in and generated sets, described without loading them."""
     out = [{"name": k, "kind": "builtin", "description": d} for k, (d, _) in BUILTIN.items()]
-    out += [{"name": k, "kind": "generated", "description": d, "samples": n}
-            for k, (d, _, n) in GENERATED.items()]
+    out += [{"name": k, "kind": "generated", "description": g.description, "samples": g.samples}
+            for k, g in GENERATED.items()]
     return out
 
 
@@ -167,7 +167,8 @@ def upload_info(record) -> DatasetInfo:
         {k: ArrayInfo.from_json(v) for k, v in meta["arrays"].items()},
         list(meta.get("inputs", [])), list(meta.get("targets", [])), meta.get("classes"),
         {"size": meta.get("size"), "original_filename": meta.get("original_filename"),
-         "created_at": record.created_at.isoformat() if record.created_at else None},
+         "created_at": record.created_at.isoformat() if record.created_at else None,
+         **{k: meta[k] for k in ("features", "target") if k in meta}},
     )
 
 
@@ -178,8 +179,11 @@ def dataset_info(ref: dict[str, Any] | str, data_dir: Path | None = None,
     Uploaded sets are looked up in the store (`session`, else the store of `data_dir`)."""
     ref, name = _ref_name(ref)
     if name in GENERATED:
-        loaded = _load_builtin(name, _samples(ref, GENERATED[name][2]), None)
-        return _info_of(name, "generated", loaded)
+        g, n = GENERATED[name], _samples(ref, GENERATED[name].samples)
+        arrays = {k: ArrayInfo((n, *shape), dtype, lo, hi, integral)
+                  for k, (shape, dtype, lo, hi, integral) in g.arrays.items()}
+        return DatasetInfo(name, "generated", g.description, arrays, list(g.inputs), list(g.targets),
+                           list(g.classes) if g.classes else None)
     if name in STATIC_SHAPES:
         arrays = {k: ArrayInfo(shape, dtype, lo, hi, dtype.startswith("int"))
                   for k, (shape, dtype, lo, hi) in STATIC_SHAPES[name].items()}
@@ -195,7 +199,7 @@ def load_dataset(ref: dict[str, Any] | str, data_dir: Path | None = None) -> tup
     """The set's description and its arrays (in the trainer; may import keras for mnist)."""
     ref, name = _ref_name(ref)
     if name in GENERATED or name in BUILTIN:
-        samples = _samples(ref, GENERATED[name][2]) if name in GENERATED else None
+        samples = _samples(ref, GENERATED[name].samples) if name in GENERATED else None
         loaded = _load_builtin(name, samples, str(data_dir) if data_dir else None)
         return _info_of(name, "generated" if name in GENERATED else "builtin", loaded), loaded.arrays
     with store_session(None, data_dir) as s:

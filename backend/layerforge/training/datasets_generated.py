@@ -1,32 +1,35 @@
-"""Generated data for the guide examples: small, learnable, reproducible.
-
-Shapes follow the Keras guides, shrunk where the guide's would not train in seconds
-on a CPU:
-- `sequences`  stacked (and stateful) LSTMs: x (N, 8, 16) float32, y (N,) 10 classes
-  (the class is the feature with the largest mean over time).
+"""Generated data for the guide examples in `examples/`: learnable, reproducible, with
+the shapes of those graphs (so the example trains as drawn):
+- `sequences`  stacked and stateful LSTMs: x (N, 8, 16) float32, y (N,) 10 classes
+  (the class is the feature, of the first 10, with the largest mean over time).
 - `headline`   the two-input two-output model: main_input (N, 100) int32 tokens < 10000,
   aux_input (N, 5) float32; aux_output (N, 1) = last token < 5000,
   main_output (N, 1) = sum of aux_input > 0.
-- `tweets`     the shared LSTM: tweet_a, tweet_b (N, 40, 64) one-hot characters;
+- `tweets`     the shared LSTM: tweet_a, tweet_b (N, 280, 256) one-hot characters;
   y (N, 1) = both tweets written by the same author (drawn from the same letters).
-- `videos`     TimeDistributed: x (N, 8, 16, 16, 1) frames of a moving dot,
-  y (N,) 4 classes (the direction it moves).
-A reference may set `samples` (N) to trade accuracy for speed.
+- `videos`     TimeDistributed: x (N, 8, 64, 64, 3) frames of a moving square,
+  y (N,) 5 classes (up, down, left, right, still).
+A reference may set `samples` (N). Each set is described statically (`arrays`), so
+listing or checking it never generates it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 
 from layerforge.training.datasets_builtin import Loaded
+
+MAX_SAMPLES = 20000
 
 
 def sequences(n: int, seed: int = 7) -> Loaded:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 8, 16)).astype("float32")
     y = x[:, :, :10].mean(axis=1).argmax(axis=1).astype("int64")
-    return Loaded({"x": x, "y": y}, ["x"], ["y"], "Sequences (8 steps x 16 features), 10 classes",
-                  [str(i) for i in range(10)])
+    return Loaded({"x": x, "y": y}, ["x"], ["y"], GENERATED["sequences"].description, SEQUENCE_CLASSES)
 
 
 def headline(n: int, seed: int = 7) -> Loaded:
@@ -37,48 +40,74 @@ def headline(n: int, seed: int = 7) -> Loaded:
     main_out = (aux_in.sum(axis=1) > 0).astype("float32")[:, None]
     arrays = {"main_input": tokens, "aux_input": aux_in, "main_output": main_out, "aux_output": aux_out}
     return Loaded(arrays, ["main_input", "aux_input"], ["main_output", "aux_output"],
-                  "Headlines: 100 tokens + 5 extra features -> main and auxiliary binary labels")
+                  GENERATED["headline"].description)
 
 
-def tweets(n: int, seed: int = 7, steps: int = 40, chars: int = 64) -> Loaded:
+def tweets(n: int, seed: int = 7, steps: int = 280, chars: int = 256) -> Loaded:
     rng = np.random.default_rng(seed)
-    authors = [rng.choice(chars, size=12, replace=False) for _ in range(8)]
-
-    def write(author: np.ndarray) -> np.ndarray:
-        one_hot = np.zeros((steps, chars), dtype="float32")
-        one_hot[np.arange(steps), rng.choice(author, size=steps)] = 1.0
-        return one_hot
-
-    a = np.empty((n, steps, chars), dtype="float32")
-    b = np.empty_like(a)
+    authors = [rng.choice(chars, size=24, replace=False) for _ in range(8)]
+    a = np.zeros((n, steps, chars), dtype="float32")
+    b = np.zeros_like(a)
     same = rng.integers(0, 2, size=n)
+    first = rng.integers(len(authors), size=n)
+    second = np.where(same == 1, first, (first + rng.integers(1, len(authors), size=n)) % len(authors))
+    rows = np.arange(steps)
     for i in range(n):
-        first = rng.integers(len(authors))
-        second = first if same[i] else (first + rng.integers(1, len(authors))) % len(authors)
-        a[i], b[i] = write(authors[first]), write(authors[second])
-    arrays = {"tweet_a": a, "tweet_b": b, "y": same.astype("float32")[:, None]}
-    return Loaded(arrays, ["tweet_a", "tweet_b"], ["y"],
-                  f"Pairs of tweets ({steps} one-hot characters of {chars}): same author or not")
+        a[i, rows, rng.choice(authors[first[i]], size=steps)] = 1.0
+        b[i, rows, rng.choice(authors[second[i]], size=steps)] = 1.0
+    return Loaded({"tweet_a": a, "tweet_b": b, "y": same.astype("float32")[:, None]},
+                  ["tweet_a", "tweet_b"], ["y"], GENERATED["tweets"].description)
 
 
-def videos(n: int, seed: int = 7, frames: int = 8, size: int = 16) -> Loaded:
+def videos(n: int, seed: int = 7, frames: int = 8, size: int = 64) -> Loaded:
     rng = np.random.default_rng(seed)
-    x = np.zeros((n, frames, size, size, 1), dtype="float32")
-    y = rng.integers(0, 4, size=n).astype("int64")
-    moves = np.array([(-1, 0), (1, 0), (0, -1), (0, 1)])  # up, down, left, right
-    start = rng.integers(frames - 1, size - frames + 1, size=(n, 2))
-    for t in range(frames):
-        pos = start + moves[y] * t
-        x[np.arange(n), t, pos[:, 0], pos[:, 1], 0] = 1.0
-    return Loaded({"x": x, "y": y}, ["x"], ["y"], f"Videos ({frames} frames of {size}x{size}): dot moving up/down/left/right",
-                  ["up", "down", "left", "right"])
+    x = np.zeros((n, frames, size, size, 3), dtype="float32")
+    y = rng.integers(0, 5, size=n).astype("int64")
+    moves = np.array([(-1, 0), (1, 0), (0, -1), (0, 1), (0, 0)]) * 4  # pixels per frame
+    span = 4 * (frames - 1)
+    start = rng.integers(span, size - span - 4, size=(n, 2))
+    for i in range(n):
+        for t in range(frames):
+            r, c = start[i] + moves[y[i]] * t
+            x[i, t, r:r + 4, c:c + 4, :] = 1.0
+    return Loaded({"x": x, "y": y}, ["x"], ["y"], GENERATED["videos"].description, VIDEO_CLASSES)
 
 
-# name -> (description, generator(samples), default samples)
-GENERATED = {
-    "sequences": ("Sequences (8 steps x 16 features), 10 classes, for stacked LSTMs", sequences, 1024),
-    "headline": ("Two inputs (tokens, 5 features), two binary outputs: the headline model", headline, 512),
-    "tweets": ("Pairs of tweets (40 x 64 one-hot), same author or not: the shared LSTM", tweets, 256),
-    "videos": ("Short videos (8 x 16x16x1), 4 directions of motion: TimeDistributed", videos, 256),
+SEQUENCE_CLASSES = [str(i) for i in range(10)]
+VIDEO_CLASSES = ["up", "down", "left", "right", "still"]
+
+
+@dataclass(frozen=True)
+class GeneratedSet:
+    description: str
+    make: Callable[[int], Loaded]
+    samples: int
+    # array -> (shape after the sample axis, dtype, min, max, integral)
+    arrays: dict[str, tuple[tuple[int, ...], str, float, float, bool]]
+    inputs: tuple[str, ...]
+    targets: tuple[str, ...]
+    classes: tuple[str, ...] | None = None
+
+
+GENERATED: dict[str, GeneratedSet] = {
+    "sequences": GeneratedSet(
+        "Sequences (8 steps x 16 features), 10 classes: stacked and stateful LSTMs", sequences, 1024,
+        {"x": ((8, 16), "float32", -6.0, 6.0, False), "y": ((), "int64", 0, 9, True)},
+        ("x",), ("y",), tuple(SEQUENCE_CLASSES)),
+    "headline": GeneratedSet(
+        "Headlines (100 tokens) + 5 features -> main and auxiliary binary labels: the headline model",
+        headline, 512,
+        {"main_input": ((100,), "int32", 0, 9999, True), "aux_input": ((5,), "float32", -6.0, 6.0, False),
+         "main_output": ((1,), "float32", 0, 1, True), "aux_output": ((1,), "float32", 0, 1, True)},
+        ("main_input", "aux_input"), ("main_output", "aux_output")),
+    "tweets": GeneratedSet(
+        "Pairs of tweets (280 one-hot characters of 256), same author or not: the shared LSTM", tweets, 128,
+        {"tweet_a": ((280, 256), "float32", 0, 1, True), "tweet_b": ((280, 256), "float32", 0, 1, True),
+         "y": ((1,), "float32", 0, 1, True)},
+        ("tweet_a", "tweet_b"), ("y",)),
+    "videos": GeneratedSet(
+        "Short videos (8 frames of 64x64x3), a square moving up/down/left/right or still: TimeDistributed",
+        videos, 64,
+        {"x": ((8, 64, 64, 3), "float32", 0, 1, True), "y": ((), "int64", 0, 4, True)},
+        ("x",), ("y",), tuple(VIDEO_CLASSES)),
 }
-MAX_SAMPLES = 20000
