@@ -149,7 +149,7 @@ class _Importer:
         taken: set[str] = set()
         call_ids: dict[tuple[str, int], str] = {}
         calls: list[tuple[str, dict[str, Any], Any]] = []
-        for layer in config["layers"]:
+        for layer in map(_op_as_layer, config["layers"]):
             name = layer.get("name") or layer["config"].get("name")
             owner = _unique(_sanitize(name), taken)
             taken.add(owner)
@@ -164,9 +164,12 @@ class _Importer:
                 call_ids[(name, index)] = node_id
                 calls.append((node_id, call, layer))
                 if index == 0:
-                    nodes.append(self._layer_node(layer, node_id, name))
+                    first = self._layer_node(layer, node_id, name)
+                    nodes.append(first)
+                elif first.type == "Model":  # another use of the same sub-graph
+                    nodes.append(first.model_copy(update={"id": node_id}))
                 else:
-                    nodes.append(Node(id=node_id, type=nodes[-1].type, shared_with=owner))
+                    nodes.append(Node(id=node_id, type=first.type, shared_with=owner))
         edges = [
             edge for node_id, call, layer in calls for edge in _call_edges(node_id, call, layer, call_ids)
         ]
@@ -184,10 +187,9 @@ class _Importer:
         config = layer.get("config") or {}
         if layer["class_name"] in MODEL_CLASSES:
             key = self.subgraph_key(layer)
-            return Node(
+            return Node(  # the model's Keras name is its sub-graph key
                 id=node_id,
                 type="Model",
-                name=name,
                 params={"subgraph": key},
                 trainable=config.get("trainable", True),
             )
@@ -222,6 +224,51 @@ class _Importer:
             params=_layer_params(wrapped, name, skip=set()),
             inner=self._inner(wrapped, name),
         )
+
+
+SCALAR_OPS = {"Add", "Subtract", "Multiply", "Divide", "TrueDivide"}
+MERGE_OPS = {"Add": "Add", "Subtract": "Subtract", "Multiply": "Multiply"}
+
+
+def _op_as_layer(layer: dict[str, Any]) -> dict[str, Any]:
+    """Arithmetic written with keras.ops on tensors (`x + 3.0`, `x * y`, as in
+    MobileNetV3's hard-swish) as the equivalent layer: Rescaling(scale, offset) for a
+    tensor and a number, Add/Subtract/Multiply for two tensors. Other layers pass."""
+    if not (layer.get("module") or "").startswith("keras.src.ops"):
+        return layer
+    op, name = layer["class_name"], layer.get("name") or layer["config"].get("name")
+    calls = layer.get("inbound_nodes") or []
+    args = calls[0].get("args", []) if len(calls) == 1 and isinstance(calls[0], dict) else []
+    tensors = [a for a in args if _tensor_history(a)]
+    numbers = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
+    config: dict[str, Any] | None = None
+    if len(args) == 2 and len(tensors) == 2 and op in MERGE_OPS:
+        return {**layer, "module": "keras.layers", "class_name": MERGE_OPS[op], "config": {"name": name}}
+    if len(args) == 2 and len(tensors) == 1 and len(numbers) == 1 and op in SCALAR_OPS:
+        c, tensor_first = numbers[0], _tensor_history(args[0]) is not None
+        if op == "Add":
+            config = {"scale": 1.0, "offset": c}
+        elif op == "Multiply":
+            config = {"scale": c, "offset": 0.0}
+        elif op == "Subtract":
+            config = {"scale": 1.0, "offset": -c} if tensor_first else {"scale": -1.0, "offset": c}
+        elif tensor_first and c != 0:
+            config = {"scale": 1.0 / c, "offset": 0.0}
+    if config is None:
+        raise _error(
+            name,
+            "refused_type",
+            f"{name}: the operation {op!r} (keras.ops) is not a layer and cannot be drawn; "
+            "wrap it in a layer",
+        )
+    call = {"args": tensors, "kwargs": {}}
+    return {
+        **layer,
+        "module": "keras.layers",
+        "class_name": "Rescaling",
+        "config": {"name": name, **config},
+        "inbound_nodes": [call],
+    }
 
 
 def _input_node(config: dict[str, Any], node_id: str) -> Node:
@@ -320,13 +367,6 @@ def _check_allowed(layer: dict[str, Any], name: str) -> None:
         raise _error(
             name, "refused_type", f"{name}: custom class {class_name!r} from {module!r} is refused"
         )
-    if module.startswith("keras.src.ops"):
-        raise _error(
-            name,
-            "refused_type",
-            f"{name}: the operation {class_name!r} (keras.ops) is not a layer and cannot be "
-            "drawn; wrap it in a layer",
-        )
     if layer_class(class_name) is None:
         raise _error(
             name, "refused_type", f"{name}: layer type {class_name!r} is not allowed"
@@ -351,7 +391,8 @@ def _default_config(class_name: str, config: dict[str, Any]) -> dict[str, Any]:
     cache_key = f"{class_name}:{json.dumps(args, sort_keys=True, default=str)}"
     if cache_key not in _DEFAULTS_CACHE:
         try:
-            _DEFAULTS_CACHE[cache_key] = cls(**args).get_config()
+            # through JSON, as the imported config went: tuples become lists
+            _DEFAULTS_CACHE[cache_key] = json.loads(json.dumps(cls(**args).get_config()))
         except Exception:  # noqa: BLE001 - a class that needs more than its config: keep all
             _DEFAULTS_CACHE[cache_key] = {}
     defaults = _DEFAULTS_CACHE[cache_key]

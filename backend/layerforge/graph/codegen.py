@@ -1,0 +1,292 @@
+"""Graph -> Python source in the style of the Keras guides.
+
+Sequential graphs become `keras.Sequential([...])`; everything else the Functional
+API: one variable per tensor, a shared layer as one variable called at each call
+site, each sub-graph as a `build_<name>()` function whose model is built once and
+then called like a layer. `compile()` comes from the Output nodes (`compile_spec`).
+The code builds the same model as `build_model(graph)`: same layers, names and
+parameter count. Lines are laid out as black/ruff would (see `codegen_format`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+import re
+
+from layerforge.graph.build import compile_spec
+from layerforge.graph.catalogue_data import LAYERS, LIST, QKV
+from layerforge.graph.codegen_format import (
+    Expr,
+    bracket_dict,
+    bracket_list,
+    call,
+    chain,
+    literal,
+    statement,
+)
+from layerforge.graph.layers import layer_class, output_ports
+from layerforge.graph.schema import Graph, InnerLayer, Node
+from layerforge.graph.structure import (
+    GraphIndex,
+    choose_model_type,
+    input_name,
+    layer_names,
+    output_name,
+    sequential_chain,
+    subgraph_uses,
+    topological_order,
+)
+
+
+def to_python(graph: Graph) -> str:
+    """Python source that builds and compiles the model `graph` describes."""
+    writer = _Writer(graph)
+    header = ["import keras", "from keras import layers", ""]
+    blocks = writer.subgraph_blocks()
+    main = writer.model_lines(graph, "model", None) + writer.compile_lines(graph)
+    parts = ["\n".join(header)]
+    for block in blocks["defs"]:
+        parts.append("\n" + "\n".join(block) + "\n")
+    body = blocks["builds"] + ([""] if blocks["builds"] else []) + main
+    parts.append("\n".join(body))
+    return "\n".join(parts).rstrip() + "\n"
+
+
+class _Writer:
+    def __init__(self, root: Graph):
+        self.root = root
+        self.definitions = _definitions(root)
+        self.model_vars: dict[str, str] = {}
+        self.reserved: set[str] = {"keras", "layers", "model"}
+        for key in self.definitions:
+            self.model_vars[key] = self._fresh(_identifier(key))
+
+    # --- sub-graphs ------------------------------------------------------------------
+
+    def subgraph_blocks(self) -> dict[str, list]:
+        """One `def build_<key>()` per sub-graph, and the calls building each once
+        (a definition before the sub-graphs that use it)."""
+        defs: list[list[str]] = []
+        builds: list[str] = []
+        done: set[str] = set()
+
+        def visit(key: str) -> None:
+            if key in done:
+                return
+            done.add(key)
+            sub = self.definitions[key]
+            for used in subgraph_uses(sub):
+                if used in self.definitions:
+                    visit(used)
+            func = f"build_{self.model_vars[key]}"
+            lines = self.model_lines(sub, "model", key, indent=1)
+            defs.append([f"def {func}():", *lines, "    return model", ""])
+            builds.append(f"{self.model_vars[key]} = {func}()")
+
+        for key in self.definitions:
+            visit(key)
+        return {"defs": defs, "builds": builds}
+
+    # --- one model -------------------------------------------------------------------
+
+    def model_lines(self, graph: Graph, target: str, name: str | None, indent: int = 0) -> list[str]:
+        index = GraphIndex.of(graph)
+        names = layer_names(index)
+        order, _ = topological_order(index)
+        seq = sequential_chain(index) if choose_model_type(index) == "sequential" else None
+        if seq is not None and all(output_ports(index.by_id[n], self._lookup) == 1 for n in seq[1:-1]):
+            return self._sequential(index, seq, names, target, name, indent)
+        return self._functional(index, order, names, target, name, indent)
+
+    def _sequential(self, index, seq, names, target, name, indent) -> list[str]:
+        items: list[Expr] = [self._input(index.by_id[seq[0]])]
+        items += [self._layer(index.by_id[n], names.get(n)) for n in seq[1:-1]]
+        kwargs = {"name": literal(name)} if name else {}
+        lines = statement(f"{target} = ", call("keras.Sequential", [bracket_list(items)], kwargs), indent)
+        return lines + self._trainable_lines(index, seq, indent) + self._output_names(index, names, target, indent)
+
+    def _functional(self, index: GraphIndex, order, names, target, name, indent) -> list[str]:
+        taken = set(self.reserved) | {target}
+        tensor_vars: dict[str, str] = {}
+        for node in index.graph.nodes:
+            tensor_vars[node.id] = _fresh_in(_identifier(node.name or node.id), taken)
+        owners = {n.shared_with for n in index.graph.nodes if n.shared_with}
+        layer_vars = {o: _fresh_in(f"{tensor_vars[o]}_layer", taken) for o in owners}
+        lines: list[str] = []
+        for nid in order:
+            node = index.by_id[nid]
+            var = tensor_vars[nid]
+            if node.type == "Input":
+                lines += statement(f"{var} = ", self._input(node), indent)
+                continue
+            if node.type == "Output":
+                continue
+            args = [self._ref(e, index, tensor_vars) for e in _in_edges(index, nid)]
+            owner = node.shared_with or nid
+            if owner in layer_vars:
+                if owner == nid:
+                    lines += statement(f"{layer_vars[owner]} = ", self._layer(node, names.get(nid)), indent)
+                layer_expr: Expr = layer_vars[owner]
+            else:
+                layer_expr = self._layer(node, names.get(nid))
+            lines += statement(f"{var} = ", self._call(layer_expr, index.by_id[owner], args), indent)
+        inputs = [tensor_vars[n.id] for n in index.inputs()]
+        outputs = [self._ref(e, index, tensor_vars) for n in index.outputs() for e in _in_edges(index, n.id)]
+        kwargs = {"inputs": _one_or_list(inputs), "outputs": _one_or_list(outputs)}
+        if name:
+            kwargs["name"] = literal(name)
+        lines += statement(f"{target} = ", call("keras.Model", [], kwargs), indent)
+        trainable = self._trainable_lines(index, [n.id for n in index.graph.nodes if n.type == "Model"], indent)
+        return lines + trainable + self._output_names(index, names, target, indent)
+
+    # --- pieces ----------------------------------------------------------------------
+
+    def _input(self, node: Node) -> Expr:
+        params = node.params
+        kwargs: dict[str, Expr] = {"shape": literal(tuple(params.get("shape") or (None,)))}
+        if params.get("batch_size") is not None:
+            kwargs["batch_size"] = literal(params["batch_size"])
+        if params.get("dtype") not in (None, "float32"):
+            kwargs["dtype"] = literal(params["dtype"])
+        if params.get("sparse"):
+            kwargs["sparse"] = "True"
+        kwargs["name"] = literal(input_name(node))
+        return call("keras.Input", [], kwargs)
+
+    def _layer(self, layer: Node | InnerLayer, name: str | None) -> Expr:
+        """`layers.Dense(64, activation="relu", name=...)`, or a sub-graph's model."""
+        if layer.type == "Model":
+            return self.model_vars[layer.params["subgraph"]]
+        params = dict(layer.params)
+        cls = layer_class(layer.type)
+        required = [
+            p.name
+            for p in inspect.signature(cls.__init__).parameters.values()
+            if p.default is inspect.Parameter.empty and p.name != "self" and p.kind == p.POSITIONAL_OR_KEYWORD
+        ]
+        args: list[Expr] = []
+        for key in required:
+            if key == "layer" and layer.inner is not None:
+                args.append(self._layer(layer.inner, layer.inner.name if layer.inner.type != "Model" else None))
+            elif key in params:
+                args.append(literal(params.pop(key)))
+            else:
+                break
+        kwargs = {k: literal(v) for k, v in params.items()}
+        if name:
+            kwargs["name"] = literal(name)
+        if isinstance(layer, Node) and not layer.trainable:
+            kwargs["trainable"] = "False"
+        return call(f"layers.{layer.type}", args, kwargs)
+
+    def _call(self, layer_expr: Expr, owner: Node, args: list[str]) -> Expr:
+        style = LAYERS[owner.type][3] if owner.type in LAYERS else None
+        if style == QKV:
+            call_args: list[Expr] = args[:2]
+            kwargs = {"key": args[2]} if len(args) > 2 else {}
+            return _apply(layer_expr, call_args, kwargs)
+        if style == LIST or (owner.type == "Model" and len(args) > 1):
+            return _apply(layer_expr, [bracket_list(args)], {})
+        return _apply(layer_expr, args[:1], {})
+
+    def _ref(self, edge, index: GraphIndex, tensor_vars: dict[str, str]) -> str:
+        source = index.by_id[edge.source]
+        owner = index.by_id.get(source.shared_with or source.id, source)
+        if source.type != "Input" and output_ports(owner, self._lookup) > 1:
+            return f"{tensor_vars[edge.source]}[{edge.source_port}]"
+        return tensor_vars[edge.source]
+
+    def _trainable_lines(self, index: GraphIndex, ids: list[str], indent: int) -> list[str]:
+        """`vision_model.trainable = False` for frozen uses of a sub-graph."""
+        pad = "    " * indent
+        return [
+            f"{pad}{self.model_vars[index.by_id[n].params['subgraph']]}.trainable = False"
+            for n in ids
+            if index.by_id[n].type == "Model" and not index.by_id[n].trainable
+        ]
+
+    def _output_names(self, index: GraphIndex, names, target: str, indent: int) -> list[str]:
+        """Keep the Output nodes' names when the producing layers are named otherwise."""
+        wanted = [output_name(n) for n in index.outputs()]
+        produced = []
+        for out in index.outputs():
+            edges = _in_edges(index, out.id)
+            source = index.by_id[edges[0].source] if edges else None
+            owner = source.shared_with or source.id if source else None
+            produced.append(names.get(owner) if owner and edges[0].source_port == 0 else None)
+        if produced == wanted:
+            return []
+        return statement(f"{target}.output_names = ", literal(wanted), indent)
+
+    def compile_lines(self, graph: Graph) -> list[str]:
+        spec = compile_spec(graph)
+        outputs = [output_name(n) for n in graph.nodes if n.type == "Output"]
+        kwargs: dict[str, Expr] = {"optimizer": literal("adam")}
+        single = len(outputs) == 1
+        losses = {k: _loss_expr(v) for k, v in spec["loss"].items()}
+        if losses:
+            kwargs["loss"] = losses[outputs[0]] if single and outputs[0] in losses else bracket_dict(losses)
+        weights = spec["loss_weights"]
+        if any(w != 1.0 for w in weights.values()):
+            kwargs["loss_weights"] = literal(weights)
+        metrics = {k: v for k, v in spec["metrics"].items() if v}
+        if metrics:
+            kwargs["metrics"] = literal(metrics[outputs[0]]) if single else literal(metrics)
+        return statement("", call("model.compile", [], kwargs))
+
+    def _lookup(self, key: str) -> Graph | None:
+        return self.definitions.get(key)
+
+    def _fresh(self, base: str) -> str:
+        return _fresh_in(base, self.reserved)
+
+
+def _apply(layer_expr: Expr, args: list[Expr], kwargs: dict[str, Expr]) -> Expr:
+    """`layer(args)`: a call on a variable, or chained onto a constructor call."""
+    if isinstance(layer_expr, str):
+        return call(layer_expr, args, kwargs)
+    return chain(layer_expr, args, kwargs)
+
+
+def _one_or_list(values: list[str]) -> Expr:
+    return values[0] if len(values) == 1 else bracket_list(values)
+
+
+def _loss_expr(loss) -> Expr:
+    """A loss name, or `keras.losses.X(from_logits=True)` for a Loss instance."""
+    if isinstance(loss, str):
+        return literal(loss)
+    return call(f"keras.losses.{type(loss).__name__}", [], {"from_logits": "True"})
+
+
+def _in_edges(index: GraphIndex, node_id: str):
+    ports = index.in_edges.get(node_id, {})
+    return [ports[p][0] for p in sorted(ports)]
+
+
+def _definitions(graph: Graph) -> dict[str, Graph]:
+    """Every sub-graph definition, nested ones included, by key (keys must not clash)."""
+    found: dict[str, Graph] = {}
+    for key, sub in graph.subgraphs.items():
+        for k, g in {key: sub, **_definitions(sub)}.items():
+            if k in found and found[k] != g:
+                raise ValueError(f"two different sub-graphs are both called {k!r}")
+            found[k] = g
+    return found
+
+
+def _identifier(text: str) -> str:
+    name = re.sub(r"\W", "_", text).strip("_").lower() or "x"
+    if name[0].isdigit():
+        name = f"x_{name}"
+    return f"{name}_" if keyword.iskeyword(name) else name
+
+
+def _fresh_in(base: str, taken: set[str]) -> str:
+    name, i = base, 1
+    while name in taken:
+        i += 1
+        name = f"{base}_{i}"
+    taken.add(name)
+    return name
