@@ -189,27 +189,31 @@ def _pseudo_specs() -> list[dict]:
     return specs
 
 
+@lru_cache(maxsize=None)
+def _spec(type_name: str) -> dict | None:
+    if type_name in PSEUDO_TYPES:
+        return next(s for s in _pseudo_specs() if s["type"] == type_name)
+    return _layer_spec(type_name) if type_name in LAYERS else None
+
+
 @lru_cache(maxsize=1)
 def _catalogue() -> dict[str, Any]:
-    specs = _pseudo_specs() + [_layer_spec(t) for t in LAYERS]
+    specs = [_spec(t) for t in [*PSEUDO_TYPES, *LAYERS]]
     specs.sort(key=lambda s: CATEGORY_ORDER.index(s["category"]))
     return {"layers": specs, "categories": CATEGORY_ORDER}
 
 
-@lru_cache(maxsize=1)
-def _by_type() -> dict[str, dict]:
-    return {spec["type"]: spec for spec in _catalogue()["layers"]}
-
-
 def get_catalogue() -> dict[str, Any]:
-    """The whole catalogue (cached; treat as read-only)."""
+    """The whole catalogue (built once, then cached; treat as read-only)."""
     return _catalogue()
 
 
 def layer_spec(type_name: str) -> dict | None:
-    return _by_type().get(type_name)
+    """One type's spec (built on first use, cached), or None for a type not offered."""
+    return _spec(type_name)
 
 
+@lru_cache(maxsize=None)
 def param_specs(type_name: str) -> dict[str, dict]:
     """Parameter specs of a type by name ({} for an unknown type)."""
     spec = layer_spec(type_name)

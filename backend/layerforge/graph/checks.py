@@ -1,2 +1,326 @@
-def static_problems(graph):
-    return []
+"""Checks that need no Keras call: structure (ids, edges, ports, cycles, reachability,
+shared layers, sub-graphs, caps) and parameters. Shapes are `validate`'s job.
+
+Sub-graph problems carry node ids of the form `<subgraph key>/<node id>`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from layerforge.graph.catalogue_data import LAYERS, RECURRENT_STATES, WRAPPERS
+from layerforge.graph.errors import Problem
+from layerforge.graph.layers import input_ports, is_known, is_refused, output_ports
+from layerforge.graph.params_check import check_output_params, check_params
+from layerforge.graph.schema import Graph, InnerLayer, Node
+from layerforge.graph.structure import (
+    GraphIndex,
+    find_cycle,
+    input_name,
+    output_name,
+    reaching,
+    sequential_chain,
+    topological_order,
+)
+from layerforge.settings import get_settings
+
+_LOGIT_ACTIVATIONS = {"softmax", "sigmoid", "log_softmax"}
+
+
+@dataclass
+class Findings:
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def error(self, node: str | None, code: str, message: str, param: str | None = None) -> None:
+        self.errors.append(Problem(node=node, param=param, code=code, message=message))
+
+    def warn(self, node: str | None, code: str, message: str, param: str | None = None) -> None:
+        self.warnings.append(Problem(node=node, param=param, code=code, message=message))
+
+    def error_nodes(self) -> set[str]:
+        return {p.node for p in self.errors if p.node}
+
+
+def count_nodes(graph: Graph) -> int:
+    return len(graph.nodes) + sum(count_nodes(sub) for sub in graph.subgraphs.values())
+
+
+def nesting_depth(graph: Graph) -> int:
+    return 1 + max((nesting_depth(sub) for sub in graph.subgraphs.values()), default=0)
+
+
+class _Checker:
+    def __init__(self, graph: Graph, chain: list[Graph], prefix: str, findings: Findings):
+        self.graph = graph
+        self.chain = chain
+        self.prefix = prefix
+        self.f = findings
+        self.index = GraphIndex.of(graph)
+
+    def nid(self, node_id: str | None) -> str | None:
+        return f"{self.prefix}{node_id}" if node_id is not None else None
+
+    def lookup(self, key: str) -> Graph | None:
+        for graph in reversed(self.chain):
+            if key in graph.subgraphs:
+                return graph.subgraphs[key]
+        return None
+
+    def run(self) -> None:
+        self.check_ids()
+        for node in self.graph.nodes:
+            self.check_node(node)
+        self.check_edges()
+        self.check_ports()
+        self.check_order_and_reach()
+        self.check_names()
+        self.check_logits()
+        if self.graph.model_type == "sequential" and sequential_chain(self.index) is None:
+            self.f.error(None, "not_sequential", "model_type is 'sequential' but the graph is not one "
+                         "chain from one Input to one Output with nothing shared")
+
+    # -- nodes --------------------------------------------------------------------
+    def check_ids(self) -> None:
+        seen: set[str] = set()
+        for node in self.graph.nodes:
+            if node.id in seen:
+                self.f.error(self.nid(node.id), "duplicate_id", f"Node id {node.id!r} is used twice")
+            seen.add(node.id)
+
+    def check_layer(self, node_id: str, layer: Node | InnerLayer, param_prefix: str = "") -> bool:
+        """Type, params, wrapper/inner and sub-graph reference of a node or inner layer."""
+        nid = self.nid(node_id)
+        if is_refused(layer.type):
+            self.f.error(nid, "refused_type", f"Layer type {layer.type!r} is not allowed: it can "
+                         "run code or load files", param_prefix.rstrip(".") or None)
+            return False
+        if not is_known(layer.type):
+            self.f.error(nid, "unknown_type", f"Unknown layer type {layer.type!r}",
+                         param_prefix.rstrip(".") or None)
+            return False
+        if layer.type == "Output":
+            problems = check_output_params(nid, layer.params)
+        else:
+            problems = check_params(nid, layer.type, layer.params, param_prefix)
+        self.f.errors.extend(problems)
+        ok = not problems
+        if layer.type == "Model":
+            key = layer.params.get("subgraph")
+            if isinstance(key, str) and self.lookup(key) is None:
+                self.f.error(nid, "unknown_subgraph", f"Sub-graph {key!r} is not defined",
+                             param_prefix + "subgraph")
+                ok = False
+        if layer.type in WRAPPERS:
+            if layer.inner is None:
+                self.f.error(nid, "missing_inner", f"{layer.type} needs an inner layer", "inner")
+                return False
+            ok = self.check_layer(node_id, layer.inner, param_prefix + "inner.") and ok
+            if layer.type == "Bidirectional" and layer.inner.type not in RECURRENT_STATES:
+                self.f.error(nid, "bad_param", "Bidirectional wraps a recurrent layer (LSTM, GRU, "
+                             f"SimpleRNN, ConvLSTM), not {layer.inner.type}", "inner")
+                ok = False
+        elif layer.inner is not None:
+            self.f.error(nid, "unexpected_inner", f"{layer.type} does not wrap a layer", "inner")
+            ok = False
+        if layer.type in ("Input", "Output") and param_prefix:
+            self.f.error(nid, "bad_param", f"{layer.type} cannot be wrapped", "inner")
+            ok = False
+        return ok
+
+    def check_node(self, node: Node) -> None:
+        if node.shared_with:
+            self.check_shared(node)
+            return
+        self.check_layer(node.id, node)
+
+    def check_shared(self, node: Node) -> None:
+        nid = self.nid(node.id)
+        owner = self.index.by_id.get(node.shared_with or "")
+        if owner is None:
+            self.f.error(nid, "unknown_node", f"shared_with names no node: {node.shared_with!r}",
+                         "shared_with")
+        elif owner.id == node.id or owner.shared_with:
+            self.f.error(nid, "bad_shared", "shared_with must name the node that owns the layer "
+                         "(a node that is not itself shared)", "shared_with")
+        elif owner.type in ("Input", "Output"):
+            self.f.error(nid, "bad_shared", f"{owner.type} nodes cannot be shared", "shared_with")
+        elif owner.type != node.type:
+            self.f.error(nid, "bad_shared", f"shared_with names a {owner.type} node but this node "
+                         f"is a {node.type}", "shared_with")
+        elif node.params or node.inner:
+            self.f.warn(nid, "shared_params_ignored", "A shared call site uses the owner's "
+                        "parameters; its own are ignored")
+
+    # -- edges and ports ----------------------------------------------------------
+    def _layer_of(self, node: Node) -> Node:
+        owner = self.index.by_id.get(node.shared_with or "")
+        return owner if owner is not None and not owner.shared_with else node
+
+    def check_edges(self) -> None:
+        for edge in self.graph.edges:
+            for end, role in ((edge.source, "source"), (edge.target, "target")):
+                if end not in self.index.by_id:
+                    other = edge.target if role == "source" else edge.source
+                    self.f.error(self.nid(other if other in self.index.by_id else None),
+                                 "unknown_node", f"Edge {edge.source}->{edge.target}: {role} "
+                                 f"node {end!r} does not exist")
+            if edge.source in self.index.by_id and edge.target in self.index.by_id:
+                source = self._layer_of(self.index.by_id[edge.source])
+                if is_known(source.type) and edge.source_port >= output_ports(source, self.lookup):
+                    n = output_ports(source, self.lookup)
+                    self.f.error(self.nid(edge.source), "bad_port",
+                                 f"Output port {edge.source_port} does not exist ({source.type} has "
+                                 f"{n} output port{'s' if n != 1 else ''})")
+
+    def check_ports(self) -> None:
+        for node in self.graph.nodes:
+            layer = self._layer_of(node)
+            if not is_known(layer.type):
+                continue
+            lo, hi = input_ports(layer, self.lookup)
+            ports = self.index.in_edges.get(node.id, {})
+            nid = self.nid(node.id)
+            for port, edges in sorted(ports.items()):
+                if hi is not None and port >= hi:
+                    self.f.error(nid, "bad_port", f"Input port {port} does not exist ({layer.type} "
+                                 f"takes {hi} input{'s' if hi != 1 else ''})")
+                elif len(edges) > 1:
+                    self.f.error(nid, "duplicate_input", f"Input port {port} has {len(edges)} "
+                                 "edges; one tensor per port (use a merge layer to combine)")
+            used = sorted(p for p in ports if hi is None or p < hi)
+            needed = max(lo, (used[-1] + 1) if used else 0) if hi is None else lo
+            missing = [p for p in range(needed) if p not in ports]
+            if missing:
+                names = LAYERS.get(layer.type, (None,) * 5)[4]
+                label = ", ".join(names[p] if names else str(p) for p in missing)
+                self.f.error(nid, "missing_input", f"{layer.type} has nothing on input port(s) {label}")
+            if layer.type in LAYERS and LAYERS[layer.type][2] == "many" and len(used) == 1:
+                self.f.warn(nid, "single_merge_input", f"{layer.type} with a single input")
+
+    def check_order_and_reach(self) -> None:
+        _order, cyclic = topological_order(self.index)
+        if cyclic:
+            cycle = find_cycle(self.index, cyclic) or sorted(cyclic)
+            self.f.error(self.nid(cycle[0]), "cycle", "Cycle: " + " -> ".join(cycle + cycle[:1]))
+        inputs, outputs = self.index.inputs(), self.index.outputs()
+        if not inputs:
+            self.f.error(None, "no_input", f"{self._where()}has no Input node")
+        if not outputs:
+            self.f.error(None, "no_output", f"{self._where()}has no Output node")
+        input_ids = {n.id for n in inputs}
+        for out in outputs:
+            upstream = reaching(self.index, [out.id])
+            if not upstream & input_ids and self.index.in_edges.get(out.id):
+                self.f.error(self.nid(out.id), "unreachable_output",
+                             f"Output {output_name(out)!r} cannot be reached from any Input")
+        used = reaching(self.index, [o.id for o in outputs])
+        for node in self.graph.nodes:
+            if node.id not in used:
+                self.f.warn(self.nid(node.id), "unused_node", f"{node.type} node {node.id!r} "
+                            "does not lead to any Output; it is left out of the model")
+
+    def _where(self) -> str:
+        return f"Sub-graph {self.prefix[:-1]!r} " if self.prefix else "The graph "
+
+    def check_names(self) -> None:
+        seen: dict[str, str] = {}
+        for node in self.graph.nodes:
+            if node.type == "Output" or node.shared_with:
+                continue
+            name = input_name(node) if node.type == "Input" else node.name
+            if name is None:
+                continue
+            if name in seen:
+                self.f.error(self.nid(node.id), "duplicate_name", f"Name {name!r} is already used "
+                             f"by node {seen[name]!r}; layer names must be unique", "name")
+            seen[name] = node.id
+        outs: dict[str, str] = {}
+        for node in self.index.outputs():
+            name = output_name(node)
+            if name in outs:
+                self.f.error(self.nid(node.id), "duplicate_name", f"Output name {name!r} is "
+                             f"already used by {outs[name]!r}", "name")
+            outs[name] = node.id
+
+    def check_logits(self) -> None:
+        for out in self.index.outputs():
+            if not out.params.get("loss"):
+                self.f.warn(self.nid(out.id), "no_loss", f"Output {output_name(out)!r} has no "
+                            "loss; training needs one", "loss")
+            if not out.params.get("from_logits"):
+                continue
+            for edges in self.index.in_edges.get(out.id, {}).values():
+                source = self._layer_of(self.index.by_id[edges[0].source])
+                act = source.params.get("activation")
+                if source.type in ("Softmax",) or act in _LOGIT_ACTIVATIONS:
+                    self.f.warn(self.nid(source.id), "activation_with_logits",
+                                f"{act or 'softmax'} before a loss with from_logits=True: the "
+                                "loss expects raw logits", "activation")
+
+
+def _subgraph_cycles(graph: Graph, f: Findings) -> None:
+    """A sub-graph that uses itself, directly or through others, can never be built."""
+    uses: dict[str, list[tuple[str, str]]] = {}
+
+    def collect(g: Graph, prefix: str) -> None:
+        for key, sub in g.subgraphs.items():
+            uses[key] = [(f"{prefix}{key}/{n.id}", u) for n in sub.nodes
+                         for u in [_used_subgraph(n)] if u is not None]
+            collect(sub, f"{prefix}{key}/")
+
+    collect(graph, "")
+    state: dict[str, int] = {}
+
+    def visit(key: str) -> None:
+        state[key] = 1
+        for node_id, used in uses.get(key, []):
+            if state.get(used) == 1:
+                f.error(node_id, "cycle", f"Sub-graph {key!r} uses {used!r}, which uses "
+                        f"{key!r} again: sub-graphs cannot contain themselves", "subgraph")
+            elif used in uses and used not in state:
+                visit(used)
+        state[key] = 2
+
+    for key in uses:
+        if key not in state:
+            visit(key)
+
+
+def _used_subgraph(node: Node) -> str | None:
+    layer: Node | InnerLayer | None = node
+    while layer is not None:
+        if layer.type == "Model":
+            key = layer.params.get("subgraph")
+            return key if isinstance(key, str) else None
+        layer = layer.inner
+    return None
+
+
+def static_findings(graph: Graph) -> Findings:
+    """Every structural and parameter problem of a graph and its sub-graphs."""
+    f = Findings()
+    limits = get_settings().limits
+    total = count_nodes(graph)
+    if total > limits.nodes:
+        f.error(None, "too_large", f"The graph has {total} nodes; the limit is {limits.nodes}")
+        return f
+    depth = nesting_depth(graph)
+    if depth > limits.nesting_depth:
+        f.error(None, "too_deep", f"Sub-graphs nest {depth} deep; the limit is {limits.nesting_depth}")
+        return f
+    _subgraph_cycles(graph, f)
+    if any(p.code == "cycle" for p in f.errors):
+        return f
+    _walk(graph, [graph], "", f)
+    return f
+
+
+def _walk(graph: Graph, chain: list[Graph], prefix: str, f: Findings) -> None:
+    _Checker(graph, chain, prefix, f).run()
+    for key, sub in graph.subgraphs.items():
+        _walk(sub, [*chain, sub], f"{prefix}{key}/", f)
+
+
+def static_problems(graph: Graph) -> list[Problem]:
+    """The errors (not warnings) `static_findings` reports."""
+    return static_findings(graph).errors

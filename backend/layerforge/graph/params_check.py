@@ -1,0 +1,138 @@
+"""Parameter checks against the catalogue: names, kinds, ranges, allowed values.
+
+Each problem names the node and the parameter. Values that Keras would deserialize
+(initializers, regularizers, constraints) are limited to named choices or
+`{"class_name": <known class>, "config": {...plain values}}`, so a graph can never
+make Keras import a module or resolve an arbitrary object."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from layerforge.graph.catalogue import param_specs
+from layerforge.graph.catalogue_params import NAMED_CLASS_CHOICES
+from layerforge.graph.errors import Problem
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _plain(value: Any) -> bool:
+    """JSON scalars and lists of them, no objects (nothing Keras would deserialize)."""
+    if isinstance(value, dict):
+        return False
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _range_error(value: float, spec: dict) -> str | None:
+    lo, hi = spec.get("min"), spec.get("max")
+    if lo is not None and value < lo:
+        return f"must be at least {lo}, got {value}"
+    if hi is not None and value > hi:
+        return f"must be at most {hi}, got {value}"
+    return None
+
+
+def _named_object_error(value: Any, spec: dict) -> str | None:
+    kind = spec["kind"]
+    if isinstance(value, str):
+        if spec.get("choices") and value not in spec["choices"]:
+            return f"unknown {kind} {value!r}; one of {', '.join(spec['choices'])}"
+        return None
+    if isinstance(value, dict):
+        allowed = NAMED_CLASS_CHOICES.get(kind, set())
+        if set(value) - {"class_name", "config"} or value.get("class_name") not in allowed:
+            return f"a {kind} object must be {{'class_name': one of {sorted(allowed)}, 'config': {{...}}}}"
+        config = value.get("config", {})
+        if not isinstance(config, dict) or not all(_plain(v) for v in config.values()):
+            return f"the {kind} config may hold plain values only"
+        return None
+    return f"must be a {kind} name"
+
+
+def value_error(value: Any, spec: dict) -> str | None:
+    """Why `value` does not fit the parameter `spec`, or None when it does."""
+    kind = spec["kind"]
+    if value is None:
+        return None if spec.get("nullable") or not spec.get("required") else "is required"
+    if kind == "int":
+        return "must be an integer" if not _is_int(value) else _range_error(value, spec)
+    if kind == "float":
+        return "must be a number" if not _is_number(value) else _range_error(value, spec)
+    if kind == "bool":
+        return None if isinstance(value, bool) else "must be true or false"
+    if kind in ("str", "dtype"):
+        if not isinstance(value, str):
+            return "must be a string"
+        if spec.get("choices") and kind == "dtype" and value not in spec["choices"]:
+            return f"unknown dtype {value!r}"
+        return None
+    if kind in ("choice", "activation"):
+        if value not in (spec.get("choices") or []):
+            return f"{value!r} is not allowed; one of {', '.join(map(str, spec['choices']))}"
+        return None
+    if kind in ("initializer", "regularizer", "constraint"):
+        return _named_object_error(value, spec)
+    if kind == "int_tuple":
+        items = value if isinstance(value, list) else [value]
+        if not items or not all(_is_int(v) for v in items):
+            return "must be an integer or a list of integers"
+        errors = [_range_error(v, spec) for v in items]
+        return next((e for e in errors if e), None)
+    if kind == "shape":
+        if not isinstance(value, list) or not all(v is None or (_is_int(v) and v >= -1) for v in value):
+            return "must be a list of sizes (integers, null for a free axis)"
+        if any(v == 0 for v in value):
+            return "sizes must not be 0"
+        return None
+    if kind == "list":
+        return None if isinstance(value, list) and _plain(value) else "must be a list of plain values"
+    return None if _plain(value) else "must be a plain value (number, string, list), not an object"
+
+
+def check_params(node_id: str, type_name: str, params: dict[str, Any], prefix: str = "") -> list[Problem]:
+    """Problems with a layer's params (unknown names, missing required, bad values)."""
+    specs = param_specs(type_name)
+    problems = []
+    for name, value in params.items():
+        spec = specs.get(name)
+        if spec is None:
+            close = difflib.get_close_matches(name, list(specs), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(Problem(node=node_id, param=prefix + name, code="unknown_param",
+                                    message=f"{type_name} has no parameter {name!r}{hint}"))
+            continue
+        error = value_error(value, spec)
+        if error:
+            problems.append(Problem(node=node_id, param=prefix + name, code="bad_param",
+                                    message=f"{type_name}.{name} {error}"))
+    for name, spec in specs.items():
+        if spec["required"] and params.get(name) is None:
+            problems.append(Problem(node=node_id, param=prefix + name, code="missing_param",
+                                    message=f"{type_name} needs parameter {name!r}"))
+    return problems
+
+
+def check_output_params(node_id: str, params: dict[str, Any]) -> list[Problem]:
+    """Output nodes: the generic checks plus metric names Keras knows."""
+    problems = check_params(node_id, "Output", params)
+    metrics = params.get("metrics")
+    if isinstance(metrics, list):
+        import keras
+
+        for metric in metrics:
+            try:
+                ok = isinstance(metric, str) and keras.metrics.get(metric) is not None
+            except (ValueError, TypeError):
+                ok = metric in ("accuracy", "acc", "crossentropy", "ce")
+            if not ok:
+                problems.append(Problem(node=node_id, param="metrics", code="bad_param",
+                                        message=f"Unknown metric {metric!r}"))
+    return problems
