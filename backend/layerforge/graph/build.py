@@ -10,13 +10,14 @@ import keras
 from layerforge.graph.errors import GraphError, Problem
 from layerforge.graph.keras_errors import call_error_code, clean_message
 from layerforge.graph.layers import call_layer, make_layer, output_ports
-from layerforge.graph.schema import Graph, Node
+from layerforge.graph.schema import Graph, InnerLayer, Node
 from layerforge.graph.structure import (
     GraphIndex,
     choose_model_type,
     input_name,
     layer_names,
     output_name,
+    reaching,
     sequential_chain,
     topological_order,
 )
@@ -183,3 +184,66 @@ def _loss(name: str, from_logits: bool) -> Any:
             if attr.lower() == wanted:
                 return obj(from_logits=True)
     return name
+
+
+def model_summary(graph: Graph) -> dict[str, Any]:
+    """Like `model.summary()`: one row per layer call (shared layers once per call
+    site), with output shapes, parameters and inbound connections; the body of
+    `POST /api/models/build`. Raises GraphError for an invalid graph."""
+    from layerforge.graph.validate import validate_graph
+
+    report = validate_graph(graph)
+    if not report["valid"]:
+        raise GraphError([Problem(**p) for p in report["errors"]])
+    index = GraphIndex.of(graph)
+    names = layer_names(index)
+    order, _ = topological_order(index)
+    used = reaching(index, [o.id for o in index.outputs()])
+    calls: dict[str, int] = {}
+    rows = []
+    trainable = non_trainable = 0
+    for nid in order:
+        node = index.by_id[nid]
+        if node.type == "Output" or nid not in used:
+            continue
+        info = report["nodes"][nid]
+        owner = node.shared_with or nid
+        calls[owner] = calls.get(owner, -1) + 1
+        trainable += info["trainable_params"]
+        non_trainable += info["non_trainable_params"]
+        rows.append({
+            "node": nid,
+            "name": names.get(owner),
+            "type": _type_label(node if not node.shared_with else index.by_id[owner]),
+            "output_shapes": info["output_shapes"],
+            "params": info["params"],
+            "trainable_params": info["trainable_params"],
+            "shared_with": node.shared_with,
+            "call_index": calls[owner],
+            "weights_shared_with": info.get("weights_shared_with"),
+            "inbound": [
+                {"node": e.source, "port": e.source_port, "target_port": port}
+                for port in sorted(index.in_edges[nid]) for e in index.in_edges[nid][port]
+            ],
+        })
+    return {
+        "model_type": report["model_type"],
+        "total_params": report["total_params"],
+        "trainable_params": trainable,
+        "non_trainable_params": non_trainable,
+        "layers": rows,
+        "outputs": [
+            {"node": o.id, "name": output_name(o), "output_shapes": report["nodes"][o.id]["output_shapes"]}
+            for o in index.outputs()
+        ],
+        "warnings": report["warnings"],
+    }
+
+
+def _type_label(layer: Node | InnerLayer) -> str:
+    """`Dense`, `Model(encoder)`, `TimeDistributed(Model(vision))`."""
+    if layer.type == "Model":
+        return f"Model({layer.params.get('subgraph')})"
+    if layer.inner is not None:
+        return f"{layer.type}({_type_label(layer.inner)})"
+    return layer.type

@@ -130,29 +130,34 @@ def input_name(node: Node) -> str:
 
 
 def layer_names(index: GraphIndex) -> dict[str, str | None]:
-    """Keras layer name per layer node; None lets Keras choose.
+    """Keras layer name per layer node (Input nodes included); None lets Keras choose.
 
     A node's own `name` wins. An unnamed layer feeding an Output (port 0, not shared,
     no other Output on it) takes the Output's name, so the model's `output_names`
-    (and the history keys) follow the Output nodes without extra layers."""
-    names: dict[str, str | None] = {}
-    taken = {n.name for n in index.graph.nodes if n.name and n.type != "Output"}
+    (and the history keys) follow the Output nodes without extra layers. Any other
+    unnamed layer is named after its node id, so layers map back to nodes."""
+    nodes = [n for n in index.graph.nodes if n.type != "Output" and not n.shared_with]
+    taken = {input_name(n) if n.type == "Input" else n.name for n in nodes}
+    taken.discard(None)
     feeds: dict[str, list[tuple[Edge, Node]]] = {}
     for out in index.outputs():
         for port_edges in index.in_edges.get(out.id, {}).values():
             for edge in port_edges:
                 feeds.setdefault(edge.source, []).append((edge, out))
-    for node in index.graph.nodes:
-        if node.type in ("Input", "Output") or node.shared_with:
+    names: dict[str, str | None] = {}
+    for node in nodes:
+        if node.name or node.type == "Input":
+            names[node.id] = input_name(node)
             continue
-        name = node.name
         fed = feeds.get(node.id, [])
-        if name is None and len(fed) == 1 and fed[0][0].source_port == 0:
-            candidate = output_name(fed[0][1])
-            if candidate not in taken:
-                name = candidate
+        wanted = output_name(fed[0][1]) if len(fed) == 1 and fed[0][0].source_port == 0 else None
+        for candidate in (wanted, node.id):
+            if candidate and candidate not in taken:
+                names[node.id] = candidate
                 taken.add(candidate)
-        names[node.id] = name
+                break
+        else:
+            names[node.id] = None
     return names
 
 
