@@ -1,15 +1,22 @@
 /**
- * The training dashboard (owned by the training-dashboard helper, who replaces this file).
- * It gets the graph to train from the editor store: `useEditor((s) => s.root)` in
- * `../store/editor`, and may show toasts with `useEditor.getState().notify(text)`.
+ * The training dashboard in the editor's dock: settings and Start on the left, the shown
+ * run (progress, live charts) in the middle, the run history on the right. The state and
+ * the streams live in ./store, so they outlive this component (dock tab switches).
  */
-import { useEditor } from '../store/editor';
+import { useEffect } from 'react';
+import { RunHistory } from './RunHistory';
+import { RunView } from './RunView';
+import { SettingsPane } from './SettingsPane';
+import { initTraining } from './store';
+import './training.css';
 
 export default function TrainingPanel() {
-  const nodes = useEditor((s) => s.root.nodes.length);
+  useEffect(() => initTraining(), []);
   return (
-    <div className="training-panel" data-testid="training-panel">
-      <p className="muted">Training dashboard: {nodes} nodes ready to train.</p>
+    <div className="training-panel tr-panel" data-testid="training-panel">
+      <SettingsPane />
+      <RunView />
+      <RunHistory />
     </div>
   );
 }

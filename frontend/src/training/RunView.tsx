@@ -1,0 +1,143 @@
+/**
+ * The middle column: the shown run's status, progress (epoch, batch, time left),
+ * errors, and its charts (uPlot, loaded on demand), optionally overlaid with a second run.
+ */
+import { lazy, Suspense, useEffect, useState } from 'react';
+import { useEditor } from '../store/editor';
+import { trainingApi } from './api';
+import { formatSeconds, progressOf } from './runData';
+import { cancelRun, compareRun, dataOf, useTraining } from './store';
+import { isTerminal, type Artifact } from './types';
+
+const RunCharts = lazy(() => import('./RunCharts'));
+
+export function StatusChip({ status }: { status: string | null | undefined }) {
+  return <span className={`tr-status tr-status-${status ?? 'unknown'}`}>{status ?? '…'}</span>;
+}
+
+function ProgressBar({ runId }: { runId: string }) {
+  useTraining((s) => s.tick);
+  const data = dataOf(runId);
+  const p = data ? progressOf(data) : null;
+  if (!p) {
+    return (
+      <div className="tr-progress" data-testid="run-progress">
+        <div className="tr-bar">
+          <div className="tr-bar-fill indeterminate" />
+        </div>
+        <span className="muted small">{data?.status === 'queued' || !data?.status ? 'Waiting for a worker…' : 'Building the model…'}</span>
+      </div>
+    );
+  }
+  return (
+    <div className="tr-progress" data-testid="run-progress">
+      <div className="tr-bar" title={`${Math.round(p.fraction * 100)} %`}>
+        <div className="tr-bar-fill" style={{ width: `${(p.fraction * 100).toFixed(1)}%` }} />
+      </div>
+      <span className="small tr-progress-text">
+        Epoch <b>{p.epoch + 1}</b>/{p.epochs} · batch {p.batch + 1}/{p.batches || '?'} · {Math.round(p.fraction * 100)} %
+        {!isTerminal(data?.status) && <> · {p.leftS === null ? 'estimating time left…' : `${formatSeconds(p.leftS)} left`}</>}
+        {p.elapsedS !== null && <span className="muted"> · {formatSeconds(p.elapsedS)} elapsed</span>}
+      </span>
+    </div>
+  );
+}
+
+function Artifacts({ runId, status }: { runId: string; status: string | null | undefined }) {
+  const [items, setItems] = useState<Artifact[] | null>(null);
+  useEffect(() => {
+    setItems(null);
+    if (!isTerminal(status)) return;
+    let live = true;
+    trainingApi.artifacts(runId).then(
+      (a) => live && setItems(a.filter((x) => !x.name.startsWith('tensorboard/'))),
+      () => live && setItems([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, [runId, status]);
+  if (!items?.length) return null;
+  return (
+    <p className="small tr-artifacts">
+      <span className="muted">Files: </span>
+      {items.map((a) => (
+        <a key={a.name} href={trainingApi.artifactUrl(runId, a.name)} download>
+          {a.name}
+        </a>
+      ))}
+    </p>
+  );
+}
+
+function StreamNote({ runId }: { runId: string }) {
+  const st = useTraining((s) => s.streams[runId]);
+  if (!st) return null;
+  if (st.kind === 'reconnecting')
+    return <span className="tr-note warn" data-testid="stream-reconnecting">connection lost, reconnecting in {formatSeconds(st.inMs / 1000)} (try {st.attempt})</span>;
+  if (st.kind === 'error') return <span className="tr-note bad">{st.message}</span>;
+  if (st.kind === 'live') return <span className="tr-note good" title="Streaming events live">● live</span>;
+  if (st.kind === 'loading') return <span className="tr-note">loading history…</span>;
+  return null;
+}
+
+export function RunView() {
+  const viewId = useTraining((s) => s.viewRunId);
+  const compareId = useTraining((s) => s.compareRunId);
+  const run = useTraining((s) => s.runs.find((r) => r.id === s.viewRunId));
+  useTraining((s) => s.tick);
+  if (!viewId) {
+    return (
+      <section className="tr-main tr-empty">
+        <p className="muted">Choose a data set and press Start: loss and metrics appear here as the batches arrive. Past runs are listed on the right.</p>
+      </section>
+    );
+  }
+  const data = dataOf(viewId);
+  const status = data?.status ?? run?.status;
+  const error = data?.errors[data.errors.length - 1] ?? (data?.statusError as { message?: string; node?: string | null } | null);
+  const warnings = data?.logs.filter((l) => l.level === 'warning') ?? [];
+  return (
+    <section className="tr-main" data-testid="run-view" data-run-id={viewId} data-status={status ?? ''}>
+      <header className="tr-run-head">
+        <b className="mono" title={viewId}>run {viewId.slice(0, 8)}</b>
+        <StatusChip status={status} />
+        {run?.dataset?.name && <span className="muted small">on {run.dataset.name}</span>}
+        <StreamNote runId={viewId} />
+        <span className="grow" />
+        {compareId && (
+          <span className="small tr-compare-note">
+            overlaid: <b className="mono">{compareId.slice(0, 8)}</b> (dashed){' '}
+            <button className="small ghost" onClick={() => compareRun(null)} title="Stop overlaying">
+              ✕
+            </button>
+          </span>
+        )}
+        {!isTerminal(status) && (
+          <button className="small danger" onClick={() => void cancelRun(viewId)} data-testid="cancel-run">
+            ■ Cancel
+          </button>
+        )}
+      </header>
+      <ProgressBar runId={viewId} />
+      {error?.message && (
+        <div className="banner error small" data-testid="run-error">
+          {error.node ? (
+            <a onClick={() => useEditor.getState().focusNode(error.node!)}>{error.node}</a>
+          ) : null}
+          {error.node ? ': ' : ''}
+          {error.message}
+        </div>
+      )}
+      {warnings.slice(-2).map((w) => (
+        <div key={w.seq} className="banner warning small">
+          {w.message}
+        </div>
+      ))}
+      <Suspense fallback={<p className="muted small">Loading charts…</p>}>
+        <RunCharts viewId={viewId} compareId={compareId} />
+      </Suspense>
+      <Artifacts runId={viewId} status={status} />
+    </section>
+  );
+}

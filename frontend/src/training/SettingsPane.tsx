@@ -1,0 +1,200 @@
+/**
+ * The left column: data set (built in or uploaded) and its check against the model's
+ * Input and Output nodes, optimizer, learning rate, epochs, batch size, validation
+ * split, and Start (disabled with the reason while the model or the data cannot train).
+ */
+import { useRef } from 'react';
+import { useEditor } from '../store/editor';
+import { OPTIMIZERS, setForm, startRun, uploadDataset, useTraining } from './store';
+import { startBlocker } from './startBlocker';
+import type { DatasetInfo } from './types';
+
+function shapeText(shape: unknown): string {
+  return Array.isArray(shape) ? `(${['None', ...shape.map((d) => (d === null ? 'None' : String(d)))].join(', ')})` : '?';
+}
+
+function arraysText(d: DatasetInfo, names: string[] | undefined): string {
+  return (names ?? [])
+    .map((n) => {
+      const a = d.arrays?.[n];
+      return a ? `${n} ${a.shape.join('×')} ${a.dtype}` : n;
+    })
+    .join(', ');
+}
+
+function NumberField(props: {
+  label: string;
+  value: number;
+  step?: number;
+  min?: number;
+  max?: number;
+  testId: string;
+  onChange(v: number): void;
+}) {
+  return (
+    <label className="tr-field">
+      <span>{props.label}</span>
+      <input
+        type="number"
+        value={Number.isFinite(props.value) ? props.value : ''}
+        step={props.step}
+        min={props.min}
+        max={props.max}
+        data-testid={props.testId}
+        onChange={(e) => props.onChange(e.target.value === '' ? NaN : Number(e.target.value))}
+      />
+    </label>
+  );
+}
+
+function DatasetCheckView() {
+  const check = useTraining((s) => s.check);
+  const root = useEditor((s) => s.root);
+  const inputs = root.nodes.filter((n) => n.type === 'Input');
+  const outputs = root.nodes.filter((n) => n.type === 'Output');
+  const answer = check.kind === 'done' ? check.answer : undefined;
+  const info = answer?.dataset;
+  return (
+    <div className="tr-check" data-testid="dataset-check">
+      {info && (
+        <dl className="tr-io">
+          <dt>Inputs</dt>
+          <dd>
+            {inputs.map((n) => `${n.name || n.id} ${shapeText(n.params.shape)}`).join(', ') || '—'}
+            <span className="muted"> ← {arraysText(info, info.inputs)}</span>
+          </dd>
+          <dt>Outputs</dt>
+          <dd>
+            {outputs.map((n) => `${n.name || n.id}${n.params.loss ? ` (${String(n.params.loss)})` : ''}`).join(', ') || '—'}
+            <span className="muted"> ← {arraysText(info, info.targets)}</span>
+          </dd>
+        </dl>
+      )}
+      {check.kind === 'checking' && <p className="muted small">Checking the data set against the model…<span className="spinner" /></p>}
+      {check.kind === 'error' && <p className="tr-bad small">Check failed: {check.message}</p>}
+      {answer?.fits && <p className="tr-good small" data-testid="dataset-fits">✓ The data set fits the model</p>}
+      {answer && !answer.fits && (
+        <ul className="tr-problems" data-testid="dataset-problems">
+          {answer.errors.map((p, i) => (
+            <li key={i}>
+              {p.node && (
+                <a onClick={() => useEditor.getState().focusNode(p.node!)} title="Show this node">
+                  {p.node}
+                </a>
+              )}
+              {p.node && ': '}
+              {p.message}
+            </li>
+          ))}
+          {!answer.errors.length && !answer.graph_valid && <li>The graph has errors (see Problems).</li>}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+export function SettingsPane() {
+  const form = useTraining((s) => s.form);
+  const datasets = useTraining((s) => s.datasets);
+  const datasetsError = useTraining((s) => s.datasetsError);
+  const check = useTraining((s) => s.check);
+  const starting = useTraining((s) => s.starting);
+  const startProblems = useTraining((s) => s.startProblems);
+  const root = useEditor((s) => s.root);
+  const validation = useEditor((s) => (s.path.length === 0 && s.validatedGraph === s.root ? s.validation : null));
+  const fileRef = useRef<HTMLInputElement>(null);
+
+  const blocker = startBlocker({ graph: root, validation, dataset: form.dataset, check, starting, form });
+  const selected = datasets.find((d) => d.name === form.dataset);
+  const builtin = datasets.filter((d) => d.kind === 'builtin' || d.kind === 'generated');
+  const uploaded = datasets.filter((d) => d.kind !== 'builtin' && d.kind !== 'generated');
+
+  return (
+    <section className="tr-settings" data-testid="training-settings">
+      <label className="tr-field">
+        <span>Data set</span>
+        <div className="tr-row">
+          <select value={form.dataset} onChange={(e) => setForm({ dataset: e.target.value })} data-testid="dataset-select">
+            {!datasets.length && <option value="">(loading…)</option>}
+            <optgroup label="Built in">
+              {builtin.map((d) => (
+                <option key={d.name} value={d.name}>
+                  {d.name}
+                </option>
+              ))}
+            </optgroup>
+            {uploaded.length > 0 && (
+              <optgroup label="Uploaded">
+                {uploaded.map((d) => (
+                  <option key={d.name} value={d.name}>
+                    {d.name}
+                  </option>
+                ))}
+              </optgroup>
+            )}
+          </select>
+          <button className="small" title="Upload a .npz or .csv data set" onClick={() => fileRef.current?.click()}>
+            Upload…
+          </button>
+          <input
+            ref={fileRef}
+            type="file"
+            accept=".npz,.csv"
+            hidden
+            data-testid="dataset-upload"
+            onChange={(e) => {
+              const f = e.target.files?.[0];
+              if (f) void uploadDataset(f);
+              e.target.value = '';
+            }}
+          />
+        </div>
+      </label>
+      {datasetsError && <p className="tr-bad small">{datasetsError}</p>}
+      {selected && (
+        <p className="muted small tr-desc" title={selected.description}>
+          {selected.description}
+          {selected.samples ? ` · ${selected.samples.toLocaleString()} samples` : ''}
+        </p>
+      )}
+      <DatasetCheckView />
+
+      <div className="tr-grid">
+        <label className="tr-field">
+          <span>Optimizer</span>
+          <select value={form.optimizer} onChange={(e) => setForm({ optimizer: e.target.value })} data-testid="optimizer-select">
+            {OPTIMIZERS.map((o) => (
+              <option key={o} value={o}>
+                {o}
+              </option>
+            ))}
+          </select>
+        </label>
+        <NumberField label="Learning rate" value={form.learningRate} step={0.0001} min={0} testId="learning-rate" onChange={(v) => setForm({ learningRate: v })} />
+        <NumberField label="Epochs" value={form.epochs} step={1} min={1} testId="epochs" onChange={(v) => setForm({ epochs: v })} />
+        <NumberField label="Batch size" value={form.batchSize} step={1} min={1} testId="batch-size" onChange={(v) => setForm({ batchSize: v })} />
+        <NumberField label="Validation split" value={form.validationSplit} step={0.05} min={0} max={0.95} testId="validation-split" onChange={(v) => setForm({ validationSplit: v })} />
+      </div>
+
+      <button className="primary tr-start" disabled={!!blocker} onClick={() => void startRun()} data-testid="start-run" title={blocker ?? 'Train this model'}>
+        ▶ Start training
+      </button>
+      {blocker && (
+        <p className="muted small" data-testid="start-blocker">
+          {blocker}
+        </p>
+      )}
+      {startProblems.length > 0 && (
+        <ul className="tr-problems" data-testid="start-problems">
+          {startProblems.map((p, i) => (
+            <li key={i}>
+              {p.node ? `${p.node}: ` : ''}
+              {p.param ? `${p.param}: ` : ''}
+              {p.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * Everything the dashboard knows about one run, folded from its events: the chart
+ * table, the status, the latest batch/epoch (for the progress bar), errors and log
+ * lines. Mutable on purpose: events arrive by the hundred and the panel re-reads this
+ * once per animation frame (see store.ts).
+ */
+import { addEvent, emptyTable, pointCount, type SeriesTable } from './series';
+import type { BatchEvent, EpochEvent, ErrorEvent, LogEvent, RunEvent, RunStatus, StatusEvent } from './types';
+
+const MAX_LOG_LINES = 200;
+
+export class RunData {
+  readonly table: SeriesTable = emptyTable();
+  status: RunStatus | null = null;
+  statusError: StatusEvent['error'] = null;
+  /** Server time (unix s) training began: the `running` status, else the first batch. */
+  startedAt: number | null = null;
+  lastTime: number | null = null;
+  lastBatch: BatchEvent | null = null;
+  lastEpoch: EpochEvent | null = null;
+  errors: ErrorEvent[] = [];
+  logs: LogEvent[] = [];
+  artifacts: string[] = [];
+  /** Events folded in (seq-deduplicated upstream by RunStream). */
+  events = 0;
+
+  constructor(readonly runId: string) {}
+
+  apply(events: RunEvent[]): void {
+    for (const ev of events) {
+      this.events += 1;
+      this.lastTime = ev.time ?? this.lastTime;
+      switch (ev.type) {
+        case 'status':
+          this.status = ev.status;
+          if (ev.error) this.statusError = ev.error;
+          if (ev.status === 'running' && this.startedAt === null) this.startedAt = ev.time;
+          break;
+        case 'batch':
+          if (this.startedAt === null) this.startedAt = ev.time;
+          this.lastBatch = ev;
+          addEvent(this.table, ev);
+          break;
+        case 'epoch':
+          this.lastEpoch = ev;
+          addEvent(this.table, ev);
+          break;
+        case 'error':
+          this.errors.push(ev);
+          break;
+        case 'log':
+          this.logs.push(ev);
+          if (this.logs.length > MAX_LOG_LINES) this.logs.splice(0, this.logs.length - MAX_LOG_LINES);
+          break;
+        case 'artifact':
+          if (!this.artifacts.includes(ev.name)) this.artifacts.push(ev.name);
+          break;
+      }
+    }
+  }
+
+  get points(): number {
+    return pointCount(this.table);
+  }
+}
+
+export interface Progress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  /** 0..1 of all batches of all epochs. */
+  fraction: number;
+  elapsedS: number | null;
+  /** Linear estimate from the pace so far; null before any batch. */
+  leftS: number | null;
+}
+
+export function progressOf(d: Pick<RunData, 'lastBatch' | 'lastEpoch' | 'startedAt' | 'lastTime' | 'status'>): Progress | null {
+  const b = d.lastBatch;
+  const e = d.lastEpoch;
+  if (!b && !e) return null;
+  const epochs = b?.epochs ?? e!.epochs;
+  // an epoch event after the last batch event means that epoch is complete
+  const useEpoch = e && (!b || e.epoch >= b.epoch);
+  const done = useEpoch ? e.epoch + 1 : b!.epoch + (b!.batch + 1) / Math.max(1, b!.batches);
+  const fraction = d.status === 'succeeded' ? 1 : Math.min(1, Math.max(0, done / Math.max(1, epochs)));
+  const elapsedS = d.startedAt !== null && d.lastTime !== null ? Math.max(0, d.lastTime - d.startedAt) : null;
+  const leftS = elapsedS !== null && fraction > 0 && fraction < 1 ? (elapsedS * (1 - fraction)) / fraction : fraction >= 1 ? 0 : null;
+  return {
+    epoch: useEpoch ? e.epoch : b!.epoch,
+    epochs,
+    batch: useEpoch ? (b?.batches ?? 1) - 1 : b!.batch,
+    batches: b?.batches ?? 0,
+    fraction,
+    elapsedS,
+    leftS,
+  };
+}
+
+export function formatSeconds(s: number | null): string {
+  if (s === null || !Number.isFinite(s)) return '–';
+  if (s < 1) return '<1 s';
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}

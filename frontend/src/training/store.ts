@@ -1,0 +1,317 @@
+/**
+ * The training dashboard's state and actions. Small reactive state lives in a zustand
+ * store (form, data sets, check, run list, which run is shown); the per-run event data
+ * (RunData) is mutable and kept outside it, and `tick` is bumped at most once per
+ * animation frame when any of it changed, so a burst of batch events costs one render.
+ * Streams live here too, not in components: switching dock tabs keeps them running.
+ */
+import { create } from 'zustand';
+import { ApiError } from '../api/client';
+import type { Problem } from '../graph/types';
+import { useEditor } from '../store/editor';
+import { meaningOf } from '../store/validation';
+import { runStreamPath, socketUrl, trainingApi } from './api';
+import { RetryingSocket } from './reconnect';
+import { readActiveRun, writeActiveRun } from './resume';
+import { RunData } from './runData';
+import { RunStream, type StreamState } from './runStream';
+import type { CheckState } from './startBlocker';
+import { isTerminal, type DatasetInfo, type RunInfo, type RunStatusChange, type TrainForm } from './types';
+
+export const CHECK_DEBOUNCE_MS = 300;
+
+export const DEFAULT_FORM: TrainForm = {
+  dataset: '',
+  optimizer: 'adam',
+  learningRate: 0.001,
+  epochs: 5,
+  batchSize: 32,
+  validationSplit: 0.2,
+};
+
+export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop', 'nadam', 'adamax', 'adagrad', 'adadelta', 'lion', 'ftrl'];
+
+export interface TrainingState {
+  datasets: DatasetInfo[];
+  datasetsError: string | null;
+  form: TrainForm;
+  check: CheckState;
+  runs: RunInfo[];
+  runsError: string | null;
+  /** The run the charts show (kept in the URL hash and localStorage). */
+  viewRunId: string | null;
+  /** A second run drawn over the first (dashed). */
+  compareRunId: string | null;
+  starting: boolean;
+  startProblems: Problem[];
+  streams: Record<string, StreamState>;
+  feed: 'connecting' | 'live' | 'reconnecting';
+  /** Bumped (per animation frame at most) whenever run data changed. */
+  tick: number;
+}
+
+export const useTraining = create<TrainingState>()(() => ({
+  datasets: [],
+  datasetsError: null,
+  form: DEFAULT_FORM,
+  check: { kind: 'idle' },
+  runs: [],
+  runsError: null,
+  viewRunId: null,
+  compareRunId: null,
+  starting: false,
+  startProblems: [],
+  streams: {},
+  feed: 'connecting',
+  tick: 0,
+}));
+
+const runData = new Map<string, RunData>();
+const streams = new Map<string, RunStream>();
+
+export function dataOf(id: string | null): RunData | null {
+  return id ? (runData.get(id) ?? null) : null;
+}
+
+// -- coalesced re-render ---------------------------------------------------------------
+let framePending = false;
+const nextFrame: (fn: () => void) => void =
+  typeof requestAnimationFrame === 'function' ? (fn) => requestAnimationFrame(fn) : (fn) => setTimeout(fn, 16);
+
+function scheduleTick(): void {
+  if (framePending) return;
+  framePending = true;
+  nextFrame(() => {
+    framePending = false;
+    useTraining.setState((s) => ({ tick: s.tick + 1 }));
+  });
+}
+
+// -- runs ------------------------------------------------------------------------------
+function upsertRun(run: Partial<RunInfo> & { id: string }): void {
+  useTraining.setState((s) => {
+    const i = s.runs.findIndex((r) => r.id === run.id);
+    if (i < 0) return { runs: [{ status: 'queued', ...run } as RunInfo, ...s.runs] };
+    const runs = s.runs.slice();
+    runs[i] = { ...runs[i], ...run };
+    return { runs };
+  });
+}
+
+export async function refreshRuns(): Promise<void> {
+  try {
+    const runs = await trainingApi.runs();
+    useTraining.setState({ runs, runsError: null });
+  } catch (e) {
+    useTraining.setState({ runsError: (e as Error).message });
+  }
+}
+
+/** Make sure the run's events are loaded and, while it is live, streamed. */
+export function watchRun(id: string): RunData {
+  let data = runData.get(id);
+  if (!data) {
+    data = new RunData(id);
+    runData.set(id, data);
+  }
+  if (!streams.has(id)) {
+    const d = data;
+    const stream = new RunStream({
+      runId: id,
+      after: 0,
+      fetchEvents: trainingApi.events,
+      socketUrl: (runId, after) => socketUrl(runStreamPath(runId, after)),
+      onEvents: (events) => {
+        d.apply(events);
+        for (const ev of events) if (ev.type === 'status') upsertRun({ id, status: ev.status });
+        scheduleTick();
+      },
+      onState: (st) => useTraining.setState((s) => ({ streams: { ...s.streams, [id]: st } })),
+    });
+    streams.set(id, stream);
+    void stream.start();
+  }
+  return data;
+}
+
+export function viewRun(id: string | null): void {
+  useTraining.setState((s) => ({ viewRunId: id, compareRunId: s.compareRunId === id ? null : s.compareRunId }));
+  writeActiveRun(id);
+  if (id) watchRun(id);
+  scheduleTick();
+}
+
+export function compareRun(id: string | null): void {
+  useTraining.setState({ compareRunId: id });
+  if (id) watchRun(id);
+  scheduleTick();
+}
+
+export function setForm(patch: Partial<TrainForm>): void {
+  useTraining.setState((s) => ({ form: { ...s.form, ...patch } }));
+}
+
+export function settingsOf(form: TrainForm) {
+  return {
+    epochs: form.epochs,
+    batch_size: form.batchSize,
+    validation_split: form.validationSplit,
+    optimizer: { name: form.optimizer, learning_rate: form.learningRate },
+  };
+}
+
+export async function startRun(): Promise<void> {
+  const { form } = useTraining.getState();
+  const graph = useEditor.getState().root;
+  useTraining.setState({ starting: true, startProblems: [] });
+  try {
+    const run = await trainingApi.startRun(graph, form.dataset, settingsOf(form));
+    upsertRun(run);
+    viewRun(run.id);
+  } catch (e) {
+    const err = e as ApiError;
+    useTraining.setState({
+      startProblems: err.problems?.length ? err.problems : [{ node: null, param: null, code: 'error', message: err.message }],
+    });
+  } finally {
+    useTraining.setState({ starting: false });
+  }
+}
+
+export async function cancelRun(id: string): Promise<void> {
+  try {
+    const run = await trainingApi.cancel(id);
+    upsertRun({ id, status: run.status });
+  } catch (e) {
+    useEditor.getState().notify(`Cancel failed: ${(e as Error).message}`, 'error');
+  }
+}
+
+/** Put the graph a run trained into the editor, as a copy (the run keeps its snapshot). */
+export async function openRunGraph(id: string): Promise<void> {
+  try {
+    const run = await trainingApi.run(id);
+    if (!run.graph) throw new Error('the run has no graph snapshot');
+    const editor = useEditor.getState();
+    if (editor.dirty && editor.root.nodes.length && !window.confirm('Replace the model in the editor with the one this run trained? Unsaved changes are lost.')) return;
+    const name = `${run.graph.name || 'Model'} (from run ${id.slice(0, 8)})`;
+    editor.load({ ...run.graph, name });
+    editor.notify(`Opened the graph of run ${id.slice(0, 8)} as a copy`);
+  } catch (e) {
+    useEditor.getState().notify(`Cannot open the run's graph: ${(e as Error).message}`, 'error');
+  }
+}
+
+// -- data sets and the check -------------------------------------------------------------
+export async function loadDatasets(): Promise<void> {
+  try {
+    const datasets = await trainingApi.datasets();
+    useTraining.setState((s) => ({
+      datasets,
+      datasetsError: null,
+      form: s.form.dataset ? s.form : { ...s.form, dataset: guessDataset(datasets) },
+    }));
+  } catch (e) {
+    useTraining.setState({ datasetsError: (e as Error).message });
+  }
+}
+
+/** The first built-in set whose input width matches the graph's first Input node, else the first set. */
+export function guessDataset(datasets: DatasetInfo[]): string {
+  const input = useEditor.getState().root.nodes.find((n) => n.type === 'Input');
+  const shape = JSON.stringify(input?.params?.shape ?? null);
+  const fit = datasets.find((d) => {
+    const x = d.arrays?.[d.inputs?.[0] ?? 'x'];
+    return x && JSON.stringify(x.shape.slice(1)) === shape;
+  });
+  return fit?.name ?? datasets[0]?.name ?? '';
+}
+
+export async function uploadDataset(file: File): Promise<void> {
+  try {
+    const info = await trainingApi.uploadDataset(file);
+    await loadDatasets();
+    setForm({ dataset: info.name });
+    useEditor.getState().notify(`Uploaded data set "${info.name}"`);
+  } catch (e) {
+    useEditor.getState().notify(`Upload failed: ${(e as Error).message}`, 'error');
+  }
+}
+
+let checkTimer: ReturnType<typeof setTimeout> | null = null;
+let checkTicket = 0;
+
+async function runCheck(): Promise<void> {
+  checkTimer = null;
+  const graph = useEditor.getState().root;
+  const { dataset } = useTraining.getState().form;
+  if (!dataset || !graph.nodes.length) {
+    useTraining.setState({ check: { kind: 'idle' } });
+    return;
+  }
+  const ticket = ++checkTicket;
+  useTraining.setState({ check: { kind: 'checking' } });
+  try {
+    const answer = await trainingApi.checkDataset(graph, dataset);
+    if (ticket === checkTicket) useTraining.setState({ check: { kind: 'done', answer } });
+  } catch (e) {
+    if (ticket !== checkTicket) return;
+    const err = e as ApiError;
+    // a graph the server cannot even read comes back as a 422 with problems: it does not fit
+    if (err.status === 422 && err.problems.length) {
+      useTraining.setState({ check: { kind: 'done', answer: { fits: false, errors: err.problems, dataset: null, graph_valid: false } } });
+    } else useTraining.setState({ check: { kind: 'error', message: err.message } });
+  }
+}
+
+export function scheduleCheck(delay = CHECK_DEBOUNCE_MS): void {
+  if (checkTimer) clearTimeout(checkTimer);
+  useTraining.setState((s) => (s.check.kind === 'checking' ? {} : { check: { ...s.check, kind: 'checking' } }));
+  checkTimer = setTimeout(() => void runCheck(), delay);
+}
+
+// -- start-up ----------------------------------------------------------------------------
+let started = false;
+
+/** Idempotent: data sets, runs, the all-runs status feed, the live check, resume. */
+export function initTraining(): void {
+  if (started) return;
+  started = true;
+  void loadDatasets().then(() => scheduleCheck(0));
+  void refreshRuns();
+
+  const feed = new RetryingSocket({
+    url: () => socketUrl('/api/runs/stream'),
+    isFinal: (code) => code === 4403,
+    onOpen: () => void refreshRuns(), // catch up on what changed while we were away
+    onState: (st) =>
+      useTraining.setState({ feed: st.kind === 'open' ? 'live' : st.kind === 'waiting' ? 'reconnecting' : 'connecting' }),
+    onMessage: (text) => {
+      let msg: RunStatusChange;
+      try {
+        msg = JSON.parse(text);
+      } catch {
+        return;
+      }
+      if (msg.type !== 'status' || !msg.run_id) return;
+      const known = useTraining.getState().runs.some((r) => r.id === msg.run_id);
+      upsertRun({ id: msg.run_id, status: msg.status });
+      if (!known || isTerminal(msg.status)) void refreshRuns(); // new run, or final metrics
+    },
+  });
+  feed.start();
+
+  useEditor.subscribe((s, prev) => {
+    if (s.root === prev.root) return;
+    const a = meaningOf(s.root);
+    const b = meaningOf(prev.root);
+    if (a.every((v, i) => v === b[i])) return;
+    scheduleCheck();
+  });
+  useTraining.subscribe((s, prev) => {
+    if (s.form.dataset !== prev.form.dataset) scheduleCheck(0);
+  });
+
+  const resumed = readActiveRun();
+  if (resumed) viewRun(resumed);
+}
