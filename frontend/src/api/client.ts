@@ -4,6 +4,7 @@
  * problem list, so callers can put each message beside the node / param it names.
  */
 import type { BuildAnswer, Graph, LayerSpec, Problem, ValidateAnswer } from '../graph/types';
+import type { components } from './schema';
 
 export class ApiError extends Error {
   constructor(
@@ -85,24 +86,12 @@ async function request<T>(method: string, url: string, body?: unknown, accept = 
   return (await res.json()) as T;
 }
 
-export interface SavedGraphInfo {
-  id: string;
-  name: string;
-  latest_version?: number;
-  version?: number;
-  updated_at?: string;
-  created_at?: string;
-}
-
-export interface SavedGraph extends SavedGraphInfo {
-  graph: Graph;
-}
-
-export interface GraphVersionInfo {
-  version: number;
-  created_at?: string;
-  message?: string | null;
-}
+type Schemas = components['schemas'];
+/** Wire types generated from the server's OpenAPI document (npm run gen:api). */
+export type SavedGraphInfo = Schemas['GraphInfo'];
+export type SavedGraph = Omit<Schemas['SavedGraphOut'], 'graph'> & { graph: Graph };
+export type GraphVersionInfo = Schemas['VersionInfo'];
+export type Health = Schemas['Health'];
 
 export interface ExampleInfo {
   name: string;
@@ -118,7 +107,7 @@ function listOf<T>(body: unknown, key: string): T[] {
 }
 
 export const api = {
-  health: () => request<{ status: string; version: string }>('GET', '/api/health'),
+  health: () => request<Health>('GET', '/api/health'),
   layers: async () => listOf<LayerSpec>(await request('GET', '/api/layers'), 'layers'),
   validate: (graph: Graph) => request<ValidateAnswer>('POST', '/api/graphs/validate', { graph }),
   build: (graph: Graph) => request<BuildAnswer>('POST', '/api/models/build', { graph }),
@@ -134,12 +123,13 @@ export const api = {
   exportKeras: (graph: Graph) => request<Blob>('POST', '/api/models/export', { graph, format: 'keras' }, 'blob'),
   listGraphs: async () => listOf<SavedGraphInfo>(await request('GET', '/api/graphs'), 'graphs'),
   getGraph: (id: string, version?: number) =>
-    request<SavedGraph>('GET', `/api/graphs/${encodeURIComponent(id)}${version ? `?version=${version}` : ''}`),
+    request<SavedGraph>('GET', `/api/graphs/${encodeURIComponent(id)}${version ? `/versions/${version}` : ''}`),
   graphVersions: async (id: string) =>
     listOf<GraphVersionInfo>(await request('GET', `/api/graphs/${encodeURIComponent(id)}/versions`), 'versions'),
-  createGraph: (name: string, graph: Graph) => request<SavedGraph>('POST', '/api/graphs', { name, graph }),
-  saveGraph: (id: string, name: string, graph: Graph) =>
-    request<SavedGraph>('PUT', `/api/graphs/${encodeURIComponent(id)}`, { name, graph }),
+  createGraph: (name: string, graph: Graph, message?: string) =>
+    request<SavedGraph>('POST', '/api/graphs', { name, graph, message }),
+  saveGraph: (id: string, name: string, graph: Graph, message?: string) =>
+    request<SavedGraph>('PUT', `/api/graphs/${encodeURIComponent(id)}`, { name, graph, message }),
   deleteGraph: (id: string) => request<void>('DELETE', `/api/graphs/${encodeURIComponent(id)}`),
   examples: async () => listOf<ExampleInfo>(await request('GET', '/api/examples'), 'examples'),
   example: async (name: string) =>

@@ -3,10 +3,978 @@
  * Do not make direct changes to the file.
  */
 
-export type paths = Record<string, never>;
+export interface paths {
+    "/api/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Health */
+        get: operations["health_api_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/layers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Layers
+         * @description Every layer type the editor may draw. Cached: send `If-None-Match` to get a 304.
+         */
+        get: operations["layers_api_layers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schema/graph": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Graph Schema
+         * @description The JSON Schema of a graph (the body field `graph` of the model calls).
+         */
+        get: operations["graph_schema_api_schema_graph_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/graphs/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Validate
+         * @description Check a graph with Keras: per node output shapes, parameters, errors and warnings.
+         *
+         *     An invalid graph is still a 200 (`valid: false`); only a body that is not a graph,
+         *     or a graph over the size caps, is a 422.
+         */
+        post: operations["validate_api_graphs_validate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/build": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Build
+         * @description Build the Keras model and summarise it like `model.summary()`.
+         */
+        post: operations["build_api_models_build_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export
+         * @description Python source in the Keras guides' style, Keras JSON, or a `.keras` file with
+         *     freshly initialised weights.
+         */
+        post: operations["export_api_models_export_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Model
+         * @description A graph (with an automatic layout) from `{"keras_json": model.to_json()}` or from
+         *     a `.keras` file sent as the multipart field `file` (read as data, weights ignored).
+         */
+        post: operations["import_model_api_models_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/graphs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Graphs
+         * @description Saved graphs, most recently saved first.
+         */
+        get: operations["list_graphs_api_graphs_get"];
+        put?: never;
+        /**
+         * Create Graph
+         * @description Save a new graph as version 1.
+         */
+        post: operations["create_graph_api_graphs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/graphs/{graph_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Graph
+         * @description The latest version of a saved graph.
+         */
+        get: operations["get_graph_api_graphs__graph_id__get"];
+        /**
+         * Save Version
+         * @description Save the graph as the next version (and rename it when `name` is given).
+         */
+        put: operations["save_version_api_graphs__graph_id__put"];
+        post?: never;
+        /**
+         * Delete Graph
+         * @description Delete a saved graph and every version of it.
+         */
+        delete: operations["delete_graph_api_graphs__graph_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/graphs/{graph_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Versions */
+        get: operations["list_versions_api_graphs__graph_id__versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/graphs/{graph_id}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Version */
+        get: operations["get_version_api_graphs__graph_id__versions__version__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Runs */
+        get: operations["list_runs_api_runs_get"];
+        put?: never;
+        /** Create Run */
+        post: operations["create_run_api_runs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Run */
+        get: operations["get_run_api_runs__run_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Run */
+        delete: operations["delete_run_api_runs__run_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel Run */
+        post: operations["cancel_run_api_runs__run_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Run Events */
+        get: operations["run_events_api_runs__run_id__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Artifacts */
+        get: operations["list_artifacts_api_runs__run_id__artifacts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/artifacts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Artifact */
+        get: operations["get_artifact_api_runs__run_id__artifacts__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/predict": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Predict */
+        post: operations["predict_api_runs__run_id__predict_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Evaluate */
+        post: operations["evaluate_api_runs__run_id__evaluate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Datasets
+         * @description Built-in, generated and uploaded sets with their arrays' shapes and dtypes.
+         */
+        get: operations["list_datasets_api_datasets_get"];
+        put?: never;
+        /**
+         * Upload Dataset
+         * @description Upload a .npz (arrays named after the Input and Output nodes, or `x` and `y`) or a
+         *     .csv (feature columns and a target column).
+         */
+        post: operations["upload_dataset_api_datasets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Dataset */
+        get: operations["get_dataset_api_datasets__name__get"];
+        put?: never;
+        post?: never;
+        /** Delete Dataset */
+        delete: operations["delete_dataset_api_datasets__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check
+         * @description The data set checked against the graph: `fits`, and every mismatch as an error
+         *     naming the node and the array (200 either way; a body that is not a graph is a 422).
+         */
+        post: operations["check_api_datasets_check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        /** Body_upload_dataset_api_datasets_post */
+        Body_upload_dataset_api_datasets_post: {
+            /** File */
+            file: string;
+            /**
+             * Name
+             * @description Defaults to the file's name.
+             */
+            name?: string | null;
+            /**
+             * Target
+             * @description CSV: the target column.
+             */
+            target?: string | null;
+            /**
+             * Features
+             * @description CSV: comma-separated feature columns (default: all but the target).
+             */
+            features?: string | null;
+        };
+        /** BuildSummary */
+        BuildSummary: {
+            /**
+             * Model Type
+             * @enum {string}
+             */
+            model_type: "sequential" | "functional";
+            /** Total Params */
+            total_params: number;
+            /** Trainable Params */
+            trainable_params: number;
+            /** Layers */
+            layers: components["schemas"]["LayerRow"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** Catalogue */
+        Catalogue: {
+            /** Layers */
+            layers: components["schemas"]["LayerSpec"][];
+        };
+        /** DatasetCheck */
+        DatasetCheck: {
+            graph: components["schemas"]["Graph-Input"];
+            /**
+             * Dataset
+             * @description A data set reference: {"name": "digits"}.
+             */
+            dataset: {
+                [key: string]: unknown;
+            };
+            /**
+             * Settings
+             * @description Run settings (their loss overrides count).
+             */
+            settings?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** DatasetRef */
+        DatasetRef: {
+            /** Name */
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Edge */
+        Edge: {
+            /** Id */
+            id?: string | null;
+            /** Source */
+            source: string;
+            /**
+             * Source Port
+             * @default 0
+             */
+            source_port: number;
+            /** Target */
+            target: string;
+            /**
+             * Target Port
+             * @default 0
+             */
+            target_port: number;
+        };
+        /** EvaluateRequest */
+        EvaluateRequest: {
+            dataset?: components["schemas"]["DatasetRef"] | null;
+            /**
+             * Model
+             * @default final
+             */
+            model: string;
+        };
+        /** ExportRequest */
+        ExportRequest: {
+            graph: components["schemas"]["Graph-Input"];
+            /**
+             * Format
+             * @default python
+             * @enum {string}
+             */
+            format: "python" | "json" | "keras";
+        };
+        /** Graph */
+        "Graph-Input": {
+            /**
+             * Schema Version
+             * @default 1
+             */
+            schema_version: number;
+            /** Name */
+            name?: string | null;
+            /**
+             * Model Type
+             * @description auto: Sequential when one chain with nothing shared, else Functional.
+             * @default auto
+             * @enum {string}
+             */
+            model_type: "auto" | "sequential" | "functional";
+            /** Nodes */
+            nodes?: components["schemas"]["Node-Input"][];
+            /** Edges */
+            edges?: components["schemas"]["Edge"][];
+            /**
+             * Subgraphs
+             * @description Sub-graph definitions, used by `Model` nodes.
+             */
+            subgraphs?: {
+                [key: string]: components["schemas"]["Graph-Input"];
+            };
+            /**
+             * Layout
+             * @description Editor state (positions, viewport, groups): never changes the model.
+             */
+            layout?: {
+                [key: string]: unknown;
+            };
+        };
+        /** Graph */
+        "Graph-Output": {
+            /**
+             * Schema Version
+             * @default 1
+             */
+            schema_version: number;
+            /** Name */
+            name?: string | null;
+            /**
+             * Model Type
+             * @description auto: Sequential when one chain with nothing shared, else Functional.
+             * @default auto
+             * @enum {string}
+             */
+            model_type: "auto" | "sequential" | "functional";
+            /** Nodes */
+            nodes?: components["schemas"]["Node-Output"][];
+            /** Edges */
+            edges?: components["schemas"]["Edge"][];
+            /**
+             * Subgraphs
+             * @description Sub-graph definitions, used by `Model` nodes.
+             */
+            subgraphs?: {
+                [key: string]: components["schemas"]["Graph-Output"];
+            };
+            /**
+             * Layout
+             * @description Editor state (positions, viewport, groups): never changes the model.
+             */
+            layout?: {
+                [key: string]: unknown;
+            };
+        };
+        /** GraphInfo */
+        GraphInfo: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Latest Version */
+            latest_version: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** GraphList */
+        GraphList: {
+            /** Graphs */
+            graphs: components["schemas"]["GraphInfo"][];
+            /** Total */
+            total: number;
+        };
+        /** GraphRequest */
+        GraphRequest: {
+            graph: components["schemas"]["Graph-Input"];
+        };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
+        };
+        /** Health */
+        Health: {
+            /** Status */
+            status: string;
+            /** Version */
+            version: string;
+        };
+        /** ImportedGraph */
+        ImportedGraph: {
+            graph: components["schemas"]["Graph-Output"];
+        };
+        /**
+         * InnerLayer
+         * @description The layer a wrapper node wraps (a plain layer or a `Model` use of a sub-graph).
+         */
+        "InnerLayer-Input": {
+            /** Type */
+            type: string;
+            /** Name */
+            name?: string | null;
+            /** Params */
+            params?: {
+                [key: string]: unknown;
+            };
+            inner?: components["schemas"]["InnerLayer-Input"] | null;
+        };
+        /**
+         * InnerLayer
+         * @description The layer a wrapper node wraps (a plain layer or a `Model` use of a sub-graph).
+         */
+        "InnerLayer-Output": {
+            /** Type */
+            type: string;
+            /** Name */
+            name?: string | null;
+            /** Params */
+            params?: {
+                [key: string]: unknown;
+            };
+            inner?: components["schemas"]["InnerLayer-Output"] | null;
+        };
+        /** LayerParam */
+        LayerParam: {
+            /** Name */
+            name: string;
+            /** Kind */
+            kind: string;
+            /** Default */
+            default?: unknown;
+            /** Required */
+            required: boolean;
+            /** Choices */
+            choices?: unknown[] | null;
+            /** Min */
+            min?: number | null;
+            /** Max */
+            max?: number | null;
+            /**
+             * Nullable
+             * @default false
+             */
+            nullable: boolean;
+            /** Description */
+            description?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** LayerRow */
+        LayerRow: {
+            /** Node */
+            node: string | null;
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+            /** Output Shapes */
+            output_shapes: unknown[];
+            /** Params */
+            params: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** LayerSpec */
+        LayerSpec: {
+            /** Type */
+            type: string;
+            /** Category */
+            category: string;
+            /** Description */
+            description: string;
+            /** Inputs */
+            inputs: number | string;
+            /** Outputs */
+            outputs: number;
+            /** Multi Output Param */
+            multi_output_param?: string | null;
+            /**
+             * Key Params
+             * @default []
+             */
+            key_params: string[];
+            /** Params */
+            params: components["schemas"]["LayerParam"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** Node */
+        "Node-Input": {
+            /** Id */
+            id: string;
+            /**
+             * Type
+             * @description A layer type from GET /api/layers, or Input, Output, Model.
+             */
+            type: string;
+            /**
+             * Name
+             * @description Label and Keras name.
+             */
+            name?: string | null;
+            /** Params */
+            params?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Shared With
+             * @description Id of the node that owns this layer: this node is another call of it.
+             */
+            shared_with?: string | null;
+            /** @description The wrapped layer, for TimeDistributed and Bidirectional. */
+            inner?: components["schemas"]["InnerLayer-Input"] | null;
+            /**
+             * Trainable
+             * @default true
+             */
+            trainable: boolean;
+        };
+        /** Node */
+        "Node-Output": {
+            /** Id */
+            id: string;
+            /**
+             * Type
+             * @description A layer type from GET /api/layers, or Input, Output, Model.
+             */
+            type: string;
+            /**
+             * Name
+             * @description Label and Keras name.
+             */
+            name?: string | null;
+            /** Params */
+            params?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Shared With
+             * @description Id of the node that owns this layer: this node is another call of it.
+             */
+            shared_with?: string | null;
+            /** @description The wrapped layer, for TimeDistributed and Bidirectional. */
+            inner?: components["schemas"]["InnerLayer-Output"] | null;
+            /**
+             * Trainable
+             * @default true
+             */
+            trainable: boolean;
+        };
+        /** NodeReport */
+        NodeReport: {
+            /**
+             * Output Shapes
+             * @default []
+             */
+            output_shapes: unknown[];
+            /**
+             * Params
+             * @default 0
+             */
+            params: number;
+            /**
+             * Errors
+             * @default []
+             */
+            errors: components["schemas"]["ProblemOut"][];
+            /**
+             * Warnings
+             * @default []
+             */
+            warnings: components["schemas"]["ProblemOut"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** PredictRequest */
+        PredictRequest: {
+            /** Inputs */
+            inputs: {
+                [key: string]: unknown[];
+            };
+            /**
+             * Model
+             * @default final
+             */
+            model: string;
+        };
+        /** ProblemOut */
+        ProblemOut: {
+            /** Node */
+            node: string | null;
+            /** Param */
+            param: string | null;
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+        };
+        /** RunRequest */
+        RunRequest: {
+            graph?: components["schemas"]["Graph-Input"] | null;
+            /** Graph Id */
+            graph_id?: string | null;
+            /** Graph Version */
+            graph_version?: number | null;
+            dataset: components["schemas"]["DatasetRef"];
+            /** Settings */
+            settings?: {
+                [key: string]: unknown;
+            };
+        };
+        /** SaveGraph */
+        SaveGraph: {
+            /**
+             * Name
+             * @description Defaults to the graph's name.
+             */
+            name?: string | null;
+            graph: components["schemas"]["Graph-Input"];
+            /**
+             * Message
+             * @description A note on this version.
+             */
+            message?: string | null;
+        };
+        /** SavedGraphOut */
+        SavedGraphOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Latest Version */
+            latest_version: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+            /** Message */
+            message: string | null;
+            /**
+             * Saved At
+             * Format: date-time
+             * @description When this version was saved.
+             */
+            saved_at: string;
+            /** Graph */
+            graph: {
+                [key: string]: unknown;
+            };
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
+            /** Input */
+            input?: unknown;
+            /** Context */
+            ctx?: Record<string, never>;
+        };
+        /** ValidationReport */
+        ValidationReport: {
+            /** Valid */
+            valid: boolean;
+            /** Model Type */
+            model_type: ("sequential" | "functional") | null;
+            /** Total Params */
+            total_params: number | null;
+            /** Errors */
+            errors: components["schemas"]["ProblemOut"][];
+            /** Warnings */
+            warnings: components["schemas"]["ProblemOut"][];
+            /** Nodes */
+            nodes: {
+                [key: string]: components["schemas"]["NodeReport"];
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /** VersionInfo */
+        VersionInfo: {
+            /** Version */
+            version: number;
+            /** Message */
+            message: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** VersionList */
+        VersionList: {
+            /** Id */
+            id: string;
+            /** Versions */
+            versions: components["schemas"]["VersionInfo"][];
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
@@ -14,4 +982,978 @@ export interface components {
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    health_api_health_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    layers_api_layers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Catalogue"];
+                };
+            };
+            /** @description Unchanged since the ETag sent in If-None-Match. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    graph_schema_api_schema_graph_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    validate_api_graphs_validate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GraphRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationReport"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    build_api_models_build_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GraphRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BuildSummary"];
+                };
+            };
+            /** @description The graph or the request is invalid: `{"errors": [...]}`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    export_api_models_export_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportRequest"];
+            };
+        };
+        responses: {
+            /** @description The model as Python source, Keras JSON or a `.keras` file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/x-python": string;
+                    "application/json": Record<string, never>;
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The graph or the request is invalid: `{"errors": [...]}`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    import_model_api_models_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Keras Json
+                     * @description The text of `model.to_json()`.
+                     */
+                    keras_json: string;
+                };
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportedGraph"];
+                };
+            };
+            /** @description Neither JSON nor multipart. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The graph or the request is invalid: `{"errors": [...]}`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_graphs_api_graphs_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_graph_api_graphs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SaveGraph"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedGraphOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_graph_api_graphs__graph_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A saved graph's id. */
+                graph_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedGraphOut"];
+                };
+            };
+            /** @description No saved graph (or version) with that id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    save_version_api_graphs__graph_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A saved graph's id. */
+                graph_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SaveGraph"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedGraphOut"];
+                };
+            };
+            /** @description No saved graph (or version) with that id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_graph_api_graphs__graph_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A saved graph's id. */
+                graph_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No saved graph (or version) with that id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_versions_api_graphs__graph_id__versions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A saved graph's id. */
+                graph_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionList"];
+                };
+            };
+            /** @description No saved graph (or version) with that id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_version_api_graphs__graph_id__versions__version__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A saved graph's id. */
+                graph_id: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedGraphOut"];
+                };
+            };
+            /** @description No saved graph (or version) with that id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_runs_api_runs_get: {
+        parameters: {
+            query?: {
+                status?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_run_api_runs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_run_api_runs__run_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_run_api_runs__run_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_run_api_runs__run_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_events_api_runs__run_id__events_get: {
+        parameters: {
+            query?: {
+                after?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_artifacts_api_runs__run_id__artifacts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_artifact_api_runs__run_id__artifacts__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    predict_api_runs__run_id__predict_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PredictRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    evaluate_api_runs__run_id__evaluate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvaluateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_datasets_api_datasets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    upload_dataset_api_datasets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_dataset_api_datasets_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_dataset_api_datasets__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A data set's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_dataset_api_datasets__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A data set's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    check_api_datasets_check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetCheck"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+}

@@ -25,7 +25,10 @@ const edgeTypes = { shape: ShapeEdge, tie: TieEdge };
 const CATEGORY_COLOURS: Record<string, string> = {
   io: '#64748b',
   core: '#6366f1',
-  convolutional: '#0ea5e9',
+  convolution: '#0ea5e9',
+  activation: '#f97316',
+  augmentation: '#a8a29e',
+  preprocessing: '#78716c',
   pooling: '#14b8a6',
   recurrent: '#f59e0b',
   normalization: '#a855f7',

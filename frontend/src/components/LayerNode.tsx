@@ -28,9 +28,9 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
           position={Position.Top}
           style={{ left: portLeft(i, data.inputs) }}
           className="port port-in"
-          title={data.inputs > 1 ? `input ${i}` : 'input'}
+          title={data.inputNames?.[i] ?? (data.inputs > 1 ? `input ${i}` : 'input')}
         >
-          {data.inputs > 1 && <span className="port-label">{i}</span>}
+          {data.inputs > 1 && <span className="port-label">{data.inputNames?.[i] ?? i}</span>}
         </Handle>
       ))}
       <div className="layer-head">

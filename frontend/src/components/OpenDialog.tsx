@@ -1,7 +1,7 @@
 /** Open: templates (examples/), saved graphs with their versions, import Keras JSON / .keras. */
 import { useEffect, useState } from 'react';
 import { api, type ExampleInfo, type GraphVersionInfo, type SavedGraphInfo } from '../api/client';
-import { emptyGraph, type Graph } from '../graph/types';
+import type { Graph } from '../graph/types';
 import { autoLayout } from '../store/commands';
 import { useEditor } from '../store/editor';
 import { Dialog } from './Dialog';
@@ -9,8 +9,8 @@ import { Dialog } from './Dialog';
 export type OpenTab = 'templates' | 'saved' | 'import';
 
 function openGraph(graph: Graph, saved: { id: string; name: string; version: number } | null = null) {
-  const g = { ...emptyGraph(), ...graph };
-  useEditor.getState().load(g, saved);
+  useEditor.getState().load(graph, saved);
+  const g = useEditor.getState().root;
   if (!g.layout?.positions || Object.keys(g.layout.positions).length < g.nodes.length) {
     void autoLayout();
   }
@@ -63,7 +63,7 @@ function Saved({ onDone }: { onDone(): void }) {
   const open = async (info: SavedGraphInfo, version?: number) => {
     try {
       const saved = await api.getGraph(info.id, version);
-      const v = version ?? saved.version ?? saved.latest_version ?? 1;
+      const v = saved.version;
       openGraph({ ...saved.graph, name: saved.graph.name ?? saved.name }, { id: saved.id, name: saved.name, version: v });
       useEditor.getState().notify(`Opened “${saved.name}” version ${v}`);
       onDone();
@@ -105,7 +105,7 @@ function Saved({ onDone }: { onDone(): void }) {
                   setVersions({ id: g.id, items: await api.graphVersions(g.id).catch(() => []) })
                 }
               >
-                {g.latest_version ?? g.version ?? 1}
+                {g.latest_version}
               </a>
             </td>
             <td className="muted small">{g.updated_at ? new Date(g.updated_at).toLocaleString() : ''}</td>

@@ -5,6 +5,7 @@ import type { LayerSpec, Params } from './types';
 const CATEGORY_ORDER = [
   'io',
   'core',
+  'convolution',
   'convolutional',
   'pooling',
   'recurrent',
@@ -13,8 +14,10 @@ const CATEGORY_ORDER = [
   'regularization',
   'merging',
   'reshaping',
+  'activation',
   'activations',
   'preprocessing',
+  'augmentation',
   'wrappers',
   'models',
 ];
@@ -22,7 +25,10 @@ const CATEGORY_ORDER = [
 export const CATEGORY_TITLES: Record<string, string> = {
   io: 'Inputs & outputs',
   core: 'Core',
+  convolution: 'Convolution',
   convolutional: 'Convolution',
+  activation: 'Activations',
+  augmentation: 'Augmentation',
   pooling: 'Pooling',
   recurrent: 'Recurrent',
   attention: 'Attention',
@@ -75,12 +81,26 @@ export function searchLayers(layers: LayerSpec[], query: string): LayerSpec[] {
   return scored.sort((a, b) => a[0] - b[0] || a[1].type.length - b[1].type.length).map(([, l]) => l);
 }
 
-/** Params a new node starts with: the spec's defaults for required params that have one. */
+/**
+ * Params a new node starts with, so a dropped layer is usable at once: the default of
+ * each required param, or a starter value for a required number (32 units / filters,
+ * kernel 3, a rate halfway through its range). Shapes stay empty: only the user knows them.
+ */
 export function initialParams(spec: LayerSpec | undefined): Params {
   const params: Params = {};
   if (!spec) return params;
   for (const p of spec.params) {
-    if (p.required && p.default !== undefined && p.default !== null) params[p.name] = p.default;
+    if (!p.required) continue;
+    if (p.default !== undefined && p.default !== null) params[p.name] = p.default;
+    else if (p.kind === 'int') params[p.name] = clamp(32, p.min, p.max);
+    else if (p.kind === 'int_tuple') params[p.name] = 3;
+    else if (p.kind === 'float') params[p.name] = p.min != null && p.max != null ? (p.min + p.max) / 2 : clamp(0.5, p.min, p.max);
   }
   return params;
+}
+
+function clamp(v: number, min?: number | null, max?: number | null): number {
+  if (min != null && v < min) return min;
+  if (max != null && v > max) return max;
+  return v;
 }

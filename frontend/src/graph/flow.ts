@@ -15,6 +15,8 @@ export interface LayerNodeData extends Record<string, unknown> {
   shapes: string[];
   params: number | null;
   inputs: number;
+  /** Names of the input ports when the layer names them (attention: query, value, key). */
+  inputNames: string[] | null;
   outputs: number;
   errors: string[];
   warnings: string[];
@@ -54,7 +56,7 @@ function keyParamsText(owner: GraphNode, spec: LayerSpec | undefined): string {
   const parts: string[] = [];
   for (const name of names) {
     const value = owner.params[name] ?? spec?.params.find((p) => p.name === name)?.default;
-    if (value === undefined) continue;
+    if (value === undefined || value === null) continue;
     parts.push(`${name}=${formatValue(value)}`);
     if (parts.length === 3) break;
   }
@@ -158,7 +160,7 @@ export function createFlowMapper(): FlowMapper {
           else inputs = typeof spec?.inputs === 'number' ? spec.inputs : 1;
           if (owner.type === 'Output') outputs = 0;
           else if (ports && owner.type === 'Model') outputs = ports.outputs;
-          else outputs = Math.max(spec?.outputs ?? 1, shapes.length, (maxOutPort.get(node.id) ?? -1) + 1, 1);
+          else outputs = Math.max(typeof spec?.outputs === 'number' ? spec.outputs : 1, shapes.length, (maxOutPort.get(node.id) ?? -1) + 1, 1);
           const data: LayerNodeData = {
             type: owner.type,
             label: node.name || node.id,
@@ -167,6 +169,7 @@ export function createFlowMapper(): FlowMapper {
             shapes,
             params: report ? report.params : null,
             inputs,
+            inputNames: spec?.input_ports ?? null,
             outputs,
             errors: probs?.errors.map((p) => (p.param ? `${p.param}: ${p.message}` : p.message)) ?? [],
             warnings: probs?.warnings.map((p) => p.message) ?? [],

@@ -362,3 +362,21 @@ export function subgraphUsedBy(node: GraphNode): string | null {
   }
   return null;
 }
+
+/**
+ * A graph as the server may send it (defaults omitted: ports, params, subgraphs, layout)
+ * with every default filled in, recursively, so the editor never meets a missing field.
+ */
+export function normalizeGraph(raw: Partial<Graph> & { nodes?: Partial<GraphNode>[]; edges?: Partial<GraphEdge>[] }): Graph {
+  const subgraphs: Record<string, Graph> = {};
+  for (const [name, sub] of Object.entries(raw.subgraphs ?? {})) subgraphs[name] = normalizeGraph(sub);
+  return {
+    schema_version: raw.schema_version ?? 1,
+    name: raw.name ?? null,
+    model_type: raw.model_type ?? 'auto',
+    nodes: (raw.nodes ?? []).map((n) => ({ ...n, params: n.params ?? {} }) as GraphNode),
+    edges: (raw.edges ?? []).map((e) => ({ ...e, source_port: e.source_port ?? 0, target_port: e.target_port ?? 0 }) as GraphEdge),
+    subgraphs,
+    layout: raw.layout ?? {},
+  };
+}

@@ -81,7 +81,12 @@ export interface LayerSpec {
   category: string;
   description: string;
   inputs: number | 'many';
-  outputs: number;
+  outputs: number | 'many';
+  /** Names of the input ports (attention layers: query, value, key), when they have names. */
+  input_ports?: string[] | null;
+  /** Fewest inputs that must be connected (attention: query and value). */
+  min_inputs?: number | null;
+  wraps?: boolean;
   multi_output_param?: string | null;
   key_params?: string[];
   params: ParamSpec[];

@@ -105,7 +105,7 @@ export async function save(asNew = false) {
   const name = graph.name || 'Untitled model';
   try {
     const saved = s.saved && !asNew ? await api.saveGraph(s.saved.id, name, graph) : await api.createGraph(name, graph);
-    const version = saved.latest_version ?? saved.version ?? 1;
+    const version = saved.version;
     useEditor.getState().setSaved({ id: saved.id, name, version });
     useEditor.getState().notify(`Saved "${name}" (version ${version})`);
   } catch (e) {

@@ -8,7 +8,7 @@ import { create } from 'zustand';
 import { emptyHistory, record, redo, undo, type History } from '../graph/history';
 import type { Graph, LayerSpec, NodeId, ValidateAnswer, XY } from '../graph/types';
 import { emptyGraph } from '../graph/types';
-import { positionsOf, withPositions, type Clip } from '../graph/transforms';
+import { normalizeGraph, positionsOf, withPositions, type Clip } from '../graph/transforms';
 
 export interface Snapshot {
   root: Graph;
@@ -142,7 +142,7 @@ export const useEditor = create<EditorState>()((set, get) => ({
 
   load: (graph, saved = null) =>
     set({
-      root: graph,
+      root: normalizeGraph(graph),
       path: [],
       history: emptyHistory(),
       selection: [],

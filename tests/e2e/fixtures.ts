@@ -1,0 +1,64 @@
+/** Shared helpers for the editor's browser tests. */
+import { expect, test as base, type Page } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const SCREENSHOTS = resolve(__dirname, '..', '..', 'test-results', 'screenshots');
+mkdirSync(SCREENSHOTS, { recursive: true });
+
+export const test = base.extend<{ editor: Page }>({
+  baseURL: async ({}, use) => use(process.env.LAYERFORGE_E2E_URL),
+  editor: async ({ page }, use) => {
+    await page.goto('/');
+    await expect(page.getByTestId('palette-Dense')).toBeVisible();
+    await use(page);
+  },
+});
+export { expect };
+
+export async function shot(page: Page, name: string) {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
+/** Drag a layer from the palette onto the canvas at (x, y) relative to the canvas. */
+export async function dropLayer(page: Page, type: string, x: number, y: number) {
+  const search = page.getByTestId('palette-search');
+  await search.fill(type);
+  const item = page.getByTestId(`palette-${type}`);
+  const canvas = page.locator('.react-flow__pane');
+  const before = await page.locator('.react-flow__node').count();
+  await item.dragTo(canvas, { targetPosition: { x, y } });
+  await expect(page.locator('.react-flow__node')).toHaveCount(before + 1);
+  await search.fill('');
+}
+
+/** Connect output `outPort` of node `from` to input `inPort` of node `to` by dragging. */
+export async function connectPorts(page: Page, from: string, to: string, outPort = 0, inPort = 0) {
+  const src = page.locator(`[data-id="${from}"] [data-handleid="out-${outPort}"]`);
+  const dst = page.locator(`[data-id="${to}"] [data-handleid="in-${inPort}"]`);
+  const a = (await src.boundingBox())!;
+  const b = (await dst.boundingBox())!;
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 5 });
+  await page.mouse.up();
+}
+
+export async function openTemplate(page: Page, name: string) {
+  await page.getByTestId('open-templates').click();
+  await page.getByTestId(`template-${name}`).click();
+  await expect(page.getByTestId('open-dialog')).toHaveCount(0);
+}
+
+/** Select a node by clicking its header. */
+export async function selectNode(page: Page, id: string) {
+  await page.getByTestId(`node-${id}`).locator('.layer-head').click();
+  await expect(page.getByTestId('inspector-node')).toBeVisible();
+}
+
+/** The total parameter count shown in the toolbar once the check has settled. */
+export async function totalParams(page: Page): Promise<number> {
+  const text = await page.getByTestId('total-params').innerText();
+  return Number(text.replace(/[^\d]/g, ''));
+}
