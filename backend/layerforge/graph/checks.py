@@ -30,6 +30,8 @@ _LOGIT_ACTIVATIONS = {"softmax", "sigmoid", "log_softmax"}
 class Findings:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    broken_scopes: set[str] = field(default_factory=set)
+    """Prefixes (`key/`) of sub-graphs with errors of their own."""
 
     def error(self, node: str | None, code: str, message: str, param: str | None = None) -> None:
         self.errors.append(Problem(node=node, param=param, code=code, message=message))
@@ -67,6 +69,12 @@ class _Checker:
         return None
 
     def run(self) -> None:
+        before = len(self.f.errors)
+        self.check_all()
+        if len(self.f.errors) > before and self.prefix:
+            self.f.broken_scopes.add(self.prefix)
+
+    def check_all(self) -> None:
         self.check_ids()
         for node in self.graph.nodes:
             self.check_node(node)
@@ -244,7 +252,7 @@ class _Checker:
 
     def check_logits(self) -> None:
         for out in self.index.outputs():
-            if not out.params.get("loss"):
+            if not out.params.get("loss") and not self.prefix:
                 self.f.warn(self.nid(out.id), "no_loss", f"Output {output_name(out)!r} has no "
                             "loss; training needs one", "loss")
             if not out.params.get("from_logits"):

@@ -31,6 +31,23 @@ def _plain(value: Any) -> bool:
     return value is None or isinstance(value, (bool, int, float, str))
 
 
+def _flat_ints(value: Any) -> list[int] | None:
+    """The integers of an int, a list of ints, or a list of int lists (padding pairs)."""
+    if _is_int(value):
+        return [value]
+    if not isinstance(value, list) or not value:
+        return None
+    flat: list[int] = []
+    for item in value:
+        if _is_int(item):
+            flat.append(item)
+        elif isinstance(item, list) and item and all(_is_int(v) for v in item):
+            flat.extend(item)
+        else:
+            return None
+    return flat
+
+
 def _range_error(value: float, spec: dict) -> str | None:
     lo, hi = spec.get("min"), spec.get("max")
     if lo is not None and value < lo:
@@ -81,9 +98,9 @@ def value_error(value: Any, spec: dict) -> str | None:
     if kind in ("initializer", "regularizer", "constraint"):
         return _named_object_error(value, spec)
     if kind == "int_tuple":
-        items = value if isinstance(value, list) else [value]
-        if not items or not all(_is_int(v) for v in items):
-            return "must be an integer or a list of integers"
+        items = _flat_ints(value)
+        if not items:
+            return "must be an integer, a list of integers, or a list of integer pairs"
         errors = [_range_error(v, spec) for v in items]
         return next((e for e in errors if e), None)
     if kind == "shape":

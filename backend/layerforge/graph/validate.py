@@ -162,9 +162,11 @@ class _Validator:
     # -- one graph level ------------------------------------------------------------
     def level(self, graph: Graph, chain: list[Graph], prefix: str) -> GraphIndex:
         for key, sub in graph.subgraphs.items():
-            before = len(self.findings.errors)
-            self.level(sub, [*chain, sub], f"{prefix}{key}/")
-            if len(self.findings.errors) > before:
+            scope_prefix = f"{prefix}{key}/"
+            self.level(sub, [*chain, sub], scope_prefix)
+            if any(p.startswith(scope_prefix) for p in self.findings.broken_scopes) or any(
+                p.node and p.node.startswith(scope_prefix) for p in self.findings.errors
+            ):
                 self.broken_subgraphs.add(id(sub))
         index = GraphIndex.of(graph)
         scope = _CachedScope(chain, self.definitions)

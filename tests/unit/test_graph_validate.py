@@ -1,0 +1,261 @@
+"""validate_graph: structure, params and Keras shape errors, each on its node."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from graph_fixtures import chain, edge, example, graph, node
+
+from layerforge.graph import validate as validate_mod
+from layerforge.graph.validate import validate_graph
+
+
+def codes(report: dict) -> set[tuple[str | None, str]]:
+    return {(e["node"], e["code"]) for e in report["errors"]}
+
+
+def test_headline_is_valid_with_shapes_and_params():
+    report = validate_graph(example("functional_headline_two_inputs_two_outputs.json"))
+    assert report["valid"] and report["errors"] == []
+    assert report["model_type"] == "functional"
+    assert report["total_params"] == 5_200_610
+    assert report["nodes"]["embedding"]["output_shapes"] == [[None, 100, 512]]
+    assert report["nodes"]["concat"]["output_shapes"] == [[None, 37]]
+    assert report["nodes"]["lstm"]["params"] == 69_760
+    assert sum(n["params"] for n in report["nodes"].values()) == report["total_params"]
+
+
+def test_sequential_chain_reports_sequential():
+    report = validate_graph(chain([8], ("Dense", {"units": 4})))
+    assert report["valid"] and report["model_type"] == "sequential"
+    assert report["total_params"] == 36
+
+
+def _two_inputs(a_shape, b_shape, merge="Concatenate", **params):
+    return graph(
+        [node("a", "Input", shape=a_shape), node("b", "Input", shape=b_shape),
+         node("m", merge, **params), node("d", "Dense", units=2), node("out", "Output", loss="mse")],
+        [edge("a", "m", target_port=0), edge("b", "m", target_port=1), edge("m", "d"), edge("d", "out")],
+    )
+
+
+def test_concatenate_mismatched_shapes_lands_on_the_merge_and_skips_downstream():
+    report = validate_graph(_two_inputs([4, 3], [5, 3], axis=-1))
+    assert codes(report) == {("m", "shape_mismatch")}
+    message = report["errors"][0]["message"]
+    assert "shape" in message.lower()
+    assert not re.search(r"\x1b\[|/site-packages/|\.py\b", message)
+    assert report["nodes"]["d"]["status"] == "skipped"
+    assert report["nodes"]["m"]["status"] == "error"
+    assert report["nodes"]["m"]["errors"][0]["code"] == "shape_mismatch"
+    assert report["valid"] is False and report["total_params"] is None
+
+
+def test_dense_on_undefined_last_axis():
+    report = validate_graph(chain([None], ("Dense", {"units": 3})))
+    assert [(e["node"], e["code"]) for e in report["errors"]] == [("n0", "shape_mismatch")]
+
+
+def test_reshape_sizes_that_do_not_match():
+    report = validate_graph(chain([12], ("Reshape", {"target_shape": [5, 3]})))
+    assert codes(report) == {("n0", "shape_mismatch")}
+
+
+def test_cycle_is_named():
+    g = graph(
+        [node("in", "Input", shape=[4]), node("add", "Add"), node("d", "Dense", units=4),
+         node("out", "Output", loss="mse")],
+        [edge("in", "add", target_port=0), edge("d", "add", target_port=1), edge("add", "d"),
+         edge("d", "out")],
+    )
+    report = validate_graph(g)
+    cycle = [e for e in report["errors"] if e["code"] == "cycle"]
+    assert cycle and cycle[0]["node"] in {"add", "d"} and "add" in cycle[0]["message"]
+
+
+def test_missing_input_port():
+    g = graph(
+        [node("a", "Input", shape=[4]), node("sub", "Subtract"), node("out", "Output", loss="mse")],
+        [edge("a", "sub", target_port=0), edge("sub", "out")],
+    )
+    assert ("sub", "missing_input") in codes(validate_graph(g))
+
+
+def test_unknown_param_bad_activation_and_range():
+    report = validate_graph(chain(
+        [4], ("Dense", {"units": 3, "activaton": "relu"}), ("Dense", {"units": 0, "activation": "relux"})
+    ))
+    errors = {(e["node"], e["param"], e["code"]) for e in report["errors"]}
+    assert ("n0", "activaton", "unknown_param") in errors
+    assert ("n1", "activation", "bad_param") in errors
+    assert ("n1", "units", "bad_param") in errors
+    assert "did you mean 'activation'" in next(e["message"] for e in report["errors"] if e["param"] == "activaton")
+
+
+@pytest.mark.parametrize("refused", ["Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"])
+def test_code_running_layers_are_refused(refused):
+    report = validate_graph(chain([4], (refused, {"function": "lambda x: x"})))
+    assert codes(report) == {("n0", "refused_type")}
+
+
+def test_unknown_type_and_wrapped_refused_type():
+    g = graph(
+        [node("in", "Input", shape=[3, 4]), node("x", "Dense2", units=3),
+         {"id": "td", "type": "TimeDistributed", "inner": {"type": "Lambda", "params": {}}},
+         node("o1", "Output", loss="mse"), node("o2", "Output", loss="mse")],
+        [edge("in", "x"), edge("x", "o1"), edge("in", "td"), edge("td", "o2")],
+    )
+    report = validate_graph(g)
+    assert {("x", "unknown_type"), ("td", "refused_type")} <= codes(report)
+
+
+def test_deserialized_params_cannot_name_arbitrary_objects():
+    bad = {"module": "os", "class_name": "system", "config": {}}
+    report = validate_graph(chain([4], ("Dense", {"units": 2, "kernel_initializer": bad})))
+    assert codes(report) == {("n0", "bad_param")}
+    ok = {"class_name": "RandomNormal", "config": {"stddev": 0.1}}
+    assert validate_graph(chain([4], ("Dense", {"units": 2, "kernel_initializer": ok})))["valid"]
+
+
+def test_unreachable_output_and_duplicate_ids():
+    g = graph(
+        [node("in", "Input", shape=[4]), node("d", "Dense", units=2), node("c", "Dense", units=2),
+         node("c", "Dense", units=2), node("out", "Output", loss="mse"),
+         node("dangling", "Output", loss="mse")],
+        [edge("in", "d"), edge("d", "out")],
+    )
+    found = codes(validate_graph(g))
+    assert ("c", "duplicate_id") in found
+    assert ("dangling", "missing_input") in found
+
+
+def test_output_fed_without_input_is_unreachable():
+    g = graph(
+        [node("in", "Input", shape=[4]), node("d", "Dense", units=2), node("out", "Output", loss="mse"),
+         node("rv", "RepeatVector", n=2), node("o2", "Output", loss="mse")],
+        [edge("in", "d"), edge("d", "out"), edge("rv", "o2")],
+    )
+    found = codes(validate_graph(g))
+    assert ("o2", "unreachable_output") in found and ("rv", "missing_input") in found
+
+
+def test_shared_with_must_name_same_type():
+    g = graph(
+        [node("a", "Input", shape=[4]), node("d", "Dense", units=2),
+         {"id": "c", "type": "Conv1D", "shared_with": "d"}, node("out", "Output", loss="mse"),
+         node("o2", "Output", loss="mse")],
+        [edge("a", "d"), edge("d", "out"), edge("a", "c"), edge("c", "o2")],
+    )
+    assert ("c", "bad_shared") in codes(validate_graph(g))
+
+
+def test_shared_layer_counts_weights_once():
+    g = graph(
+        [node("a", "Input", shape=[4]), node("b", "Input", shape=[4]), node("d", "Dense", units=2),
+         {"id": "d2", "type": "Dense", "shared_with": "d"}, node("add", "Add"),
+         node("out", "Output", loss="mse")],
+        [edge("a", "d"), edge("b", "d2"), edge("d", "add", target_port=0),
+         edge("d2", "add", target_port=1), edge("add", "out")],
+    )
+    report = validate_graph(g)
+    assert report["valid"] and report["total_params"] == 10
+    assert report["nodes"]["d2"]["weights_shared_with"] == "d"
+
+
+def test_shared_layer_called_on_incompatible_input():
+    g = graph(
+        [node("a", "Input", shape=[4]), node("b", "Input", shape=[5]), node("d", "Dense", units=2),
+         {"id": "d2", "type": "Dense", "shared_with": "d"}, node("o1", "Output", loss="mse"),
+         node("o2", "Output", loss="mse")],
+        [edge("a", "d"), edge("b", "d2"), edge("d", "o1"), edge("d2", "o2")],
+    )
+    assert codes(validate_graph(g)) == {("d2", "shape_mismatch")}
+
+
+def test_warnings_unused_node_and_softmax_before_logits_loss():
+    g = graph(
+        [node("in", "Input", shape=[4]), node("d", "Dense", units=3, activation="softmax"),
+         node("spare", "Dense", units=3),
+         node("out", "Output", loss="categorical_crossentropy", from_logits=True)],
+        [edge("in", "d"), edge("d", "out"), edge("in", "spare")],
+    )
+    report = validate_graph(g)
+    assert report["valid"]
+    warned = {(w["node"], w["code"]) for w in report["warnings"]}
+    assert ("spare", "unused_node") in warned and ("d", "activation_with_logits") in warned
+    assert report["nodes"]["spare"]["warnings"][0]["code"] == "unused_node"
+    assert report["total_params"] == 15  # the unused Dense is not in the model
+
+
+def test_subgraph_errors_carry_prefixed_ids_and_block_uses():
+    sub = {"nodes": [node("x", "Input", shape=[4]), node("h", "Dense", units=-1), node("y", "Output")],
+           "edges": [edge("x", "h"), edge("h", "y")]}
+    g = graph(
+        [node("in", "Input", shape=[4]), node("m", "Model", subgraph="enc"), node("out", "Output", loss="mse")],
+        [edge("in", "m"), edge("m", "out")], subgraphs={"enc": sub},
+    )
+    found = codes(validate_graph(g))
+    assert ("enc/h", "bad_param") in found and ("m", "subgraph_error") in found
+
+
+def test_unknown_and_recursive_subgraphs():
+    g = graph(
+        [node("in", "Input", shape=[4]), node("m", "Model", subgraph="nope"), node("out", "Output", loss="mse")],
+        [edge("in", "m"), edge("m", "out")],
+    )
+    assert ("m", "unknown_subgraph") in codes(validate_graph(g))
+    loop = {"nodes": [node("x", "Input", shape=[4]), node("self", "Model", subgraph="loop"), node("y", "Output")],
+            "edges": [edge("x", "self"), edge("self", "y")]}
+    g = graph(
+        [node("in", "Input", shape=[4]), node("m", "Model", subgraph="loop"), node("out", "Output", loss="mse")],
+        [edge("in", "m"), edge("m", "out")], subgraphs={"loop": loop},
+    )
+    assert ("loop/self", "cycle") in codes(validate_graph(g))
+
+
+def test_padding_pairs_and_subgraph_outputs_without_loss():
+    sub = {"nodes": [node("x", "Input", shape=[8, 8, 3]),
+                     node("p", "ZeroPadding2D", padding=[[0, 1], [0, 1]]), node("y", "Output")],
+           "edges": [edge("x", "p"), edge("p", "y")]}
+    g = graph(
+        [node("in", "Input", shape=[8, 8, 3]), node("m", "Model", subgraph="pad"),
+         node("out", "Output", loss="mse")],
+        [edge("in", "m"), edge("m", "out")], subgraphs={"pad": sub},
+    )
+    report = validate_graph(g)
+    assert report["valid"], report["errors"]
+    assert report["nodes"]["m"]["output_shapes"] == [[None, 9, 9, 3]]
+    assert not [w for w in report["warnings"] if w["code"] == "no_loss"]
+
+
+def test_caps_on_nodes_and_params(monkeypatch):
+    from layerforge.settings import get_settings
+
+    limits = get_settings().limits
+    monkeypatch.setattr(limits, "nodes", 3)
+    report = validate_graph(chain([4], ("Dense", {"units": 2}), ("Dense", {"units": 2})))
+    assert [e["code"] for e in report["errors"]] == ["too_large"]
+    monkeypatch.setattr(limits, "nodes", 2000)
+    monkeypatch.setattr(limits, "params", 100)
+    report = validate_graph(chain([100], ("Dense", {"units": 2}), ("Dense", {"units": 1})))
+    assert codes(report) == {("n0", "too_large")}
+
+
+def test_one_node_edit_rechecks_only_downstream():
+    layers = [("Dense", {"units": 8 + i % 5}) for i in range(30)]
+    validate_graph(chain([4], *layers))
+    edited = list(layers)
+    edited[25] = ("Dense", {"units": 40})
+    before = validate_mod.NODE_CACHE.misses
+    report = validate_graph(chain([4], *edited))
+    assert report["valid"]
+    # n25 changes, and n26 sees a new input shape; n27.. see the same specs as before
+    assert validate_mod.NODE_CACHE.misses - before == 2
+
+
+def test_messages_are_clean_of_ansi_and_paths():
+    report = validate_graph(chain([3, 4], ("Conv2D", {"filters": 2, "kernel_size": 3})))
+    assert report["errors"] and report["errors"][0]["node"] == "n0"
+    for e in report["errors"]:
+        assert "\x1b" not in e["message"] and "site-packages" not in e["message"]
