@@ -6,7 +6,7 @@ export type Parsed = { ok: true; value: unknown } | { ok: false; error: string }
 export function parseTuple(text: string, allowNone: boolean): Parsed {
   const t = text.trim().replace(/^[([]|[)\]]$/g, '').trim();
   if (!t) return { ok: true, value: undefined };
-  const parts = t.split(/[\s,x×]+/).filter(Boolean);
+  const parts = t.split(/[\s,]+/).filter(Boolean);
   const out: (number | null)[] = [];
   for (const p of parts) {
     if (/^(none|null|\?)$/i.test(p)) {

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { createFlowMapper, formatShape } from './flow';
+import { callAgain, normalizeGraph, setParam } from './transforms';
+import type { LayerSpec, ValidateAnswer } from './types';
+
+const spec = (type: string, inputs: number | 'many', extra: Partial<LayerSpec> = {}): LayerSpec => ({
+  type,
+  category: 'core',
+  description: '',
+  inputs,
+  outputs: 1,
+  key_params: ['units'],
+  params: [{ name: 'units', kind: 'int', required: true }],
+  ...extra,
+});
+const specs = new Map<string, LayerSpec>([
+  ['Input', spec('Input', 0)],
+  ['Dense', spec('Dense', 1)],
+  ['Concatenate', spec('Concatenate', 'many')],
+  ['LSTM', spec('LSTM', 1, { multi_output_param: 'return_state' })],
+]);
+const graph = normalizeGraph({
+  nodes: [
+    { id: 'a', type: 'Input', params: { shape: [4] } },
+    { id: 'b', type: 'Input', params: { shape: [4] } },
+    { id: 'cat', type: 'Concatenate' },
+    { id: 'lstm', type: 'LSTM', params: { units: 8, return_state: true } },
+  ],
+  edges: [
+    { source: 'a', target: 'cat', target_port: 0 },
+    { source: 'b', target: 'cat', target_port: 1 },
+  ],
+});
+const answer: ValidateAnswer = {
+  valid: false,
+  model_type: null,
+  total_params: 0,
+  errors: [{ node: 'cat', param: 'axis', code: 'bad_param', message: 'axis out of range' }],
+  warnings: [],
+  nodes: {
+    a: { output_shapes: [[null, 4]], params: 0, errors: [], warnings: [] },
+    lstm: { output_shapes: [[null, 8], [null, 8], [null, 8]], params: 416, errors: [], warnings: [] },
+  },
+};
+
+describe('graph -> React Flow mapping', () => {
+  const none = new Set<string>();
+  it('gives ports per the catalogue: many -> one more than connected; return_state -> 3 outputs', () => {
+    const m = createFlowMapper();
+    const nodes = m.nodes(graph, answer, specs, none, new Map());
+    const byId = Object.fromEntries(nodes.map((n) => [n.id, n.data]));
+    expect(byId.a.inputs).toBe(0);
+    expect(byId.cat.inputs).toBe(3);
+    expect(byId.lstm.outputs).toBe(3);
+    expect(byId.lstm.params).toBe(416);
+    expect(byId.cat.errors).toEqual(['axis: axis out of range']);
+    expect(byId.lstm.keyParams).toBe('units=8');
+  });
+
+  it('labels each edge with the tensor shape of its source port', () => {
+    const edges = createFlowMapper().edges(graph, answer, none);
+    expect(edges.find((e) => e.source === 'a')!.data!.label).toBe('(None, 4)');
+    expect(edges.find((e) => e.source === 'b')!.data!.label).toBe('');
+    expect(formatShape([null])).toBe('(None,)');
+  });
+
+  it('reuses node objects that did not change, so memoised nodes skip rendering', () => {
+    const m = createFlowMapper();
+    const sizes = new Map([['a', { width: 190, height: 80 }]]);
+    const first = m.nodes(graph, answer, specs, none, sizes);
+    const edited = setParam(graph, 'lstm', 'units', 16);
+    const second = m.nodes(edited, answer, specs, none, sizes);
+    expect(second[0]).toBe(first[0]);
+    expect(second[0].measured).toEqual({ width: 190, height: 80 });
+    expect(second[3]).not.toBe(first[3]);
+    expect(second[3].data.keyParams).toBe('units=16');
+  });
+
+  it('draws the tie of a shared layer and badges both call sites', () => {
+    const g = callAgain(normalizeGraph({ nodes: [{ id: 'd', type: 'Dense', params: { units: 2 } }] }), 'd', { x: 0, y: 0 }).graph;
+    const m = createFlowMapper();
+    const nodes = m.nodes(g, null, specs, none, new Map());
+    expect(nodes.map((n) => [n.data.shared, n.data.sharedCount])).toEqual([['owner', 2], ['call', 2]]);
+    expect(nodes[1].data.keyParams).toBe('units=2'); // the call site shows the owner's params
+    const ties = m.edges(g, null, none).filter((e) => e.type === 'tie');
+    expect(ties).toHaveLength(1);
+    expect(ties[0]).toMatchObject({ source: 'd', target: 'dense', type: 'tie' });
+  });
+});
