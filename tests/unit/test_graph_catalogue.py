@@ -1,0 +1,86 @@
+"""The layer catalogue: generated from Keras, curated, cached, and safe."""
+
+from __future__ import annotations
+
+import inspect
+import json
+
+import keras
+
+from layerforge.graph.catalogue import get_catalogue, layer_spec
+from layerforge.graph.catalogue_data import REFUSED_TYPES
+
+CATEGORIES = {
+    "core", "activation", "convolution", "pooling", "recurrent", "normalization",
+    "regularization", "attention", "merging", "reshaping", "preprocessing", "augmentation",
+}
+
+
+def test_at_least_80_layer_types_in_every_category():
+    layers = get_catalogue()["layers"]
+    keras_types = [s for s in layers if s["keras_class"]]
+    assert len(keras_types) >= 80
+    assert CATEGORIES <= {s["category"] for s in layers}
+    assert {"Input", "Output", "Model", "TimeDistributed", "Bidirectional"} <= {s["type"] for s in layers}
+    assert len({s["type"] for s in layers}) == len(layers)
+    json.dumps(get_catalogue())  # serialisable as served
+
+
+def test_specs_follow_keras_signatures():
+    for spec in get_catalogue()["layers"]:
+        if not spec["keras_class"]:
+            continue
+        signature = inspect.signature(getattr(keras.layers, spec["type"]).__init__)
+        names = {p["name"] for p in spec["params"]}
+        required = {p["name"] for p in spec["params"] if p["required"]}
+        expected_required = {
+            n for n, p in signature.parameters.items()
+            if p.default is inspect.Parameter.empty and n not in ("self", "args", "kwargs", "layer")
+            and p.kind is not p.VAR_KEYWORD
+        }
+        assert required == expected_required, spec["type"]
+        assert names <= set(signature.parameters) | {"dtype"}, spec["type"]
+        assert spec["description"] and spec["description"].endswith(".")
+
+
+def test_dense_spec_curated():
+    spec = layer_spec("Dense")
+    params = {p["name"]: p for p in spec["params"]}
+    assert spec["category"] == "core" and spec["inputs"] == 1 and spec["outputs"] == 1
+    assert params["units"] == params["units"] | {"kind": "int", "required": True, "min": 1}
+    assert params["activation"]["kind"] == "activation" and "relu" in params["activation"]["choices"]
+    assert params["kernel_initializer"]["default"] == "glorot_uniform"
+    assert "he_normal" in params["kernel_initializer"]["choices"]
+    assert params["use_bias"] == params["use_bias"] | {"kind": "bool", "default": True}
+    assert spec["key_params"] == ["units", "activation"]
+
+
+def test_ports_and_multi_output():
+    assert layer_spec("Concatenate")["inputs"] == "many"
+    assert layer_spec("Subtract")["inputs"] == 2 and layer_spec("Dot")["inputs"] == 2
+    mha = layer_spec("MultiHeadAttention")
+    assert mha["input_ports"] == ["query", "value", "key"] and mha["min_inputs"] == 2
+    assert layer_spec("LSTM")["multi_output_param"] == "return_state"
+    conv1d = {p["name"]: p for p in layer_spec("Conv1D")["params"]}
+    assert conv1d["padding"]["choices"] == ["valid", "same", "causal"]
+    dropout = {p["name"]: p for p in layer_spec("Dropout")["params"]}
+    assert (dropout["rate"]["min"], dropout["rate"]["max"]) == (0.0, 1.0)
+
+
+def test_defaults_from_get_config_of_a_default_instance():
+    # ZeroPadding2D's signature default is (1, 1); the catalogue serves it as JSON
+    params = {p["name"]: p for p in layer_spec("ZeroPadding2D")["params"]}
+    assert params["padding"]["default"] == [1, 1] and params["padding"]["kind"] == "int_tuple"
+    # data_format=None in the signature; a default instance's config says channels_last
+    assert params["data_format"]["default"] == "channels_last"
+
+
+def test_refused_types_are_not_offered():
+    offered = {s["type"] for s in get_catalogue()["layers"]}
+    assert not offered & REFUSED_TYPES
+    for refused in ("Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"):
+        assert layer_spec(refused) is None
+
+
+def test_catalogue_is_cached():
+    assert get_catalogue() is get_catalogue()
