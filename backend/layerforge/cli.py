@@ -167,7 +167,7 @@ def build(file: Path = GraphFile) -> None:
             f"{layer['name']} ({layer['type']})",
             _shapes(layer.get("output_shapes", [])),
             f"{layer['params']:,}",
-            "\n".join(str(c) for c in layer.get("connected_to", []) or []),
+            "\n".join(f"{i['node']}[{i['port']}]" for i in layer.get("inbound", [])),
         )
     out.print(table)
     trainable = summary["trainable_params"]

@@ -7,6 +7,7 @@ import json
 import pytest
 from fastapi import WebSocket
 from fastapi.testclient import TestClient
+from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
 from api_fixtures import client, mlp_graph, settings  # noqa: F401
@@ -76,26 +77,22 @@ def test_node_cap_names_the_limit(tmp_path):
         assert "4 nodes" in error["message"] and "limit is 3" in error["message"]
 
 
-def test_nesting_cap_counts_subgraphs_and_wrappers(tmp_path):
+def test_nesting_cap_counts_subgraph_levels(tmp_path):
     capped = make_client(tmp_path, limits=Limits(nesting_depth=2))
-    inner = {"type": "Dense", "params": {"units": 2}}
-    for _ in range(3):
-        inner = {"type": "TimeDistributed", "inner": inner}
-    wrapped = mlp_graph()
-    wrapped["nodes"][1] = {"id": "d1", "type": "TimeDistributed", "inner": inner}
-    response = capped.post("/api/graphs", json={"graph": wrapped})
-    assert response.status_code == 422
-    assert "4 levels deep" in response.json()["errors"][0]["message"]
-
     nested = mlp_graph()
     level = nested
-    for i in range(3):
+    for i in range(2):
         child = mlp_graph()
         level["subgraphs"] = {f"s{i}": child}
         level = child
-    response = capped.post("/api/graphs", json={"graph": nested})
-    assert response.status_code == 422
-    assert "3 levels deep" in response.json()["errors"][0]["message"]
+    for path in ("/api/graphs", "/api/graphs/validate"):
+        response = capped.post(path, json={"graph": nested})
+        assert response.status_code == 422
+        [error] = response.json()["errors"]
+        assert error["code"] == "too_deep"
+        assert "nest 3 deep; the limit is 2" in error["message"]
+    del nested["subgraphs"]["s0"]["subgraphs"]
+    assert capped.post("/api/graphs", json={"graph": nested}).status_code == 201
 
 
 def test_absurdly_deep_json_is_a_4xx_not_a_crash(client):
@@ -192,7 +189,7 @@ def test_websocket_takes_the_token_as_query_parameter(tmp_path):
         await websocket.send_text("hello")
         await websocket.close()
 
-    app.add_api_websocket_route("/api/test-echo", echo)
+    app.router.routes.insert(0, WebSocketRoute("/api/test-echo", echo))  # before the editor mount
     ws_client = TestClient(app, base_url=LOCAL)
     with pytest.raises(WebSocketDisconnect) as refused:
         with ws_client.websocket_connect("/api/test-echo"):

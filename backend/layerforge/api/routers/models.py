@@ -21,7 +21,6 @@ from starlette.datastructures import UploadFile
 from layerforge.api.bodies import GraphRequest
 from layerforge.api.deps import app_settings, check_graph_size, keras_lock
 from layerforge.api.errors import error_response, problem, validation_problems
-from layerforge.api.limits import params_problem
 from layerforge.graph.errors import GraphError, Problem
 from layerforge.graph.keras_errors import clean_message
 from layerforge.graph.schema import Graph
@@ -92,22 +91,24 @@ class ImportedGraph(BaseModel):
     graph: Graph
 
 
+SIZE_CODES = ("too_large", "too_deep")
+
+
 def _validate(graph: Graph, settings: Settings) -> dict[str, Any]:
-    """The validation report, with the parameter cap added as a graph-level error."""
+    """The validation report; a graph over a size cap (nodes, nesting, parameters) is a 422."""
     check_graph_size(graph, settings)
     from layerforge.graph.validate import validate_graph
 
     with keras_lock:
         report = jsonable_encoder(validate_graph(graph))
-    too_large = params_problem(report.get("total_params"), settings.limits)
-    if too_large is not None:
-        report["errors"] = [*report.get("errors", []), too_large.model_dump()]
-        report["valid"] = False
+    over = [Problem(**p) for p in report["errors"] if p["code"] in SIZE_CODES]
+    if over:
+        raise GraphError(over)
     return report
 
 
 def _require_valid(graph: Graph, settings: Settings) -> None:
-    """Raise a 422 with every error unless the graph validates (within the caps)."""
+    """Raise a 422 with every error unless the graph validates."""
     report = _validate(graph, settings)
     if report["errors"]:
         raise GraphError([Problem(**p) for p in report["errors"]])
@@ -117,8 +118,8 @@ def _require_valid(graph: Graph, settings: Settings) -> None:
 def validate(body: GraphRequest, settings: Settings = Depends(app_settings)) -> dict[str, Any]:
     """Check a graph with Keras: per node output shapes, parameters, errors and warnings.
 
-    An invalid graph is still a 200 (`valid: false`); only a body that is not a graph,
-    or a graph over the size caps, is a 422."""
+    An invalid graph is still a 200 (`valid: false`); a body that is not a graph, or a
+    graph over a size cap (nodes, nesting depth, parameters), is a 422."""
     return _validate(body.graph, settings)
 
 
