@@ -90,12 +90,20 @@ class _Writer:
 
     # --- one model -------------------------------------------------------------------
 
-    def model_lines(self, graph: Graph, target: str, name: str | None, indent: int = 0) -> list[str]:
+    def model_lines(
+        self, graph: Graph, target: str, name: str | None, indent: int = 0
+    ) -> list[str]:
         index = GraphIndex.of(graph)
         names = layer_names(index)
         order, _ = topological_order(index)
-        seq = sequential_chain(index) if choose_model_type(index) == "sequential" else None
-        if seq is not None and all(output_ports(index.by_id[n], self._lookup) == 1 for n in seq[1:-1]):
+        seq = (
+            sequential_chain(index)
+            if choose_model_type(index) == "sequential"
+            else None
+        )
+        if seq is not None and all(
+            output_ports(index.by_id[n], self._lookup) == 1 for n in seq[1:-1]
+        ):
             return self._sequential(index, seq, names, target, name, indent)
         return self._functional(index, order, names, target, name, indent)
 
@@ -103,10 +111,20 @@ class _Writer:
         items: list[Expr] = [self._input(index.by_id[seq[0]])]
         items += [self._layer(index.by_id[n], names.get(n)) for n in seq[1:-1]]
         kwargs = {"name": literal(name)} if name else {}
-        lines = statement(f"{target} = ", call("keras.Sequential", [bracket_list(items)], kwargs), indent)
-        return lines + self._trainable_lines(index, seq, indent) + self._output_names(index, names, target, indent)
+        lines = statement(
+            f"{target} = ",
+            call("keras.Sequential", [bracket_list(items)], kwargs),
+            indent,
+        )
+        return (
+            lines
+            + self._trainable_lines(index, seq, indent)
+            + self._output_names(index, names, target, indent)
+        )
 
-    def _functional(self, index: GraphIndex, order, names, target, name, indent) -> list[str]:
+    def _functional(
+        self, index: GraphIndex, order, names, target, name, indent
+    ) -> list[str]:
         taken = set(self.reserved) | {target}
         tensor_vars: dict[str, str] = {}
         for node in index.graph.nodes:
@@ -126,25 +144,39 @@ class _Writer:
             owner = node.shared_with or nid
             if owner in layer_vars:
                 if owner == nid:
-                    lines += statement(f"{layer_vars[owner]} = ", self._layer(node, names.get(nid)), indent)
+                    lines += statement(
+                        f"{layer_vars[owner]} = ",
+                        self._layer(node, names.get(nid)),
+                        indent,
+                    )
                 layer_expr: Expr = layer_vars[owner]
             else:
                 layer_expr = self._layer(node, names.get(nid))
-            lines += statement(f"{var} = ", self._call(layer_expr, index.by_id[owner], args), indent)
+            lines += statement(
+                f"{var} = ", self._call(layer_expr, index.by_id[owner], args), indent
+            )
         inputs = [tensor_vars[n.id] for n in index.inputs()]
-        outputs = [self._ref(e, index, tensor_vars) for n in index.outputs() for e in _in_edges(index, n.id)]
+        outputs = [
+            self._ref(e, index, tensor_vars)
+            for n in index.outputs()
+            for e in _in_edges(index, n.id)
+        ]
         kwargs = {"inputs": _one_or_list(inputs), "outputs": _one_or_list(outputs)}
         if name:
             kwargs["name"] = literal(name)
         lines += statement(f"{target} = ", call("keras.Model", [], kwargs), indent)
-        trainable = self._trainable_lines(index, [n.id for n in index.graph.nodes if n.type == "Model"], indent)
+        trainable = self._trainable_lines(
+            index, [n.id for n in index.graph.nodes if n.type == "Model"], indent
+        )
         return lines + trainable + self._output_names(index, names, target, indent)
 
     # --- pieces ----------------------------------------------------------------------
 
     def _input(self, node: Node) -> Expr:
         params = node.params
-        kwargs: dict[str, Expr] = {"shape": literal(tuple(params.get("shape") or (None,)))}
+        kwargs: dict[str, Expr] = {
+            "shape": literal(tuple(params.get("shape") or (None,)))
+        }
         if params.get("batch_size") is not None:
             kwargs["batch_size"] = literal(params["batch_size"])
         if params.get("dtype") not in (None, "float32"):
@@ -163,12 +195,19 @@ class _Writer:
         required = [
             p.name
             for p in inspect.signature(cls.__init__).parameters.values()
-            if p.default is inspect.Parameter.empty and p.name != "self" and p.kind == p.POSITIONAL_OR_KEYWORD
+            if p.default is inspect.Parameter.empty
+            and p.name != "self"
+            and p.kind == p.POSITIONAL_OR_KEYWORD
         ]
         args: list[Expr] = []
         for key in required:
             if key == "layer" and layer.inner is not None:
-                args.append(self._layer(layer.inner, layer.inner.name if layer.inner.type != "Model" else None))
+                args.append(
+                    self._layer(
+                        layer.inner,
+                        layer.inner.name if layer.inner.type != "Model" else None,
+                    )
+                )
             elif key in params:
                 args.append(literal(params.pop(key)))
             else:
@@ -197,7 +236,9 @@ class _Writer:
             return f"{tensor_vars[edge.source]}[{edge.source_port}]"
         return tensor_vars[edge.source]
 
-    def _trainable_lines(self, index: GraphIndex, ids: list[str], indent: int) -> list[str]:
+    def _trainable_lines(
+        self, index: GraphIndex, ids: list[str], indent: int
+    ) -> list[str]:
         """`vision_model.trainable = False` for frozen uses of a sub-graph."""
         pad = "    " * indent
         return [
@@ -206,7 +247,9 @@ class _Writer:
             if index.by_id[n].type == "Model" and not index.by_id[n].trainable
         ]
 
-    def _output_names(self, index: GraphIndex, names, target: str, indent: int) -> list[str]:
+    def _output_names(
+        self, index: GraphIndex, names, target: str, indent: int
+    ) -> list[str]:
         """Keep the Output nodes' names when the producing layers are named otherwise."""
         wanted = [output_name(n) for n in index.outputs()]
         produced = []
@@ -214,7 +257,9 @@ class _Writer:
             edges = _in_edges(index, out.id)
             source = index.by_id[edges[0].source] if edges else None
             owner = source.shared_with or source.id if source else None
-            produced.append(names.get(owner) if owner and edges[0].source_port == 0 else None)
+            produced.append(
+                names.get(owner) if owner and edges[0].source_port == 0 else None
+            )
         if produced == wanted:
             return []
         return statement(f"{target}.output_names = ", literal(wanted), indent)
@@ -226,13 +271,19 @@ class _Writer:
         single = len(outputs) == 1
         losses = {k: _loss_expr(v) for k, v in spec["loss"].items()}
         if losses:
-            kwargs["loss"] = losses[outputs[0]] if single and outputs[0] in losses else bracket_dict(losses)
+            kwargs["loss"] = (
+                losses[outputs[0]]
+                if single and outputs[0] in losses
+                else bracket_dict(losses)
+            )
         weights = spec["loss_weights"]
         if any(w != 1.0 for w in weights.values()):
             kwargs["loss_weights"] = literal(weights)
         metrics = {k: v for k, v in spec["metrics"].items() if v}
         if metrics:
-            kwargs["metrics"] = literal(metrics[outputs[0]]) if single else literal(metrics)
+            kwargs["metrics"] = (
+                literal(metrics[outputs[0]]) if single else literal(metrics)
+            )
         return statement("", call("model.compile", [], kwargs))
 
     def _lookup(self, key: str) -> Graph | None:

@@ -51,7 +51,9 @@ def call(func: str, args: list[Expr], kwargs: dict[str, Expr] | None = None) -> 
     return Group(func, items)
 
 
-def chain(first: Group, args: list[Expr], kwargs: dict[str, Expr] | None = None) -> Group:
+def chain(
+    first: Group, args: list[Expr], kwargs: dict[str, Expr] | None = None
+) -> Group:
     """`first(...)(args)`: a call on the result of a call."""
     trailer = call("", args, kwargs)
     return Group(first.head, first.items, trailers=[*first.trailers, trailer])
@@ -62,7 +64,9 @@ def bracket_list(items: list[Expr]) -> Group:
 
 
 def bracket_dict(values: dict[str, Expr]) -> Group:
-    return Group("", [Item(f"{json.dumps(k)}: ", v) for k, v in values.items()], "{", "}")
+    return Group(
+        "", [Item(f"{json.dumps(k)}: ", v) for k, v in values.items()], "{", "}"
+    )
 
 
 def literal(value: Any) -> Expr:
@@ -70,7 +74,11 @@ def literal(value: Any) -> Expr:
     if value is None or isinstance(value, bool):
         return repr(value)
     if isinstance(value, float):
-        return f'float("{value}")' if math.isinf(value) or math.isnan(value) else repr(value)
+        return (
+            f'float("{value}")'
+            if math.isinf(value) or math.isnan(value)
+            else repr(value)
+        )
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
@@ -78,8 +86,12 @@ def literal(value: Any) -> Expr:
     if isinstance(value, dict):
         return bracket_dict({str(k): literal(v) for k, v in value.items()})
     if isinstance(value, (list, tuple)):
-        if value and all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in value):
-            return Group("", [Item("", literal(v)) for v in value], one_tuple=len(value) == 1)
+        if value and all(
+            v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in value
+        ):
+            return Group(
+                "", [Item("", literal(v)) for v in value], one_tuple=len(value) == 1
+            )
         return bracket_list([literal(v) for v in value])
     raise TypeError(f"no Python literal for {type(value).__name__}")
 
@@ -112,13 +124,22 @@ def _lines(prefix: str, expr: Expr, suffix: str, indent: int) -> list[str]:
     # black's right-hand split: the last bracket whose opening line fits
     choice = len(groups) - 1
     for i in range(len(groups) - 1, -1, -1):
-        opening = pad + prefix + expr.head + "".join(_flat_brackets(g) for g in groups[:i])
+        opening = (
+            pad + prefix + expr.head + "".join(_flat_brackets(g) for g in groups[:i])
+        )
         if len(opening + groups[i].open) <= LINE_LENGTH:
             choice = i
             break
     group = groups[choice]
-    opening = pad + prefix + expr.head + "".join(_flat_brackets(g) for g in groups[:choice])
-    closing = pad + group.close + "".join(_flat_brackets(g) for g in groups[choice + 1 :]) + suffix
+    opening = (
+        pad + prefix + expr.head + "".join(_flat_brackets(g) for g in groups[:choice])
+    )
+    closing = (
+        pad
+        + group.close
+        + "".join(_flat_brackets(g) for g in groups[choice + 1 :])
+        + suffix
+    )
     return [opening + group.open, *_body(group, indent + 1), closing]
 
 
@@ -131,4 +152,6 @@ def _body(group: Group, indent: int) -> list[str]:
     joined = ", ".join(item.prefix + flat(item.value) for item in items)
     if len(INDENT * indent + joined) <= LINE_LENGTH and not group.one_tuple:
         return [INDENT * indent + joined]
-    return [line for item in items for line in _lines(item.prefix, item.value, ",", indent)]
+    return [
+        line for item in items for line in _lines(item.prefix, item.value, ",", indent)
+    ]

@@ -19,7 +19,9 @@ custom objects, raw ops) are refused naming the layer.
 
 from __future__ import annotations
 
+import functools
 import inspect
+import itertools
 import json
 import re
 import zipfile
@@ -46,11 +48,15 @@ OBJECT_MODULES = {
 def import_keras_json(text: str) -> Graph:
     """A graph (with an automatic layout) from the text of `model.to_json()`."""
     if len(text.encode()) > get_settings().limits.request_bytes:
-        raise _error(None, "too_large", "the model JSON is larger than the request limit")
+        raise _error(
+            None, "too_large", "the model JSON is larger than the request limit"
+        )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _error(None, "bad_json", f"not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+        raise _error(
+            None, "bad_json", f"not valid JSON: {exc.msg} at line {exc.lineno}"
+        ) from exc
     return import_keras_config(data)
 
 
@@ -64,11 +70,15 @@ def import_keras_file(path: str | Path) -> Graph:
         with zipfile.ZipFile(path) as archive:
             info = archive.getinfo("config.json")
             if info.file_size > limits.request_bytes:
-                raise _error(None, "too_large", "config.json is larger than the request limit")
+                raise _error(
+                    None, "too_large", "config.json is larger than the request limit"
+                )
             text = archive.read(info).decode()
     except (zipfile.BadZipFile, KeyError) as exc:
         raise _error(
-            None, "bad_file", f"{path.name} is not a .keras file (a zip with config.json)"
+            None,
+            "bad_file",
+            f"{path.name} is not a .keras file (a zip with config.json)",
         ) from exc
     return import_keras_json(text)
 
@@ -76,7 +86,9 @@ def import_keras_file(path: str | Path) -> Graph:
 def import_keras_config(data: Any) -> Graph:
     """A graph from a parsed model config (`{"class_name", "config", ...}`)."""
     if not isinstance(data, dict) or data.get("class_name") not in MODEL_CLASSES:
-        raise _error(None, "bad_model", "expected a Sequential or Functional model config")
+        raise _error(
+            None, "bad_model", "expected a Sequential or Functional model config"
+        )
     importer = _Importer()
     graph = importer.model(data)
     graph = graph.model_copy(update={"subgraphs": importer.subgraphs})
@@ -112,7 +124,9 @@ class _Importer:
         """The `subgraphs` key for a nested model; one entry per distinct model."""
         fingerprint = json.dumps(data, sort_keys=True)
         if fingerprint not in self._subgraph_keys:
-            key = _unique(_sanitize(data["config"].get("name") or "model"), self.subgraphs)
+            key = _unique(
+                _sanitize(data["config"].get("name") or "model"), self.subgraphs
+            )
             self.subgraphs[key] = Graph()  # reserve the key before nested models
             self.subgraphs[key] = self.model(data)
             self._subgraph_keys[fingerprint] = key
@@ -123,9 +137,13 @@ class _Importer:
         nodes: list[Node] = []
         if layers and layers[0]["class_name"] == "InputLayer":
             first = layers.pop(0)
-            nodes.append(_input_node(first["config"], first["config"].get("name") or "input"))
+            nodes.append(
+                _input_node(first["config"], first["config"].get("name") or "input")
+            )
         elif config.get("build_input_shape"):
-            nodes.append(_input_node({"batch_shape": config["build_input_shape"]}, "input"))
+            nodes.append(
+                _input_node({"batch_shape": config["build_input_shape"]}, "input")
+            )
         else:
             raise _error(
                 config.get("name"),
@@ -139,9 +157,13 @@ class _Importer:
             nodes.append(self._layer_node(layer, _unique(_sanitize(name), taken), name))
             taken.add(nodes[-1].id)
         last = nodes[-1]
-        out = Node(id=_unique(f"{last.id}_out", taken), type="Output", name=last.name or last.id)
+        out = Node(
+            id=_unique(f"{last.id}_out", taken),
+            type="Output",
+            name=last.name or last.id,
+        )
         nodes.append(out)
-        edges = [Edge(source=a.id, target=b.id) for a, b in zip(nodes, nodes[1:])]
+        edges = [Edge(source=a.id, target=b.id) for a, b in itertools.pairwise(nodes)]
         return Graph(name=config.get("name"), nodes=nodes, edges=edges)
 
     def _functional(self, config: dict[str, Any]) -> Graph:
@@ -159,7 +181,9 @@ class _Importer:
                 continue
             inbound = layer.get("inbound_nodes") or []
             for index, call in enumerate(inbound):
-                node_id = owner if index == 0 else _unique(f"{owner}_call{index}", taken)
+                node_id = (
+                    owner if index == 0 else _unique(f"{owner}_call{index}", taken)
+                )
                 taken.add(node_id)
                 call_ids[(name, index)] = node_id
                 calls.append((node_id, call, layer))
@@ -171,17 +195,23 @@ class _Importer:
                 else:
                     nodes.append(Node(id=node_id, type=first.type, shared_with=owner))
         edges = [
-            edge for node_id, call, layer in calls for edge in _call_edges(node_id, call, layer, call_ids)
+            edge
+            for node_id, call, layer in calls
+            for edge in _call_edges(node_id, call, layer, call_ids)
         ]
         for name, index, port in _history_list(config.get("output_layers")):
             source = call_ids.get((name, index))
             if source is None:
-                raise _error(name, "bad_model", f"model output refers to unknown layer {name!r}")
+                raise _error(
+                    name, "bad_model", f"model output refers to unknown layer {name!r}"
+                )
             out_id = _unique(f"{source}_out", taken)
             taken.add(out_id)
             nodes.append(Node(id=out_id, type="Output", name=name))
             edges.append(Edge(source=source, source_port=port, target=out_id))
-        return Graph(name=config.get("name"), model_type="functional", nodes=nodes, edges=edges)
+        return Graph(
+            name=config.get("name"), model_type="functional", nodes=nodes, edges=edges
+        )
 
     def _layer_node(self, layer: dict[str, Any], node_id: str, name: str) -> Node:
         config = layer.get("config") or {}
@@ -194,7 +224,9 @@ class _Importer:
                 trainable=config.get("trainable", True),
             )
         inner = self._inner(layer, name)
-        params = _layer_params(layer, name, skip={"layer", "backward_layer"} if inner else set())
+        params = _layer_params(
+            layer, name, skip={"layer", "backward_layer"} if inner else set()
+        )
         return Node(
             id=node_id,
             type=layer["class_name"],
@@ -211,13 +243,19 @@ class _Importer:
         backward = layer["config"].get("backward_layer")
         if backward and not _is_mirror(wrapped, backward):
             raise _error(
-                name, "unsupported", f"{name}: a Bidirectional with its own backward layer"
+                name,
+                "unsupported",
+                f"{name}: a Bidirectional with its own backward layer",
             )
         if wrapped["class_name"] in MODEL_CLASSES:
-            return InnerLayer(type="Model", params={"subgraph": self.subgraph_key(wrapped)})
+            return InnerLayer(
+                type="Model", params={"subgraph": self.subgraph_key(wrapped)}
+            )
         inner_name = wrapped["config"].get("name")
         if layer["class_name"] == "Bidirectional" and inner_name:
-            inner_name = inner_name.removeprefix("forward_")  # Bidirectional adds it back
+            inner_name = inner_name.removeprefix(
+                "forward_"
+            )  # Bidirectional adds it back
         return InnerLayer(
             type=wrapped["class_name"],
             name=inner_name,
@@ -238,12 +276,23 @@ def _op_as_layer(layer: dict[str, Any]) -> dict[str, Any]:
         return layer
     op, name = layer["class_name"], layer.get("name") or layer["config"].get("name")
     calls = layer.get("inbound_nodes") or []
-    args = calls[0].get("args", []) if len(calls) == 1 and isinstance(calls[0], dict) else []
+    args = (
+        calls[0].get("args", [])
+        if len(calls) == 1 and isinstance(calls[0], dict)
+        else []
+    )
     tensors = [a for a in args if _tensor_history(a)]
-    numbers = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
+    numbers = [
+        a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)
+    ]
     config: dict[str, Any] | None = None
     if len(args) == 2 and len(tensors) == 2 and op in MERGE_OPS:
-        return {**layer, "module": "keras.layers", "class_name": MERGE_OPS[op], "config": {"name": name}}
+        return {
+            **layer,
+            "module": "keras.layers",
+            "class_name": MERGE_OPS[op],
+            "config": {"name": name},
+        }
     if len(args) == 2 and len(tensors) == 1 and len(numbers) == 1 and op in SCALAR_OPS:
         c, tensor_first = numbers[0], _tensor_history(args[0]) is not None
         if op == "Add":
@@ -251,7 +300,11 @@ def _op_as_layer(layer: dict[str, Any]) -> dict[str, Any]:
         elif op == "Multiply":
             config = {"scale": c, "offset": 0.0}
         elif op == "Subtract":
-            config = {"scale": 1.0, "offset": -c} if tensor_first else {"scale": -1.0, "offset": c}
+            config = (
+                {"scale": 1.0, "offset": -c}
+                if tensor_first
+                else {"scale": -1.0, "offset": c}
+            )
         elif tensor_first and c != 0:
             config = {"scale": 1.0 / c, "offset": 0.0}
     if config is None:
@@ -272,15 +325,23 @@ def _op_as_layer(layer: dict[str, Any]) -> dict[str, Any]:
 
 
 def _input_node(config: dict[str, Any], node_id: str) -> Node:
-    batch_shape = list(config.get("batch_shape") or config.get("batch_input_shape") or [None])
+    batch_shape = list(
+        config.get("batch_shape") or config.get("batch_input_shape") or [None]
+    )
     params: dict[str, Any] = {"shape": batch_shape[1:]}
     if config.get("dtype", "float32") != "float32":
         params["dtype"] = _dtype_name(config["dtype"])
     if batch_shape[0] is not None:
         params["batch_size"] = batch_shape[0]
     if config.get("sparse") or config.get("ragged"):
-        raise _error(node_id, "unsupported", f"{node_id}: sparse and ragged inputs are not supported")
-    return Node(id=node_id, type="Input", name=config.get("name") or node_id, params=params)
+        raise _error(
+            node_id,
+            "unsupported",
+            f"{node_id}: sparse and ragged inputs are not supported",
+        )
+    return Node(
+        id=node_id, type="Input", name=config.get("name") or node_id, params=params
+    )
 
 
 def _call_edges(
@@ -288,29 +349,45 @@ def _call_edges(
 ) -> list[Edge]:
     """Edges into one call: positional tensors in order, then tensor keyword arguments
     at the port of their position in the layer's `call` signature."""
-    if isinstance(call, list):  # the legacy format: [[layer, node_index, tensor_index, kwargs]]
+    # the legacy format: [[layer, node_index, tensor_index, kwargs], ...]
+    if isinstance(call, list):
         call = {"args": [_legacy_tensor(item) for item in call], "kwargs": {}}
     args = call.get("args") or []
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
         args = args[0]  # a merge layer called on a list of tensors
     ports: list[tuple[int, list]] = [
-        (port, history) for port, history in enumerate(_tensor_history(a) for a in args) if history
+        (port, history)
+        for port, history in enumerate(_tensor_history(a) for a in args)
+        if history
     ]
     kwargs = call.get("kwargs") or {}
-    tensor_kwargs = {k: h for k, h in ((k, _tensor_history(v)) for k, v in kwargs.items()) if h}
+    tensor_kwargs = {
+        k: h for k, h in ((k, _tensor_history(v)) for k, v in kwargs.items()) if h
+    }
     if tensor_kwargs:
         order = _call_argument_order(layer["class_name"])
         for key, history in tensor_kwargs.items():
             if key not in order:
-                raise _error(node_id, "unsupported", f"{node_id}: tensor argument {key!r}")
+                raise _error(
+                    node_id, "unsupported", f"{node_id}: tensor argument {key!r}"
+                )
             ports.append((order.index(key), history))
     edges = []
     for port, (source_name, source_index, tensor_index) in ports:
         source = call_ids.get((source_name, source_index))
         if source is None:
-            raise _error(node_id, "bad_model", f"{node_id}: input from unknown layer {source_name!r}")
+            raise _error(
+                node_id,
+                "bad_model",
+                f"{node_id}: input from unknown layer {source_name!r}",
+            )
         edges.append(
-            Edge(source=source, source_port=tensor_index, target=node_id, target_port=port)
+            Edge(
+                source=source,
+                source_port=tensor_index,
+                target=node_id,
+                target_port=port,
+            )
         )
     return edges
 
@@ -347,16 +424,16 @@ DROPPED_KEYS = {"name", "trainable"}
 def _layer_params(layer: dict[str, Any], name: str, skip: set[str]) -> dict[str, Any]:
     """The layer's config minus name, trainable and every value equal to its default."""
     _check_allowed(layer, name)
-    config = {k: v for k, v in (layer.get("config") or {}).items() if k not in DROPPED_KEYS | skip}
-    defaults = _default_config(layer["class_name"], config)
+    config = {
+        k: v
+        for k, v in (layer.get("config") or {}).items()
+        if k not in DROPPED_KEYS | skip
+    }
     params = {}
-    for key, value in config.items():
+    for key, value in _minimal_config(layer["class_name"], config).items():
         value = _simplify(value, name, key)
-        if key in defaults and _simplify(defaults[key], name, key) == value:
-            continue
-        if key == "dtype" and value == "float32":
-            continue
-        params[key] = value
+        if not (key == "dtype" and value == "float32"):
+            params[key] = value
     return params
 
 
@@ -365,7 +442,9 @@ def _check_allowed(layer: dict[str, Any], name: str) -> None:
     module = layer.get("module") or "keras.layers"
     if not module.startswith("keras.") and module != "keras":
         raise _error(
-            name, "refused_type", f"{name}: custom class {class_name!r} from {module!r} is refused"
+            name,
+            "refused_type",
+            f"{name}: custom class {class_name!r} from {module!r} is refused",
         )
     if layer_class(class_name) is None:
         raise _error(
@@ -373,30 +452,52 @@ def _check_allowed(layer: dict[str, Any], name: str) -> None:
         )
 
 
-_DEFAULTS_CACHE: dict[str, dict[str, Any]] = {}
+def _minimal_config(class_name: str, config: dict[str, Any]) -> dict[str, Any]:
+    """`config` without the entries a layer built from the rest would get anyway.
 
-
-def _default_config(class_name: str, config: dict[str, Any]) -> dict[str, Any]:
-    """The config of a default instance built with only the required arguments taken
-    from `config`; empty when the class cannot be built that way."""
+    Defaults come from an instance built with only the required arguments; as some
+    defaults follow other arguments (MaxPooling2D's strides follow pool_size), the
+    layer is rebuilt from what is left and anything that comes out different is
+    kept after all. Classes that cannot be built that way keep their whole config."""
     cls = layer_class(class_name)
-    required = [
+    required = {
         p.name
         for p in inspect.signature(cls.__init__).parameters.values()
         if p.default is inspect.Parameter.empty
         and p.name != "self"
         and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
-    ]
-    args = {k: config[k] for k in required if k in config}
-    cache_key = f"{class_name}:{json.dumps(args, sort_keys=True, default=str)}"
-    if cache_key not in _DEFAULTS_CACHE:
-        try:
-            # through JSON, as the imported config went: tuples become lists
-            _DEFAULTS_CACHE[cache_key] = json.loads(json.dumps(cls(**args).get_config()))
-        except Exception:  # noqa: BLE001 - a class that needs more than its config: keep all
-            _DEFAULTS_CACHE[cache_key] = {}
-    defaults = _DEFAULTS_CACHE[cache_key]
-    return {k: v for k, v in defaults.items() if k not in required}
+    }
+    defaults = _config_of(cls, {k: config[k] for k in required if k in config})
+    if defaults is None:
+        return config
+    kept = {
+        k: v
+        for k, v in config.items()
+        if k in required or k not in defaults or defaults[k] != v
+    }
+    rebuilt = _config_of(cls, kept)
+    if rebuilt is None:
+        return config
+    return {
+        k: v
+        for k, v in config.items()
+        if k in kept or k not in rebuilt or rebuilt[k] != v
+    }
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_config(cls: type, args_json: str) -> str | None:
+    try:
+        # through JSON, as the imported config went: tuples become lists
+        return json.dumps(cls(**json.loads(args_json)).get_config())
+    except Exception:  # noqa: BLE001 - Keras raises many kinds for arguments it refuses
+        return None
+
+
+def _config_of(cls: type, args: dict[str, Any]) -> dict[str, Any] | None:
+    """The config of `cls(**args)`, or None when it cannot be built from them."""
+    text = _cached_config(cls, json.dumps(args, sort_keys=True))
+    return None if text is None else json.loads(text)
 
 
 def _simplify(value: Any, name: str, key: str) -> Any:
@@ -452,8 +553,14 @@ def _apply_compile_config(graph: Graph, compile_config: dict[str, Any]) -> None:
     """Loss, loss weight and metrics per Output node, from a `.keras` compile config."""
     outputs = [n for n in graph.nodes if n.type == "Output"]
     names = [n.name for n in outputs]
-    for field, param in (("loss", "loss"), ("loss_weights", "loss_weight"), ("metrics", "metrics")):
-        per_output = _per_output(compile_config.get(field), names, is_list=field == "metrics")
+    for field, param in (
+        ("loss", "loss"),
+        ("loss_weights", "loss_weight"),
+        ("metrics", "metrics"),
+    ):
+        per_output = _per_output(
+            compile_config.get(field), names, is_list=field == "metrics"
+        )
         for node, value in zip(outputs, per_output):
             if value is not None:
                 node.params[param] = _compile_value(value)
@@ -476,7 +583,11 @@ def _compile_value(value: Any) -> Any:
         return [_compile_value(v) for v in value]
     if isinstance(value, dict) and "config" in value:
         config = value["config"]
-        return config.get("name", value.get("class_name")) if isinstance(config, dict) else config
+        return (
+            config.get("name", value.get("class_name"))
+            if isinstance(config, dict)
+            else config
+        )
     return value
 
 

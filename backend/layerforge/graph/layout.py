@@ -10,6 +10,7 @@ Positions never change the model: they go to `graph.layout["positions"]`.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 
 from layerforge.graph.schema import Graph
@@ -42,7 +43,9 @@ def _positions(graph: Graph) -> dict[str, dict[str, float]]:
         rows[rank[node_id]].append(node_id)
     order = _barycentre_order(rows, preds, succs)
     xs = _coordinates(order, preds, succs)
-    return {n: {"x": xs[n], "y": r * Y_SPACING} for r, row in order.items() for n in row}
+    return {
+        n: {"x": xs[n], "y": r * Y_SPACING} for r, row in order.items() for n in row
+    }
 
 
 def _layers(
@@ -63,7 +66,9 @@ def _layers(
     topo += [i for i in ids if i not in done]
     rank: dict[str, int] = {}
     for node_id in topo:
-        rank[node_id] = max((rank[p] + 1 for p in preds[node_id] if p in rank), default=0)
+        rank[node_id] = max(
+            (rank[p] + 1 for p in preds[node_id] if p in rank), default=0
+        )
     for node_id in topo:
         if not preds[node_id] and succs[node_id]:
             rank[node_id] = max(0, min(rank[s] for s in succs[node_id]) - 1)
@@ -71,11 +76,17 @@ def _layers(
 
 
 def _coordinates(
-    order: dict[int, list[str]], preds: dict[str, list[str]], succs: dict[str, list[str]]
+    order: dict[int, list[str]],
+    preds: dict[str, list[str]],
+    succs: dict[str, list[str]],
 ) -> dict[str, float]:
     """x per node: rows start centred, then each node moves towards the mean x of its
     neighbours (down, up, down), keeping its row's order and spacing."""
-    xs = {n: (i - (len(row) - 1) / 2) * X_SPACING for row in order.values() for i, n in enumerate(row)}
+    xs = {
+        n: (i - (len(row) - 1) / 2) * X_SPACING
+        for row in order.values()
+        for i, n in enumerate(row)
+    }
     ranks = sorted(order)
     for neighbours, sequence in ((preds, ranks), (succs, ranks[::-1]), (preds, ranks)):
         for r in sequence:
@@ -113,10 +124,18 @@ def _barycentre_order(
         for r in ranks if downward else reversed(ranks):
             index = {n: i for row in order.values() for i, n in enumerate(row)}
             row = order[r]
-
-            def centre(node_id: str, row: list[str] = row) -> float:
-                near = [index[n] for n in neighbours[node_id] if n in index]
-                return sum(near) / len(near) if near else float(row.index(node_id))
-
+            centre = functools.partial(
+                _centre, index=index, neighbours=neighbours, row=row
+            )
             order[r] = sorted(row, key=centre)
     return order
+
+
+def _centre(
+    node_id: str,
+    index: dict[str, int],
+    neighbours: dict[str, list[str]],
+    row: list[str],
+) -> float:
+    near = [index[n] for n in neighbours[node_id] if n in index]
+    return sum(near) / len(near) if near else float(row.index(node_id))

@@ -1,0 +1,308 @@
+"""Keras JSON and .keras files -> graphs: round trips keep the parameter count and the
+layer structure; shared layers, nested models, multi-output layers and wrappers map
+onto the graph contract; code and custom classes are refused naming the layer."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import keras
+import pytest
+from graph_io_fixtures import (  # noqa: F401 - applications is a fixture
+    APPLICATIONS,
+    EXAMPLE_NAMES,
+    applications,
+    layer_structure,
+    load_example,
+)
+from keras import layers
+from layerforge.graph.build import build_model
+from layerforge.graph.errors import GraphError
+from layerforge.graph.importer import import_keras_file, import_keras_json
+from layerforge.graph.validate import validate_graph
+
+
+def round_trip(model: keras.Model) -> keras.Model:
+    return build_model(import_keras_json(model.to_json()))
+
+
+def assert_same_model(rebuilt: keras.Model, original: keras.Model) -> None:
+    assert rebuilt.count_params() == original.count_params()
+    assert type(rebuilt).__name__ == type(original).__name__
+    assert layer_structure(rebuilt, names=True) == layer_structure(original, names=True)
+
+
+def problem(exc: pytest.ExceptionInfo[GraphError]):
+    (only,) = exc.value.problems
+    return only
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_examples_round_trip(name):
+    original = build_model(load_example(name))
+    assert_same_model(round_trip(original), original)
+
+
+@pytest.mark.parametrize("name", APPLICATIONS)
+def test_applications_round_trip(applications, name):  # noqa: F811
+    original = applications[name]
+    assert_same_model(round_trip(original), original)
+
+
+@pytest.mark.parametrize("name", APPLICATIONS)
+def test_imported_applications_validate(applications, name):  # noqa: F811
+    report = validate_graph(import_keras_json(applications[name].to_json()))
+    assert report["errors"] == []
+    assert report["total_params"] == applications[name].count_params()
+
+
+def test_functional_model_becomes_nodes_and_port_edges():
+    graph = import_keras_json(
+        build_model(
+            load_example("functional_headline_two_inputs_two_outputs")
+        ).to_json()
+    )
+    by_id = {n.id: n for n in graph.nodes}
+    assert by_id["main_input"].params == {"shape": [100], "dtype": "int32"}
+    assert by_id["aux_input"].params == {"shape": [5]}
+    assert by_id["lstm"].params == {"units": 32}  # defaults left out
+    outputs = [n for n in graph.nodes if n.type == "Output"]
+    assert [n.name for n in outputs] == ["main_output", "aux_output"]
+    (concat,) = [n.id for n in graph.nodes if n.type == "Concatenate"]
+    concat = sorted(
+        (e.target_port, e.source) for e in graph.edges if e.target == concat
+    )
+    assert concat == [(0, "lstm"), (1, "aux_input")]
+
+
+def test_shared_layer_is_one_owner_and_call_sites_in_node_index_order():
+    a, b, c = (keras.Input((4, 3), name=n) for n in "abc")
+    lstm = layers.LSTM(5, name="shared")
+    merged = layers.Concatenate(name="merged")([lstm(a), lstm(b), lstm(c)])
+    model = keras.Model([a, b, c], merged)
+    graph = import_keras_json(model.to_json())
+    calls = [n for n in graph.nodes if n.type == "LSTM"]
+    assert [n.id for n in calls] == ["shared", "shared_call1", "shared_call2"]
+    assert [n.shared_with for n in calls] == [None, "shared", "shared"]
+    assert calls[0].params == {"units": 5} and calls[1].params == {}
+    sources = {e.target: e.source for e in graph.edges if e.target.startswith("shared")}
+    assert sources == {"shared": "a", "shared_call1": "b", "shared_call2": "c"}
+    assert_same_model(build_model(graph), model)
+
+
+def test_nested_model_used_twice_is_one_subgraph_with_two_uses():
+    inner_in = keras.Input((6,), name="inner_in")
+    encoder = keras.Model(
+        inner_in, layers.Dense(3, name="code")(inner_in), name="encoder"
+    )
+    a, b = keras.Input((6,), name="a"), keras.Input((6,), name="b")
+    out = layers.Add(name="sum")([encoder(a), encoder(b)])
+    model = keras.Model([a, b], out)
+    graph = import_keras_json(model.to_json())
+    assert list(graph.subgraphs) == ["encoder"]
+    uses = [n for n in graph.nodes if n.type == "Model"]
+    assert [u.params for u in uses] == [{"subgraph": "encoder"}] * 2
+    sub = graph.subgraphs["encoder"]
+    assert [n.type for n in sub.nodes] == ["Input", "Dense", "Output"]
+    assert [n.name for n in sub.nodes if n.type == "Output"] == ["code"]
+    assert_same_model(build_model(graph), model)
+
+
+def test_multi_output_layer_gives_output_ports():
+    x = keras.Input((7, 2), name="x")
+    seq, h, c = layers.LSTM(4, return_state=True, return_sequences=True, name="lstm")(x)
+    out = layers.Concatenate(name="states")([h, c])
+    model = keras.Model(x, [out, seq])
+    graph = import_keras_json(model.to_json())
+    ports = sorted((e.source_port, e.target) for e in graph.edges if e.source == "lstm")
+    assert ports == [(0, "lstm_out"), (1, "states"), (2, "states")]
+    assert_same_model(build_model(graph), model)
+
+
+def test_wrappers_keep_the_wrapped_layer_in_inner():
+    frame = keras.Input((5,), name="frame")
+    per_frame = keras.Model(frame, layers.Dense(2, name="d")(frame), name="per_frame")
+    x = keras.Input((3, 5), name="x")
+    td_model = layers.TimeDistributed(per_frame, name="td_model")(x)
+    td_dense = layers.TimeDistributed(layers.Dense(4), name="td_dense")(x)
+    bi = layers.Bidirectional(layers.GRU(3), merge_mode="sum", name="bi")(td_dense)
+    model = keras.Model(x, [bi, td_model])
+    graph = import_keras_json(model.to_json())
+    by_id = {n.id: n for n in graph.nodes}
+    assert by_id["td_model"].inner.type == "Model"
+    assert by_id["td_model"].inner.params == {"subgraph": "per_frame"}
+    assert by_id["td_dense"].inner.type == "Dense"
+    assert by_id["td_dense"].inner.params == {"units": 4}
+    assert by_id["bi"].inner.type == "GRU" and by_id["bi"].params == {
+        "merge_mode": "sum"
+    }
+    assert_same_model(build_model(graph), model)
+
+
+def test_input_batch_size_dtype_and_non_default_params():
+    x = keras.Input((3,), batch_size=16, dtype="int32", name="ids")
+    y = layers.Embedding(10, 4, embeddings_initializer="he_normal", name="emb")(x)
+    y = layers.Dense(
+        2,
+        kernel_initializer=keras.initializers.RandomNormal(stddev=0.5),
+        kernel_regularizer=keras.regularizers.L2(0.001),
+        use_bias=False,
+        name="head",
+    )(y)
+    model = keras.Model(x, y)
+    by_id = {n.id: n for n in import_keras_json(model.to_json()).nodes}
+    assert by_id["ids"].params == {"shape": [3], "dtype": "int32", "batch_size": 16}
+    assert by_id["emb"].params["embeddings_initializer"] == "he_normal"
+    head = by_id["head"].params
+    assert head["use_bias"] is False
+    assert head["kernel_initializer"] == {
+        "class_name": "RandomNormal",
+        "config": {"mean": 0.0, "stddev": 0.5, "seed": None},
+    }
+    assert head["kernel_regularizer"]["class_name"] == "L2"
+    assert "bias_initializer" not in head and "dtype" not in head
+
+
+def test_sequential_import_and_frozen_layer():
+    model = keras.Sequential(
+        [
+            keras.Input((4,), name="features"),
+            layers.Dense(3, name="a"),
+            layers.Dense(1, name="b"),
+        ]
+    )
+    model.layers[0].trainable = False
+    graph = import_keras_json(model.to_json())
+    assert [n.type for n in graph.nodes] == ["Input", "Dense", "Dense", "Output"]
+    assert graph.node("a").trainable is False
+    rebuilt = build_model(graph)
+    assert isinstance(rebuilt, keras.Sequential)
+    assert rebuilt.count_params() == model.count_params()
+    assert [w.shape for w in rebuilt.trainable_weights] == [(3, 1), (1,)]
+
+
+def test_built_sequential_without_input_layer():
+    model = keras.Sequential([layers.Dense(3, name="only")])
+    model.build((None, 7))
+    graph = import_keras_json(model.to_json())
+    assert graph.nodes[0].params == {"shape": [7]}
+    assert build_model(graph).count_params() == model.count_params()
+
+
+def test_unbuilt_sequential_is_refused_with_a_reason():
+    with pytest.raises(GraphError) as exc:
+        import_keras_json(keras.Sequential([layers.Dense(3)], name="bare").to_json())
+    assert problem(exc).code == "missing_input"
+    assert "bare" in problem(exc).message
+
+
+def test_lambda_is_refused_naming_the_layer():
+    x = keras.Input((3,))
+    model = keras.Model(x, layers.Lambda(lambda t: t * 2, name="double")(x))
+    with pytest.raises(GraphError) as exc:
+        import_keras_json(model.to_json())
+    assert problem(exc).code == "refused_type"
+    assert problem(exc).node == "double"
+    assert "Lambda" in problem(exc).message
+
+
+def test_custom_class_is_refused_naming_the_layer():
+    x = keras.Input((3,))
+    model = keras.Model(x, layers.Dense(2, name="mine")(x))
+    data = json.loads(model.to_json())
+    dense = data["config"]["layers"][1]
+    dense.update(
+        module="my_package.layers", class_name="Dense", registered_name="my>Dense"
+    )
+    with pytest.raises(GraphError) as exc:
+        import_keras_json(json.dumps(data))
+    assert (problem(exc).code, problem(exc).node) == ("refused_type", "mine")
+
+
+def test_ops_arithmetic_becomes_layers_and_other_ops_are_refused():
+    x = keras.Input((4,), name="x")
+    y = layers.Dense(4, name="d")(x)
+    z = (y + 3.0) * (1.0 / 6.0)
+    model = keras.Model(x, z * y)
+    graph = import_keras_json(model.to_json())
+    assert [n.type for n in graph.nodes if n.type not in ("Input", "Output")] == [
+        "Dense",
+        "Rescaling",
+        "Rescaling",
+        "Multiply",
+    ]
+    rebuilt = build_model(graph)
+    sample = keras.random.normal((2, 4))
+    rebuilt.set_weights(model.get_weights())
+    assert keras.ops.all(keras.ops.isclose(rebuilt(sample), model(sample), atol=1e-6))
+
+    other = keras.Model(x, keras.ops.sin(x))
+    with pytest.raises(GraphError) as exc:
+        import_keras_json(other.to_json())
+    assert problem(exc).code == "refused_type" and "keras.ops" in problem(exc).message
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("{not json", "bad_json"),
+        ('{"class_name": "Dense", "config": {}}', "bad_model"),
+        ('{"class_name": "Model", "config": {"name": "sub"}}', "bad_model"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(text, code):
+    with pytest.raises(GraphError) as exc:
+        import_keras_json(text)
+    assert problem(exc).code == code
+
+
+def test_keras_file_import_reads_config_and_compile_settings(tmp_path):
+    model = build_model(load_example("functional_headline_two_inputs_two_outputs"))
+    model.compile(
+        optimizer="rmsprop",
+        loss={"main_output": "binary_crossentropy", "aux_output": "mse"},
+        loss_weights={"main_output": 1.0, "aux_output": 0.2},
+        metrics={"main_output": ["accuracy"], "aux_output": ["mae"]},
+    )
+    path = tmp_path / "headline.keras"
+    model.save(path)
+    graph = import_keras_file(path)
+    outputs = {n.name: n.params for n in graph.nodes if n.type == "Output"}
+    assert outputs["main_output"] == {
+        "loss": "binary_crossentropy",
+        "loss_weight": 1.0,
+        "metrics": ["accuracy"],
+    }
+    assert outputs["aux_output"] == {
+        "loss": "mse",
+        "loss_weight": 0.2,
+        "metrics": ["mae"],
+    }
+    assert_same_model(build_model(graph), model)
+    assert graph.layout["positions"].keys() == {n.id for n in graph.nodes}
+
+
+def test_keras_file_that_is_not_a_keras_file(tmp_path):
+    path = tmp_path / "model.keras"
+    path.write_bytes(b"not a zip")
+    with pytest.raises(GraphError) as exc:
+        import_keras_file(path)
+    assert problem(exc).code == "bad_file"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("metadata.json", "{}")
+    with pytest.raises(GraphError) as exc:
+        import_keras_file(path)
+    assert problem(exc).code == "bad_file"
+
+
+def test_keras_file_over_the_upload_limit(tmp_path, monkeypatch):
+    from layerforge.settings import get_settings
+
+    model = build_model(load_example("functional_dense"))
+    path = tmp_path / "dense.keras"
+    model.save(path)
+    monkeypatch.setattr(get_settings().limits, "upload_bytes", 1000)
+    with pytest.raises(GraphError) as exc:
+        import_keras_file(path)
+    assert problem(exc).code == "too_large"
