@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from layerforge.graph.errors import GraphError, Problem
 from layerforge.graph.schema import Graph, parse_graph
@@ -363,6 +364,10 @@ def run_training(spec: dict[str, Any], emit: Emit, cancel: threading.Event) -> s
     emit({"type": "status", "status": "starting"})
     try:
         return Run(spec, emit, cancel).execute()
+    except ValidationError as exc:  # settings or graph that the API should have refused
+        message = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        emit({"type": "error", "code": "bad_spec", "message": message, "node": None, "epoch": None, "batch": None})
+        emit({"type": "status", "status": "failed", "error": {"message": message}})
     except TrainingFailed as exc:
         if exc.code:
             emit({"type": "error", "code": exc.code, "message": str(exc), "node": None, "epoch": None, "batch": None})
@@ -389,8 +394,13 @@ def run_oneshot(spec: dict[str, Any], emit: Emit) -> None:
         path = Path(spec["run_dir"]) / "model.keras"
         if not path.exists():
             raise TrainingFailed(f"the run has no trained model ({path.name} is missing)")
-        model = keras.saving.load_model(path, safe_mode=True)
+        from layerforge.graph.build import compile_spec
+
         graph = parse_graph(spec["graph"])
+        model = keras.saving.load_model(path, safe_mode=True, compile=False)
+        # .keras does not keep output_names, and the compiled losses are keyed by them
+        model.output_names = [output_name(n) for n in graph.nodes if n.type == "Output"]
+        model.compile(**settings.compile_args(compile_spec(graph)))
         if mode == "predict":
             result = _predict(graph, model, spec.get("inputs") or {})
         elif mode == "evaluate":
