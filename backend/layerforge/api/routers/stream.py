@@ -1,3 +1,21 @@
-from fastapi import APIRouter
+"""WebSockets: `/api/runs/stream` (status of all runs) and `/api/runs/{id}/stream`.
+
+The all-runs route is declared first so `stream` is never taken for a run id.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, WebSocket
 
 router = APIRouter()
+
+
+@router.websocket("/runs/stream")
+async def all_runs_stream(websocket: WebSocket) -> None:
+    await websocket.app.state.runtime.hub.stream_status(websocket)
+
+
+@router.websocket("/runs/{run_id}/stream")
+async def run_stream(websocket: WebSocket, run_id: str) -> None:
+    after = websocket.query_params.get("after")
+    await websocket.app.state.runtime.hub.stream_run(websocket, run_id, after)

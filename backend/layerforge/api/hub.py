@@ -1,0 +1,165 @@
+"""The WebSocket hub: a run's events, and the status changes of all runs.
+
+Each connection gets its own bounded queue (an event log `Subscription`) and its own
+sender task, so a slow client only ever waits on itself; one that falls more than
+`settings.ws_queue` events behind is closed with 4408 and can reconnect with
+`after=` the last seq it got. Messages are the events' JSON, the same objects as
+`GET /api/runs/{id}/events`; when nothing happened for `settings.ws_ping_s` the hub
+sends `{"type": "ping", "time": ...}` (no seq). A run's socket closes with 1000 once
+the run's terminal status was sent.
+
+Close codes: 1000 run finished, 1001 server shutting down, 4400 bad query parameter,
+4403 origin or token refused, 4404 unknown run, 4408 client too slow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from layerforge.api.security import is_loopback, presented_token, token_matches
+from layerforge.events.log import EventLog, SubscriberOverflow, Subscription
+from layerforge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CLOSE_FINISHED = (1000, "run finished")
+CLOSE_SHUTDOWN = (1001, "server shutting down")
+CLOSE_BAD_ORIGIN = (4403, "origin not allowed")
+CLOSE_BAD_TOKEN = (4403, "missing or wrong token")
+CLOSE_UNKNOWN_RUN = (4404, "unknown run")
+
+
+class Socket(Protocol):
+    """What the hub uses of a Starlette WebSocket."""
+
+    scope: Any
+
+    async def accept(self) -> None: ...
+    async def send_text(self, data: str) -> None: ...
+    async def receive(self) -> dict[str, Any]: ...
+    async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
+
+
+class _Connection:
+    def __init__(self, ws: Socket, sub: Subscription):
+        self.ws = ws
+        self.sub = sub
+        self.close_with: tuple[int, str] | None = None
+        self.sent_seq = sub.last_seq  # the last seq the client surely got
+
+
+class Hub:
+    def __init__(self, settings: Settings, events: EventLog):
+        self.settings = settings
+        self.events = events
+        self.allowed_origins = {o.rstrip("/") for o in settings.allowed_origins}
+        self._connections: set[_Connection] = set()
+
+    def refusal(self, ws: Socket) -> tuple[int, str] | None:
+        """Why this handshake may not go on (Origin, token), or None."""
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in ws.scope["headers"]}
+        if not token_matches(self.settings, presented_token(ws.scope)):
+            return CLOSE_BAD_TOKEN
+        origin = headers.get("origin")
+        if origin is None:  # not a browser
+            return None
+        origin = origin.rstrip("/")
+        if origin in self.allowed_origins:
+            return None
+        parts = urlsplit(origin)
+        if parts.netloc and parts.netloc == headers.get("host"):
+            return None
+        if not self.settings.token and is_loopback(parts.hostname):
+            return None
+        return CLOSE_BAD_ORIGIN
+
+    async def stream_run(self, ws: Socket, run_id: str, after: str | None) -> None:
+        await ws.accept()
+        refused = self.refusal(ws)
+        if refused:
+            return await ws.close(*refused)
+        try:
+            start = int(after) if after not in (None, "") else 0
+            if start < 0:
+                raise ValueError
+        except ValueError:
+            return await ws.close(4400, "after must be a whole number >= 0")
+        try:
+            sub = await self.events.subscribe(run_id, start, maxsize=self.settings.ws_queue)
+        except KeyError:
+            return await ws.close(*CLOSE_UNKNOWN_RUN)
+        await self._serve(ws, sub, CLOSE_FINISHED)
+
+    async def stream_status(self, ws: Socket) -> None:
+        await ws.accept()
+        refused = self.refusal(ws)
+        if refused:
+            return await ws.close(*refused)
+        await self._serve(ws, self.events.subscribe_status(self.settings.ws_queue), CLOSE_SHUTDOWN)
+
+    async def _serve(self, ws: Socket, sub: Subscription, on_end: tuple[int, str]) -> None:
+        conn = _Connection(ws, sub)
+        self._connections.add(conn)
+        sender = asyncio.create_task(self._send(conn, on_end))
+        receiver = asyncio.create_task(self._receive(ws))
+        cut_off = asyncio.create_task(sub.cut_off.wait())  # even while a send is stuck
+        tasks = (sender, receiver, cut_off)
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            if cut_off in done:
+                conn.close_with = self._too_slow(conn)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            sub.close()
+            self._connections.discard(conn)
+            if conn.close_with:
+                try:
+                    await ws.close(*conn.close_with)
+                except Exception:  # the client is gone already
+                    pass
+
+    async def _send(self, conn: _Connection, on_end: tuple[int, str]) -> None:
+        ping = self.settings.ws_ping_s
+        try:
+            while True:
+                try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel
+                    async with asyncio.timeout(ping):
+                        event = await conn.sub.next()
+                except TimeoutError:
+                    await conn.ws.send_text(json.dumps({"type": "ping", "time": time.time()}))
+                    continue
+                if event is None:
+                    conn.close_with = conn.close_with or on_end
+                    return
+                await conn.ws.send_text(event.text)
+                if event.seq is not None:
+                    conn.sent_seq = event.seq
+        except SubscriberOverflow:
+            conn.close_with = self._too_slow(conn)
+        except Exception:  # the client went away mid-send
+            conn.close_with = None
+
+    @staticmethod
+    def _too_slow(conn: _Connection) -> tuple[int, str]:
+        return 4408, f"client too slow: reconnect with after={conn.sent_seq or 0}"
+
+    @staticmethod
+    async def _receive(ws: Socket) -> None:
+        """Read (and ignore) client messages until the client disconnects."""
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+
+    async def stop(self) -> None:
+        """Close every socket with 1001 (the clients reconnect with after=SEQ)."""
+        for conn in list(self._connections):
+            conn.close_with = CLOSE_SHUTDOWN
+            conn.sub.close()

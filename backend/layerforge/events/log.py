@@ -1,0 +1,154 @@
+"""The run event log: its interface, the event and the subscription types.
+
+Every event of a run gets a `seq` that only grows (1, 2, 3, ... with no gap). A
+subscription replays what came after a given seq and then tails, with no gap and no
+duplicate. Each subscription has a bounded queue: a consumer that falls further behind
+than that is cut off (`SubscriberOverflow`) instead of holding memory or delaying
+others, and resumes with `after=` the last seq it got.
+
+`MemoryStoreEventLog` (events/memory.py) keeps recent events in memory and batches
+them into the store; a Redis Streams implementation can stand behind the same
+interface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from typing import Any, Protocol
+
+TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+
+
+class SubscriberOverflow(Exception):
+    """The consumer fell too far behind; it may resubscribe after `last_seq`."""
+
+    def __init__(self, last_seq: int | None):
+        self.last_seq = last_seq
+        super().__init__(f"subscriber fell behind after seq {last_seq}")
+
+
+def finite(value: Any) -> Any:
+    """NaN and infinities become None: JSON (and PostgreSQL) have no place for them."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
+class Event:
+    """One event: its seq (None on the all-runs status feed), its data, and its JSON
+    text, serialised once however many sockets send it."""
+
+    __slots__ = ("seq", "data", "_text")
+
+    def __init__(self, seq: int | None, data: dict[str, Any]):
+        self.seq = seq
+        self.data = data
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = json.dumps(self.data, separators=(",", ":"), allow_nan=False)
+        return self._text
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.data.get("type") == "status" and self.data.get("status") in TERMINAL_STATUSES
+
+
+class Subscription:
+    """Replayed events first, then live ones from a bounded queue.
+
+    `next()` returns the next event, None once the run has finished (its terminal
+    status was delivered) or the subscription was closed, and raises
+    `SubscriberOverflow` when the producer had to drop this consumer. It is safe to
+    cancel (`asyncio.wait_for`) between events.
+    """
+
+    def __init__(self, maxsize: int, after: int | None):
+        self._replay: list[Event] = []
+        self._queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize)
+        self.last_seq = after
+        self.overflowed = False
+        self.cut_off = asyncio.Event()  # set on overflow, for a consumer stuck elsewhere
+        self.finished = False  # the run ended: stop once the replay is delivered
+        self._closed = False
+        self._on_close = lambda: None
+
+    def offer(self, event: Event) -> None:
+        """Called by the producer; never blocks."""
+        if self._closed or self.overflowed:
+            return
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed = True
+            self.cut_off.set()
+            self._on_close()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._on_close()
+            try:
+                self._queue.put_nowait(None)
+            except asyncio.QueueFull:
+                pass
+
+    async def next(self) -> Event | None:
+        while True:
+            if self.overflowed:
+                raise SubscriberOverflow(self.last_seq)
+            if self._replay:
+                event = self._replay.pop(0)
+            elif self._closed or (self.finished and self._queue.empty()):
+                return None
+            else:
+                event = await self._queue.get()
+                if event is None:
+                    return None
+            if event.seq is not None:
+                if self.last_seq is not None and event.seq <= self.last_seq:
+                    continue  # already replayed
+                self.last_seq = event.seq
+                if event.is_terminal:
+                    self.finished = True
+            return event
+
+
+class EventLog(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def append(self, run_id: str, event: dict[str, Any]) -> Event | None:
+        """Give the event the run's next seq, fan it out, queue it for the store.
+        Returns None for an event dropped because the run already ended. Raises
+        KeyError for an unknown run."""
+
+    async def read(self, run_id: str, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        """Events with seq > after, oldest first. Raises KeyError for an unknown run."""
+
+    async def subscribe(self, run_id: str, after: int = 0, maxsize: int = 1000) -> Subscription:
+        """Replay after `after`, then tail. Raises KeyError for an unknown run."""
+
+    def subscribe_status(self, maxsize: int = 1000) -> Subscription:
+        """Status changes of all runs (`{"type": "status", "run_id", "status", ...}`)."""
+
+    async def status(self, run_id: str) -> str | None:
+        """The run's current status (None for an unknown run)."""
+
+    def overlay(self, run: dict[str, Any]) -> dict[str, Any]:
+        """The run dict from the store, updated with state not yet written to it."""
+
+    async def forget(self, run_id: str) -> None:
+        """Drop a deleted run: its pending events, its state, its subscribers."""
+
+    async def flush(self) -> None:
+        """Write everything pending to the store now."""

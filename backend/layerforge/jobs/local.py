@@ -1,0 +1,210 @@
+"""The in-process scheduler: a first-come queue, N slots, a fresh trainer per run.
+
+Slots default to one per GPU (one without GPUs); GPUs are counted without importing
+TensorFlow. With several GPUs each slot pins its trainer to one GPU. An optional warm
+trainer (Keras imported, waiting on stdin) takes the next run whose backend matches
+and is replaced at once, which cuts the time to the first metric.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from layerforge.events.log import EventLog
+from layerforge.jobs.scheduler import CancelOutcome
+from layerforge.jobs.supervisor import Supervision, TrainerProcess, spawn_trainer
+from layerforge.settings import Settings
+from layerforge.store.runs import RunStore
+
+log = logging.getLogger(__name__)
+
+WARM_BACKEND = "tensorflow"
+
+
+def count_gpus() -> int:
+    """NVIDIA GPUs on this machine, from the driver's /proc entries or `nvidia-smi -L`."""
+    proc_dir = Path("/proc/driver/nvidia/gpus")
+    if proc_dir.is_dir():
+        return sum(1 for _ in proc_dir.iterdir())
+    exe = shutil.which("nvidia-smi")
+    if not exe:
+        return 0
+    try:
+        out = subprocess.run([exe, "-L"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(1 for line in out.splitlines() if line.startswith("GPU "))
+
+
+class WarmPool:
+    """Keeps one trainer started ahead for the default backend."""
+
+    def __init__(self, backend: str = WARM_BACKEND):
+        self.backend = backend
+        self._trainer: TrainerProcess | None = None
+        self._refill: asyncio.Task | None = None
+        self._stopped = False
+
+    def start(self) -> None:
+        self._refill = asyncio.create_task(self._spawn())
+
+    async def _spawn(self) -> None:
+        try:
+            self._trainer = await spawn_trainer(self.backend, warm=True)
+        except OSError:
+            log.exception("could not start a warm trainer")
+
+    async def take(self, backend: str) -> TrainerProcess | None:
+        """The warm trainer if it is ready, alive and for `backend`; a new one starts."""
+        if self._stopped or backend != self.backend:
+            return None
+        if self._refill and not self._refill.done():
+            await self._refill  # a process start takes milliseconds; the import goes on inside
+        trainer, self._trainer = self._trainer, None
+        if trainer is not None and not trainer.alive:
+            await trainer.close()
+            trainer = None
+        self._refill = asyncio.create_task(self._spawn())
+        return trainer
+
+    async def stop(self) -> None:
+        self._stopped = True
+        if self._refill:
+            await asyncio.gather(self._refill, return_exceptions=True)
+        if self._trainer:
+            await self._trainer.close()
+            self._trainer = None
+
+
+class LocalScheduler:
+    def __init__(
+        self, settings: Settings, store: RunStore, events: EventLog, slots: int | None = None
+    ):
+        self.settings = settings
+        self.store = store
+        self.events = events
+        gpus = count_gpus()
+        self.gpus = gpus
+        self.slots = slots or settings.slots or max(1, gpus)
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._active: dict[str, Supervision] = {}
+        self._workers: list[asyncio.Task] = []
+        self._cancel_before_start: set[str] = set()
+        self._stopping = False
+        # A warm trainer sees every GPU, so it serves only when slots need no pinning.
+        self._warm = WarmPool() if settings.warm_trainer and gpus <= 1 else None
+
+    async def start(self) -> None:
+        if self._warm:
+            self._warm.start()
+        self._workers = [
+            asyncio.create_task(self._work(slot), name=f"run-slot-{slot}") for slot in range(self.slots)
+        ]
+
+    async def stop(self) -> None:
+        self._stopping = True
+        error = {"code": "server_stopped", "message": "the server stopped while the run was active"}
+        await asyncio.gather(*(sup.abort(error) for sup in list(self._active.values())))
+        for task in self._workers:
+            task.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        self._workers = []
+        if self._warm:
+            await self._warm.stop()
+
+    def submit(self, run_id: str) -> None:
+        self._queue.put_nowait(run_id)
+
+    async def cancel(self, run_id: str) -> CancelOutcome:
+        sup = self._active.get(run_id)
+        if sup is not None:
+            sup.cancel()
+            return "cancelling"
+        status = await self.events.status(run_id)
+        if status is None:
+            return "unknown"
+        if status == "queued":
+            await self.events.append(run_id, {"type": "status", "status": "cancelled"})
+            return "cancelled"
+        if status == "starting":  # taken by a slot, its trainer not handed the run yet
+            self._cancel_before_start.add(run_id)
+            return "cancelling"
+        return "finished"
+
+    async def wait_idle(self, run_id: str, timeout: float) -> bool:
+        sup = self._active.get(run_id)
+        if sup is None:
+            return True
+        try:
+            await asyncio.wait_for(sup.done.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    async def _work(self, slot: int) -> None:
+        while True:
+            run_id = await self._queue.get()
+            if self._stopping:
+                return
+            try:
+                if await self.events.status(run_id) != "queued":
+                    continue  # cancelled or deleted while it waited
+                run = await asyncio.to_thread(self.store.get_run, run_id)
+                if run is None:
+                    continue
+                await self._execute(run, slot)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("run %s: the scheduler failed", run_id)
+                await self._fail(run_id, "scheduler_error", "the scheduler failed to run this run; see the server log")
+
+    async def _fail(self, run_id: str, code: str, message: str) -> None:
+        try:
+            await self.events.append(
+                run_id, {"type": "status", "status": "failed", "error": {"code": code, "message": message}}
+            )
+        except KeyError:
+            pass
+
+    async def _execute(self, run: dict[str, Any], slot: int) -> None:
+        run_id = run["id"]
+        if await self.events.append(run_id, {"type": "status", "status": "starting"}) is None:
+            return
+        run_dir = self.settings.run_root / run_id
+        run_dir.mkdir(parents=True, exist_ok=True)
+        backend = (run["settings"] or {}).get("backend") or WARM_BACKEND
+        trainer = await self._warm.take(backend) if self._warm else None
+        if trainer is None:
+            env = {"CUDA_VISIBLE_DEVICES": str(slot)} if self.gpus > 1 else None
+            try:
+                trainer = await spawn_trainer(backend, warm=False, env=env)
+            except OSError as exc:
+                await self._fail(run_id, "trainer_start_failed", f"could not start the trainer: {exc}")
+                return
+        if run_id in self._cancel_before_start:
+            self._cancel_before_start.discard(run_id)
+            await trainer.close()
+            await self.events.append(run_id, {"type": "status", "status": "cancelled"})
+            return
+        trainer.attach_log(run_dir / "trainer.log")
+        spec = {
+            "run_id": run_id,
+            "run_dir": str(run_dir),
+            "graph": run["graph"],
+            "dataset": run["dataset"],
+            "settings": run["settings"],
+            "data_dir": str(self.settings.data_dir.resolve()),
+            "backend": backend,
+        }
+        sup = Supervision(run_id, trainer, self.events, self.settings.cancel_grace_s)
+        self._active[run_id] = sup
+        try:
+            await sup.run(spec)
+        finally:
+            self._active.pop(run_id, None)

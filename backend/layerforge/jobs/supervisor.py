@@ -1,0 +1,212 @@
+"""Trainer subprocesses: start one, hand it a run, forward its events, watch it die.
+
+The protocol (see the training package): one JSON spec line on stdin, one JSON event
+per line on stdout, `cancel` on stdin to stop after the current batch, a terminal
+status as the last event. Anything else (a kill, an OOM, a crash before the terminal
+status) ends the run as failed with the exit code or signal and the tail of stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from collections import deque
+from pathlib import Path
+from typing import IO, Any
+
+from layerforge.events.log import TERMINAL_STATUSES, EventLog
+
+log = logging.getLogger(__name__)
+
+TRAINER_MODULE = "layerforge.training.trainer"
+STDERR_TAIL_LINES = 40
+LINE_LIMIT = 16 * 1024 * 1024
+
+
+class TrainerProcess:
+    """A started trainer: cold (imports Keras after reading its spec) or warm (Keras
+    imported, waiting on stdin). Its stderr is drained into a short tail, and into the
+    run's `trainer.log` once it has a run."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, backend: str):
+        self.proc = proc
+        self.backend = backend
+        self.stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+        self._log_file: IO[str] | None = None
+        self._drain = asyncio.create_task(self._drain_stderr())
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.returncode is None
+
+    def attach_log(self, path: Path) -> None:
+        self._log_file = path.open("a", encoding="utf-8", errors="replace")
+        self._log_file.writelines(line + "\n" for line in self.stderr_tail)
+        self._log_file.flush()
+
+    async def _drain_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        while line := await self.proc.stderr.readline():
+            text = line.decode("utf-8", "replace").rstrip("\n")
+            self.stderr_tail.append(text)
+            if self._log_file:
+                self._log_file.write(text + "\n")
+                self._log_file.flush()
+
+    async def close(self) -> None:
+        """Kill if still alive, reap, and finish the stderr log."""
+        if self.alive:
+            self.proc.kill()
+        await self.proc.wait()
+        try:
+            await asyncio.wait_for(self._drain, 5)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            self._drain.cancel()
+        if self._log_file:
+            self._log_file.close()
+            self._log_file = None
+
+
+async def spawn_trainer(
+    backend: str, *, warm: bool, env: dict[str, str] | None = None
+) -> TrainerProcess:
+    """Start `python -m layerforge.training.trainer [--warm]` with KERAS_BACKEND set."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", TRAINER_MODULE, *(["--warm"] if warm else []),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **(env or {}), "KERAS_BACKEND": backend},
+        limit=LINE_LIMIT,
+    )
+    return TrainerProcess(proc, backend)
+
+
+def describe_exit(code: int | None) -> str:
+    if code is None:
+        return "the trainer process did not exit"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"the trainer process was killed by {name} (signal {-code})"
+    return f"the trainer process exited with code {code} without a final status"
+
+
+class Supervision:
+    """One run on one trainer process, from the spec line to the terminal status."""
+
+    def __init__(self, run_id: str, trainer: TrainerProcess, events: EventLog, grace_s: float):
+        self.run_id = run_id
+        self.trainer = trainer
+        self.events = events
+        self.grace_s = grace_s
+        self.cancel_requested = False
+        self.killed_after_cancel = False
+        self._terminal: str | None = None
+        self._killer: asyncio.Task | None = None
+        self._abort_error: dict[str, Any] | None = None
+        self.done = asyncio.Event()
+
+    async def run(self, spec: dict[str, Any]) -> None:
+        try:
+            await self._run(spec)
+        finally:
+            if self._killer:
+                self._killer.cancel()
+            await self.trainer.close()
+            self.done.set()
+
+    async def _run(self, spec: dict[str, Any]) -> None:
+        proc = self.trainer.proc
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write((json.dumps(spec) + "\n").encode())
+            await proc.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # it died already: the exit code tells why
+        assert proc.stdout is not None
+        while line := await proc.stdout.readline():
+            await self._forward(line)
+            if self._terminal:
+                break
+        if self._terminal:
+            try:  # the terminal status is the last event; give it time to exit cleanly
+                await asyncio.wait_for(proc.wait(), self.grace_s)
+            except asyncio.TimeoutError:
+                proc.kill()
+            return
+        code = await proc.wait()
+        await self._finish_without_status(code)
+
+    async def _forward(self, line: bytes) -> None:
+        try:
+            event = json.loads(line)
+            if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+                raise ValueError("not an event object")
+        except ValueError:
+            text = line.decode("utf-8", "replace").strip()[:500]
+            event = {"type": "log", "level": "warning", "message": f"unreadable trainer output: {text}"}
+        if event["type"] == "status":
+            if event.get("status") == "starting":
+                return  # the scheduler said so when it took the run
+            if event.get("status") in TERMINAL_STATUSES:
+                self._terminal = event["status"]
+        try:
+            await self.events.append(self.run_id, event)
+        except KeyError:  # the run was deleted meanwhile; nothing to record
+            pass
+
+    async def _finish_without_status(self, code: int | None) -> None:
+        tail = "\n".join(list(self.trainer.stderr_tail)[-10:])
+        if self._abort_error:
+            status, error = "failed", self._abort_error
+        elif self.cancel_requested:
+            status = "cancelled"
+            error = None
+            if self.killed_after_cancel:
+                error = {"code": "killed_after_cancel",
+                         "message": f"the trainer did not stop within {self.grace_s:g} s of cancel and was killed"}
+        else:
+            status = "failed"
+            error = {"code": "trainer_died", "message": describe_exit(code),
+                     "exit_code": code, "stderr": tail}
+        event: dict[str, Any] = {"type": "status", "status": status}
+        if error:
+            event["error"] = error
+        try:
+            await self.events.append(self.run_id, event)
+        except KeyError:
+            pass
+
+    def cancel(self) -> None:
+        """Ask the trainer to stop after its current batch; kill it after the grace time."""
+        if self.cancel_requested or self.done.is_set():
+            return
+        self.cancel_requested = True
+        stdin = self.trainer.proc.stdin
+        try:
+            if stdin is not None and not stdin.is_closing():
+                stdin.write(b"cancel\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self._killer = asyncio.create_task(self._kill_after_grace())
+
+    async def _kill_after_grace(self) -> None:
+        await asyncio.sleep(self.grace_s)
+        if self.trainer.alive:
+            self.killed_after_cancel = True
+            self.trainer.proc.kill()
+
+    async def abort(self, error: dict[str, Any]) -> None:
+        """Stop now (server shutting down): kill the trainer; the run ends `failed`
+        with `error` unless it reached its terminal status first."""
+        self._abort_error = error
+        if self.trainer.alive:
+            self.trainer.proc.kill()
+        await self.done.wait()
