@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -37,4 +38,4 @@ def chain(input_shape: list, *layers: tuple[str, dict], output: dict | None = No
         nodes.append(node(f"n{i}", type_, **params))
     nodes.append(node("out", "Output", **(output or {"loss": "mse"})))
     ids = [n["id"] for n in nodes]
-    return graph(nodes, [edge(a, b) for a, b in zip(ids, ids[1:])], **extra)
+    return graph(nodes, [edge(a, b) for a, b in itertools.pairwise(ids)], **extra)

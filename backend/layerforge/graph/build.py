@@ -78,7 +78,7 @@ def _build(graph: Graph, scope: SubgraphScope, name: str | None = None) -> keras
     order, cyclic = topological_order(index)
     if cyclic:
         raise GraphError(
-            [Problem(node=sorted(cyclic)[0], code="cycle", message="The graph has a cycle")]
+            [Problem(node=min(cyclic), code="cycle", message="The graph has a cycle")]
         )
     names = layer_names(index)
     layers: dict[str, keras.layers.Layer] = {}
@@ -99,11 +99,11 @@ def _build(graph: Graph, scope: SubgraphScope, name: str | None = None) -> keras
         try:
             if owner not in layers:
                 layers[owner] = make_layer(index.by_id[owner], names.get(owner), scope.model)
-        except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for bad params
+        except Exception as exc:
             raise _node_problem(index.by_id[owner], exc, "bad_param") from exc
         try:
             tensors[nid] = call_layer(layers[owner], node.type, args)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _node_problem(node, exc) from exc
 
     inputs = [tensors[n.id][0] for n in index.inputs()]
@@ -180,9 +180,8 @@ def _loss(name: str, from_logits: bool) -> Any:
     wanted = name.replace("_", "").lower()
     for attr in dir(keras.losses):
         obj = getattr(keras.losses, attr)
-        if isinstance(obj, type) and issubclass(obj, keras.losses.Loss):
-            if attr.lower() == wanted:
-                return obj(from_logits=True)
+        if isinstance(obj, type) and issubclass(obj, keras.losses.Loss) and attr.lower() == wanted:
+            return obj(from_logits=True)
     return name
 
 

@@ -5,6 +5,7 @@ Sub-graph problems carry node ids of the form `<subgraph key>/<node id>`."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from layerforge.graph.catalogue_data import LAYERS, RECURRENT_STATES, WRAPPERS
@@ -17,6 +18,7 @@ from layerforge.graph.structure import (
     find_cycle,
     input_name,
     output_name,
+    reachable_from,
     reaching,
     sequential_chain,
     topological_order,
@@ -32,6 +34,25 @@ class Findings:
     warnings: list[Problem] = field(default_factory=list)
     broken_scopes: set[str] = field(default_factory=set)
     """Prefixes (`key/`) of sub-graphs with errors of their own."""
+    indexes: dict[int, GraphIndex] = field(default_factory=dict)
+    """One GraphIndex per graph level (by id), shared by checks and validation."""
+    keys: dict[int, str] = field(default_factory=dict)
+
+    def index(self, graph: Graph) -> GraphIndex:
+        if id(graph) not in self.indexes:
+            self.indexes[id(graph)] = GraphIndex.of(graph)
+        return self.indexes[id(graph)]
+
+    def key(self, layer: Node | InnerLayer) -> str:
+        """A canonical text of what a layer is (type, params, inner, trainable), memoised
+        for this call: the cache key of everything derived from the layer alone."""
+        if id(layer) not in self.keys:
+            inner = self.key(layer.inner) if layer.inner is not None else None
+            self.keys[id(layer)] = json.dumps(
+                [layer.type, layer.params, inner, getattr(layer, "trainable", True)],
+                sort_keys=True, default=str,
+            )
+        return self.keys[id(layer)]
 
     def error(self, node: str | None, code: str, message: str, param: str | None = None) -> None:
         self.errors.append(Problem(node=node, param=param, code=code, message=message))
@@ -57,7 +78,7 @@ class _Checker:
         self.chain = chain
         self.prefix = prefix
         self.f = findings
-        self.index = GraphIndex.of(graph)
+        self.index = findings.index(graph)
 
     def nid(self, node_id: str | None) -> str | None:
         return f"{self.prefix}{node_id}" if node_id is not None else None
@@ -109,7 +130,8 @@ class _Checker:
         if layer.type == "Output":
             problems = check_output_params(nid, layer.params)
         else:
-            problems = check_params(nid, layer.type, layer.params, param_prefix)
+            problems = check_params(nid, layer.type, layer.params, param_prefix,
+                                    key=self.f.key(layer))
         self.f.errors.extend(problems)
         ok = not problems
         if layer.type == "Model":
@@ -215,10 +237,9 @@ class _Checker:
             self.f.error(None, "no_input", f"{self._where()}has no Input node")
         if not outputs:
             self.f.error(None, "no_output", f"{self._where()}has no Output node")
-        input_ids = {n.id for n in inputs}
+        from_inputs = reachable_from(self.index, [n.id for n in inputs])
         for out in outputs:
-            upstream = reaching(self.index, [out.id])
-            if not upstream & input_ids and self.index.in_edges.get(out.id):
+            if out.id not in from_inputs and self.index.in_edges.get(out.id):
                 self.f.error(self.nid(out.id), "unreachable_output",
                              f"Output {output_name(out)!r} cannot be reached from any Input")
         used = reaching(self.index, [o.id for o in outputs])
@@ -304,9 +325,9 @@ def _used_subgraph(node: Node) -> str | None:
     return None
 
 
-def static_findings(graph: Graph) -> Findings:
+def static_findings(graph: Graph, f: Findings | None = None) -> Findings:
     """Every structural and parameter problem of a graph and its sub-graphs."""
-    f = Findings()
+    f = f if f is not None else Findings()
     limits = get_settings().limits
     total = count_nodes(graph)
     if total > limits.nodes:

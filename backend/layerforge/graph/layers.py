@@ -96,7 +96,7 @@ def input_ports(layer: LayerLike, subgraphs: SubgraphLookup) -> tuple[int, int |
         return n, n
     if layer.type not in LAYERS:
         return 1, 1
-    _, _, inputs, style, port_names = LAYERS[layer.type]
+    _, _, inputs, _style, port_names = LAYERS[layer.type]
     if inputs == "many":
         return 1, None
     if port_names:  # query, value, key: key is optional

@@ -14,6 +14,7 @@ from layerforge.graph.catalogue import param_specs
 from layerforge.graph.catalogue_params import NAMED_CLASS_CHOICES
 from layerforge.graph.errors import Problem
 
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -114,8 +115,28 @@ def value_error(value: Any, spec: dict) -> str | None:
     return None if _plain(value) else "must be a plain value (number, string, list), not an object"
 
 
-def check_params(node_id: str, type_name: str, params: dict[str, Any], prefix: str = "") -> list[Problem]:
-    """Problems with a layer's params (unknown names, missing required, bad values)."""
+_CHECKED: dict[tuple[str, str, str], list[tuple[str, str, str]]] = {}
+_CHECKED_MAX = 20_000
+
+
+def check_params(node_id: str, type_name: str, params: dict[str, Any], prefix: str = "",
+                 key: str | None = None) -> list[Problem]:
+    """Problems with a layer's params (unknown names, missing required, bad values).
+
+    With `key` (a canonical text of the layer), results are memoised."""
+    memo = (type_name, key, prefix) if key is not None else None
+    found = _CHECKED.get(memo) if memo else None
+    if found is None:
+        found = _param_problems(type_name, params, prefix)
+        if memo:
+            if len(_CHECKED) >= _CHECKED_MAX:
+                _CHECKED.clear()
+            _CHECKED[memo] = found
+    return [Problem(node=node_id, param=param, code=code, message=message)
+            for param, code, message in found]
+
+
+def _param_problems(type_name: str, params: dict[str, Any], prefix: str) -> list[tuple[str, str, str]]:
     specs = param_specs(type_name)
     problems = []
     for name, value in params.items():
@@ -123,17 +144,14 @@ def check_params(node_id: str, type_name: str, params: dict[str, Any], prefix: s
         if spec is None:
             close = difflib.get_close_matches(name, list(specs), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            problems.append(Problem(node=node_id, param=prefix + name, code="unknown_param",
-                                    message=f"{type_name} has no parameter {name!r}{hint}"))
+            problems.append((prefix + name, "unknown_param", f"{type_name} has no parameter {name!r}{hint}"))
             continue
         error = value_error(value, spec)
         if error:
-            problems.append(Problem(node=node_id, param=prefix + name, code="bad_param",
-                                    message=f"{type_name}.{name} {error}"))
+            problems.append((prefix + name, "bad_param", f"{type_name}.{name} {error}"))
     for name, spec in specs.items():
         if spec["required"] and params.get(name) is None:
-            problems.append(Problem(node=node_id, param=prefix + name, code="missing_param",
-                                    message=f"{type_name} needs parameter {name!r}"))
+            problems.append((prefix + name, "missing_param", f"{type_name} needs parameter {name!r}"))
     return problems
 
 

@@ -11,13 +11,15 @@ from layerforge.graph.schema import Edge, Graph, Node
 
 @dataclass
 class GraphIndex:
-    """Lookups over one graph level (sub-graphs get their own index)."""
+    """Lookups over one graph level (sub-graphs get their own index), built once."""
 
     graph: Graph
     by_id: dict[str, Node] = field(default_factory=dict)
     position: dict[str, int] = field(default_factory=dict)
     in_edges: dict[str, dict[int, list[Edge]]] = field(default_factory=dict)
     out_edges: dict[str, list[Edge]] = field(default_factory=dict)
+    deps: dict[str, list[str]] = field(default_factory=dict)
+    _order: tuple[list[str], set[str]] | None = None
 
     @classmethod
     def of(cls, graph: Graph) -> GraphIndex:
@@ -31,6 +33,12 @@ class GraphIndex:
             if edge.source in index.by_id and edge.target in index.by_id:
                 index.in_edges[edge.target].setdefault(edge.target_port, []).append(edge)
                 index.out_edges[edge.source].append(edge)
+        for node_id, ports in index.in_edges.items():
+            deps = [e.source for port in sorted(ports) for e in ports[port]]
+            owner = index.by_id[node_id].shared_with
+            if owner and owner in index.by_id and owner != node_id:
+                deps.append(owner)
+            index.deps[node_id] = deps
         return index
 
     def predecessors(self, node_id: str) -> list[str]:
@@ -47,21 +55,24 @@ class GraphIndex:
 def dependencies(index: GraphIndex, node_id: str) -> list[str]:
     """Nodes that must be handled before `node_id`: its sources and, for a shared
     call site, the node owning the layer (so the owner's call comes first)."""
-    deps = index.predecessors(node_id)
-    owner = index.by_id[node_id].shared_with
-    if owner and owner in index.by_id and owner != node_id:
-        deps.append(owner)
-    return deps
+    return index.deps.get(node_id, [])
 
 
 def topological_order(index: GraphIndex) -> tuple[list[str], set[str]]:
     """Kahn's algorithm, ties broken by position in the nodes list (Keras's call order).
 
-    Returns (order, cyclic): nodes on or behind a cycle are left out of `order`."""
+    Returns (order, cyclic): nodes on or behind a cycle are left out of `order`.
+    Computed once per index."""
+    if index._order is None:
+        index._order = _kahn(index)
+    return index._order
+
+
+def _kahn(index: GraphIndex) -> tuple[list[str], set[str]]:
     waiting: dict[str, int] = {}
     dependents: dict[str, list[str]] = {nid: [] for nid in index.by_id}
     for nid in index.by_id:
-        deps = dependencies(index, nid)
+        deps = index.deps[nid]
         waiting[nid] = len(deps)
         for dep in deps:
             dependents[dep].append(nid)

@@ -33,7 +33,12 @@ from layerforge.graph.structure import (
     reaching,
     topological_order,
 )
-from layerforge.graph.symbolic import TensorSpec, needs_real_weights, no_weights, weight_counts
+from layerforge.graph.symbolic import (
+    TensorSpec,
+    needs_real_weights,
+    no_weights,
+    weight_counts,
+)
 from layerforge.settings import get_settings
 
 
@@ -52,12 +57,12 @@ class Outcome:
 class LRU:
     def __init__(self, size: int):
         self.size = size
-        self.data: OrderedDict[str, Any] = OrderedDict()
+        self.data: OrderedDict[Any, Any] = OrderedDict()
         self.lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: str) -> Any:
+    def get(self, key: Any) -> Any:
         with self.lock:
             if key in self.data:
                 self.data.move_to_end(key)
@@ -66,7 +71,7 @@ class LRU:
             self.misses += 1
             return None
 
-    def put(self, key: str, value: Any) -> None:
+    def put(self, key: Any, value: Any) -> None:
         with self.lock:
             self.data[key] = value
             self.data.move_to_end(key)
@@ -90,16 +95,6 @@ def clear_caches() -> None:
 
 def _digest(obj: Any) -> str:
     return hashlib.sha1(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _layer_json(layer: Node | InnerLayer) -> Any:
-    inner = _layer_json(layer.inner) if layer.inner is not None else None
-    trainable = getattr(layer, "trainable", True)
-    return [layer.type, layer.params, inner, trainable]
-
-
-def _spec_json(specs: list[TensorSpec]) -> list:
-    return [[list(s.shape), s.dtype, s.sparse] for s in specs]
 
 
 def _param_in(message: str, layer: Node | InnerLayer) -> str | None:
@@ -168,7 +163,7 @@ class _Validator:
                 p.node and p.node.startswith(scope_prefix) for p in self.findings.errors
             ):
                 self.broken_subgraphs.add(id(sub))
-        index = GraphIndex.of(graph)
+        index = self.findings.index(graph)
         scope = _CachedScope(chain, self.definitions)
         order, cyclic = topological_order(index)
         bad = self.findings.error_nodes()
@@ -239,8 +234,8 @@ class _Validator:
             if owner.id not in specs or owner_args is None:
                 return Outcome(None, code="upstream_error", message="The shared layer's owner has errors")
         subs = self.definitions.digest(sub, chain) if sub is not None else None
-        key = _digest([_layer_json(owner), _spec_json(args),
-                       _spec_json(owner_args) if owner_args is not None else None, subs])
+        key = (self.findings.key(owner), tuple(args),
+               tuple(owner_args) if owner_args is not None else None, subs)
         cached = NODE_CACHE.get(key)
         if cached is None:
             cached = _evaluate(owner, node.type, args, owner_args, scope)
@@ -313,7 +308,7 @@ def _call(owner: Node, call_type: str, args: list[TensorSpec],
     except GraphError as exc:
         p = exc.problems[0]
         return Outcome(None, code=p.code, message=p.message)
-    except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for bad params
+    except Exception as exc:
         if needs_real_weights(exc):
             raise _NeedsWeights from exc
         message = clean_message(exc)
@@ -322,7 +317,7 @@ def _call(owner: Node, call_type: str, args: list[TensorSpec],
         if owner_args is not None:
             call_layer(layer, owner.type, [s.tensor() for s in owner_args])
         outputs = call_layer(layer, call_type, [s.tensor() for s in args])
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if needs_real_weights(exc):
             raise _NeedsWeights from exc
         return Outcome(None, code=call_error_code(exc), message=clean_message(exc))
@@ -332,7 +327,7 @@ def _call(owner: Node, call_type: str, args: list[TensorSpec],
 
 def validate_graph(graph: Graph) -> dict[str, Any]:
     """The body of `POST /api/graphs/validate` (see DESIGN.md)."""
-    findings = static_findings(graph)
+    findings = static_findings(graph, Findings())
     validator = _Validator(findings)
     if any(p.code in ("too_large", "too_deep") for p in findings.errors):
         return _answer(findings, {}, None, None)
