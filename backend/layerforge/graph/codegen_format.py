@@ -6,8 +6,9 @@ tuples and dicts of literals, so black's rules for them fit in a few lines:
 - a statement that fits in 88 columns stays on one line;
 - otherwise split at the last bracket whose opening line fits (black's right-hand
   split, trying trailers from the right); its contents go on one indented line if
-  they fit, else one element per line with a trailing comma; a lone element is
-  split in turn instead.
+  they fit (call arguments only: a split list, tuple or dict literal always goes
+  one element per line), else one element per line with a trailing comma; a lone
+  element is split in turn instead.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Group:
     close: str = ")"
     trailers: list[Group] = field(default_factory=list)
     one_tuple: bool = False
+    collection: bool = False
 
 
 @dataclass
@@ -60,12 +62,16 @@ def chain(
 
 
 def bracket_list(items: list[Expr]) -> Group:
-    return Group("", [Item("", i) for i in items], "[", "]")
+    return Group("", [Item("", i) for i in items], "[", "]", collection=True)
 
 
 def bracket_dict(values: dict[str, Expr]) -> Group:
     return Group(
-        "", [Item(f"{json.dumps(k)}: ", v) for k, v in values.items()], "{", "}"
+        "",
+        [Item(f"{json.dumps(k)}: ", v) for k, v in values.items()],
+        "{",
+        "}",
+        collection=True,
     )
 
 
@@ -90,7 +96,10 @@ def literal(value: Any) -> Expr:
             v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in value
         ):
             return Group(
-                "", [Item("", literal(v)) for v in value], one_tuple=len(value) == 1
+                "",
+                [Item("", literal(v)) for v in value],
+                one_tuple=len(value) == 1,
+                collection=True,
             )
         return bracket_list([literal(v) for v in value])
     raise TypeError(f"no Python literal for {type(value).__name__}")
@@ -150,7 +159,8 @@ def _body(group: Group, indent: int) -> list[str]:
     if len(items) == 1 and not group.one_tuple:
         return _lines(items[0].prefix, items[0].value, "", indent)
     joined = ", ".join(item.prefix + flat(item.value) for item in items)
-    if len(INDENT * indent + joined) <= LINE_LENGTH and not group.one_tuple:
+    fits = len(INDENT * indent + joined) <= LINE_LENGTH
+    if fits and not group.collection:
         return [INDENT * indent + joined]
     return [
         line for item in items for line in _lines(item.prefix, item.value, ",", indent)
