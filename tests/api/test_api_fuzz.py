@@ -27,6 +27,6 @@ schema = schemathesis.openapi.from_asgi("/api/openapi.json", app).include(tag=GR
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_request_makes_a_server_error(case):
     case.call_and_validate(checks=[not_a_server_error])
