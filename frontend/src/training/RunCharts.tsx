@@ -11,7 +11,7 @@ import { chartsOf, joinColumns, type ChartSpec, type SeriesKind, type SeriesTabl
 import { dataOf, useTraining } from './store';
 
 const COLOURS: Record<SeriesKind, string> = { batch: 'rgba(79, 70, 229, 0.35)', train: '#4f46e5', val: '#ea580c' };
-const CHART_HEIGHT = 170;
+const CHART_HEIGHT = 150;
 
 interface Line {
   col: string;

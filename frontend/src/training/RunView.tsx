@@ -98,7 +98,14 @@ export function RunView() {
   const error = data?.errors[data.errors.length - 1] ?? (data?.statusError as { message?: string; node?: string | null } | null);
   const warnings = data?.logs.filter((l) => l.level === 'warning') ?? [];
   return (
-    <section className="tr-main" data-testid="run-view" data-run-id={viewId} data-status={status ?? ''}>
+    <section
+      className="tr-main"
+      data-testid="run-view"
+      data-run-id={viewId}
+      data-status={status ?? ''}
+      data-points={data?.points ?? 0}
+      data-events={data?.events ?? 0}
+    >
       <header className="tr-run-head">
         <b className="mono" title={viewId}>run {viewId.slice(0, 8)}</b>
         <StatusChip status={status} />

@@ -154,7 +154,7 @@ export function SettingsPane() {
       {selected && (
         <p className="muted small tr-desc" title={selected.description}>
           {selected.description}
-          {selected.samples ? ` · ${selected.samples.toLocaleString()} samples` : ''}
+          {selected.samples && !/samples/.test(selected.description) ? ` · ${selected.samples.toLocaleString()} samples` : ''}
         </p>
       )}
       <DatasetCheckView />

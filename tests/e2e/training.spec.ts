@@ -1,0 +1,144 @@
+/**
+ * The training dashboard against the real server (a real trainer process per run):
+ * train the digits MLP and watch the charts fill; cancel a run; reload the page and
+ * drop the socket during a run and see the charts continue with no gap and no repeat.
+ */
+import type { Page, WebSocketRoute } from '@playwright/test';
+import { expect, openTemplate, selectNode, shot, test } from './fixtures';
+
+const RUN_VIEW = 'run-view';
+
+async function openTraining(page: Page) {
+  await page.getByTestId('tab-training').click();
+  await expect(page.getByTestId('training-panel')).toBeVisible();
+}
+
+/** The MLP template, its Input resized to the 64 features of digits_flat, checked and ready. */
+async function digitsMlp(page: Page) {
+  await openTemplate(page, 'sequential_mlp_mnist');
+  await openTraining(page);
+  await page.getByTestId('dataset-select').selectOption('digits_flat');
+  // the template expects 784 features: the check says so and Start stays disabled
+  await expect(page.getByTestId('dataset-problems')).toContainText('784');
+  await expect(page.getByTestId('start-run')).toBeDisabled();
+  await expect(page.getByTestId('start-blocker')).toContainText('does not fit');
+  await shot(page, 'training-01-dataset-mismatch');
+  await selectNode(page, 'input');
+  await page.getByTestId('field-shape').locator('input').fill('64');
+  await expect(page.getByTestId('dataset-fits')).toBeVisible();
+  await expect(page.getByTestId('start-run')).toBeEnabled();
+}
+
+async function setNumbers(page: Page, epochs: number, batchSize: number) {
+  await page.getByTestId('epochs').fill(String(epochs));
+  await page.getByTestId('batch-size').fill(String(batchSize));
+}
+
+const attr = async (page: Page, name: string) => Number(await page.getByTestId(RUN_VIEW).getAttribute(name));
+const points = (page: Page) => attr(page, 'data-points');
+
+/** What the REST history says the charts must hold: one point per finite metric value. */
+async function expectedFromHistory(page: Page, runId: string) {
+  const res = await page.request.get(`/api/runs/${runId}/events?after=0&limit=10000`);
+  const events = (await res.json()).events as { type: string; metrics?: Record<string, number | null> }[];
+  let pts = 0;
+  for (const e of events)
+    if (e.type === 'batch' || e.type === 'epoch') pts += Object.values(e.metrics ?? {}).filter((v) => typeof v === 'number').length;
+  return { events: events.length, points: pts };
+}
+
+test.describe('training from the page', () => {
+  test.beforeEach(({ page }) => {
+    page.on('dialog', (d) => void d.accept());
+  });
+
+  test('train the digits MLP and watch the charts receive points', async ({ editor: page }) => {
+    test.setTimeout(180_000);
+    await digitsMlp(page);
+    await setNumbers(page, 4, 32);
+    await page.getByTestId('start-run').click();
+    const view = page.getByTestId(RUN_VIEW);
+    await expect(view).toBeVisible();
+    const runId = (await view.getAttribute('data-run-id'))!;
+    await expect(page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`)).toBeVisible();
+
+    await expect.poll(() => points(page), { timeout: 90_000 }).toBeGreaterThan(0);
+    const first = await points(page);
+    await shot(page, 'training-02-first-points');
+    await expect(view).toHaveAttribute('data-status', 'succeeded', { timeout: 120_000 });
+    expect(await points(page)).toBeGreaterThan(first);
+
+    // a chart per metric with batch, train and validation series
+    const loss = page.getByTestId('chart-loss');
+    await expect(loss).toBeVisible();
+    await expect(page.getByTestId('chart-accuracy')).toBeVisible();
+    await expect(loss.locator('.u-legend')).toContainText('train (batch)');
+    await expect(loss.locator('.u-legend')).toContainText('validation');
+    await expect(page.getByTestId('run-progress')).toContainText('Epoch 4/4');
+    const expected = await expectedFromHistory(page, runId);
+    expect(await points(page)).toBe(expected.points);
+    expect(await attr(page, 'data-events')).toBe(expected.events);
+    await expect(page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`)).toHaveAttribute('data-status', 'succeeded');
+    await shot(page, 'training-03-succeeded');
+  });
+
+  test('cancel a run', async ({ editor: page }) => {
+    test.setTimeout(180_000);
+    await digitsMlp(page);
+    await setNumbers(page, 300, 8);
+    await page.getByTestId('start-run').click();
+    const view = page.getByTestId(RUN_VIEW);
+    await expect.poll(() => points(page), { timeout: 90_000 }).toBeGreaterThan(0);
+    await page.getByTestId('cancel-run').click();
+    await expect(view).toHaveAttribute('data-status', 'cancelled', { timeout: 60_000 });
+    await expect(page.getByTestId('cancel-run')).toHaveCount(0);
+    const runId = (await view.getAttribute('data-run-id'))!;
+    await expect(page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`)).toHaveAttribute('data-status', 'cancelled');
+    await shot(page, 'training-04-cancelled');
+  });
+
+  test('refresh and a dropped connection during a run: the charts continue, no reset, no gap', async ({ editor: page }) => {
+    test.setTimeout(240_000);
+    await digitsMlp(page);
+    await setNumbers(page, 300, 8);
+    await page.getByTestId('start-run').click();
+    const view = page.getByTestId(RUN_VIEW);
+    const runId = (await view.getAttribute('data-run-id'))!;
+    await expect.poll(() => points(page), { timeout: 90_000 }).toBeGreaterThan(20);
+    expect(page.url()).toContain(`run=${runId}`);
+
+    // from now on the run's socket goes through the test, which can cut it
+    const sockets: { url: string; route: WebSocketRoute }[] = [];
+    await page.routeWebSocket(/\/api\/runs\/[^/]+\/stream/, (route) => {
+      sockets.push({ url: route.url(), route });
+      route.connectToServer();
+    });
+    const before = await points(page);
+    await page.reload();
+    await openTraining(page);
+    await expect(view).toHaveAttribute('data-run-id', runId);
+    // the history comes first: nothing is lost by the reload
+    await expect.poll(() => points(page), { timeout: 30_000 }).toBeGreaterThanOrEqual(before);
+    await expect.poll(() => sockets.length, { timeout: 30_000 }).toBeGreaterThan(0);
+    expect(Number(new URL(sockets[0].url).searchParams.get('after'))).toBeGreaterThan(0);
+    const afterReload = await points(page);
+    await expect.poll(() => points(page), { timeout: 60_000 }).toBeGreaterThan(afterReload);
+    await shot(page, 'training-05-after-reload');
+
+    // drop the connection: it reconnects from the last seq it saw
+    await sockets[0].route.close({ code: 4000, reason: 'test drops the connection' });
+    await expect.poll(() => sockets.length, { timeout: 30_000 }).toBeGreaterThan(1);
+    const resumedAfter = Number(new URL(sockets[1].url).searchParams.get('after'));
+    expect(resumedAfter).toBeGreaterThan(Number(new URL(sockets[0].url).searchParams.get('after')));
+    const afterDrop = await points(page);
+    await expect.poll(() => points(page), { timeout: 60_000 }).toBeGreaterThan(afterDrop);
+
+    await page.getByTestId('cancel-run').click();
+    await expect(view).toHaveAttribute('data-status', 'cancelled', { timeout: 60_000 });
+    // every event exactly once: the charts hold what the server's history holds
+    const expected = await expectedFromHistory(page, runId);
+    expect(await points(page)).toBe(expected.points);
+    expect(await attr(page, 'data-events')).toBe(expected.events);
+    await shot(page, 'training-06-resumed-and-cancelled');
+  });
+});
