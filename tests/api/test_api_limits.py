@@ -7,7 +7,7 @@ import json
 import pytest
 from fastapi import WebSocket
 from fastapi.testclient import TestClient
-from starlette.routing import WebSocketRoute
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
 from api_fixtures import client, mlp_graph, settings  # noqa: F401
@@ -201,3 +201,42 @@ def test_websocket_takes_the_token_as_query_parameter(tmp_path):
         "/api/test-echo", headers={"authorization": "Bearer ws-token"}
     ) as ws:
         assert ws.receive_text() == "hello"
+
+
+# --- malformed requests and unexpected failures ----------------------------------------
+
+
+def test_malformed_json_wrong_types_and_non_graphs_are_422(client):
+    broken = client.post(
+        "/api/graphs/validate", content=b'{"graph": {', headers={"content-type": "application/json"}
+    )
+    assert broken.status_code == 422
+    assert codes(broken) == ["json_invalid"]
+    assert "not valid JSON" in broken.json()["errors"][0]["message"]
+
+    untyped = client.post("/api/graphs/validate", content=b'{"graph": {}}')  # no content type
+    assert untyped.status_code == 422
+    assert "application/json" in untyped.json()["errors"][0]["message"]
+
+    for body in ({"graph": 5}, {"graph": []}, {"graph": {"nodes": {}}}, {"nodes": []}, []):
+        response = client.post("/api/graphs/validate", json=body)
+        assert response.status_code == 422, body
+        error = response.json()["errors"][0]
+        assert set(error) == {"node", "param", "code", "message"}
+
+    wrong_version = client.post("/api/graphs/validate", json={"graph": {"schema_version": 99}})
+    assert wrong_version.status_code == 422
+    assert "schema_version 99" in wrong_version.json()["errors"][0]["message"]
+
+
+def test_an_unexpected_failure_is_a_500_without_traceback(settings):
+    app = create_app(settings)
+
+    async def boom(request):
+        raise RuntimeError("secret detail at /srv/layerforge/internal.py line 3")
+
+    app.router.routes.insert(0, Route("/api/test-boom", boom))
+    response = TestClient(app, base_url=LOCAL, raise_server_exceptions=False).get("/api/test-boom")
+    assert response.status_code == 500
+    assert codes(response) == ["internal_error"]
+    assert "secret" not in response.text and "Traceback" not in response.text

@@ -88,8 +88,11 @@ def validation_problems(errors: Sequence[dict[str, Any]], body: Any) -> list[Pro
             message = "The request body is not valid JSON" + (f": {detail}" if detail else "") + at
             problems.append(problem("json_invalid", message))
             continue
-        where = f" (at {path})" if path else ""
-        message = clean_message(str(err.get("msg", "invalid value"))) + where
+        if not path and isinstance(err.get("input"), (bytes, str)):
+            message = "The request body must be a JSON object sent as application/json."
+        else:
+            where = f" (at {path})" if path else ""
+            message = clean_message(str(err.get("msg", "invalid value"))) + where
         problems.append(
             problem(str(err.get("type", "invalid")), message, _node_at(body, loc), path or None)
         )
