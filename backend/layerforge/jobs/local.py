@@ -146,6 +146,11 @@ class LocalScheduler:
             return False
         return True
 
+    def trainer_pid(self, run_id: str) -> int | None:
+        """The process id of the run's trainer while it is active here."""
+        sup = self._active.get(run_id)
+        return sup.trainer.proc.pid if sup else None
+
     async def _work(self, slot: int) -> None:
         while True:
             run_id = await self._queue.get()

@@ -28,7 +28,7 @@ from layerforge.training.settings import RunSettings, parse_settings
 
 router = APIRouter(tags=["runs"])
 
-MODEL_FILES = {"final": "model.keras", "best": "best.keras"}
+MODEL_FILE = "model.keras"
 ONESHOT_TIMEOUT_S = 300.0
 
 
@@ -52,14 +52,12 @@ class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     inputs: dict[str, list[Any]]
-    model: str = Field(default="final", pattern="^(final|best)$")
 
 
 class EvaluateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     dataset: DatasetRef | None = None
-    model: str = Field(default="final", pattern="^(final|best)$")
 
 
 def _runtime(request: Request) -> Runtime:
@@ -262,42 +260,39 @@ async def get_artifact(run_id: str, name: str, request: Request) -> FileResponse
     return FileResponse(path, filename=path.name)
 
 
-async def _oneshot(request: Request, run_id: str, model: str, extra: dict[str, Any]) -> dict[str, Any]:
-    from layerforge.training.client import run_oneshot
+async def _oneshot(request: Request, run: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    from layerforge.training.client import OneshotError, run_oneshot
 
-    run = await _run_or_404(request, run_id)
     settings = _settings(request)
-    run_dir = settings.run_root / run_id
-    if run["status"] not in TERMINAL or not (run_dir / MODEL_FILES[model]).is_file():
+    run_dir = settings.run_root / run["id"]
+    if run["status"] not in TERMINAL or not (run_dir / MODEL_FILE).is_file():
         raise HTTPException(409, problems_body([problem(
-            "no_model", f"run {run_id} ({run['status']}) has no {model} model "
-            f"({MODEL_FILES[model]}) to use yet", param="model")]))
+            "no_model", f"run {run['id']} ({run['status']}) has no trained model ({MODEL_FILE}) yet")]))
     spec = {
-        "run_id": run_id,
+        "run_id": run["id"],
         "run_dir": str(run_dir),
         "graph": run["graph"],
         "settings": run["settings"],
         "data_dir": str(settings.data_dir.resolve()),
         "backend": (run["settings"] or {}).get("backend") or "tensorflow",
-        "model": MODEL_FILES[model],
         **extra,
     }
-    result = await run_in_threadpool(run_oneshot, spec, ONESHOT_TIMEOUT_S)
-    if result.get("type") == "error" or result.get("error"):
-        err = result.get("error") if isinstance(result.get("error"), dict) else result
-        raise _unprocessable([problem(str(err.get("code") or "oneshot_failed"),
-                                      str(err.get("message") or "the model could not be used"),
-                                      node=err.get("node"))])
-    return result
+    try:
+        return await run_in_threadpool(run_oneshot, spec, ONESHOT_TIMEOUT_S)
+    except OneshotError as exc:
+        raise _unprocessable([problem(f"{extra['mode']}_failed", str(exc))]) from exc
+    except TimeoutError as exc:
+        raise HTTPException(504, problems_body([problem("timeout", str(exc))])) from exc
 
 
 @router.post("/runs/{run_id}/predict")
 async def predict(run_id: str, body: PredictRequest, request: Request) -> dict[str, Any]:
-    return await _oneshot(request, run_id, body.model, {"mode": "predict", "inputs": body.inputs})
+    run = await _run_or_404(request, run_id)
+    return await _oneshot(request, run, {"mode": "predict", "inputs": body.inputs})
 
 
 @router.post("/runs/{run_id}/evaluate")
 async def evaluate(run_id: str, body: EvaluateRequest, request: Request) -> dict[str, Any]:
     run = await _run_or_404(request, run_id)
     dataset = body.dataset.model_dump() if body.dataset else run["dataset"]
-    return await _oneshot(request, run_id, body.model, {"mode": "evaluate", "dataset": dataset})
+    return await _oneshot(request, run, {"mode": "evaluate", "dataset": dataset})
