@@ -306,3 +306,61 @@ def test_keras_file_over_the_upload_limit(tmp_path, monkeypatch):
     with pytest.raises(GraphError) as exc:
         import_keras_file(path)
     assert problem(exc).code == "too_large"
+
+
+def test_older_keras_json_without_modules_imports():
+    """tf.keras 2.x wrote no `module` and the list form of inbound nodes."""
+    glorot = {"class_name": "GlorotUniform", "config": {"seed": None}}
+    dense = {
+        "name": "d",
+        "trainable": True,
+        "dtype": "float32",
+        "units": 2,
+        "activation": "relu",
+        "use_bias": True,
+        "kernel_initializer": glorot,
+        "bias_initializer": {"class_name": "Zeros", "config": {}},
+        "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.5}},
+    }
+    data = {
+        "class_name": "Functional",
+        "config": {
+            "name": "old",
+            "layers": [
+                {
+                    "class_name": "InputLayer",
+                    "name": "x",
+                    "config": {
+                        "batch_input_shape": [None, 4],
+                        "dtype": "float32",
+                        "name": "x",
+                    },
+                    "inbound_nodes": [],
+                },
+                {
+                    "class_name": "Dense",
+                    "name": "d",
+                    "config": dense,
+                    "inbound_nodes": [[["x", 0, 0, {}]]],
+                },
+                {
+                    "class_name": "Add",
+                    "name": "sum",
+                    "config": {"name": "sum", "trainable": True, "dtype": "float32"},
+                    "inbound_nodes": [[["d", 0, 0, {}], ["d", 0, 0, {}]]],
+                },
+            ],
+            "input_layers": [["x", 0, 0]],
+            "output_layers": [["sum", 0, 0]],
+        },
+        "keras_version": "2.13.1",
+    }
+    graph = import_keras_json(json.dumps(data))
+    assert graph.node("x").params == {"shape": [4]}
+    assert graph.node("d").params == {
+        "units": 2,
+        "activation": "relu",
+        "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.5}},
+    }
+    assert sorted(e.target_port for e in graph.edges if e.target == "sum") == [0, 1]
+    assert build_model(graph).count_params() == 10

@@ -43,6 +43,11 @@ OBJECT_MODULES = {
     "keras.regularizers": keras.regularizers,
     "keras.constraints": keras.constraints,
 }
+FAMILY_BY_SUFFIX = {
+    "_initializer": keras.initializers,
+    "_regularizer": keras.regularizers,
+    "_constraint": keras.constraints,
+}
 
 
 def import_keras_json(text: str) -> Graph:
@@ -473,7 +478,7 @@ def _minimal_config(class_name: str, config: dict[str, Any]) -> dict[str, Any]:
     kept = {
         k: v
         for k, v in config.items()
-        if k in required or k not in defaults or defaults[k] != v
+        if k in required or k not in defaults or not _same(k, defaults[k], v)
     }
     rebuilt = _config_of(cls, kept)
     if rebuilt is None:
@@ -481,8 +486,21 @@ def _minimal_config(class_name: str, config: dict[str, Any]) -> dict[str, Any]:
     return {
         k: v
         for k, v in config.items()
-        if k in kept or k not in rebuilt or rebuilt[k] != v
+        if k in kept or k not in rebuilt or not _same(k, rebuilt[k], v)
     }
+
+
+def _same(key: str, a: Any, b: Any) -> bool:
+    """Equal values, or serialized Keras objects that mean the same (an older
+    `{"class_name": "GlorotUniform", "config": {"seed": null}}` and today's)."""
+    if a == b:
+        return True
+    if not (isinstance(a, dict) and isinstance(b, dict) and "class_name" in a):
+        return False
+    try:
+        return _simplify(a, "", key) == _simplify(b, "", key)
+    except GraphError:
+        return False
 
 
 @functools.lru_cache(maxsize=4096)
@@ -506,9 +524,10 @@ def _simplify(value: Any, name: str, key: str) -> Any:
         module = value.get("module") or ""
         if value["class_name"] == "DTypePolicy":
             return value["config"]["name"]
-        if module in OBJECT_MODULES:
-            return _object_name(OBJECT_MODULES[module], value)
-        if not module.startswith("keras"):
+        family = OBJECT_MODULES.get(module) or (None if module else _family_of(key))
+        if family is not None:
+            return _object_name(family, value)
+        if module and not module.startswith("keras"):
             raise _error(
                 name, "refused_type", f"{name}: parameter {key!r} holds a custom object"
             )
@@ -518,20 +537,27 @@ def _simplify(value: Any, name: str, key: str) -> Any:
     return value
 
 
-def _object_name(module: Any, value: dict[str, Any]) -> Any:
+def _family_of(key: str) -> Any:
+    """Older Keras JSON names no module: `kernel_initializer` says it is an initializer."""
+    for suffix, family in FAMILY_BY_SUFFIX.items():
+        if key.endswith(suffix):
+            return family
+    return None
+
+
+def _object_name(family: Any, value: dict[str, Any]) -> Any:
     """'he_normal' for a default-configured HeNormal, else {class_name, config}."""
     snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", value["class_name"]).lower()
+    plain = {"class_name": value["class_name"], "config": value["config"]}
     try:
-        candidate = module.get(snake)
-    except ValueError:
-        candidate = None
-    if (
-        candidate is not None
-        and type(candidate).__name__ == value["class_name"]
-        and candidate.get_config() == value["config"]
-    ):
+        candidate = family.get(snake)
+        given = family.deserialize(plain)
+    except (ValueError, TypeError):
+        return plain
+    same_class = type(candidate) is type(given)
+    if same_class and candidate.get_config() == given.get_config():
         return snake
-    return {"class_name": value["class_name"], "config": value["config"]}
+    return plain
 
 
 def _dtype_name(dtype: Any) -> str:
