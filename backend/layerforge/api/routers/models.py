@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.concurrency import run_in_threadpool
-from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
@@ -100,7 +100,7 @@ def _validate(graph: Graph, settings: Settings) -> dict[str, Any]:
     from layerforge.graph.validate import validate_graph
 
     with keras_lock:
-        report = jsonable_encoder(validate_graph(graph))
+        report = validate_graph(graph)
     over = [Problem(**p) for p in report["errors"] if p["code"] in SIZE_CODES]
     if over:
         raise GraphError(over)
@@ -115,22 +115,24 @@ def _require_valid(graph: Graph, settings: Settings) -> None:
 
 
 @router.post("/graphs/validate", response_model=ValidationReport)
-def validate(body: GraphRequest, settings: Settings = Depends(app_settings)) -> dict[str, Any]:
+def validate(body: GraphRequest, settings: Settings = Depends(app_settings)) -> JSONResponse:
     """Check a graph with Keras: per node output shapes, parameters, errors and warnings.
 
     An invalid graph is still a 200 (`valid: false`); a body that is not a graph, or a
     graph over a size cap (nodes, nesting depth, parameters), is a 422."""
-    return _validate(body.graph, settings)
+    # The report is plain JSON data: sent as is, skipping a second pass through pydantic
+    # on the editor's most frequent call (the response model documents it).
+    return JSONResponse(_validate(body.graph, settings))
 
 
 @router.post("/models/build", response_model=BuildSummary, responses=ERRORS_422)
-def build(body: GraphRequest, settings: Settings = Depends(app_settings)) -> dict[str, Any]:
+def build(body: GraphRequest, settings: Settings = Depends(app_settings)) -> JSONResponse:
     """Build the Keras model and summarise it like `model.summary()`."""
     _require_valid(body.graph, settings)
     from layerforge.graph.build import model_summary
 
     with keras_lock:
-        return jsonable_encoder(model_summary(body.graph))
+        return JSONResponse(model_summary(body.graph))
 
 
 def _download_name(graph: Graph, suffix: str) -> str:
