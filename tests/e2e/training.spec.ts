@@ -4,7 +4,11 @@
  * drop the socket during a run and see the charts continue with no gap and no repeat.
  */
 import type { Page, WebSocketRoute } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, openTemplate, selectNode, shot, test } from './fixtures';
+
+const EXAMPLES = join(__dirname, '..', '..', 'examples');
 
 const RUN_VIEW = 'run-view';
 
@@ -140,5 +144,58 @@ test.describe('training from the page', () => {
     expect(await points(page)).toBe(expected.points);
     expect(await attr(page, 'data-events')).toBe(expected.events);
     await shot(page, 'training-06-resumed-and-cancelled');
+  });
+
+  test('upload a CSV data set: pick its target column, see it checked against the model', async ({ editor: page }) => {
+    await openTemplate(page, 'sequential_mlp_mnist');
+    await openTraining(page);
+    const rows = ['f1,f2,f3,species', ...Array.from({ length: 30 }, (_, i) => `${i / 30},${(i * 7) % 5},${i % 4},${i % 3}`)];
+    const name = `tiny_e2e_${Date.now()}`; // upload names are unique per server
+    await page.getByTestId('dataset-upload').setInputFiles({ name: `${name}.csv`, mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+    await expect(page.getByTestId('csv-target')).toHaveValue('species');
+    await page.getByTestId('csv-upload-go').click();
+    await expect(page.getByTestId('dataset-select')).toHaveValue(name);
+    // three features against an Input of 784: the check names the Input node
+    await expect(page.getByTestId('dataset-problems')).toContainText('784');
+    await expect(page.getByTestId('dataset-check')).toContainText('x 30×3');
+    await expect(page.getByTestId('start-run')).toBeDisabled();
+    await shot(page, 'training-07-csv-upload');
+  });
+
+  test('past runs: show one, overlay another, open the graph it trained', async ({ editor: page }) => {
+    test.setTimeout(240_000);
+    const graph = JSON.parse(readFileSync(join(EXAMPLES, 'sequential_mlp_mnist.json'), 'utf8'));
+    graph.nodes.find((n: { id: string }) => n.id === 'input').params.shape = [64];
+    graph.name = 'Digits MLP (API)';
+    const ids: string[] = [];
+    for (const lr of [0.01, 0.001]) {
+      const res = await page.request.post('/api/runs', {
+        data: { graph, dataset: { name: 'digits_flat' }, settings: { epochs: 2, batch_size: 64, optimizer: { name: 'adam', learning_rate: lr } } },
+      });
+      expect(res.status()).toBe(201);
+      ids.push((await res.json()).id);
+    }
+    for (const id of ids)
+      await expect
+        .poll(async () => (await (await page.request.get(`/api/runs/${id}`)).json()).status, { timeout: 200_000, intervals: [1000] })
+        .toBe('succeeded');
+
+    await openTraining(page);
+    const row = (id: string) => page.locator(`[data-testid="run-row"][data-run-id="${id}"]`);
+    await expect(row(ids[0])).toHaveAttribute('data-status', 'succeeded');
+    await row(ids[0]).locator('.tr-run-line').first().click();
+    const view = page.getByTestId(RUN_VIEW);
+    await expect(view).toHaveAttribute('data-run-id', ids[0]);
+    await expect(view).toHaveAttribute('data-status', 'succeeded');
+    expect(await points(page)).toBe((await expectedFromHistory(page, ids[0])).points);
+
+    await row(ids[1]).getByTestId('compare-run').click();
+    await expect(page.getByTestId('chart-loss').locator('.u-legend')).toContainText('validation (compared)');
+    await shot(page, 'training-08-overlay');
+
+    await row(ids[1]).getByRole('button', { name: 'Open graph' }).click();
+    await expect(page.locator('.react-flow__node')).toHaveCount(7);
+    await expect(page.getByTestId('node-input').getByTestId('node-shape')).toHaveText('(None, 64)');
+    await shot(page, 'training-09-opened-run-graph');
   });
 });

@@ -45,7 +45,7 @@ function options(title: string, lines: Line[], width: number): uPlot.Options {
     width,
     height: CHART_HEIGHT,
     scales: { x: { time: false } },
-    legend: { show: true, live: true },
+    legend: { show: true, live: false },
     cursor: { drag: { x: true, y: false } },
     axes: [
       { size: 28, font: '10px system-ui', labelFont: '10px system-ui', values: (_u, vals) => vals.map((v) => String(+v.toFixed(2))) },

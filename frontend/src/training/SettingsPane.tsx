@@ -3,9 +3,9 @@
  * Input and Output nodes, optimizer, learning rate, epochs, batch size, validation
  * split, and Start (disabled with the reason while the model or the data cannot train).
  */
-import { useRef } from 'react';
 import { useEditor } from '../store/editor';
-import { OPTIMIZERS, setForm, startRun, uploadDataset, useTraining } from './store';
+import { DatasetUpload } from './DatasetUpload';
+import { OPTIMIZERS, setForm, startRun, useTraining } from './store';
 import { startBlocker } from './startBlocker';
 import type { DatasetInfo } from './types';
 
@@ -102,7 +102,6 @@ export function SettingsPane() {
   const startProblems = useTraining((s) => s.startProblems);
   const root = useEditor((s) => s.root);
   const validation = useEditor((s) => (s.path.length === 0 && s.validatedGraph === s.root ? s.validation : null));
-  const fileRef = useRef<HTMLInputElement>(null);
 
   const blocker = startBlocker({ graph: root, validation, dataset: form.dataset, check, starting, form });
   const selected = datasets.find((d) => d.name === form.dataset);
@@ -133,21 +132,7 @@ export function SettingsPane() {
               </optgroup>
             )}
           </select>
-          <button className="small" title="Upload a .npz or .csv data set" onClick={() => fileRef.current?.click()}>
-            Upload…
-          </button>
-          <input
-            ref={fileRef}
-            type="file"
-            accept=".npz,.csv"
-            hidden
-            data-testid="dataset-upload"
-            onChange={(e) => {
-              const f = e.target.files?.[0];
-              if (f) void uploadDataset(f);
-              e.target.value = '';
-            }}
-          />
+          <DatasetUpload />
         </div>
       </label>
       {datasetsError && <p className="tr-bad small">{datasetsError}</p>}

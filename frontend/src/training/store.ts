@@ -227,14 +227,17 @@ export function guessDataset(datasets: DatasetInfo[]): string {
   return fit?.name ?? datasets[0]?.name ?? '';
 }
 
-export async function uploadDataset(file: File): Promise<void> {
+/** Upload, then select it; returns whether it worked (a failure is shown as a toast). */
+export async function uploadDataset(file: File, target?: string): Promise<boolean> {
   try {
-    const info = await trainingApi.uploadDataset(file);
+    const info = await trainingApi.uploadDataset(file, undefined, target);
     await loadDatasets();
     setForm({ dataset: info.name });
     useEditor.getState().notify(`Uploaded data set "${info.name}"`);
+    return true;
   } catch (e) {
     useEditor.getState().notify(`Upload failed: ${(e as Error).message}`, 'error');
+    return false;
   }
 }
 
