@@ -4,6 +4,7 @@ onto the graph contract; code and custom classes are refused naming the layer.""
 
 from __future__ import annotations
 
+import copy
 import json
 import zipfile
 
@@ -16,6 +17,8 @@ from graph_io_fixtures import (  # noqa: F401 - applications is a fixture
     layer_structure,
     load_example,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from keras import layers
 from layerforge.graph.build import build_model
 from layerforge.graph.errors import GraphError
@@ -364,3 +367,57 @@ def test_older_keras_json_without_modules_imports():
     }
     assert sorted(e.target_port for e in graph.edges if e.target == "sum") == [0, 1]
     assert build_model(graph).count_params() == 10
+
+
+def _paths(value, prefix=()):
+    """Every (path, value) inside a JSON value."""
+    yield prefix
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _paths(v, (*prefix, i))
+
+
+@pytest.fixture(scope="module")
+def tweets_json() -> dict:
+    return json.loads(
+        build_model(load_example("functional_shared_lstm_tweets")).to_json()
+    )
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 300)
+    | st.floats()
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_mutated_model_json_never_crashes_the_importer(tweets_json, data):
+    """Any change to a real model's JSON gives a graph or a GraphError, nothing else."""
+    doc = copy.deepcopy(tweets_json)
+    paths = [p for p in _paths(doc) if p]
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(paths))
+        parent = doc
+        try:
+            for step in path[:-1]:
+                parent = parent[step]
+            parent[path[-1]] = data.draw(JSON_VALUES)
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier mutation removed this path
+    try:
+        graph = import_keras_json(json.dumps(doc))
+    except GraphError as exc:
+        assert exc.problems and all(p.code and p.message for p in exc.problems)
+    else:
+        assert graph.nodes

@@ -58,6 +58,8 @@ def import_keras_json(text: str) -> Graph:
         )
     try:
         data = json.loads(text)
+    except RecursionError as exc:
+        raise _error(None, "too_large", "the model JSON is nested too deeply") from exc
     except json.JSONDecodeError as exc:
         raise _error(
             None, "bad_json", f"not valid JSON: {exc.msg} at line {exc.lineno}"
@@ -90,14 +92,28 @@ def import_keras_file(path: str | Path) -> Graph:
 
 def import_keras_config(data: Any) -> Graph:
     """A graph from a parsed model config (`{"class_name", "config", ...}`)."""
-    if not isinstance(data, dict) or data.get("class_name") not in MODEL_CLASSES:
+    if not isinstance(data, dict) or str(data.get("class_name")) not in MODEL_CLASSES:
         raise _error(
             None, "bad_model", "expected a Sequential or Functional model config"
         )
-    importer = _Importer()
-    graph = importer.model(data)
-    graph = graph.model_copy(update={"subgraphs": importer.subgraphs})
-    _apply_compile_config(graph, data.get("compile_config") or {})
+    importer = _Importer(get_settings().limits.nesting_depth)
+    try:
+        graph = importer.model(data)
+        graph = graph.model_copy(update={"subgraphs": importer.subgraphs})
+        _apply_compile_config(graph, data.get("compile_config") or {})
+    except GraphError:
+        raise
+    except (
+        KeyError,
+        IndexError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        RecursionError,
+    ) as exc:
+        # a config Keras never wrote: say which part is malformed, never crash
+        detail = f"{type(exc).__name__}: {exc}"[:300]
+        raise _error(None, "bad_model", f"malformed model config ({detail})") from exc
     return auto_layout(graph)
 
 
@@ -108,9 +124,11 @@ def _error(node: str | None, code: str, message: str) -> GraphError:
 class _Importer:
     """Converts one top-level model; collects every nested model into `subgraphs`."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_depth: int) -> None:
         self.subgraphs: dict[str, Graph] = {}
         self._subgraph_keys: dict[str, str] = {}
+        self._max_depth = max_depth
+        self._depth = 0
 
     def model(self, data: dict[str, Any]) -> Graph:
         config = data.get("config") or {}
@@ -132,8 +150,16 @@ class _Importer:
             key = _unique(
                 _sanitize(data["config"].get("name") or "model"), self.subgraphs
             )
+            if self._depth >= self._max_depth:
+                raise _error(
+                    key,
+                    "too_large",
+                    f"{key}: models nested deeper than {self._max_depth}",
+                )
             self.subgraphs[key] = Graph()  # reserve the key before nested models
+            self._depth += 1
             self.subgraphs[key] = self.model(data)
+            self._depth -= 1
             self._subgraph_keys[fingerprint] = key
         return self._subgraph_keys[fingerprint]
 
