@@ -190,6 +190,12 @@ def export(
     if format == "keras" and output is None:
         _fail("--format keras writes a binary file: give it with -o OUT.keras")
     graph = _load_graph(file)
+    from layerforge.graph.validate import validate_graph
+
+    report = validate_graph(graph)
+    if not report["valid"]:
+        _print_problems(report["errors"])
+        raise typer.Exit(1)
     try:
         if format == "python":
             from layerforge.graph.codegen import to_python

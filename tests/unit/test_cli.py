@@ -100,6 +100,13 @@ def test_export_python_runs_and_builds_the_same_model(tmp_path):
     assert models and models[0].count_params() == HEADLINE_PARAMS
 
 
+def test_export_of_an_invalid_graph_names_the_problem(broken, tmp_path):
+    result = run("export", str(broken), "--format", "python", "-o", str(tmp_path / "m.py"))
+    assert result.exit_code == 1
+    assert "node=dense1 param=units" in result.stderr
+    assert not (tmp_path / "m.py").exists()
+
+
 def test_export_json_to_stdout_and_keras_needs_output(tmp_path):
     result = run("export", str(HEADLINE), "--format", "json")
     assert result.exit_code == 0
