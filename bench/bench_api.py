@@ -62,7 +62,10 @@ def main() -> None:
     print(f"  first request (builds the catalogue): {cold:8.1f} ms")
     print(f"  baseline, serialise per request:      {baseline:8.2f} ms")
     print(f"  cached 200 (gzip):                    {cached:8.2f} ms  ({baseline / cached:.1f}x faster)")
-    print(f"  304 with If-None-Match:               {revalidated:8.2f} ms  ({baseline / revalidated:.1f}x faster)")
+    print(
+        f"  304 with If-None-Match:               {revalidated:8.2f} ms"
+        f"  ({baseline / revalidated:.1f}x faster)"
+    )
 
     graph = chain_graph(chain_layers(300))
     validate_graph(graph)  # warm the per-node cache

@@ -43,7 +43,7 @@ def _print_problems(problems: list[Problem] | list[dict[str, Any]], kind: str = 
     for p in problems:
         p = p if isinstance(p, Problem) else Problem(**p)
         where = " ".join(
-            part for part in (f"node={p.node}" if p.node else "", f"param={p.param}" if p.param else "") if part
+            f"{label}={value}" for label, value in (("node", p.node), ("param", p.param)) if value
         )
         text = escape(f"{where or 'graph'} [{p.code}]: {p.message}")
         err.print(f"[{colour}]{kind}[/{colour}] {text}", highlight=False, soft_wrap=True)

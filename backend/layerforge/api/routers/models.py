@@ -276,6 +276,11 @@ async def import_model(request: Request, settings: Settings = Depends(app_settin
     else:
         return error_response(
             415,
-            [problem("unsupported_media_type", "Send JSON {\"keras_json\": ...} or a multipart .keras upload.")],
+            [
+                problem(
+                    "unsupported_media_type",
+                    'Send JSON {"keras_json": ...} or a multipart .keras upload.',
+                )
+            ],
         )
     return {"graph": graph.model_dump(mode="json")}
