@@ -421,3 +421,43 @@ def test_mutated_model_json_never_crashes_the_importer(tweets_json, data):
         assert exc.problems and all(p.code and p.message for p in exc.problems)
     else:
         assert graph.nodes
+
+
+def test_submodel_with_two_inputs_and_two_outputs():
+    p, q = keras.Input((3,), name="p"), keras.Input((3,), name="q")
+    total = layers.Add(name="total")([p, q])
+    pair = keras.Model(
+        [p, q],
+        [layers.Dense(2, name="u")(total), layers.Dense(1, name="v")(total)],
+        name="pair",
+    )
+    a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b")
+    u, v = pair([a, b])
+    model = keras.Model([a, b], [layers.Concatenate(name="uv")([u, v]), v])
+    graph = import_keras_json(model.to_json())
+    into = sorted((e.target_port, e.source) for e in graph.edges if e.target == "pair")
+    assert into == [(0, "a"), (1, "b")]
+    out = sorted((e.source_port, e.target) for e in graph.edges if e.source == "pair")
+    assert out == [(0, "uv"), (1, "pair_out"), (1, "uv")]
+    assert [n.name for n in graph.subgraphs["pair"].nodes if n.type == "Output"] == [
+        "u",
+        "v",
+    ]
+    assert_same_model(build_model(graph), model)
+
+
+def test_two_outputs_from_one_layer_get_distinct_output_names():
+    x = keras.Input((5, 2), name="x")
+    _, h, c = layers.LSTM(3, return_state=True, name="lstm")(x)
+    graph = import_keras_json(keras.Model(x, [h, c]).to_json())
+    names = [n.name for n in graph.nodes if n.type == "Output"]
+    assert len(set(names)) == 2 and names[0] == "lstm"
+    assert build_model(graph).count_params() == keras.Model(x, [h, c]).count_params()
+
+
+def test_model_inputs_keep_their_order():
+    a, b = keras.Input((2,), name="a"), keras.Input((3,), name="b")
+    model = keras.Model([b, a], layers.Concatenate(name="ab")([a, b]))
+    graph = import_keras_json(model.to_json())
+    assert [n.id for n in graph.nodes if n.type == "Input"] == ["b", "a"]
+    assert [t.name for t in build_model(graph).inputs] == ["b", "a"]

@@ -37,6 +37,7 @@ from layerforge.graph.schema import Edge, Graph, InnerLayer, Node
 from layerforge.settings import get_settings
 
 MODEL_CLASSES = {"Functional", "Sequential", "Model"}
+FUNCTIONAL = {"Functional", "Model"}
 WRAPPERS = {"TimeDistributed", "Bidirectional"}
 OBJECT_MODULES = {
     "keras.initializers": keras.initializers,
@@ -225,20 +226,33 @@ class _Importer:
                     nodes.append(first.model_copy(update={"id": node_id}))
                 else:
                     nodes.append(Node(id=node_id, type=first.type, shared_with=owner))
+        # in input_layers/output_layers (and the older list form of inbound nodes)
+        # a Functional layer counts its own built-in node first (Keras's get_config)
+        functional = {
+            layer.get("name")
+            for layer in config["layers"]
+            if layer["class_name"] in FUNCTIONAL
+        }
         edges = [
             edge
             for node_id, call, layer in calls
-            for edge in _call_edges(node_id, call, layer, call_ids)
+            for edge in _call_edges(node_id, call, layer, call_ids, functional)
         ]
+        inputs = [
+            call_ids.get((n, 0))
+            for n, _, _ in _history_list(config.get("input_layers"))
+        ]
+        nodes = _inputs_in_order(nodes, inputs)
         for name, index, port in _history_list(config.get("output_layers")):
-            source = call_ids.get((name, index))
+            source = call_ids.get((name, index - (name in functional)))
             if source is None:
                 raise _error(
                     name, "bad_model", f"model output refers to unknown layer {name!r}"
                 )
             out_id = _unique(f"{source}_out", taken)
             taken.add(out_id)
-            nodes.append(Node(id=out_id, type="Output", name=name))
+            out_name = _unique(name, {n.name for n in nodes if n.type == "Output"})
+            nodes.append(Node(id=out_id, type="Output", name=out_name))
             edges.append(Edge(source=source, source_port=port, target=out_id))
         return Graph(
             name=config.get("name"), model_type="functional", nodes=nodes, edges=edges
@@ -375,14 +389,31 @@ def _input_node(config: dict[str, Any], node_id: str) -> Node:
     )
 
 
+def _inputs_in_order(nodes: list[Node], order: list[str | None]) -> list[Node]:
+    """Input nodes re-ordered as the model lists its inputs (`input_layers`), in the
+    places Input nodes already hold, so the built model takes them in that order."""
+    slots = [i for i, n in enumerate(nodes) if n.type == "Input"]
+    rank = {node_id: i for i, node_id in enumerate(order)}
+    ordered = sorted((nodes[i] for i in slots), key=lambda n: rank.get(n.id, len(rank)))
+    result = list(nodes)
+    for slot, node in zip(slots, ordered, strict=True):
+        result[slot] = node
+    return result
+
+
 def _call_edges(
-    node_id: str, call: Any, layer: dict[str, Any], call_ids: dict[tuple[str, int], str]
+    node_id: str,
+    call: Any,
+    layer: dict[str, Any],
+    call_ids: dict[tuple[str, int], str],
+    functional: set[str],
 ) -> list[Edge]:
     """Edges into one call: positional tensors in order, then tensor keyword arguments
     at the port of their position in the layer's `call` signature."""
     # the legacy format: [[layer, node_index, tensor_index, kwargs], ...]
     if isinstance(call, list):
-        call = {"args": [_legacy_tensor(item) for item in call], "kwargs": {}}
+        items = [[i[0], i[1] - (i[0] in functional), i[2]] for i in call]
+        call = {"args": [_legacy_tensor(item) for item in items], "kwargs": {}}
     args = call.get("args") or []
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
         args = args[0]  # a merge layer called on a list of tensors
