@@ -9,6 +9,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { chartsOf, joinColumns, type ChartSpec, type SeriesKind, type SeriesTable } from './series';
 import { dataOf, useTraining } from './store';
+import { isTerminal } from './types';
 
 const COLOURS: Record<SeriesKind, string> = { batch: 'rgba(79, 70, 229, 0.35)', train: '#4f46e5', val: '#ea580c' };
 const CHART_HEIGHT = 150;
@@ -117,7 +118,7 @@ export default function RunCharts({ viewId, compareId }: { viewId: string; compa
   if (!view || !charts.length) {
     return (
       <p className="muted small tr-charts-empty" data-testid="charts" data-points={0}>
-        No points yet: the charts start with the first batch.
+        {view && isTerminal(view.status) ? 'This run recorded no points.' : 'No points yet: the charts start with the first batch.'}
       </p>
     );
   }

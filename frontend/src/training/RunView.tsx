@@ -19,6 +19,13 @@ function ProgressBar({ runId }: { runId: string }) {
   useTraining((s) => s.tick);
   const data = dataOf(runId);
   const p = data ? progressOf(data) : null;
+  if (!p && isTerminal(data?.status)) {
+    return (
+      <div className="tr-progress" data-testid="run-progress">
+        <span className="muted small">The run ended ({data?.status}) before its first batch.</span>
+      </div>
+    );
+  }
   if (!p) {
     return (
       <div className="tr-progress" data-testid="run-progress">
@@ -85,6 +92,7 @@ export function RunView() {
   const viewId = useTraining((s) => s.viewRunId);
   const compareId = useTraining((s) => s.compareRunId);
   const run = useTraining((s) => s.runs.find((r) => r.id === s.viewRunId));
+  const cancelling = useTraining((s) => !!(s.viewRunId && s.cancelling[s.viewRunId]));
   useTraining((s) => s.tick);
   if (!viewId) {
     return (
@@ -121,8 +129,8 @@ export function RunView() {
           </span>
         )}
         {!isTerminal(status) && (
-          <button className="small danger" onClick={() => void cancelRun(viewId)} data-testid="cancel-run">
-            ■ Cancel
+          <button className="small danger" onClick={() => void cancelRun(viewId)} disabled={cancelling} data-testid="cancel-run">
+            {cancelling ? 'Cancelling…' : '■ Cancel'}
           </button>
         )}
       </header>

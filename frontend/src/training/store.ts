@@ -43,6 +43,8 @@ export interface TrainingState {
   /** A second run drawn over the first (dashed). */
   compareRunId: string | null;
   starting: boolean;
+  /** Runs asked to cancel, until their terminal status arrives. */
+  cancelling: Record<string, true>;
   startProblems: Problem[];
   streams: Record<string, StreamState>;
   feed: 'connecting' | 'live' | 'reconnecting';
@@ -60,6 +62,7 @@ export const useTraining = create<TrainingState>()(() => ({
   viewRunId: null,
   compareRunId: null,
   starting: false,
+  cancelling: {},
   startProblems: [],
   streams: {},
   feed: 'connecting',
@@ -179,10 +182,15 @@ export async function startRun(): Promise<void> {
 }
 
 export async function cancelRun(id: string): Promise<void> {
+  useTraining.setState((s) => ({ cancelling: { ...s.cancelling, [id]: true } }));
   try {
     const run = await trainingApi.cancel(id);
     upsertRun({ id, status: run.status });
   } catch (e) {
+    useTraining.setState((s) => {
+      const { [id]: _, ...rest } = s.cancelling;
+      return { cancelling: rest };
+    });
     useEditor.getState().notify(`Cancel failed: ${(e as Error).message}`, 'error');
   }
 }
