@@ -51,6 +51,11 @@ class EventCallback(keras.callbacks.Callback):
         self._last_time = 0.0
         self._last_emitted = (-1, -1)
 
+    @property
+    def epoch(self) -> int:
+        """The epoch being trained (0-based)."""
+        return self._epoch
+
     def _stop_if_cancelled(self) -> None:
         if self.cancel.is_set() and not self.cancelled:
             self.cancelled = True

@@ -105,7 +105,8 @@ def _info_of(name: str, kind: str, loaded: Loaded) -> DatasetInfo:
 
 
 def _samples(ref: dict[str, Any], default: int) -> int:
-    n = ref.get("samples", default)
+    n = ref.get("samples")
+    n = default if n is None else n
     if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_SAMPLES:
         raise DatasetError(f"dataset.samples must be an integer from 1 to {MAX_SAMPLES}, got {n!r}")
     return n

@@ -290,7 +290,7 @@ class Run:
             self.history = getattr(getattr(self.model, "history", None), "history", {}) or {}
             node = node_of_exception(exc, self.layer_nodes)
             self.emit({"type": "error", "code": "training_error", "message": clean_message(exc),
-                       "node": node, "epoch": self.events._epoch, "batch": None})
+                       "node": node, "epoch": self.events.epoch, "batch": None})
             traceback.print_exc()
             return self._finish("failed", save_model=False, error={"code": "training_error", "node": node})
         self.fit_seconds = time.perf_counter() - start
