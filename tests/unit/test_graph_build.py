@@ -5,10 +5,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from keras import layers
-
-from layerforge.graph.build import build_model, compile_spec
 from graph_fixtures import example
+from keras import layers
+from layerforge.graph.build import build_model, compile_spec
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +48,7 @@ def test_headline_history_keys_follow_output_nodes(headline):
         assert key in hist.history
 
 
-from graph_fixtures import chain, edge, graph, node  # noqa: E402
+from graph_fixtures import chain, edge, graph, node
 
 
 def test_mlp_is_sequential_with_hand_written_count():
@@ -210,3 +209,10 @@ def test_densely_connected_functional():
     hand = keras.Model(inp, layers.Dense(10)(x))
     assert model.count_params() == hand.count_params()
     assert model.output_names == ["out"]
+
+
+def test_input_straight_to_output_is_functional():
+    g = graph([node("in", "Input", shape=[4]), node("out", "Output")], [edge("in", "out")])
+    model = build_model(g)
+    assert not isinstance(model, keras.Sequential)
+    assert model.count_params() == 0 and model.output_names == ["out"]

@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from graph_fixtures import edge, node
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
-
 from layerforge.graph.build import build_model
 from layerforge.graph.schema import parse_graph
 from layerforge.graph.validate import validate_graph
@@ -138,6 +137,7 @@ def _break(draw: Any, nodes: list[dict], edges: list[dict]) -> None:
 @given(random_graphs())
 def test_random_graphs(case):
     data, broken = case
+    note(repr(data))
     report = validate_graph(parse_graph(data))
     node_errors = [e for e in report["errors"] if e["node"]]
     if broken or not report["valid"]:

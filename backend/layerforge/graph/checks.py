@@ -5,7 +5,6 @@ Sub-graph problems carry node ids of the form `<subgraph key>/<node id>`."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from layerforge.graph.catalogue_data import LAYERS, RECURRENT_STATES, WRAPPERS
@@ -19,7 +18,6 @@ from layerforge.graph.structure import (
     input_name,
     output_name,
     reachable_from,
-    reaching,
     sequential_chain,
     topological_order,
 )
@@ -48,10 +46,9 @@ class Findings:
         for this call: the cache key of everything derived from the layer alone."""
         if id(layer) not in self.keys:
             inner = self.key(layer.inner) if layer.inner is not None else None
-            self.keys[id(layer)] = json.dumps(
-                [layer.type, layer.params, inner, getattr(layer, "trainable", True)],
-                sort_keys=True, default=str,
-            )
+            # repr, not sorted JSON: 3x cheaper; equal params in another key order
+            # only cost a cache miss, never a wrong hit
+            self.keys[id(layer)] = repr((layer.type, layer.params, inner, getattr(layer, "trainable", True)))
         return self.keys[id(layer)]
 
     def error(self, node: str | None, code: str, message: str, param: str | None = None) -> None:
@@ -242,7 +239,7 @@ class _Checker:
             if out.id not in from_inputs and self.index.in_edges.get(out.id):
                 self.f.error(self.nid(out.id), "unreachable_output",
                              f"Output {output_name(out)!r} cannot be reached from any Input")
-        used = reaching(self.index, [o.id for o in outputs])
+        used = self.index.used()
         for node in self.graph.nodes:
             if node.id not in used:
                 self.f.warn(self.nid(node.id), "unused_node", f"{node.type} node {node.id!r} "

@@ -6,6 +6,7 @@ layer is called on the tensors at its input ports."""
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -48,16 +49,29 @@ def layer_kwargs(layer: LayerLike) -> dict[str, Any]:
     return copy.deepcopy(dict(layer.params))
 
 
-def make_layer(layer: LayerLike, name: str | None, models: ModelResolver) -> keras.layers.Layer:
+@functools.cache
+def _untracked(cls: type[keras.layers.Layer]) -> type[keras.layers.Layer]:
+    """The same layer class without TensorFlow's attribute tracking (which only serves
+    TF checkpoints): a third cheaper to construct and build, for throwaway layers that
+    validation calls on symbolic tensors. Keras's own tracking (weights) is kept."""
+    return type(cls.__name__, (cls,), {"_self_setattr_tracking": False, "__module__": cls.__module__})
+
+
+def make_layer(
+    layer: LayerLike, name: str | None, models: ModelResolver, *, throwaway: bool = False
+) -> keras.layers.Layer:
     """Instantiate the layer a node (or a wrapper's `inner`) describes.
 
     A `Model` use returns the shared keras.Model of its sub-graph; wrappers build
-    their inner layer first. Raises whatever Keras raises for bad params."""
+    their inner layer first. `throwaway` layers (validation) skip TF tracking.
+    Raises whatever Keras raises for bad params."""
     if layer.type == "Model":
         return models(layer.params["subgraph"])
     cls = layer_class(layer.type)
     if cls is None:
         raise ValueError(f"Layer type {layer.type!r} is not available")
+    if throwaway:
+        cls = _untracked(cls)
     kwargs = layer_kwargs(layer)
     if name:
         kwargs["name"] = name
@@ -65,7 +79,7 @@ def make_layer(layer: LayerLike, name: str | None, models: ModelResolver) -> ker
         if layer.inner is None:
             raise ValueError(f"{layer.type} needs an inner layer")
         inner_name = layer.inner.name if layer.inner.type != "Model" else None
-        kwargs["layer"] = make_layer(layer.inner, inner_name, models)
+        kwargs["layer"] = make_layer(layer.inner, inner_name, models, throwaway=throwaway)
     layer_obj = cls(**kwargs)
     if isinstance(layer, Node) and not layer.trainable:
         layer_obj.trainable = False

@@ -20,6 +20,7 @@ class GraphIndex:
     out_edges: dict[str, list[Edge]] = field(default_factory=dict)
     deps: dict[str, list[str]] = field(default_factory=dict)
     _order: tuple[list[str], set[str]] | None = None
+    _used: set[str] | None = None
 
     @classmethod
     def of(cls, graph: Graph) -> GraphIndex:
@@ -44,6 +45,12 @@ class GraphIndex:
     def predecessors(self, node_id: str) -> list[str]:
         ports = self.in_edges.get(node_id, {})
         return [e.source for port in sorted(ports) for e in ports[port]]
+
+    def used(self) -> set[str]:
+        """Nodes some Output depends on (what the model holds); computed once."""
+        if self._used is None:
+            self._used = reaching(self, [n.id for n in self.outputs()])
+        return self._used
 
     def inputs(self) -> list[Node]:
         return [n for n in self.graph.nodes if n.type == "Input"]
@@ -179,8 +186,8 @@ def sequential_chain(index: GraphIndex) -> list[str] | None:
     port 0, nothing shared, no sub-graph used twice."""
     g = index.graph
     ins, outs = index.inputs(), index.outputs()
-    if len(ins) != 1 or len(outs) != 1 or len(g.edges) != len(g.nodes) - 1:
-        return None
+    if len(ins) != 1 or len(outs) != 1 or len(g.edges) != len(g.nodes) - 1 or len(g.nodes) < 3:
+        return None  # (a Sequential needs at least one layer)
     model_uses: dict[str, int] = {}
     for node in g.nodes:
         if node.shared_with:

@@ -30,7 +30,6 @@ from layerforge.graph.schema import Graph, InnerLayer, Node
 from layerforge.graph.structure import (
     GraphIndex,
     choose_model_type,
-    reaching,
     topological_order,
 )
 from layerforge.graph.symbolic import (
@@ -304,7 +303,7 @@ class _NeedsWeights(Exception):
 def _call(owner: Node, call_type: str, args: list[TensorSpec],
           owner_args: list[TensorSpec] | None, scope: SubgraphScope) -> Outcome:
     try:
-        layer = make_layer(owner, None, scope.model)
+        layer = make_layer(owner, None, scope.model, throwaway=True)
     except GraphError as exc:
         p = exc.problems[0]
         return Outcome(None, code=p.code, message=p.message)
@@ -332,7 +331,7 @@ def validate_graph(graph: Graph) -> dict[str, Any]:
     if any(p.code in ("too_large", "too_deep") for p in findings.errors):
         return _answer(findings, {}, None, None)
     index = validator.level(graph, [graph], "")
-    used = reaching(index, [o.id for o in index.outputs()])
+    used = index.used()
     total = sum(validator.nodes[n]["params"] for n in used if n in validator.nodes)
     limit = get_settings().limits.params
     if total > limit:
