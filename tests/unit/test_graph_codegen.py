@@ -83,7 +83,7 @@ def test_guide_style_for_the_headline_model():
         'main_input = keras.Input(shape=(100,), dtype="int32", name="main_input")\n'
         in code
     )
-    assert "lstm = layers.LSTM(32, name=\"lstm\")(embedding)\n" in code
+    assert 'lstm = layers.LSTM(32, name="lstm")(embedding)\n' in code
     assert (
         "model = keras.Model(inputs=[main_input, aux_input], "
         "outputs=[main_output, aux_output])\n" in code
@@ -143,7 +143,7 @@ def test_multi_output_ports_and_from_logits_loss():
         }
     )
     code = to_python(graph)
-    assert "layers.Concatenate(name=\"states\")([lstm[1], lstm[2]])" in code
+    assert 'layers.Concatenate(name="states")([lstm[1], lstm[2]])' in code
     assert "keras.losses.SparseCategoricalCrossentropy(from_logits=True)" in code
     model = run(code)
     assert_same(model, build_model(graph))
@@ -194,3 +194,40 @@ def test_formatter_follows_black_for_long_calls():
     assert statement("", literal([3])) == ["(3,)"]
     assert statement("", literal([None, 3])) == ["(None, 3)"]
     assert statement("", literal(["accuracy"])) == ['["accuracy"]']
+
+
+def test_wrappers_and_several_subgraphs_with_many_inputs_and_outputs():
+    p, q = keras.Input((3,), name="p"), keras.Input((3,), name="q")
+    total = keras.layers.Add(name="total")([p, q])
+    pair = keras.Model(
+        [p, q],
+        [
+            keras.layers.Dense(2, name="u")(total),
+            keras.layers.Dense(1, name="v")(total),
+        ],
+        name="pair",
+    )
+    frame = keras.Input((5,), name="frame")
+    per_frame = keras.Model(
+        frame, keras.layers.Dense(3, name="d")(frame), name="per_frame"
+    )
+    seq = keras.Input((4, 5), name="seq")
+    frames = keras.layers.TimeDistributed(per_frame, name="frames")(seq)
+    both = keras.layers.Bidirectional(
+        keras.layers.LSTM(3, name="inner_lstm"), merge_mode="sum", name="both"
+    )(frames)
+    u, v = pair([both, both])
+    original = keras.Model(seq, [u, v])
+    graph = import_keras_json(original.to_json())
+    code = to_python(graph)
+    assert code.count("def build_") == 2
+    assert (
+        "layers.Bidirectional(" in code and "layers.TimeDistributed(per_frame" in code
+    )
+    assert "pair([both, both])" in code
+    assert ruff_diff(code) == ""
+    generated = run(code)
+    assert generated.count_params() == original.count_params()
+    assert layer_structure(generated, names=True) == layer_structure(
+        original, names=True
+    )

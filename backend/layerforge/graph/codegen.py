@@ -42,15 +42,15 @@ from layerforge.graph.structure import (
 def to_python(graph: Graph) -> str:
     """Python source that builds and compiles the model `graph` describes."""
     writer = _Writer(graph)
-    header = ["import keras", "from keras import layers", ""]
-    blocks = writer.subgraph_blocks()
-    main = writer.model_lines(graph, "model", None) + writer.compile_lines(graph)
-    parts = ["\n".join(header)]
-    for block in blocks["defs"]:
-        parts.append("\n" + "\n".join(block) + "\n")
-    body = blocks["builds"] + ([""] if blocks["builds"] else []) + main
-    parts.append("\n".join(body))
-    return "\n".join(parts).rstrip() + "\n"
+    defs, builds = writer.subgraph_blocks()
+    lines = ["import keras", "from keras import layers"]
+    for block in defs:  # black: two blank lines around top-level functions
+        lines += ["", "", *block]
+    lines += ["", ""] if defs else [""]
+    if builds:
+        lines += [*builds, ""]
+    lines += writer.model_lines(graph, "model", None) + writer.compile_lines(graph)
+    return "\n".join(lines) + "\n"
 
 
 class _Writer:
@@ -64,7 +64,7 @@ class _Writer:
 
     # --- sub-graphs ------------------------------------------------------------------
 
-    def subgraph_blocks(self) -> dict[str, list]:
+    def subgraph_blocks(self) -> tuple[list[list[str]], list[str]]:
         """One `def build_<key>()` per sub-graph, and the calls building each once
         (a definition before the sub-graphs that use it)."""
         defs: list[list[str]] = []
@@ -81,12 +81,12 @@ class _Writer:
                     visit(used)
             func = f"build_{self.model_vars[key]}"
             lines = self.model_lines(sub, "model", key, indent=1)
-            defs.append([f"def {func}():", *lines, "    return model", ""])
+            defs.append([f"def {func}():", *lines, "    return model"])
             builds.append(f"{self.model_vars[key]} = {func}()")
 
         for key in self.definitions:
             visit(key)
-        return {"defs": defs, "builds": builds}
+        return defs, builds
 
     # --- one model -------------------------------------------------------------------
 
