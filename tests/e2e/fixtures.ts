@@ -32,8 +32,18 @@ export async function dropLayer(page: Page, type: string, x: number, y: number) 
   await search.fill('');
 }
 
+/**
+ * Wait until the live check has answered the last edit: nodes change size when their
+ * marks change, so ports must be measured after that.
+ */
+export async function settled(page: Page) {
+  await page.waitForTimeout(250); // past the 150 ms debounce
+  await expect(page.locator('.toolbar .spinner')).toHaveCount(0);
+}
+
 /** Connect output `outPort` of node `from` to input `inPort` of node `to` by dragging. */
 export async function connectPorts(page: Page, from: string, to: string, outPort = 0, inPort = 0) {
+  await settled(page);
   const src = page.locator(`[data-id="${from}"] [data-handleid="out-${outPort}"]`);
   const dst = page.locator(`[data-id="${to}"] [data-handleid="in-${inPort}"]`);
   const a = (await src.boundingBox())!;

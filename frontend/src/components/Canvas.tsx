@@ -11,7 +11,7 @@ import {
   type OnSelectionChangeParams,
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { createFlowMapper, type LayerFlowNode, type Size } from '../graph/flow';
+import { createFlowMapper, NODE_WIDTH, type LayerFlowNode, type Size } from '../graph/flow';
 import { addNode, connect } from '../graph/transforms';
 import { currentGraph, useEditor, type Snapshot } from '../store/editor';
 import { initialParams } from '../graph/catalogue';
@@ -42,6 +42,9 @@ const CATEGORY_COLOURS: Record<string, string> = {
 const minimapColour = (n: LayerFlowNode) =>
   n.data.errors.length ? '#ef4444' : (CATEGORY_COLOURS[n.data.category] ?? '#94a3b8');
 
+/** Above this many nodes a graph opens at its start instead of fitted to the view. */
+const LARGE_GRAPH = 150;
+
 export const DRAG_MIME = 'application/x-layerforge-layer';
 
 export function Canvas() {
@@ -53,6 +56,8 @@ export function Canvas() {
   const loadedAt = useEditor((s) => s.loadedAt);
   const path = useEditor((s) => s.path);
   const rf = useReactFlow();
+  const rfRef = useRef(rf);
+  rfRef.current = rf;
   const mapper = useMemo(() => createFlowMapper(), []);
   const measured = useRef(new Map<string, Size>());
   const [measureTick, setMeasureTick] = useState(0);
@@ -144,10 +149,10 @@ export function Canvas() {
       const type = e.dataTransfer.getData(DRAG_MIME);
       if (!type) return;
       e.preventDefault();
-      const pos = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      const pos = rfRef.current.screenToFlowPosition({ x: e.clientX, y: e.clientY });
       addLayerAt(type, { x: pos.x - 90, y: pos.y - 30 });
     },
-    [rf],
+    [],
   );
 
   const onDoubleClick = useCallback(
@@ -157,26 +162,37 @@ export function Canvas() {
       setSearch({
         x: e.clientX - bounds.left,
         y: e.clientY - bounds.top,
-        flow: rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }),
+        flow: rfRef.current.screenToFlowPosition({ x: e.clientX, y: e.clientY }),
       });
     },
-    [rf],
+    [],
   );
 
   useEffect(() => {
     if (!focusRequest) return;
-    const node = rf.getNode(focusRequest.id);
+    const flow = rfRef.current;
+    const node = flow.getNode(focusRequest.id);
     if (!node) return;
     const w = node.measured?.width ?? 180;
     const h = node.measured?.height ?? 80;
-    rf.setCenter(node.position.x + w / 2, node.position.y + h / 2, { zoom: Math.max(rf.getZoom(), 1), duration: 300 });
-  }, [focusRequest, rf]);
+    flow.setCenter(node.position.x + w / 2, node.position.y + h / 2, { zoom: Math.max(flow.getZoom(), 1), duration: 300 });
+  }, [focusRequest]);
 
   useEffect(() => {
-    // a freshly opened graph or sub-graph: show all of it once React Flow has measured it
-    const t = setTimeout(() => rf.fitView({ padding: 0.15, maxZoom: 1.2 }), 60);
+    // a freshly opened graph or sub-graph (not every edit): show all of it once measured
+    if (!loadedAt && !path.length) return;
+    const flow = rfRef.current;
+    const g = currentGraph(useEditor.getState());
+    if (g.nodes.length > LARGE_GRAPH) {
+      // a big graph fitted to the screen is unreadable dots, and rendering all of it at
+      // once is slow: open it readable, at its first node; the minimap shows the rest
+      const first = g.layout.positions?.[g.nodes[0].id] ?? { x: 0, y: 0 };
+      flow.setCenter(first.x + NODE_WIDTH / 2, first.y + 300, { zoom: 0.8 });
+      return;
+    }
+    const t = setTimeout(() => flow.fitView({ padding: 0.15, maxZoom: 1.2 }), 60);
     return () => clearTimeout(t);
-  }, [loadedAt, path, rf]);
+  }, [loadedAt, path]);
 
   return (
     <div className="canvas" onDoubleClick={onDoubleClick} data-testid="canvas">

@@ -89,7 +89,7 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
         />
       ))}
       <Handle id="tie-out" type="source" position={Position.Right} className="port-tie" isConnectable={false} />
-      <Handle id="tie-in" type="target" position={Position.Right} className="port-tie" isConnectable={false} />
+      <Handle id="tie-in" type="target" position={Position.Left} className="port-tie" isConnectable={false} />
     </div>
   );
 }

@@ -1,5 +1,5 @@
 /** Edges: a data edge labelled with its tensor shape, and the dashed tie of a shared layer. */
-import { BaseEdge, getBezierPath, type EdgeProps, type Edge } from '@xyflow/react';
+import { BaseEdge, getBezierPath, Position, type EdgeProps, type Edge } from '@xyflow/react';
 import { memo } from 'react';
 import type { ShapeEdgeData } from '../graph/flow';
 
@@ -29,8 +29,15 @@ function ShapeEdgeView(props: EdgeProps<ShapeEdgeT>) {
 }
 
 function TieEdgeView(props: EdgeProps<TieEdgeT>) {
-  const dx = Math.max(60, Math.abs(props.targetY - props.sourceY) / 3);
-  const path = `M ${props.sourceX} ${props.sourceY} C ${props.sourceX + dx} ${props.sourceY}, ${props.targetX + dx} ${props.targetY}, ${props.targetX} ${props.targetY}`;
+  // from the owner's right side to the call site's left side, dashed: "same layer"
+  const [path] = getBezierPath({
+    sourceX: props.sourceX,
+    sourceY: props.sourceY,
+    sourcePosition: Position.Right,
+    targetX: props.targetX,
+    targetY: props.targetY,
+    targetPosition: Position.Left,
+  });
   return <path d={path} className="tie-edge" fill="none" data-testid="tie-edge" />;
 }
 

@@ -3,7 +3,7 @@
  * nothing it shows has changed, so memoised node components skip re-rendering and a
  * 400-node graph costs one cheap pass per edit.
  */
-import type { Edge as FlowEdge, Node as FlowNode } from '@xyflow/react';
+import { Position, type Edge as FlowEdge, type Node as FlowNode } from '@xyflow/react';
 import type { Graph, GraphNode, LayerSpec, NodeReport, Problem, Shape, ValidateAnswer, XY } from './types';
 import { edgeKey, positionsOf, subgraphPorts, subgraphUsedBy } from './transforms';
 
@@ -89,6 +89,28 @@ export interface FlowMapper {
     measured: Map<string, Size>,
   ): LayerFlowNode[];
   edges(graph: Graph, answer: ValidateAnswer | null, selected: Set<string>): FlowEdge<ShapeEdgeData>[];
+}
+
+/** Width of a layer node (CSS .layer-node) and the size of a port (CSS .port). */
+export const NODE_WIDTH = 190;
+const PORT = 10;
+
+/** A node's height before it is measured: head, name, params, shapes, error box. */
+function estimatedHeight(d: LayerNodeData): number {
+  return 58 + (d.keyParams ? 14 * Math.ceil(d.keyParams.length / 30) : 0) + (d.subgraph ? 26 : 0) + (d.errors.length || d.warnings.length ? 40 : 0);
+}
+
+/** Port boxes where LayerNode puts them (spread along the top / bottom edge). */
+function estimatedHandles(d: LayerNodeData, w: number, h: number): NonNullable<LayerFlowNode['handles']> {
+  const along = (i: number, n: number) => (w * (i + 1)) / (n + 1) - PORT / 2;
+  const handles: NonNullable<LayerFlowNode['handles']> = [];
+  for (let i = 0; i < d.inputs; i++)
+    handles.push({ id: `in-${i}`, type: 'target', position: Position.Top, x: along(i, d.inputs), y: -PORT / 2, width: PORT, height: PORT });
+  for (let i = 0; i < d.outputs; i++)
+    handles.push({ id: `out-${i}`, type: 'source', position: Position.Bottom, x: along(i, d.outputs), y: h - PORT / 2, width: PORT, height: PORT });
+  handles.push({ id: 'tie-out', type: 'source', position: Position.Right, x: w, y: h / 2, width: 1, height: 1 });
+  handles.push({ id: 'tie-in', type: 'target', position: Position.Left, x: 0, y: h / 2, width: 1, height: 1 });
+  return handles;
 }
 
 /** Where nodes without a stored position go: a loose grid below the rest. */
@@ -205,6 +227,13 @@ export function createFlowMapper(): FlowMapper {
           selected: isSelected,
         };
         if (size) flow.measured = size;
+        else {
+          // not measured yet: an estimate lets React Flow skip rendering it while it is
+          // off screen (otherwise every node renders once, just to be measured)
+          flow.initialWidth = NODE_WIDTH;
+          flow.initialHeight = estimatedHeight(entry.data);
+          flow.handles = estimatedHandles(entry.data, flow.initialWidth, flow.initialHeight);
+        }
         entry.flow = flow;
         return flow;
       });

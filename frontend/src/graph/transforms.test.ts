@@ -34,7 +34,7 @@ function chain(): Graph {
 
 describe('graph transforms', () => {
   it('fills defaults omitted on the wire, recursively', () => {
-    const g = normalizeGraph({ nodes: [{ id: 'a', type: 'Dense' }], edges: [{ source: 'a', target: 'b' }], subgraphs: { s: {} as Graph } });
+    const g = normalizeGraph({ nodes: [{ id: 'a', type: 'Dense' }], edges: [{ source: 'a', target: 'b' }], subgraphs: { s: {} } });
     expect(g.edges[0]).toMatchObject({ source_port: 0, target_port: 0 });
     expect(g.nodes[0].params).toEqual({});
     expect(g.subgraphs.s.nodes).toEqual([]);

@@ -367,7 +367,13 @@ export function subgraphUsedBy(node: GraphNode): string | null {
  * A graph as the server may send it (defaults omitted: ports, params, subgraphs, layout)
  * with every default filled in, recursively, so the editor never meets a missing field.
  */
-export function normalizeGraph(raw: Partial<Graph> & { nodes?: Partial<GraphNode>[]; edges?: Partial<GraphEdge>[] }): Graph {
+export type WireGraph = Omit<Partial<Graph>, 'nodes' | 'edges' | 'subgraphs'> & {
+  nodes?: (Omit<GraphNode, 'params'> & { params?: GraphNode['params'] })[];
+  edges?: (Omit<GraphEdge, 'source_port' | 'target_port'> & { source_port?: number; target_port?: number })[];
+  subgraphs?: Record<string, WireGraph>;
+};
+
+export function normalizeGraph(raw: WireGraph): Graph {
   const subgraphs: Record<string, Graph> = {};
   for (const [name, sub] of Object.entries(raw.subgraphs ?? {})) subgraphs[name] = normalizeGraph(sub);
   return {

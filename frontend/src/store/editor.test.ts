@@ -88,24 +88,32 @@ describe('editor store', () => {
 });
 
 describe('live validation', () => {
-  it('debounces edits into one request and ignores layout-only changes', async () => {
+  it('checks a lone edit at once, a burst as one trailing request, and ignores layout-only changes', async () => {
     vi.useFakeTimers();
     const calls: Graph[] = [];
     const v = startValidation(async (g) => {
       calls.push(g);
       return answer(calls.length);
     }, 150);
-    await vi.advanceTimersByTimeAsync(200);
-    expect(calls).toHaveLength(1); // the initial check
-    for (let i = 0; i < 5; i++) useEditor.getState().edit((g) => addNode(g, 'Dense', { x: i, y: 0 }).graph);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toHaveLength(1); // the initial check, at once
+    await vi.advanceTimersByTimeAsync(500);
+    useEditor.getState().edit((g) => addNode(g, 'Dense', { x: 0, y: 0 }).graph);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toHaveLength(2); // a lone edit goes without waiting
+    for (let i = 1; i < 5; i++) {
+      await vi.advanceTimersByTimeAsync(20);
+      useEditor.getState().edit((g) => addNode(g, 'Dense', { x: i, y: 0 }).graph);
+    }
     await vi.advanceTimersByTimeAsync(100);
-    expect(calls).toHaveLength(1);
+    expect(calls).toHaveLength(2); // the burst waits for quiet
     await vi.advanceTimersByTimeAsync(100);
-    expect(calls).toHaveLength(2);
-    expect(calls[1].nodes).toHaveLength(5);
+    expect(calls).toHaveLength(3);
+    expect(calls[2].nodes).toHaveLength(5);
+    await vi.advanceTimersByTimeAsync(500);
     useEditor.getState().moveNodes({ dense: { x: 500, y: 500 } });
     await vi.advanceTimersByTimeAsync(400);
-    expect(calls).toHaveLength(2);
+    expect(calls).toHaveLength(3);
     v.stop();
     vi.useRealTimers();
   });

@@ -1,6 +1,7 @@
 /**
  * Live checking: every change of the graph's meaning (not its layout) schedules one
- * `POST /api/graphs/validate` after a short quiet period. Answers that arrive after a
+ * `POST /api/graphs/validate`: at once for a lone edit, after a short quiet period for a
+ * burst of edits. Answers that arrive after a
  * newer request was sent are dropped (request counter), so marks never go backwards.
  */
 import { api, ApiError } from '../api/client';
@@ -63,9 +64,17 @@ export function startValidation(
     }
   };
 
+  let lastScheduled = -Infinity;
+  /**
+   * Leading and trailing: a lone edit is checked at once; edits in quick succession
+   * (typing, dragging a value) wait for a quiet `debounceMs` and go as one request.
+   */
   const schedule = () => {
+    const now = Date.now();
+    const quiet = !timer && now - lastScheduled >= debounceMs;
+    lastScheduled = now;
     if (timer) clearTimeout(timer);
-    timer = setTimeout(run, debounceMs);
+    timer = setTimeout(run, quiet ? 0 : debounceMs);
   };
 
   const unsubscribe = useEditor.subscribe((s, prev) => {

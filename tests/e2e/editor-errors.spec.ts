@@ -1,0 +1,35 @@
+import { expect, openTemplate, selectNode, shot, test } from './fixtures';
+
+test('a wrong parameter marks its node and field; fixing it clears the mark', async ({ editor: page }) => {
+  await openTemplate(page, 'sequential_mlp_mnist');
+  await expect(page.getByTestId('check-status')).toContainText('sequential');
+  await selectNode(page, 'dense_1');
+  await page.locator('#param-units').fill('0');
+
+  const node = page.getByTestId('node-dense_1');
+  await expect(node.getByTestId('node-error')).toContainText('at least 1');
+  await expect(node).toHaveClass(/has-error/);
+  await expect(page.getByTestId('field-units').getByTestId('field-error')).toContainText('at least 1');
+  await expect(page.getByTestId('check-status')).toContainText('1 problem');
+  // other nodes are not blamed
+  await expect(page.locator('.layer-node.has-error')).toHaveCount(1);
+  await shot(page, 'errors-01-wrong-units');
+
+  // the problems list focuses the node
+  await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+  await page.getByTestId('problem').first().click();
+  await expect(page.getByTestId('inspector-node')).toContainText('dense_1');
+
+  await page.locator('#param-units').fill('128');
+  await expect(node.getByTestId('node-error')).toHaveCount(0);
+  await expect(page.getByTestId('check-status')).toContainText('sequential');
+  await expect(node.getByTestId('node-shape')).toHaveText('(None, 128)');
+  await shot(page, 'errors-02-fixed');
+
+  // undo brings the wrong value (and its mark) back; redo fixes it again
+  await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('Control+z');
+  await expect(node.getByTestId('node-error')).toBeVisible();
+  await page.keyboard.press('Control+y');
+  await expect(node.getByTestId('node-error')).toHaveCount(0);
+});
