@@ -33,8 +33,9 @@ chromium:
 test-py: venv frontend chromium
 	$(PY) -m pytest -q
 
-test-frontend: frontend
+test-frontend: venv frontend chromium
 	cd frontend && npm test
+	cd frontend && npm run e2e
 
 test: test-py test-frontend
 
