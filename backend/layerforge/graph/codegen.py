@@ -252,17 +252,23 @@ class _Writer:
     ) -> list[str]:
         """Keep the Output nodes' names when the producing layers are named otherwise."""
         wanted = [output_name(n) for n in index.outputs()]
-        produced = []
-        for out in index.outputs():
-            edges = _in_edges(index, out.id)
-            source = index.by_id[edges[0].source] if edges else None
-            owner = source.shared_with or source.id if source else None
-            produced.append(
-                names.get(owner) if owner and edges[0].source_port == 0 else None
-            )
+        produced = [self._produced_name(index, names, out) for out in index.outputs()]
         if produced == wanted:
             return []
         return statement(f"{target}.output_names = ", literal(wanted), indent)
+
+    @staticmethod
+    def _produced_name(index: GraphIndex, names, out: Node) -> str | None:
+        """The name Keras gives an output: its layer's, for port 0 of a plain layer
+        (a sub-graph's model names its outputs after its own layers)."""
+        edges = _in_edges(index, out.id)
+        if not edges or edges[0].source_port != 0:
+            return None
+        source = index.by_id[edges[0].source]
+        owner = index.by_id.get(source.shared_with or source.id, source)
+        if owner.type == "Model":
+            return None
+        return names.get(owner.id)
 
     def compile_lines(self, graph: Graph) -> list[str]:
         spec = compile_spec(graph)
