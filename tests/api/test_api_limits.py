@@ -240,3 +240,20 @@ def test_an_unexpected_failure_is_a_500_without_traceback(settings):
     assert response.status_code == 500
     assert codes(response) == ["internal_error"]
     assert "secret" not in response.text and "Traceback" not in response.text
+
+
+def test_opening_the_editor_with_the_token_sets_a_strict_cookie(tmp_path):
+    secured = make_client(tmp_path, host="0.0.0.0", token="cookie-token")
+    secured.follow_redirects = False
+    assert secured.get("/api/graphs").status_code == 401
+
+    wrong = secured.get("/runs?token=nope")
+    assert wrong.status_code != 303 and "set-cookie" not in wrong.headers
+    login = secured.get("/runs?tab=2&token=cookie-token")
+    assert login.status_code == 303
+    assert login.headers["location"] == "/runs?tab=2"
+    cookie = login.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+
+    assert secured.get("/api/graphs").status_code == 200  # the client kept the cookie
+    assert secured.get("/api/graphs?token=cookie-token", cookies={"layerforge_token": "x"}).status_code == 401

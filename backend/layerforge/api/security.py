@@ -5,8 +5,9 @@
   page or one of `settings.allowed_origins`.
 - Binding beyond loopback needs `LAYERFORGE_TOKEN`: every `/api` call but the health
   check then carries `Authorization: Bearer <token>`; a WebSocket, which a browser
-  cannot give headers, may pass `?token=<token>` instead. Cross-origin pages must be
-  listed in `allowed_origins`.
+  cannot give headers, may pass `?token=<token>` instead. A person opens the editor
+  once at `/?token=<token>`: the token moves into an HttpOnly, SameSite=Strict cookie
+  that the editor's calls carry. Cross-origin pages must be listed in `allowed_origins`.
 - Request bodies are capped: JSON at `limits.request_bytes`, multipart uploads at
   `limits.upload_bytes`; a larger body is a 413 before the route runs.
 """
@@ -15,17 +16,20 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.requests import cookie_parser
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from layerforge.api.errors import error_response, problem, problems_body
 from layerforge.settings import Settings
 
+TOKEN_COOKIE = "layerforge_token"
 PUBLIC_API_PATHS = frozenset({"/api/health", "/api/openapi.json", "/api/docs"})
 # Starlette's in-process TestClient calls itself "testserver"; no resolver maps that
 # name to this machine for a remote page, so accepting it opens nothing.
@@ -65,16 +69,50 @@ def token_matches(settings: Settings, presented: str | None) -> bool:
     )
 
 
+def _query_token(scope: Scope) -> str | None:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+    return values[-1] if values else None
+
+
 def presented_token(scope: Scope) -> str | None:
-    """The bearer token of a request; a WebSocket may also pass it as `?token=`."""
-    auth = Headers(scope=scope).get("authorization", "")
-    scheme, _, value = auth.partition(" ")
+    """The token of a request: a bearer header, the editor's cookie, or (a WebSocket
+    only) `?token=`."""
+    headers = Headers(scope=scope)
+    scheme, _, value = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    if scope["type"] == "websocket":
-        values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
-        return values[-1] if values else None
-    return None
+    cookie = cookie_parser(headers.get("cookie", "")).get(TOKEN_COOKIE)
+    if cookie:
+        return cookie
+    return _query_token(scope) if scope["type"] == "websocket" else None
+
+
+def _editor_login(scope: Scope, settings: Settings) -> Response | None:
+    """Opening the editor at `/?token=<token>` (as Jupyter does) stores the token in an
+    HttpOnly, SameSite=Strict cookie and redirects to the same page without it, so the
+    editor's own calls are authorised with no token in its code or its URL."""
+    token = _query_token(scope)
+    if (
+        scope["type"] != "http"
+        or scope.get("method") != "GET"
+        or scope.get("path", "").startswith("/api")
+        or not settings.token
+        or not token
+        or not token_matches(settings, token)
+    ):
+        return None
+    pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"))
+    query = [(key, value) for key, value in pairs if key != "token"]
+    target = scope.get("path", "/") + ("?" + urlencode(query) if query else "")
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        TOKEN_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=scope.get("scheme") == "https",
+    )
+    return response
 
 
 def _hostname(netloc: str) -> str | None:
@@ -97,6 +135,9 @@ class AccessGuard:
             return await self.app(scope, receive, send)
         refusal = self._refusal(scope)
         if refusal is None:
+            login = _editor_login(scope, self.settings)
+            if login is not None:
+                return await login(scope, receive, send)
             return await self.app(scope, receive, send)
         status, code, message = refusal
         if scope["type"] == "websocket":
