@@ -106,6 +106,8 @@ def serve(
         if value is not None:
             os.environ[f"LAYERFORGE_{key.upper()}"] = str(value)
     get_settings.cache_clear()
+    login = "?token=<LAYERFORGE_TOKEN>" if settings.token else ""
+    err.print(f"Layerforge editor: http://{settings.host}:{settings.port}/{login}", highlight=False)
     uvicorn.run(
         "layerforge.api.app:create_app",
         factory=True,
