@@ -69,12 +69,17 @@ def nesting_depth(graph: Graph) -> int:
     return 1 + max((nesting_depth(sub) for sub in graph.subgraphs.values()), default=0)
 
 
+_STRUCTURE_CACHE: dict[tuple, tuple] = {}
+_STRUCTURE_CACHE_MAX = 2_000
+
+
 class _Checker:
     def __init__(self, graph: Graph, chain: list[Graph], prefix: str, findings: Findings):
         self.graph = graph
         self.chain = chain
         self.prefix = prefix
         self.f = findings
+        self.s = findings  # where structural checks write (a scratch Findings while caching)
         self.index = findings.index(graph)
 
     def nid(self, node_id: str | None) -> str | None:
@@ -93,24 +98,55 @@ class _Checker:
             self.f.broken_scopes.add(self.prefix)
 
     def check_all(self) -> None:
-        self.check_ids()
         for node in self.graph.nodes:
             self.check_node(node)
-        self.check_edges()
-        self.check_ports()
-        self.check_order_and_reach()
-        self.check_names()
+        self.check_structure()
         self.check_logits()
-        if self.graph.model_type == "sequential" and sequential_chain(self.index) is None:
-            self.f.error(None, "not_sequential", "model_type is 'sequential' but the graph is not one "
-                         "chain from one Input to one Output with nothing shared")
+
+    def structure_key(self) -> tuple:
+        """Everything the structural checks read: ids, types, names, sharing, port
+        counts, sub-graph uses, edges. A parameter edit leaves it unchanged."""
+        nodes = tuple(
+            (n.id, n.type, n.name, n.shared_with, _used_subgraph(n),
+             input_ports(n, self.lookup) if is_known(n.type) else None,
+             output_ports(n, self.lookup) if is_known(n.type) else None)
+            for n in self.graph.nodes
+        )
+        edges = tuple((e.source, e.source_port, e.target, e.target_port) for e in self.graph.edges)
+        return (self.prefix, self.graph.model_type, nodes, edges)
+
+    def check_structure(self) -> None:
+        """Ids, edges, ports, cycles, reachability, names: cached by `structure_key`."""
+        key = self.structure_key()
+        cached = _STRUCTURE_CACHE.get(key)
+        if cached is None:
+            self.s = Findings()
+            self.check_ids()
+            self.check_edges()
+            self.check_ports()
+            self.check_order_and_reach()
+            self.check_names()
+            if self.graph.model_type == "sequential" and sequential_chain(self.index) is None:
+                self.s.error(None, "not_sequential", "model_type is 'sequential' but the graph is "
+                             "not one chain from one Input to one Output with nothing shared")
+            order, cyclic = topological_order(self.index)
+            cached = (self.s.errors, self.s.warnings, (order, cyclic), self.index.used())
+            if len(_STRUCTURE_CACHE) >= _STRUCTURE_CACHE_MAX:
+                _STRUCTURE_CACHE.clear()
+            _STRUCTURE_CACHE[key] = cached
+            self.s = self.f
+        errors, warnings, (order, cyclic), used = cached
+        self.f.errors.extend(p.model_copy() for p in errors)
+        self.f.warnings.extend(p.model_copy() for p in warnings)
+        self.index._order = (list(order), set(cyclic))
+        self.index._used = set(used)
 
     # -- nodes --------------------------------------------------------------------
     def check_ids(self) -> None:
         seen: set[str] = set()
         for node in self.graph.nodes:
             if node.id in seen:
-                self.f.error(self.nid(node.id), "duplicate_id", f"Node id {node.id!r} is used twice")
+                self.s.error(self.nid(node.id), "duplicate_id", f"Node id {node.id!r} is used twice")
             seen.add(node.id)
 
     def check_layer(self, node_id: str, layer: Node | InnerLayer, param_prefix: str = "") -> bool:
@@ -188,14 +224,14 @@ class _Checker:
             for end, role in ((edge.source, "source"), (edge.target, "target")):
                 if end not in self.index.by_id:
                     other = edge.target if role == "source" else edge.source
-                    self.f.error(self.nid(other if other in self.index.by_id else None),
+                    self.s.error(self.nid(other if other in self.index.by_id else None),
                                  "unknown_node", f"Edge {edge.source}->{edge.target}: {role} "
                                  f"node {end!r} does not exist")
             if edge.source in self.index.by_id and edge.target in self.index.by_id:
                 source = self._layer_of(self.index.by_id[edge.source])
                 if is_known(source.type) and edge.source_port >= output_ports(source, self.lookup):
                     n = output_ports(source, self.lookup)
-                    self.f.error(self.nid(edge.source), "bad_port",
+                    self.s.error(self.nid(edge.source), "bad_port",
                                  f"Output port {edge.source_port} does not exist ({source.type} has "
                                  f"{n} output port{'s' if n != 1 else ''})")
 
@@ -209,10 +245,10 @@ class _Checker:
             nid = self.nid(node.id)
             for port, edges in sorted(ports.items()):
                 if hi is not None and port >= hi:
-                    self.f.error(nid, "bad_port", f"Input port {port} does not exist ({layer.type} "
+                    self.s.error(nid, "bad_port", f"Input port {port} does not exist ({layer.type} "
                                  f"takes {hi} input{'s' if hi != 1 else ''})")
                 elif len(edges) > 1:
-                    self.f.error(nid, "duplicate_input", f"Input port {port} has {len(edges)} "
+                    self.s.error(nid, "duplicate_input", f"Input port {port} has {len(edges)} "
                                  "edges; one tensor per port (use a merge layer to combine)")
             used = sorted(p for p in ports if hi is None or p < hi)
             needed = max(lo, (used[-1] + 1) if used else 0) if hi is None else lo
@@ -220,29 +256,29 @@ class _Checker:
             if missing:
                 names = LAYERS.get(layer.type, (None,) * 5)[4]
                 label = ", ".join(names[p] if names else str(p) for p in missing)
-                self.f.error(nid, "missing_input", f"{layer.type} has nothing on input port(s) {label}")
+                self.s.error(nid, "missing_input", f"{layer.type} has nothing on input port(s) {label}")
             if layer.type in LAYERS and LAYERS[layer.type][2] == "many" and len(used) == 1:
-                self.f.warn(nid, "single_merge_input", f"{layer.type} with a single input")
+                self.s.warn(nid, "single_merge_input", f"{layer.type} with a single input")
 
     def check_order_and_reach(self) -> None:
         _order, cyclic = topological_order(self.index)
         if cyclic:
             cycle = find_cycle(self.index, cyclic) or sorted(cyclic)
-            self.f.error(self.nid(cycle[0]), "cycle", "Cycle: " + " -> ".join(cycle + cycle[:1]))
+            self.s.error(self.nid(cycle[0]), "cycle", "Cycle: " + " -> ".join(cycle + cycle[:1]))
         inputs, outputs = self.index.inputs(), self.index.outputs()
         if not inputs:
-            self.f.error(None, "no_input", f"{self._where()}has no Input node")
+            self.s.error(None, "no_input", f"{self._where()}has no Input node")
         if not outputs:
-            self.f.error(None, "no_output", f"{self._where()}has no Output node")
+            self.s.error(None, "no_output", f"{self._where()}has no Output node")
         from_inputs = reachable_from(self.index, [n.id for n in inputs])
         for out in outputs:
             if out.id not in from_inputs and self.index.in_edges.get(out.id):
-                self.f.error(self.nid(out.id), "unreachable_output",
+                self.s.error(self.nid(out.id), "unreachable_output",
                              f"Output {output_name(out)!r} cannot be reached from any Input")
         used = self.index.used()
         for node in self.graph.nodes:
             if node.id not in used:
-                self.f.warn(self.nid(node.id), "unused_node", f"{node.type} node {node.id!r} "
+                self.s.warn(self.nid(node.id), "unused_node", f"{node.type} node {node.id!r} "
                             "does not lead to any Output; it is left out of the model")
 
     def _where(self) -> str:
@@ -257,14 +293,14 @@ class _Checker:
             if name is None:
                 continue
             if name in seen:
-                self.f.error(self.nid(node.id), "duplicate_name", f"Name {name!r} is already used "
+                self.s.error(self.nid(node.id), "duplicate_name", f"Name {name!r} is already used "
                              f"by node {seen[name]!r}; layer names must be unique", "name")
             seen[name] = node.id
         outs: dict[str, str] = {}
         for node in self.index.outputs():
             name = output_name(node)
             if name in outs:
-                self.f.error(self.nid(node.id), "duplicate_name", f"Output name {name!r} is "
+                self.s.error(self.nid(node.id), "duplicate_name", f"Output name {name!r} is "
                              f"already used by {outs[name]!r}", "name")
             outs[name] = node.id
 
