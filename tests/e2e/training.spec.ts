@@ -76,8 +76,8 @@ test.describe('training from the page', () => {
     const loss = page.getByTestId('chart-loss');
     await expect(loss).toBeVisible();
     await expect(page.getByTestId('chart-accuracy')).toBeVisible();
-    await expect(loss.locator('.u-legend')).toContainText('train (batch)');
-    await expect(loss.locator('.u-legend')).toContainText('validation');
+    await expect(loss.locator('.u-legend')).toContainText('batch');
+    await expect(loss.locator('.u-legend')).toContainText('val');
     await expect(page.getByTestId('run-progress')).toContainText('Epoch 4/4');
     const expected = await expectedFromHistory(page, runId);
     expect(await points(page)).toBe(expected.points);
@@ -190,11 +190,13 @@ test.describe('training from the page', () => {
     expect(await points(page)).toBe((await expectedFromHistory(page, ids[0])).points);
 
     await row(ids[1]).getByTestId('compare-run').click();
-    await expect(page.getByTestId('chart-loss').locator('.u-legend')).toContainText('validation (compared)');
+    await expect(page.getByTestId('chart-loss').locator('.u-legend')).toContainText('val (B)');
     await shot(page, 'training-08-overlay');
 
     await row(ids[1]).getByRole('button', { name: 'Open graph' }).click();
-    await expect(page.locator('.react-flow__node')).toHaveCount(7);
+    // the editor holds the run's graph now (a copy, named after the run)
+    await expect(page.getByText(`Digits MLP (API) (from run ${ids[1].slice(0, 8)})`).first()).toBeVisible();
+    await expect(page.getByTestId('inspector')).toContainText(/Nodes\s*7/);
     await expect(page.getByTestId('node-input').getByTestId('node-shape')).toHaveText('(None, 64)');
     await shot(page, 'training-09-opened-run-graph');
   });

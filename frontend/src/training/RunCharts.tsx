@@ -25,7 +25,7 @@ interface Line {
 function linesOf(spec: ChartSpec, view: SeriesTable, compare: SeriesTable | null, compareSpec: ChartSpec | undefined): Line[] {
   const lines: Line[] = spec.series.map((s) => ({ ...s, table: view, compare: false }));
   if (compare && compareSpec)
-    for (const s of compareSpec.series) lines.push({ ...s, label: `${s.label} (compared)`, table: compare, compare: true });
+    for (const s of compareSpec.series) lines.push({ ...s, label: `${s.label} (B)`, table: compare, compare: true });
   return lines;
 }
 

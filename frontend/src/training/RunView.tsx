@@ -122,7 +122,7 @@ export function RunView() {
         <span className="grow" />
         {compareId && (
           <span className="small tr-compare-note">
-            overlaid: <b className="mono">{compareId.slice(0, 8)}</b> (dashed){' '}
+            overlaid (B, dashed): <b className="mono">{compareId.slice(0, 8)}</b>{' '}
             <button className="small ghost" onClick={() => compareRun(null)} title="Stop overlaying">
               ✕
             </button>

@@ -53,7 +53,7 @@ describe('chartsOf', () => {
     expect(charts[0].series.map((s) => [s.col, s.kind])).toEqual([
       ['batch:loss', 'batch'], ['epoch:loss', 'train'], ['epoch:val_loss', 'val'],
     ]);
-    expect(charts[3].series.map((s) => s.label)).toEqual(['train (batch)', 'train', 'validation']);
+    expect(charts[3].series.map((s) => s.label)).toEqual(['batch', 'train', 'val']);
   });
 });
 

@@ -93,7 +93,7 @@ export interface ChartSpec {
 }
 
 const KIND_ORDER: Record<SeriesKind, number> = { batch: 0, train: 1, val: 2 };
-const LABEL: Record<SeriesKind, string> = { batch: 'train (batch)', train: 'train', val: 'validation' };
+const LABEL: Record<SeriesKind, string> = { batch: 'batch', train: 'train', val: 'val' };
 
 function chartRank(metric: string): [number, string] {
   if (metric === 'loss') return [0, metric];
