@@ -216,3 +216,57 @@ def test_input_straight_to_output_is_functional():
     model = build_model(g)
     assert not isinstance(model, keras.Sequential)
     assert model.count_params() == 0 and model.output_names == ["out"]
+
+
+def test_model_summary_rows_per_call_site():
+    from layerforge.graph.build import model_summary
+
+    g = graph(
+        [node("a", "Input", shape=[4]), node("b", "Input", shape=[4]), node("d", "Dense", units=3),
+         {"id": "d2", "type": "Dense", "shared_with": "d"}, node("add", "Add"),
+         node("bn", "BatchNormalization"), node("out", "Output", loss="mse")],
+        [edge("a", "d"), edge("b", "d2"), edge("d", "add", target_port=0),
+         edge("d2", "add", target_port=1), edge("add", "bn"), edge("bn", "out")],
+    )
+    summary = model_summary(g)
+    model = build_model(g)
+    assert summary["model_type"] == "functional"
+    assert summary["total_params"] == model.count_params() == 15 + 12
+    assert summary["trainable_params"] == 15 + 6 and summary["non_trainable_params"] == 6
+    rows = {r["node"]: r for r in summary["layers"]}
+    assert rows["d"]["call_index"] == 0 and rows["d2"]["call_index"] == 1
+    assert rows["d2"]["name"] == rows["d"]["name"] == "d" and rows["d2"]["params"] == 0
+    assert rows["add"]["inbound"] == [
+        {"node": "d", "port": 0, "target_port": 0}, {"node": "d2", "port": 0, "target_port": 1}
+    ]
+    assert rows["bn"]["output_shapes"] == [[None, 3]]
+    assert {lyr.name for lyr in model.layers} == {"a", "b", "d", "add", "out"}
+
+
+def test_model_summary_raises_graph_error_with_node():
+    from layerforge.graph.build import model_summary
+    from layerforge.graph.errors import GraphError
+
+    with pytest.raises(GraphError) as info:
+        model_summary(chain([4], ("Dense", {"units": "many"})))
+    assert info.value.problems[0].node == "n0" and info.value.problems[0].param == "units"
+
+
+def test_build_model_raises_graph_error_for_bad_graphs():
+    from layerforge.graph.errors import GraphError
+
+    with pytest.raises(GraphError) as info:
+        build_model(chain([4], ("Lambda", {})))
+    assert info.value.problems[0].code == "refused_type"
+    with pytest.raises(GraphError) as info:
+        build_model(chain([4], ("Dense", {"units": 2}), ("Reshape", {"target_shape": [3]})))
+    assert (info.value.problems[0].node, info.value.problems[0].code) == ("n1", "shape_mismatch")
+
+
+def test_compile_spec_from_logits_gives_a_loss_object():
+    g = chain([4], ("Dense", {"units": 3}),
+              output={"loss": "sparse_categorical_crossentropy", "from_logits": True, "metrics": ["accuracy"]})
+    spec = compile_spec(g)
+    loss = spec["loss"]["out"]
+    assert isinstance(loss, keras.losses.SparseCategoricalCrossentropy) and loss.get_config()["from_logits"]
+    assert spec["metrics"] == {"out": ["accuracy"]}

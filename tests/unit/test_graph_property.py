@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import keras
 from graph_fixtures import edge, node
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
@@ -147,6 +148,7 @@ def test_random_graphs(case):
         event("valid with " + ", ".join(sorted({n["type"] for n in data["nodes"] if n["type"] not in ("Input", "Output")})))
         model = build_model(parse_graph(data))
         assert model.count_params() == report["total_params"]
+        assert isinstance(model, keras.Sequential) == (report["model_type"] == "sequential")
         assert [o.shape[1:] for o in model.outputs] == [
             tuple(report["nodes"][o["id"]]["output_shapes"][0][1:])
             for o in data["nodes"] if o["type"] == "Output"

@@ -6,7 +6,6 @@ import re
 
 import pytest
 from graph_fixtures import chain, edge, example, graph, node
-
 from layerforge.graph import validate as validate_mod
 from layerforge.graph.validate import validate_graph
 
@@ -259,3 +258,31 @@ def test_messages_are_clean_of_ansi_and_paths():
     assert report["errors"] and report["errors"][0]["node"] == "n0"
     for e in report["errors"]:
         assert "\x1b" not in e["message"] and "site-packages" not in e["message"]
+
+
+def test_input_shape_must_be_positive_sizes():
+    report = validate_graph(chain([-1, 3], ("Flatten", {})))
+    assert {(e["node"], e["param"], e["code"]) for e in report["errors"]} == {("in", "shape", "bad_param")}
+
+
+def test_frozen_node_reports_non_trainable_params():
+    g = chain([4], ("Dense", {"units": 2}), ("BatchNormalization", {}))
+    data = g.model_dump()
+    data["nodes"][1]["trainable"] = False
+    from layerforge.graph.schema import parse_graph
+
+    report = validate_graph(parse_graph(data))
+    assert report["nodes"]["n0"]["trainable_params"] == 0
+    assert report["nodes"]["n0"]["non_trainable_params"] == 10
+    assert report["nodes"]["n1"]["trainable_params"] == 4
+    assert report["nodes"]["n1"]["non_trainable_params"] == 4
+
+
+def test_sequential_requested_for_a_non_chain():
+    g = _two_inputs([4], [4], merge="Add")
+    data = g.model_dump()
+    data["model_type"] = "sequential"
+    from layerforge.graph.schema import parse_graph
+
+    report = validate_graph(parse_graph(data))
+    assert any(e["code"] == "not_sequential" for e in report["errors"])

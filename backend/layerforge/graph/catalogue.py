@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import copy
 import inspect
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import keras
 
-from layerforge.graph.catalogue_data import LAYERS, PSEUDO_TYPES, RECURRENT_STATES, WRAPPERS
+from layerforge.graph.catalogue_data import (
+    LAYERS,
+    PSEUDO_TYPES,
+    RECURRENT_STATES,
+    WRAPPERS,
+)
 from layerforge.graph.catalogue_params import (
     CHOICES_BY_KIND,
     DTYPES,
@@ -156,7 +161,8 @@ def _layer_spec(type_name: str) -> dict:
 
 def _pseudo_specs() -> list[dict]:
     io = [
-        _param("shape", "shape", None, True, description="Shape without the batch axis; null for a free axis."),
+        _param("shape", "shape", None, True, min=1,
+               description="Shape without the batch axis; null for a free axis."),
         _param("dtype", "dtype", "float32", choices=DTYPES),
         _param("batch_size", "int", None, min=1, description="Fixed batch size (stateful RNNs)."),
         _param("sparse", "bool", False),
@@ -189,7 +195,7 @@ def _pseudo_specs() -> list[dict]:
     return specs
 
 
-@lru_cache(maxsize=None)
+@cache
 def _spec(type_name: str) -> dict | None:
     if type_name in PSEUDO_TYPES:
         return next(s for s in _pseudo_specs() if s["type"] == type_name)
@@ -213,7 +219,7 @@ def layer_spec(type_name: str) -> dict | None:
     return _spec(type_name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def param_specs(type_name: str) -> dict[str, dict]:
     """Parameter specs of a type by name ({} for an unknown type)."""
     spec = layer_spec(type_name)

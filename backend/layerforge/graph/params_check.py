@@ -105,8 +105,9 @@ def value_error(value: Any, spec: dict) -> str | None:
         errors = [_range_error(v, spec) for v in items]
         return next((e for e in errors if e), None)
     if kind == "shape":
-        if not isinstance(value, list) or not all(v is None or (_is_int(v) and v >= -1) for v in value):
-            return "must be a list of sizes (integers, null for a free axis)"
+        lowest = -1 if spec.get("min") is None else spec["min"]
+        if not isinstance(value, list) or not all(v is None or (_is_int(v) and v >= lowest) for v in value):
+            return f"must be a list of sizes (integers >= {lowest}, null for a free axis)"
         if any(v == 0 for v in value):
             return "sizes must not be 0"
         return None
