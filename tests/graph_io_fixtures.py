@@ -3,7 +3,9 @@ model's layer structure, and `keras.applications` models built once per session.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -59,9 +61,13 @@ def _shapes(layer: keras.layers.Layer, model_nodes) -> list:
     return [[tuple(t.shape) for t in node.outputs] for node in calls]
 
 
+@functools.cache
+def build_application(name: str) -> keras.Model:
+    return getattr(keras.applications, name)(weights=None)
+
+
 @pytest.fixture(scope="session")
-def applications() -> dict[str, keras.Model]:
-    """ResNet50, MobileNetV2 and DenseNet121 with `weights=None`, built once."""
-    return {
-        name: getattr(keras.applications, name)(weights=None) for name in APPLICATIONS
-    }
+def applications() -> Callable[[str], keras.Model]:
+    """name -> a `keras.applications` model with `weights=None`, built on first use
+    and once per session (the cache is shared by every module importing this)."""
+    return build_application

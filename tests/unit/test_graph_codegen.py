@@ -163,7 +163,7 @@ def test_frozen_layers_and_subgraphs_stay_frozen():
 
 
 def test_imported_resnet50_code_runs_and_is_formatted(applications):  # noqa: F811
-    original = applications["ResNet50"]
+    original = applications("ResNet50")
     code = to_python(import_keras_json(original.to_json()))
     assert ruff_diff(code) == ""
     generated = run(code)

@@ -49,15 +49,15 @@ def test_examples_round_trip(name):
 
 @pytest.mark.parametrize("name", APPLICATIONS)
 def test_applications_round_trip(applications, name):  # noqa: F811
-    original = applications[name]
+    original = applications(name)
     assert_same_model(round_trip(original), original)
 
 
 @pytest.mark.parametrize("name", APPLICATIONS)
 def test_imported_applications_validate(applications, name):  # noqa: F811
-    report = validate_graph(import_keras_json(applications[name].to_json()))
+    report = validate_graph(import_keras_json(applications(name).to_json()))
     assert report["errors"] == []
-    assert report["total_params"] == applications[name].count_params()
+    assert report["total_params"] == applications(name).count_params()
 
 
 def test_functional_model_becomes_nodes_and_port_edges():
@@ -461,3 +461,14 @@ def test_model_inputs_keep_their_order():
     graph = import_keras_json(model.to_json())
     assert [n.id for n in graph.nodes if n.type == "Input"] == ["b", "a"]
     assert [t.name for t in build_model(graph).inputs] == ["b", "a"]
+
+
+def test_keras_file_whose_config_is_over_the_request_limit(tmp_path, monkeypatch):
+    from layerforge.settings import get_settings
+
+    path = tmp_path / "dense.keras"
+    build_model(load_example("functional_dense")).save(path)
+    monkeypatch.setattr(get_settings().limits, "request_bytes", 100)
+    with pytest.raises(GraphError) as exc:
+        import_keras_file(path)
+    assert problem(exc).code == "too_large" and "config.json" in problem(exc).message

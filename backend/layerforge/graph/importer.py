@@ -75,14 +75,15 @@ def import_keras_file(path: str | Path) -> Graph:
     if path.stat().st_size > limits.upload_bytes:
         raise _error(None, "too_large", f"{path.name} is larger than the upload limit")
     try:
-        with zipfile.ZipFile(path) as archive:
-            info = archive.getinfo("config.json")
-            if info.file_size > limits.request_bytes:
-                raise _error(
-                    None, "too_large", "config.json is larger than the request limit"
-                )
-            text = archive.read(info).decode()
-    except (zipfile.BadZipFile, KeyError) as exc:
+        with zipfile.ZipFile(path) as archive, archive.open("config.json") as member:
+            # read one byte past the cap rather than trust the declared size
+            raw = member.read(limits.request_bytes + 1)
+        if len(raw) > limits.request_bytes:
+            raise _error(
+                None, "too_large", "config.json is larger than the request limit"
+            )
+        text = raw.decode()
+    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
         raise _error(
             None,
             "bad_file",
