@@ -1,7 +1,9 @@
 /** The node canvas: React Flow fed from the store through the cached graph mapping. */
 import {
   Background,
+  ControlButton,
   Controls,
+  getViewportForBounds,
   MiniMap,
   ReactFlow,
   useReactFlow,
@@ -58,6 +60,39 @@ export function Canvas() {
   const rf = useReactFlow();
   const rfRef = useRef(rf);
   rfRef.current = rf;
+  // fit a freshly opened graph, again as React Flow measures its nodes (sizes change the fit)
+  const fitTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const fitUntil = useRef(0);
+  const requestFit = useCallback(() => {
+    if (fitTimer.current) clearTimeout(fitTimer.current);
+    fitTimer.current = setTimeout(() => fitAll(), 80);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+  const canvasRef = useRef<HTMLDivElement>(null);
+  /**
+   * Fit every node into view. React Flow's own fitView waits until every node has been
+   * measured, which never happens for nodes it skips rendering off screen; positions
+   * plus known (or estimated) sizes are enough.
+   */
+  const fitAll = useCallback(() => {
+    const el = canvasRef.current;
+    const g = currentGraph(useEditor.getState());
+    if (!el || !g.nodes.length) return;
+    const positions = g.layout.positions ?? {};
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const n of g.nodes) {
+      const p = positions[n.id];
+      if (!p) continue;
+      const size = measured.current.get(n.id) ?? { width: NODE_WIDTH, height: 90 };
+      x0 = Math.min(x0, p.x);
+      y0 = Math.min(y0, p.y);
+      x1 = Math.max(x1, p.x + size.width);
+      y1 = Math.max(y1, p.y + size.height);
+    }
+    if (!Number.isFinite(x0)) return;
+    const vp = getViewportForBounds({ x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, el.clientWidth, el.clientHeight, 0.05, 1.2, 0.12);
+    void rfRef.current.setViewport(vp);
+  }, []);
   const mapper = useMemo(() => createFlowMapper(), []);
   const measured = useRef(new Map<string, Size>());
   const [measureTick, setMeasureTick] = useState(0);
@@ -103,8 +138,11 @@ export function Canvas() {
       useEditor.getState().setSelection([...cur]);
     }
     if (anyMove) useEditor.getState().moveNodes(moved);
-    if (sized) setMeasureTick((t) => t + 1);
-  }, []);
+    if (sized) {
+      setMeasureTick((t) => t + 1);
+      if (Date.now() < fitUntil.current) requestFit();
+    }
+  }, [requestFit]);
 
   const onEdgesChange = useCallback((changes: EdgeChange[]) => {
     const selects = changes.filter((c) => c.type === 'select');
@@ -190,12 +228,12 @@ export function Canvas() {
       flow.setCenter(first.x + NODE_WIDTH / 2, first.y + 300, { zoom: 0.8 });
       return;
     }
-    const t = setTimeout(() => flow.fitView({ padding: 0.15, maxZoom: 1.2 }), 60);
-    return () => clearTimeout(t);
-  }, [loadedAt, path]);
+    fitUntil.current = Date.now() + 1500;
+    requestFit();
+  }, [loadedAt, path, requestFit]);
 
   return (
-    <div className="canvas" onDoubleClick={onDoubleClick} data-testid="canvas">
+    <div className="canvas" ref={canvasRef} onDoubleClick={onDoubleClick} data-testid="canvas">
       <ReactFlow
         nodes={nodes}
         edges={edges}
@@ -238,7 +276,13 @@ export function Canvas() {
       >
         <Background gap={20} size={1} />
         <MiniMap pannable zoomable nodeColor={minimapColour} nodeStrokeWidth={0} />
-        <Controls showInteractive={false} />
+        <Controls showInteractive={false} showFitView={false}>
+          <ControlButton onClick={fitAll} title="Fit to view" aria-label="Fit to view" className="fit-view">
+            <svg viewBox="0 0 16 16" width="12" height="12" aria-hidden="true">
+              <path d="M1 5V1h4M11 1h4v4M15 11v4h-4M5 15H1v-4" fill="none" stroke="currentColor" strokeWidth="1.6" />
+            </svg>
+          </ControlButton>
+        </Controls>
       </ReactFlow>
       {graph.nodes.length === 0 && (
         <div className="canvas-empty">

@@ -1,6 +1,17 @@
 /** Every error and warning of the last check; clicking one brings its node into view. */
 import { useEditor } from '../store/editor';
 
+/** Bring a problem's node into view; "block/dense" names node dense inside sub-graph block. */
+function focusProblem(node: string) {
+  const s = useEditor.getState();
+  const parts = node.split('/');
+  if (parts.length > 1 && s.root.subgraphs[parts[0]]) {
+    s.closeSubgraph(s.path.length);
+    for (const name of parts.slice(0, -1)) if (useEditor.getState().root.subgraphs[name]) useEditor.getState().openSubgraph(name);
+    setTimeout(() => useEditor.getState().focusNode(parts[parts.length - 1]), 150);
+  } else s.focusNode(node);
+}
+
 export function ProblemsPanel() {
   const v = useEditor((s) => s.validation);
   const error = useEditor((s) => s.validationError);
@@ -14,7 +25,7 @@ export function ProblemsPanel() {
           <li
             key={i}
             className={`problem ${p.level}`}
-            onClick={() => p.node && useEditor.getState().focusNode(p.node)}
+            onClick={() => p.node && focusProblem(p.node)}
             data-testid="problem"
           >
             <span className="problem-icon">{p.level === 'error' ? '●' : '▲'}</span>
