@@ -286,3 +286,27 @@ def test_sequential_requested_for_a_non_chain():
 
     report = validate_graph(parse_graph(data))
     assert any(e["code"] == "not_sequential" for e in report["errors"])
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"nodes": [node("i", "Input", shape="abc"), node("o", "Output")], "edges": [edge("i", "o")]},
+         ("i", "bad_param")),
+        ({"nodes": [node("i", "Input", shape=[3]), node("c", "Concatenate"), node("o", "Output")],
+          "edges": [edge("i", "c", target_port=1000), edge("c", "o")]}, ("c", "missing_input")),
+        ({"nodes": [node("o", "Output")], "edges": []}, (None, "no_input")),
+        ({"nodes": [], "edges": []}, (None, "no_output")),
+        ({"nodes": [node("i", "Input", shape=[3]), node("d", "Dense", units=2), node("o", "Output")],
+          "edges": [edge("i", "d", source_port=3), edge("d", "o")]}, ("i", "bad_port")),
+        ({"nodes": [node("i", "Input", shape=[3]), node("o", "Output"), node("d", "Dense", units=2)],
+          "edges": [edge("i", "o"), edge("o", "d")]}, ("o", "bad_port")),
+    ],
+)
+def test_malformed_graphs_get_errors_not_exceptions(data, expected):
+    from layerforge.graph.schema import parse_graph
+
+    report = validate_graph(parse_graph(data))
+    assert not report["valid"]
+    assert expected in codes(report)
+    assert all(len(e["message"]) < 700 for e in report["errors"])

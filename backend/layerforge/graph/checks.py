@@ -255,7 +255,8 @@ class _Checker:
             missing = [p for p in range(needed) if p not in ports]
             if missing:
                 names = LAYERS.get(layer.type, (None,) * 5)[4]
-                label = ", ".join(names[p] if names else str(p) for p in missing)
+                label = ", ".join(names[p] if names else str(p) for p in missing[:8])
+                label += ", ..." if len(missing) > 8 else ""
                 self.s.error(nid, "missing_input", f"{layer.type} has nothing on input port(s) {label}")
             if layer.type in LAYERS and LAYERS[layer.type][2] == "many" and len(used) == 1:
                 self.s.warn(nid, "single_merge_input", f"{layer.type} with a single input")
@@ -371,8 +372,6 @@ def static_findings(graph: Graph, f: Findings | None = None) -> Findings:
         f.error(None, "too_deep", f"Sub-graphs nest {depth} deep; the limit is {limits.nesting_depth}")
         return f
     _subgraph_cycles(graph, f)
-    if any(p.code == "cycle" for p in f.errors):
-        return f
     _walk(graph, [graph], "", f)
     return f
 
