@@ -119,6 +119,6 @@ def receive_until_end(ws, limit: int = 100000) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def runs_client(tmp_path_factory) -> Iterator[TestClient]:
     """The real app (runtime started: scheduler, warm trainer, hub) on a throwaway data dir."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("runs-data"), cancel_grace_s=10)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("runs-data"), cancel_grace_s=10, warm_trainer=True)
     with TestClient(create_app(settings), base_url=BASE_URL) as client:
         yield client

@@ -119,6 +119,18 @@ def test_cancel_a_queued_run_and_bad_requests(runs_client):
     answer = client.post(f"/api/runs/{queued}/cancel").json()
     assert answer["cancel"] == "cancelled" and answer["status"] == "cancelled"
     assert [e["status"] for e in client.get(f"/api/runs/{queued}/events").json()["events"]] == ["queued", "cancelled"]
+
+    # a saved graph version instead of a graph: snapshotted with its id and version
+    saved = client.post("/api/graphs", json={"name": "iris mlp", "graph": iris_graph()}).json()
+    from_saved = client.post("/api/runs", json={**run_body(), "graph": None, "graph_id": saved["id"]})
+    assert from_saved.status_code == 201, from_saved.text
+    body = from_saved.json()
+    assert (body["graph_id"], body["graph_version"], body["status"]) == (saved["id"], 1, "queued")
+    assert [n["id"] for n in body["graph"]["nodes"]] == ["features", "hidden", "probs", "species"]
+    assert client.post(f"/api/runs/{body['id']}/cancel").json()["status"] == "cancelled"
+    missing = client.post("/api/runs", json={**run_body(), "graph": None, "graph_id": saved["id"], "graph_version": 9})
+    assert missing.status_code == 404 and missing.json()["errors"][0]["code"] == "graph_not_found"
+
     assert client.delete(f"/api/runs/{blocker}").status_code == 204  # cancels it first
 
     misfit = run_body()

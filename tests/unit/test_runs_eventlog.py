@@ -6,8 +6,11 @@ import asyncio
 
 import pytest
 
+from api_fixtures import postgres_url  # noqa: F401
 from layerforge.events.log import SubscriberOverflow
 from layerforge.events.memory import MemoryStoreEventLog
+from layerforge.store.db import sessions_for
+from layerforge.store.runs import RunStore
 from runs_fixtures import assert_whole, new_run, run_store  # noqa: F401
 
 pytestmark = pytest.mark.asyncio
@@ -36,6 +39,22 @@ async def test_seq_grows_and_store_gets_events_and_run_state(run_store):
     assert run["status"] == "succeeded" and run["last_seq"] == 34
     assert run["metrics"] == {"loss": 0.1, "val_loss": 0.5}
     assert run["started_at"] is not None and run["finished_at"] is not None
+
+
+async def test_postgresql_store_gets_events_and_run_state(postgres_url):  # noqa: F811
+    store = RunStore(sessions_for(postgres_url))
+    run_id = new_run(store)
+    log = MemoryStoreEventLog(store)
+    await log.start()
+    for i in range(10):
+        await log.append(run_id, batch(i))
+    await log.append(run_id, {"type": "batch", "metrics": {"loss": float("inf")}})
+    await log.append(run_id, {"type": "status", "status": "failed", "error": {"code": "x", "message": "y"}})
+    await log.stop()
+    assert_whole(store.read_events(run_id))
+    run = store.get_run(run_id)
+    assert (run["status"], run["last_seq"], run["error"]["code"]) == ("failed", 12, "x")
+    assert run["metrics"] == {"loss": None}
 
 
 async def test_nan_metrics_become_null(run_store):

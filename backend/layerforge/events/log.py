@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+from collections.abc import Callable
 from typing import Any, Protocol
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
@@ -71,7 +72,7 @@ class Subscription:
     cancel (`asyncio.wait_for`) between events.
     """
 
-    def __init__(self, maxsize: int, after: int | None):
+    def __init__(self, maxsize: int, after: int | None, on_close: Callable[[], None] = lambda: None):
         self._replay: list[Event] = []
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize)
         self.last_seq = after
@@ -79,7 +80,11 @@ class Subscription:
         self.cut_off = asyncio.Event()  # set on overflow, for a consumer stuck elsewhere
         self.finished = False  # the run ended: stop once the replay is delivered
         self._closed = False
-        self._on_close = lambda: None
+        self._on_close = on_close
+
+    def replay(self, events: list[Event]) -> None:
+        """Events to deliver before the live ones (set once, at subscription)."""
+        self._replay = list(events)
 
     def offer(self, event: Event) -> None:
         """Called by the producer; never blocks."""

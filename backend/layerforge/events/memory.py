@@ -94,7 +94,7 @@ class MemoryStoreEventLog:
             await self._flusher  # lets a write in progress finish
             self._flusher = None
         await self.flush()
-        for state in self._runs.values():
+        for state in list(self._runs.values()):
             for sub in list(state.subscribers):
                 sub.close()
         for sub in list(self._status_subs):
@@ -241,12 +241,17 @@ class MemoryStoreEventLog:
     def _trim(self, state: _RunState) -> None:
         while len(state.recent) > self.keep_recent and state.recent[0].seq <= state.stored_seq:
             state.recent.popleft()
+        self._maybe_drop(state)
+
+    def _maybe_drop(self, state: _RunState) -> None:
+        """Forget a finished run once the store has all of it and nobody listens."""
         if (
             state.status in TERMINAL_STATUSES
             and not state.subscribers
             and state.stored_seq == state.next_seq - 1
+            and self._runs.get(state.run_id) is state
         ):
-            self._runs.pop(state.run_id, None)
+            del self._runs[state.run_id]
 
     # -- reading ---------------------------------------------------------------------
     async def _collect(self, state: _RunState, after: int, limit: int) -> list[Event]:
@@ -270,20 +275,24 @@ class MemoryStoreEventLog:
 
     async def read(self, run_id: str, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         state = await self._state(run_id)
-        return [e.data for e in await self._collect(state, after, limit)]
+        events = [e.data for e in await self._collect(state, after, limit)]
+        self._maybe_drop(state)
+        return events
 
     async def subscribe(self, run_id: str, after: int = 0, maxsize: int = 1000) -> Subscription:
         state = await self._state(run_id)
-        sub = Subscription(maxsize, after)
+        def unsubscribe() -> None:
+            state.subscribers.discard(sub)
+            self._maybe_drop(state)
+
+        sub = Subscription(maxsize, after, on_close=unsubscribe)
         state.subscribers.add(sub)  # before reading: anything newer lands in its queue
-        sub._on_close = lambda: state.subscribers.discard(sub)
-        sub._replay = await self._collect(state, after, 10**9)
+        sub.replay(await self._collect(state, after, 10**9))
         if state.status in TERMINAL_STATUSES:
             sub.finished = True
         return sub
 
     def subscribe_status(self, maxsize: int = 1000) -> Subscription:
-        sub = Subscription(maxsize, None)
+        sub = Subscription(maxsize, None, on_close=lambda: self._status_subs.discard(sub))
         self._status_subs.add(sub)
-        sub._on_close = lambda: self._status_subs.discard(sub)
         return sub

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from layerforge.store import graphs
 from layerforge.store.db import session_scope
-from layerforge.store.models import GraphVersion, Run, RunEvent
+from layerforge.store.models import Run, RunEvent
 
 ACTIVE = ("starting", "running")
 TERMINAL = ("succeeded", "failed", "cancelled")
@@ -75,7 +76,6 @@ class RunStore:
             s.flush()
             return run_to_dict(run)
 
-
     def get_run(self, run_id: str, *, with_graph: bool = True) -> dict[str, Any] | None:
         with session_scope(self.sessions) as s:
             run = s.get(Run, run_id)
@@ -107,14 +107,13 @@ class RunStore:
     def get_graph_version(self, graph_id: str, version: int | None) -> tuple[dict[str, Any], int] | None:
         """A saved graph's version (the latest when `version` is None): (graph, version)."""
         with session_scope(self.sessions) as s:
-            query = select(GraphVersion).where(GraphVersion.graph_id == graph_id)
             if version is None:
-                query = query.order_by(GraphVersion.version.desc()).limit(1)
-            else:
-                query = query.where(GraphVersion.version == version)
-            row = s.scalars(query).first()
+                saved = graphs.get_graph(s, graph_id)
+                if saved is None:
+                    return None
+                version = saved.latest_version
+            row = graphs.get_version(s, graph_id, version)
             return (row.graph, row.version) if row else None
-
 
     def read_events(self, run_id: str, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         with session_scope(self.sessions) as s:

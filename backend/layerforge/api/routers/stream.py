@@ -1,5 +1,10 @@
 """WebSockets: `/api/runs/stream` (status of all runs) and `/api/runs/{id}/stream`.
 
+A run's socket sends the run's events (the objects of `GET /api/runs/{id}/events`),
+replaying those after `?after=SEQ` first. The all-runs socket sends
+`{"type": "status", "run_id", "status", "seq", "time"}` per status change (with
+`error` and `metrics` once a run ended) and `{"type": "deleted", "run_id", "time"}`.
+Both send `{"type": "ping", "time"}` when idle; close codes are in `api/hub.py`.
 The all-runs route is declared first so `stream` is never taken for a run id.
 """
 
