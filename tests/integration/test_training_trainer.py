@@ -72,6 +72,8 @@ def test_artifacts_are_written_and_announced(digits_run):
     assert any(n.startswith("tensorboard/validation/") for n in names)
     history = json.loads((run_dir / "history.json").read_text())
     assert len(history["history"]["val_accuracy"]) == 5 and history["status"] == "succeeded"
+    val_loss = history["history"]["val_loss"]
+    assert history["best"] == {"monitor": "val_loss", "value": min(val_loss), "epoch": val_loss.index(min(val_loss))}
     assert json.loads((run_dir / "run.json").read_text())["settings"] == spec["settings"]
 
 

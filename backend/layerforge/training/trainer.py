@@ -220,7 +220,7 @@ class Run:
         return model, losses
 
     def _callbacks(self, keras, stateful: bool) -> list:
-        from layerforge.training.callbacks import EventCallback, ResetStatefulLayers
+        from layerforge.training.callbacks import BestCheckpoint, EventCallback, ResetStatefulLayers
 
         s = self.settings
         self.events = EventCallback(self.emit, self.cancel)
@@ -237,8 +237,8 @@ class Run:
             callbacks.append(keras.callbacks.ReduceLROnPlateau(
                 monitor=r.monitor, factor=r.factor, patience=r.patience, min_lr=r.min_lr))
         if s.keep_best_checkpoint:
-            callbacks.append(keras.callbacks.ModelCheckpoint(
-                str(self.run_dir / "best.keras"), monitor=s.checkpoint_monitor, save_best_only=True))
+            self.best = BestCheckpoint(str(self.run_dir / "best.keras"), s.checkpoint_monitor)
+            callbacks.append(self.best)
         if s.tensorboard:
             callbacks.append(keras.callbacks.TensorBoard(
                 log_dir=str(self.run_dir / "tensorboard"), write_graph=False, update_freq="epoch"))
@@ -336,7 +336,11 @@ class Run:
             self.artifact(self.run_dir / "model.keras")
         history = {k: [None if v is None or not np.isfinite(v) else float(v) for v in vals]
                    for k, vals in self.history.items()}
-        self._write_json("history.json", {"history": history, "status": status, "fit_seconds": self.fit_seconds})
+        best = getattr(self, "best", None)
+        self._write_json("history.json", {
+            "history": history, "status": status, "fit_seconds": self.fit_seconds,
+            "best": {"monitor": best.monitor, "value": best.best, "epoch": best.best_epoch} if best else None,
+        })
         self._write_code()
         for extra in ("best.keras",):
             if (self.run_dir / extra).exists():
