@@ -39,8 +39,9 @@ test-frontend: venv frontend chromium
 
 test: test-py test-frontend
 
-bench: venv
-	$(PY) bench/run_all.py
+bench: venv frontend chromium
+	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+	cd frontend && npm run bench
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist $(STATIC) data
