@@ -14,6 +14,7 @@ from layerforge.graph.params_check import check_output_params, check_params
 from layerforge.graph.schema import Graph, InnerLayer, Node
 from layerforge.graph.structure import (
     GraphIndex,
+    choose_model_type,
     find_cycle,
     input_name,
     output_name,
@@ -71,16 +72,19 @@ def nesting_depth(graph: Graph) -> int:
 
 _STRUCTURE_CACHE: dict[tuple, tuple] = {}
 _STRUCTURE_CACHE_MAX = 2_000
+_NODE_CHECKS: dict[str, list[tuple[str | None, str, str]]] = {}
+"""A layer's own checks (type, params, wrapper) by its canonical text."""
 
 
 class _Checker:
-    def __init__(self, graph: Graph, chain: list[Graph], prefix: str, findings: Findings):
+    def __init__(self, graph: Graph, chain: list[Graph], prefix: str, findings: Findings,
+                 index: GraphIndex | None = None):
         self.graph = graph
         self.chain = chain
         self.prefix = prefix
         self.f = findings
         self.s = findings  # where structural checks write (a scratch Findings while caching)
-        self.index = findings.index(graph)
+        self.index = index or findings.index(graph)
 
     def nid(self, node_id: str | None) -> str | None:
         return f"{self.prefix}{node_id}" if node_id is not None else None
@@ -130,16 +134,19 @@ class _Checker:
                 self.s.error(None, "not_sequential", "model_type is 'sequential' but the graph is "
                              "not one chain from one Input to one Output with nothing shared")
             order, cyclic = topological_order(self.index)
-            cached = (self.s.errors, self.s.warnings, (order, cyclic), self.index.used())
+            choose_model_type(self.index)
+            cached = (self.s.errors, self.s.warnings, (order, cyclic), self.index.used(),
+                      self.index._chain)
             if len(_STRUCTURE_CACHE) >= _STRUCTURE_CACHE_MAX:
                 _STRUCTURE_CACHE.clear()
             _STRUCTURE_CACHE[key] = cached
             self.s = self.f
-        errors, warnings, (order, cyclic), used = cached
+        errors, warnings, (order, cyclic), used, chain = cached
         self.f.errors.extend(p.model_copy() for p in errors)
         self.f.warnings.extend(p.model_copy() for p in warnings)
         self.index._order = (list(order), set(cyclic))
         self.index._used = set(used)
+        self.index._chain = chain
 
     # -- nodes --------------------------------------------------------------------
     def check_ids(self) -> None:
@@ -194,7 +201,20 @@ class _Checker:
         if node.shared_with:
             self.check_shared(node)
             return
-        self.check_layer(node.id, node)
+        if _used_subgraph(node) is not None:  # depends on the sub-graphs in scope
+            self.check_layer(node.id, node)
+            return
+        key = self.f.key(node)
+        found = _NODE_CHECKS.get(key)
+        if found is None:
+            scratch = Findings(keys=self.f.keys)
+            _Checker(self.graph, self.chain, "", scratch, self.index).check_layer("", node)
+            found = [(p.param, p.code, p.message) for p in scratch.errors]
+            if len(_NODE_CHECKS) >= _STRUCTURE_CACHE_MAX * 10:
+                _NODE_CHECKS.clear()
+            _NODE_CHECKS[key] = found
+        for param, code, message in found:
+            self.f.error(self.nid(node.id), code, message, param)
 
     def check_shared(self, node: Node) -> None:
         nid = self.nid(node.id)

@@ -21,6 +21,7 @@ class GraphIndex:
     deps: dict[str, list[str]] = field(default_factory=dict)
     _order: tuple[list[str], set[str]] | None = None
     _used: set[str] | None = None
+    _chain: tuple[list[str] | None] | None = None
 
     @classmethod
     def of(cls, graph: Graph) -> GraphIndex:
@@ -239,4 +240,6 @@ def choose_model_type(index: GraphIndex) -> str:
     """"sequential" or "functional", following `Graph.model_type` ("auto" decides by shape)."""
     if index.graph.model_type == "functional":
         return "functional"
-    return "sequential" if sequential_chain(index) is not None else "functional"
+    if index._chain is None:
+        index._chain = (sequential_chain(index),)
+    return "sequential" if index._chain[0] is not None else "functional"

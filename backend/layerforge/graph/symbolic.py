@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import keras
 from keras.src.backend.common import global_state
 
 
-@dataclass(frozen=True)
-class TensorSpec:
-    """What a port carries: shape (batch axis first, None for free axes) and dtype."""
+class TensorSpec(NamedTuple):
+    """What a port carries: shape (batch axis first, None for free axes) and dtype.
+    A named tuple, so cache keys made of specs hash at C speed."""
 
     shape: tuple[int | None, ...]
     dtype: str

@@ -63,12 +63,13 @@ class LRU:
 
     def get(self, key: Any) -> Any:
         with self.lock:
-            if key in self.data:
-                self.data.move_to_end(key)
-                self.hits += 1
-                return self.data[key]
-            self.misses += 1
-            return None
+            value = self.data.get(key)
+            if value is None:
+                self.misses += 1
+                return None
+            self.data.move_to_end(key)
+            self.hits += 1
+            return value
 
     def put(self, key: Any, value: Any) -> None:
         with self.lock:
