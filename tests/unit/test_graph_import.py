@@ -472,3 +472,20 @@ def test_keras_file_whose_config_is_over_the_request_limit(tmp_path, monkeypatch
     with pytest.raises(GraphError) as exc:
         import_keras_file(path)
     assert problem(exc).code == "too_large" and "config.json" in problem(exc).message
+
+
+def test_keras_file_keeps_a_from_logits_loss(tmp_path):
+    model = build_model(load_example("functional_dense"))
+    model.compile(
+        optimizer="adam",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    path = tmp_path / "logits.keras"
+    model.save(path)
+    (output,) = [n for n in import_keras_file(path).nodes if n.type == "Output"]
+    assert output.params == {
+        "loss": "sparse_categorical_crossentropy",
+        "from_logits": True,
+        "metrics": ["accuracy"],
+    }

@@ -648,6 +648,8 @@ def _apply_compile_config(graph: Graph, compile_config: dict[str, Any]) -> None:
         for node, value in zip(outputs, per_output):
             if value is not None:
                 node.params[param] = _compile_value(value)
+            if field == "loss" and _from_logits(value):
+                node.params["from_logits"] = True
 
 
 def _per_output(value: Any, names: list[str], is_list: bool) -> list[Any]:
@@ -659,6 +661,12 @@ def _per_output(value: Any, names: list[str], is_list: bool) -> list[Any]:
     if per_output and (not is_list or all(isinstance(v, list) for v in value)):
         return value
     return [value] * len(names)
+
+
+def _from_logits(loss: Any) -> bool:
+    """Whether a serialized Loss object was made with `from_logits=True`."""
+    config = loss.get("config") if isinstance(loss, dict) else None
+    return isinstance(config, dict) and config.get("from_logits") is True
 
 
 def _compile_value(value: Any) -> Any:
