@@ -270,3 +270,18 @@ def test_compile_spec_from_logits_gives_a_loss_object():
     loss = spec["loss"]["out"]
     assert isinstance(loss, keras.losses.SparseCategoricalCrossentropy) and loss.get_config()["from_logits"]
     assert spec["metrics"] == {"out": ["accuracy"]}
+
+
+def test_output_names_follow_output_nodes_even_when_layers_are_named():
+    g = graph(
+        [node("in", "Input", shape=[6, 2]), node("enc", "LSTM", name="encoder", units=3, return_state=True),
+         node("head", "Dense", name="head", units=1),
+         node("prob", "Output", loss="mse"), node("state", "Output", loss="mse", loss_weight=0.5)],
+        [edge("in", "enc"), edge("enc", "head"), edge("head", "prob"), edge("enc", "state", source_port=2)],
+    )
+    model = build_model(g)
+    assert model.output_names == ["prob", "state"]
+    model.compile(optimizer="sgd", **compile_spec(g))
+    x = np.zeros((4, 6, 2))
+    hist = model.fit(x, {"prob": np.zeros((4, 1)), "state": np.zeros((4, 3))}, epochs=1, verbose=0)
+    assert {"prob_loss", "state_loss", "loss"} <= set(hist.history)
