@@ -39,19 +39,29 @@ def chain_layers(n: int = 300) -> list[tuple[str, dict[str, Any]]]:
     for i in range(n):
         match i % 4:
             case 0 | 2:
-                layers.append(("Dense", {"units": 32 + (i * 7) % 61, "activation": "relu"}))
+                layers.append(
+                    ("Dense", {"units": 32 + (i * 7) % 61, "activation": "relu"})
+                )
             case 1:
                 layers.append(("BatchNormalization", {}))
             case 3:
-                layers.append(("Dropout", {"rate": 0.1}) if i % 8 == 3 else ("Activation", {"activation": "tanh"}))
+                layers.append(
+                    ("Dropout", {"rate": 0.1})
+                    if i % 8 == 3
+                    else ("Activation", {"activation": "tanh"})
+                )
     return layers
 
 
 def chain_graph(layers: list[tuple[str, dict[str, Any]]]) -> Graph:
     nodes = [{"id": "in", "type": "Input", "params": {"shape": [64]}}]
-    nodes += [{"id": f"n{i}", "type": t, "params": p} for i, (t, p) in enumerate(layers)]
+    nodes += [
+        {"id": f"n{i}", "type": t, "params": p} for i, (t, p) in enumerate(layers)
+    ]
     nodes.append({"id": "out", "type": "Output", "params": {"loss": "mse"}})
-    edges = [{"source": a["id"], "target": b["id"]} for a, b in itertools.pairwise(nodes)]
+    edges = [
+        {"source": a["id"], "target": b["id"]} for a, b in itertools.pairwise(nodes)
+    ]
     return parse_graph({"nodes": nodes, "edges": edges})
 
 
@@ -79,7 +89,9 @@ def edited(graph: Graph, step: int) -> Graph:
     return parse_graph(data)
 
 
-def medians(fn: Callable[[], Any], repeats: int, progress: Progress, label: str) -> tuple[float, float]:
+def medians(
+    fn: Callable[[], Any], repeats: int, progress: Progress, label: str
+) -> tuple[float, float]:
     """Median wall-clock and median CPU (this process) milliseconds of `fn`.
 
     CPU time is printed too because the machine may be shared: wall time then
@@ -96,21 +108,40 @@ def medians(fn: Callable[[], Any], repeats: int, progress: Progress, label: str)
     return statistics.median(wall), statistics.median(cpu)
 
 
-def bench(name: str, graph: Graph, plain: Callable[[], keras.Model], repeats: int) -> dict[str, Any]:
+def bench(
+    name: str, graph: Graph, plain: Callable[[], keras.Model], repeats: int
+) -> dict[str, Any]:
     with Progress(console=console, transient=True) as progress:
-        keras_ms = medians(plain, max(1, repeats // 2), progress, f"{name}: plain Keras build")
+        keras_ms = medians(
+            plain, max(1, repeats // 2), progress, f"{name}: plain Keras build"
+        )
 
         def cold() -> None:
             clear_caches()
             report = validate_graph(graph)
             assert report["valid"], report["errors"][:3]
 
-        cold_ms = medians(cold, max(1, repeats // 2), progress, f"{name}: cold validate")
-        warm_ms = medians(lambda: validate_graph(graph), repeats, progress, f"{name}: warm validate")
+        cold_ms = medians(
+            cold, max(1, repeats // 2), progress, f"{name}: cold validate"
+        )
+        warm_ms = medians(
+            lambda: validate_graph(graph), repeats, progress, f"{name}: warm validate"
+        )
         edits = iter([edited(graph, step) for step in range(repeats)])
-        edit_ms = medians(lambda: validate_graph(next(edits)), repeats, progress, f"{name}: one-node edit")
-    return {"model": name, "nodes": len(graph.nodes), "keras": keras_ms, "cold": cold_ms,
-            "warm": warm_ms, "edit": edit_ms}
+        edit_ms = medians(
+            lambda: validate_graph(next(edits)),
+            repeats,
+            progress,
+            f"{name}: one-node edit",
+        )
+    return {
+        "model": name,
+        "nodes": len(graph.nodes),
+        "keras": keras_ms,
+        "cold": cold_ms,
+        "warm": warm_ms,
+        "edit": edit_ms,
+    }
 
 
 def main() -> None:
@@ -126,10 +157,14 @@ def main() -> None:
     layers = chain_layers()
     cases = {
         "chain300": lambda: (chain_graph(layers), lambda: plain_chain(layers)),
-        "resnet50": lambda: (imported(keras.applications.ResNet50),
-                             lambda: keras.applications.ResNet50(weights=None)),
-        "densenet121": lambda: (imported(keras.applications.DenseNet121),
-                                lambda: keras.applications.DenseNet121(weights=None)),
+        "resnet50": lambda: (
+            imported(keras.applications.ResNet50),
+            lambda: keras.applications.ResNet50(weights=None),
+        ),
+        "densenet121": lambda: (
+            imported(keras.applications.DenseNet121),
+            lambda: keras.applications.DenseNet121(weights=None),
+        ),
     }
     rows = []
     for name, make in cases.items():
@@ -138,20 +173,44 @@ def main() -> None:
         graph, plain = make()
         rows.append(bench(name, graph, plain, args.repeats))
 
-    table = Table(title="validate_graph vs plain Keras build: median wall ms / CPU ms (same run)")
-    for col in ("model", "nodes", "Keras build", "cold", "cold speed-up", "warm", "1-node edit",
-                "edit speed-up"):
+    table = Table(
+        title="validate_graph vs plain Keras build: median wall ms / CPU ms (same run)"
+    )
+    for col in (
+        "model",
+        "nodes",
+        "Keras build",
+        "cold",
+        "cold speed-up",
+        "warm",
+        "1-node edit",
+        "edit speed-up",
+    ):
         table.add_column(col, justify="right")
     for r in rows:
-        (kw, kc), (cw, cc), (ww, wc), (ew, ec) = r["keras"], r["cold"], r["warm"], r["edit"]
+        (kw, kc), (cw, cc), (ww, wc), (ew, ec) = (
+            r["keras"],
+            r["cold"],
+            r["warm"],
+            r["edit"],
+        )
         table.add_row(
-            r["model"], str(r["nodes"]), f"{kw:.0f} / {kc:.0f}", f"{cw:.0f} / {cc:.0f}",
-            f"{kw / cw:.1f}x / {kc / cc:.1f}x", f"{ww:.1f} / {wc:.1f}", f"{ew:.1f} / {ec:.1f}",
+            r["model"],
+            str(r["nodes"]),
+            f"{kw:.0f} / {kc:.0f}",
+            f"{cw:.0f} / {cc:.0f}",
+            f"{kw / cw:.1f}x / {kc / cc:.1f}x",
+            f"{ww:.1f} / {wc:.1f}",
+            f"{ew:.1f} / {ec:.1f}",
             f"{kw / ew:.0f}x / {kc / ec:.0f}x",
         )
     console.print(table)
-    console.print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    console.print("Aims: cold >= 5x faster than the plain build; a one-node edit on 300 nodes < 30 ms.")
+    console.print(
+        f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    console.print(
+        "Aims: cold >= 5x faster than the plain build; a one-node edit on 300 nodes < 30 ms."
+    )
 
 
 if __name__ == "__main__":

@@ -23,15 +23,27 @@ def node(id: str, type: str, name: str | None = None, **params: Any) -> dict[str
     return out
 
 
-def edge(source: str, target: str, source_port: int = 0, target_port: int = 0) -> dict[str, Any]:
-    return {"source": source, "source_port": source_port, "target": target, "target_port": target_port}
+def edge(
+    source: str, target: str, source_port: int = 0, target_port: int = 0
+) -> dict[str, Any]:
+    return {
+        "source": source,
+        "source_port": source_port,
+        "target": target,
+        "target_port": target_port,
+    }
 
 
 def graph(nodes: list[dict], edges: list[dict], **extra: Any) -> Graph:
     return parse_graph({"nodes": nodes, "edges": edges, **extra})
 
 
-def chain(input_shape: list, *layers: tuple[str, dict], output: dict | None = None, **extra: Any) -> Graph:
+def chain(
+    input_shape: list,
+    *layers: tuple[str, dict],
+    output: dict | None = None,
+    **extra: Any,
+) -> Graph:
     """Input -> layers... -> Output, node ids n0.. in order."""
     nodes = [node("in", "Input", shape=input_shape)]
     for i, (type_, params) in enumerate(layers):

@@ -43,8 +43,15 @@ def test_headline_history_keys_follow_output_nodes(headline):
     headline.compile(optimizer="rmsprop", **spec)
     xs = [np.random.randint(0, 10000, (8, 100)), np.random.rand(8, 5)]
     ys = {"main_output": np.ones((8, 1)), "aux_output": np.zeros((8, 1))}
-    hist = headline.fit(xs, ys, epochs=1, verbose=0, validation_split=0.25, batch_size=4)
-    for key in ("main_output_loss", "aux_output_loss", "val_main_output_accuracy", "loss"):
+    hist = headline.fit(
+        xs, ys, epochs=1, verbose=0, validation_split=0.25, batch_size=4
+    )
+    for key in (
+        "main_output_loss",
+        "aux_output_loss",
+        "val_main_output_accuracy",
+        "loss",
+    ):
         assert key in hist.history
 
 
@@ -61,8 +68,12 @@ def test_mlp_is_sequential_with_hand_written_count():
     )
     model = build_model(g)
     hand = keras.Sequential(
-        [keras.Input((784,)), layers.Dense(64, activation="relu"), layers.Dropout(0.5),
-         layers.Dense(10, activation="softmax")]
+        [
+            keras.Input((784,)),
+            layers.Dense(64, activation="relu"),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
     )
     assert isinstance(model, keras.Sequential)
     assert model.count_params() == hand.count_params()
@@ -77,20 +88,31 @@ def test_model_type_functional_on_request():
 
 def test_stateful_stacked_lstm_uses_fixed_batch_size():
     g = graph(
-        [node("in", "Input", shape=[8, 16], batch_size=32),
-         node("l1", "LSTM", units=32, return_sequences=True, stateful=True),
-         node("l2", "LSTM", units=32, return_sequences=True, stateful=True),
-         node("l3", "LSTM", units=32, stateful=True),
-         node("d", "Dense", units=10, activation="softmax"),
-         node("out", "Output", loss="categorical_crossentropy")],
-        [edge("in", "l1"), edge("l1", "l2"), edge("l2", "l3"), edge("l3", "d"), edge("d", "out")],
+        [
+            node("in", "Input", shape=[8, 16], batch_size=32),
+            node("l1", "LSTM", units=32, return_sequences=True, stateful=True),
+            node("l2", "LSTM", units=32, return_sequences=True, stateful=True),
+            node("l3", "LSTM", units=32, stateful=True),
+            node("d", "Dense", units=10, activation="softmax"),
+            node("out", "Output", loss="categorical_crossentropy"),
+        ],
+        [
+            edge("in", "l1"),
+            edge("l1", "l2"),
+            edge("l2", "l3"),
+            edge("l3", "d"),
+            edge("d", "out"),
+        ],
     )
     model = build_model(g)
     hand = keras.Sequential(
-        [keras.Input((8, 16), batch_size=32),
-         layers.LSTM(32, return_sequences=True, stateful=True),
-         layers.LSTM(32, return_sequences=True, stateful=True),
-         layers.LSTM(32, stateful=True), layers.Dense(10, activation="softmax")]
+        [
+            keras.Input((8, 16), batch_size=32),
+            layers.LSTM(32, return_sequences=True, stateful=True),
+            layers.LSTM(32, return_sequences=True, stateful=True),
+            layers.LSTM(32, stateful=True),
+            layers.Dense(10, activation="softmax"),
+        ]
     )
     assert isinstance(model, keras.Sequential)
     assert model.inputs[0].shape == (32, 8, 16)
@@ -99,13 +121,23 @@ def test_stateful_stacked_lstm_uses_fixed_batch_size():
 
 def test_shared_lstm_tweet_model():
     g = graph(
-        [node("a", "Input", shape=[280, 256]), node("b", "Input", shape=[280, 256]),
-         node("lstm", "LSTM", units=64), {"id": "lstm_b", "type": "LSTM", "shared_with": "lstm"},
-         node("cat", "Concatenate", axis=-1),
-         node("pred", "Dense", units=1, activation="sigmoid"),
-         node("out", "Output", loss="binary_crossentropy")],
-        [edge("a", "lstm"), edge("b", "lstm_b"), edge("lstm", "cat", target_port=0),
-         edge("lstm_b", "cat", target_port=1), edge("cat", "pred"), edge("pred", "out")],
+        [
+            node("a", "Input", shape=[280, 256]),
+            node("b", "Input", shape=[280, 256]),
+            node("lstm", "LSTM", units=64),
+            {"id": "lstm_b", "type": "LSTM", "shared_with": "lstm"},
+            node("cat", "Concatenate", axis=-1),
+            node("pred", "Dense", units=1, activation="sigmoid"),
+            node("out", "Output", loss="binary_crossentropy"),
+        ],
+        [
+            edge("a", "lstm"),
+            edge("b", "lstm_b"),
+            edge("lstm", "cat", target_port=0),
+            edge("lstm_b", "cat", target_port=1),
+            edge("cat", "pred"),
+            edge("pred", "out"),
+        ],
     )
     model = build_model(g)
     a, b = keras.Input((280, 256)), keras.Input((280, 256))
@@ -119,33 +151,58 @@ def test_shared_lstm_tweet_model():
 
 def test_conv_called_on_two_input_shapes():
     g = graph(
-        [node("a", "Input", shape=[32, 32, 3]), node("b", "Input", shape=[64, 64, 3]),
-         node("conv", "Conv2D", filters=16, kernel_size=3),
-         {"id": "conv_b", "type": "Conv2D", "shared_with": "conv"},
-         node("oa", "Output"), node("ob", "Output")],
-        [edge("a", "conv"), edge("b", "conv_b"), edge("conv", "oa"), edge("conv_b", "ob")],
+        [
+            node("a", "Input", shape=[32, 32, 3]),
+            node("b", "Input", shape=[64, 64, 3]),
+            node("conv", "Conv2D", filters=16, kernel_size=3),
+            {"id": "conv_b", "type": "Conv2D", "shared_with": "conv"},
+            node("oa", "Output"),
+            node("ob", "Output"),
+        ],
+        [
+            edge("a", "conv"),
+            edge("b", "conv_b"),
+            edge("conv", "oa"),
+            edge("conv_b", "ob"),
+        ],
     )
     model = build_model(g)
     assert model.count_params() == 3 * 3 * 3 * 16 + 16
-    assert [tuple(o.shape) for o in model.outputs] == [(None, 30, 30, 16), (None, 62, 62, 16)]
+    assert [tuple(o.shape) for o in model.outputs] == [
+        (None, 30, 30, 16),
+        (None, 62, 62, 16),
+    ]
     assert model.output_names == ["oa", "ob"]
 
 
 def _encoder_subgraph() -> dict:
     return {
-        "nodes": [node("x", "Input", shape=[16]), node("h", "Dense", units=8, activation="relu"),
-                  node("y", "Output")],
+        "nodes": [
+            node("x", "Input", shape=[16]),
+            node("h", "Dense", units=8, activation="relu"),
+            node("y", "Output"),
+        ],
         "edges": [edge("x", "h"), edge("h", "y")],
     }
 
 
 def test_nested_model_used_twice_shares_weights():
     g = graph(
-        [node("a", "Input", shape=[16]), node("b", "Input", shape=[16]),
-         node("m1", "Model", subgraph="encoder"), node("m2", "Model", subgraph="encoder"),
-         node("add", "Add"), node("out", "Output")],
-        [edge("a", "m1"), edge("b", "m2"), edge("m1", "add", target_port=0),
-         edge("m2", "add", target_port=1), edge("add", "out")],
+        [
+            node("a", "Input", shape=[16]),
+            node("b", "Input", shape=[16]),
+            node("m1", "Model", subgraph="encoder"),
+            node("m2", "Model", subgraph="encoder"),
+            node("add", "Add"),
+            node("out", "Output"),
+        ],
+        [
+            edge("a", "m1"),
+            edge("b", "m2"),
+            edge("m1", "add", target_port=0),
+            edge("m2", "add", target_port=1),
+            edge("add", "out"),
+        ],
         subgraphs={"encoder": _encoder_subgraph()},
     )
     model = build_model(g)
@@ -156,22 +213,36 @@ def test_nested_model_used_twice_shares_weights():
 
 def test_image_model_in_time_distributed():
     sub = {
-        "nodes": [node("img", "Input", shape=[28, 28, 1]),
-                  node("c", "Conv2D", filters=8, kernel_size=3, activation="relu"),
-                  node("p", "GlobalAveragePooling2D"), node("o", "Output")],
+        "nodes": [
+            node("img", "Input", shape=[28, 28, 1]),
+            node("c", "Conv2D", filters=8, kernel_size=3, activation="relu"),
+            node("p", "GlobalAveragePooling2D"),
+            node("o", "Output"),
+        ],
         "edges": [edge("img", "c"), edge("c", "p"), edge("p", "o")],
     }
     g = graph(
-        [node("video", "Input", shape=[5, 28, 28, 1]),
-         {"id": "td", "type": "TimeDistributed", "params": {},
-          "inner": {"type": "Model", "params": {"subgraph": "vision"}}},
-         node("lstm", "LSTM", units=4), node("d", "Dense", units=3), node("out", "Output")],
+        [
+            node("video", "Input", shape=[5, 28, 28, 1]),
+            {
+                "id": "td",
+                "type": "TimeDistributed",
+                "params": {},
+                "inner": {"type": "Model", "params": {"subgraph": "vision"}},
+            },
+            node("lstm", "LSTM", units=4),
+            node("d", "Dense", units=3),
+            node("out", "Output"),
+        ],
         [edge("video", "td"), edge("td", "lstm"), edge("lstm", "d"), edge("d", "out")],
         subgraphs={"vision": sub},
     )
     model = build_model(g)
     img = keras.Input((28, 28, 1))
-    vision = keras.Model(img, layers.GlobalAveragePooling2D()(layers.Conv2D(8, 3, activation="relu")(img)))
+    vision = keras.Model(
+        img,
+        layers.GlobalAveragePooling2D()(layers.Conv2D(8, 3, activation="relu")(img)),
+    )
     video = keras.Input((5, 28, 28, 1))
     x = layers.LSTM(4)(layers.TimeDistributed(vision)(video))
     hand = keras.Model(video, layers.Dense(3)(x))
@@ -180,14 +251,27 @@ def test_image_model_in_time_distributed():
 
 def test_lstm_return_state_ports_and_bidirectional():
     g = graph(
-        [node("in", "Input", shape=[10, 4]),
-         node("enc", "LSTM", units=6, return_state=True),
-         node("cat", "Concatenate"),
-         {"id": "bi", "type": "Bidirectional", "params": {"merge_mode": "concat"},
-          "inner": {"type": "GRU", "params": {"units": 3}}},
-         node("o1", "Output"), node("o2", "Output")],
-        [edge("in", "enc"), edge("enc", "cat", 1, 0), edge("enc", "cat", 2, 1),
-         edge("cat", "o1"), edge("in", "bi"), edge("bi", "o2")],
+        [
+            node("in", "Input", shape=[10, 4]),
+            node("enc", "LSTM", units=6, return_state=True),
+            node("cat", "Concatenate"),
+            {
+                "id": "bi",
+                "type": "Bidirectional",
+                "params": {"merge_mode": "concat"},
+                "inner": {"type": "GRU", "params": {"units": 3}},
+            },
+            node("o1", "Output"),
+            node("o2", "Output"),
+        ],
+        [
+            edge("in", "enc"),
+            edge("enc", "cat", 1, 0),
+            edge("enc", "cat", 2, 1),
+            edge("cat", "o1"),
+            edge("in", "bi"),
+            edge("bi", "o2"),
+        ],
     )
     model = build_model(g)
     assert [tuple(o.shape) for o in model.outputs] == [(None, 12), (None, 6)]
@@ -196,9 +280,13 @@ def test_lstm_return_state_ports_and_bidirectional():
 
 def test_densely_connected_functional():
     g = graph(
-        [node("in", "Input", shape=[784]), node("d1", "Dense", units=64, activation="relu"),
-         node("d2", "Dense", units=64, activation="relu"), node("d3", "Dense", units=10),
-         node("out", "Output")],
+        [
+            node("in", "Input", shape=[784]),
+            node("d1", "Dense", units=64, activation="relu"),
+            node("d2", "Dense", units=64, activation="relu"),
+            node("d3", "Dense", units=10),
+            node("out", "Output"),
+        ],
         [edge("in", "d1"), edge("d1", "d2"), edge("d2", "d3"), edge("d3", "out")],
         model_type="functional",
     )
@@ -212,7 +300,9 @@ def test_densely_connected_functional():
 
 
 def test_input_straight_to_output_is_functional():
-    g = graph([node("in", "Input", shape=[4]), node("out", "Output")], [edge("in", "out")])
+    g = graph(
+        [node("in", "Input", shape=[4]), node("out", "Output")], [edge("in", "out")]
+    )
     model = build_model(g)
     assert not isinstance(model, keras.Sequential)
     assert model.count_params() == 0 and model.output_names == ["out"]
@@ -222,22 +312,37 @@ def test_model_summary_rows_per_call_site():
     from layerforge.graph.build import model_summary
 
     g = graph(
-        [node("a", "Input", shape=[4]), node("b", "Input", shape=[4]), node("d", "Dense", units=3),
-         {"id": "d2", "type": "Dense", "shared_with": "d"}, node("add", "Add"),
-         node("bn", "BatchNormalization"), node("out", "Output", loss="mse")],
-        [edge("a", "d"), edge("b", "d2"), edge("d", "add", target_port=0),
-         edge("d2", "add", target_port=1), edge("add", "bn"), edge("bn", "out")],
+        [
+            node("a", "Input", shape=[4]),
+            node("b", "Input", shape=[4]),
+            node("d", "Dense", units=3),
+            {"id": "d2", "type": "Dense", "shared_with": "d"},
+            node("add", "Add"),
+            node("bn", "BatchNormalization"),
+            node("out", "Output", loss="mse"),
+        ],
+        [
+            edge("a", "d"),
+            edge("b", "d2"),
+            edge("d", "add", target_port=0),
+            edge("d2", "add", target_port=1),
+            edge("add", "bn"),
+            edge("bn", "out"),
+        ],
     )
     summary = model_summary(g)
     model = build_model(g)
     assert summary["model_type"] == "functional"
     assert summary["total_params"] == model.count_params() == 15 + 12
-    assert summary["trainable_params"] == 15 + 6 and summary["non_trainable_params"] == 6
+    assert (
+        summary["trainable_params"] == 15 + 6 and summary["non_trainable_params"] == 6
+    )
     rows = {r["node"]: r for r in summary["layers"]}
     assert rows["d"]["call_index"] == 0 and rows["d2"]["call_index"] == 1
     assert rows["d2"]["name"] == rows["d"]["name"] == "d" and rows["d2"]["params"] == 0
     assert rows["add"]["inbound"] == [
-        {"node": "d", "port": 0, "target_port": 0}, {"node": "d2", "port": 0, "target_port": 1}
+        {"node": "d", "port": 0, "target_port": 0},
+        {"node": "d2", "port": 0, "target_port": 1},
     ]
     assert rows["bn"]["output_shapes"] == [[None, 3]]
     assert {lyr.name for lyr in model.layers} == {"a", "b", "d", "add", "out"}
@@ -249,7 +354,9 @@ def test_model_summary_raises_graph_error_with_node():
 
     with pytest.raises(GraphError) as info:
         model_summary(chain([4], ("Dense", {"units": "many"})))
-    assert info.value.problems[0].node == "n0" and info.value.problems[0].param == "units"
+    assert (
+        info.value.problems[0].node == "n0" and info.value.problems[0].param == "units"
+    )
 
 
 def test_build_model_raises_graph_error_for_bad_graphs():
@@ -259,29 +366,55 @@ def test_build_model_raises_graph_error_for_bad_graphs():
         build_model(chain([4], ("Lambda", {})))
     assert info.value.problems[0].code == "refused_type"
     with pytest.raises(GraphError) as info:
-        build_model(chain([4], ("Dense", {"units": 2}), ("Reshape", {"target_shape": [3]})))
-    assert (info.value.problems[0].node, info.value.problems[0].code) == ("n1", "shape_mismatch")
+        build_model(
+            chain([4], ("Dense", {"units": 2}), ("Reshape", {"target_shape": [3]}))
+        )
+    assert (info.value.problems[0].node, info.value.problems[0].code) == (
+        "n1",
+        "shape_mismatch",
+    )
 
 
 def test_compile_spec_from_logits_gives_a_loss_object():
-    g = chain([4], ("Dense", {"units": 3}),
-              output={"loss": "sparse_categorical_crossentropy", "from_logits": True, "metrics": ["accuracy"]})
+    g = chain(
+        [4],
+        ("Dense", {"units": 3}),
+        output={
+            "loss": "sparse_categorical_crossentropy",
+            "from_logits": True,
+            "metrics": ["accuracy"],
+        },
+    )
     spec = compile_spec(g)
     loss = spec["loss"]["out"]
-    assert isinstance(loss, keras.losses.SparseCategoricalCrossentropy) and loss.get_config()["from_logits"]
+    assert (
+        isinstance(loss, keras.losses.SparseCategoricalCrossentropy)
+        and loss.get_config()["from_logits"]
+    )
     assert spec["metrics"] == {"out": ["accuracy"]}
 
 
 def test_output_names_follow_output_nodes_even_when_layers_are_named():
     g = graph(
-        [node("in", "Input", shape=[6, 2]), node("enc", "LSTM", name="encoder", units=3, return_state=True),
-         node("head", "Dense", name="head", units=1),
-         node("prob", "Output", loss="mse"), node("state", "Output", loss="mse", loss_weight=0.5)],
-        [edge("in", "enc"), edge("enc", "head"), edge("head", "prob"), edge("enc", "state", source_port=2)],
+        [
+            node("in", "Input", shape=[6, 2]),
+            node("enc", "LSTM", name="encoder", units=3, return_state=True),
+            node("head", "Dense", name="head", units=1),
+            node("prob", "Output", loss="mse"),
+            node("state", "Output", loss="mse", loss_weight=0.5),
+        ],
+        [
+            edge("in", "enc"),
+            edge("enc", "head"),
+            edge("head", "prob"),
+            edge("enc", "state", source_port=2),
+        ],
     )
     model = build_model(g)
     assert model.output_names == ["prob", "state"]
     model.compile(optimizer="sgd", **compile_spec(g))
     x = np.zeros((4, 6, 2))
-    hist = model.fit(x, {"prob": np.zeros((4, 1)), "state": np.zeros((4, 3))}, epochs=1, verbose=0)
+    hist = model.fit(
+        x, {"prob": np.zeros((4, 1)), "state": np.zeros((4, 3))}, epochs=1, verbose=0
+    )
     assert {"prob_loss", "state_loss", "loss"} <= set(hist.history)

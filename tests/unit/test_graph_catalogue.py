@@ -6,13 +6,22 @@ import inspect
 import json
 
 import keras
-
 from layerforge.graph.catalogue import get_catalogue, layer_spec
 from layerforge.graph.catalogue_data import REFUSED_TYPES
 
 CATEGORIES = {
-    "core", "activation", "convolution", "pooling", "recurrent", "normalization",
-    "regularization", "attention", "merging", "reshaping", "preprocessing", "augmentation",
+    "core",
+    "activation",
+    "convolution",
+    "pooling",
+    "recurrent",
+    "normalization",
+    "regularization",
+    "attention",
+    "merging",
+    "reshaping",
+    "preprocessing",
+    "augmentation",
 }
 
 
@@ -21,7 +30,9 @@ def test_at_least_80_layer_types_in_every_category():
     keras_types = [s for s in layers if s["keras_class"]]
     assert len(keras_types) >= 80
     assert CATEGORIES <= {s["category"] for s in layers}
-    assert {"Input", "Output", "Model", "TimeDistributed", "Bidirectional"} <= {s["type"] for s in layers}
+    assert {"Input", "Output", "Model", "TimeDistributed", "Bidirectional"} <= {
+        s["type"] for s in layers
+    }
     assert len({s["type"] for s in layers}) == len(layers)
     json.dumps(get_catalogue())  # serialisable as served
 
@@ -34,8 +45,10 @@ def test_specs_follow_keras_signatures():
         names = {p["name"] for p in spec["params"]}
         required = {p["name"] for p in spec["params"] if p["required"]}
         expected_required = {
-            n for n, p in signature.parameters.items()
-            if p.default is inspect.Parameter.empty and n not in ("self", "args", "kwargs", "layer")
+            n
+            for n, p in signature.parameters.items()
+            if p.default is inspect.Parameter.empty
+            and n not in ("self", "args", "kwargs", "layer")
             and p.kind is not p.VAR_KEYWORD
         }
         assert required == expected_required, spec["type"]
@@ -47,8 +60,15 @@ def test_dense_spec_curated():
     spec = layer_spec("Dense")
     params = {p["name"]: p for p in spec["params"]}
     assert spec["category"] == "core" and spec["inputs"] == 1 and spec["outputs"] == 1
-    assert params["units"] == params["units"] | {"kind": "int", "required": True, "min": 1}
-    assert params["activation"]["kind"] == "activation" and "relu" in params["activation"]["choices"]
+    assert params["units"] == params["units"] | {
+        "kind": "int",
+        "required": True,
+        "min": 1,
+    }
+    assert (
+        params["activation"]["kind"] == "activation"
+        and "relu" in params["activation"]["choices"]
+    )
     assert params["kernel_initializer"]["default"] == "glorot_uniform"
     assert "he_normal" in params["kernel_initializer"]["choices"]
     assert params["use_bias"] == params["use_bias"] | {"kind": "bool", "default": True}
@@ -70,7 +90,10 @@ def test_ports_and_multi_output():
 def test_defaults_from_get_config_of_a_default_instance():
     # ZeroPadding2D's signature default is (1, 1); the catalogue serves it as JSON
     params = {p["name"]: p for p in layer_spec("ZeroPadding2D")["params"]}
-    assert params["padding"]["default"] == [1, 1] and params["padding"]["kind"] == "int_tuple"
+    assert (
+        params["padding"]["default"] == [1, 1]
+        and params["padding"]["kind"] == "int_tuple"
+    )
     # data_format=None in the signature; a default instance's config says channels_last
     assert params["data_format"]["default"] == "channels_last"
 
@@ -78,7 +101,13 @@ def test_defaults_from_get_config_of_a_default_instance():
 def test_refused_types_are_not_offered():
     offered = {s["type"] for s in get_catalogue()["layers"]}
     assert not offered & REFUSED_TYPES
-    for refused in ("Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"):
+    for refused in (
+        "Lambda",
+        "TFSMLayer",
+        "TorchModuleWrapper",
+        "JaxLayer",
+        "FlaxLayer",
+    ):
         assert layer_spec(refused) is None
 
 

@@ -33,9 +33,19 @@ def test_sequential_chain_reports_sequential():
 
 def _two_inputs(a_shape, b_shape, merge="Concatenate", **params):
     return graph(
-        [node("a", "Input", shape=a_shape), node("b", "Input", shape=b_shape),
-         node("m", merge, **params), node("d", "Dense", units=2), node("out", "Output", loss="mse")],
-        [edge("a", "m", target_port=0), edge("b", "m", target_port=1), edge("m", "d"), edge("d", "out")],
+        [
+            node("a", "Input", shape=a_shape),
+            node("b", "Input", shape=b_shape),
+            node("m", merge, **params),
+            node("d", "Dense", units=2),
+            node("out", "Output", loss="mse"),
+        ],
+        [
+            edge("a", "m", target_port=0),
+            edge("b", "m", target_port=1),
+            edge("m", "d"),
+            edge("d", "out"),
+        ],
     )
 
 
@@ -53,7 +63,9 @@ def test_concatenate_mismatched_shapes_lands_on_the_merge_and_skips_downstream()
 
 def test_dense_on_undefined_last_axis():
     report = validate_graph(chain([None], ("Dense", {"units": 3})))
-    assert [(e["node"], e["code"]) for e in report["errors"]] == [("n0", "shape_mismatch")]
+    assert [(e["node"], e["code"]) for e in report["errors"]] == [
+        ("n0", "shape_mismatch")
+    ]
 
 
 def test_reshape_sizes_that_do_not_match():
@@ -63,10 +75,18 @@ def test_reshape_sizes_that_do_not_match():
 
 def test_cycle_is_named():
     g = graph(
-        [node("in", "Input", shape=[4]), node("add", "Add"), node("d", "Dense", units=4),
-         node("out", "Output", loss="mse")],
-        [edge("in", "add", target_port=0), edge("d", "add", target_port=1), edge("add", "d"),
-         edge("d", "out")],
+        [
+            node("in", "Input", shape=[4]),
+            node("add", "Add"),
+            node("d", "Dense", units=4),
+            node("out", "Output", loss="mse"),
+        ],
+        [
+            edge("in", "add", target_port=0),
+            edge("d", "add", target_port=1),
+            edge("add", "d"),
+            edge("d", "out"),
+        ],
     )
     report = validate_graph(g)
     cycle = [e for e in report["errors"] if e["code"] == "cycle"]
@@ -75,24 +95,36 @@ def test_cycle_is_named():
 
 def test_missing_input_port():
     g = graph(
-        [node("a", "Input", shape=[4]), node("sub", "Subtract"), node("out", "Output", loss="mse")],
+        [
+            node("a", "Input", shape=[4]),
+            node("sub", "Subtract"),
+            node("out", "Output", loss="mse"),
+        ],
         [edge("a", "sub", target_port=0), edge("sub", "out")],
     )
     assert ("sub", "missing_input") in codes(validate_graph(g))
 
 
 def test_unknown_param_bad_activation_and_range():
-    report = validate_graph(chain(
-        [4], ("Dense", {"units": 3, "activaton": "relu"}), ("Dense", {"units": 0, "activation": "relux"})
-    ))
+    report = validate_graph(
+        chain(
+            [4],
+            ("Dense", {"units": 3, "activaton": "relu"}),
+            ("Dense", {"units": 0, "activation": "relux"}),
+        )
+    )
     errors = {(e["node"], e["param"], e["code"]) for e in report["errors"]}
     assert ("n0", "activaton", "unknown_param") in errors
     assert ("n1", "activation", "bad_param") in errors
     assert ("n1", "units", "bad_param") in errors
-    assert "did you mean 'activation'" in next(e["message"] for e in report["errors"] if e["param"] == "activaton")
+    assert "did you mean 'activation'" in next(
+        e["message"] for e in report["errors"] if e["param"] == "activaton"
+    )
 
 
-@pytest.mark.parametrize("refused", ["Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"])
+@pytest.mark.parametrize(
+    "refused", ["Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"]
+)
 def test_code_running_layers_are_refused(refused):
     report = validate_graph(chain([4], (refused, {"function": "lambda x: x"})))
     assert codes(report) == {("n0", "refused_type")}
@@ -100,9 +132,17 @@ def test_code_running_layers_are_refused(refused):
 
 def test_unknown_type_and_wrapped_refused_type():
     g = graph(
-        [node("in", "Input", shape=[3, 4]), node("x", "Dense2", units=3),
-         {"id": "td", "type": "TimeDistributed", "inner": {"type": "Lambda", "params": {}}},
-         node("o1", "Output", loss="mse"), node("o2", "Output", loss="mse")],
+        [
+            node("in", "Input", shape=[3, 4]),
+            node("x", "Dense2", units=3),
+            {
+                "id": "td",
+                "type": "TimeDistributed",
+                "inner": {"type": "Lambda", "params": {}},
+            },
+            node("o1", "Output", loss="mse"),
+            node("o2", "Output", loss="mse"),
+        ],
         [edge("in", "x"), edge("x", "o1"), edge("in", "td"), edge("td", "o2")],
     )
     report = validate_graph(g)
@@ -111,17 +151,26 @@ def test_unknown_type_and_wrapped_refused_type():
 
 def test_deserialized_params_cannot_name_arbitrary_objects():
     bad = {"module": "os", "class_name": "system", "config": {}}
-    report = validate_graph(chain([4], ("Dense", {"units": 2, "kernel_initializer": bad})))
+    report = validate_graph(
+        chain([4], ("Dense", {"units": 2, "kernel_initializer": bad}))
+    )
     assert codes(report) == {("n0", "bad_param")}
     ok = {"class_name": "RandomNormal", "config": {"stddev": 0.1}}
-    assert validate_graph(chain([4], ("Dense", {"units": 2, "kernel_initializer": ok})))["valid"]
+    assert validate_graph(
+        chain([4], ("Dense", {"units": 2, "kernel_initializer": ok}))
+    )["valid"]
 
 
 def test_unreachable_output_and_duplicate_ids():
     g = graph(
-        [node("in", "Input", shape=[4]), node("d", "Dense", units=2), node("c", "Dense", units=2),
-         node("c", "Dense", units=2), node("out", "Output", loss="mse"),
-         node("dangling", "Output", loss="mse")],
+        [
+            node("in", "Input", shape=[4]),
+            node("d", "Dense", units=2),
+            node("c", "Dense", units=2),
+            node("c", "Dense", units=2),
+            node("out", "Output", loss="mse"),
+            node("dangling", "Output", loss="mse"),
+        ],
         [edge("in", "d"), edge("d", "out")],
     )
     found = codes(validate_graph(g))
@@ -131,8 +180,13 @@ def test_unreachable_output_and_duplicate_ids():
 
 def test_output_fed_without_input_is_unreachable():
     g = graph(
-        [node("in", "Input", shape=[4]), node("d", "Dense", units=2), node("out", "Output", loss="mse"),
-         node("rv", "RepeatVector", n=2), node("o2", "Output", loss="mse")],
+        [
+            node("in", "Input", shape=[4]),
+            node("d", "Dense", units=2),
+            node("out", "Output", loss="mse"),
+            node("rv", "RepeatVector", n=2),
+            node("o2", "Output", loss="mse"),
+        ],
         [edge("in", "d"), edge("d", "out"), edge("rv", "o2")],
     )
     found = codes(validate_graph(g))
@@ -141,9 +195,13 @@ def test_output_fed_without_input_is_unreachable():
 
 def test_shared_with_must_name_same_type():
     g = graph(
-        [node("a", "Input", shape=[4]), node("d", "Dense", units=2),
-         {"id": "c", "type": "Conv1D", "shared_with": "d"}, node("out", "Output", loss="mse"),
-         node("o2", "Output", loss="mse")],
+        [
+            node("a", "Input", shape=[4]),
+            node("d", "Dense", units=2),
+            {"id": "c", "type": "Conv1D", "shared_with": "d"},
+            node("out", "Output", loss="mse"),
+            node("o2", "Output", loss="mse"),
+        ],
         [edge("a", "d"), edge("d", "out"), edge("a", "c"), edge("c", "o2")],
     )
     assert ("c", "bad_shared") in codes(validate_graph(g))
@@ -151,11 +209,21 @@ def test_shared_with_must_name_same_type():
 
 def test_shared_layer_counts_weights_once():
     g = graph(
-        [node("a", "Input", shape=[4]), node("b", "Input", shape=[4]), node("d", "Dense", units=2),
-         {"id": "d2", "type": "Dense", "shared_with": "d"}, node("add", "Add"),
-         node("out", "Output", loss="mse")],
-        [edge("a", "d"), edge("b", "d2"), edge("d", "add", target_port=0),
-         edge("d2", "add", target_port=1), edge("add", "out")],
+        [
+            node("a", "Input", shape=[4]),
+            node("b", "Input", shape=[4]),
+            node("d", "Dense", units=2),
+            {"id": "d2", "type": "Dense", "shared_with": "d"},
+            node("add", "Add"),
+            node("out", "Output", loss="mse"),
+        ],
+        [
+            edge("a", "d"),
+            edge("b", "d2"),
+            edge("d", "add", target_port=0),
+            edge("d2", "add", target_port=1),
+            edge("add", "out"),
+        ],
     )
     report = validate_graph(g)
     assert report["valid"] and report["total_params"] == 10
@@ -164,9 +232,14 @@ def test_shared_layer_counts_weights_once():
 
 def test_shared_layer_called_on_incompatible_input():
     g = graph(
-        [node("a", "Input", shape=[4]), node("b", "Input", shape=[5]), node("d", "Dense", units=2),
-         {"id": "d2", "type": "Dense", "shared_with": "d"}, node("o1", "Output", loss="mse"),
-         node("o2", "Output", loss="mse")],
+        [
+            node("a", "Input", shape=[4]),
+            node("b", "Input", shape=[5]),
+            node("d", "Dense", units=2),
+            {"id": "d2", "type": "Dense", "shared_with": "d"},
+            node("o1", "Output", loss="mse"),
+            node("o2", "Output", loss="mse"),
+        ],
         [edge("a", "d"), edge("b", "d2"), edge("d", "o1"), edge("d2", "o2")],
     )
     assert codes(validate_graph(g)) == {("d2", "shape_mismatch")}
@@ -174,25 +247,42 @@ def test_shared_layer_called_on_incompatible_input():
 
 def test_warnings_unused_node_and_softmax_before_logits_loss():
     g = graph(
-        [node("in", "Input", shape=[4]), node("d", "Dense", units=3, activation="softmax"),
-         node("spare", "Dense", units=3),
-         node("out", "Output", loss="categorical_crossentropy", from_logits=True)],
+        [
+            node("in", "Input", shape=[4]),
+            node("d", "Dense", units=3, activation="softmax"),
+            node("spare", "Dense", units=3),
+            node("out", "Output", loss="categorical_crossentropy", from_logits=True),
+        ],
         [edge("in", "d"), edge("d", "out"), edge("in", "spare")],
     )
     report = validate_graph(g)
     assert report["valid"]
     warned = {(w["node"], w["code"]) for w in report["warnings"]}
-    assert ("spare", "unused_node") in warned and ("d", "activation_with_logits") in warned
+    assert ("spare", "unused_node") in warned and (
+        "d",
+        "activation_with_logits",
+    ) in warned
     assert report["nodes"]["spare"]["warnings"][0]["code"] == "unused_node"
     assert report["total_params"] == 15  # the unused Dense is not in the model
 
 
 def test_subgraph_errors_carry_prefixed_ids_and_block_uses():
-    sub = {"nodes": [node("x", "Input", shape=[4]), node("h", "Dense", units=-1), node("y", "Output")],
-           "edges": [edge("x", "h"), edge("h", "y")]}
+    sub = {
+        "nodes": [
+            node("x", "Input", shape=[4]),
+            node("h", "Dense", units=-1),
+            node("y", "Output"),
+        ],
+        "edges": [edge("x", "h"), edge("h", "y")],
+    }
     g = graph(
-        [node("in", "Input", shape=[4]), node("m", "Model", subgraph="enc"), node("out", "Output", loss="mse")],
-        [edge("in", "m"), edge("m", "out")], subgraphs={"enc": sub},
+        [
+            node("in", "Input", shape=[4]),
+            node("m", "Model", subgraph="enc"),
+            node("out", "Output", loss="mse"),
+        ],
+        [edge("in", "m"), edge("m", "out")],
+        subgraphs={"enc": sub},
     )
     found = codes(validate_graph(g))
     assert ("enc/h", "bad_param") in found and ("m", "subgraph_error") in found
@@ -200,27 +290,51 @@ def test_subgraph_errors_carry_prefixed_ids_and_block_uses():
 
 def test_unknown_and_recursive_subgraphs():
     g = graph(
-        [node("in", "Input", shape=[4]), node("m", "Model", subgraph="nope"), node("out", "Output", loss="mse")],
+        [
+            node("in", "Input", shape=[4]),
+            node("m", "Model", subgraph="nope"),
+            node("out", "Output", loss="mse"),
+        ],
         [edge("in", "m"), edge("m", "out")],
     )
     assert ("m", "unknown_subgraph") in codes(validate_graph(g))
-    loop = {"nodes": [node("x", "Input", shape=[4]), node("self", "Model", subgraph="loop"), node("y", "Output")],
-            "edges": [edge("x", "self"), edge("self", "y")]}
+    loop = {
+        "nodes": [
+            node("x", "Input", shape=[4]),
+            node("self", "Model", subgraph="loop"),
+            node("y", "Output"),
+        ],
+        "edges": [edge("x", "self"), edge("self", "y")],
+    }
     g = graph(
-        [node("in", "Input", shape=[4]), node("m", "Model", subgraph="loop"), node("out", "Output", loss="mse")],
-        [edge("in", "m"), edge("m", "out")], subgraphs={"loop": loop},
+        [
+            node("in", "Input", shape=[4]),
+            node("m", "Model", subgraph="loop"),
+            node("out", "Output", loss="mse"),
+        ],
+        [edge("in", "m"), edge("m", "out")],
+        subgraphs={"loop": loop},
     )
     assert ("loop/self", "cycle") in codes(validate_graph(g))
 
 
 def test_padding_pairs_and_subgraph_outputs_without_loss():
-    sub = {"nodes": [node("x", "Input", shape=[8, 8, 3]),
-                     node("p", "ZeroPadding2D", padding=[[0, 1], [0, 1]]), node("y", "Output")],
-           "edges": [edge("x", "p"), edge("p", "y")]}
+    sub = {
+        "nodes": [
+            node("x", "Input", shape=[8, 8, 3]),
+            node("p", "ZeroPadding2D", padding=[[0, 1], [0, 1]]),
+            node("y", "Output"),
+        ],
+        "edges": [edge("x", "p"), edge("p", "y")],
+    }
     g = graph(
-        [node("in", "Input", shape=[8, 8, 3]), node("m", "Model", subgraph="pad"),
-         node("out", "Output", loss="mse")],
-        [edge("in", "m"), edge("m", "out")], subgraphs={"pad": sub},
+        [
+            node("in", "Input", shape=[8, 8, 3]),
+            node("m", "Model", subgraph="pad"),
+            node("out", "Output", loss="mse"),
+        ],
+        [edge("in", "m"), edge("m", "out")],
+        subgraphs={"pad": sub},
     )
     report = validate_graph(g)
     assert report["valid"], report["errors"]
@@ -233,11 +347,15 @@ def test_caps_on_nodes_and_params(monkeypatch):
 
     limits = get_settings().limits
     monkeypatch.setattr(limits, "nodes", 3)
-    report = validate_graph(chain([4], ("Dense", {"units": 2}), ("Dense", {"units": 2})))
+    report = validate_graph(
+        chain([4], ("Dense", {"units": 2}), ("Dense", {"units": 2}))
+    )
     assert [e["code"] for e in report["errors"]] == ["too_large"]
     monkeypatch.setattr(limits, "nodes", 2000)
     monkeypatch.setattr(limits, "params", 100)
-    report = validate_graph(chain([100], ("Dense", {"units": 2}), ("Dense", {"units": 1})))
+    report = validate_graph(
+        chain([100], ("Dense", {"units": 2}), ("Dense", {"units": 1}))
+    )
     assert codes(report) == {("n0", "too_large")}
 
 
@@ -262,7 +380,9 @@ def test_messages_are_clean_of_ansi_and_paths():
 
 def test_input_shape_must_be_positive_sizes():
     report = validate_graph(chain([-1, 3], ("Flatten", {})))
-    assert {(e["node"], e["param"], e["code"]) for e in report["errors"]} == {("in", "shape", "bad_param")}
+    assert {(e["node"], e["param"], e["code"]) for e in report["errors"]} == {
+        ("in", "shape", "bad_param")
+    }
 
 
 def test_frozen_node_reports_non_trainable_params():
@@ -291,16 +411,48 @@ def test_sequential_requested_for_a_non_chain():
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        ({"nodes": [node("i", "Input", shape="abc"), node("o", "Output")], "edges": [edge("i", "o")]},
-         ("i", "bad_param")),
-        ({"nodes": [node("i", "Input", shape=[3]), node("c", "Concatenate"), node("o", "Output")],
-          "edges": [edge("i", "c", target_port=1000), edge("c", "o")]}, ("c", "missing_input")),
+        (
+            {
+                "nodes": [node("i", "Input", shape="abc"), node("o", "Output")],
+                "edges": [edge("i", "o")],
+            },
+            ("i", "bad_param"),
+        ),
+        (
+            {
+                "nodes": [
+                    node("i", "Input", shape=[3]),
+                    node("c", "Concatenate"),
+                    node("o", "Output"),
+                ],
+                "edges": [edge("i", "c", target_port=1000), edge("c", "o")],
+            },
+            ("c", "missing_input"),
+        ),
         ({"nodes": [node("o", "Output")], "edges": []}, (None, "no_input")),
         ({"nodes": [], "edges": []}, (None, "no_output")),
-        ({"nodes": [node("i", "Input", shape=[3]), node("d", "Dense", units=2), node("o", "Output")],
-          "edges": [edge("i", "d", source_port=3), edge("d", "o")]}, ("i", "bad_port")),
-        ({"nodes": [node("i", "Input", shape=[3]), node("o", "Output"), node("d", "Dense", units=2)],
-          "edges": [edge("i", "o"), edge("o", "d")]}, ("o", "bad_port")),
+        (
+            {
+                "nodes": [
+                    node("i", "Input", shape=[3]),
+                    node("d", "Dense", units=2),
+                    node("o", "Output"),
+                ],
+                "edges": [edge("i", "d", source_port=3), edge("d", "o")],
+            },
+            ("i", "bad_port"),
+        ),
+        (
+            {
+                "nodes": [
+                    node("i", "Input", shape=[3]),
+                    node("o", "Output"),
+                    node("d", "Dense", units=2),
+                ],
+                "edges": [edge("i", "o"), edge("o", "d")],
+            },
+            ("o", "bad_port"),
+        ),
     ],
 )
 def test_malformed_graphs_get_errors_not_exceptions(data, expected):

@@ -55,7 +55,12 @@ class SubgraphScope:
         sub = self.lookup(key)
         if sub is None:
             raise GraphError(
-                [Problem(code="unknown_subgraph", message=f"Sub-graph {key!r} is not defined")]
+                [
+                    Problem(
+                        code="unknown_subgraph",
+                        message=f"Sub-graph {key!r} is not defined",
+                    )
+                ]
             )
         if id(sub) not in self.built:
             child = SubgraphScope([*self.chain, sub], self.built)
@@ -69,7 +74,13 @@ def _node_problem(node: Node, exc: Exception, code: str | None = None) -> GraphE
             p.node = p.node or node.id
         return exc
     return GraphError(
-        [Problem(node=node.id, code=code or call_error_code(exc), message=clean_message(exc))]
+        [
+            Problem(
+                node=node.id,
+                code=code or call_error_code(exc),
+                message=clean_message(exc),
+            )
+        ]
     )
 
 
@@ -98,7 +109,9 @@ def _build(graph: Graph, scope: SubgraphScope, name: str | None = None) -> keras
         owner = node.shared_with or nid
         try:
             if owner not in layers:
-                layers[owner] = make_layer(index.by_id[owner], names.get(owner), scope.model)
+                layers[owner] = make_layer(
+                    index.by_id[owner], names.get(owner), scope.model
+                )
         except Exception as exc:
             raise _node_problem(index.by_id[owner], exc, "bad_param") from exc
         try:
@@ -109,10 +122,13 @@ def _build(graph: Graph, scope: SubgraphScope, name: str | None = None) -> keras
     inputs = [tensors[n.id][0] for n in index.inputs()]
     outs = index.outputs()
     outputs = [tensors[n.id][0] for n in outs]
-    chain = sequential_chain(index) if choose_model_type(index) == "sequential" else None
+    chain = (
+        sequential_chain(index) if choose_model_type(index) == "sequential" else None
+    )
     if chain is not None and _single_port_chain(index, chain, scope):
         model = keras.Sequential(
-            [inputs[0]._keras_history[0]] + [layers[nid] for nid in chain[1:-1]], name=name
+            [inputs[0]._keras_history[0]] + [layers[nid] for nid in chain[1:-1]],
+            name=name,
         )
     else:
         model = keras.Model(
@@ -126,7 +142,9 @@ def _build(graph: Graph, scope: SubgraphScope, name: str | None = None) -> keras
     return model
 
 
-def _single_port_chain(index: GraphIndex, chain: list[str], scope: SubgraphScope) -> bool:
+def _single_port_chain(
+    index: GraphIndex, chain: list[str], scope: SubgraphScope
+) -> bool:
     return all(output_ports(index.by_id[nid], scope.lookup) == 1 for nid in chain[1:-1])
 
 
@@ -144,7 +162,10 @@ _WARNING_CODES: frozenset[str] = frozenset()
 def build_model(graph: Graph) -> keras.Model:
     """Build the Keras model a graph describes; raises GraphError naming node and param."""
     _check(graph)
-    if graph.model_type == "sequential" and sequential_chain(GraphIndex.of(graph)) is None:
+    if (
+        graph.model_type == "sequential"
+        and sequential_chain(GraphIndex.of(graph)) is None
+    ):
         raise GraphError(
             [
                 Problem(
@@ -180,7 +201,11 @@ def _loss(name: str, from_logits: bool) -> Any:
     wanted = name.replace("_", "").lower()
     for attr in dir(keras.losses):
         obj = getattr(keras.losses, attr)
-        if isinstance(obj, type) and issubclass(obj, keras.losses.Loss) and attr.lower() == wanted:
+        if (
+            isinstance(obj, type)
+            and issubclass(obj, keras.losses.Loss)
+            and attr.lower() == wanted
+        ):
             return obj(from_logits=True)
     return name
 
@@ -210,21 +235,26 @@ def model_summary(graph: Graph) -> dict[str, Any]:
         calls[owner] = calls.get(owner, -1) + 1
         trainable += info["trainable_params"]
         non_trainable += info["non_trainable_params"]
-        rows.append({
-            "node": nid,
-            "name": names.get(owner),
-            "type": _type_label(node if not node.shared_with else index.by_id[owner]),
-            "output_shapes": info["output_shapes"],
-            "params": info["params"],
-            "trainable_params": info["trainable_params"],
-            "shared_with": node.shared_with,
-            "call_index": calls[owner],
-            "weights_shared_with": info.get("weights_shared_with"),
-            "inbound": [
-                {"node": e.source, "port": e.source_port, "target_port": port}
-                for port in sorted(index.in_edges[nid]) for e in index.in_edges[nid][port]
-            ],
-        })
+        rows.append(
+            {
+                "node": nid,
+                "name": names.get(owner),
+                "type": _type_label(
+                    node if not node.shared_with else index.by_id[owner]
+                ),
+                "output_shapes": info["output_shapes"],
+                "params": info["params"],
+                "trainable_params": info["trainable_params"],
+                "shared_with": node.shared_with,
+                "call_index": calls[owner],
+                "weights_shared_with": info.get("weights_shared_with"),
+                "inbound": [
+                    {"node": e.source, "port": e.source_port, "target_port": port}
+                    for port in sorted(index.in_edges[nid])
+                    for e in index.in_edges[nid][port]
+                ],
+            }
+        )
     return {
         "model_type": report["model_type"],
         "total_params": report["total_params"],
@@ -232,7 +262,11 @@ def model_summary(graph: Graph) -> dict[str, Any]:
         "non_trainable_params": non_trainable,
         "layers": rows,
         "outputs": [
-            {"node": o.id, "name": output_name(o), "output_shapes": report["nodes"][o.id]["output_shapes"]}
+            {
+                "node": o.id,
+                "name": output_name(o),
+                "output_shapes": report["nodes"][o.id]["output_shapes"],
+            }
             for o in index.outputs()
         ],
         "warnings": report["warnings"],

@@ -29,14 +29,28 @@ from layerforge.graph.catalogue_params import (
 )
 
 CATEGORY_ORDER = [
-    "io", "core", "activation", "convolution", "pooling", "recurrent", "normalization",
-    "regularization", "attention", "merging", "reshaping", "preprocessing", "augmentation",
-    "wrappers", "models",
+    "io",
+    "core",
+    "activation",
+    "convolution",
+    "pooling",
+    "recurrent",
+    "normalization",
+    "regularization",
+    "attention",
+    "merging",
+    "reshaping",
+    "preprocessing",
+    "augmentation",
+    "wrappers",
+    "models",
 ]
 _SKIPPED_ARGS = {"self", "name", "layer", "backward_layer", "cell", "weights"}
 
 
-def _param(name: str, kind: str, default: Any = None, required: bool = False, **more: Any) -> dict:
+def _param(
+    name: str, kind: str, default: Any = None, required: bool = False, **more: Any
+) -> dict:
     spec = {
         "name": name,
         "kind": kind,
@@ -90,7 +104,11 @@ def _default_config(type_name: str, cls: type, required: list[str]) -> dict[str,
     try:
         kwargs = {name: copy.deepcopy(SAMPLE_REQUIRED[name]) for name in required}
         if type_name in WRAPPERS:
-            kwargs["layer"] = keras.layers.LSTM(2) if type_name == "Bidirectional" else keras.layers.Dense(2)
+            kwargs["layer"] = (
+                keras.layers.LSTM(2)
+                if type_name == "Bidirectional"
+                else keras.layers.Dense(2)
+            )
         return cls(**kwargs).get_config()
     except Exception:  # noqa: BLE001 - a type without a cheap default instance keeps signature defaults
         return {}
@@ -99,8 +117,10 @@ def _default_config(type_name: str, cls: type, required: list[str]) -> dict[str,
 def _layer_params(type_name: str, cls: type) -> list[dict]:
     signature = inspect.signature(cls.__init__)
     args = [
-        p for p in signature.parameters.values()
-        if p.name not in _SKIPPED_ARGS and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        p
+        for p in signature.parameters.values()
+        if p.name not in _SKIPPED_ARGS
+        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     ]
     required = [p.name for p in args if p.default is inspect.Parameter.empty]
     config = _default_config(type_name, cls, required)
@@ -109,11 +129,18 @@ def _layer_params(type_name: str, cls: type) -> list[dict]:
         is_required = p.default is inspect.Parameter.empty
         default = None if is_required else _jsonable(p.default)
         if default is None and not is_required and not required and p.name in config:
-            default = _jsonable(config[p.name]) if not isinstance(config[p.name], dict) else None
+            default = (
+                _jsonable(config[p.name])
+                if not isinstance(config[p.name], dict)
+                else None
+            )
         kind = _kind_from_default(p.name, default)
         rules = dict(PARAM_RULES.get(p.name, {}))
         if p.name == "padding" and isinstance(default, str):
-            rules = {"kind": "choice", "choices": PADDING_CHOICES.get(type_name, PADDING_CHOICES["default"])}
+            rules = {
+                "kind": "choice",
+                "choices": PADDING_CHOICES.get(type_name, PADDING_CHOICES["default"]),
+            }
         elif p.name == "padding":
             rules = {"kind": "int_tuple", "min": 0}
         if kind in CHOICES_BY_KIND and "kind" not in rules:
@@ -161,37 +188,66 @@ def _layer_spec(type_name: str) -> dict:
 
 def _pseudo_specs() -> list[dict]:
     io = [
-        _param("shape", "shape", None, True, min=1,
-               description="Shape without the batch axis; null for a free axis."),
+        _param(
+            "shape",
+            "shape",
+            None,
+            True,
+            min=1,
+            description="Shape without the batch axis; null for a free axis.",
+        ),
         _param("dtype", "dtype", "float32", choices=DTYPES),
-        _param("batch_size", "int", None, min=1, description="Fixed batch size (stateful RNNs)."),
+        _param(
+            "batch_size",
+            "int",
+            None,
+            min=1,
+            description="Fixed batch size (stateful RNNs).",
+        ),
         _param("sparse", "bool", False),
     ]
     out = [
-        _param("loss", "choice", None, choices=LOSSES, description="Loss for this output."),
+        _param(
+            "loss", "choice", None, choices=LOSSES, description="Loss for this output."
+        ),
         _param("loss_weight", "float", 1.0, min=0.0),
         _param("metrics", "list", [], description="Metric names, e.g. accuracy."),
-        _param("from_logits", "bool", False, description="The loss reads logits, not probabilities."),
+        _param(
+            "from_logits",
+            "bool",
+            False,
+            description="The loss reads logits, not probabilities.",
+        ),
     ]
-    model = [_param("subgraph", "str", None, True, description="Key of the sub-graph in `subgraphs`.")]
+    model = [
+        _param(
+            "subgraph",
+            "str",
+            None,
+            True,
+            description="Key of the sub-graph in `subgraphs`.",
+        )
+    ]
     params = {"Input": io, "Output": out, "Model": model}
     ports = {"Input": (0, 1), "Output": (1, 0), "Model": ("many", "many")}
     specs = []
     for type_name, (category, description) in PSEUDO_TYPES.items():
-        specs.append({
-            "type": type_name,
-            "category": category,
-            "description": description,
-            "inputs": ports[type_name][0],
-            "outputs": ports[type_name][1],
-            "multi_output_param": None,
-            "key_params": KEY_PARAMS[type_name],
-            "params": params[type_name],
-            "input_ports": None,
-            "min_inputs": None,
-            "wraps": False,
-            "keras_class": None,
-        })
+        specs.append(
+            {
+                "type": type_name,
+                "category": category,
+                "description": description,
+                "inputs": ports[type_name][0],
+                "outputs": ports[type_name][1],
+                "multi_output_param": None,
+                "key_params": KEY_PARAMS[type_name],
+                "params": params[type_name],
+                "input_ports": None,
+                "min_inputs": None,
+                "wraps": False,
+                "keras_class": None,
+            }
+        )
     return specs
 
 

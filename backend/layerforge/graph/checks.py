@@ -49,14 +49,22 @@ class Findings:
             inner = self.key(layer.inner) if layer.inner is not None else None
             # repr, not sorted JSON: 3x cheaper; equal params in another key order
             # only cost a cache miss, never a wrong hit
-            self.keys[id(layer)] = repr((layer.type, layer.params, inner, getattr(layer, "trainable", True)))
+            self.keys[id(layer)] = repr(
+                (layer.type, layer.params, inner, getattr(layer, "trainable", True))
+            )
         return self.keys[id(layer)]
 
-    def error(self, node: str | None, code: str, message: str, param: str | None = None) -> None:
+    def error(
+        self, node: str | None, code: str, message: str, param: str | None = None
+    ) -> None:
         self.errors.append(Problem(node=node, param=param, code=code, message=message))
 
-    def warn(self, node: str | None, code: str, message: str, param: str | None = None) -> None:
-        self.warnings.append(Problem(node=node, param=param, code=code, message=message))
+    def warn(
+        self, node: str | None, code: str, message: str, param: str | None = None
+    ) -> None:
+        self.warnings.append(
+            Problem(node=node, param=param, code=code, message=message)
+        )
 
     def error_nodes(self) -> set[str]:
         return {p.node for p in self.errors if p.node}
@@ -77,13 +85,21 @@ _NODE_CHECKS: dict[str, list[tuple[str | None, str, str]]] = {}
 
 
 class _Checker:
-    def __init__(self, graph: Graph, chain: list[Graph], prefix: str, findings: Findings,
-                 index: GraphIndex | None = None):
+    def __init__(
+        self,
+        graph: Graph,
+        chain: list[Graph],
+        prefix: str,
+        findings: Findings,
+        index: GraphIndex | None = None,
+    ):
         self.graph = graph
         self.chain = chain
         self.prefix = prefix
         self.f = findings
-        self.s = findings  # where structural checks write (a scratch Findings while caching)
+        self.s = (
+            findings  # where structural checks write (a scratch Findings while caching)
+        )
         self.index = index or findings.index(graph)
 
     def nid(self, node_id: str | None) -> str | None:
@@ -111,12 +127,20 @@ class _Checker:
         """Everything the structural checks read: ids, types, names, sharing, port
         counts, sub-graph uses, edges. A parameter edit leaves it unchanged."""
         nodes = tuple(
-            (n.id, n.type, n.name, n.shared_with, _used_subgraph(n),
-             input_ports(n, self.lookup) if is_known(n.type) else None,
-             output_ports(n, self.lookup) if is_known(n.type) else None)
+            (
+                n.id,
+                n.type,
+                n.name,
+                n.shared_with,
+                _used_subgraph(n),
+                input_ports(n, self.lookup) if is_known(n.type) else None,
+                output_ports(n, self.lookup) if is_known(n.type) else None,
+            )
             for n in self.graph.nodes
         )
-        edges = tuple((e.source, e.source_port, e.target, e.target_port) for e in self.graph.edges)
+        edges = tuple(
+            (e.source, e.source_port, e.target, e.target_port) for e in self.graph.edges
+        )
         return (self.prefix, self.graph.model_type, nodes, edges)
 
     def check_structure(self) -> None:
@@ -130,13 +154,25 @@ class _Checker:
             self.check_ports()
             self.check_order_and_reach()
             self.check_names()
-            if self.graph.model_type == "sequential" and sequential_chain(self.index) is None:
-                self.s.error(None, "not_sequential", "model_type is 'sequential' but the graph is "
-                             "not one chain from one Input to one Output with nothing shared")
+            if (
+                self.graph.model_type == "sequential"
+                and sequential_chain(self.index) is None
+            ):
+                self.s.error(
+                    None,
+                    "not_sequential",
+                    "model_type is 'sequential' but the graph is "
+                    "not one chain from one Input to one Output with nothing shared",
+                )
             order, cyclic = topological_order(self.index)
             choose_model_type(self.index)
-            cached = (self.s.errors, self.s.warnings, (order, cyclic), self.index.used(),
-                      self.index._chain)
+            cached = (
+                self.s.errors,
+                self.s.warnings,
+                (order, cyclic),
+                self.index.used(),
+                self.index._chain,
+            )
             if len(_STRUCTURE_CACHE) >= _STRUCTURE_CACHE_MAX:
                 _STRUCTURE_CACHE.clear()
             _STRUCTURE_CACHE[key] = cached
@@ -153,44 +189,76 @@ class _Checker:
         seen: set[str] = set()
         for node in self.graph.nodes:
             if node.id in seen:
-                self.s.error(self.nid(node.id), "duplicate_id", f"Node id {node.id!r} is used twice")
+                self.s.error(
+                    self.nid(node.id),
+                    "duplicate_id",
+                    f"Node id {node.id!r} is used twice",
+                )
             seen.add(node.id)
 
-    def check_layer(self, node_id: str, layer: Node | InnerLayer, param_prefix: str = "") -> bool:
+    def check_layer(
+        self, node_id: str, layer: Node | InnerLayer, param_prefix: str = ""
+    ) -> bool:
         """Type, params, wrapper/inner and sub-graph reference of a node or inner layer."""
         nid = self.nid(node_id)
         if is_refused(layer.type):
-            self.f.error(nid, "refused_type", f"Layer type {layer.type!r} is not allowed: it can "
-                         "run code or load files", param_prefix.rstrip(".") or None)
+            self.f.error(
+                nid,
+                "refused_type",
+                f"Layer type {layer.type!r} is not allowed: it can "
+                "run code or load files",
+                param_prefix.rstrip(".") or None,
+            )
             return False
         if not is_known(layer.type):
-            self.f.error(nid, "unknown_type", f"Unknown layer type {layer.type!r}",
-                         param_prefix.rstrip(".") or None)
+            self.f.error(
+                nid,
+                "unknown_type",
+                f"Unknown layer type {layer.type!r}",
+                param_prefix.rstrip(".") or None,
+            )
             return False
         if layer.type == "Output":
             problems = check_output_params(nid, layer.params)
         else:
-            problems = check_params(nid, layer.type, layer.params, param_prefix,
-                                    key=self.f.key(layer))
+            problems = check_params(
+                nid, layer.type, layer.params, param_prefix, key=self.f.key(layer)
+            )
         self.f.errors.extend(problems)
         ok = not problems
         if layer.type == "Model":
             key = layer.params.get("subgraph")
             if isinstance(key, str) and self.lookup(key) is None:
-                self.f.error(nid, "unknown_subgraph", f"Sub-graph {key!r} is not defined",
-                             param_prefix + "subgraph")
+                self.f.error(
+                    nid,
+                    "unknown_subgraph",
+                    f"Sub-graph {key!r} is not defined",
+                    param_prefix + "subgraph",
+                )
                 ok = False
         if layer.type in WRAPPERS:
             if layer.inner is None:
-                self.f.error(nid, "missing_inner", f"{layer.type} needs an inner layer", "inner")
+                self.f.error(
+                    nid, "missing_inner", f"{layer.type} needs an inner layer", "inner"
+                )
                 return False
             ok = self.check_layer(node_id, layer.inner, param_prefix + "inner.") and ok
-            if layer.type == "Bidirectional" and layer.inner.type not in RECURRENT_STATES:
-                self.f.error(nid, "bad_param", "Bidirectional wraps a recurrent layer (LSTM, GRU, "
-                             f"SimpleRNN, ConvLSTM), not {layer.inner.type}", "inner")
+            if (
+                layer.type == "Bidirectional"
+                and layer.inner.type not in RECURRENT_STATES
+            ):
+                self.f.error(
+                    nid,
+                    "bad_param",
+                    "Bidirectional wraps a recurrent layer (LSTM, GRU, "
+                    f"SimpleRNN, ConvLSTM), not {layer.inner.type}",
+                    "inner",
+                )
                 ok = False
         elif layer.inner is not None:
-            self.f.error(nid, "unexpected_inner", f"{layer.type} does not wrap a layer", "inner")
+            self.f.error(
+                nid, "unexpected_inner", f"{layer.type} does not wrap a layer", "inner"
+            )
             ok = False
         if layer.type in ("Input", "Output") and param_prefix:
             self.f.error(nid, "bad_param", f"{layer.type} cannot be wrapped", "inner")
@@ -208,7 +276,9 @@ class _Checker:
         found = _NODE_CHECKS.get(key)
         if found is None:
             scratch = Findings(keys=self.f.keys)
-            _Checker(self.graph, self.chain, "", scratch, self.index).check_layer("", node)
+            _Checker(self.graph, self.chain, "", scratch, self.index).check_layer(
+                "", node
+            )
             found = [(p.param, p.code, p.message) for p in scratch.errors]
             if len(_NODE_CHECKS) >= _STRUCTURE_CACHE_MAX * 10:
                 _NODE_CHECKS.clear()
@@ -220,19 +290,37 @@ class _Checker:
         nid = self.nid(node.id)
         owner = self.index.by_id.get(node.shared_with or "")
         if owner is None:
-            self.f.error(nid, "unknown_node", f"shared_with names no node: {node.shared_with!r}",
-                         "shared_with")
+            self.f.error(
+                nid,
+                "unknown_node",
+                f"shared_with names no node: {node.shared_with!r}",
+                "shared_with",
+            )
         elif owner.id == node.id or owner.shared_with:
-            self.f.error(nid, "bad_shared", "shared_with must name the node that owns the layer "
-                         "(a node that is not itself shared)", "shared_with")
+            self.f.error(
+                nid,
+                "bad_shared",
+                "shared_with must name the node that owns the layer "
+                "(a node that is not itself shared)",
+                "shared_with",
+            )
         elif owner.type in ("Input", "Output"):
-            self.f.error(nid, "bad_shared", f"{owner.type} nodes cannot be shared", "shared_with")
+            self.f.error(
+                nid, "bad_shared", f"{owner.type} nodes cannot be shared", "shared_with"
+            )
         elif owner.type != node.type:
-            self.f.error(nid, "bad_shared", f"shared_with names a {owner.type} node but this node "
-                         f"is a {node.type}", "shared_with")
+            self.f.error(
+                nid,
+                "bad_shared",
+                f"shared_with names a {owner.type} node but this node is a {node.type}",
+                "shared_with",
+            )
         elif node.params or node.inner:
-            self.f.warn(nid, "shared_params_ignored", "A shared call site uses the owner's "
-                        "parameters; its own are ignored")
+            self.f.warn(
+                nid,
+                "shared_params_ignored",
+                "A shared call site uses the owner's parameters; its own are ignored",
+            )
 
     # -- edges and ports ----------------------------------------------------------
     def _layer_of(self, node: Node) -> Node:
@@ -244,16 +332,24 @@ class _Checker:
             for end, role in ((edge.source, "source"), (edge.target, "target")):
                 if end not in self.index.by_id:
                     other = edge.target if role == "source" else edge.source
-                    self.s.error(self.nid(other if other in self.index.by_id else None),
-                                 "unknown_node", f"Edge {edge.source}->{edge.target}: {role} "
-                                 f"node {end!r} does not exist")
+                    self.s.error(
+                        self.nid(other if other in self.index.by_id else None),
+                        "unknown_node",
+                        f"Edge {edge.source}->{edge.target}: {role} "
+                        f"node {end!r} does not exist",
+                    )
             if edge.source in self.index.by_id and edge.target in self.index.by_id:
                 source = self._layer_of(self.index.by_id[edge.source])
-                if is_known(source.type) and edge.source_port >= output_ports(source, self.lookup):
+                if is_known(source.type) and edge.source_port >= output_ports(
+                    source, self.lookup
+                ):
                     n = output_ports(source, self.lookup)
-                    self.s.error(self.nid(edge.source), "bad_port",
-                                 f"Output port {edge.source_port} does not exist ({source.type} has "
-                                 f"{n} output port{'s' if n != 1 else ''})")
+                    self.s.error(
+                        self.nid(edge.source),
+                        "bad_port",
+                        f"Output port {edge.source_port} does not exist ({source.type} has "
+                        f"{n} output port{'s' if n != 1 else ''})",
+                    )
 
     def check_ports(self) -> None:
         for node in self.graph.nodes:
@@ -265,11 +361,19 @@ class _Checker:
             nid = self.nid(node.id)
             for port, edges in sorted(ports.items()):
                 if hi is not None and port >= hi:
-                    self.s.error(nid, "bad_port", f"Input port {port} does not exist ({layer.type} "
-                                 f"takes {hi} input{'s' if hi != 1 else ''})")
+                    self.s.error(
+                        nid,
+                        "bad_port",
+                        f"Input port {port} does not exist ({layer.type} "
+                        f"takes {hi} input{'s' if hi != 1 else ''})",
+                    )
                 elif len(edges) > 1:
-                    self.s.error(nid, "duplicate_input", f"Input port {port} has {len(edges)} "
-                                 "edges; one tensor per port (use a merge layer to combine)")
+                    self.s.error(
+                        nid,
+                        "duplicate_input",
+                        f"Input port {port} has {len(edges)} "
+                        "edges; one tensor per port (use a merge layer to combine)",
+                    )
             used = sorted(p for p in ports if hi is None or p < hi)
             needed = max(lo, (used[-1] + 1) if used else 0) if hi is None else lo
             missing = [p for p in range(needed) if p not in ports]
@@ -277,15 +381,27 @@ class _Checker:
                 names = LAYERS.get(layer.type, (None,) * 5)[4]
                 label = ", ".join(names[p] if names else str(p) for p in missing[:8])
                 label += ", ..." if len(missing) > 8 else ""
-                self.s.error(nid, "missing_input", f"{layer.type} has nothing on input port(s) {label}")
-            if layer.type in LAYERS and LAYERS[layer.type][2] == "many" and len(used) == 1:
-                self.s.warn(nid, "single_merge_input", f"{layer.type} with a single input")
+                self.s.error(
+                    nid,
+                    "missing_input",
+                    f"{layer.type} has nothing on input port(s) {label}",
+                )
+            if (
+                layer.type in LAYERS
+                and LAYERS[layer.type][2] == "many"
+                and len(used) == 1
+            ):
+                self.s.warn(
+                    nid, "single_merge_input", f"{layer.type} with a single input"
+                )
 
     def check_order_and_reach(self) -> None:
         _order, cyclic = topological_order(self.index)
         if cyclic:
             cycle = find_cycle(self.index, cyclic) or sorted(cyclic)
-            self.s.error(self.nid(cycle[0]), "cycle", "Cycle: " + " -> ".join(cycle + cycle[:1]))
+            self.s.error(
+                self.nid(cycle[0]), "cycle", "Cycle: " + " -> ".join(cycle + cycle[:1])
+            )
         inputs, outputs = self.index.inputs(), self.index.outputs()
         if not inputs:
             self.s.error(None, "no_input", f"{self._where()}has no Input node")
@@ -294,13 +410,20 @@ class _Checker:
         from_inputs = reachable_from(self.index, [n.id for n in inputs])
         for out in outputs:
             if out.id not in from_inputs and self.index.in_edges.get(out.id):
-                self.s.error(self.nid(out.id), "unreachable_output",
-                             f"Output {output_name(out)!r} cannot be reached from any Input")
+                self.s.error(
+                    self.nid(out.id),
+                    "unreachable_output",
+                    f"Output {output_name(out)!r} cannot be reached from any Input",
+                )
         used = self.index.used()
         for node in self.graph.nodes:
             if node.id not in used:
-                self.s.warn(self.nid(node.id), "unused_node", f"{node.type} node {node.id!r} "
-                            "does not lead to any Output; it is left out of the model")
+                self.s.warn(
+                    self.nid(node.id),
+                    "unused_node",
+                    f"{node.type} node {node.id!r} "
+                    "does not lead to any Output; it is left out of the model",
+                )
 
     def _where(self) -> str:
         return f"Sub-graph {self.prefix[:-1]!r} " if self.prefix else "The graph "
@@ -314,31 +437,48 @@ class _Checker:
             if name is None:
                 continue
             if name in seen:
-                self.s.error(self.nid(node.id), "duplicate_name", f"Name {name!r} is already used "
-                             f"by node {seen[name]!r}; layer names must be unique", "name")
+                self.s.error(
+                    self.nid(node.id),
+                    "duplicate_name",
+                    f"Name {name!r} is already used "
+                    f"by node {seen[name]!r}; layer names must be unique",
+                    "name",
+                )
             seen[name] = node.id
         outs: dict[str, str] = {}
         for node in self.index.outputs():
             name = output_name(node)
             if name in outs:
-                self.s.error(self.nid(node.id), "duplicate_name", f"Output name {name!r} is "
-                             f"already used by {outs[name]!r}", "name")
+                self.s.error(
+                    self.nid(node.id),
+                    "duplicate_name",
+                    f"Output name {name!r} is already used by {outs[name]!r}",
+                    "name",
+                )
             outs[name] = node.id
 
     def check_logits(self) -> None:
         for out in self.index.outputs():
             if not out.params.get("loss") and not self.prefix:
-                self.f.warn(self.nid(out.id), "no_loss", f"Output {output_name(out)!r} has no "
-                            "loss; training needs one", "loss")
+                self.f.warn(
+                    self.nid(out.id),
+                    "no_loss",
+                    f"Output {output_name(out)!r} has no loss; training needs one",
+                    "loss",
+                )
             if not out.params.get("from_logits"):
                 continue
             for edges in self.index.in_edges.get(out.id, {}).values():
                 source = self._layer_of(self.index.by_id[edges[0].source])
                 act = source.params.get("activation")
                 if source.type in ("Softmax",) or act in _LOGIT_ACTIVATIONS:
-                    self.f.warn(self.nid(source.id), "activation_with_logits",
-                                f"{act or 'softmax'} before a loss with from_logits=True: the "
-                                "loss expects raw logits", "activation")
+                    self.f.warn(
+                        self.nid(source.id),
+                        "activation_with_logits",
+                        f"{act or 'softmax'} before a loss with from_logits=True: the "
+                        "loss expects raw logits",
+                        "activation",
+                    )
 
 
 def _subgraph_cycles(graph: Graph, f: Findings) -> None:
@@ -347,8 +487,12 @@ def _subgraph_cycles(graph: Graph, f: Findings) -> None:
 
     def collect(g: Graph, prefix: str) -> None:
         for key, sub in g.subgraphs.items():
-            uses[key] = [(f"{prefix}{key}/{n.id}", u) for n in sub.nodes
-                         for u in [_used_subgraph(n)] if u is not None]
+            uses[key] = [
+                (f"{prefix}{key}/{n.id}", u)
+                for n in sub.nodes
+                for u in [_used_subgraph(n)]
+                if u is not None
+            ]
             collect(sub, f"{prefix}{key}/")
 
     collect(graph, "")
@@ -358,8 +502,13 @@ def _subgraph_cycles(graph: Graph, f: Findings) -> None:
         state[key] = 1
         for node_id, used in uses.get(key, []):
             if state.get(used) == 1:
-                f.error(node_id, "cycle", f"Sub-graph {key!r} uses {used!r}, which uses "
-                        f"{key!r} again: sub-graphs cannot contain themselves", "subgraph")
+                f.error(
+                    node_id,
+                    "cycle",
+                    f"Sub-graph {key!r} uses {used!r}, which uses "
+                    f"{key!r} again: sub-graphs cannot contain themselves",
+                    "subgraph",
+                )
             elif used in uses and used not in state:
                 visit(used)
         state[key] = 2
@@ -385,11 +534,19 @@ def static_findings(graph: Graph, f: Findings | None = None) -> Findings:
     limits = get_settings().limits
     total = count_nodes(graph)
     if total > limits.nodes:
-        f.error(None, "too_large", f"The graph has {total} nodes; the limit is {limits.nodes}")
+        f.error(
+            None,
+            "too_large",
+            f"The graph has {total} nodes; the limit is {limits.nodes}",
+        )
         return f
     depth = nesting_depth(graph)
     if depth > limits.nesting_depth:
-        f.error(None, "too_deep", f"Sub-graphs nest {depth} deep; the limit is {limits.nesting_depth}")
+        f.error(
+            None,
+            "too_deep",
+            f"Sub-graphs nest {depth} deep; the limit is {limits.nesting_depth}",
+        )
         return f
     _subgraph_cycles(graph, f)
     _walk(graph, [graph], "", f)

@@ -54,11 +54,19 @@ def _untracked(cls: type[keras.layers.Layer]) -> type[keras.layers.Layer]:
     """The same layer class without TensorFlow's attribute tracking (which only serves
     TF checkpoints): a third cheaper to construct and build, for throwaway layers that
     validation calls on symbolic tensors. Keras's own tracking (weights) is kept."""
-    return type(cls.__name__, (cls,), {"_self_setattr_tracking": False, "__module__": cls.__module__})
+    return type(
+        cls.__name__,
+        (cls,),
+        {"_self_setattr_tracking": False, "__module__": cls.__module__},
+    )
 
 
 def make_layer(
-    layer: LayerLike, name: str | None, models: ModelResolver, *, throwaway: bool = False
+    layer: LayerLike,
+    name: str | None,
+    models: ModelResolver,
+    *,
+    throwaway: bool = False,
 ) -> keras.layers.Layer:
     """Instantiate the layer a node (or a wrapper's `inner`) describes.
 
@@ -79,7 +87,9 @@ def make_layer(
         if layer.inner is None:
             raise ValueError(f"{layer.type} needs an inner layer")
         inner_name = layer.inner.name if layer.inner.type != "Model" else None
-        kwargs["layer"] = make_layer(layer.inner, inner_name, models, throwaway=throwaway)
+        kwargs["layer"] = make_layer(
+            layer.inner, inner_name, models, throwaway=throwaway
+        )
     layer_obj = cls(**kwargs)
     if isinstance(layer, Node) and not layer.trainable:
         layer_obj.trainable = False
@@ -133,7 +143,9 @@ def output_ports(layer: LayerLike, subgraphs: SubgraphLookup) -> int:
     return 1
 
 
-def call_layer(layer_obj: keras.layers.Layer, type_name: str, args: list[Any]) -> list[Any]:
+def call_layer(
+    layer_obj: keras.layers.Layer, type_name: str, args: list[Any]
+) -> list[Any]:
     """Call a layer on the tensors of its input ports (in port order); returns the
     tensors of its output ports."""
     style = LAYERS[type_name][3] if type_name in LAYERS else None

@@ -66,7 +66,10 @@ def _named_object_error(value: Any, spec: dict) -> str | None:
         return None
     if isinstance(value, dict):
         allowed = NAMED_CLASS_CHOICES.get(kind, set())
-        if set(value) - {"class_name", "config"} or value.get("class_name") not in allowed:
+        if (
+            set(value) - {"class_name", "config"}
+            or value.get("class_name") not in allowed
+        ):
             return f"a {kind} object must be {{'class_name': one of {sorted(allowed)}, 'config': {{...}}}}"
         config = value.get("config", {})
         if not isinstance(config, dict) or not all(_plain(v) for v in config.values()):
@@ -79,11 +82,15 @@ def value_error(value: Any, spec: dict) -> str | None:
     """Why `value` does not fit the parameter `spec`, or None when it does."""
     kind = spec["kind"]
     if value is None:
-        return None if spec.get("nullable") or not spec.get("required") else "is required"
+        return (
+            None if spec.get("nullable") or not spec.get("required") else "is required"
+        )
     if kind == "int":
         return "must be an integer" if not _is_int(value) else _range_error(value, spec)
     if kind == "float":
-        return "must be a number" if not _is_number(value) else _range_error(value, spec)
+        return (
+            "must be a number" if not _is_number(value) else _range_error(value, spec)
+        )
     if kind == "bool":
         return None if isinstance(value, bool) else "must be true or false"
     if kind in ("str", "dtype"):
@@ -106,22 +113,39 @@ def value_error(value: Any, spec: dict) -> str | None:
         return next((e for e in errors if e), None)
     if kind == "shape":
         lowest = -1 if spec.get("min") is None else spec["min"]
-        if not isinstance(value, list) or not all(v is None or (_is_int(v) and v >= lowest) for v in value):
-            return f"must be a list of sizes (integers >= {lowest}, null for a free axis)"
+        if not isinstance(value, list) or not all(
+            v is None or (_is_int(v) and v >= lowest) for v in value
+        ):
+            return (
+                f"must be a list of sizes (integers >= {lowest}, null for a free axis)"
+            )
         if any(v == 0 for v in value):
             return "sizes must not be 0"
         return None
     if kind == "list":
-        return None if isinstance(value, list) and _plain(value) else "must be a list of plain values"
-    return None if _plain(value) else "must be a plain value (number, string, list), not an object"
+        return (
+            None
+            if isinstance(value, list) and _plain(value)
+            else "must be a list of plain values"
+        )
+    return (
+        None
+        if _plain(value)
+        else "must be a plain value (number, string, list), not an object"
+    )
 
 
 _CHECKED: dict[tuple[str, str, str], list[tuple[str, str, str]]] = {}
 _CHECKED_MAX = 20_000
 
 
-def check_params(node_id: str, type_name: str, params: dict[str, Any], prefix: str = "",
-                 key: str | None = None) -> list[Problem]:
+def check_params(
+    node_id: str,
+    type_name: str,
+    params: dict[str, Any],
+    prefix: str = "",
+    key: str | None = None,
+) -> list[Problem]:
     """Problems with a layer's params (unknown names, missing required, bad values).
 
     With `key` (a canonical text of the layer), results are memoised."""
@@ -133,11 +157,15 @@ def check_params(node_id: str, type_name: str, params: dict[str, Any], prefix: s
             if len(_CHECKED) >= _CHECKED_MAX:
                 _CHECKED.clear()
             _CHECKED[memo] = found
-    return [Problem(node=node_id, param=param, code=code, message=message)
-            for param, code, message in found]
+    return [
+        Problem(node=node_id, param=param, code=code, message=message)
+        for param, code, message in found
+    ]
 
 
-def _param_problems(type_name: str, params: dict[str, Any], prefix: str) -> list[tuple[str, str, str]]:
+def _param_problems(
+    type_name: str, params: dict[str, Any], prefix: str
+) -> list[tuple[str, str, str]]:
     specs = param_specs(type_name)
     problems = []
     for name, value in params.items():
@@ -145,14 +173,26 @@ def _param_problems(type_name: str, params: dict[str, Any], prefix: str) -> list
         if spec is None:
             close = difflib.get_close_matches(name, list(specs), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            problems.append((prefix + name, "unknown_param", f"{type_name} has no parameter {name!r}{hint}"))
+            problems.append(
+                (
+                    prefix + name,
+                    "unknown_param",
+                    f"{type_name} has no parameter {name!r}{hint}",
+                )
+            )
             continue
         error = value_error(value, spec)
         if error:
             problems.append((prefix + name, "bad_param", f"{type_name}.{name} {error}"))
     for name, spec in specs.items():
         if spec["required"] and params.get(name) is None:
-            problems.append((prefix + name, "missing_param", f"{type_name} needs parameter {name!r}"))
+            problems.append(
+                (
+                    prefix + name,
+                    "missing_param",
+                    f"{type_name} needs parameter {name!r}",
+                )
+            )
     return problems
 
 
@@ -169,6 +209,12 @@ def check_output_params(node_id: str, params: dict[str, Any]) -> list[Problem]:
             except (ValueError, TypeError):
                 ok = metric in ("accuracy", "acc", "crossentropy", "ce")
             if not ok:
-                problems.append(Problem(node=node_id, param="metrics", code="bad_param",
-                                        message=f"Unknown metric {metric!r}"))
+                problems.append(
+                    Problem(
+                        node=node_id,
+                        param="metrics",
+                        code="bad_param",
+                        message=f"Unknown metric {metric!r}",
+                    )
+                )
     return problems

@@ -33,7 +33,9 @@ class GraphIndex:
             index.out_edges.setdefault(node.id, [])
         for edge in graph.edges:
             if edge.source in index.by_id and edge.target in index.by_id:
-                index.in_edges[edge.target].setdefault(edge.target_port, []).append(edge)
+                index.in_edges[edge.target].setdefault(edge.target_port, []).append(
+                    edge
+                )
                 index.out_edges[edge.source].append(edge)
         for node_id, ports in index.in_edges.items():
             deps = [e.source for port in sorted(ports) for e in ports[port]]
@@ -112,7 +114,7 @@ def find_cycle(index: GraphIndex, among: set[str]) -> list[str]:
         if not nxt:
             return []
         node = nxt[0]
-    return list(reversed(path[seen[node]:]))
+    return list(reversed(path[seen[node] :]))
 
 
 def reachable_from(index: GraphIndex, starts: list[str]) -> set[str]:
@@ -169,7 +171,11 @@ def layer_names(index: GraphIndex) -> dict[str, str | None]:
             names[node.id] = input_name(node)
             continue
         fed = feeds.get(node.id, [])
-        wanted = output_name(fed[0][1]) if len(fed) == 1 and fed[0][0].source_port == 0 else None
+        wanted = (
+            output_name(fed[0][1])
+            if len(fed) == 1 and fed[0][0].source_port == 0
+            else None
+        )
         for candidate in (wanted, node.id):
             if candidate and candidate not in taken:
                 names[node.id] = candidate
@@ -187,7 +193,12 @@ def sequential_chain(index: GraphIndex) -> list[str] | None:
     port 0, nothing shared, no sub-graph used twice."""
     g = index.graph
     ins, outs = index.inputs(), index.outputs()
-    if len(ins) != 1 or len(outs) != 1 or len(g.edges) != len(g.nodes) - 1 or len(g.nodes) < 3:
+    if (
+        len(ins) != 1
+        or len(outs) != 1
+        or len(g.edges) != len(g.nodes) - 1
+        or len(g.nodes) < 3
+    ):
         return None  # (a Sequential needs at least one layer)
     model_uses: dict[str, int] = {}
     for node in g.nodes:
@@ -237,7 +248,7 @@ def subgraph_uses(graph: Graph) -> list[str]:
 
 
 def choose_model_type(index: GraphIndex) -> str:
-    """"sequential" or "functional", following `Graph.model_type` ("auto" decides by shape)."""
+    """ "sequential" or "functional", following `Graph.model_type` ("auto" decides by shape)."""
     if index.graph.model_type == "functional":
         return "functional"
     if index._chain is None:

@@ -24,7 +24,11 @@ class TensorSpec(NamedTuple):
 
     @classmethod
     def of(cls, tensor: keras.KerasTensor) -> TensorSpec:
-        return cls(tuple(tensor.shape), str(tensor.dtype), bool(getattr(tensor, "sparse", False)))
+        return cls(
+            tuple(tensor.shape),
+            str(tensor.dtype),
+            bool(getattr(tensor, "sparse", False)),
+        )
 
     def tensor(self) -> keras.KerasTensor:
         return keras.KerasTensor(self.shape, dtype=self.dtype, sparse=self.sparse)

@@ -94,7 +94,9 @@ def clear_caches() -> None:
 
 
 def _digest(obj: Any) -> str:
-    return hashlib.sha1(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha1(
+        json.dumps(obj, sort_keys=True, default=str).encode()
+    ).hexdigest()
 
 
 def _param_in(message: str, layer: Node | InnerLayer) -> str | None:
@@ -138,11 +140,20 @@ class _CachedScope(SubgraphScope):
     def model(self, key: str) -> keras.Model:
         sub = self.lookup(key)
         if sub is None:
-            raise GraphError([Problem(code="unknown_subgraph", message=f"Sub-graph {key!r} is not defined")])
+            raise GraphError(
+                [
+                    Problem(
+                        code="unknown_subgraph",
+                        message=f"Sub-graph {key!r} is not defined",
+                    )
+                ]
+            )
         digest = self.definitions.digest(sub, self.chain)
         model = MODEL_CACHE.get(digest)
         if model is None:
-            model = _build(sub, _CachedScope([*self.chain, sub], self.definitions), name=key)
+            model = _build(
+                sub, _CachedScope([*self.chain, sub], self.definitions), name=key
+            )
             MODEL_CACHE.put(digest, model)
         return model
 
@@ -159,7 +170,9 @@ class _Validator:
         for key, sub in graph.subgraphs.items():
             scope_prefix = f"{prefix}{key}/"
             self.level(sub, [*chain, sub], scope_prefix)
-            if any(p.startswith(scope_prefix) for p in self.findings.broken_scopes) or any(
+            if any(
+                p.startswith(scope_prefix) for p in self.findings.broken_scopes
+            ) or any(
                 p.node and p.node.startswith(scope_prefix) for p in self.findings.errors
             ):
                 self.broken_subgraphs.add(id(sub))
@@ -187,14 +200,22 @@ class _Validator:
 
     def _info(self, nid: str) -> dict[str, Any]:
         info = {
-            "output_shapes": [], "dtypes": [], "params": 0, "trainable_params": 0,
-            "non_trainable_params": 0, "errors": [], "warnings": [], "status": "ok",
+            "output_shapes": [],
+            "dtypes": [],
+            "params": 0,
+            "trainable_params": 0,
+            "non_trainable_params": 0,
+            "errors": [],
+            "warnings": [],
+            "status": "ok",
         }
         self.nodes[nid] = info
         return info
 
     @staticmethod
-    def _input_specs(index: GraphIndex, nid: str, specs: dict[str, list[TensorSpec]]) -> list | None:
+    def _input_specs(
+        index: GraphIndex, nid: str, specs: dict[str, list[TensorSpec]]
+    ) -> list | None:
         args = []
         for port in sorted(index.in_edges.get(nid, {})):
             edge = index.in_edges[nid][port][0]
@@ -215,9 +236,15 @@ class _Validator:
         info["params"] = outcome.trainable + outcome.non_trainable
 
     # -- one node -------------------------------------------------------------------
-    def _outcome(self, index: GraphIndex, node: Node, args: list[TensorSpec],
-                 scope: _CachedScope, specs: dict[str, list[TensorSpec]],
-                 chain: list[Graph]) -> Outcome:
+    def _outcome(
+        self,
+        index: GraphIndex,
+        node: Node,
+        args: list[TensorSpec],
+        scope: _CachedScope,
+        specs: dict[str, list[TensorSpec]],
+        chain: list[Graph],
+    ) -> Outcome:
         if node.type == "Input":
             return _input_outcome(node)
         if node.type == "Output":
@@ -225,17 +252,29 @@ class _Validator:
         sub = _used_subgraph(node, scope)
         if sub is not None and id(sub) in self.broken_subgraphs:
             key = _model_key(node)
-            return Outcome(None, code="subgraph_error",
-                           message=f"Sub-graph {key!r} has errors; fix them first", param="subgraph")
+            return Outcome(
+                None,
+                code="subgraph_error",
+                message=f"Sub-graph {key!r} has errors; fix them first",
+                param="subgraph",
+            )
         owner, owner_args = node, None
         if node.shared_with:
             owner = index.by_id[node.shared_with]
             owner_args = self._input_specs(index, owner.id, specs)
             if owner.id not in specs or owner_args is None:
-                return Outcome(None, code="upstream_error", message="The shared layer's owner has errors")
+                return Outcome(
+                    None,
+                    code="upstream_error",
+                    message="The shared layer's owner has errors",
+                )
         subs = self.definitions.digest(sub, chain) if sub is not None else None
-        key = (self.findings.key(owner), tuple(args),
-               tuple(owner_args) if owner_args is not None else None, subs)
+        key = (
+            self.findings.key(owner),
+            tuple(args),
+            tuple(owner_args) if owner_args is not None else None,
+            subs,
+        )
         cached = NODE_CACHE.get(key)
         if cached is None:
             cached = _evaluate(owner, node.type, args, owner_args, scope)
@@ -258,7 +297,9 @@ class _Validator:
             holder = holders.setdefault(identity, node.id)
             if holder != node.id:
                 info["weights_shared_with"] = prefix + holder
-                info["params"] = info["trainable_params"] = info["non_trainable_params"] = 0
+                info["params"] = info["trainable_params"] = info[
+                    "non_trainable_params"
+                ] = 0
 
 
 def _model_key(node: Node | InnerLayer) -> str | None:
@@ -285,11 +326,18 @@ def _input_outcome(node: Node) -> Outcome:
     params = node.params
     shape = (params.get("batch_size"), *params.get("shape", []))
     dtype = params.get("dtype") or "float32"
-    return Outcome(specs=(TensorSpec(tuple(shape), dtype, bool(params.get("sparse", False))),))
+    return Outcome(
+        specs=(TensorSpec(tuple(shape), dtype, bool(params.get("sparse", False))),)
+    )
 
 
-def _evaluate(owner: Node, call_type: str, args: list[TensorSpec],
-              owner_args: list[TensorSpec] | None, scope: SubgraphScope) -> Outcome:
+def _evaluate(
+    owner: Node,
+    call_type: str,
+    args: list[TensorSpec],
+    owner_args: list[TensorSpec] | None,
+    scope: SubgraphScope,
+) -> Outcome:
     try:
         with no_weights():
             return _call(owner, call_type, args, owner_args, scope)
@@ -301,8 +349,13 @@ class _NeedsWeights(Exception):
     pass
 
 
-def _call(owner: Node, call_type: str, args: list[TensorSpec],
-          owner_args: list[TensorSpec] | None, scope: SubgraphScope) -> Outcome:
+def _call(
+    owner: Node,
+    call_type: str,
+    args: list[TensorSpec],
+    owner_args: list[TensorSpec] | None,
+    scope: SubgraphScope,
+) -> Outcome:
     try:
         layer = make_layer(owner, None, scope.model, throwaway=True)
     except GraphError as exc:
@@ -312,7 +365,9 @@ def _call(owner: Node, call_type: str, args: list[TensorSpec],
         if needs_real_weights(exc):
             raise _NeedsWeights from exc
         message = clean_message(exc)
-        return Outcome(None, code="bad_param", message=message, param=_param_in(message, owner))
+        return Outcome(
+            None, code="bad_param", message=message, param=_param_in(message, owner)
+        )
     try:
         if owner_args is not None:
             call_layer(layer, owner.type, [s.tensor() for s in owner_args])
@@ -337,8 +392,12 @@ def validate_graph(graph: Graph) -> dict[str, Any]:
     limit = get_settings().limits.params
     if total > limit:
         biggest = max(used, key=lambda n: validator.nodes.get(n, {}).get("params", 0))
-        findings.error(biggest, "too_large", f"The model has {total:,} parameters; the limit "
-                       f"is {limit:,} (this node holds {validator.nodes[biggest]['params']:,})")
+        findings.error(
+            biggest,
+            "too_large",
+            f"The model has {total:,} parameters; the limit "
+            f"is {limit:,} (this node holds {validator.nodes[biggest]['params']:,})",
+        )
     for problem in findings.warnings:
         if problem.node in validator.nodes:
             validator.nodes[problem.node]["warnings"].append(problem.model_dump())
@@ -351,7 +410,9 @@ def validate_graph(graph: Graph) -> dict[str, Any]:
     return _answer(findings, validator.nodes, model_type, total if valid else None)
 
 
-def _answer(findings: Findings, nodes: dict, model_type: str | None, total: int | None) -> dict:
+def _answer(
+    findings: Findings, nodes: dict, model_type: str | None, total: int | None
+) -> dict:
     return {
         "valid": not findings.errors,
         "model_type": model_type,
