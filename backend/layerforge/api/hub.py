@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
+
+import anyio
 
 from layerforge.api.security import is_loopback, presented_token, token_matches
 from layerforge.events.log import EventLog, SubscriberOverflow, Subscription
 from layerforge.settings import Settings
 
-log = logging.getLogger(__name__)
 
 CLOSE_FINISHED = (1000, "run finished")
 CLOSE_SHUTDOWN = (1001, "server shutting down")
@@ -103,27 +104,34 @@ class Hub:
         await self._serve(ws, self.events.subscribe_status(self.settings.ws_queue), CLOSE_SHUTDOWN)
 
     async def _serve(self, ws: Socket, sub: Subscription, on_end: tuple[int, str]) -> None:
+        """Sender, receiver and overflow watch run until the first of them ends. An anyio
+        task group, not asyncio.wait + gather: Starlette cancels the handler through an
+        anyio cancel scope, which a cancelled gather of several tasks would escape."""
         conn = _Connection(ws, sub)
         self._connections.add(conn)
-        sender = asyncio.create_task(self._send(conn, on_end))
-        receiver = asyncio.create_task(self._receive(ws))
-        cut_off = asyncio.create_task(sub.cut_off.wait())  # even while a send is stuck
-        tasks = (sender, receiver, cut_off)
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            if cut_off in done:
-                conn.close_with = self._too_slow(conn)
+            async with anyio.create_task_group() as group:
+
+                async def first_to_end(step: Callable[[], Awaitable[None]]) -> None:
+                    await step()
+                    group.cancel_scope.cancel()
+
+                group.start_soon(first_to_end, lambda: self._send(conn, on_end))
+                group.start_soon(first_to_end, lambda: self._receive(ws))
+                group.start_soon(first_to_end, lambda: self._watch_overflow(conn))
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             sub.close()
             self._connections.discard(conn)
-            if conn.close_with:
-                try:
-                    await ws.close(*conn.close_with)
-                except Exception:  # the client is gone already
-                    pass
+        if conn.close_with:
+            try:
+                await ws.close(*conn.close_with)
+            except Exception:  # the client is gone already
+                pass
+
+    async def _watch_overflow(self, conn: _Connection) -> None:
+        """Ends the connection when its queue overflowed, even while a send is stuck."""
+        await conn.sub.cut_off.wait()
+        conn.close_with = self._too_slow(conn)
 
     async def _send(self, conn: _Connection, on_end: tuple[int, str]) -> None:
         ping = self.settings.ws_ping_s
@@ -153,10 +161,11 @@ class Hub:
     @staticmethod
     async def _receive(ws: Socket) -> None:
         """Read (and ignore) client messages until the client disconnects."""
-        while True:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
-                return
+        try:
+            while (await ws.receive())["type"] != "websocket.disconnect":
+                pass
+        except Exception:  # the connection broke
+            return
 
     async def stop(self) -> None:
         """Close every socket with 1001 (the clients reconnect with after=SEQ)."""
