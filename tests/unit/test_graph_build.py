@@ -418,3 +418,19 @@ def test_output_names_follow_output_nodes_even_when_layers_are_named():
         x, {"prob": np.zeros((4, 1)), "state": np.zeros((4, 3))}, epochs=1, verbose=0
     )
     assert {"prob_loss", "state_loss", "loss"} <= set(hist.history)
+
+
+def test_sequential_layers_are_called_once_as_by_hand():
+    model = build_model(example("sequential_mlp_mnist.json"))
+    assert isinstance(model, keras.Sequential)
+    assert all(len(layer._inbound_nodes) == 1 for layer in model.layers)
+
+
+def test_sequential_error_still_names_the_node():
+    from layerforge.graph.errors import GraphError
+
+    with pytest.raises(GraphError) as info:
+        build_model(
+            chain([4], ("Dense", {"units": 2}), ("Reshape", {"target_shape": [3]}))
+        )
+    assert info.value.problems[0].node == "n1"

@@ -86,12 +86,60 @@ def _node_problem(node: Node, exc: Exception, code: str | None = None) -> GraphE
 
 def _build(graph: Graph, scope: SubgraphScope, name: str | None = None) -> keras.Model:
     index = GraphIndex.of(graph)
-    order, cyclic = topological_order(index)
+    _order, cyclic = topological_order(index)
     if cyclic:
         raise GraphError(
             [Problem(node=min(cyclic), code="cycle", message="The graph has a cycle")]
         )
     names = layer_names(index)
+    chain = (
+        sequential_chain(index) if choose_model_type(index) == "sequential" else None
+    )
+    if chain is not None and _single_port_chain(index, chain, scope):
+        try:
+            model = _build_sequential(index, chain, names, scope, name)
+        except GraphError:
+            raise
+        except Exception as exc:
+            # Keras refused the stack: the functional pass names the node at fault
+            _build_functional(index, names, scope, name)
+            raise GraphError(
+                [Problem(code="build_failed", message=clean_message(exc))]
+            ) from exc
+    else:
+        model = _build_functional(index, names, scope, name)
+    wanted = [output_name(n) for n in index.outputs()]
+    if list(getattr(model, "output_names", [])) != wanted:
+        model.output_names = wanted
+    return model
+
+
+def _build_sequential(
+    index: GraphIndex,
+    chain: list[str],
+    names: dict[str, str | None],
+    scope: SubgraphScope,
+    name: str | None,
+) -> keras.Sequential:
+    """keras.Sequential([Input, layer, ...]): each layer is called once, as by hand."""
+    layers = []
+    for nid in chain[1:-1]:
+        node = index.by_id[nid]
+        try:
+            layers.append(make_layer(node, names.get(nid), scope.model))
+        except Exception as exc:
+            raise _node_problem(node, exc, "bad_param") from exc
+    return keras.Sequential([make_input(index.by_id[chain[0]]), *layers], name=name)
+
+
+def _build_functional(
+    index: GraphIndex,
+    names: dict[str, str | None],
+    scope: SubgraphScope,
+    name: str | None,
+) -> keras.Model:
+    """Call each layer on symbolic tensors in topological order, then keras.Model."""
+    order, _ = topological_order(index)
     layers: dict[str, keras.layers.Layer] = {}
     tensors: dict[str, list[Any]] = {}
     for nid in order:
@@ -118,28 +166,13 @@ def _build(graph: Graph, scope: SubgraphScope, name: str | None = None) -> keras
             tensors[nid] = call_layer(layers[owner], node.type, args)
         except Exception as exc:
             raise _node_problem(node, exc) from exc
-
     inputs = [tensors[n.id][0] for n in index.inputs()]
-    outs = index.outputs()
-    outputs = [tensors[n.id][0] for n in outs]
-    chain = (
-        sequential_chain(index) if choose_model_type(index) == "sequential" else None
+    outputs = [tensors[n.id][0] for n in index.outputs()]
+    return keras.Model(
+        inputs=inputs[0] if len(inputs) == 1 else inputs,
+        outputs=outputs[0] if len(outputs) == 1 else outputs,
+        name=name,
     )
-    if chain is not None and _single_port_chain(index, chain, scope):
-        model = keras.Sequential(
-            [inputs[0]._keras_history[0]] + [layers[nid] for nid in chain[1:-1]],
-            name=name,
-        )
-    else:
-        model = keras.Model(
-            inputs=inputs[0] if len(inputs) == 1 else inputs,
-            outputs=outputs[0] if len(outputs) == 1 else outputs,
-            name=name,
-        )
-    wanted = [output_name(n) for n in outs]
-    if list(getattr(model, "output_names", [])) != wanted:
-        model.output_names = wanted
-    return model
 
 
 def _single_port_chain(
