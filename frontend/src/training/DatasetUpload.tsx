@@ -4,16 +4,8 @@
  * (the server needs it; the other columns become the features).
  */
 import { useRef, useState } from 'react';
+import { csvColumns } from './csv';
 import { uploadDataset } from './store';
-
-/** The column names of a CSV file's header line. */
-export function csvColumns(headerText: string): string[] {
-  const line = headerText.split(/\r?\n/, 1)[0] ?? '';
-  return line
-    .split(',')
-    .map((c) => c.trim().replace(/^"(.*)"$/, '$1'))
-    .filter(Boolean);
-}
 
 export function DatasetUpload() {
   const fileRef = useRef<HTMLInputElement>(null);
