@@ -122,7 +122,7 @@ class LocalScheduler:
 
     async def cancel(self, run_id: str) -> CancelOutcome:
         sup = self._active.get(run_id)
-        if sup is not None:
+        if sup is not None and not sup.ended:
             sup.cancel()
             return "cancelling"
         status = await self.events.status(run_id)

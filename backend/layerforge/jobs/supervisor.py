@@ -113,6 +113,11 @@ class Supervision:
         self._abort_error: dict[str, Any] | None = None
         self.done = asyncio.Event()
 
+    @property
+    def ended(self) -> bool:
+        """The run reached its terminal status (the process may still be exiting)."""
+        return self._terminal is not None or self.done.is_set()
+
     async def run(self, spec: dict[str, Any]) -> None:
         try:
             await self._run(spec)
@@ -186,7 +191,7 @@ class Supervision:
 
     def cancel(self) -> None:
         """Ask the trainer to stop after its current batch; kill it after the grace time."""
-        if self.cancel_requested or self.done.is_set():
+        if self.cancel_requested or self.ended:
             return
         self.cancel_requested = True
         stdin = self.trainer.proc.stdin
