@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -51,14 +52,22 @@ def layer_kwargs(layer: LayerLike) -> dict[str, Any]:
 
 @functools.cache
 def _untracked(cls: type[keras.layers.Layer]) -> type[keras.layers.Layer]:
-    """The same layer class without TensorFlow's attribute tracking (which only serves
-    TF checkpoints): a third cheaper to construct and build, for throwaway layers that
-    validation calls on symbolic tensors. Keras's own tracking (weights) is kept."""
-    return type(
-        cls.__name__,
-        (cls,),
-        {"_self_setattr_tracking": False, "__module__": cls.__module__},
-    )
+    """The same layer class made cheaper to construct, for throwaway layers that
+    validation calls on symbolic tensors: no TensorFlow attribute tracking (it only
+    serves TF checkpoints; Keras's own weight tracking is kept), and a constructor
+    signature computed once instead of at every instantiation (Keras inspects it)."""
+    parent_init = cls.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        parent_init(self, *args, **kwargs)
+
+    __init__.__signature__ = inspect.signature(parent_init)  # type: ignore[attr-defined]
+    namespace = {
+        "_self_setattr_tracking": False,
+        "__module__": cls.__module__,
+        "__init__": __init__,
+    }
+    return type(cls.__name__, (cls,), namespace)
 
 
 def make_layer(
