@@ -124,3 +124,17 @@ async def test_status_socket_closes_with_1001_on_shutdown(run_store):
     assert [(e["run_id"], e["status"]) for e in ws.sent] == [(run_id, "running")]
     assert ws.closed == (1001, "server shutting down")
     await log.stop()
+
+
+async def test_an_idle_socket_gets_pings_without_seq(run_store):
+    log = MemoryStoreEventLog(run_store)
+    await log.start()
+    hub = Hub(Settings(ws_ping_s=0.2), log)
+    hub.start()
+    ws = FakeSocket()
+    task = asyncio.create_task(hub.stream_status(ws))
+    await asyncio.sleep(0.7)
+    await hub.stop()
+    await asyncio.wait_for(task, 5)
+    assert len(ws.sent) >= 2 and all(m["type"] == "ping" and "seq" not in m for m in ws.sent)
+    await log.stop()

@@ -15,7 +15,6 @@ Close codes: 1000 run finished, 1001 server shutting down, 4400 bad query parame
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -24,7 +23,7 @@ from urllib.parse import urlsplit
 import anyio
 
 from layerforge.api.security import is_loopback, presented_token, token_matches
-from layerforge.events.log import EventLog, SubscriberOverflow, Subscription
+from layerforge.events.log import Event, EventLog, SubscriberOverflow, Subscription
 from layerforge.settings import Settings
 
 
@@ -52,6 +51,7 @@ class _Connection:
         self.sub = sub
         self.close_with: tuple[int, str] | None = None
         self.sent_seq = sub.last_seq  # the last seq the client surely got
+        self.last_send = time.monotonic()
 
 
 class Hub:
@@ -60,6 +60,10 @@ class Hub:
         self.events = events
         self.allowed_origins = {o.rstrip("/") for o in settings.allowed_origins}
         self._connections: set[_Connection] = set()
+        self._pinger: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._pinger = asyncio.create_task(self._ping_idle(), name="ws-pinger")
 
     def refusal(self, ws: Socket) -> tuple[int, str] | None:
         """Why this handshake may not go on (Origin, token), or None."""
@@ -134,25 +138,29 @@ class Hub:
         conn.close_with = self._too_slow(conn)
 
     async def _send(self, conn: _Connection, on_end: tuple[int, str]) -> None:
-        ping = self.settings.ws_ping_s
         try:
-            while True:
-                try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel
-                    async with asyncio.timeout(ping):
-                        event = await conn.sub.next()
-                except TimeoutError:
-                    await conn.ws.send_text(json.dumps({"type": "ping", "time": time.time()}))
-                    continue
-                if event is None:
-                    conn.close_with = conn.close_with or on_end
-                    return
+            while (event := await conn.sub.next()) is not None:
                 await conn.ws.send_text(event.text)
+                conn.last_send = time.monotonic()
                 if event.seq is not None:
                     conn.sent_seq = event.seq
+            conn.close_with = conn.close_with or on_end
         except SubscriberOverflow:
             conn.close_with = self._too_slow(conn)
         except Exception:  # the client went away mid-send
             conn.close_with = None
+
+    async def _ping_idle(self) -> None:
+        """Every `ws_ping_s`, queue a ping on each socket idle that long. It goes through
+        the socket's own queue and sender, so the sending path carries no timer."""
+        interval = self.settings.ws_ping_s
+        while True:
+            await asyncio.sleep(interval / 2)
+            now = time.monotonic()
+            for conn in list(self._connections):
+                if now - conn.last_send >= interval:
+                    conn.last_send = now
+                    conn.sub.offer(Event(None, {"type": "ping", "time": time.time()}))
 
     @staticmethod
     def _too_slow(conn: _Connection) -> tuple[int, str]:
@@ -169,6 +177,8 @@ class Hub:
 
     async def stop(self) -> None:
         """Close every socket with 1001 (the clients reconnect with after=SEQ)."""
+        if self._pinger:
+            self._pinger.cancel()
         for conn in list(self._connections):
             conn.close_with = CLOSE_SHUTDOWN
             conn.sub.close()

@@ -31,6 +31,7 @@ class Runtime:
         await self.events.start()
         await self.recover()
         await self.scheduler.start()
+        self.hub.start()
 
     async def recover(self) -> None:
         for run_id in await asyncio.to_thread(self.store.run_ids_with_status, ACTIVE):
