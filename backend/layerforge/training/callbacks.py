@@ -179,3 +179,22 @@ class BestCheckpoint(keras.callbacks.Callback):
             self.model.set_weights(current)
         self._dirty = False
         self._written = time.monotonic()
+
+
+class EpochTensorBoard(keras.callbacks.TensorBoard):
+    """TensorBoard logs per epoch only, with no per-batch work.
+
+    Keras's TensorBoard calls `summary.scalar` for every metric after every batch (a
+    no-op without a batch-level writer, but still an op each) and, not being
+    `async_safe`, makes Keras run every callback's batch end synchronously."""
+
+    async_safe = True
+
+    def __init__(self, log_dir: str):
+        super().__init__(log_dir=log_dir, write_graph=False, update_freq="epoch", profile_batch=0)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_train_batch_end(self, batch, logs=None):
+        pass

@@ -220,7 +220,12 @@ class Run:
         return model, losses
 
     def _callbacks(self, keras, stateful: bool) -> list:
-        from layerforge.training.callbacks import BestCheckpoint, EventCallback, ResetStatefulLayers
+        from layerforge.training.callbacks import (
+            BestCheckpoint,
+            EpochTensorBoard,
+            EventCallback,
+            ResetStatefulLayers,
+        )
 
         s = self.settings
         self.events = EventCallback(self.emit, self.cancel)
@@ -240,8 +245,7 @@ class Run:
             self.best = BestCheckpoint(str(self.run_dir / "best.keras"), s.checkpoint_monitor)
             callbacks.append(self.best)
         if s.tensorboard:
-            callbacks.append(keras.callbacks.TensorBoard(
-                log_dir=str(self.run_dir / "tensorboard"), write_graph=False, update_freq="epoch"))
+            callbacks.append(EpochTensorBoard(str(self.run_dir / "tensorboard")))
         return callbacks
 
     # -- the run --------------------------------------------------------------------------
