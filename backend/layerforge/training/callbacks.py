@@ -136,7 +136,7 @@ def _higher_is_better(monitor: str) -> bool:
 
 class BestCheckpoint(keras.callbacks.Callback):
     """Keeps the best weights (by `monitor`) in memory and writes them as a .keras file at
-    most every `min_interval` seconds and at the end of training.
+    most every `min_interval` seconds, and on `flush()` (the trainer's artifacts step).
 
     `ModelCheckpoint(save_best_only=True)` writes a file at every improvement, which costs
     small models a noticeable share of their training time; this keeps the file at most
@@ -166,7 +166,8 @@ class BestCheckpoint(keras.callbacks.Callback):
         if self._dirty and time.monotonic() - self._written >= self.min_interval:
             self.write()
 
-    def on_train_end(self, logs=None):
+    def flush(self) -> None:
+        """Write the best weights if the file is behind (the trainer calls this after fit)."""
         if self._dirty:
             self.write()
 

@@ -338,17 +338,18 @@ class Run:
         if save_model and getattr(self, "model", None) is not None:
             self.model.save(self.run_dir / "model.keras")
             self.artifact(self.run_dir / "model.keras")
+        best = getattr(self, "best", None)
+        if best is not None:
+            best.flush()
         history = {k: [None if v is None or not np.isfinite(v) else float(v) for v in vals]
                    for k, vals in self.history.items()}
-        best = getattr(self, "best", None)
         self._write_json("history.json", {
             "history": history, "status": status, "fit_seconds": self.fit_seconds,
             "best": {"monitor": best.monitor, "value": best.best, "epoch": best.best_epoch} if best else None,
         })
         self._write_code()
-        for extra in ("best.keras",):
-            if (self.run_dir / extra).exists():
-                self.artifact(self.run_dir / extra)
+        if (self.run_dir / "best.keras").exists():
+            self.artifact(self.run_dir / "best.keras")
         board = self.run_dir / "tensorboard"
         if board.exists():
             for path in sorted(p for p in board.rglob("*") if p.is_file()):
