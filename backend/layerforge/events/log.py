@@ -149,8 +149,13 @@ class EventLog(Protocol):
     async def status(self, run_id: str) -> str | None:
         """The run's current status (None for an unknown run)."""
 
-    def overlay(self, run: dict[str, Any]) -> dict[str, Any]:
-        """The run dict from the store, updated with state not yet written to it."""
+    def live(self) -> dict[str, dict[str, Any]]:
+        """Run columns held in memory now (status, metrics, last_seq, ...), by run id.
+        Capture them BEFORE reading the store: a flush between the two may drop a run
+        from memory, and the store row read earlier would then be stale."""
+
+    def overlay(self, run: dict[str, Any], live: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """The run dict from the store, updated with `live` columns when they are fresher."""
 
     async def forget(self, run_id: str) -> None:
         """Drop a deleted run: its pending events, its state, its subscribers."""

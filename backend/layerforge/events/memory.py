@@ -120,11 +120,14 @@ class MemoryStoreEventLog:
         except KeyError:
             return None
 
-    def overlay(self, run: dict[str, Any]) -> dict[str, Any]:
-        state = self._runs.get(run["id"])
-        if state is None:
+    def live(self) -> dict[str, dict[str, Any]]:
+        return {rid: state.columns() for rid, state in self._runs.items()}
+
+    def overlay(self, run: dict[str, Any], live: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        cols = live.get(run["id"])
+        if cols is None or cols["last_seq"] < (run.get("last_seq") or 0):
             return run
-        cols = state.columns()
+        cols = dict(cols)
         for key in ("started_at", "finished_at"):
             cols[key] = iso(cols[key])
         return {**run, **cols}

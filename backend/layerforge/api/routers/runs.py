@@ -79,10 +79,11 @@ def _not_found(run_id: str) -> HTTPException:
 
 async def _run_or_404(request: Request, run_id: str) -> dict[str, Any]:
     runtime = _runtime(request)
+    live = runtime.events.live()
     run = await asyncio.to_thread(runtime.store.get_run, run_id)
     if run is None:
         raise _not_found(run_id)
-    return runtime.events.overlay(run)
+    return runtime.events.overlay(run, live)
 
 
 def _validate(graph: Graph) -> dict[str, Any]:
@@ -163,7 +164,7 @@ async def create_run(body: RunRequest, request: Request) -> dict[str, Any]:
     )
     await runtime.events.append(run["id"], {"type": "status", "status": "queued"})
     runtime.scheduler.submit(run["id"])
-    return runtime.events.overlay(run)
+    return runtime.events.overlay(run, runtime.events.live())
 
 
 @router.get("/runs")
@@ -177,8 +178,9 @@ async def list_runs(
         raise HTTPException(422, problems_body([problem(
             "bad_status", f"status {status!r} is not one of {', '.join(STATUSES)}", param="status")]))
     runtime = _runtime(request)
+    live = runtime.events.live()
     runs = await asyncio.to_thread(runtime.store.list_runs, status, limit, offset)
-    return {"runs": [runtime.events.overlay(r) for r in runs]}
+    return {"runs": [runtime.events.overlay(r, live) for r in runs]}
 
 
 @router.get("/runs/{run_id}")
