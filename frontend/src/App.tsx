@@ -16,6 +16,7 @@ import { Toast } from './components/Toast';
 import { Breadcrumb, Toolbar, type View } from './components/Toolbar';
 import { useEditor } from './store/editor';
 import { startValidation } from './store/validation';
+import { runFromHash } from './training/resume';
 
 const TrainingPanel = lazy(() => import('./training/TrainingPanel'));
 const CodeDialog = lazy(() => import('./components/CodeDialog'));
@@ -23,7 +24,8 @@ const CodeDialog = lazy(() => import('./components/CodeDialog'));
 type DockTab = 'problems' | 'training';
 
 function Dock() {
-  const [tab, setTab] = useState<DockTab>('problems');
+  // A link to a run (`#run=<id>`, also after a refresh) opens on its charts.
+  const [tab, setTab] = useState<DockTab>(() => (runFromHash(window.location.hash) ? 'training' : 'problems'));
   const [open, setOpen] = useState(true);
   const errors = useEditor((s) => s.validation?.errors.length ?? 0);
   return (

@@ -38,7 +38,7 @@ export function problemsFromBody(body: unknown): Problem[] {
   }
   if (Array.isArray(b.detail)) {
     return (b.detail as { loc?: unknown[]; msg?: string; type?: string }[]).map((d) => ({
-      node: nodeFromLoc(d.loc ?? []),
+      node: null, // FastAPI locations hold a node's index, not its id
       param: null,
       code: d.type ?? 'invalid',
       message: `${(d.loc ?? []).join('.')}: ${d.msg ?? 'invalid'}`,
@@ -48,12 +48,8 @@ export function problemsFromBody(body: unknown): Problem[] {
   return [];
 }
 
-/** FastAPI locations look like ["body","graph","nodes",3,"params"]: no id there, only an index. */
-function nodeFromLoc(_loc: unknown[]): string | null {
-  return null;
-}
-
-async function request<T>(method: string, url: string, body?: unknown, accept = 'json'): Promise<T> {
+/** One REST call; a non-2xx answer becomes an `ApiError` carrying the server's problems. */
+export async function request<T>(method: string, url: string, body?: unknown, accept = 'json'): Promise<T> {
   const init: RequestInit = { method, headers: {} };
   if (body instanceof FormData) init.body = body;
   else if (body !== undefined) {
@@ -100,7 +96,7 @@ export interface ExampleInfo {
 }
 
 /** Unwrap `{key: [...]}` or a bare list: both shapes are fine for list endpoints. */
-function listOf<T>(body: unknown, key: string): T[] {
+export function listOf<T>(body: unknown, key: string): T[] {
   if (Array.isArray(body)) return body as T[];
   const v = (body as Record<string, unknown> | null)?.[key];
   return Array.isArray(v) ? (v as T[]) : [];

@@ -3,39 +3,9 @@
  * their events and artifacts. Failures become the editor client's `ApiError` with the
  * server's problem list, so the panel can show each message as the server wrote it.
  */
-import { ApiError, problemsFromBody } from '../api/client';
+import { request as call } from '../api/client';
 import type { Graph } from '../graph/types';
 import type { Artifact, DatasetCheckAnswer, DatasetInfo, RunEvent, RunInfo, RunSettingsIn } from './types';
-
-async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
-  const init: RequestInit = { method };
-  if (body instanceof FormData) init.body = body;
-  else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    init.headers = { 'Content-Type': 'application/json' };
-  }
-  let res: Response;
-  try {
-    res = await fetch(url, init);
-  } catch (e) {
-    throw new ApiError(0, `Cannot reach the server (${(e as Error).message})`);
-  }
-  const text = await res.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    /* plain-text body */
-  }
-  if (!res.ok) {
-    const problems = problemsFromBody(parsed);
-    const message = problems.length
-      ? problems.map((p) => p.message).join('; ')
-      : `${method} ${url} failed: ${res.status} ${text.slice(0, 200)}`;
-    throw new ApiError(res.status, message, problems);
-  }
-  return parsed as T;
-}
 
 const runUrl = (id: string) => `/api/runs/${encodeURIComponent(id)}`;
 
