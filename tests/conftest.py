@@ -1,4 +1,5 @@
-"""Session-wide test environment: quiet TensorFlow, a throwaway data directory."""
+"""Session-wide test environment: quiet TensorFlow, a throwaway data directory, and no
+warm trainer process unless a test asks for one (each imports TensorFlow)."""
 
 from __future__ import annotations
 
@@ -8,3 +9,4 @@ import tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("LAYERFORGE_DATA_DIR", tempfile.mkdtemp(prefix="layerforge-test-"))
+os.environ.setdefault("LAYERFORGE_WARM_TRAINER", "false")
