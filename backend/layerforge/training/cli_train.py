@@ -23,6 +23,11 @@ from rich.table import Table
 from layerforge.training.settings import parse_settings
 
 
+WIDE_TABLE_METRICS = 6
+TALL_TABLE_EPOCHS = 8
+EPOCH_COLUMN_WIDTH = 11  # "epoch 12" or "0.1234" plus borders
+
+
 class ConsoleView:
     """Turns trainer events into a progress bar, log lines and an epoch table."""
 
@@ -70,15 +75,28 @@ class ConsoleView:
                              metrics=_fmt(event["metrics"]))
 
     def table(self) -> Table:
+        """Epochs as rows; with many metrics (several outputs), metrics as rows and as
+        many of the last epochs as columns as the terminal fits."""
         names = sorted({k for e in self.epochs for k in e["metrics"]}, key=lambda k: (k.startswith("val_"), k))
         table = Table(title="metrics per epoch")
-        table.add_column("epoch", justify="right")
+        if len(names) <= WIDE_TABLE_METRICS:
+            table.add_column("epoch", justify="right")
+            for name in names:
+                table.add_column(name, justify="right")
+            table.add_column("seconds", justify="right")
+            for e in self.epochs:
+                cells = [_num(e["metrics"].get(n)) for n in names]
+                table.add_row(str(e["epoch"] + 1), *cells, f"{e['duration']:.1f}")
+            return table
+        name_width = max(len(n) for n in names)
+        fit = max(1, (self.console.width - name_width - 4) // EPOCH_COLUMN_WIDTH)
+        shown = self.epochs[-min(fit, TALL_TABLE_EPOCHS):]
+        table.add_column("metric", no_wrap=True)
+        for e in shown:
+            table.add_column(f"epoch {e['epoch'] + 1}", justify="right")
         for name in names:
-            table.add_column(name, justify="right")
-        table.add_column("seconds", justify="right")
-        for e in self.epochs:
-            cells = [_num(e["metrics"].get(n)) for n in names]
-            table.add_row(str(e["epoch"] + 1), *cells, f"{e['duration']:.1f}")
+            table.add_row(name, *[_num(e["metrics"].get(name)) for e in shown])
+        table.add_row("seconds", *[f"{e['duration']:.1f}" for e in shown])
         return table
 
 
