@@ -156,6 +156,17 @@ def _count(data: Any) -> int:
     return len(next(iter(data.values()))) if isinstance(data, dict) else len(data)
 
 
+def _build_training_state(model, x: Any, y: Any, batch_size: int) -> None:
+    """Create the optimizer's and the metrics' variables before `fit`.
+
+    On TensorFlow, Keras otherwise creates them while tracing its train step, and
+    tf.function then traces the step a second time (variables may only be created on a
+    first call): a good part of the time to the first batch. Keras itself does this
+    symbolic build first under a distribution strategy and on the other backends."""
+    part = slice(0, batch_size)
+    model._symbolic_build(data_batch=(_slice(x, part), _slice(y, part)))
+
+
 class Run:
     """One training run: prepares data and model, fits, writes artifacts."""
 
@@ -284,6 +295,7 @@ class Run:
         callbacks = self._callbacks(keras, fixed is not None)
         start = time.perf_counter()
         try:
+            _build_training_state(self.model, x, y, batch_size)
             history = self.model.fit(x, y, batch_size=batch_size, epochs=s.epochs, shuffle=shuffle,
                                      validation_data=val, callbacks=callbacks, verbose=0)
             self.history = history.history
@@ -469,6 +481,35 @@ def _evaluate(graph: Graph, model, spec: dict[str, Any], settings: RunSettings) 
 
 # ---- process entry point --------------------------------------------------------------------
 
+WARM_UP_GRAPH = {
+    "nodes": [
+        {"id": "x", "type": "Input", "params": {"shape": [4]}},
+        {"id": "d", "type": "Dense", "params": {"units": 2, "activation": "softmax"}},
+        {"id": "y", "type": "Output", "params": {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}},
+    ],
+    "edges": [{"source": "x", "target": "d"}, {"source": "d", "target": "y"}],
+}
+
+
+def _warm_up() -> None:
+    """What a `--warm` trainer does while it waits for its run: import everything a run
+    uses, build a one-layer graph and train it for one batch, so that the lazy set-up of
+    TensorFlow and Keras (autograph's conversion of the train step, the optimizer, loss,
+    metrics and tf.data input pipeline) is done before the run arrives, not after."""
+    import sklearn.datasets  # noqa: F401 - the built-in data sets
+
+    import layerforge.graph.codegen  # noqa: F401
+    import layerforge.training.callbacks  # noqa: F401
+    from layerforge.graph.build import build_model, compile_spec
+
+    graph = parse_graph(WARM_UP_GRAPH)
+    model = build_model(graph)
+    model.compile(optimizer="adam", **compile_spec(graph))
+    x, y = np.zeros((2, 4), "float32"), np.zeros(2, "int32")
+    _build_training_state(model, x, y, 2)
+    model.fit(x, y, batch_size=2, epochs=1, verbose=0)
+
+
 def _watch_stdin(cancel: threading.Event) -> None:
     for line in sys.stdin:
         if line.strip() == "cancel":
@@ -482,8 +523,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout = sys.stderr
     emit = EventStream(os.fdopen(events_fd, "w", buffering=1, encoding="utf-8"))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if "--warm" in argv:
-        import keras  # noqa: F401 - imported ahead: the KERAS_BACKEND of the launch decides
+    if "--warm" in argv:  # the KERAS_BACKEND of the launch decides
+        _warm_up()
 
     line = sys.stdin.readline()
     try:
