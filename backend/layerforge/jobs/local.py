@@ -2,8 +2,9 @@
 
 Slots default to one per GPU (one without GPUs); GPUs are counted without importing
 TensorFlow. With several GPUs each slot pins its trainer to one GPU. An optional warm
-trainer (Keras imported, waiting on stdin) takes the next run whose backend matches
-and is replaced at once, which cuts the time to the first metric.
+trainer (Keras imported, waiting on stdin) takes the next run whose backend matches,
+which cuts the time to the first metric; it is replaced once that run has trained its
+first batch (a replacement importing TensorFlow beside it would slow that start down).
 """
 
 from __future__ import annotations
@@ -53,23 +54,28 @@ class WarmPool:
     def start(self) -> None:
         self._refill = asyncio.create_task(self._spawn())
 
-    async def _spawn(self) -> None:
+    async def _spawn(self, after: asyncio.Event | None = None) -> None:
+        if after is not None:
+            await after.wait()
+        if self._stopped:
+            return
         try:
             self._trainer = await spawn_trainer(self.backend, warm=True)
         except OSError:
             log.exception("could not start a warm trainer")
 
-    async def take(self, backend: str) -> TrainerProcess | None:
-        """The warm trainer if it is ready, alive and for `backend`; a new one starts."""
+    async def take(self, backend: str, refill_after: asyncio.Event) -> TrainerProcess | None:
+        """The warm trainer if it is alive and for `backend`; a new one starts once
+        `refill_after` is set."""
         if self._stopped or backend != self.backend:
             return None
         if self._refill and not self._refill.done():
-            await self._refill  # a process start takes milliseconds; the import goes on inside
+            await self._refill  # the process start (the import goes on inside)
         trainer, self._trainer = self._trainer, None
         if trainer is not None and not trainer.alive:
             await trainer.close()
             trainer = None
-        self._refill = asyncio.create_task(self._spawn())
+        self._refill = asyncio.create_task(self._spawn(after=refill_after))
         return trainer
 
     async def stop(self) -> None:
@@ -184,7 +190,17 @@ class LocalScheduler:
         run_dir = self.settings.run_root / run_id
         run_dir.mkdir(parents=True, exist_ok=True)
         backend = (run["settings"] or {}).get("backend") or WARM_BACKEND
-        trainer = await self._warm.take(backend) if self._warm else None
+        started = asyncio.Event()  # the run's first batch, or its end: the warm pool refills then
+        try:
+            await self._run_on_trainer(run, slot, run_dir, backend, started)
+        finally:
+            started.set()
+
+    async def _run_on_trainer(
+        self, run: dict[str, Any], slot: int, run_dir: Path, backend: str, started: asyncio.Event
+    ) -> None:
+        run_id = run["id"]
+        trainer = await self._warm.take(backend, started) if self._warm else None
         if trainer is None:
             env = {"CUDA_VISIBLE_DEVICES": str(slot)} if self.gpus > 1 else None
             try:
@@ -207,7 +223,7 @@ class LocalScheduler:
             "data_dir": str(self.settings.data_dir.resolve()),
             "backend": backend,
         }
-        sup = Supervision(run_id, trainer, self.events, self.settings.cancel_grace_s)
+        sup = Supervision(run_id, trainer, self.events, self.settings.cancel_grace_s, first_batch=started)
         self._active[run_id] = sup
         try:
             await sup.run(spec)

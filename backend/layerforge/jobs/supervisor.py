@@ -101,7 +101,8 @@ def describe_exit(code: int | None) -> str:
 class Supervision:
     """One run on one trainer process, from the spec line to the terminal status."""
 
-    def __init__(self, run_id: str, trainer: TrainerProcess, events: EventLog, grace_s: float):
+    def __init__(self, run_id: str, trainer: TrainerProcess, events: EventLog, grace_s: float,
+                 first_batch: asyncio.Event | None = None):
         self.run_id = run_id
         self.trainer = trainer
         self.events = events
@@ -111,6 +112,7 @@ class Supervision:
         self._terminal: str | None = None
         self._killer: asyncio.Task | None = None
         self._abort_error: dict[str, Any] | None = None
+        self.first_batch = first_batch or asyncio.Event()  # set also when the run ends without one
         self.done = asyncio.Event()
 
     @property
@@ -125,6 +127,7 @@ class Supervision:
             if self._killer:
                 self._killer.cancel()
             await self.trainer.close()
+            self.first_batch.set()
             self.done.set()
 
     async def _run(self, spec: dict[str, Any]) -> None:
@@ -166,6 +169,8 @@ class Supervision:
             await self.events.append(self.run_id, event)
         except KeyError:  # the run was deleted meanwhile; nothing to record
             pass
+        if event["type"] == "batch":
+            self.first_batch.set()
 
     async def _finish_without_status(self, code: int | None) -> None:
         tail = "\n".join(list(self.trainer.stderr_tail)[-10:])

@@ -498,7 +498,7 @@ def _warm_up() -> None:
     metrics and tf.data input pipeline) is done before the run arrives, not after."""
     import sklearn.datasets  # noqa: F401 - the built-in data sets
 
-    import layerforge.graph.codegen  # noqa: F401
+    import layerforge.graph.codegen  # model.py of a run
     import layerforge.training.callbacks  # noqa: F401
     from layerforge.graph.build import build_model, compile_spec
 
