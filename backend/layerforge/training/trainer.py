@@ -163,8 +163,11 @@ def _build_training_state(model, x: Any, y: Any, batch_size: int) -> None:
     tf.function then traces the step a second time (variables may only be created on a
     first call): a good part of the time to the first batch. Keras itself does this
     symbolic build first under a distribution strategy and on the other backends."""
+    symbolic_build = getattr(model, "_symbolic_build", None)  # private in Keras 3.15
+    if symbolic_build is None:  # a Keras without it: fit simply traces twice
+        return
     part = slice(0, batch_size)
-    model._symbolic_build(data_batch=(_slice(x, part), _slice(y, part)))
+    symbolic_build(data_batch=(_slice(x, part), _slice(y, part)))
 
 
 class Run:
