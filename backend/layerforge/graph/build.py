@@ -51,7 +51,7 @@ class SubgraphScope:
                 return graph.subgraphs[key]
         return None
 
-    def model(self, key: str) -> keras.Model:
+    def definition(self, key: str) -> Graph:
         sub = self.lookup(key)
         if sub is None:
             raise GraphError(
@@ -62,6 +62,10 @@ class SubgraphScope:
                     )
                 ]
             )
+        return sub
+
+    def model(self, key: str) -> keras.Model:
+        sub = self.definition(key)
         if id(sub) not in self.built:
             child = SubgraphScope([*self.chain, sub], self.built)
             self.built[id(sub)] = _build(sub, child, name=key)

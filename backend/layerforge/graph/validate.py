@@ -23,7 +23,7 @@ import keras
 
 from layerforge.graph.build import SubgraphScope, _build
 from layerforge.graph.checks import Findings, static_findings
-from layerforge.graph.errors import GraphError, Problem
+from layerforge.graph.errors import GraphError
 from layerforge.graph.keras_errors import call_error_code, clean_message
 from layerforge.graph.layers import call_layer, make_layer
 from layerforge.graph.schema import Graph, InnerLayer, Node
@@ -138,16 +138,7 @@ class _CachedScope(SubgraphScope):
         self.definitions = definitions
 
     def model(self, key: str) -> keras.Model:
-        sub = self.lookup(key)
-        if sub is None:
-            raise GraphError(
-                [
-                    Problem(
-                        code="unknown_subgraph",
-                        message=f"Sub-graph {key!r} is not defined",
-                    )
-                ]
-            )
+        sub = self.definition(key)
         digest = self.definitions.digest(sub, self.chain)
         model = MODEL_CACHE.get(digest)
         if model is None:
