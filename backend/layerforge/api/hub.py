@@ -18,11 +18,10 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import anyio
 
-from layerforge.api.security import is_loopback, presented_token, token_matches
+from layerforge.api.security import origin_allowed, presented_token, token_matches
 from layerforge.events.log import Event, EventLog, SubscriberOverflow, Subscription
 from layerforge.settings import Settings
 
@@ -58,7 +57,6 @@ class Hub:
     def __init__(self, settings: Settings, events: EventLog):
         self.settings = settings
         self.events = events
-        self.allowed_origins = {o.rstrip("/") for o in settings.allowed_origins}
         self._connections: set[_Connection] = set()
         self._pinger: asyncio.Task | None = None
 
@@ -71,16 +69,8 @@ class Hub:
         if not token_matches(self.settings, presented_token(ws.scope)):
             return CLOSE_BAD_TOKEN
         origin = headers.get("origin")
-        if origin is None:  # not a browser
-            return None
-        origin = origin.rstrip("/")
-        if origin in self.allowed_origins:
-            return None
-        parts = urlsplit(origin)
-        if parts.netloc and parts.netloc == headers.get("host"):
-            return None
-        if not self.settings.token and is_loopback(parts.hostname):
-            return None
+        if origin is None or origin_allowed(self.settings, origin, headers.get("host", "")):
+            return None  # no Origin: not a browser
         return CLOSE_BAD_ORIGIN
 
     async def stream_run(self, ws: Socket, run_id: str, after: str | None) -> None:

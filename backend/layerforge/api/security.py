@@ -115,6 +115,20 @@ def _editor_login(scope: Scope, settings: Settings) -> Response | None:
     return response
 
 
+def origin_allowed(settings: Settings, origin: str, host: str) -> bool:
+    """A browser page may call us from a listed origin; else, with a token, only from
+    our own host; without one, only from a loopback origin."""
+    origin = origin.rstrip("/")
+    if any(origin == listed.rstrip("/") for listed in settings.allowed_origins):
+        return True
+    parts = urlsplit(origin) if "://" in origin else None
+    if parts is None:
+        return False
+    if settings.token:
+        return parts.netloc == host
+    return is_loopback(parts.hostname)
+
+
 def _hostname(netloc: str) -> str | None:
     try:
         return urlsplit("//" + netloc).hostname
@@ -128,7 +142,6 @@ class AccessGuard:
     def __init__(self, app: ASGIApp, settings: Settings):
         self.app = app
         self.settings = settings
-        self.allowed_origins = {o.rstrip("/") for o in settings.allowed_origins}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -149,14 +162,13 @@ class AccessGuard:
     def _refusal(self, scope: Scope) -> tuple[int, str, str] | None:
         headers = Headers(scope=scope)
         host = headers.get("host", "")
-        token_mode = bool(self.settings.token)
-        if not token_mode and not is_loopback(_hostname(host)):
+        if not self.settings.token and not is_loopback(_hostname(host)):
             return 403, "host_not_allowed", (
                 f"Host {host!r} is not this machine's loopback name; "
                 "serve with a token to accept other names."
             )
         origin = headers.get("origin")
-        if origin is not None and not self._origin_allowed(origin.rstrip("/"), host, token_mode):
+        if origin is not None and not origin_allowed(self.settings, origin, host):
             return 403, "origin_not_allowed", (
                 f"Origin {origin!r} may not call this API; add it to LAYERFORGE_ALLOWED_ORIGINS."
             )
@@ -175,15 +187,6 @@ class AccessGuard:
             return 401, "unauthorized", "A valid 'Authorization: Bearer <token>' is required."
         return None
 
-    def _origin_allowed(self, origin: str, host: str, token_mode: bool) -> bool:
-        if origin in self.allowed_origins:
-            return True
-        parts = urlsplit(origin) if "://" in origin else None
-        if parts is None:
-            return False
-        if token_mode:
-            return parts.netloc == host
-        return is_loopback(parts.hostname)
 
 
 class BodySizeLimit:
