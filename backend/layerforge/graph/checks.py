@@ -20,6 +20,7 @@ from layerforge.graph.structure import (
     output_name,
     reachable_from,
     sequential_chain,
+    subgraph_use,
     topological_order,
 )
 from layerforge.settings import get_settings
@@ -132,7 +133,7 @@ class _Checker:
                 n.type,
                 n.name,
                 n.shared_with,
-                _used_subgraph(n),
+                subgraph_use(n),
                 input_ports(n, self.lookup) if is_known(n.type) else None,
                 output_ports(n, self.lookup) if is_known(n.type) else None,
             )
@@ -269,7 +270,7 @@ class _Checker:
         if node.shared_with:
             self.check_shared(node)
             return
-        if _used_subgraph(node) is not None:  # depends on the sub-graphs in scope
+        if subgraph_use(node) is not None:  # depends on the sub-graphs in scope
             self.check_layer(node.id, node)
             return
         key = self.f.key(node)
@@ -490,7 +491,7 @@ def _subgraph_cycles(graph: Graph, f: Findings) -> None:
             uses[key] = [
                 (f"{prefix}{key}/{n.id}", u)
                 for n in sub.nodes
-                for u in [_used_subgraph(n)]
+                for u in [subgraph_use(n)]
                 if u is not None
             ]
             collect(sub, f"{prefix}{key}/")
@@ -516,16 +517,6 @@ def _subgraph_cycles(graph: Graph, f: Findings) -> None:
     for key in uses:
         if key not in state:
             visit(key)
-
-
-def _used_subgraph(node: Node) -> str | None:
-    layer: Node | InnerLayer | None = node
-    while layer is not None:
-        if layer.type == "Model":
-            key = layer.params.get("subgraph")
-            return key if isinstance(key, str) else None
-        layer = layer.inner
-    return None
 
 
 def static_findings(graph: Graph, f: Findings | None = None) -> Findings:

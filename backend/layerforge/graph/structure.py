@@ -6,7 +6,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
-from layerforge.graph.schema import Edge, Graph, Node
+from layerforge.graph.schema import Edge, Graph, InnerLayer, Node
 
 
 @dataclass
@@ -204,7 +204,7 @@ def sequential_chain(index: GraphIndex) -> list[str] | None:
     for node in g.nodes:
         if node.shared_with:
             return None
-        sub = _subgraph_use(node)
+        sub = subgraph_use(node)
         if sub is not None:
             model_uses[sub] = model_uses.get(sub, 0) + 1
     if any(count > 1 for count in model_uses.values()):
@@ -224,7 +224,7 @@ def sequential_chain(index: GraphIndex) -> list[str] | None:
         seen.add(edge.target)
 
 
-def _subgraph_use(node: Node) -> str | None:
+def subgraph_use(node: Node | InnerLayer) -> str | None:
     """The sub-graph a node uses, directly or inside a wrapper."""
     layer = node
     while layer is not None:
@@ -241,7 +241,7 @@ def subgraph_uses(graph: Graph) -> list[str]:
     for node in graph.nodes:
         if node.shared_with:
             continue
-        sub = _subgraph_use(node)
+        sub = subgraph_use(node)
         if sub is not None:
             uses.append(sub)
     return uses

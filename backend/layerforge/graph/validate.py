@@ -30,6 +30,7 @@ from layerforge.graph.schema import Graph, InnerLayer, Node
 from layerforge.graph.structure import (
     GraphIndex,
     choose_model_type,
+    subgraph_use,
     topological_order,
 )
 from layerforge.graph.symbolic import (
@@ -118,11 +119,8 @@ class _Definitions:
             used = {}
             scope = SubgraphScope([*chain, sub], {})
             for node in sub.nodes:
-                layer: Node | InnerLayer | None = node
-                while layer is not None and layer.type != "Model":
-                    layer = layer.inner
-                key = layer.params.get("subgraph") if layer is not None else None
-                target = scope.lookup(key) if isinstance(key, str) else None
+                key = subgraph_use(node)
+                target = scope.lookup(key) if key is not None else None
                 if target is not None:
                     used[key] = self.digest(target, [*chain, sub])
             body = sub.model_dump(exclude={"layout", "name", "subgraphs"})
@@ -242,7 +240,7 @@ class _Validator:
             return Outcome(specs=tuple(args))
         sub = _used_subgraph(node, scope)
         if sub is not None and id(sub) in self.broken_subgraphs:
-            key = _model_key(node)
+            key = subgraph_use(node)
             return Outcome(
                 None,
                 code="subgraph_error",
@@ -293,21 +291,14 @@ class _Validator:
                 ] = 0
 
 
-def _model_key(node: Node | InnerLayer) -> str | None:
-    layer: Node | InnerLayer | None = node
-    while layer is not None and layer.type != "Model":
-        layer = layer.inner
-    return layer.params.get("subgraph") if layer is not None else None
-
-
 def _used_subgraph(node: Node, scope: SubgraphScope) -> Graph | None:
-    key = _model_key(node)
-    return scope.lookup(key) if isinstance(key, str) else None
+    key = subgraph_use(node)
+    return scope.lookup(key) if key is not None else None
 
 
 def _weight_identity(node: Node) -> str:
     """Which weights a node holds: a sub-graph's (shared by all its uses) or its own."""
-    key = _model_key(node)
+    key = subgraph_use(node)
     if key is not None and node.type in ("Model", "TimeDistributed"):
         return "subgraph:" + key
     return "node:" + node.id
