@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STATIC := backend/layerforge/static
 
-.PHONY: run test venv frontend chromium test-py test-frontend bench clean
+.PHONY: run test lint venv frontend chromium test-py test-frontend bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ run: venv frontend
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 
+# Lint and type checks: Python (ruff, mypy) and the editor (ESLint, Prettier, tsc).
+lint: venv frontend/node_modules/.installed
+	$(VENV)/bin/ruff check backend tests bench
+	$(VENV)/bin/ruff format --check backend tests bench
+	$(VENV)/bin/mypy
+	cd frontend && npm run lint
+
 test-py: venv frontend chromium
 	$(PY) -m pytest -q
 
@@ -37,7 +44,8 @@ test-frontend: venv frontend chromium
 	cd frontend && npm test
 	cd frontend && npm run e2e
 
-test: test-py test-frontend
+test: lint
+	$(MAKE) test-py test-frontend
 
 bench: venv frontend chromium
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done

@@ -25,9 +25,9 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_validate import chain_graph, chain_layers, edited  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
+from bench_validate import chain_graph, chain_layers, edited  # noqa: E402
 from layerforge.api.app import create_app  # noqa: E402
 from layerforge.graph.catalogue import get_catalogue  # noqa: E402
 from layerforge.graph.validate import validate_graph  # noqa: E402
@@ -56,12 +56,20 @@ def main() -> None:
     cold = (time.perf_counter() - start) * 1000
     etag = first.headers["etag"]
     baseline = median_ms(lambda _: json.dumps(get_catalogue()).encode(), repeats)
-    cached = median_ms(lambda _: client.get("/api/layers", headers={"accept-encoding": "gzip"}), repeats)
-    revalidated = median_ms(lambda _: client.get("/api/layers", headers={"if-none-match": etag}), repeats)
-    print(f"GET /api/layers ({len(first.content):,} bytes JSON, {len(get_catalogue()['layers'])} types)")
+    cached = median_ms(
+        lambda _: client.get("/api/layers", headers={"accept-encoding": "gzip"}), repeats
+    )
+    revalidated = median_ms(
+        lambda _: client.get("/api/layers", headers={"if-none-match": etag}), repeats
+    )
+    print(
+        f"GET /api/layers ({len(first.content):,} bytes JSON, {len(get_catalogue()['layers'])} types)"
+    )
     print(f"  first request (builds the catalogue): {cold:8.1f} ms")
     print(f"  baseline, serialise per request:      {baseline:8.2f} ms")
-    print(f"  cached 200 (gzip):                    {cached:8.2f} ms  ({baseline / cached:.1f}x faster)")
+    print(
+        f"  cached 200 (gzip):                    {cached:8.2f} ms  ({baseline / cached:.1f}x faster)"
+    )
     print(
         f"  304 with If-None-Match:               {revalidated:8.2f} ms"
         f"  ({baseline / revalidated:.1f}x faster)"
@@ -84,6 +92,7 @@ def main() -> None:
         f"  through the API (JSON in, JSON out):        {over_api:8.2f} ms"
         f"  ({over_api / direct:.2f}x the baseline, +{over_api - direct:.1f} ms)"
     )
+
 
 if __name__ == "__main__":
     main()

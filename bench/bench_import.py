@@ -24,11 +24,12 @@ from collections.abc import Callable
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
+from rich.console import Console
+from rich.table import Table
+
 from layerforge.graph import importer
 from layerforge.graph.build import build_model
 from layerforge.graph.errors import GraphError
-from rich.console import Console
-from rich.table import Table
 
 MODELS = [
     "ResNet50",
@@ -56,10 +57,7 @@ def median_seconds(fn: Callable[[], object], repeats: int, before=None) -> float
 
 
 def structure(model: keras.Model) -> list:
-    return [
-        (type(layer).__name__, layer.name, layer.count_params())
-        for layer in model.layers
-    ]
+    return [(type(layer).__name__, layer.name, layer.count_params()) for layer in model.layers]
 
 
 def measure(name: str, repeats: int) -> dict:
@@ -69,9 +67,7 @@ def measure(name: str, repeats: int) -> dict:
     row = {"model": name, "layers": len(original.layers), "keras_s": keras_s}
     try:
         cold = importer._cached_config.cache_clear
-        row["import_s"] = median_seconds(
-            lambda: importer.import_keras_json(text), repeats, cold
-        )
+        row["import_s"] = median_seconds(lambda: importer.import_keras_json(text), repeats, cold)
         graph = importer.import_keras_json(text)
         start = time.perf_counter()
         rebuilt = build_model(graph)
@@ -109,9 +105,7 @@ def main() -> None:
         with console.status(f"{name} ..."):
             row = measure(name, args.repeats)
         if "error" in row:
-            table.add_row(
-                name, str(row["layers"]), "-", f"{row['keras_s']:.2f}", row["error"]
-            )
+            table.add_row(name, str(row["layers"]), "-", f"{row['keras_s']:.2f}", row["error"])
             continue
         table.add_row(
             name,

@@ -46,18 +46,33 @@ def digits_mlp(units: int) -> dict[str, Any]:
             {"id": "x", "type": "Input", "params": {"shape": [64]}},
             {"id": "h", "type": "Dense", "params": {"units": units, "activation": "relu"}},
             {"id": "p", "type": "Dense", "params": {"units": 10, "activation": "softmax"}},
-            {"id": "y", "type": "Output",
-             "params": {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}},
+            {
+                "id": "y",
+                "type": "Output",
+                "params": {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
+            },
         ],
-        "edges": [{"source": "x", "target": "h"}, {"source": "h", "target": "p"}, {"source": "p", "target": "y"}],
+        "edges": [
+            {"source": "x", "target": "h"},
+            {"source": "h", "target": "p"},
+            {"source": "p", "target": "y"},
+        ],
     }
 
 
 def run_body(epochs: int, units: int) -> dict[str, Any]:
     # a different width per run, so no run profits from the validation cache of another
-    return {"graph": digits_mlp(units), "dataset": {"name": "digits_flat"},
-            "settings": {"epochs": epochs, "batch_size": 16, "seed": 1, "tensorboard": False,
-                         "keep_best_checkpoint": False}}
+    return {
+        "graph": digits_mlp(units),
+        "dataset": {"name": "digits_flat"},
+        "settings": {
+            "epochs": epochs,
+            "batch_size": 16,
+            "seed": 1,
+            "tensorboard": False,
+            "keep_best_checkpoint": False,
+        },
+    }
 
 
 def pct(values: list[float], q: float) -> float:
@@ -73,11 +88,26 @@ class Server:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        env = {**os.environ, "LAYERFORGE_DATA_DIR": self.data_dir,
-               "LAYERFORGE_WARM_TRAINER": "true" if warm else "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+        env = {
+            **os.environ,
+            "LAYERFORGE_DATA_DIR": self.data_dir,
+            "LAYERFORGE_WARM_TRAINER": "true" if warm else "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "layerforge.api.app:create_app",
-             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "layerforge.api.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
             env=env,
         )
         self.base = f"http://127.0.0.1:{self.port}"
@@ -154,7 +184,11 @@ async def follow(server: Server, run_id: str, *, first_metric: bool = False) -> 
             if first_metric and event["type"] == "batch":
                 return {"first_metric_at": received}
     seqs = [e["seq"] for e in events]
-    return {"events": events, "latencies": latencies, "whole": seqs == list(range(1, len(seqs) + 1))}
+    return {
+        "events": events,
+        "latencies": latencies,
+        "whole": seqs == list(range(1, len(seqs) + 1)),
+    }
 
 
 async def time_to_first_metric(server: Server, units: int) -> float:
@@ -164,12 +198,18 @@ async def time_to_first_metric(server: Server, units: int) -> float:
     await asyncio.to_thread(wait_done, server, run_id)
     if "first_metric_at" not in result:
         run = server.http.get(f"/api/runs/{run_id}").json()
-        raise RuntimeError(f"run {run_id} ended {run['status']} without a batch metric: {run['error']}")
+        raise RuntimeError(
+            f"run {run_id} ended {run['status']} without a batch metric: {run['error']}"
+        )
     return result["first_metric_at"] - start
 
 
 def wait_done(server: Server, run_id: str) -> None:
-    while server.http.get(f"/api/runs/{run_id}").json()["status"] not in ("succeeded", "failed", "cancelled"):
+    while server.http.get(f"/api/runs/{run_id}").json()["status"] not in (
+        "succeeded",
+        "failed",
+        "cancelled",
+    ):
         time.sleep(0.2)
 
 
@@ -182,14 +222,20 @@ def report_latency(label: str, results: list[dict[str, Any]]) -> float:
     lat = [x for r in results for x in r["latencies"]]
     counts = {len(r["events"]) for r in results}
     whole = all(r["whole"] for r in results) and len(counts) == 1
-    print(f"  {label}: {len(results)} client(s), {counts.pop() if len(counts) == 1 else counts} events each, "
-          f"every client got every event in order: {whole}")
-    print(f"    latency over {len(lat)} live batch/epoch deliveries: median {statistics.median(lat):.1f} ms, "
-          f"p99 {pct(lat, 0.99):.1f} ms, max {max(lat):.1f} ms")
+    print(
+        f"  {label}: {len(results)} client(s), {counts.pop() if len(counts) == 1 else counts} events each, "
+        f"every client got every event in order: {whole}"
+    )
+    print(
+        f"    latency over {len(lat)} live batch/epoch deliveries: median {statistics.median(lat):.1f} ms, "
+        f"p99 {pct(lat, 0.99):.1f} ms, max {max(lat):.1f} ms"
+    )
     if len(results) > 1:
         medians = [statistics.median(r["latencies"]) for r in results if r["latencies"]]
-        print(f"    per-client medians: min {min(medians):.1f} ms, median {statistics.median(medians):.1f} ms, "
-              f"max {max(medians):.1f} ms")
+        print(
+            f"    per-client medians: min {min(medians):.1f} ms, median {statistics.median(medians):.1f} ms, "
+            f"max {max(medians):.1f} ms"
+        )
     return statistics.median(lat)
 
 
@@ -225,10 +271,14 @@ async def main() -> None:
     finally:
         server.close()
     print("2. POST /api/runs -> first batch metric on the socket")
-    print(f"  cold (baseline, trainer started per run): median {statistics.median(cold):.2f} s  "
-          f"runs {', '.join(f'{x:.2f}' for x in cold)}")
-    print(f"  warm (trainer started ahead):             median {statistics.median(warm):.2f} s  "
-          f"runs {', '.join(f'{x:.2f}' for x in warm)}")
+    print(
+        f"  cold (baseline, trainer started per run): median {statistics.median(cold):.2f} s  "
+        f"runs {', '.join(f'{x:.2f}' for x in cold)}"
+    )
+    print(
+        f"  warm (trainer started ahead):             median {statistics.median(warm):.2f} s  "
+        f"runs {', '.join(f'{x:.2f}' for x in warm)}"
+    )
     print(f"  ratio warm / cold: {statistics.median(warm) / statistics.median(cold):.2f}")
 
 

@@ -33,23 +33,35 @@ from training_fixtures import Trainer, chain, train_spec  # noqa: E402
 MLP = chain(
     {"type": "Dense", "params": {"units": 64, "activation": "relu"}},
     {"type": "Dense", "params": {"units": 10, "activation": "softmax"}},
-    input_shape=[64], loss="sparse_categorical_crossentropy",
+    input_shape=[64],
+    loss="sparse_categorical_crossentropy",
 )
 CNN = chain(
-    {"type": "Conv2D", "params": {"filters": 16, "kernel_size": [3, 3], "activation": "relu", "padding": "same"}},
+    {
+        "type": "Conv2D",
+        "params": {"filters": 16, "kernel_size": [3, 3], "activation": "relu", "padding": "same"},
+    },
     {"type": "MaxPooling2D", "params": {"pool_size": [2, 2]}},
     {"type": "Flatten"},
     {"type": "Dense", "params": {"units": 10, "activation": "softmax"}},
-    input_shape=[8, 8, 1], loss="sparse_categorical_crossentropy",
+    input_shape=[8, 8, 1],
+    loss="sparse_categorical_crossentropy",
 )
 CASES = [("small MLP", MLP, "digits_flat", 20, 32), ("small CNN", CNN, "digits", 10, 32)]
 SEED = 3
 
 
 def settings(epochs: int, batch_size: int, extras: bool) -> dict:
-    return {"epochs": epochs, "batch_size": batch_size, "validation_split": 0, "seed": SEED, "shuffle": True,
-            "optimizer": {"name": "adam", "learning_rate": 0.001},
-            "keep_best_checkpoint": extras, "tensorboard": extras}
+    return {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "validation_split": 0,
+        "seed": SEED,
+        "shuffle": True,
+        "optimizer": {"name": "adam", "learning_rate": 0.001},
+        "keep_best_checkpoint": extras,
+        "tensorboard": extras,
+    }
 
 
 def plain_fit(graph: dict, dataset: str, epochs: int, batch_size: int) -> tuple[float, int]:
@@ -68,17 +80,23 @@ def plain_fit(graph: dict, dataset: str, epochs: int, batch_size: int) -> tuple[
     named = name_layers_after_nodes(parse_graph(graph))
     model = build_model(named)
     run_settings = parse_settings(settings(epochs, batch_size, False))
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.001),
-                  **run_settings.compile_args(compile_spec(named)))
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=0.001),
+        **run_settings.compile_args(compile_spec(named)),
+    )
     start = time.perf_counter()
     model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0)
     return time.perf_counter() - start, len(x) * epochs
 
 
-def run_fit(graph: dict, dataset: str, epochs: int, batch_size: int, extras: bool) -> tuple[float, int]:
+def run_fit(
+    graph: dict, dataset: str, epochs: int, batch_size: int, extras: bool
+) -> tuple[float, int]:
     """Fit seconds and samples reported by a real trainer subprocess."""
     with tempfile.TemporaryDirectory() as tmp:
-        spec = train_spec(Path(tmp), graph, {"name": dataset}, **settings(epochs, batch_size, extras))
+        spec = train_spec(
+            Path(tmp), graph, {"name": dataset}, **settings(epochs, batch_size, extras)
+        )
         t = Trainer(spec)
         t.finish()
         status = t.of("status")[-1]["status"]
@@ -91,10 +109,14 @@ def run_fit(graph: dict, dataset: str, epochs: int, batch_size: int, extras: boo
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--epochs-scale", type=float, default=1.0, help="Multiply the epochs (shorter runs).")
+    parser.add_argument(
+        "--epochs-scale", type=float, default=1.0, help="Multiply the epochs (shorter runs)."
+    )
     args = parser.parse_args()
-    print(f"baseline: plain model.fit(verbose=0) in this process; {args.reps} alternating reps; "
-          f"ratio = baseline time / run time, best of reps (median in brackets); load {os.getloadavg()[0]:.1f}")
+    print(
+        f"baseline: plain model.fit(verbose=0) in this process; {args.reps} alternating reps; "
+        f"ratio = baseline time / run time, best of reps (median in brackets); load {os.getloadavg()[0]:.1f}"
+    )
     for label, graph, dataset, epochs, batch_size in CASES:
         epochs = max(1, round(epochs * args.epochs_scale))
         times: dict[str, list[float]] = {"plain": [], "lean": [], "default": []}
@@ -106,13 +128,19 @@ def main() -> None:
             times["default"].append(run_fit(graph, dataset, epochs, batch_size, extras=True)[0])
         best = {k: min(v) for k, v in times.items()}
         med = {k: statistics.median(v) for k, v in times.items()}
-        print(f"\n{label}: {dataset}, {epochs} epochs, batch {batch_size}, {samples} samples per fit")
-        print(f"  plain fit        {samples / best['plain']:8.0f} samples/s  "
-              f"(reps: {', '.join(f'{s:.2f}s' for s in times['plain'])})")
+        print(
+            f"\n{label}: {dataset}, {epochs} epochs, batch {batch_size}, {samples} samples per fit"
+        )
+        print(
+            f"  plain fit        {samples / best['plain']:8.0f} samples/s  "
+            f"(reps: {', '.join(f'{s:.2f}s' for s in times['plain'])})"
+        )
         for kind in ("lean", "default"):
-            print(f"  run ({kind:7s})    {samples / best[kind]:8.0f} samples/s  "
-                  f"ratio {best['plain'] / best[kind]:.3f} [{med['plain'] / med[kind]:.3f}] vs plain fit "
-                  f"(reps: {', '.join(f'{s:.2f}s' for s in times[kind])})")
+            print(
+                f"  run ({kind:7s})    {samples / best[kind]:8.0f} samples/s  "
+                f"ratio {best['plain'] / best[kind]:.3f} [{med['plain'] / med[kind]:.3f}] vs plain fit "
+                f"(reps: {', '.join(f'{s:.2f}s' for s in times[kind])})"
+            )
 
 
 if __name__ == "__main__":

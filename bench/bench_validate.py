@@ -25,11 +25,12 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
-from layerforge.graph.schema import Graph, parse_graph
-from layerforge.graph.validate import clear_caches, validate_graph
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+
+from layerforge.graph.schema import Graph, parse_graph
+from layerforge.graph.validate import clear_caches, validate_graph
 
 console = Console(width=140)
 
@@ -39,9 +40,7 @@ def chain_layers(n: int = 300) -> list[tuple[str, dict[str, Any]]]:
     for i in range(n):
         match i % 4:
             case 0 | 2:
-                layers.append(
-                    ("Dense", {"units": 32 + (i * 7) % 61, "activation": "relu"})
-                )
+                layers.append(("Dense", {"units": 32 + (i * 7) % 61, "activation": "relu"}))
             case 1:
                 layers.append(("BatchNormalization", {}))
             case 3:
@@ -55,13 +54,9 @@ def chain_layers(n: int = 300) -> list[tuple[str, dict[str, Any]]]:
 
 def chain_graph(layers: list[tuple[str, dict[str, Any]]]) -> Graph:
     nodes = [{"id": "in", "type": "Input", "params": {"shape": [64]}}]
-    nodes += [
-        {"id": f"n{i}", "type": t, "params": p} for i, (t, p) in enumerate(layers)
-    ]
+    nodes += [{"id": f"n{i}", "type": t, "params": p} for i, (t, p) in enumerate(layers)]
     nodes.append({"id": "out", "type": "Output", "params": {"loss": "mse"}})
-    edges = [
-        {"source": a["id"], "target": b["id"]} for a, b in itertools.pairwise(nodes)
-    ]
+    edges = [{"source": a["id"], "target": b["id"]} for a, b in itertools.pairwise(nodes)]
     return parse_graph({"nodes": nodes, "edges": edges})
 
 
@@ -112,18 +107,14 @@ def bench(
     name: str, graph: Graph, plain: Callable[[], keras.Model], repeats: int
 ) -> dict[str, Any]:
     with Progress(console=console, transient=True) as progress:
-        keras_ms = medians(
-            plain, max(1, repeats // 2), progress, f"{name}: plain Keras build"
-        )
+        keras_ms = medians(plain, max(1, repeats // 2), progress, f"{name}: plain Keras build")
 
         def cold() -> None:
             clear_caches()
             report = validate_graph(graph)
             assert report["valid"], report["errors"][:3]
 
-        cold_ms = medians(
-            cold, max(1, repeats // 2), progress, f"{name}: cold validate"
-        )
+        cold_ms = medians(cold, max(1, repeats // 2), progress, f"{name}: cold validate")
         warm_ms = medians(
             lambda: validate_graph(graph), repeats, progress, f"{name}: warm validate"
         )
@@ -173,9 +164,7 @@ def main() -> None:
         graph, plain = make()
         rows.append(bench(name, graph, plain, args.repeats))
 
-    table = Table(
-        title="validate_graph vs plain Keras build: median wall ms / CPU ms (same run)"
-    )
+    table = Table(title="validate_graph vs plain Keras build: median wall ms / CPU ms (same run)")
     for col in (
         "model",
         "nodes",
@@ -205,9 +194,7 @@ def main() -> None:
             f"{kw / ew:.0f}x / {kc / ec:.0f}x",
         )
     console.print(table)
-    console.print(
-        f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
-    )
+    console.print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     console.print(
         "Aims: cold >= 5x faster than the plain build; a one-node edit on 300 nodes < 30 ms."
     )

@@ -23,9 +23,7 @@ def node(id: str, type: str, name: str | None = None, **params: Any) -> dict[str
     return out
 
 
-def edge(
-    source: str, target: str, source_port: int = 0, target_port: int = 0
-) -> dict[str, Any]:
+def edge(source: str, target: str, source_port: int = 0, target_port: int = 0) -> dict[str, Any]:
     return {
         "source": source,
         "source_port": source_port,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import keras
 import pytest
+
 from layerforge.graph.schema import Graph, parse_graph
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"

@@ -14,9 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from layerforge.api.app import create_app
-from layerforge.settings import Settings
-
 from layerforge.jobs.supervisor import TrainerProcess
+from layerforge.settings import Settings
 from layerforge.store.db import sessions_for
 from layerforge.store.runs import RunStore
 
@@ -29,14 +28,20 @@ def run_store(tmp_path: Path) -> RunStore:
 
 
 def new_run(store: RunStore, **settings: Any) -> str:
-    return store.create_run(graph={"nodes": []}, dataset={"name": "digits"}, settings=settings)["id"]
+    return store.create_run(graph={"nodes": []}, dataset={"name": "digits"}, settings=settings)[
+        "id"
+    ]
 
 
 async def protocol_trainer(mode: str) -> TrainerProcess:
     """A started stand-in trainer (see tests/runs_protocol_trainer.py)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(PROTOCOL_TRAINER), mode,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        str(PROTOCOL_TRAINER),
+        mode,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     return TrainerProcess(proc, "tensorflow")
 
@@ -60,8 +65,11 @@ def iris_graph(input_features: int = 4) -> dict[str, Any]:
             {"id": "features", "type": "Input", "params": {"shape": [input_features]}},
             {"id": "hidden", "type": "Dense", "params": {"units": 8, "activation": "relu"}},
             {"id": "probs", "type": "Dense", "params": {"units": 3, "activation": "softmax"}},
-            {"id": "species", "type": "Output",
-             "params": {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}},
+            {
+                "id": "species",
+                "type": "Output",
+                "params": {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
+            },
         ],
         "edges": [
             {"source": "features", "target": "hidden"},
@@ -75,7 +83,13 @@ def run_body(epochs: int = 2, batch_size: int = 16, **settings: Any) -> dict[str
     return {
         "graph": iris_graph(),
         "dataset": {"name": "iris"},
-        "settings": {"epochs": epochs, "batch_size": batch_size, "seed": 1, "tensorboard": False, **settings},
+        "settings": {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "seed": 1,
+            "tensorboard": False,
+            **settings,
+        },
     }
 
 
@@ -119,6 +133,8 @@ def receive_until_end(ws, limit: int = 100000) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def runs_client(tmp_path_factory) -> Iterator[TestClient]:
     """The real app (runtime started: scheduler, warm trainer, hub) on a throwaway data dir."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("runs-data"), cancel_grace_s=10, warm_trainer=True)
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("runs-data"), cancel_grace_s=10, warm_trainer=True
+    )
     with TestClient(create_app(settings), base_url=BASE_URL) as client:
         yield client

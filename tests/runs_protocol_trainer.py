@@ -35,7 +35,14 @@ threading.Thread(
 ).start()
 if mode == "ok":
     for b in range(batches):
-        emit(type="batch", epoch=0, epochs=1, batch=b, batches=batches, metrics={"loss": 1.0 / (b + 1)})
+        emit(
+            type="batch",
+            epoch=0,
+            epochs=1,
+            batch=b,
+            batches=batches,
+            metrics={"loss": 1.0 / (b + 1)},
+        )
     emit(type="epoch", epoch=0, epochs=1, metrics={"loss": 0.2, "val_loss": 0.3}, duration=0.01)
     emit(type="status", status="succeeded")
 elif mode == "crash":

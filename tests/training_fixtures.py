@@ -15,16 +15,36 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 
 
-def chain(*layers: dict, input_shape: list, loss: str, metrics=("accuracy",), input_params=None,
-          output_name: str = "label") -> dict:
+def chain(
+    *layers: dict,
+    input_shape: list,
+    loss: str,
+    metrics=("accuracy",),
+    input_params=None,
+    output_name: str = "label",
+) -> dict:
     """A Sequential-style graph: Input -> layers... -> Output."""
-    nodes = [{"id": "in", "type": "Input", "name": "x",
-              "params": {"shape": input_shape, **(input_params or {})}}]
+    nodes = [
+        {
+            "id": "in",
+            "type": "Input",
+            "name": "x",
+            "params": {"shape": input_shape, **(input_params or {})},
+        }
+    ]
     for i, layer in enumerate(layers):
-        nodes.append({"id": layer.get("id", f"l{i}"), **{k: v for k, v in layer.items() if k != "id"}})
-    nodes.append({"id": "out", "type": "Output", "name": output_name,
-                  "params": {"loss": loss, "metrics": list(metrics)}})
-    edges = [{"source": a["id"], "target": b["id"]} for a, b in zip(nodes, nodes[1:])]
+        nodes.append(
+            {"id": layer.get("id", f"l{i}"), **{k: v for k, v in layer.items() if k != "id"}}
+        )
+    nodes.append(
+        {
+            "id": "out",
+            "type": "Output",
+            "name": output_name,
+            "params": {"loss": loss, "metrics": list(metrics)},
+        }
+    )
+    edges = [{"source": a["id"], "target": b["id"]} for a, b in zip(nodes, nodes[1:], strict=False)]
     return {"nodes": nodes, "edges": edges}
 
 
@@ -32,7 +52,8 @@ def digits_mlp() -> dict:
     return chain(
         {"type": "Dense", "params": {"units": 64, "activation": "relu"}},
         {"type": "Dense", "params": {"units": 10, "activation": "softmax"}},
-        input_shape=[64], loss="sparse_categorical_crossentropy",
+        input_shape=[64],
+        loss="sparse_categorical_crossentropy",
     )
 
 
@@ -45,10 +66,21 @@ class Trainer:
     """A real trainer subprocess speaking the protocol; collects its events."""
 
     def __init__(self, spec: dict[str, Any], warm: bool = False):
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": spec.get("backend", "tensorflow")}
+        env = {
+            **os.environ,
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "KERAS_BACKEND": spec.get("backend", "tensorflow"),
+        }
         cmd = [sys.executable, "-m", "layerforge.training.trainer"] + (["--warm"] if warm else [])
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=REPO,
+        )
         self.events: list[dict] = []
         self.stderr = ""
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -78,7 +110,9 @@ class Trainer:
             if self.proc.poll() is not None and not self._reader.is_alive():
                 break
             time.sleep(0.02)
-        raise AssertionError(f"no matching event; events: {self.events[-5:]}\nstderr: {self.stderr[-3000:]}")
+        raise AssertionError(
+            f"no matching event; events: {self.events[-5:]}\nstderr: {self.stderr[-3000:]}"
+        )
 
     def finish(self, timeout: float = 300) -> list[dict]:
         try:
@@ -95,8 +129,15 @@ class Trainer:
 
 
 def train_spec(tmp: Path, graph: dict, dataset: dict, **settings) -> dict:
-    return {"run_id": tmp.name, "run_dir": str(tmp / "run"), "graph": graph, "dataset": dataset,
-            "settings": settings, "data_dir": str(tmp / "data"), "backend": "tensorflow"}
+    return {
+        "run_id": tmp.name,
+        "run_dir": str(tmp / "run"),
+        "graph": graph,
+        "dataset": dataset,
+        "settings": settings,
+        "data_dir": str(tmp / "data"),
+        "backend": "tensorflow",
+    }
 
 
 def run_trainer(tmp: Path, graph: dict, dataset: dict, **settings) -> Trainer:

@@ -30,7 +30,9 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-GraphFile = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="A graph JSON file.")
+GraphFile = typer.Argument(
+    ..., exists=True, dir_okay=False, readable=True, help="A graph JSON file."
+)
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -135,7 +137,10 @@ def validate(
         for node in graph.nodes:
             info = report["nodes"].get(node.id, {})
             table.add_row(
-                node.id, node.type, _shapes(info.get("output_shapes", [])), f"{info.get('params', 0):,}"
+                node.id,
+                node.type,
+                _shapes(info.get("output_shapes", [])),
+                f"{info.get('params', 0):,}",
             )
         out.print(table)
         _print_problems(report.get("warnings", []), "warning")
@@ -161,7 +166,10 @@ def build(file: Path = GraphFile) -> None:
         _print_problems(exc.problems)
         raise typer.Exit(1) from exc
     table = Table(
-        "Layer (type)", "Output Shape", "Param #", "Connected to",
+        "Layer (type)",
+        "Output Shape",
+        "Param #",
+        "Connected to",
         title=f"Model: {graph.name or file.stem} ({summary['model_type']})",
     )
     for layer in summary["layers"]:
@@ -175,9 +183,7 @@ def build(file: Path = GraphFile) -> None:
     trainable = summary["trainable_params"]
     out.print(f" Total params: {summary['total_params']:,}", highlight=False)
     out.print(f" Trainable params: {trainable:,}", highlight=False)
-    out.print(
-        f" Non-trainable params: {summary['total_params'] - trainable:,}", highlight=False
-    )
+    out.print(f" Non-trainable params: {summary['total_params'] - trainable:,}", highlight=False)
 
 
 @app.command()

@@ -39,14 +39,21 @@ class Settings(BaseSettings):
         default=None, description="Run folders (artifacts); data_dir/runs when unset."
     )
     slots: int | None = Field(
-        default=None, ge=1, description="Concurrent runs; one per GPU (one without GPUs) when unset."
+        default=None,
+        ge=1,
+        description="Concurrent runs; one per GPU (one without GPUs) when unset.",
     )
     warm_trainer: bool = Field(
-        default=True, description="Keep a trainer started ahead, TensorFlow imported, for the next run."
+        default=True,
+        description="Keep a trainer started ahead, TensorFlow imported, for the next run.",
     )
-    cancel_grace_s: float = Field(default=10.0, description="Kill a trainer this long after cancel.")
+    cancel_grace_s: float = Field(
+        default=10.0, description="Kill a trainer this long after cancel."
+    )
     ws_ping_s: float = Field(default=15.0, description="WebSocket ping interval when idle.")
-    ws_queue: int = Field(default=2000, description="Events a socket may fall behind before it is closed.")
+    ws_queue: int = Field(
+        default=2000, description="Events a socket may fall behind before it is closed."
+    )
 
     @property
     def db_url(self) -> str:

@@ -31,8 +31,19 @@ def _npz_bytes(**arrays) -> bytes:
 def test_list_has_builtin_sets_with_shapes(client):
     body = client.get("/api/datasets").json()
     by_name = {d["name"]: d for d in body["datasets"]}
-    assert {"digits", "digits_flat", "iris", "wine", "breast_cancer", "diabetes", "mnist",
-            "sequences", "headline", "tweets", "videos"} <= set(by_name)
+    assert {
+        "digits",
+        "digits_flat",
+        "iris",
+        "wine",
+        "breast_cancer",
+        "diabetes",
+        "mnist",
+        "sequences",
+        "headline",
+        "tweets",
+        "videos",
+    } <= set(by_name)
     assert by_name["digits"]["arrays"]["x"]["shape"] == [1797, 8, 8, 1]
     assert by_name["headline"]["inputs"] == ["main_input", "aux_input"]
     assert by_name["iris"]["samples"] == 150
@@ -41,7 +52,9 @@ def test_list_has_builtin_sets_with_shapes(client):
 
 def test_upload_list_get_delete_npz(client, tmp_path):
     content = _npz_bytes(x=np.zeros((6, 2), "float32"), y=np.arange(6))
-    created = client.post("/api/datasets", files={"file": ("mine.npz", content)}, data={"name": "small"})
+    created = client.post(
+        "/api/datasets", files={"file": ("mine.npz", content)}, data={"name": "small"}
+    )
     assert created.status_code == 201, created.text
     assert created.json()["name"] == "small" and created.json()["arrays"]["x"]["shape"] == [6, 2]
     assert "small" in [d["name"] for d in client.get("/api/datasets").json()["datasets"]]
@@ -55,7 +68,11 @@ def test_upload_list_get_delete_npz(client, tmp_path):
 
 def test_csv_upload_with_target_and_features(client):
     csv = b"f1,f2,f3,label\n1,2,3,0\n4,5,6,1\n"
-    r = client.post("/api/datasets", files={"file": ("t.csv", csv)}, data={"target": "label", "features": "f1, f3"})
+    r = client.post(
+        "/api/datasets",
+        files={"file": ("t.csv", csv)},
+        data={"target": "label", "features": "f1, f3"},
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["arrays"]["x"]["shape"] == [2, 2] and body["arrays"]["y"]["shape"] == [2]
@@ -88,25 +105,42 @@ def test_duplicate_upload_is_a_conflict(client):
 def test_builtin_sets_cannot_be_deleted_and_unknown_is_404(client):
     assert client.delete("/api/datasets/digits").status_code == 409
     r = client.delete("/api/datasets/nothing")
-    assert r.status_code == 404 and "no data set named 'nothing'" in r.json()["errors"][0]["message"]
+    assert (
+        r.status_code == 404 and "no data set named 'nothing'" in r.json()["errors"][0]["message"]
+    )
 
 
 def test_check_a_fitting_and_a_misfitting_set(client):
-    ok = client.post("/api/datasets/check", json={"graph": HEADLINE, "dataset": {"name": "headline"}})
+    ok = client.post(
+        "/api/datasets/check", json={"graph": HEADLINE, "dataset": {"name": "headline"}}
+    )
     assert ok.status_code == 200, ok.text
     assert ok.json()["fits"] is True and ok.json()["errors"] == []
-    bad = client.post("/api/datasets/check", json={"graph": digits_mlp(), "dataset": {"name": "digits"}}).json()
+    bad = client.post(
+        "/api/datasets/check", json={"graph": digits_mlp(), "dataset": {"name": "digits"}}
+    ).json()
     assert bad["fits"] is False
     assert bad["errors"][0]["node"] == "in"
-    assert bad["errors"][0]["message"] == "input `x` expects (None, 64), array `x` has shape (1797, 8, 8, 1)"
+    assert (
+        bad["errors"][0]["message"]
+        == "input `x` expects (None, 64), array `x` has shape (1797, 8, 8, 1)"
+    )
 
 
 def test_check_an_uploaded_set_with_loss_override(client):
     content = _npz_bytes(x=np.zeros((5, 64), "float32"), label=np.array([0, 1, 2, 3, 11]))
     client.post("/api/datasets", files={"file": ("up.npz", content)})
-    r = client.post("/api/datasets/check", json={"graph": digits_mlp(), "dataset": {"name": "up"}}).json()
+    r = client.post(
+        "/api/datasets/check", json={"graph": digits_mlp(), "dataset": {"name": "up"}}
+    ).json()
     assert r["fits"] is False and "integer class labels from 0 to 9" in r["errors"][0]["message"]
     assert r["errors"][0]["node"] == "out"
-    r = client.post("/api/datasets/check", json={"graph": digits_mlp(), "dataset": {"name": "up"},
-                                                 "settings": {"outputs": {"label": {"loss": "nope"}}}})
+    r = client.post(
+        "/api/datasets/check",
+        json={
+            "graph": digits_mlp(),
+            "dataset": {"name": "up"},
+            "settings": {"outputs": {"label": {"loss": "nope"}}},
+        },
+    )
     assert r.status_code == 422 and "unknown loss 'nope'" in r.json()["errors"][0]["message"]

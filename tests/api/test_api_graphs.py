@@ -75,7 +75,11 @@ def test_delete_removes_graph_and_versions(store_client):
     gid = store_client.post("/api/graphs", json={"name": "d", "graph": mlp_graph()}).json()["id"]
     store_client.put(f"/api/graphs/{gid}", json={"graph": mlp_graph(3)})
     assert store_client.delete(f"/api/graphs/{gid}").status_code == 204
-    for path in (f"/api/graphs/{gid}", f"/api/graphs/{gid}/versions", f"/api/graphs/{gid}/versions/1"):
+    for path in (
+        f"/api/graphs/{gid}",
+        f"/api/graphs/{gid}/versions",
+        f"/api/graphs/{gid}/versions/1",
+    ):
         missing = store_client.get(path)
         assert missing.status_code == 404
         assert missing.json()["errors"][0]["code"] == "not_found"

@@ -256,4 +256,7 @@ def test_opening_the_editor_with_the_token_sets_a_strict_cookie(tmp_path):
     assert "httponly" in cookie and "samesite=strict" in cookie
 
     assert secured.get("/api/graphs").status_code == 200  # the client kept the cookie
-    assert secured.get("/api/graphs?token=cookie-token", cookies={"layerforge_token": "x"}).status_code == 401
+    assert (
+        secured.get("/api/graphs?token=cookie-token", cookies={"layerforge_token": "x"}).status_code
+        == 401
+    )

@@ -55,7 +55,12 @@ def test_graph_schema_accepts_the_examples_and_rejects_non_graphs(client):
 
 def test_openapi_document_is_served_under_api(client):
     document = client.get("/api/openapi.json").json()
-    for path in ("/api/graphs/validate", "/api/models/build", "/api/models/import", "/api/graphs/{graph_id}"):
+    for path in (
+        "/api/graphs/validate",
+        "/api/models/build",
+        "/api/models/import",
+        "/api/graphs/{graph_id}",
+    ):
         assert path in document["paths"]
     import_body = document["paths"]["/api/models/import"]["post"]["requestBody"]["content"]
     assert {"application/json", "multipart/form-data"} <= set(import_body)
@@ -67,7 +72,9 @@ def test_unknown_api_path_is_a_json_404(client):
     assert response.json()["errors"][0]["code"] == "not_found"
 
 
-def test_editor_is_served_with_client_route_fallback_but_never_over_api(tmp_path, monkeypatch, settings):
+def test_editor_is_served_with_client_route_fallback_but_never_over_api(
+    tmp_path, monkeypatch, settings
+):
     from fastapi.testclient import TestClient
 
     from layerforge.api import app as app_module

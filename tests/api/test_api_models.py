@@ -68,7 +68,10 @@ def test_refused_layer_types_are_errors_not_code(client):
     graph["nodes"][1] = {"id": "d1", "type": "Lambda", "params": {"function": "lambda x: x"}}
     report = client.post("/api/graphs/validate", json={"graph": graph}).json()
     assert report["valid"] is False
-    assert any(e["node"] == "d1" and e["code"] in ("refused_type", "unknown_type") for e in report["errors"])
+    assert any(
+        e["node"] == "d1" and e["code"] in ("refused_type", "unknown_type")
+        for e in report["errors"]
+    )
 
 
 def test_parameter_cap_is_a_422_naming_the_limit(client, monkeypatch):
@@ -122,7 +125,9 @@ def test_build_of_an_invalid_graph_is_422_with_the_same_errors(client):
 
 
 def test_export_python_is_code_that_builds_the_same_model(client):
-    response = client.post("/api/models/export", json={"graph": example_graph(), "format": "python"})
+    response = client.post(
+        "/api/models/export", json={"graph": example_graph(), "format": "python"}
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/x-python")
     namespace: dict = {}
@@ -152,7 +157,9 @@ def test_export_keras_file_downloads_and_loads_in_safe_mode(client, tmp_path):
 
 
 def test_export_refuses_invalid_graphs_and_unknown_formats(client):
-    invalid = client.post("/api/models/export", json={"graph": broken_headline(), "format": "python"})
+    invalid = client.post(
+        "/api/models/export", json={"graph": broken_headline(), "format": "python"}
+    )
     assert invalid.status_code == 422
     unknown = client.post("/api/models/export", json={"graph": mlp_graph(), "format": "onnx"})
     assert unknown.status_code == 422
@@ -226,10 +233,14 @@ def test_import_refuses_code_carrying_layers_naming_them(client):
 
 
 def test_import_upload_that_is_not_a_keras_file(client):
-    response = client.post("/api/models/import", files={"file": ("x.keras", io.BytesIO(b"PK nope"))})
+    response = client.post(
+        "/api/models/import", files={"file": ("x.keras", io.BytesIO(b"PK nope"))}
+    )
     assert response.status_code == 422
     assert "/uploads/" not in response.text and "import-" not in response.text
     missing = client.post("/api/models/import", files={"other": ("x.keras", io.BytesIO(b"1"))})
     assert missing.status_code == 422 and missing.json()["errors"][0]["param"] == "file"
-    text = client.post("/api/models/import", content=b"hello", headers={"content-type": "text/plain"})
+    text = client.post(
+        "/api/models/import", content=b"hello", headers={"content-type": "text/plain"}
+    )
     assert text.status_code == 415

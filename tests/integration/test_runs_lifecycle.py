@@ -10,8 +10,14 @@ import time
 import pytest
 
 from runs_fixtures import (
-    TERMINAL, assert_whole, iris_graph, receive_until_end, run_body, runs_client,  # noqa: F401
-    wait_event, wait_status,
+    TERMINAL,
+    assert_whole,
+    iris_graph,
+    receive_until_end,
+    run_body,
+    runs_client,  # noqa: F401
+    wait_event,
+    wait_status,
 )
 
 pytestmark = pytest.mark.slow
@@ -37,7 +43,12 @@ def test_a_run_succeeds_with_whole_events_across_a_reconnect(runs_client):
                 statuses.append(change["status"])
     streamed = [e for e in first + rest if e["type"] != "ping"]
     assert_whole(streamed)
-    assert [e["status"] for e in streamed if e["type"] == "status"] == ["queued", "starting", "running", "succeeded"]
+    assert [e["status"] for e in streamed if e["type"] == "status"] == [
+        "queued",
+        "starting",
+        "running",
+        "succeeded",
+    ]
     assert statuses == ["queued", "starting", "running", "succeeded"]
     assert {e["type"] for e in streamed} >= {"status", "batch", "epoch", "artifact"}
     assert [e["epoch"] for e in streamed if e["type"] == "epoch"] == [0, 1, 2, 3]
@@ -46,7 +57,9 @@ def test_a_run_succeeds_with_whole_events_across_a_reconnect(runs_client):
     # the events endpoint holds the same objects
     stored = client.get(f"/api/runs/{run_id}/events").json()["events"]
     assert stored == streamed
-    page = client.get(f"/api/runs/{run_id}/events", params={"after": 3, "limit": 2}).json()["events"]
+    page = client.get(f"/api/runs/{run_id}/events", params={"after": 3, "limit": 2}).json()[
+        "events"
+    ]
     assert [e["seq"] for e in page] == [4, 5]
 
     final = client.get(f"/api/runs/{run_id}").json()
@@ -62,11 +75,16 @@ def test_a_run_succeeds_with_whole_events_across_a_reconnect(runs_client):
     assert {"model.keras", "history.json", "model.py", "run.json"} <= names
     history = client.get(f"/api/runs/{run_id}/artifacts/history.json").json()
     assert len(history["history"]["val_loss"]) == 4
-    assert client.get(f"/api/runs/{run_id}/artifacts/..%2F..%2Flayerforge.db").status_code in (400, 404)
+    assert client.get(f"/api/runs/{run_id}/artifacts/..%2F..%2Flayerforge.db").status_code in (
+        400,
+        404,
+    )
     assert client.get(f"/api/runs/{run_id}/artifacts/nope.bin").status_code == 404
 
     # a trained model evaluates and predicts
-    predicted = client.post(f"/api/runs/{run_id}/predict", json={"inputs": {"features": [[0.1, 0.2, 0.3, 0.4]]}})
+    predicted = client.post(
+        f"/api/runs/{run_id}/predict", json={"inputs": {"features": [[0.1, 0.2, 0.3, 0.4]]}}
+    )
     assert predicted.status_code == 200, predicted.text
     evaluated = client.post(f"/api/runs/{run_id}/evaluate", json={})
     assert evaluated.status_code == 200, evaluated.text
@@ -115,20 +133,32 @@ def test_cancel_a_queued_run_and_bad_requests(runs_client):
     client = runs_client
     blocker = client.post("/api/runs", json=run_body(epochs=2000, batch_size=4)).json()["id"]
     queued = client.post("/api/runs", json=run_body()).json()["id"]
-    assert client.post(f"/api/runs/{queued}/predict", json={"inputs": {"features": [[1, 2, 3, 4]]}}).status_code == 409
+    assert (
+        client.post(
+            f"/api/runs/{queued}/predict", json={"inputs": {"features": [[1, 2, 3, 4]]}}
+        ).status_code
+        == 409
+    )
     answer = client.post(f"/api/runs/{queued}/cancel").json()
     assert answer["cancel"] == "cancelled" and answer["status"] == "cancelled"
-    assert [e["status"] for e in client.get(f"/api/runs/{queued}/events").json()["events"]] == ["queued", "cancelled"]
+    assert [e["status"] for e in client.get(f"/api/runs/{queued}/events").json()["events"]] == [
+        "queued",
+        "cancelled",
+    ]
 
     # a saved graph version instead of a graph: snapshotted with its id and version
     saved = client.post("/api/graphs", json={"name": "iris mlp", "graph": iris_graph()}).json()
-    from_saved = client.post("/api/runs", json={**run_body(), "graph": None, "graph_id": saved["id"]})
+    from_saved = client.post(
+        "/api/runs", json={**run_body(), "graph": None, "graph_id": saved["id"]}
+    )
     assert from_saved.status_code == 201, from_saved.text
     body = from_saved.json()
     assert (body["graph_id"], body["graph_version"], body["status"]) == (saved["id"], 1, "queued")
     assert [n["id"] for n in body["graph"]["nodes"]] == ["features", "hidden", "probs", "species"]
     assert client.post(f"/api/runs/{body['id']}/cancel").json()["status"] == "cancelled"
-    missing = client.post("/api/runs", json={**run_body(), "graph": None, "graph_id": saved["id"], "graph_version": 9})
+    missing = client.post(
+        "/api/runs", json={**run_body(), "graph": None, "graph_id": saved["id"], "graph_version": 9}
+    )
     assert missing.status_code == 404 and missing.json()["errors"][0]["code"] == "graph_not_found"
 
     assert client.delete(f"/api/runs/{blocker}").status_code == 204  # cancels it first
@@ -138,7 +168,11 @@ def test_cancel_a_queued_run_and_bad_requests(runs_client):
     answer = client.post("/api/runs", json=misfit)
     assert answer.status_code == 422
     (error,) = answer.json()["errors"]
-    assert error["node"] == "features" and "(None, 5)" in error["message"] and "(150, 4)" in error["message"]
+    assert (
+        error["node"] == "features"
+        and "(None, 5)" in error["message"]
+        and "(150, 4)" in error["message"]
+    )
 
     broken = run_body()
     broken["graph"]["nodes"][1]["params"]["units"] = -3
@@ -154,6 +188,7 @@ def test_cancel_a_queued_run_and_bad_requests(runs_client):
     assert client.get("/api/runs/nope").status_code == 404
     assert client.get("/api/runs", params={"status": "sleeping"}).status_code == 422
     from starlette.websockets import WebSocketDisconnect
+
     with pytest.raises(WebSocketDisconnect) as closed:
         with client.websocket_connect("/api/runs/nope/stream") as ws:
             ws.receive_json()

@@ -21,7 +21,9 @@ def test_restart_fails_active_runs_and_picks_up_queued_ones(tmp_path):
     snapshot = {
         "graph": iris_graph(),
         "dataset": {"name": "iris"},
-        "settings": parse_settings({"epochs": 1, "batch_size": 16, "tensorboard": False}).model_dump(mode="json"),
+        "settings": parse_settings(
+            {"epochs": 1, "batch_size": 16, "tensorboard": False}
+        ).model_dump(mode="json"),
     }
     # what a server that died left behind
     running = store.create_run(**snapshot, status="running")["id"]

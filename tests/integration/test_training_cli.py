@@ -17,8 +17,25 @@ def test_train_command_writes_artifacts_and_a_metrics_table(tmp_path):
     graph_file = tmp_path / "mlp.json"
     graph_file.write_text(json.dumps(digits_mlp()))
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["train", str(graph_file), "--dataset", "digits_flat", "--epochs", "2",
-                                      "--batch-size", "64", "--lr", "0.01", "--seed", "4", "--out", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            str(graph_file),
+            "--dataset",
+            "digits_flat",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "64",
+            "--lr",
+            "0.01",
+            "--seed",
+            "4",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "metrics per epoch" in result.output and "val_accuracy" in result.output
     assert "succeeded" in result.output
@@ -31,9 +48,23 @@ def test_train_command_writes_artifacts_and_a_metrics_table(tmp_path):
 def test_train_command_fails_clearly_on_a_misfit(tmp_path):
     graph_file = tmp_path / "mlp.json"
     graph_file.write_text(json.dumps(digits_mlp()))
-    result = CliRunner().invoke(app, ["train", str(graph_file), "--dataset", "digits", "--epochs", "1",
-                                      "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            str(graph_file),
+            "--dataset",
+            "digits",
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert result.exit_code == 1
-    assert "input `x` expects (None, 64), array `x` has shape (1797, 8, 8, 1)" in result.output.replace("\n", "")
+    assert (
+        "input `x` expects (None, 64), array `x` has shape (1797, 8, 8, 1)"
+        in result.output.replace("\n", "")
+    )
     bad = CliRunner().invoke(app, ["train", str(graph_file), "--optimizer", "adamx"])
     assert bad.exit_code != 0 and "unknown optimizer 'adamx'" in bad.output

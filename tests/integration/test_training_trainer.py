@@ -31,8 +31,15 @@ def _assert_protocol(t: Trainer) -> None:
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("digits")
-    spec = train_spec(tmp, digits_mlp(), {"name": "digits_flat"}, epochs=5, batch_size=32,
-                      optimizer={"name": "adam", "learning_rate": 0.01}, seed=1)
+    spec = train_spec(
+        tmp,
+        digits_mlp(),
+        {"name": "digits_flat"},
+        epochs=5,
+        batch_size=32,
+        optimizer={"name": "adam", "learning_rate": 0.01},
+        seed=1,
+    )
     t = Trainer(spec, warm=True)
     t.finish()
     return tmp, spec, t
@@ -73,7 +80,11 @@ def test_artifacts_are_written_and_announced(digits_run):
     history = json.loads((run_dir / "history.json").read_text())
     assert len(history["history"]["val_accuracy"]) == 5 and history["status"] == "succeeded"
     val_loss = history["history"]["val_loss"]
-    assert history["best"] == {"monitor": "val_loss", "value": min(val_loss), "epoch": val_loss.index(min(val_loss))}
+    assert history["best"] == {
+        "monitor": "val_loss",
+        "value": min(val_loss),
+        "epoch": val_loss.index(min(val_loss)),
+    }
     assert json.loads((run_dir / "run.json").read_text())["settings"] == spec["settings"]
 
 
@@ -81,7 +92,9 @@ def test_evaluate_and_predict_one_shot(digits_run):
     tmp, spec, _ = digits_run
     evaluated = run_oneshot({**spec, "mode": "evaluate"}, timeout=180)
     assert evaluated["samples"] == 1797 and evaluated["metrics"]["accuracy"] >= 0.9
-    predicted = run_oneshot({**spec, "mode": "predict", "inputs": {"x": [[0.0] * 64, [0.5] * 64]}}, timeout=180)
+    predicted = run_oneshot(
+        {**spec, "mode": "predict", "inputs": {"x": [[0.0] * 64, [0.5] * 64]}}, timeout=180
+    )
     rows = predicted["outputs"]["label"]
     assert len(rows) == 2 and all(len(r) == 10 and abs(sum(r) - 1) < 1e-4 for r in rows)
     with pytest.raises(OneshotError, match="input `x` expects"):
@@ -89,8 +102,14 @@ def test_evaluate_and_predict_one_shot(digits_run):
 
 
 def test_cancel_stops_after_the_current_batch_and_keeps_weights(tmp_path):
-    spec = train_spec(tmp_path, digits_mlp(), {"name": "digits_flat"}, epochs=500, batch_size=8,
-                      validation_split=0.1)
+    spec = train_spec(
+        tmp_path,
+        digits_mlp(),
+        {"name": "digits_flat"},
+        epochs=500,
+        batch_size=8,
+        validation_split=0.1,
+    )
     t = Trainer(spec)
     t.wait_for(lambda e: e["type"] == "epoch")
     sent = time.time()
@@ -103,41 +122,77 @@ def test_cancel_stops_after_the_current_batch_and_keeps_weights(tmp_path):
     assert last_batch - sent < 10  # the parent's kill deadline; the bench reports the figure
     assert 1 <= len(t.of("epoch")) < 500
     history = json.loads((tmp_path / "run" / "history.json").read_text())
-    assert history["status"] == "cancelled" and len(history["history"]["loss"]) == len(t.of("epoch"))
+    assert history["status"] == "cancelled" and len(history["history"]["loss"]) == len(
+        t.of("epoch")
+    )
     assert (tmp_path / "run" / "model.keras").stat().st_size > 0
 
 
 def test_nan_loss_fails_with_epoch_and_batch(tmp_path):
-    graph = chain({"type": "Dense", "params": {"units": 1}}, input_shape=[10], loss="mse", metrics=())
-    t = run_trainer(tmp_path, graph, {"name": "diabetes"}, epochs=3, batch_size=16,
-                    optimizer={"name": "sgd", "learning_rate": 10}, tensorboard=False)
+    graph = chain(
+        {"type": "Dense", "params": {"units": 1}}, input_shape=[10], loss="mse", metrics=()
+    )
+    t = run_trainer(
+        tmp_path,
+        graph,
+        {"name": "diabetes"},
+        epochs=3,
+        batch_size=16,
+        optimizer={"name": "sgd", "learning_rate": 10},
+        tensorboard=False,
+    )
     _assert_protocol(t)
     errors = [e for e in t.of("error") if e["code"] == "nan_loss"]
-    assert len(errors) == 1 and isinstance(errors[0]["epoch"], int) and isinstance(errors[0]["batch"], int)
+    assert (
+        len(errors) == 1
+        and isinstance(errors[0]["epoch"], int)
+        and isinstance(errors[0]["batch"], int)
+    )
     assert f"epoch {errors[0]['epoch'] + 1}, batch {errors[0]['batch'] + 1}" in errors[0]["message"]
     assert "the loss became" in errors[0]["message"]
     final = t.of("status")[-1]
     assert final["status"] == "failed" and final["error"]["code"] == "nan_loss"
-    assert (final["error"]["epoch"], final["error"]["batch"]) == (errors[0]["epoch"], errors[0]["batch"])
+    assert (final["error"]["epoch"], final["error"]["batch"]) == (
+        errors[0]["epoch"],
+        errors[0]["batch"],
+    )
     assert len(t.of("epoch")) == errors[0]["epoch"] + 1  # stopped in the epoch it happened
 
 
 def test_layer_exception_maps_to_its_node(tmp_path):
     graph = {
         "nodes": [
-            {"id": "main_input", "type": "Input", "name": "main_input", "params": {"shape": [100], "dtype": "int32"}},
+            {
+                "id": "main_input",
+                "type": "Input",
+                "name": "main_input",
+                "params": {"shape": [100], "dtype": "int32"},
+            },
             {"id": "tiny_vocab", "type": "Embedding", "params": {"input_dim": 50, "output_dim": 4}},
             {"id": "flat", "type": "Flatten"},
             {"id": "head", "type": "Dense", "params": {"units": 1, "activation": "sigmoid"}},
-            {"id": "aux_output", "type": "Output", "name": "aux_output", "params": {"loss": "binary_crossentropy"}},
+            {
+                "id": "aux_output",
+                "type": "Output",
+                "name": "aux_output",
+                "params": {"loss": "binary_crossentropy"},
+            },
         ],
-        "edges": [{"source": "main_input", "target": "tiny_vocab"}, {"source": "tiny_vocab", "target": "flat"},
-                  {"source": "flat", "target": "head"}, {"source": "head", "target": "aux_output"}],
+        "edges": [
+            {"source": "main_input", "target": "tiny_vocab"},
+            {"source": "tiny_vocab", "target": "flat"},
+            {"source": "flat", "target": "head"},
+            {"source": "head", "target": "aux_output"},
+        ],
     }
-    t = run_trainer(tmp_path, graph, {"name": "headline", "samples": 64}, epochs=1, tensorboard=False)
+    t = run_trainer(
+        tmp_path, graph, {"name": "headline", "samples": 64}, epochs=1, tensorboard=False
+    )
     _assert_protocol(t)
     errors = t.of("error")
-    assert errors and errors[0]["code"] == "training_error" and errors[0]["node"] == "tiny_vocab", errors
+    assert errors and errors[0]["code"] == "training_error" and errors[0]["node"] == "tiny_vocab", (
+        errors
+    )
     assert t.of("status")[-1]["status"] == "failed"
 
 
@@ -151,38 +206,73 @@ def test_dataset_that_does_not_fit_fails_before_training(tmp_path):
 
 def test_headline_model_reports_both_losses_with_the_weight(tmp_path):
     graph = example("functional_headline_two_inputs_two_outputs.json")
-    t = run_trainer(tmp_path, graph, {"name": "headline", "samples": 96}, epochs=1, batch_size=32,
-                    validation_split=0, tensorboard=False, keep_best_checkpoint=False)
+    t = run_trainer(
+        tmp_path,
+        graph,
+        {"name": "headline", "samples": 96},
+        epochs=1,
+        batch_size=32,
+        validation_split=0,
+        tensorboard=False,
+        keep_best_checkpoint=False,
+    )
     _assert_protocol(t)
     assert t.of("status")[-1]["status"] == "succeeded", t.events[-5:]
     m = t.of("epoch")[-1]["metrics"]
-    assert {"main_output_loss", "aux_output_loss", "main_output_accuracy", "aux_output_accuracy"} <= set(m)
+    assert {
+        "main_output_loss",
+        "aux_output_loss",
+        "main_output_accuracy",
+        "aux_output_accuracy",
+    } <= set(m)
     assert m["loss"] == pytest.approx(m["main_output_loss"] + 0.2 * m["aux_output_loss"], rel=1e-3)
 
 
 def test_stateful_stack_trains_unshuffled_on_whole_batches(tmp_path):
     graph = example("sequential_stateful_lstm.json")
-    t = run_trainer(tmp_path, graph, {"name": "sequences", "samples": 300}, epochs=2, batch_size=7,
-                    validation_split=0.2, tensorboard=False)
+    t = run_trainer(
+        tmp_path,
+        graph,
+        {"name": "sequences", "samples": 300},
+        epochs=2,
+        batch_size=7,
+        validation_split=0.2,
+        tensorboard=False,
+    )
     _assert_protocol(t)
     assert t.of("status")[-1]["status"] == "succeeded", t.events[-5:]
     logs = " ".join(e["message"] for e in t.of("log"))
-    assert "stateful graph: batch size 32" in logs and "256 training and 32 validation samples" in logs
+    assert (
+        "stateful graph: batch size 32" in logs and "256 training and 32 validation samples" in logs
+    )
     assert t.of("batch")[-1]["batches"] == 256 // 32
     assert "val_loss" in t.of("epoch")[-1]["metrics"]
 
 
 def test_shared_lstm_trains(tmp_path):
-    t = run_trainer(tmp_path, example("functional_shared_lstm_tweets.json"), {"name": "tweets", "samples": 32},
-                    epochs=1, batch_size=16, tensorboard=False)
+    t = run_trainer(
+        tmp_path,
+        example("functional_shared_lstm_tweets.json"),
+        {"name": "tweets", "samples": 32},
+        epochs=1,
+        batch_size=16,
+        tensorboard=False,
+    )
     _assert_protocol(t)
     assert t.of("status")[-1]["status"] == "succeeded", t.events[-5:]
     assert math.isfinite(t.of("epoch")[-1]["metrics"]["loss"])
 
 
 def test_time_distributed_trains(tmp_path):
-    t = run_trainer(tmp_path, example("functional_video_timedistributed.json"), {"name": "videos", "samples": 16},
-                    epochs=1, batch_size=8, validation_split=0.25, tensorboard=False)
+    t = run_trainer(
+        tmp_path,
+        example("functional_video_timedistributed.json"),
+        {"name": "videos", "samples": 16},
+        epochs=1,
+        batch_size=8,
+        validation_split=0.25,
+        tensorboard=False,
+    )
     _assert_protocol(t)
     assert t.of("status")[-1]["status"] == "succeeded", t.events[-5:]
     assert {"loss", "accuracy", "val_loss"} <= set(t.of("epoch")[-1]["metrics"])

@@ -125,7 +125,13 @@ def test_export_keras_then_import_round_trips(tmp_path):
     result = run("import", str(model_file), "-o", str(graph_file))
     assert result.exit_code == 0, result.output
     imported = json.loads(graph_file.read_text())
-    assert {n["type"] for n in imported["nodes"]} >= {"Input", "Embedding", "LSTM", "Concatenate", "Output"}
+    assert {n["type"] for n in imported["nodes"]} >= {
+        "Input",
+        "Embedding",
+        "LSTM",
+        "Concatenate",
+        "Output",
+    }
     assert imported["layout"]["positions"]  # laid out for the editor
 
     again = run("validate", "--json", str(graph_file))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from graph_fixtures import example
 from keras import layers
+
+from graph_fixtures import example
 from layerforge.graph.build import build_model, compile_spec
 
 
@@ -43,9 +44,7 @@ def test_headline_history_keys_follow_output_nodes(headline):
     headline.compile(optimizer="rmsprop", **spec)
     xs = [np.random.randint(0, 10000, (8, 100)), np.random.rand(8, 5)]
     ys = {"main_output": np.ones((8, 1)), "aux_output": np.zeros((8, 1))}
-    hist = headline.fit(
-        xs, ys, epochs=1, verbose=0, validation_split=0.25, batch_size=4
-    )
+    hist = headline.fit(xs, ys, epochs=1, verbose=0, validation_split=0.25, batch_size=4)
     for key in (
         "main_output_loss",
         "aux_output_loss",
@@ -300,9 +299,7 @@ def test_densely_connected_functional():
 
 
 def test_input_straight_to_output_is_functional():
-    g = graph(
-        [node("in", "Input", shape=[4]), node("out", "Output")], [edge("in", "out")]
-    )
+    g = graph([node("in", "Input", shape=[4]), node("out", "Output")], [edge("in", "out")])
     model = build_model(g)
     assert not isinstance(model, keras.Sequential)
     assert model.count_params() == 0 and model.output_names == ["out"]
@@ -334,9 +331,7 @@ def test_model_summary_rows_per_call_site():
     model = build_model(g)
     assert summary["model_type"] == "functional"
     assert summary["total_params"] == model.count_params() == 15 + 12
-    assert (
-        summary["trainable_params"] == 15 + 6 and summary["non_trainable_params"] == 6
-    )
+    assert summary["trainable_params"] == 15 + 6 and summary["non_trainable_params"] == 6
     rows = {r["node"]: r for r in summary["layers"]}
     assert rows["d"]["call_index"] == 0 and rows["d2"]["call_index"] == 1
     assert rows["d2"]["name"] == rows["d"]["name"] == "d" and rows["d2"]["params"] == 0
@@ -354,9 +349,7 @@ def test_model_summary_raises_graph_error_with_node():
 
     with pytest.raises(GraphError) as info:
         model_summary(chain([4], ("Dense", {"units": "many"})))
-    assert (
-        info.value.problems[0].node == "n0" and info.value.problems[0].param == "units"
-    )
+    assert info.value.problems[0].node == "n0" and info.value.problems[0].param == "units"
 
 
 def test_build_model_raises_graph_error_for_bad_graphs():
@@ -366,9 +359,7 @@ def test_build_model_raises_graph_error_for_bad_graphs():
         build_model(chain([4], ("Lambda", {})))
     assert info.value.problems[0].code == "refused_type"
     with pytest.raises(GraphError) as info:
-        build_model(
-            chain([4], ("Dense", {"units": 2}), ("Reshape", {"target_shape": [3]}))
-        )
+        build_model(chain([4], ("Dense", {"units": 2}), ("Reshape", {"target_shape": [3]})))
     assert (info.value.problems[0].node, info.value.problems[0].code) == (
         "n1",
         "shape_mismatch",
@@ -414,9 +405,7 @@ def test_output_names_follow_output_nodes_even_when_layers_are_named():
     assert model.output_names == ["prob", "state"]
     model.compile(optimizer="sgd", **compile_spec(g))
     x = np.zeros((4, 6, 2))
-    hist = model.fit(
-        x, {"prob": np.zeros((4, 1)), "state": np.zeros((4, 3))}, epochs=1, verbose=0
-    )
+    hist = model.fit(x, {"prob": np.zeros((4, 1)), "state": np.zeros((4, 3))}, epochs=1, verbose=0)
     assert {"prob_loss", "state_loss", "loss"} <= set(hist.history)
 
 
@@ -430,7 +419,5 @@ def test_sequential_error_still_names_the_node():
     from layerforge.graph.errors import GraphError
 
     with pytest.raises(GraphError) as info:
-        build_model(
-            chain([4], ("Dense", {"units": 2}), ("Reshape", {"target_shape": [3]}))
-        )
+        build_model(chain([4], ("Dense", {"units": 2}), ("Reshape", {"target_shape": [3]})))
     assert info.value.problems[0].node == "n1"

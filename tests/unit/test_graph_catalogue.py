@@ -6,6 +6,7 @@ import inspect
 import json
 
 import keras
+
 from layerforge.graph.catalogue import get_catalogue, layer_spec
 from layerforge.graph.catalogue_data import REFUSED_TYPES
 
@@ -66,8 +67,7 @@ def test_dense_spec_curated():
         "min": 1,
     }
     assert (
-        params["activation"]["kind"] == "activation"
-        and "relu" in params["activation"]["choices"]
+        params["activation"]["kind"] == "activation" and "relu" in params["activation"]["choices"]
     )
     assert params["kernel_initializer"]["default"] == "glorot_uniform"
     assert "he_normal" in params["kernel_initializer"]["choices"]
@@ -90,10 +90,7 @@ def test_ports_and_multi_output():
 def test_defaults_from_get_config_of_a_default_instance():
     # ZeroPadding2D's signature default is (1, 1); the catalogue serves it as JSON
     params = {p["name"]: p for p in layer_spec("ZeroPadding2D")["params"]}
-    assert (
-        params["padding"]["default"] == [1, 1]
-        and params["padding"]["kind"] == "int_tuple"
-    )
+    assert params["padding"]["default"] == [1, 1] and params["padding"]["kind"] == "int_tuple"
     # data_format=None in the signature; a default instance's config says channels_last
     assert params["data_format"]["default"] == "channels_last"
 

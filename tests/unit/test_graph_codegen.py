@@ -9,6 +9,7 @@ import sys
 
 import keras
 import pytest
+
 from graph_io_fixtures import (  # noqa: F401 - applications is a fixture
     EXAMPLE_NAMES,
     applications,
@@ -53,9 +54,7 @@ def test_example_code_builds_the_same_model(name):
     generated, expected = run(code), build_model(graph)
     assert_same(generated, expected)
     if isinstance(expected, keras.Sequential):
-        assert (
-            "keras.Sequential(" in code and "keras.Model(" not in code.split("def ")[0]
-        )
+        assert "keras.Sequential(" in code and "keras.Model(" not in code.split("def ")[0]
     else:
         assert generated.output_names == expected.output_names
     assert ruff_diff(code) == ""
@@ -79,10 +78,7 @@ def test_compile_comes_from_the_output_nodes():
 def test_guide_style_for_the_headline_model():
     code = to_python(load_example("functional_headline_two_inputs_two_outputs"))
     assert code.startswith("import keras\nfrom keras import layers\n\n")
-    assert (
-        'main_input = keras.Input(shape=(100,), dtype="int32", name="main_input")\n'
-        in code
-    )
+    assert 'main_input = keras.Input(shape=(100,), dtype="int32", name="main_input")\n' in code
     assert 'lstm = layers.LSTM(32, name="lstm")(embedding)\n' in code
     assert (
         "model = keras.Model(inputs=[main_input, aux_input], "
@@ -168,9 +164,7 @@ def test_imported_resnet50_code_runs_and_is_formatted(applications):  # noqa: F8
     assert ruff_diff(code) == ""
     generated = run(code)
     assert generated.count_params() == original.count_params()
-    assert layer_structure(generated, names=True) == layer_structure(
-        original, names=True
-    )
+    assert layer_structure(generated, names=True) == layer_structure(original, names=True)
 
 
 def test_formatter_follows_black_for_long_calls():
@@ -184,9 +178,7 @@ def test_formatter_follows_black_for_long_calls():
         ),
         "name": literal("a_rather_long_layer_name"),
     }
-    lines = statement(
-        "x = ", chain(call("layers.Dense", [literal(64)], long_kwargs), ["inputs"])
-    )
+    lines = statement("x = ", chain(call("layers.Dense", [literal(64)], long_kwargs), ["inputs"]))
     code = "\n".join(lines) + "\n"
     assert lines[0] == "x = layers.Dense(" and lines[-1] == ")(inputs)"
     assert all(len(line) <= 88 for line in lines)
@@ -208,9 +200,7 @@ def test_wrappers_and_several_subgraphs_with_many_inputs_and_outputs():
         name="pair",
     )
     frame = keras.Input((5,), name="frame")
-    per_frame = keras.Model(
-        frame, keras.layers.Dense(3, name="d")(frame), name="per_frame"
-    )
+    per_frame = keras.Model(frame, keras.layers.Dense(3, name="d")(frame), name="per_frame")
     seq = keras.Input((4, 5), name="seq")
     frames = keras.layers.TimeDistributed(per_frame, name="frames")(seq)
     both = keras.layers.Bidirectional(
@@ -221,13 +211,9 @@ def test_wrappers_and_several_subgraphs_with_many_inputs_and_outputs():
     graph = import_keras_json(original.to_json())
     code = to_python(graph)
     assert code.count("def build_") == 2
-    assert (
-        "layers.Bidirectional(" in code and "layers.TimeDistributed(per_frame" in code
-    )
+    assert "layers.Bidirectional(" in code and "layers.TimeDistributed(per_frame" in code
     assert "pair([both, both])" in code
     assert ruff_diff(code) == ""
     generated = run(code)
     assert generated.count_params() == original.count_params()
-    assert layer_structure(generated, names=True) == layer_structure(
-        original, names=True
-    )
+    assert layer_structure(generated, names=True) == layer_structure(original, names=True)

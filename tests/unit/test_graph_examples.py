@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import keras
 import pytest
-from graph_io_fixtures import EXAMPLE_NAMES, EXAMPLES_DIR, layer_structure, load_example
 from keras import layers
+
+from graph_io_fixtures import EXAMPLE_NAMES, EXAMPLES_DIR, layer_structure, load_example
 from layerforge.graph.build import build_model, compile_spec
 from layerforge.graph.validate import validate_graph
 
@@ -77,9 +78,7 @@ def functional_headline_two_inputs_two_outputs() -> keras.Model:
     main_input = keras.Input(shape=(100,), dtype="int32", name="main_input")
     x = layers.Embedding(output_dim=512, input_dim=10000)(main_input)
     lstm_out = layers.LSTM(32)(x)
-    auxiliary_output = layers.Dense(1, activation="sigmoid", name="aux_output")(
-        lstm_out
-    )
+    auxiliary_output = layers.Dense(1, activation="sigmoid", name="aux_output")(lstm_out)
     auxiliary_input = keras.Input(shape=(5,), name="aux_input")
     x = layers.concatenate([lstm_out, auxiliary_input])
     x = layers.Dense(64, activation="relu")(x)
@@ -163,9 +162,7 @@ def test_example_builds_the_hand_written_model(name):
     assert built.count_params() == expected.count_params()
     assert type(built).__name__ == type(expected).__name__
     assert layer_structure(built) == layer_structure(expected)
-    assert [tuple(t.shape) for t in built.inputs] == [
-        tuple(t.shape) for t in expected.inputs
-    ]
+    assert [tuple(t.shape) for t in built.inputs] == [tuple(t.shape) for t in expected.inputs]
 
 
 def test_headline_outputs_follow_the_guide():
@@ -182,9 +179,7 @@ def test_headline_outputs_follow_the_guide():
 def test_stateful_example_has_a_fixed_batch_size():
     model = build_model(load_example("sequential_stateful_lstm"))
     assert model.inputs[0].shape == (32, 8, 16)
-    assert all(
-        layer.stateful for layer in model.layers if isinstance(layer, layers.LSTM)
-    )
+    assert all(layer.stateful for layer in model.layers if isinstance(layer, layers.LSTM))
 
 
 def test_shared_examples_share_one_layer():

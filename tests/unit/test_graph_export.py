@@ -11,6 +11,7 @@ import zipfile
 import keras
 import numpy as np
 import pytest
+
 from graph_io_fixtures import EXAMPLE_NAMES, layer_structure, load_example
 from layerforge.graph.build import build_model
 from layerforge.graph.errors import GraphError

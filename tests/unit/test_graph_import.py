@@ -10,6 +10,10 @@ import zipfile
 
 import keras
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from keras import layers
+
 from graph_io_fixtures import (  # noqa: F401 - applications is a fixture
     APPLICATIONS,
     EXAMPLE_NAMES,
@@ -17,9 +21,6 @@ from graph_io_fixtures import (  # noqa: F401 - applications is a fixture
     layer_structure,
     load_example,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from keras import layers
 from layerforge.graph.build import build_model
 from layerforge.graph.errors import GraphError
 from layerforge.graph.importer import import_keras_file, import_keras_json
@@ -62,9 +63,7 @@ def test_imported_applications_validate(applications, name):  # noqa: F811
 
 def test_functional_model_becomes_nodes_and_port_edges():
     graph = import_keras_json(
-        build_model(
-            load_example("functional_headline_two_inputs_two_outputs")
-        ).to_json()
+        build_model(load_example("functional_headline_two_inputs_two_outputs")).to_json()
     )
     by_id = {n.id: n for n in graph.nodes}
     assert by_id["main_input"].params == {"shape": [100], "dtype": "int32"}
@@ -73,9 +72,7 @@ def test_functional_model_becomes_nodes_and_port_edges():
     outputs = [n for n in graph.nodes if n.type == "Output"]
     assert [n.name for n in outputs] == ["main_output", "aux_output"]
     (concat,) = [n.id for n in graph.nodes if n.type == "Concatenate"]
-    concat = sorted(
-        (e.target_port, e.source) for e in graph.edges if e.target == concat
-    )
+    concat = sorted((e.target_port, e.source) for e in graph.edges if e.target == concat)
     assert concat == [(0, "lstm"), (1, "aux_input")]
 
 
@@ -96,9 +93,7 @@ def test_shared_layer_is_one_owner_and_call_sites_in_node_index_order():
 
 def test_nested_model_used_twice_is_one_subgraph_with_two_uses():
     inner_in = keras.Input((6,), name="inner_in")
-    encoder = keras.Model(
-        inner_in, layers.Dense(3, name="code")(inner_in), name="encoder"
-    )
+    encoder = keras.Model(inner_in, layers.Dense(3, name="code")(inner_in), name="encoder")
     a, b = keras.Input((6,), name="a"), keras.Input((6,), name="b")
     out = layers.Add(name="sum")([encoder(a), encoder(b)])
     model = keras.Model([a, b], out)
@@ -137,9 +132,7 @@ def test_wrappers_keep_the_wrapped_layer_in_inner():
     assert by_id["td_model"].inner.params == {"subgraph": "per_frame"}
     assert by_id["td_dense"].inner.type == "Dense"
     assert by_id["td_dense"].inner.params == {"units": 4}
-    assert by_id["bi"].inner.type == "GRU" and by_id["bi"].params == {
-        "merge_mode": "sum"
-    }
+    assert by_id["bi"].inner.type == "GRU" and by_id["bi"].params == {"merge_mode": "sum"}
     assert_same_model(build_model(graph), model)
 
 
@@ -215,9 +208,7 @@ def test_custom_class_is_refused_naming_the_layer():
     model = keras.Model(x, layers.Dense(2, name="mine")(x))
     data = json.loads(model.to_json())
     dense = data["config"]["layers"][1]
-    dense.update(
-        module="my_package.layers", class_name="Dense", registered_name="my>Dense"
-    )
+    dense.update(module="my_package.layers", class_name="Dense", registered_name="my>Dense")
     with pytest.raises(GraphError) as exc:
         import_keras_json(json.dumps(data))
     assert (problem(exc).code, problem(exc).node) == ("refused_type", "mine")
@@ -382,20 +373,12 @@ def _paths(value, prefix=()):
 
 @pytest.fixture(scope="module")
 def tweets_json() -> dict:
-    return json.loads(
-        build_model(load_example("functional_shared_lstm_tweets")).to_json()
-    )
+    return json.loads(build_model(load_example("functional_shared_lstm_tweets")).to_json())
 
 
 JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-5, 300)
-    | st.floats()
-    | st.text(max_size=8),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner)
-    ),
+    st.none() | st.booleans() | st.integers(-5, 300) | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
     max_leaves=6,
 )
 

@@ -42,9 +42,9 @@ def test_every_edge_points_down_and_rows_are_spaced():
 
 
 def test_auxiliary_input_sits_just_above_its_consumer():
-    pos = auto_layout(
-        load_example("functional_headline_two_inputs_two_outputs")
-    ).layout["positions"]
+    pos = auto_layout(load_example("functional_headline_two_inputs_two_outputs")).layout[
+        "positions"
+    ]
     assert pos["aux_input"]["y"] == pos["concat"]["y"] - Y_SPACING
 
 

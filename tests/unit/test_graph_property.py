@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import keras
-from graph_fixtures import edge, node
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
+
+from graph_fixtures import edge, node
 from layerforge.graph.build import build_model
 from layerforge.graph.schema import parse_graph
 from layerforge.graph.validate import validate_graph
@@ -37,9 +38,7 @@ def _params(draw: Any, kind: str) -> dict[str, Any]:
     if kind == "Dropout":
         return {"rate": draw(st.sampled_from([0.0, 0.2, 0.5]))}
     if kind == "Reshape":
-        return {
-            "target_shape": draw(st.sampled_from([[-1], [2, -1], [4, 2], [6, 4], [24]]))
-        }
+        return {"target_shape": draw(st.sampled_from([[-1], [2, -1], [4, 2], [6, 4], [24]]))}
     if kind in ("Conv1D", "Conv2D"):
         return {
             "filters": draw(st.integers(1, 4)),
@@ -112,9 +111,7 @@ def random_graphs(draw: Any) -> tuple[dict, bool]:
         source = draw(st.sampled_from(ports[-3:]))
         careful = draw(st.integers(0, 9)) < 8
         kinds = [
-            t
-            for t in LAYER_KINDS
-            if not careful or source[2] in NEEDS_RANK.get(t, {source[2]})
+            t for t in LAYER_KINDS if not careful or source[2] in NEEDS_RANK.get(t, {source[2]})
         ]
         kind = draw(st.sampled_from(kinds))
         if kind in ("Concatenate", "Add"):
@@ -140,14 +137,10 @@ def random_graphs(draw: Any) -> tuple[dict, bool]:
                 owners.append(nid)
         edges.append(edge(source[0], nid, source[1], 0))
         rank = _rank_after(base["type"], base["params"], source[2])
-        states = (
-            2 if base["type"] == "LSTM" and base["params"].get("return_state") else 0
-        )
+        states = 2 if base["type"] == "LSTM" and base["params"].get("return_state") else 0
         ports += [(nid, 0, rank)] + [(nid, p, 2) for p in range(1, 1 + states)]
     layer_ports = [p for p in ports if not p[0].startswith("in")] or ports
-    picks = draw(
-        st.lists(st.sampled_from(layer_ports), min_size=1, max_size=2, unique=True)
-    )
+    picks = draw(st.lists(st.sampled_from(layer_ports), min_size=1, max_size=2, unique=True))
     for j, source in enumerate(picks):
         nodes.append(node(f"out{j}", "Output", loss="mse"))
         edges.append(edge(source[0], f"out{j}", source[1], 0))
@@ -161,9 +154,7 @@ def _break(draw: Any, nodes: list[dict], edges: list[dict]) -> None:
     """Inject one defect that must be reported on a node."""
     layers = [n for n in nodes if n["type"] not in ("Input", "Output")]
     how = draw(
-        st.sampled_from(
-            ["unknown_param", "unknown_type", "refused", "cut", "cycle", "port"]
-        )
+        st.sampled_from(["unknown_param", "unknown_type", "refused", "cut", "cycle", "port"])
     )
     if not layers:
         how = "cut"
@@ -206,20 +197,12 @@ def test_random_graphs(case):
         event(
             "valid with "
             + ", ".join(
-                sorted(
-                    {
-                        n["type"]
-                        for n in data["nodes"]
-                        if n["type"] not in ("Input", "Output")
-                    }
-                )
+                sorted({n["type"] for n in data["nodes"] if n["type"] not in ("Input", "Output")})
             )
         )
         model = build_model(parse_graph(data))
         assert model.count_params() == report["total_params"]
-        assert isinstance(model, keras.Sequential) == (
-            report["model_type"] == "sequential"
-        )
+        assert isinstance(model, keras.Sequential) == (report["model_type"] == "sequential")
         assert [o.shape[1:] for o in model.outputs] == [
             tuple(report["nodes"][o["id"]]["output_shapes"][0][1:])
             for o in data["nodes"]

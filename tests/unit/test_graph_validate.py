@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from graph_fixtures import chain, edge, example, graph, node
 from layerforge.graph import validate as validate_mod
 from layerforge.graph.validate import validate_graph
@@ -63,9 +64,7 @@ def test_concatenate_mismatched_shapes_lands_on_the_merge_and_skips_downstream()
 
 def test_dense_on_undefined_last_axis():
     report = validate_graph(chain([None], ("Dense", {"units": 3})))
-    assert [(e["node"], e["code"]) for e in report["errors"]] == [
-        ("n0", "shape_mismatch")
-    ]
+    assert [(e["node"], e["code"]) for e in report["errors"]] == [("n0", "shape_mismatch")]
 
 
 def test_reshape_sizes_that_do_not_match():
@@ -151,14 +150,10 @@ def test_unknown_type_and_wrapped_refused_type():
 
 def test_deserialized_params_cannot_name_arbitrary_objects():
     bad = {"module": "os", "class_name": "system", "config": {}}
-    report = validate_graph(
-        chain([4], ("Dense", {"units": 2, "kernel_initializer": bad}))
-    )
+    report = validate_graph(chain([4], ("Dense", {"units": 2, "kernel_initializer": bad})))
     assert codes(report) == {("n0", "bad_param")}
     ok = {"class_name": "RandomNormal", "config": {"stddev": 0.1}}
-    assert validate_graph(
-        chain([4], ("Dense", {"units": 2, "kernel_initializer": ok}))
-    )["valid"]
+    assert validate_graph(chain([4], ("Dense", {"units": 2, "kernel_initializer": ok})))["valid"]
 
 
 def test_unreachable_output_and_duplicate_ids():
@@ -347,15 +342,11 @@ def test_caps_on_nodes_and_params(monkeypatch):
 
     limits = get_settings().limits
     monkeypatch.setattr(limits, "nodes", 3)
-    report = validate_graph(
-        chain([4], ("Dense", {"units": 2}), ("Dense", {"units": 2}))
-    )
+    report = validate_graph(chain([4], ("Dense", {"units": 2}), ("Dense", {"units": 2})))
     assert [e["code"] for e in report["errors"]] == ["too_large"]
     monkeypatch.setattr(limits, "nodes", 2000)
     monkeypatch.setattr(limits, "params", 100)
-    report = validate_graph(
-        chain([100], ("Dense", {"units": 2}), ("Dense", {"units": 1}))
-    )
+    report = validate_graph(chain([100], ("Dense", {"units": 2}), ("Dense", {"units": 1})))
     assert codes(report) == {("n0", "too_large")}
 
 

@@ -17,7 +17,14 @@ pytestmark = pytest.mark.asyncio
 
 
 def batch(i: int) -> dict:
-    return {"type": "batch", "epoch": 0, "epochs": 1, "batch": i, "batches": 1000, "metrics": {"loss": 1 / (i + 1)}}
+    return {
+        "type": "batch",
+        "epoch": 0,
+        "epochs": 1,
+        "batch": i,
+        "batches": 1000,
+        "metrics": {"loss": 1 / (i + 1)},
+    }
 
 
 async def test_seq_grows_and_store_gets_events_and_run_state(run_store):
@@ -28,7 +35,10 @@ async def test_seq_grows_and_store_gets_events_and_run_state(run_store):
     await log.append(run_id, {"type": "status", "status": "running"})
     for i in range(30):
         await log.append(run_id, batch(i))
-    await log.append(run_id, {"type": "epoch", "epoch": 0, "epochs": 1, "metrics": {"val_loss": 0.5, "loss": 0.1}})
+    await log.append(
+        run_id,
+        {"type": "epoch", "epoch": 0, "epochs": 1, "metrics": {"val_loss": 0.5, "loss": 0.1}},
+    )
     await log.append(run_id, {"type": "status", "status": "succeeded"})
     assert await log.append(run_id, batch(99)) is None  # nothing after a terminal status
     await log.stop()
@@ -49,7 +59,9 @@ async def test_postgresql_store_gets_events_and_run_state(postgres_url):  # noqa
     for i in range(10):
         await log.append(run_id, batch(i))
     await log.append(run_id, {"type": "batch", "metrics": {"loss": float("inf")}})
-    await log.append(run_id, {"type": "status", "status": "failed", "error": {"code": "x", "message": "y"}})
+    await log.append(
+        run_id, {"type": "status", "status": "failed", "error": {"code": "x", "message": "y"}}
+    )
     await log.stop()
     assert_whole(store.read_events(run_id))
     run = store.get_run(run_id)

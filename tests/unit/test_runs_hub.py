@@ -22,7 +22,9 @@ class FakeSocket:
         self.scope = {
             "type": "websocket",
             "query_string": b"",
-            "headers": [(k.encode(), v.encode()) for k, v in (headers or {"host": "127.0.0.1:8000"}).items()],
+            "headers": [
+                (k.encode(), v.encode()) for k, v in (headers or {"host": "127.0.0.1:8000"}).items()
+            ],
         }
         self.sent: list[dict] = []
         self.closed: tuple[int, str | None] | None = None
@@ -48,7 +50,14 @@ class FakeSocket:
 
 
 def batch(i: int) -> dict:
-    return {"type": "batch", "epoch": 0, "epochs": 1, "batch": i, "batches": 50, "metrics": {"loss": 1.0}}
+    return {
+        "type": "batch",
+        "epoch": 0,
+        "epochs": 1,
+        "batch": i,
+        "batches": 50,
+        "metrics": {"loss": 1.0},
+    }
 
 
 async def test_a_stuck_client_does_not_delay_a_fast_one(run_store):

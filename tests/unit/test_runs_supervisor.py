@@ -42,7 +42,11 @@ async def test_events_are_forwarded_in_order(run_store):
     await asyncio.wait_for(task, 30)
     events = await log.read(run_id)
     assert_whole(events)
-    assert [e.get("status") for e in events if e["type"] == "status"] == ["starting", "running", "succeeded"]
+    assert [e.get("status") for e in events if e["type"] == "status"] == [
+        "starting",
+        "running",
+        "succeeded",
+    ]
     assert [e["batch"] for e in events if e["type"] == "batch"] == list(range(7))
     await log.stop()
     run = run_store.get_run(run_id)

@@ -11,7 +11,9 @@ def _view(metric_names: list[str], epochs: int) -> ConsoleView:
     view = ConsoleView(Console(width=80, record=True))
     for epoch in range(epochs):
         metrics = {name: 1.0 / (epoch + 1) for name in metric_names}
-        view.epochs.append({"type": "epoch", "epoch": epoch, "epochs": epochs, "metrics": metrics, "duration": 0.5})
+        view.epochs.append(
+            {"type": "epoch", "epoch": epoch, "epochs": epochs, "metrics": metrics, "duration": 0.5}
+        )
     return view
 
 

@@ -24,8 +24,12 @@ from layerforge.training.datasets import (
 from training_fixtures import EXAMPLES, chain, digits_mlp
 
 HEADLINE = json.loads((EXAMPLES / "functional_headline_two_inputs_two_outputs.json").read_text())
-HEADLINE_SHAPES = {"main_input": [[None, 100]], "aux_input": [[None, 5]],
-                   "main_output": [[None, 1]], "aux_output": [[None, 1]]}
+HEADLINE_SHAPES = {
+    "main_input": [[None, 100]],
+    "aux_input": [[None, 5]],
+    "main_output": [[None, 1]],
+    "aux_output": [[None, 1]],
+}
 
 
 def _messages(problems) -> list[str]:
@@ -34,10 +38,17 @@ def _messages(problems) -> list[str]:
 
 @pytest.mark.parametrize(
     ("name", "x_shape", "y_shape"),
-    [("digits", (1797, 8, 8, 1), (1797,)), ("digits_flat", (1797, 64), (1797,)), ("iris", (150, 4), (150,)),
-     ("wine", (178, 13), (178,)), ("breast_cancer", (569, 30), (569,)), ("diabetes", (442, 10), (442,)),
-     ("mnist", (60000, 28, 28, 1), (60000,)), ("sequences", (1024, 8, 16), (1024,)),
-     ("videos", (64, 8, 64, 64, 3), (64,))],
+    [
+        ("digits", (1797, 8, 8, 1), (1797,)),
+        ("digits_flat", (1797, 64), (1797,)),
+        ("iris", (150, 4), (150,)),
+        ("wine", (178, 13), (178,)),
+        ("breast_cancer", (569, 30), (569,)),
+        ("diabetes", (442, 10), (442,)),
+        ("mnist", (60000, 28, 28, 1), (60000,)),
+        ("sequences", (1024, 8, 16), (1024,)),
+        ("videos", (64, 8, 64, 64, 3), (64,)),
+    ],
 )
 def test_builtin_sets_describe_their_arrays(name, x_shape, y_shape):
     info = dataset_info({"name": name})
@@ -55,7 +66,10 @@ def test_builtin_values_are_as_documented():
 
 def test_generated_sets_take_a_sample_count_and_are_reproducible():
     info = dataset_info({"name": "headline", "samples": 64})
-    assert info.arrays["main_input"].shape == (64, 100) and info.arrays["aux_output"].shape == (64, 1)
+    assert info.arrays["main_input"].shape == (64, 100) and info.arrays["aux_output"].shape == (
+        64,
+        1,
+    )
     assert info.arrays["main_input"].dtype == "int32" and info.arrays["main_input"].max < 10000
     _, a = load_dataset({"name": "tweets", "samples": 8})
     _, b = load_dataset({"name": "tweets", "samples": 8})
@@ -69,7 +83,7 @@ def test_videos_labels_follow_the_motion():
     _, v = load_dataset({"name": "videos", "samples": 16})
     x, y = v["x"], v["y"]
     expected = {0: (-1, 0), 1: (1, 0), 2: (0, -1), 3: (0, 1), 4: (0, 0)}
-    for video, label in zip(x, y):
+    for video, label in zip(x, y, strict=False):
         first = np.argwhere(video[0, :, :, 0] == 1).min(axis=0)
         last = np.argwhere(video[-1, :, :, 0] == 1).min(axis=0)
         assert tuple(np.sign(last - first)) == expected[int(label)]
@@ -82,7 +96,11 @@ def test_generated_descriptions_match_the_data(name):
     assert (described.inputs, described.targets) == (loaded.inputs, loaded.targets)
     for key, info in described.arrays.items():
         actual = loaded.arrays[key]
-        assert (info.shape, info.dtype, info.integral) == (actual.shape, actual.dtype, actual.integral), key
+        assert (info.shape, info.dtype, info.integral) == (
+            actual.shape,
+            actual.dtype,
+            actual.integral,
+        ), key
         assert info.min <= actual.min and actual.max <= info.max, key
 
 
@@ -93,7 +111,9 @@ def test_headline_set_fits_the_headline_graph_by_name():
 def test_shape_mismatch_names_node_and_array():
     shapes = {**HEADLINE_SHAPES, "aux_input": [[None, 4]]}
     problems = check_dataset(HEADLINE, {"name": "headline", "samples": 1000}, shapes)
-    assert _messages(problems) == ["input `aux_input` expects (None, 4), array `aux_input` has shape (1000, 5)"]
+    assert _messages(problems) == [
+        "input `aux_input` expects (None, 4), array `aux_input` has shape (1000, 5)"
+    ]
     assert problems[0].node == "aux_input" and problems[0].code == "dataset_shape_mismatch"
 
 
@@ -104,39 +124,68 @@ def test_missing_arrays_are_named_per_node():
 
 
 def test_single_input_output_graph_maps_by_position():
-    problems = check_dataset(digits_mlp(), {"name": "digits_flat"}, {"in": [[None, 64]], "out": [[None, 10]]})
+    problems = check_dataset(
+        digits_mlp(), {"name": "digits_flat"}, {"in": [[None, 64]], "out": [[None, 10]]}
+    )
     assert problems == []
-    problems = check_dataset(digits_mlp(), {"name": "digits"}, {"in": [[None, 64]], "out": [[None, 10]]})
-    assert _messages(problems) == ["input `x` expects (None, 64), array `x` has shape (1797, 8, 8, 1)"]
+    problems = check_dataset(
+        digits_mlp(), {"name": "digits"}, {"in": [[None, 64]], "out": [[None, 10]]}
+    )
+    assert _messages(problems) == [
+        "input `x` expects (None, 64), array `x` has shape (1797, 8, 8, 1)"
+    ]
 
 
 def test_sparse_labels_must_be_below_the_units():
-    graph = chain({"type": "Dense", "params": {"units": 5}}, input_shape=[64],
-                  loss="sparse_categorical_crossentropy")
+    graph = chain(
+        {"type": "Dense", "params": {"units": 5}},
+        input_shape=[64],
+        loss="sparse_categorical_crossentropy",
+    )
     problems = check_dataset(graph, "digits_flat", {"in": [[None, 64]], "out": [[None, 5]]})
     assert len(problems) == 1 and problems[0].node == "out"
-    assert "sparse_categorical_crossentropy needs integer class labels from 0 to 4" in problems[0].message
+    assert (
+        "sparse_categorical_crossentropy needs integer class labels from 0 to 4"
+        in problems[0].message
+    )
     assert "values from 0 to 9" in problems[0].message
 
 
 def test_losses_from_settings_override_the_output_node():
     shapes = {"in": [[None, 64]], "out": [[None, 10]]}
-    assert check_dataset(digits_mlp(), "digits_flat", shapes, losses={"label": "categorical_crossentropy"}) == []
-    problems = check_dataset(digits_mlp(), "digits_flat", shapes, losses={"label": "binary_crossentropy"})
+    assert (
+        check_dataset(
+            digits_mlp(), "digits_flat", shapes, losses={"label": "categorical_crossentropy"}
+        )
+        == []
+    )
+    problems = check_dataset(
+        digits_mlp(), "digits_flat", shapes, losses={"label": "binary_crossentropy"}
+    )
     assert "output `label` predicts (None, 10) with loss binary_crossentropy" in problems[0].message
 
 
 def test_integer_input_rejects_float_arrays():
-    graph = chain({"type": "Flatten"}, input_shape=[64], loss="mse", input_params={"dtype": "int32"})
+    graph = chain(
+        {"type": "Flatten"}, input_shape=[64], loss="mse", input_params={"dtype": "int32"}
+    )
     problems = check_dataset(graph, "digits_flat", {"in": [[None, 64]], "out": [[None, 1]]})
-    assert any(p.code == "dataset_dtype_mismatch" and "expects int32 values" in p.message for p in problems)
+    assert any(
+        p.code == "dataset_dtype_mismatch" and "expects int32 values" in p.message for p in problems
+    )
 
 
 def test_fixed_batch_needs_enough_samples():
-    graph = chain({"type": "Dense", "params": {"units": 3}}, input_shape=[4], loss="sparse_categorical_crossentropy",
-                  input_params={"batch_size": 200})
+    graph = chain(
+        {"type": "Dense", "params": {"units": 3}},
+        input_shape=[4],
+        loss="sparse_categorical_crossentropy",
+        input_params={"batch_size": 200},
+    )
     problems = check_dataset(graph, "iris", {"in": [[200, 4]], "out": [[200, 3]]})
-    assert _messages(problems) == ["input `x` has a fixed batch size of 200, array `x` has only 150 samples"]
+    assert _messages(problems) == [
+        "input `x` has a fixed batch size of 200, array `x` has only 150 samples"
+    ]
 
 
 def test_target_conversions():
@@ -147,19 +196,26 @@ def test_target_conversions():
 
 def test_unknown_data_set_lists_the_known_ones(tmp_path):
     problems = check_dataset(digits_mlp(), "nope", {}, data_dir=tmp_path)
-    assert problems[0].code == "dataset_unknown" and "unknown data set 'nope'" in problems[0].message
+    assert (
+        problems[0].code == "dataset_unknown" and "unknown data set 'nope'" in problems[0].message
+    )
     assert "digits_flat" in problems[0].message
 
 
 def test_check_does_not_import_tensorflow():
-    code = ("import sys, json; from layerforge.training.datasets import check_dataset; "
-            f"print(check_dataset(json.loads({json.dumps(json.dumps(HEADLINE))}), 'headline', {{}})); "
-            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    code = (
+        "import sys, json; from layerforge.training.datasets import check_dataset; "
+        f"print(check_dataset(json.loads({json.dumps(json.dumps(HEADLINE))}), 'headline', {{}})); "
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip().splitlines()[-1] == "False False"
 
 
 # ---- uploads ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def store(tmp_path):
@@ -186,10 +242,14 @@ def test_npz_upload_is_stored_under_a_server_name_and_loads(tmp_path, store):
     src = _npz(tmp_path, main_input=np.zeros((10, 3), "float32"), label=np.arange(10))
     with session_scope(sessions) as s:
         record = save_upload(s, src, "../../evil name.npz", data_dir, name="mine")
-    assert record.name == "mine" and record.filename.endswith(".npz") and ".." not in record.filename
+    assert (
+        record.name == "mine" and record.filename.endswith(".npz") and ".." not in record.filename
+    )
     assert (data_dir / "datasets" / record.filename).exists() and not src.exists()
     info, arrays = load_dataset("mine", data_dir)
-    assert info.arrays["main_input"].shape == (10, 3) and arrays["label"].tolist() == list(range(10))
+    assert info.arrays["main_input"].shape == (10, 3) and arrays["label"].tolist() == list(
+        range(10)
+    )
     assert info.extra["original_filename"] == "../../evil name.npz"
     with session_scope(sessions) as s:
         assert delete_upload(s, "mine", data_dir)
@@ -210,11 +270,21 @@ def test_csv_upload_encodes_class_names(tmp_path, store):
     ("filename", "content", "kwargs", "message"),
     [
         ("x.txt", b"1,2", {}, "unsupported file type '.txt'"),
-        ("x.csv", b"a,b\n1,2\n", {}, "choose the target column (form field `target`); columns: a, b"),
+        (
+            "x.csv",
+            b"a,b\n1,2\n",
+            {},
+            "choose the target column (form field `target`); columns: a, b",
+        ),
         ("x.csv", b"a,b\n1,2\n", {"target": "c"}, "target column 'c' is not in the header (a, b)"),
         ("x.csv", b"a,b\n1,oops\n", {"target": "a"}, "row 2, column 'b': 'oops' is not a number"),
         ("x.csv", b"a,b\n1,2,3\n", {"target": "a"}, "row 2 has 3 cells, the header has 2"),
-        ("x.csv", b"a,b\n1,2\n", {"target": "a", "features": ["z"]}, "feature column(s) 'z' not in the header"),
+        (
+            "x.csv",
+            b"a,b\n1,2\n",
+            {"target": "a", "features": ["z"]},
+            "feature column(s) 'z' not in the header",
+        ),
         ("x.npz", b"not a zip", {}, "not a readable .npz file"),
         ("digits.npz", b"", {}, "taken by a built-in set"),
         ("bad name!.npz", b"", {}, "must be 1-64 letters"),
@@ -231,7 +301,9 @@ def test_bad_uploads_say_what_is_wrong(tmp_path, store, filename, content, kwarg
 def test_npz_arrays_must_agree_and_be_numeric(tmp_path, store):
     data_dir, sessions = store
     with session_scope(sessions) as s:
-        with pytest.raises(DatasetError, match="sample counts differ: array `a` has 3, array `b` has 4"):
+        with pytest.raises(
+            DatasetError, match="sample counts differ: array `a` has 3, array `b` has 4"
+        ):
             save_upload(s, _npz(tmp_path, a=np.zeros(3), b=np.zeros(4)), "d.npz", data_dir)
         with pytest.raises(DatasetError, match="array `s` has dtype <U1"):
             save_upload(s, _npz(tmp_path, s=np.array(["a", "b"])), "d.npz", data_dir)

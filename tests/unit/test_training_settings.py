@@ -22,7 +22,9 @@ def test_defaults_are_a_usable_run():
 
 
 def test_optimizer_parameters_reach_keras_config():
-    s = parse_settings({"optimizer": {"name": "SGD", "learning_rate": 0.05, "momentum": 0.9, "nesterov": True}})
+    s = parse_settings(
+        {"optimizer": {"name": "SGD", "learning_rate": 0.05, "momentum": 0.9, "nesterov": True}}
+    )
     assert s.optimizer.name == "sgd"
     assert s.optimizer.keras_config() == {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True}
 
@@ -31,17 +33,24 @@ def test_optimizer_parameters_reach_keras_config():
     ("data", "words"),
     [
         ({"optimizer": {"name": "adamx"}}, ["unknown optimizer 'adamx'", "adam"]),
-        ({"optimizer": {"name": "adam", "momentum": 0.9}}, ["optimizer 'adam' does not take momentum"]),
+        (
+            {"optimizer": {"name": "adam", "momentum": 0.9}},
+            ["optimizer 'adam' does not take momentum"],
+        ),
         ({"optimizer": {"learning_rate": -1}}, ["learning_rate"]),
         ({"epochs": 0}, ["epochs"]),
         ({"batch_size": 0}, ["batch_size"]),
         ({"validation_split": 1.0}, ["validation_split"]),
         ({"outputs": {"main": {"loss": "crossentropy"}}}, ["unknown loss 'crossentropy'"]),
         ({"outputs": {"main": {"metrics": ["acuracy"]}}}, ["unknown metric 'acuracy'"]),
-        ({"validation_split": 0, "early_stopping": {"monitor": "val_loss"}},
-         ["early_stopping.monitor is 'val_loss' but there is no validation data"]),
-        ({"validation_split": 0.1, "validation_dataset": {"name": "iris"}},
-         ["validation_split or validation_dataset, not both"]),
+        (
+            {"validation_split": 0, "early_stopping": {"monitor": "val_loss"}},
+            ["early_stopping.monitor is 'val_loss' but there is no validation data"],
+        ),
+        (
+            {"validation_split": 0.1, "validation_dataset": {"name": "iris"}},
+            ["validation_split or validation_dataset, not both"],
+        ),
         ({"epochs": 3, "learning_rate": 0.1}, ["learning_rate", "Extra inputs are not permitted"]),
     ],
 )
@@ -66,15 +75,25 @@ def test_default_monitors_fall_back_to_training_metrics_without_validation():
 
 
 def test_training_monitors_work_without_validation():
-    s = parse_settings({"validation_split": 0, "checkpoint_monitor": "loss",
-                        "early_stopping": {"monitor": "loss", "patience": 1}})
+    s = parse_settings(
+        {
+            "validation_split": 0,
+            "checkpoint_monitor": "loss",
+            "early_stopping": {"monitor": "loss", "patience": 1},
+        }
+    )
     assert not s.has_validation and s.early_stopping.patience == 1
 
 
 def test_output_overrides_replace_the_output_nodes_compile_args():
-    spec = {"loss": {"main": "binary_crossentropy", "aux": "binary_crossentropy"},
-            "loss_weights": {"main": 1.0, "aux": 0.2}, "metrics": {"main": ["accuracy"], "aux": []}}
-    s = parse_settings({"outputs": {"aux": {"loss": "mse", "loss_weight": 0.5, "metrics": ["mae"]}}})
+    spec = {
+        "loss": {"main": "binary_crossentropy", "aux": "binary_crossentropy"},
+        "loss_weights": {"main": 1.0, "aux": 0.2},
+        "metrics": {"main": ["accuracy"], "aux": []},
+    }
+    s = parse_settings(
+        {"outputs": {"aux": {"loss": "mse", "loss_weight": 0.5, "metrics": ["mae"]}}}
+    )
     args = s.compile_args(spec)
     assert args["loss"] == {"main": "binary_crossentropy", "aux": "mse"}
     assert args["loss_weights"] == {"main": 1.0, "aux": 0.5}

@@ -57,7 +57,7 @@ def field_path(loc: Sequence[Any]) -> str:
         else:
             out += ("." if out else "") + str(part)
     # a recursion error deep inside nested sub-graphs has a very long path
-    return out if len(out) <= MAX_PATH else out[:90] + "…" + out[-(MAX_PATH - 91):]
+    return out if len(out) <= MAX_PATH else out[:90] + "…" + out[-(MAX_PATH - 91) :]
 
 
 def _node_at(body: Any, loc: Sequence[Any]) -> str | None:

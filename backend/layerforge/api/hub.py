@@ -25,7 +25,6 @@ from layerforge.api.security import origin_allowed, presented_token, token_match
 from layerforge.events.log import Event, EventLog, SubscriberOverflow, Subscription
 from layerforge.settings import Settings
 
-
 CLOSE_FINISHED = (1000, "run finished")
 CLOSE_SHUTDOWN = (1001, "server shutting down")
 CLOSE_BAD_ORIGIN = (4403, "origin not allowed")

@@ -163,14 +163,20 @@ class AccessGuard:
         headers = Headers(scope=scope)
         host = headers.get("host", "")
         if not self.settings.token and not is_loopback(_hostname(host)):
-            return 403, "host_not_allowed", (
-                f"Host {host!r} is not this machine's loopback name; "
-                "serve with a token to accept other names."
+            return (
+                403,
+                "host_not_allowed",
+                (
+                    f"Host {host!r} is not this machine's loopback name; "
+                    "serve with a token to accept other names."
+                ),
             )
         origin = headers.get("origin")
         if origin is not None and not origin_allowed(self.settings, origin, host):
-            return 403, "origin_not_allowed", (
-                f"Origin {origin!r} may not call this API; add it to LAYERFORGE_ALLOWED_ORIGINS."
+            return (
+                403,
+                "origin_not_allowed",
+                (f"Origin {origin!r} may not call this API; add it to LAYERFORGE_ALLOWED_ORIGINS."),
             )
         path = scope.get("path", "")
         preflight = (
@@ -186,7 +192,6 @@ class AccessGuard:
         ):
             return 401, "unauthorized", "A valid 'Authorization: Bearer <token>' is required."
         return None
-
 
 
 class BodySizeLimit:

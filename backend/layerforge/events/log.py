@@ -72,7 +72,9 @@ class Subscription:
     cancel (`asyncio.wait_for`) between events.
     """
 
-    def __init__(self, maxsize: int, after: int | None, on_close: Callable[[], None] = lambda: None):
+    def __init__(
+        self, maxsize: int, after: int | None, on_close: Callable[[], None] = lambda: None
+    ):
         self._replay: list[Event] = []
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize)
         self.last_seq = after

@@ -27,8 +27,16 @@ PROMPT_TYPES = frozenset({"status", "epoch", "error", "artifact"})
 
 class _RunState:
     __slots__ = (
-        "run_id", "next_seq", "stored_seq", "status", "metrics", "error",
-        "started_at", "finished_at", "recent", "subscribers",
+        "run_id",
+        "next_seq",
+        "stored_seq",
+        "status",
+        "metrics",
+        "error",
+        "started_at",
+        "finished_at",
+        "recent",
+        "subscribers",
     )
 
     def __init__(self, run: dict[str, Any]):
@@ -173,8 +181,13 @@ class MemoryStoreEventLog:
                 state.error = data["error"]
 
     def _publish_status(self, state: _RunState, data: dict[str, Any]) -> None:
-        feed = {"type": "status", "run_id": state.run_id, "status": data["status"],
-                "seq": data["seq"], "time": data["time"]}
+        feed = {
+            "type": "status",
+            "run_id": state.run_id,
+            "status": data["status"],
+            "seq": data["seq"],
+            "time": data["time"],
+        }
         if state.status in TERMINAL_STATUSES:
             feed["error"] = state.error
             feed["metrics"] = dict(state.metrics)
@@ -284,6 +297,7 @@ class MemoryStoreEventLog:
 
     async def subscribe(self, run_id: str, after: int = 0, maxsize: int = 1000) -> Subscription:
         state = await self._state(run_id)
+
         def unsubscribe() -> None:
             state.subscribers.discard(sub)
             self._maybe_drop(state)

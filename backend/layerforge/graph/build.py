@@ -92,13 +92,9 @@ def _build(graph: Graph, scope: SubgraphScope, name: str | None = None) -> keras
     index = GraphIndex.of(graph)
     _order, cyclic = topological_order(index)
     if cyclic:
-        raise GraphError(
-            [Problem(node=min(cyclic), code="cycle", message="The graph has a cycle")]
-        )
+        raise GraphError([Problem(node=min(cyclic), code="cycle", message="The graph has a cycle")])
     names = layer_names(index)
-    chain = (
-        sequential_chain(index) if choose_model_type(index) == "sequential" else None
-    )
+    chain = sequential_chain(index) if choose_model_type(index) == "sequential" else None
     if chain is not None and _single_port_chain(index, chain, scope):
         try:
             model = _build_sequential(index, chain, names, scope, name)
@@ -107,9 +103,7 @@ def _build(graph: Graph, scope: SubgraphScope, name: str | None = None) -> keras
         except Exception as exc:
             # Keras refused the stack: the functional pass names the node at fault
             _build_functional(index, names, scope, name)
-            raise GraphError(
-                [Problem(code="build_failed", message=clean_message(exc))]
-            ) from exc
+            raise GraphError([Problem(code="build_failed", message=clean_message(exc))]) from exc
     else:
         model = _build_functional(index, names, scope, name)
     wanted = [output_name(n) for n in index.outputs()]
@@ -161,9 +155,7 @@ def _build_functional(
         owner = node.shared_with or nid
         try:
             if owner not in layers:
-                layers[owner] = make_layer(
-                    index.by_id[owner], names.get(owner), scope.model
-                )
+                layers[owner] = make_layer(index.by_id[owner], names.get(owner), scope.model)
         except Exception as exc:
             raise _node_problem(index.by_id[owner], exc, "bad_param") from exc
         try:
@@ -179,9 +171,7 @@ def _build_functional(
     )
 
 
-def _single_port_chain(
-    index: GraphIndex, chain: list[str], scope: SubgraphScope
-) -> bool:
+def _single_port_chain(index: GraphIndex, chain: list[str], scope: SubgraphScope) -> bool:
     return all(output_ports(index.by_id[nid], scope.lookup) == 1 for nid in chain[1:-1])
 
 
@@ -199,10 +189,7 @@ _WARNING_CODES: frozenset[str] = frozenset()
 def build_model(graph: Graph) -> keras.Model:
     """Build the Keras model a graph describes; raises GraphError naming node and param."""
     _check(graph)
-    if (
-        graph.model_type == "sequential"
-        and sequential_chain(GraphIndex.of(graph)) is None
-    ):
+    if graph.model_type == "sequential" and sequential_chain(GraphIndex.of(graph)) is None:
         raise GraphError(
             [
                 Problem(
@@ -238,11 +225,7 @@ def _loss(name: str, from_logits: bool) -> Any:
     wanted = name.replace("_", "").lower()
     for attr in dir(keras.losses):
         obj = getattr(keras.losses, attr)
-        if (
-            isinstance(obj, type)
-            and issubclass(obj, keras.losses.Loss)
-            and attr.lower() == wanted
-        ):
+        if isinstance(obj, type) and issubclass(obj, keras.losses.Loss) and attr.lower() == wanted:
             return obj(from_logits=True)
     return name
 
@@ -276,9 +259,7 @@ def model_summary(graph: Graph) -> dict[str, Any]:
             {
                 "node": nid,
                 "name": names.get(owner),
-                "type": _type_label(
-                    node if not node.shared_with else index.by_id[owner]
-                ),
+                "type": _type_label(node if not node.shared_with else index.by_id[owner]),
                 "output_shapes": info["output_shapes"],
                 "params": info["params"],
                 "trainable_params": info["trainable_params"],

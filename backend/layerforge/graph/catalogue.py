@@ -48,9 +48,7 @@ CATEGORY_ORDER = [
 _SKIPPED_ARGS = {"self", "name", "layer", "backward_layer", "cell", "weights"}
 
 
-def _param(
-    name: str, kind: str, default: Any = None, required: bool = False, **more: Any
-) -> dict:
+def _param(name: str, kind: str, default: Any = None, required: bool = False, **more: Any) -> dict:
     spec = {
         "name": name,
         "kind": kind,
@@ -105,9 +103,7 @@ def _default_config(type_name: str, cls: type, required: list[str]) -> dict[str,
         kwargs = {name: copy.deepcopy(SAMPLE_REQUIRED[name]) for name in required}
         if type_name in WRAPPERS:
             kwargs["layer"] = (
-                keras.layers.LSTM(2)
-                if type_name == "Bidirectional"
-                else keras.layers.Dense(2)
+                keras.layers.LSTM(2) if type_name == "Bidirectional" else keras.layers.Dense(2)
             )
         return cls(**kwargs).get_config()
     except Exception:  # noqa: BLE001 - a type without a cheap default instance keeps signature defaults
@@ -119,8 +115,7 @@ def _layer_params(type_name: str, cls: type) -> list[dict]:
     args = [
         p
         for p in signature.parameters.values()
-        if p.name not in _SKIPPED_ARGS
-        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        if p.name not in _SKIPPED_ARGS and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     ]
     required = [p.name for p in args if p.default is inspect.Parameter.empty]
     config = _default_config(type_name, cls, required)
@@ -129,11 +124,7 @@ def _layer_params(type_name: str, cls: type) -> list[dict]:
         is_required = p.default is inspect.Parameter.empty
         default = None if is_required else _jsonable(p.default)
         if default is None and not is_required and not required and p.name in config:
-            default = (
-                _jsonable(config[p.name])
-                if not isinstance(config[p.name], dict)
-                else None
-            )
+            default = _jsonable(config[p.name]) if not isinstance(config[p.name], dict) else None
         kind = _kind_from_default(p.name, default)
         rules = dict(PARAM_RULES.get(p.name, {}))
         if p.name == "padding" and isinstance(default, str):
@@ -207,9 +198,7 @@ def _pseudo_specs() -> list[dict]:
         _param("sparse", "bool", False),
     ]
     out = [
-        _param(
-            "loss", "choice", None, choices=LOSSES, description="Loss for this output."
-        ),
+        _param("loss", "choice", None, choices=LOSSES, description="Loss for this output."),
         _param("loss_weight", "float", 1.0, min=0.0),
         _param("metrics", "list", [], description="Metric names, e.g. accuracy."),
         _param(

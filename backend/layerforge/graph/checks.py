@@ -55,17 +55,11 @@ class Findings:
             )
         return self.keys[id(layer)]
 
-    def error(
-        self, node: str | None, code: str, message: str, param: str | None = None
-    ) -> None:
+    def error(self, node: str | None, code: str, message: str, param: str | None = None) -> None:
         self.errors.append(Problem(node=node, param=param, code=code, message=message))
 
-    def warn(
-        self, node: str | None, code: str, message: str, param: str | None = None
-    ) -> None:
-        self.warnings.append(
-            Problem(node=node, param=param, code=code, message=message)
-        )
+    def warn(self, node: str | None, code: str, message: str, param: str | None = None) -> None:
+        self.warnings.append(Problem(node=node, param=param, code=code, message=message))
 
     def error_nodes(self) -> set[str]:
         return {p.node for p in self.errors if p.node}
@@ -98,9 +92,7 @@ class _Checker:
         self.chain = chain
         self.prefix = prefix
         self.f = findings
-        self.s = (
-            findings  # where structural checks write (a scratch Findings while caching)
-        )
+        self.s = findings  # where structural checks write (a scratch Findings while caching)
         self.index = index or findings.index(graph)
 
     def nid(self, node_id: str | None) -> str | None:
@@ -139,9 +131,7 @@ class _Checker:
             )
             for n in self.graph.nodes
         )
-        edges = tuple(
-            (e.source, e.source_port, e.target, e.target_port) for e in self.graph.edges
-        )
+        edges = tuple((e.source, e.source_port, e.target, e.target_port) for e in self.graph.edges)
         return (self.prefix, self.graph.model_type, nodes, edges)
 
     def check_structure(self) -> None:
@@ -155,10 +145,7 @@ class _Checker:
             self.check_ports()
             self.check_order_and_reach()
             self.check_names()
-            if (
-                self.graph.model_type == "sequential"
-                and sequential_chain(self.index) is None
-            ):
+            if self.graph.model_type == "sequential" and sequential_chain(self.index) is None:
                 self.s.error(
                     None,
                     "not_sequential",
@@ -197,17 +184,14 @@ class _Checker:
                 )
             seen.add(node.id)
 
-    def check_layer(
-        self, node_id: str, layer: Node | InnerLayer, param_prefix: str = ""
-    ) -> bool:
+    def check_layer(self, node_id: str, layer: Node | InnerLayer, param_prefix: str = "") -> bool:
         """Type, params, wrapper/inner and sub-graph reference of a node or inner layer."""
         nid = self.nid(node_id)
         if is_refused(layer.type):
             self.f.error(
                 nid,
                 "refused_type",
-                f"Layer type {layer.type!r} is not allowed: it can "
-                "run code or load files",
+                f"Layer type {layer.type!r} is not allowed: it can run code or load files",
                 param_prefix.rstrip(".") or None,
             )
             return False
@@ -239,15 +223,10 @@ class _Checker:
                 ok = False
         if layer.type in WRAPPERS:
             if layer.inner is None:
-                self.f.error(
-                    nid, "missing_inner", f"{layer.type} needs an inner layer", "inner"
-                )
+                self.f.error(nid, "missing_inner", f"{layer.type} needs an inner layer", "inner")
                 return False
             ok = self.check_layer(node_id, layer.inner, param_prefix + "inner.") and ok
-            if (
-                layer.type == "Bidirectional"
-                and layer.inner.type not in RECURRENT_STATES
-            ):
+            if layer.type == "Bidirectional" and layer.inner.type not in RECURRENT_STATES:
                 self.f.error(
                     nid,
                     "bad_param",
@@ -257,9 +236,7 @@ class _Checker:
                 )
                 ok = False
         elif layer.inner is not None:
-            self.f.error(
-                nid, "unexpected_inner", f"{layer.type} does not wrap a layer", "inner"
-            )
+            self.f.error(nid, "unexpected_inner", f"{layer.type} does not wrap a layer", "inner")
             ok = False
         if layer.type in ("Input", "Output") and param_prefix:
             self.f.error(nid, "bad_param", f"{layer.type} cannot be wrapped", "inner")
@@ -277,9 +254,7 @@ class _Checker:
         found = _NODE_CHECKS.get(key)
         if found is None:
             scratch = Findings(keys=self.f.keys)
-            _Checker(self.graph, self.chain, "", scratch, self.index).check_layer(
-                "", node
-            )
+            _Checker(self.graph, self.chain, "", scratch, self.index).check_layer("", node)
             found = [(p.param, p.code, p.message) for p in scratch.errors]
             if len(_NODE_CHECKS) >= _STRUCTURE_CACHE_MAX * 10:
                 _NODE_CHECKS.clear()
@@ -306,9 +281,7 @@ class _Checker:
                 "shared_with",
             )
         elif owner.type in ("Input", "Output"):
-            self.f.error(
-                nid, "bad_shared", f"{owner.type} nodes cannot be shared", "shared_with"
-            )
+            self.f.error(nid, "bad_shared", f"{owner.type} nodes cannot be shared", "shared_with")
         elif owner.type != node.type:
             self.f.error(
                 nid,
@@ -336,14 +309,11 @@ class _Checker:
                     self.s.error(
                         self.nid(other if other in self.index.by_id else None),
                         "unknown_node",
-                        f"Edge {edge.source}->{edge.target}: {role} "
-                        f"node {end!r} does not exist",
+                        f"Edge {edge.source}->{edge.target}: {role} node {end!r} does not exist",
                     )
             if edge.source in self.index.by_id and edge.target in self.index.by_id:
                 source = self._layer_of(self.index.by_id[edge.source])
-                if is_known(source.type) and edge.source_port >= output_ports(
-                    source, self.lookup
-                ):
+                if is_known(source.type) and edge.source_port >= output_ports(source, self.lookup):
                     n = output_ports(source, self.lookup)
                     self.s.error(
                         self.nid(edge.source),
@@ -387,22 +357,14 @@ class _Checker:
                     "missing_input",
                     f"{layer.type} has nothing on input port(s) {label}",
                 )
-            if (
-                layer.type in LAYERS
-                and LAYERS[layer.type][2] == "many"
-                and len(used) == 1
-            ):
-                self.s.warn(
-                    nid, "single_merge_input", f"{layer.type} with a single input"
-                )
+            if layer.type in LAYERS and LAYERS[layer.type][2] == "many" and len(used) == 1:
+                self.s.warn(nid, "single_merge_input", f"{layer.type} with a single input")
 
     def check_order_and_reach(self) -> None:
         _order, cyclic = topological_order(self.index)
         if cyclic:
             cycle = find_cycle(self.index, cyclic) or sorted(cyclic)
-            self.s.error(
-                self.nid(cycle[0]), "cycle", "Cycle: " + " -> ".join(cycle + cycle[:1])
-            )
+            self.s.error(self.nid(cycle[0]), "cycle", "Cycle: " + " -> ".join(cycle + cycle[:1]))
         inputs, outputs = self.index.inputs(), self.index.outputs()
         if not inputs:
             self.s.error(None, "no_input", f"{self._where()}has no Input node")

@@ -96,11 +96,7 @@ class _Writer:
         index = GraphIndex.of(graph)
         names = layer_names(index)
         order, _ = topological_order(index)
-        seq = (
-            sequential_chain(index)
-            if choose_model_type(index) == "sequential"
-            else None
-        )
+        seq = sequential_chain(index) if choose_model_type(index) == "sequential" else None
         if seq is not None and all(
             output_ports(index.by_id[n], self._lookup) == 1 for n in seq[1:-1]
         ):
@@ -122,9 +118,7 @@ class _Writer:
             + self._output_names(index, names, target, indent)
         )
 
-    def _functional(
-        self, index: GraphIndex, order, names, target, name, indent
-    ) -> list[str]:
+    def _functional(self, index: GraphIndex, order, names, target, name, indent) -> list[str]:
         taken = set(self.reserved) | {target}
         tensor_vars: dict[str, str] = {}
         for node in index.graph.nodes:
@@ -174,9 +168,7 @@ class _Writer:
 
     def _input(self, node: Node) -> Expr:
         params = node.params
-        kwargs: dict[str, Expr] = {
-            "shape": literal(tuple(params.get("shape") or (None,)))
-        }
+        kwargs: dict[str, Expr] = {"shape": literal(tuple(params.get("shape") or (None,)))}
         if params.get("batch_size") is not None:
             kwargs["batch_size"] = literal(params["batch_size"])
         if params.get("dtype") not in (None, "float32"):
@@ -236,9 +228,7 @@ class _Writer:
             return f"{tensor_vars[edge.source]}[{edge.source_port}]"
         return tensor_vars[edge.source]
 
-    def _trainable_lines(
-        self, index: GraphIndex, ids: list[str], indent: int
-    ) -> list[str]:
+    def _trainable_lines(self, index: GraphIndex, ids: list[str], indent: int) -> list[str]:
         """`vision_model.trainable = False` for frozen uses of a sub-graph."""
         pad = "    " * indent
         return [
@@ -247,9 +237,7 @@ class _Writer:
             if index.by_id[n].type == "Model" and not index.by_id[n].trainable
         ]
 
-    def _output_names(
-        self, index: GraphIndex, names, target: str, indent: int
-    ) -> list[str]:
+    def _output_names(self, index: GraphIndex, names, target: str, indent: int) -> list[str]:
         """Keep the Output nodes' names when the producing layers are named otherwise."""
         wanted = [output_name(n) for n in index.outputs()]
         produced = [self._produced_name(index, names, out) for out in index.outputs()]
@@ -278,18 +266,14 @@ class _Writer:
         losses = {k: _loss_expr(v) for k, v in spec["loss"].items()}
         if losses:
             kwargs["loss"] = (
-                losses[outputs[0]]
-                if single and outputs[0] in losses
-                else bracket_dict(losses)
+                losses[outputs[0]] if single and outputs[0] in losses else bracket_dict(losses)
             )
         weights = spec["loss_weights"]
         if any(w != 1.0 for w in weights.values()):
             kwargs["loss_weights"] = literal(weights)
         metrics = {k: v for k, v in spec["metrics"].items() if v}
         if metrics:
-            kwargs["metrics"] = (
-                literal(metrics[outputs[0]]) if single else literal(metrics)
-            )
+            kwargs["metrics"] = literal(metrics[outputs[0]]) if single else literal(metrics)
         return statement("", call("model.compile", [], kwargs))
 
     def _lookup(self, key: str) -> Graph | None:

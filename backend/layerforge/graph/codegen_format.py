@@ -53,9 +53,7 @@ def call(func: str, args: list[Expr], kwargs: dict[str, Expr] | None = None) -> 
     return Group(func, items)
 
 
-def chain(
-    first: Group, args: list[Expr], kwargs: dict[str, Expr] | None = None
-) -> Group:
+def chain(first: Group, args: list[Expr], kwargs: dict[str, Expr] | None = None) -> Group:
     """`first(...)(args)`: a call on the result of a call."""
     trailer = call("", args, kwargs)
     return Group(first.head, first.items, trailers=[*first.trailers, trailer])
@@ -80,11 +78,7 @@ def literal(value: Any) -> Expr:
     if value is None or isinstance(value, bool):
         return repr(value)
     if isinstance(value, float):
-        return (
-            f'float("{value}")'
-            if math.isinf(value) or math.isnan(value)
-            else repr(value)
-        )
+        return f'float("{value}")' if math.isinf(value) or math.isnan(value) else repr(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
@@ -133,22 +127,13 @@ def _lines(prefix: str, expr: Expr, suffix: str, indent: int) -> list[str]:
     # black's right-hand split: the last bracket whose opening line fits
     choice = len(groups) - 1
     for i in range(len(groups) - 1, -1, -1):
-        opening = (
-            pad + prefix + expr.head + "".join(_flat_brackets(g) for g in groups[:i])
-        )
+        opening = pad + prefix + expr.head + "".join(_flat_brackets(g) for g in groups[:i])
         if len(opening + groups[i].open) <= LINE_LENGTH:
             choice = i
             break
     group = groups[choice]
-    opening = (
-        pad + prefix + expr.head + "".join(_flat_brackets(g) for g in groups[:choice])
-    )
-    closing = (
-        pad
-        + group.close
-        + "".join(_flat_brackets(g) for g in groups[choice + 1 :])
-        + suffix
-    )
+    opening = pad + prefix + expr.head + "".join(_flat_brackets(g) for g in groups[:choice])
+    closing = pad + group.close + "".join(_flat_brackets(g) for g in groups[choice + 1 :]) + suffix
     return [opening + group.open, *_body(group, indent + 1), closing]
 
 
@@ -162,6 +147,4 @@ def _body(group: Group, indent: int) -> list[str]:
     fits = len(INDENT * indent + joined) <= LINE_LENGTH
     if fits and not group.collection:
         return [INDENT * indent + joined]
-    return [
-        line for item in items for line in _lines(item.prefix, item.value, ",", indent)
-    ]
+    return [line for item in items for line in _lines(item.prefix, item.value, ",", indent)]

@@ -54,17 +54,13 @@ FAMILY_BY_SUFFIX = {
 def import_keras_json(text: str) -> Graph:
     """A graph (with an automatic layout) from the text of `model.to_json()`."""
     if len(text.encode()) > get_settings().limits.request_bytes:
-        raise _error(
-            None, "too_large", "the model JSON is larger than the request limit"
-        )
+        raise _error(None, "too_large", "the model JSON is larger than the request limit")
     try:
         data = json.loads(text)
     except RecursionError as exc:
         raise _error(None, "too_large", "the model JSON is nested too deeply") from exc
     except json.JSONDecodeError as exc:
-        raise _error(
-            None, "bad_json", f"not valid JSON: {exc.msg} at line {exc.lineno}"
-        ) from exc
+        raise _error(None, "bad_json", f"not valid JSON: {exc.msg} at line {exc.lineno}") from exc
     return import_keras_config(data)
 
 
@@ -79,9 +75,7 @@ def import_keras_file(path: str | Path) -> Graph:
             # read one byte past the cap rather than trust the declared size
             raw = member.read(limits.request_bytes + 1)
         if len(raw) > limits.request_bytes:
-            raise _error(
-                None, "too_large", "config.json is larger than the request limit"
-            )
+            raise _error(None, "too_large", "config.json is larger than the request limit")
         text = raw.decode()
     except (zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
         raise _error(
@@ -95,9 +89,7 @@ def import_keras_file(path: str | Path) -> Graph:
 def import_keras_config(data: Any) -> Graph:
     """A graph from a parsed model config (`{"class_name", "config", ...}`)."""
     if not isinstance(data, dict) or str(data.get("class_name")) not in MODEL_CLASSES:
-        raise _error(
-            None, "bad_model", "expected a Sequential or Functional model config"
-        )
+        raise _error(None, "bad_model", "expected a Sequential or Functional model config")
     importer = _Importer(get_settings().limits.nesting_depth)
     try:
         graph = importer.model(data)
@@ -149,9 +141,7 @@ class _Importer:
         """The `subgraphs` key for a nested model; one entry per distinct model."""
         fingerprint = json.dumps(data, sort_keys=True)
         if fingerprint not in self._subgraph_keys:
-            key = _unique(
-                _sanitize(data["config"].get("name") or "model"), self.subgraphs
-            )
+            key = _unique(_sanitize(data["config"].get("name") or "model"), self.subgraphs)
             if self._depth >= self._max_depth:
                 raise _error(
                     key,
@@ -170,13 +160,9 @@ class _Importer:
         nodes: list[Node] = []
         if layers and layers[0]["class_name"] == "InputLayer":
             first = layers.pop(0)
-            nodes.append(
-                _input_node(first["config"], first["config"].get("name") or "input")
-            )
+            nodes.append(_input_node(first["config"], first["config"].get("name") or "input"))
         elif config.get("build_input_shape"):
-            nodes.append(
-                _input_node({"batch_shape": config["build_input_shape"]}, "input")
-            )
+            nodes.append(_input_node({"batch_shape": config["build_input_shape"]}, "input"))
         else:
             raise _error(
                 config.get("name"),
@@ -214,9 +200,7 @@ class _Importer:
                 continue
             inbound = layer.get("inbound_nodes") or []
             for index, call in enumerate(inbound):
-                node_id = (
-                    owner if index == 0 else _unique(f"{owner}_call{index}", taken)
-                )
+                node_id = owner if index == 0 else _unique(f"{owner}_call{index}", taken)
                 taken.add(node_id)
                 call_ids[(name, index)] = node_id
                 calls.append((node_id, call, layer))
@@ -230,34 +214,25 @@ class _Importer:
         # in input_layers/output_layers (and the older list form of inbound nodes)
         # a Functional layer counts its own built-in node first (Keras's get_config)
         functional = {
-            layer.get("name")
-            for layer in config["layers"]
-            if layer["class_name"] in FUNCTIONAL
+            layer.get("name") for layer in config["layers"] if layer["class_name"] in FUNCTIONAL
         }
         edges = [
             edge
             for node_id, call, layer in calls
             for edge in _call_edges(node_id, call, layer, call_ids, functional)
         ]
-        inputs = [
-            call_ids.get((n, 0))
-            for n, _, _ in _history_list(config.get("input_layers"))
-        ]
+        inputs = [call_ids.get((n, 0)) for n, _, _ in _history_list(config.get("input_layers"))]
         nodes = _inputs_in_order(nodes, inputs)
         for name, index, port in _history_list(config.get("output_layers")):
             source = call_ids.get((name, index - (name in functional)))
             if source is None:
-                raise _error(
-                    name, "bad_model", f"model output refers to unknown layer {name!r}"
-                )
+                raise _error(name, "bad_model", f"model output refers to unknown layer {name!r}")
             out_id = _unique(f"{source}_out", taken)
             taken.add(out_id)
             out_name = _unique(name, {n.name for n in nodes if n.type == "Output"})
             nodes.append(Node(id=out_id, type="Output", name=out_name))
             edges.append(Edge(source=source, source_port=port, target=out_id))
-        return Graph(
-            name=config.get("name"), model_type="functional", nodes=nodes, edges=edges
-        )
+        return Graph(name=config.get("name"), model_type="functional", nodes=nodes, edges=edges)
 
     def _layer_node(self, layer: dict[str, Any], node_id: str, name: str) -> Node:
         config = layer.get("config") or {}
@@ -270,9 +245,7 @@ class _Importer:
                 trainable=config.get("trainable", True),
             )
         inner = self._inner(layer, name)
-        params = _layer_params(
-            layer, name, skip={"layer", "backward_layer"} if inner else set()
-        )
+        params = _layer_params(layer, name, skip={"layer", "backward_layer"} if inner else set())
         return Node(
             id=node_id,
             type=layer["class_name"],
@@ -294,14 +267,10 @@ class _Importer:
                 f"{name}: a Bidirectional with its own backward layer",
             )
         if wrapped["class_name"] in MODEL_CLASSES:
-            return InnerLayer(
-                type="Model", params={"subgraph": self.subgraph_key(wrapped)}
-            )
+            return InnerLayer(type="Model", params={"subgraph": self.subgraph_key(wrapped)})
         inner_name = wrapped["config"].get("name")
         if layer["class_name"] == "Bidirectional" and inner_name:
-            inner_name = inner_name.removeprefix(
-                "forward_"
-            )  # Bidirectional adds it back
+            inner_name = inner_name.removeprefix("forward_")  # Bidirectional adds it back
         return InnerLayer(
             type=wrapped["class_name"],
             name=inner_name,
@@ -322,15 +291,9 @@ def _op_as_layer(layer: dict[str, Any]) -> dict[str, Any]:
         return layer
     op, name = layer["class_name"], layer.get("name") or layer["config"].get("name")
     calls = layer.get("inbound_nodes") or []
-    args = (
-        calls[0].get("args", [])
-        if len(calls) == 1 and isinstance(calls[0], dict)
-        else []
-    )
+    args = calls[0].get("args", []) if len(calls) == 1 and isinstance(calls[0], dict) else []
     tensors = [a for a in args if _tensor_history(a)]
-    numbers = [
-        a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)
-    ]
+    numbers = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
     config: dict[str, Any] | None = None
     if len(args) == 2 and len(tensors) == 2 and op in MERGE_OPS:
         return {
@@ -346,11 +309,7 @@ def _op_as_layer(layer: dict[str, Any]) -> dict[str, Any]:
         elif op == "Multiply":
             config = {"scale": c, "offset": 0.0}
         elif op == "Subtract":
-            config = (
-                {"scale": 1.0, "offset": -c}
-                if tensor_first
-                else {"scale": -1.0, "offset": c}
-            )
+            config = {"scale": 1.0, "offset": -c} if tensor_first else {"scale": -1.0, "offset": c}
         elif tensor_first and c != 0:
             config = {"scale": 1.0 / c, "offset": 0.0}
     if config is None:
@@ -371,9 +330,7 @@ def _op_as_layer(layer: dict[str, Any]) -> dict[str, Any]:
 
 
 def _input_node(config: dict[str, Any], node_id: str) -> Node:
-    batch_shape = list(
-        config.get("batch_shape") or config.get("batch_input_shape") or [None]
-    )
+    batch_shape = list(config.get("batch_shape") or config.get("batch_input_shape") or [None])
     params: dict[str, Any] = {"shape": batch_shape[1:]}
     if config.get("dtype", "float32") != "float32":
         params["dtype"] = _dtype_name(config["dtype"])
@@ -385,9 +342,7 @@ def _input_node(config: dict[str, Any], node_id: str) -> Node:
             "unsupported",
             f"{node_id}: sparse and ragged inputs are not supported",
         )
-    return Node(
-        id=node_id, type="Input", name=config.get("name") or node_id, params=params
-    )
+    return Node(id=node_id, type="Input", name=config.get("name") or node_id, params=params)
 
 
 def _inputs_in_order(nodes: list[Node], order: list[str | None]) -> list[Node]:
@@ -419,21 +374,15 @@ def _call_edges(
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
         args = args[0]  # a merge layer called on a list of tensors
     ports: list[tuple[int, list]] = [
-        (port, history)
-        for port, history in enumerate(_tensor_history(a) for a in args)
-        if history
+        (port, history) for port, history in enumerate(_tensor_history(a) for a in args) if history
     ]
     kwargs = call.get("kwargs") or {}
-    tensor_kwargs = {
-        k: h for k, h in ((k, _tensor_history(v)) for k, v in kwargs.items()) if h
-    }
+    tensor_kwargs = {k: h for k, h in ((k, _tensor_history(v)) for k, v in kwargs.items()) if h}
     if tensor_kwargs:
         order = _call_argument_order(layer["class_name"])
         for key, history in tensor_kwargs.items():
             if key not in order:
-                raise _error(
-                    node_id, "unsupported", f"{node_id}: tensor argument {key!r}"
-                )
+                raise _error(node_id, "unsupported", f"{node_id}: tensor argument {key!r}")
             ports.append((order.index(key), history))
     edges = []
     for port, (source_name, source_index, tensor_index) in ports:
@@ -487,11 +436,7 @@ DROPPED_KEYS = {"name", "trainable"}
 def _layer_params(layer: dict[str, Any], name: str, skip: set[str]) -> dict[str, Any]:
     """The layer's config minus name, trainable and every value equal to its default."""
     _check_allowed(layer, name)
-    config = {
-        k: v
-        for k, v in (layer.get("config") or {}).items()
-        if k not in DROPPED_KEYS | skip
-    }
+    config = {k: v for k, v in (layer.get("config") or {}).items() if k not in DROPPED_KEYS | skip}
     params = {}
     for key, value in _minimal_config(layer["class_name"], config).items():
         value = _simplify(value, name, key)
@@ -510,9 +455,7 @@ def _check_allowed(layer: dict[str, Any], name: str) -> None:
             f"{name}: custom class {class_name!r} from {module!r} is refused",
         )
     if layer_class(class_name) is None:
-        raise _error(
-            name, "refused_type", f"{name}: layer type {class_name!r} is not allowed"
-        )
+        raise _error(name, "refused_type", f"{name}: layer type {class_name!r} is not allowed")
 
 
 def _minimal_config(class_name: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -586,9 +529,7 @@ def _simplify(value: Any, name: str, key: str) -> Any:
         if family is not None:
             return _object_name(family, value)
         if module and not module.startswith("keras"):
-            raise _error(
-                name, "refused_type", f"{name}: parameter {key!r} holds a custom object"
-            )
+            raise _error(name, "refused_type", f"{name}: parameter {key!r} holds a custom object")
         return {"class_name": value["class_name"], "config": value["config"]}
     if isinstance(value, list):
         return [_simplify(v, name, key) for v in value]
@@ -642,10 +583,8 @@ def _apply_compile_config(graph: Graph, compile_config: dict[str, Any]) -> None:
         ("loss_weights", "loss_weight"),
         ("metrics", "metrics"),
     ):
-        per_output = _per_output(
-            compile_config.get(field), names, is_list=field == "metrics"
-        )
-        for node, value in zip(outputs, per_output):
+        per_output = _per_output(compile_config.get(field), names, is_list=field == "metrics")
+        for node, value in zip(outputs, per_output, strict=False):
             if value is not None:
                 node.params[param] = _compile_value(value)
             if field == "loss" and _from_logits(value):
@@ -675,11 +614,7 @@ def _compile_value(value: Any) -> Any:
         return [_compile_value(v) for v in value]
     if isinstance(value, dict) and "config" in value:
         config = value["config"]
-        return (
-            config.get("name", value.get("class_name"))
-            if isinstance(config, dict)
-            else config
-        )
+        return config.get("name", value.get("class_name")) if isinstance(config, dict) else config
     return value
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_PATH = re.compile(
-    r"(?:/[\w.\-]+)+\.py(?::\d+)?|File \"[^\"]+\", line \d+(?:, in \S+)?"
-)
+_PATH = re.compile(r"(?:/[\w.\-]+)+\.py(?::\d+)?|File \"[^\"]+\", line \d+(?:, in \S+)?")
 _CALL_ARGS = re.compile(r"\n*\s*Arguments received by [\s\S]*$")
 _SPACES = re.compile(r"[ \t]+")
 
@@ -36,8 +34,6 @@ _SHAPE_WORDS = ("shape", "dimension", "axis", "rank", "ndim", "size", "compatibl
 def call_error_code(exc: BaseException) -> str:
     """Code for an error raised while calling a layer on its inputs."""
     text = str(exc).lower()
-    if isinstance(exc, (ValueError, TypeError)) and any(
-        w in text for w in _SHAPE_WORDS
-    ):
+    if isinstance(exc, (ValueError, TypeError)) and any(w in text for w in _SHAPE_WORDS):
         return "shape_mismatch"
     return "layer_call_failed"

@@ -96,9 +96,7 @@ def make_layer(
         if layer.inner is None:
             raise ValueError(f"{layer.type} needs an inner layer")
         inner_name = layer.inner.name if layer.inner.type != "Model" else None
-        kwargs["layer"] = make_layer(
-            layer.inner, inner_name, models, throwaway=throwaway
-        )
+        kwargs["layer"] = make_layer(layer.inner, inner_name, models, throwaway=throwaway)
     layer_obj = cls(**kwargs)
     if isinstance(layer, Node) and not layer.trainable:
         layer_obj.trainable = False
@@ -152,9 +150,7 @@ def output_ports(layer: LayerLike, subgraphs: SubgraphLookup) -> int:
     return 1
 
 
-def call_layer(
-    layer_obj: keras.layers.Layer, type_name: str, args: list[Any]
-) -> list[Any]:
+def call_layer(layer_obj: keras.layers.Layer, type_name: str, args: list[Any]) -> list[Any]:
     """Call a layer on the tensors of its input ports (in port order); returns the
     tensors of its output ports."""
     style = LAYERS[type_name][3] if type_name in LAYERS else None

@@ -43,9 +43,7 @@ def _positions(graph: Graph) -> dict[str, dict[str, float]]:
         rows[rank[node_id]].append(node_id)
     order = _barycentre_order(rows, preds, succs)
     xs = _coordinates(order, preds, succs)
-    return {
-        n: {"x": xs[n], "y": r * Y_SPACING} for r, row in order.items() for n in row
-    }
+    return {n: {"x": xs[n], "y": r * Y_SPACING} for r, row in order.items() for n in row}
 
 
 def _layers(
@@ -66,9 +64,7 @@ def _layers(
     topo += [i for i in ids if i not in done]
     rank: dict[str, int] = {}
     for node_id in topo:
-        rank[node_id] = max(
-            (rank[p] + 1 for p in preds[node_id] if p in rank), default=0
-        )
+        rank[node_id] = max((rank[p] + 1 for p in preds[node_id] if p in rank), default=0)
     for node_id in topo:
         if not preds[node_id] and succs[node_id]:
             rank[node_id] = max(0, min(rank[s] for s in succs[node_id]) - 1)
@@ -83,15 +79,13 @@ def _coordinates(
     """x per node: rows start centred, then each node moves towards the mean x of its
     neighbours (down, up, down), keeping its row's order and spacing."""
     xs = {
-        n: (i - (len(row) - 1) / 2) * X_SPACING
-        for row in order.values()
-        for i, n in enumerate(row)
+        n: (i - (len(row) - 1) / 2) * X_SPACING for row in order.values() for i, n in enumerate(row)
     }
     ranks = sorted(order)
     for neighbours, sequence in ((preds, ranks), (succs, ranks[::-1]), (preds, ranks)):
         for r in sequence:
             wanted = [_mean([xs[m] for m in neighbours[n]], xs[n]) for n in order[r]]
-            for n, x in zip(order[r], _spaced(wanted)):
+            for n, x in zip(order[r], _spaced(wanted), strict=False):
                 xs[n] = x
     return xs
 
@@ -109,7 +103,7 @@ def _spaced(wanted: list[float]) -> list[float]:
     left = list(wanted)
     for i in range(len(left) - 2, -1, -1):
         left[i] = min(left[i], left[i + 1] - X_SPACING)
-    return [(a + b) / 2 for a, b in zip(right, left)]
+    return [(a + b) / 2 for a, b in zip(right, left, strict=False)]
 
 
 def _barycentre_order(
@@ -124,9 +118,7 @@ def _barycentre_order(
         for r in ranks if downward else reversed(ranks):
             index = {n: i for row in order.values() for i, n in enumerate(row)}
             row = order[r]
-            centre = functools.partial(
-                _centre, index=index, neighbours=neighbours, row=row
-            )
+            centre = functools.partial(_centre, index=index, neighbours=neighbours, row=row)
             order[r] = sorted(row, key=centre)
     return order
 

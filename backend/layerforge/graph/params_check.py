@@ -66,10 +66,7 @@ def _named_object_error(value: Any, spec: dict) -> str | None:
         return None
     if isinstance(value, dict):
         allowed = NAMED_CLASS_CHOICES.get(kind, set())
-        if (
-            set(value) - {"class_name", "config"}
-            or value.get("class_name") not in allowed
-        ):
+        if set(value) - {"class_name", "config"} or value.get("class_name") not in allowed:
             return f"a {kind} object must be {{'class_name': one of {sorted(allowed)}, 'config': {{...}}}}"
         config = value.get("config", {})
         if not isinstance(config, dict) or not all(_plain(v) for v in config.values()):
@@ -82,15 +79,11 @@ def value_error(value: Any, spec: dict) -> str | None:
     """Why `value` does not fit the parameter `spec`, or None when it does."""
     kind = spec["kind"]
     if value is None:
-        return (
-            None if spec.get("nullable") or not spec.get("required") else "is required"
-        )
+        return None if spec.get("nullable") or not spec.get("required") else "is required"
     if kind == "int":
         return "must be an integer" if not _is_int(value) else _range_error(value, spec)
     if kind == "float":
-        return (
-            "must be a number" if not _is_number(value) else _range_error(value, spec)
-        )
+        return "must be a number" if not _is_number(value) else _range_error(value, spec)
     if kind == "bool":
         return None if isinstance(value, bool) else "must be true or false"
     if kind in ("str", "dtype"):
@@ -116,23 +109,15 @@ def value_error(value: Any, spec: dict) -> str | None:
         if not isinstance(value, list) or not all(
             v is None or (_is_int(v) and v >= lowest) for v in value
         ):
-            return (
-                f"must be a list of sizes (integers >= {lowest}, null for a free axis)"
-            )
+            return f"must be a list of sizes (integers >= {lowest}, null for a free axis)"
         if any(v == 0 for v in value):
             return "sizes must not be 0"
         return None
     if kind == "list":
         return (
-            None
-            if isinstance(value, list) and _plain(value)
-            else "must be a list of plain values"
+            None if isinstance(value, list) and _plain(value) else "must be a list of plain values"
         )
-    return (
-        None
-        if _plain(value)
-        else "must be a plain value (number, string, list), not an object"
-    )
+    return None if _plain(value) else "must be a plain value (number, string, list), not an object"
 
 
 _CHECKED: dict[tuple[str, str, str], list[tuple[str, str, str]]] = {}

@@ -33,9 +33,7 @@ class GraphIndex:
             index.out_edges.setdefault(node.id, [])
         for edge in graph.edges:
             if edge.source in index.by_id and edge.target in index.by_id:
-                index.in_edges[edge.target].setdefault(edge.target_port, []).append(
-                    edge
-                )
+                index.in_edges[edge.target].setdefault(edge.target_port, []).append(edge)
                 index.out_edges[edge.source].append(edge)
         for node_id, ports in index.in_edges.items():
             deps = [e.source for port in sorted(ports) for e in ports[port]]
@@ -171,11 +169,7 @@ def layer_names(index: GraphIndex) -> dict[str, str | None]:
             names[node.id] = input_name(node)
             continue
         fed = feeds.get(node.id, [])
-        wanted = (
-            output_name(fed[0][1])
-            if len(fed) == 1 and fed[0][0].source_port == 0
-            else None
-        )
+        wanted = output_name(fed[0][1]) if len(fed) == 1 and fed[0][0].source_port == 0 else None
         for candidate in (wanted, node.id):
             if candidate and candidate not in taken:
                 names[node.id] = candidate
@@ -193,12 +187,7 @@ def sequential_chain(index: GraphIndex) -> list[str] | None:
     port 0, nothing shared, no sub-graph used twice."""
     g = index.graph
     ins, outs = index.inputs(), index.outputs()
-    if (
-        len(ins) != 1
-        or len(outs) != 1
-        or len(g.edges) != len(g.nodes) - 1
-        or len(g.nodes) < 3
-    ):
+    if len(ins) != 1 or len(outs) != 1 or len(g.edges) != len(g.nodes) - 1 or len(g.nodes) < 3:
         return None  # (a Sequential needs at least one layer)
     model_uses: dict[str, int] = {}
     for node in g.nodes:

@@ -95,9 +95,7 @@ def clear_caches() -> None:
 
 
 def _digest(obj: Any) -> str:
-    return hashlib.sha1(
-        json.dumps(obj, sort_keys=True, default=str).encode()
-    ).hexdigest()
+    return hashlib.sha1(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _param_in(message: str, layer: Node | InnerLayer) -> str | None:
@@ -140,9 +138,7 @@ class _CachedScope(SubgraphScope):
         digest = self.definitions.digest(sub, self.chain)
         model = MODEL_CACHE.get(digest)
         if model is None:
-            model = _build(
-                sub, _CachedScope([*self.chain, sub], self.definitions), name=key
-            )
+            model = _build(sub, _CachedScope([*self.chain, sub], self.definitions), name=key)
             MODEL_CACHE.put(digest, model)
         return model
 
@@ -159,9 +155,7 @@ class _Validator:
         for key, sub in graph.subgraphs.items():
             scope_prefix = f"{prefix}{key}/"
             self.level(sub, [*chain, sub], scope_prefix)
-            if any(
-                p.startswith(scope_prefix) for p in self.findings.broken_scopes
-            ) or any(
+            if any(p.startswith(scope_prefix) for p in self.findings.broken_scopes) or any(
                 p.node and p.node.startswith(scope_prefix) for p in self.findings.errors
             ):
                 self.broken_subgraphs.add(id(sub))
@@ -286,9 +280,7 @@ class _Validator:
             holder = holders.setdefault(identity, node.id)
             if holder != node.id:
                 info["weights_shared_with"] = prefix + holder
-                info["params"] = info["trainable_params"] = info[
-                    "non_trainable_params"
-                ] = 0
+                info["params"] = info["trainable_params"] = info["non_trainable_params"] = 0
 
 
 def _used_subgraph(node: Node, scope: SubgraphScope) -> Graph | None:
@@ -308,9 +300,7 @@ def _input_outcome(node: Node) -> Outcome:
     params = node.params
     shape = (params.get("batch_size"), *params.get("shape", []))
     dtype = params.get("dtype") or "float32"
-    return Outcome(
-        specs=(TensorSpec(tuple(shape), dtype, bool(params.get("sparse", False))),)
-    )
+    return Outcome(specs=(TensorSpec(tuple(shape), dtype, bool(params.get("sparse", False))),))
 
 
 def _evaluate(
@@ -347,9 +337,7 @@ def _call(
         if needs_real_weights(exc):
             raise _NeedsWeights from exc
         message = clean_message(exc)
-        return Outcome(
-            None, code="bad_param", message=message, param=_param_in(message, owner)
-        )
+        return Outcome(None, code="bad_param", message=message, param=_param_in(message, owner))
     try:
         if owner_args is not None:
             call_layer(layer, owner.type, [s.tensor() for s in owner_args])
@@ -392,9 +380,7 @@ def validate_graph(graph: Graph) -> dict[str, Any]:
     return _answer(findings, validator.nodes, model_type, total if valid else None)
 
 
-def _answer(
-    findings: Findings, nodes: dict, model_type: str | None, total: int | None
-) -> dict:
+def _answer(findings: Findings, nodes: dict, model_type: str | None, total: int | None) -> dict:
     return {
         "valid": not findings.errors,
         "model_type": model_type,

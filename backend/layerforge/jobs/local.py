@@ -109,7 +109,8 @@ class LocalScheduler:
         if self._warm:
             self._warm.start()
         self._workers = [
-            asyncio.create_task(self._work(slot), name=f"run-slot-{slot}") for slot in range(self.slots)
+            asyncio.create_task(self._work(slot), name=f"run-slot-{slot}")
+            for slot in range(self.slots)
         ]
 
     async def stop(self) -> None:
@@ -173,12 +174,17 @@ class LocalScheduler:
                 raise
             except Exception:
                 log.exception("run %s: the scheduler failed", run_id)
-                await self._fail(run_id, "scheduler_error", "the scheduler failed to run this run; see the server log")
+                await self._fail(
+                    run_id,
+                    "scheduler_error",
+                    "the scheduler failed to run this run; see the server log",
+                )
 
     async def _fail(self, run_id: str, code: str, message: str) -> None:
         try:
             await self.events.append(
-                run_id, {"type": "status", "status": "failed", "error": {"code": code, "message": message}}
+                run_id,
+                {"type": "status", "status": "failed", "error": {"code": code, "message": message}},
             )
         except KeyError:
             pass
@@ -206,7 +212,9 @@ class LocalScheduler:
             try:
                 trainer = await spawn_trainer(backend, warm=False, env=env)
             except OSError as exc:
-                await self._fail(run_id, "trainer_start_failed", f"could not start the trainer: {exc}")
+                await self._fail(
+                    run_id, "trainer_start_failed", f"could not start the trainer: {exc}"
+                )
                 return
         if run_id in self._cancel_before_start:
             self._cancel_before_start.discard(run_id)
@@ -223,7 +231,9 @@ class LocalScheduler:
             "data_dir": str(self.settings.data_dir.resolve()),
             "backend": backend,
         }
-        sup = Supervision(run_id, trainer, self.events, self.settings.cancel_grace_s, first_batch=started)
+        sup = Supervision(
+            run_id, trainer, self.events, self.settings.cancel_grace_s, first_batch=started
+        )
         self._active[run_id] = sup
         try:
             await sup.run(spec)

@@ -35,7 +35,9 @@ class Runtime:
 
     async def recover(self) -> None:
         for run_id in await asyncio.to_thread(self.store.run_ids_with_status, ACTIVE):
-            await self.events.append(run_id, {"type": "status", "status": "failed", "error": RESTARTED})
+            await self.events.append(
+                run_id, {"type": "status", "status": "failed", "error": RESTARTED}
+            )
         for run_id in await asyncio.to_thread(self.store.run_ids_with_status, ["queued"]):
             self.scheduler.submit(run_id)
 

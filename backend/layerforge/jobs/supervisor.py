@@ -76,7 +76,10 @@ async def spawn_trainer(
 ) -> TrainerProcess:
     """Start `python -m layerforge.training.trainer [--warm]` with KERAS_BACKEND set."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", TRAINER_MODULE, *(["--warm"] if warm else []),
+        sys.executable,
+        "-m",
+        TRAINER_MODULE,
+        *(["--warm"] if warm else []),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -101,8 +104,14 @@ def describe_exit(code: int | None) -> str:
 class Supervision:
     """One run on one trainer process, from the spec line to the terminal status."""
 
-    def __init__(self, run_id: str, trainer: TrainerProcess, events: EventLog, grace_s: float,
-                 first_batch: asyncio.Event | None = None):
+    def __init__(
+        self,
+        run_id: str,
+        trainer: TrainerProcess,
+        events: EventLog,
+        grace_s: float,
+        first_batch: asyncio.Event | None = None,
+    ):
         self.run_id = run_id
         self.trainer = trainer
         self.events = events
@@ -159,7 +168,11 @@ class Supervision:
                 raise ValueError("not an event object")
         except ValueError:
             text = line.decode("utf-8", "replace").strip()[:500]
-            event = {"type": "log", "level": "warning", "message": f"unreadable trainer output: {text}"}
+            event = {
+                "type": "log",
+                "level": "warning",
+                "message": f"unreadable trainer output: {text}",
+            }
         if event["type"] == "status":
             if event.get("status") == "starting":
                 return  # the scheduler said so when it took the run
@@ -180,12 +193,18 @@ class Supervision:
             status = "cancelled"
             error = None
             if self.killed_after_cancel:
-                error = {"code": "killed_after_cancel",
-                         "message": f"the trainer did not stop within {self.grace_s:g} s of cancel and was killed"}
+                error = {
+                    "code": "killed_after_cancel",
+                    "message": f"the trainer did not stop within {self.grace_s:g} s of cancel and was killed",
+                }
         else:
             status = "failed"
-            error = {"code": "trainer_died", "message": describe_exit(code),
-                     "exit_code": code, "stderr": tail}
+            error = {
+                "code": "trainer_died",
+                "message": describe_exit(code),
+                "exit_code": code,
+                "stderr": tail,
+            }
         event: dict[str, Any] = {"type": "status", "status": status}
         if error:
             event["error"] = error

@@ -18,7 +18,9 @@ def get_dataset(session: Session, name: str) -> Dataset | None:
     return session.scalars(select(Dataset).where(Dataset.name == name)).first()
 
 
-def add_dataset(session: Session, *, name: str, kind: str, filename: str, meta: dict[str, Any]) -> Dataset:
+def add_dataset(
+    session: Session, *, name: str, kind: str, filename: str, meta: dict[str, Any]
+) -> Dataset:
     record = Dataset(name=name, kind=kind, filename=filename, meta=meta)
     session.add(record)
     session.flush()

@@ -22,7 +22,9 @@ def create_graph(
     return saved, version
 
 
-def list_graphs(session: Session, limit: int = 100, offset: int = 0) -> tuple[list[SavedGraph], int]:
+def list_graphs(
+    session: Session, limit: int = 100, offset: int = 0
+) -> tuple[list[SavedGraph], int]:
     """The saved graphs, most recently updated first, and how many there are in all."""
     total = session.scalar(select(func.count()).select_from(SavedGraph)) or 0
     rows = session.scalars(

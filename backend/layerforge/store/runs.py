@@ -81,8 +81,9 @@ class RunStore:
             run = s.get(Run, run_id)
             return run_to_dict(run, with_graph=with_graph) if run else None
 
-
-    def list_runs(self, status: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    def list_runs(
+        self, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[dict[str, Any]]:
         with session_scope(self.sessions) as s:
             query = select(Run).order_by(Run.created_at.desc(), Run.id.desc())
             if status:
@@ -90,21 +91,24 @@ class RunStore:
             rows = s.scalars(query.limit(limit).offset(offset)).all()
             return [run_to_dict(r, with_graph=False) for r in rows]
 
-
     def run_ids_with_status(self, statuses: Iterable[str]) -> list[str]:
         """Ids of runs in the given states, oldest first (first-come order)."""
         with session_scope(self.sessions) as s:
-            query = select(Run.id).where(Run.status.in_(list(statuses))).order_by(Run.created_at, Run.id)
+            query = (
+                select(Run.id)
+                .where(Run.status.in_(list(statuses)))
+                .order_by(Run.created_at, Run.id)
+            )
             return list(s.scalars(query).all())
-
 
     def delete_run(self, run_id: str) -> bool:
         with session_scope(self.sessions) as s:
             s.execute(delete(RunEvent).where(RunEvent.run_id == run_id))
             return s.execute(delete(Run).where(Run.id == run_id)).rowcount > 0
 
-
-    def get_graph_version(self, graph_id: str, version: int | None) -> tuple[dict[str, Any], int] | None:
+    def get_graph_version(
+        self, graph_id: str, version: int | None
+    ) -> tuple[dict[str, Any], int] | None:
         """A saved graph's version (the latest when `version` is None): (graph, version)."""
         with session_scope(self.sessions) as s:
             if version is None:
@@ -125,8 +129,9 @@ class RunStore:
             ).all()
             return [r.data for r in rows]
 
-
-    def write_events(self, events: list[dict[str, Any]], run_updates: dict[str, dict[str, Any]]) -> None:
+    def write_events(
+        self, events: list[dict[str, Any]], run_updates: dict[str, dict[str, Any]]
+    ) -> None:
         """Store a batch of events (each with `run_id`, `seq`, `type`) and the runs' new
         state in one transaction."""
         with session_scope(self.sessions) as s:
@@ -134,7 +139,12 @@ class RunStore:
                 s.execute(
                     insert(RunEvent),
                     [
-                        {"run_id": e["run_id"], "seq": e["seq"], "type": e["type"], "data": e["data"]}
+                        {
+                            "run_id": e["run_id"],
+                            "seq": e["seq"],
+                            "type": e["type"],
+                            "data": e["data"],
+                        }
                         for e in events
                     ],
                 )

@@ -59,7 +59,13 @@ class EventCallback(keras.callbacks.Callback):
     def _stop_if_cancelled(self) -> None:
         if self.cancel.is_set() and not self.cancelled:
             self.cancelled = True
-            self.emit({"type": "log", "level": "info", "message": "cancel requested: stopping after this batch"})
+            self.emit(
+                {
+                    "type": "log",
+                    "level": "info",
+                    "message": "cancel requested: stopping after this batch",
+                }
+            )
         if self.cancelled:
             self.model.stop_training = True
 
@@ -78,27 +84,46 @@ class EventCallback(keras.callbacks.Callback):
             if not finite and self.nan_at is None:
                 self.nan_at = (epoch, batch)
                 self.model.stop_training = True
-                self.emit({
-                    "type": "error", "code": "nan_loss", "node": None, "epoch": epoch, "batch": batch,
-                    "message": f"the loss became {float(loss)} at epoch {epoch + 1}, batch {batch + 1}",
-                })
+                self.emit(
+                    {
+                        "type": "error",
+                        "code": "nan_loss",
+                        "node": None,
+                        "epoch": epoch,
+                        "batch": batch,
+                        "message": f"the loss became {float(loss)} at epoch {epoch + 1}, batch {batch + 1}",
+                    }
+                )
             now = time.monotonic()
             last = steps is not None and batch == steps - 1
-            if (epoch, batch) <= self._last_emitted or not (last or now - self._last_time >= self.min_interval):
+            if (epoch, batch) <= self._last_emitted or not (
+                last or now - self._last_time >= self.min_interval
+            ):
                 return
             self._last_emitted = (epoch, batch)
             self._last_time = now
-            self.emit({
-                "type": "batch", "epoch": epoch, "epochs": self.params.get("epochs"), "batch": batch,
-                "batches": steps, "metrics": clean_metrics(logs),
-            })
+            self.emit(
+                {
+                    "type": "batch",
+                    "epoch": epoch,
+                    "epochs": self.params.get("epochs"),
+                    "batch": batch,
+                    "batches": steps,
+                    "metrics": clean_metrics(logs),
+                }
+            )
 
     def on_epoch_end(self, epoch, logs=None):
         self.epochs_done = epoch + 1
-        self.emit({
-            "type": "epoch", "epoch": epoch, "epochs": self.params.get("epochs"),
-            "metrics": clean_metrics(logs), "duration": time.perf_counter() - self._epoch_start,
-        })
+        self.emit(
+            {
+                "type": "epoch",
+                "epoch": epoch,
+                "epochs": self.params.get("epochs"),
+                "metrics": clean_metrics(logs),
+                "duration": time.perf_counter() - self._epoch_start,
+            }
+        )
 
 
 class ResetStatefulLayers(keras.callbacks.Callback):

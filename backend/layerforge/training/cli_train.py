@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from pydantic import ValidationError
@@ -21,7 +21,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from layerforge.training.settings import parse_settings
-
 
 WIDE_TABLE_METRICS = 6
 TALL_TABLE_EPOCHS = 8
@@ -34,8 +33,12 @@ class ConsoleView:
     def __init__(self, console: Console):
         self.console = console
         self.progress = Progress(
-            TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[metrics]}"), TimeElapsedColumn(), console=console,
+            TextColumn("epoch {task.fields[epoch]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[metrics]}"),
+            TimeElapsedColumn(),
+            console=console,
         )
         self.task = None
         self.epochs: list[dict[str, Any]] = []
@@ -49,8 +52,10 @@ class ConsoleView:
             self._batch(event)
         elif kind == "epoch":
             self.epochs.append(event)
-            self.console.print(f"epoch {event['epoch'] + 1}/{event['epochs']}  {_fmt(event['metrics'])}"
-                               f"  ({event['duration']:.1f} s)")
+            self.console.print(
+                f"epoch {event['epoch'] + 1}/{event['epochs']}  {_fmt(event['metrics'])}"
+                f"  ({event['duration']:.1f} s)"
+            )
         elif kind == "status":
             self.status = event["status"]
             if self.status == "running":
@@ -70,14 +75,23 @@ class ConsoleView:
     def _batch(self, event: dict[str, Any]) -> None:
         label = f"{event['epoch'] + 1}/{event['epochs']}"
         if self.task is None:
-            self.task = self.progress.add_task("train", total=event["batches"], epoch=label, metrics="")
-        self.progress.update(self.task, completed=event["batch"] + 1, total=event["batches"], epoch=label,
-                             metrics=_fmt(event["metrics"]))
+            self.task = self.progress.add_task(
+                "train", total=event["batches"], epoch=label, metrics=""
+            )
+        self.progress.update(
+            self.task,
+            completed=event["batch"] + 1,
+            total=event["batches"],
+            epoch=label,
+            metrics=_fmt(event["metrics"]),
+        )
 
     def table(self) -> Table:
         """Epochs as rows; with many metrics (several outputs), metrics as rows and as
         many of the last epochs as columns as the terminal fits."""
-        names = sorted({k for e in self.epochs for k in e["metrics"]}, key=lambda k: (k.startswith("val_"), k))
+        names = sorted(
+            {k for e in self.epochs for k in e["metrics"]}, key=lambda k: (k.startswith("val_"), k)
+        )
         table = Table(title="metrics per epoch")
         if len(names) <= WIDE_TABLE_METRICS:
             table.add_column("epoch", justify="right")
@@ -90,7 +104,7 @@ class ConsoleView:
             return table
         name_width = max(len(n) for n in names)
         fit = max(1, (self.console.width - name_width - 4) // EPOCH_COLUMN_WIDTH)
-        shown = self.epochs[-min(fit, TALL_TABLE_EPOCHS):]
+        shown = self.epochs[-min(fit, TALL_TABLE_EPOCHS) :]
         table.add_column("metric", no_wrap=True)
         for e in shown:
             table.add_column(f"epoch {e['epoch'] + 1}", justify="right")
@@ -113,21 +127,35 @@ def _load_graph(file: Path) -> dict[str, Any]:
         data = json.loads(file.read_text())
     except (OSError, ValueError) as exc:
         raise typer.BadParameter(f"{file} is not a readable graph JSON file ({exc})") from exc
-    return data["graph"] if isinstance(data, dict) and "graph" in data and "nodes" not in data else data
+    return (
+        data["graph"]
+        if isinstance(data, dict) and "graph" in data and "nodes" not in data
+        else data
+    )
 
 
 def train_cmd(
     file: Path = typer.Argument(..., help="A graph JSON file (as the editor saves it)."),
-    dataset: str = typer.Option("digits", "--dataset", "-d", help="A built-in, generated or uploaded data set."),
+    dataset: str = typer.Option(
+        "digits", "--dataset", "-d", help="A built-in, generated or uploaded data set."
+    ),
     epochs: int = typer.Option(5, "--epochs", "-e", min=1),
     batch_size: int = typer.Option(32, "--batch-size", "-b", min=1),
-    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate (the optimizer's default when unset)."),
+    lr: float | None = typer.Option(
+        None, "--lr", help="Learning rate (the optimizer's default when unset)."
+    ),
     optimizer: str = typer.Option("adam", "--optimizer", help="adam, adamw, sgd, rmsprop, ..."),
     validation_split: float = typer.Option(0.2, "--validation-split", min=0.0, max=0.99),
-    seed: Optional[int] = typer.Option(None, "--seed"),
-    settings_file: Optional[Path] = typer.Option(None, "--settings", help="JSON file with more run settings."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Artifact folder (default runs/<file>-<time>)."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where uploaded data sets live."),
+    seed: int | None = typer.Option(None, "--seed"),
+    settings_file: Path | None = typer.Option(
+        None, "--settings", help="JSON file with more run settings."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Artifact folder (default runs/<file>-<time>)."
+    ),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Where uploaded data sets live."
+    ),
 ) -> None:
     """Train a graph on a data set in this process and write the artifacts."""
     from layerforge.settings import get_settings
@@ -147,11 +175,17 @@ def train_cmd(
     try:
         parsed = parse_settings(settings)
     except ValidationError as exc:
-        raise typer.BadParameter("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        raise typer.BadParameter(
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        ) from None
     out = out or Path("runs") / f"{file.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
     spec = {
-        "run_id": out.name, "run_dir": str(out.resolve()), "graph": graph, "dataset": {"name": dataset},
-        "settings": parsed.model_dump(exclude_none=True), "data_dir": str(data_dir or get_settings().data_dir),
+        "run_id": out.name,
+        "run_dir": str(out.resolve()),
+        "graph": graph,
+        "dataset": {"name": dataset},
+        "settings": parsed.model_dump(exclude_none=True),
+        "data_dir": str(data_dir or get_settings().data_dir),
         "backend": parsed.backend,
     }
     view = ConsoleView(console)
@@ -170,6 +204,8 @@ def train_cmd(
         signal.signal(signal.SIGINT, previous)
     if view.epochs:
         console.print(view.table())
-    console.print(f"[bold]{status}[/bold]: artifacts in {out}: {', '.join(a for a in view.artifacts if '/' not in a)}")
+    console.print(
+        f"[bold]{status}[/bold]: artifacts in {out}: {', '.join(a for a in view.artifacts if '/' not in a)}"
+    )
     if status == "failed":
         raise typer.Exit(code=1)

@@ -27,7 +27,10 @@ def run_oneshot(spec: dict[str, Any], timeout: float = 120) -> dict[str, Any]:
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     proc = subprocess.Popen(
         [sys.executable, "-m", "layerforge.training.trainer"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
     )
     try:
         out, err = proc.communicate(json.dumps(spec).encode() + b"\n", timeout=timeout)
@@ -42,4 +45,6 @@ def run_oneshot(spec: dict[str, Any], timeout: float = 120) -> dict[str, Any]:
                 raise OneshotError(event["error"].get("message", "unknown error"))
             return {k: v for k, v in event.items() if k not in ("type", "time")}
     tail = err.decode(errors="replace").strip().splitlines()[-3:]
-    raise OneshotError(f"the trainer exited with code {proc.returncode} without a result: {' '.join(tail)}")
+    raise OneshotError(
+        f"the trainer exited with code {proc.returncode} without a result: {' '.join(tail)}"
+    )

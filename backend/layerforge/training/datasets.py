@@ -39,7 +39,6 @@ from layerforge.graph.structure import input_name, output_name
 from layerforge.training.datasets_builtin import BUILTIN, STATIC_SHAPES, DatasetError, Loaded
 from layerforge.training.datasets_generated import GENERATED, MAX_SAMPLES
 
-
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 SPARSE = "sparse_categorical_crossentropy"
 CATEGORICAL = "categorical_crossentropy"
@@ -58,8 +57,10 @@ class ArrayInfo:
         numeric = a.size > 0 and (np.issubdtype(a.dtype, np.number) or a.dtype == bool)
         lo = float(a.min()) if numeric else None
         hi = float(a.max()) if numeric else None
-        integral = np.issubdtype(a.dtype, np.integer) or a.dtype == bool or (
-            numeric and bool(np.all(np.isfinite(a))) and bool(np.all(np.mod(a, 1) == 0))
+        integral = (
+            np.issubdtype(a.dtype, np.integer)
+            or a.dtype == bool
+            or (numeric and bool(np.all(np.isfinite(a))) and bool(np.all(np.mod(a, 1) == 0)))
         )
         return cls(tuple(int(d) for d in a.shape), str(a.dtype), lo, hi, bool(integral))
 
@@ -70,7 +71,9 @@ class ArrayInfo:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ArrayInfo:
-        return cls(tuple(d["shape"]), d["dtype"], d.get("min"), d.get("max"), d.get("integral", False))
+        return cls(
+            tuple(d["shape"]), d["dtype"], d.get("min"), d.get("max"), d.get("integral", False)
+        )
 
 
 @dataclass
@@ -91,17 +94,23 @@ class DatasetInfo:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "name": self.name, "kind": self.kind, "description": self.description,
-            "samples": self.samples, "inputs": self.inputs, "targets": self.targets,
+            "name": self.name,
+            "kind": self.kind,
+            "description": self.description,
+            "samples": self.samples,
+            "inputs": self.inputs,
+            "targets": self.targets,
             "arrays": {k: v.to_json() for k, v in self.arrays.items()},
-            "classes": self.classes, **self.extra,
+            "classes": self.classes,
+            **self.extra,
         }
 
 
 def _info_of(name: str, kind: str, loaded: Loaded) -> DatasetInfo:
     arrays = {k: ArrayInfo.of(v) for k, v in loaded.arrays.items()}
-    return DatasetInfo(name, kind, loaded.description, arrays, loaded.inputs, loaded.targets,
-                       loaded.classes)
+    return DatasetInfo(
+        name, kind, loaded.description, arrays, loaded.inputs, loaded.targets, loaded.classes
+    )
 
 
 def _samples(ref: dict[str, Any], default: int) -> int:
@@ -131,8 +140,10 @@ def _ref_name(ref: dict[str, Any] | str) -> tuple[dict[str, Any], str]:
 def list_builtin() -> list[dict[str, Any]]:
     """Built-in and generated sets, described without loading them."""
     out = [{"name": k, "kind": "builtin", "description": d} for k, (d, _) in BUILTIN.items()]
-    out += [{"name": k, "kind": "generated", "description": g.description, "samples": g.samples}
-            for k, g in GENERATED.items()]
+    out += [
+        {"name": k, "kind": "generated", "description": g.description, "samples": g.samples}
+        for k, g in GENERATED.items()
+    ]
     return out
 
 
@@ -164,45 +175,69 @@ def upload_info(record) -> DatasetInfo:
     """The description of an uploaded set, from its store record."""
     meta = record.meta
     return DatasetInfo(
-        record.name, record.kind, meta.get("description", ""),
+        record.name,
+        record.kind,
+        meta.get("description", ""),
         {k: ArrayInfo.from_json(v) for k, v in meta["arrays"].items()},
-        list(meta.get("inputs", [])), list(meta.get("targets", [])), meta.get("classes"),
-        {"size": meta.get("size"), "original_filename": meta.get("original_filename"),
-         "created_at": record.created_at.isoformat() if record.created_at else None,
-         **{k: meta[k] for k in ("features", "target") if k in meta}},
+        list(meta.get("inputs", [])),
+        list(meta.get("targets", [])),
+        meta.get("classes"),
+        {
+            "size": meta.get("size"),
+            "original_filename": meta.get("original_filename"),
+            "created_at": record.created_at.isoformat() if record.created_at else None,
+            **{k: meta[k] for k in ("features", "target") if k in meta},
+        },
     )
 
 
-def dataset_info(ref: dict[str, Any] | str, data_dir: Path | None = None,
-                 session: Session | None = None) -> DatasetInfo:
+def dataset_info(
+    ref: dict[str, Any] | str, data_dir: Path | None = None, session: Session | None = None
+) -> DatasetInfo:
     """Shapes, dtypes and value ranges of a set's arrays (loads small sets, never TensorFlow).
 
     Uploaded sets are looked up in the store (`session`, else the store of `data_dir`)."""
     ref, name = _ref_name(ref)
     if name in GENERATED:
         g, n = GENERATED[name], _samples(ref, GENERATED[name].samples)
-        arrays = {k: ArrayInfo((n, *shape), dtype, lo, hi, integral)
-                  for k, (shape, dtype, lo, hi, integral) in g.arrays.items()}
-        return DatasetInfo(name, "generated", g.description, arrays, list(g.inputs), list(g.targets),
-                           list(g.classes) if g.classes else None)
+        arrays = {
+            k: ArrayInfo((n, *shape), dtype, lo, hi, integral)
+            for k, (shape, dtype, lo, hi, integral) in g.arrays.items()
+        }
+        return DatasetInfo(
+            name,
+            "generated",
+            g.description,
+            arrays,
+            list(g.inputs),
+            list(g.targets),
+            list(g.classes) if g.classes else None,
+        )
     if name in STATIC_SHAPES:
-        arrays = {k: ArrayInfo(shape, dtype, lo, hi, dtype.startswith("int"))
-                  for k, (shape, dtype, lo, hi) in STATIC_SHAPES[name].items()}
-        return DatasetInfo(name, "builtin", BUILTIN[name][0], arrays, ["x"], ["y"],
-                           [str(i) for i in range(10)])
+        arrays = {
+            k: ArrayInfo(shape, dtype, lo, hi, dtype.startswith("int"))
+            for k, (shape, dtype, lo, hi) in STATIC_SHAPES[name].items()
+        }
+        return DatasetInfo(
+            name, "builtin", BUILTIN[name][0], arrays, ["x"], ["y"], [str(i) for i in range(10)]
+        )
     if name in BUILTIN:
         return _info_of(name, "builtin", _load_builtin(name, None, None))
     with store_session(session, data_dir) as s:
         return upload_info(_find_upload(name, s))
 
 
-def load_dataset(ref: dict[str, Any] | str, data_dir: Path | None = None) -> tuple[DatasetInfo, dict[str, np.ndarray]]:
+def load_dataset(
+    ref: dict[str, Any] | str, data_dir: Path | None = None
+) -> tuple[DatasetInfo, dict[str, np.ndarray]]:
     """The set's description and its arrays (in the trainer; may import keras for mnist)."""
     ref, name = _ref_name(ref)
     if name in GENERATED or name in BUILTIN:
         samples = _samples(ref, GENERATED[name].samples) if name in GENERATED else None
         loaded = _load_builtin(name, samples, str(data_dir) if data_dir else None)
-        return _info_of(name, "generated" if name in GENERATED else "builtin", loaded), loaded.arrays
+        return _info_of(
+            name, "generated" if name in GENERATED else "builtin", loaded
+        ), loaded.arrays
     with store_session(None, data_dir) as s:
         record = _find_upload(name, s)
         info = upload_info(record)
@@ -215,6 +250,7 @@ def load_dataset(ref: dict[str, Any] | str, data_dir: Path | None = None) -> tup
 
 
 # ---- uploads --------------------------------------------------------------------------------
+
 
 def uploads_dir(data_dir: Path | None) -> Path:
     if data_dir is None:
@@ -239,29 +275,39 @@ def _npz_meta(path: Path) -> dict[str, Any]:
             raise DatasetError(f"array `{k}` has dtype {a.dtype}; only numeric arrays can be used")
     counts = {k: a.shape[0] for k, a in arrays.items()}
     if len(set(counts.values())) > 1:
-        raise DatasetError("sample counts differ: " + ", ".join(f"array `{k}` has {n}" for k, n in counts.items()))
+        raise DatasetError(
+            "sample counts differ: " + ", ".join(f"array `{k}` has {n}" for k, n in counts.items())
+        )
     xy = set(arrays) == {"x", "y"}
     return {
         "arrays": {k: ArrayInfo.of(a).to_json() for k, a in arrays.items()},
-        "inputs": ["x"] if xy else [], "targets": ["y"] if xy else [],
-        "description": "uploaded .npz: " + ", ".join(f"{k} {list(a.shape)}" for k, a in arrays.items()),
+        "inputs": ["x"] if xy else [],
+        "targets": ["y"] if xy else [],
+        "description": "uploaded .npz: "
+        + ", ".join(f"{k} {list(a.shape)}" for k, a in arrays.items()),
     }
 
 
-def _csv_arrays(text: str, target: str | None, features: list[str] | None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def _csv_arrays(
+    text: str, target: str | None, features: list[str] | None
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     rows = list(csv.reader(io.StringIO(text)))
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if len(rows) < 2:
         raise DatasetError("the .csv file needs a header row and at least one data row")
     header = [h.strip() for h in rows[0]]
     if not target:
-        raise DatasetError(f"choose the target column (form field `target`); columns: {', '.join(header)}")
+        raise DatasetError(
+            f"choose the target column (form field `target`); columns: {', '.join(header)}"
+        )
     if target not in header:
         raise DatasetError(f"target column {target!r} is not in the header ({', '.join(header)})")
     features = features or [h for h in header if h != target]
     missing = [f for f in features if f not in header]
     if missing:
-        raise DatasetError(f"feature column(s) {', '.join(map(repr, missing))} not in the header ({', '.join(header)})")
+        raise DatasetError(
+            f"feature column(s) {', '.join(map(repr, missing))} not in the header ({', '.join(header)})"
+        )
     if target in features:
         raise DatasetError(f"column {target!r} cannot be both a feature and the target")
     if not features:
@@ -276,7 +322,9 @@ def _csv_arrays(text: str, target: str | None, features: list[str] | None) -> tu
             try:
                 x[r - 2, c] = float(row[index[f]])
             except ValueError:
-                raise DatasetError(f"row {r}, column {f!r}: {row[index[f]]!r} is not a number") from None
+                raise DatasetError(
+                    f"row {r}, column {f!r}: {row[index[f]]!r} is not a number"
+                ) from None
         raw_y.append(row[index[target]].strip())
     classes = None
     try:
@@ -290,22 +338,34 @@ def _csv_arrays(text: str, target: str | None, features: list[str] | None) -> tu
     return {"x": x, "y": y}, meta
 
 
-def save_upload(session: Session, data: Path, original_filename: str, data_dir: Path, *,
-                name: str | None = None, target: str | None = None, features: list[str] | None = None):
+def save_upload(
+    session: Session,
+    data: Path,
+    original_filename: str,
+    data_dir: Path,
+    *,
+    name: str | None = None,
+    target: str | None = None,
+    features: list[str] | None = None,
+):
     """Store an uploaded .npz or .csv (already written to `data`, a temp file) under a
     server-chosen file name and record it; returns the store record. Raises DatasetError."""
     from layerforge.store import datasets as store
 
     suffix = Path(original_filename).suffix.lower()
     if suffix not in (".npz", ".csv"):
-        raise DatasetError(f"unsupported file type {suffix or '(none)'!r}: upload a .npz or .csv file")
+        raise DatasetError(
+            f"unsupported file type {suffix or '(none)'!r}: upload a .npz or .csv file"
+        )
     name = name or Path(original_filename).stem
     if not NAME_PATTERN.match(name):
         raise DatasetError(f"data set name {name!r} must be 1-64 letters, digits, '_', '.' or '-'")
     if name in BUILTIN or name in GENERATED:
         raise DatasetError(f"data set name {name!r} is taken by a built-in set")
     if store.get_dataset(session, name) is not None:
-        raise DatasetError(f"a data set named {name!r} exists already; delete it first or choose another name")
+        raise DatasetError(
+            f"a data set named {name!r} exists already; delete it first or choose another name"
+        )
     folder = uploads_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     filename = f"{uuid.uuid4().hex}.npz"
@@ -322,9 +382,12 @@ def save_upload(session: Session, data: Path, original_filename: str, data_dir: 
         data.unlink(missing_ok=True)
         meta = {
             "arrays": {k: ArrayInfo.of(a).to_json() for k, a in arrays.items()},
-            "inputs": ["x"], "targets": ["y"], "classes": csv_meta["classes"],
+            "inputs": ["x"],
+            "targets": ["y"],
+            "classes": csv_meta["classes"],
             "description": f"uploaded .csv: {len(csv_meta['features'])} features -> {target}",
-            "features": csv_meta["features"], "target": target,
+            "features": csv_meta["features"],
+            "target": target,
         }
     meta["size"] = (folder / filename).stat().st_size
     meta["original_filename"] = original_filename[:200]
@@ -343,6 +406,7 @@ def delete_upload(session: Session, name: str, data_dir: Path) -> bool:
 
 # ---- fitting a set to a graph ---------------------------------------------------------------
 
+
 def _fmt(shape) -> str:
     dims = ["None" if d is None else str(d) for d in shape]
     return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
@@ -355,12 +419,14 @@ def map_arrays(info: DatasetInfo, names: list[str], role: str) -> tuple[dict[str
     left = [n for n in names if n not in mapping]
     spare = [a for a in pool if a not in mapping.values()]
     if left and len(left) == len(spare):
-        mapping.update(zip(left, spare))
+        mapping.update(zip(left, spare, strict=False))
         left = []
     return mapping, left
 
 
-def target_fit(loss: str | None, pred_shape: list | None, info: ArrayInfo) -> tuple[str | None, str | None]:
+def target_fit(
+    loss: str | None, pred_shape: list | None, info: ArrayInfo
+) -> tuple[str | None, str | None]:
     """Whether a target array fits an output's prediction shape and loss.
 
     Returns (problem, conversion): conversion is "one_hot", "argmax" or None."""
@@ -370,16 +436,22 @@ def target_fit(loss: str | None, pred_shape: list | None, info: ArrayInfo) -> tu
     t = tuple(info.shape[1:])
 
     def same(a, b):
-        return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+        return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b, strict=False))
 
     units = p[-1] if p else 1
     label_shapes = (p[:-1], p[:-1] + (1,)) if p else ((), (1,))
     is_labels = any(same(t, s) for s in label_shapes)
-    labels_ok = info.integral and (info.min is None or info.min >= 0) and (
-        info.max is None or units is None or info.max < units)
-    label_msg = (f"{loss} needs integer class labels from 0 to {None if units is None else units - 1}"
-                 f" (the output has {units} units), the array holds values from {info.min:g} to {info.max:g}"
-                 if info.min is not None and info.max is not None else f"{loss} needs integer class labels")
+    labels_ok = (
+        info.integral
+        and (info.min is None or info.min >= 0)
+        and (info.max is None or units is None or info.max < units)
+    )
+    label_msg = (
+        f"{loss} needs integer class labels from 0 to {None if units is None else units - 1}"
+        f" (the output has {units} units), the array holds values from {info.min:g} to {info.max:g}"
+        if info.min is not None and info.max is not None
+        else f"{loss} needs integer class labels"
+    )
     if loss == SPARSE:
         if same(t, p) and units not in (1, None) and not is_labels:
             return None, "argmax"
@@ -391,7 +463,10 @@ def target_fit(loss: str | None, pred_shape: list | None, info: ArrayInfo) -> tu
     if not (same(t, p) or (p and p[-1] == 1 and same(t, p[:-1]))):
         return "shapes differ", None
     if loss == "binary_crossentropy" and info.min is not None and (info.min < 0 or info.max > 1):
-        return f"binary_crossentropy needs targets from 0 to 1, the array holds values from {info.min:g} to {info.max:g}", None
+        return (
+            f"binary_crossentropy needs targets from 0 to 1, the array holds values from {info.min:g} to {info.max:g}",
+            None,
+        )
     return None, None
 
 
@@ -431,8 +506,12 @@ class DataPlan:
     problems: list[Problem]
 
 
-def plan_dataset(graph: Graph | dict, info: DatasetInfo, node_shapes: dict[str, Any],
-                 losses: dict[str, str | None] | None = None) -> DataPlan:
+def plan_dataset(
+    graph: Graph | dict,
+    info: DatasetInfo,
+    node_shapes: dict[str, Any],
+    losses: dict[str, str | None] | None = None,
+) -> DataPlan:
     """Map the set onto the graph and collect every mismatch as a Problem."""
     graph = parse_graph(graph) if isinstance(graph, dict) else graph
     ins = [n for n in graph.nodes if n.type == "Input"]
@@ -444,11 +523,15 @@ def plan_dataset(graph: Graph | dict, info: DatasetInfo, node_shapes: dict[str, 
     by_name = {input_name(n): n for n in ins} | {output_name(n): n for n in outs}
     for side, left in (("input", in_left), ("output", out_left)):
         for name in left:
-            problems.append(Problem(
-                node=by_name[name].id, param="dataset", code="dataset_missing_array",
-                message=f"{side} `{name}` has no array in data set `{info.name}` (arrays: {arrays}); "
-                f"name an array after the {side.capitalize()} node",
-            ))
+            problems.append(
+                Problem(
+                    node=by_name[name].id,
+                    param="dataset",
+                    code="dataset_missing_array",
+                    message=f"{side} `{name}` has no array in data set `{info.name}` (arrays: {arrays}); "
+                    f"name an array after the {side.capitalize()} node",
+                )
+            )
     conversions: dict[str, tuple[str, int | None]] = {}
     for node in ins:
         name = input_name(node)
@@ -460,19 +543,36 @@ def plan_dataset(graph: Graph | dict, info: DatasetInfo, node_shapes: dict[str, 
             expected = [node.params.get("batch_size")] + list(node.params.get("shape") or [])
         fixed_batch = expected[0]
         dims_ok = len(a.shape) == len(expected) and all(
-            e is None or e == d for e, d in zip(expected[1:], a.shape[1:]))
+            e is None or e == d for e, d in zip(expected[1:], a.shape[1:], strict=False)
+        )
         if not dims_ok:
-            problems.append(Problem(
-                node=node.id, param="dataset", code="dataset_shape_mismatch",
-                message=f"input `{name}` expects {_fmt(expected)}, array `{in_map[name]}` has shape {_fmt(a.shape)}"))
+            problems.append(
+                Problem(
+                    node=node.id,
+                    param="dataset",
+                    code="dataset_shape_mismatch",
+                    message=f"input `{name}` expects {_fmt(expected)}, array `{in_map[name]}` has shape {_fmt(a.shape)}",
+                )
+            )
         elif fixed_batch is not None and a.shape[0] < fixed_batch:
-            problems.append(Problem(
-                node=node.id, param="dataset", code="dataset_too_small",
-                message=f"input `{name}` has a fixed batch size of {fixed_batch}, array `{in_map[name]}` has only {a.shape[0]} samples"))
+            problems.append(
+                Problem(
+                    node=node.id,
+                    param="dataset",
+                    code="dataset_too_small",
+                    message=f"input `{name}` has a fixed batch size of {fixed_batch}, array `{in_map[name]}` has only {a.shape[0]} samples",
+                )
+            )
         dtype_problem = _input_dtype_problem(str(node.params.get("dtype") or "float32"), a)
         if dtype_problem:
-            problems.append(Problem(node=node.id, param="dataset", code="dataset_dtype_mismatch",
-                                    message=f"input `{name}` {dtype_problem}: array `{in_map[name]}`"))
+            problems.append(
+                Problem(
+                    node=node.id,
+                    param="dataset",
+                    code="dataset_dtype_mismatch",
+                    message=f"input `{name}` {dtype_problem}: array `{in_map[name]}`",
+                )
+            )
     for node in outs:
         name = output_name(node)
         if name not in out_map:
@@ -482,23 +582,41 @@ def plan_dataset(graph: Graph | dict, info: DatasetInfo, node_shapes: dict[str, 
         pred = _first_shape(node_shapes, node.id)
         problem, conversion = target_fit(loss, pred, a)
         if problem:
-            problems.append(Problem(
-                node=node.id, param="dataset", code="dataset_target_mismatch",
-                message=f"output `{name}` predicts {_fmt(pred)} with loss {loss}, array `{out_map[name]}` "
-                f"has shape {_fmt(a.shape)}: {problem}"))
+            problems.append(
+                Problem(
+                    node=node.id,
+                    param="dataset",
+                    code="dataset_target_mismatch",
+                    message=f"output `{name}` predicts {_fmt(pred)} with loss {loss}, array `{out_map[name]}` "
+                    f"has shape {_fmt(a.shape)}: {problem}",
+                )
+            )
         elif conversion:
             conversions[name] = (conversion, pred[-1] if pred else None)
-    counts = {arr: info.arrays[arr].shape[0] for arr in list(in_map.values()) + list(out_map.values())}
+    counts = {
+        arr: info.arrays[arr].shape[0] for arr in list(in_map.values()) + list(out_map.values())
+    }
     if len(set(counts.values())) > 1:
-        problems.append(Problem(
-            param="dataset", code="dataset_sample_counts",
-            message="sample counts differ: " + ", ".join(f"array `{k}` has {n}" for k, n in counts.items())))
+        problems.append(
+            Problem(
+                param="dataset",
+                code="dataset_sample_counts",
+                message="sample counts differ: "
+                + ", ".join(f"array `{k}` has {n}" for k, n in counts.items()),
+            )
+        )
     return DataPlan(in_map, out_map, conversions, problems)
 
 
-def check_dataset(graph: Graph | dict, dataset_ref: dict[str, Any] | str, node_shapes: dict[str, Any],
-                  *, losses: dict[str, str | None] | None = None, session: Session | None = None,
-                  data_dir: Path | None = None) -> list[Problem]:
+def check_dataset(
+    graph: Graph | dict,
+    dataset_ref: dict[str, Any] | str,
+    node_shapes: dict[str, Any],
+    *,
+    losses: dict[str, str | None] | None = None,
+    session: Session | None = None,
+    data_dir: Path | None = None,
+) -> list[Problem]:
     """Every problem fitting the data set to the graph (empty: it fits).
 
     `node_shapes`: node id -> output shapes per port (or validate_graph's per-node dicts);

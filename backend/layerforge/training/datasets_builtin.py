@@ -58,8 +58,13 @@ def load_digits(flat: bool) -> Loaded:
         x = x.reshape(-1, 8, 8, 1)
     arrays = _shuffled({"x": x, "y": bunch.target.astype("int64")})
     shape = "64 features" if flat else "8x8x1 images"
-    return Loaded(arrays, ["x"], ["y"], f"Handwritten digits 0-9 ({shape}), 1797 samples",
-                  [str(i) for i in range(10)])
+    return Loaded(
+        arrays,
+        ["x"],
+        ["y"],
+        f"Handwritten digits 0-9 ({shape}), 1797 samples",
+        [str(i) for i in range(10)],
+    )
 
 
 def mnist_local_paths(data_dir: Path | None) -> list[Path]:
@@ -90,24 +95,41 @@ def load_mnist(data_dir: Path | None) -> Loaded:
                 f"mnist is not available: no local copy at {where} and the download failed ({exc})"
             ) from exc
     x = (x.reshape(-1, 28, 28, 1) / 255.0).astype("float32")
-    return Loaded({"x": x, "y": y.astype("int64")}, ["x"], ["y"],
-                  "MNIST handwritten digits, 60000 28x28x1 images", [str(i) for i in range(10)])
+    return Loaded(
+        {"x": x, "y": y.astype("int64")},
+        ["x"],
+        ["y"],
+        "MNIST handwritten digits, 60000 28x28x1 images",
+        [str(i) for i in range(10)],
+    )
 
 
 # name -> (description, loader(data_dir) -> Loaded)
 BUILTIN = {
-    "digits": ("Handwritten digits 0-9 as 8x8x1 images (scikit-learn), 1797 samples",
-               lambda _d: load_digits(flat=False)),
-    "digits_flat": ("Handwritten digits 0-9 as 64 features (scikit-learn), 1797 samples",
-                    lambda _d: load_digits(flat=True)),
-    "iris": ("Iris flowers: 4 features, 3 classes, 150 samples",
-             lambda _d: _sklearn("load_iris", "Iris flowers: 4 features, 3 classes")),
-    "wine": ("Wine: 13 features, 3 classes, 178 samples",
-             lambda _d: _sklearn("load_wine", "Wine: 13 features, 3 classes")),
-    "breast_cancer": ("Breast cancer: 30 features, binary label, 569 samples",
-                      lambda _d: _sklearn("load_breast_cancer", "Breast cancer: 30 features, binary")),
-    "diabetes": ("Diabetes progression: 10 features, regression target, 442 samples",
-                 lambda _d: _sklearn("load_diabetes", "Diabetes: 10 features, regression", regression=True)),
+    "digits": (
+        "Handwritten digits 0-9 as 8x8x1 images (scikit-learn), 1797 samples",
+        lambda _d: load_digits(flat=False),
+    ),
+    "digits_flat": (
+        "Handwritten digits 0-9 as 64 features (scikit-learn), 1797 samples",
+        lambda _d: load_digits(flat=True),
+    ),
+    "iris": (
+        "Iris flowers: 4 features, 3 classes, 150 samples",
+        lambda _d: _sklearn("load_iris", "Iris flowers: 4 features, 3 classes"),
+    ),
+    "wine": (
+        "Wine: 13 features, 3 classes, 178 samples",
+        lambda _d: _sklearn("load_wine", "Wine: 13 features, 3 classes"),
+    ),
+    "breast_cancer": (
+        "Breast cancer: 30 features, binary label, 569 samples",
+        lambda _d: _sklearn("load_breast_cancer", "Breast cancer: 30 features, binary"),
+    ),
+    "diabetes": (
+        "Diabetes progression: 10 features, regression target, 442 samples",
+        lambda _d: _sklearn("load_diabetes", "Diabetes: 10 features, regression", regression=True),
+    ),
     "mnist": ("MNIST 28x28x1 digits, 60000 samples (needs a local copy or network)", load_mnist),
 }
 

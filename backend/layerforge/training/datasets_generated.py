@@ -29,7 +29,9 @@ def sequences(n: int, seed: int = 7) -> Loaded:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 8, 16)).astype("float32")
     y = x[:, :, :10].mean(axis=1).argmax(axis=1).astype("int64")
-    return Loaded({"x": x, "y": y}, ["x"], ["y"], GENERATED["sequences"].description, SEQUENCE_CLASSES)
+    return Loaded(
+        {"x": x, "y": y}, ["x"], ["y"], GENERATED["sequences"].description, SEQUENCE_CLASSES
+    )
 
 
 def headline(n: int, seed: int = 7) -> Loaded:
@@ -38,9 +40,18 @@ def headline(n: int, seed: int = 7) -> Loaded:
     aux_in = rng.normal(size=(n, 5)).astype("float32")
     aux_out = (tokens[:, -1] < 5000).astype("float32")[:, None]
     main_out = (aux_in.sum(axis=1) > 0).astype("float32")[:, None]
-    arrays = {"main_input": tokens, "aux_input": aux_in, "main_output": main_out, "aux_output": aux_out}
-    return Loaded(arrays, ["main_input", "aux_input"], ["main_output", "aux_output"],
-                  GENERATED["headline"].description)
+    arrays = {
+        "main_input": tokens,
+        "aux_input": aux_in,
+        "main_output": main_out,
+        "aux_output": aux_out,
+    }
+    return Loaded(
+        arrays,
+        ["main_input", "aux_input"],
+        ["main_output", "aux_output"],
+        GENERATED["headline"].description,
+    )
 
 
 def tweets(n: int, seed: int = 7, steps: int = 280, chars: int = 256) -> Loaded:
@@ -50,13 +61,19 @@ def tweets(n: int, seed: int = 7, steps: int = 280, chars: int = 256) -> Loaded:
     b = np.zeros_like(a)
     same = rng.integers(0, 2, size=n)
     first = rng.integers(len(authors), size=n)
-    second = np.where(same == 1, first, (first + rng.integers(1, len(authors), size=n)) % len(authors))
+    second = np.where(
+        same == 1, first, (first + rng.integers(1, len(authors), size=n)) % len(authors)
+    )
     rows = np.arange(steps)
     for i in range(n):
         a[i, rows, rng.choice(authors[first[i]], size=steps)] = 1.0
         b[i, rows, rng.choice(authors[second[i]], size=steps)] = 1.0
-    return Loaded({"tweet_a": a, "tweet_b": b, "y": same.astype("float32")[:, None]},
-                  ["tweet_a", "tweet_b"], ["y"], GENERATED["tweets"].description)
+    return Loaded(
+        {"tweet_a": a, "tweet_b": b, "y": same.astype("float32")[:, None]},
+        ["tweet_a", "tweet_b"],
+        ["y"],
+        GENERATED["tweets"].description,
+    )
 
 
 def videos(n: int, seed: int = 7, frames: int = 8, size: int = 64) -> Loaded:
@@ -69,7 +86,7 @@ def videos(n: int, seed: int = 7, frames: int = 8, size: int = 64) -> Loaded:
     for i in range(n):
         for t in range(frames):
             r, c = start[i] + moves[y[i]] * t
-            x[i, t, r:r + 4, c:c + 4, :] = 1.0
+            x[i, t, r : r + 4, c : c + 4, :] = 1.0
     return Loaded({"x": x, "y": y}, ["x"], ["y"], GENERATED["videos"].description, VIDEO_CLASSES)
 
 
@@ -91,23 +108,46 @@ class GeneratedSet:
 
 GENERATED: dict[str, GeneratedSet] = {
     "sequences": GeneratedSet(
-        "Sequences (8 steps x 16 features), 10 classes: stacked and stateful LSTMs", sequences, 1024,
+        "Sequences (8 steps x 16 features), 10 classes: stacked and stateful LSTMs",
+        sequences,
+        1024,
         {"x": ((8, 16), "float32", -6.0, 6.0, False), "y": ((), "int64", 0, 9, True)},
-        ("x",), ("y",), tuple(SEQUENCE_CLASSES)),
+        ("x",),
+        ("y",),
+        tuple(SEQUENCE_CLASSES),
+    ),
     "headline": GeneratedSet(
         "Headlines (100 tokens) + 5 features -> main and auxiliary binary labels: the headline model",
-        headline, 512,
-        {"main_input": ((100,), "int32", 0, 9999, True), "aux_input": ((5,), "float32", -6.0, 6.0, False),
-         "main_output": ((1,), "float32", 0, 1, True), "aux_output": ((1,), "float32", 0, 1, True)},
-        ("main_input", "aux_input"), ("main_output", "aux_output")),
+        headline,
+        512,
+        {
+            "main_input": ((100,), "int32", 0, 9999, True),
+            "aux_input": ((5,), "float32", -6.0, 6.0, False),
+            "main_output": ((1,), "float32", 0, 1, True),
+            "aux_output": ((1,), "float32", 0, 1, True),
+        },
+        ("main_input", "aux_input"),
+        ("main_output", "aux_output"),
+    ),
     "tweets": GeneratedSet(
-        "Pairs of tweets (280 one-hot characters of 256), same author or not: the shared LSTM", tweets, 128,
-        {"tweet_a": ((280, 256), "float32", 0, 1, True), "tweet_b": ((280, 256), "float32", 0, 1, True),
-         "y": ((1,), "float32", 0, 1, True)},
-        ("tweet_a", "tweet_b"), ("y",)),
+        "Pairs of tweets (280 one-hot characters of 256), same author or not: the shared LSTM",
+        tweets,
+        128,
+        {
+            "tweet_a": ((280, 256), "float32", 0, 1, True),
+            "tweet_b": ((280, 256), "float32", 0, 1, True),
+            "y": ((1,), "float32", 0, 1, True),
+        },
+        ("tweet_a", "tweet_b"),
+        ("y",),
+    ),
     "videos": GeneratedSet(
         "Short videos (8 frames of 64x64x3), a square moving up/down/left/right or still: TimeDistributed",
-        videos, 64,
+        videos,
+        64,
         {"x": ((8, 64, 64, 3), "float32", 0, 1, True), "y": ((), "int64", 0, 4, True)},
-        ("x",), ("y",), tuple(VIDEO_CLASSES)),
+        ("x",),
+        ("y",),
+        tuple(VIDEO_CLASSES),
+    ),
 }

@@ -21,7 +21,9 @@ def name_layers_after_nodes(graph: Graph) -> Graph:
     """A copy of the graph where every layer Keras would auto-name is named after its node id."""
     graph = graph.model_copy(deep=True)
     names = layer_names(GraphIndex.of(graph))
-    taken = {n for n in names.values() if n} | {input_name(n) for n in graph.nodes if n.type == "Input"}
+    taken = {n for n in names.values() if n} | {
+        input_name(n) for n in graph.nodes if n.type == "Input"
+    }
     for node in graph.nodes:
         if node.id in names and names[node.id] is None and node.type != "Model":
             candidate = _UNSAFE.sub("_", node.id)

@@ -31,22 +31,59 @@ OPTIMIZERS: dict[str, set[str]] = {
 
 # Loss and metric names Keras 3 resolves from a string (checked against Keras in a unit test).
 LOSSES = {
-    "mean_squared_error", "mse", "mean_absolute_error", "mae",
-    "mean_absolute_percentage_error", "mape", "mean_squared_logarithmic_error", "msle",
-    "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
-    "categorical_focal_crossentropy", "sparse_categorical_crossentropy", "huber", "log_cosh",
-    "kl_divergence", "poisson", "hinge", "squared_hinge", "categorical_hinge",
+    "mean_squared_error",
+    "mse",
+    "mean_absolute_error",
+    "mae",
+    "mean_absolute_percentage_error",
+    "mape",
+    "mean_squared_logarithmic_error",
+    "msle",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "sparse_categorical_crossentropy",
+    "huber",
+    "log_cosh",
+    "kl_divergence",
+    "poisson",
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
     "cosine_similarity",
 }
 METRICS = {
-    "accuracy", "acc", "binary_accuracy", "categorical_accuracy",
-    "sparse_categorical_accuracy", "top_k_categorical_accuracy",
-    "sparse_top_k_categorical_accuracy", "mse", "mae", "mape", "msle",
-    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error", "root_mean_squared_error", "auc", "precision",
-    "recall", "binary_crossentropy", "categorical_crossentropy",
-    "sparse_categorical_crossentropy", "kl_divergence", "poisson", "cosine_similarity",
-    "log_cosh_error", "hinge", "squared_hinge", "categorical_hinge", "r2_score",
+    "accuracy",
+    "acc",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy",
+    "sparse_top_k_categorical_accuracy",
+    "mse",
+    "mae",
+    "mape",
+    "msle",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+    "root_mean_squared_error",
+    "auc",
+    "precision",
+    "recall",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+    "kl_divergence",
+    "poisson",
+    "cosine_similarity",
+    "log_cosh_error",
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
+    "r2_score",
 }
 
 Backend = Literal["tensorflow", "jax", "torch"]
@@ -77,12 +114,18 @@ class OptimizerSettings(_Strict):
     def _known_name(cls, v: str) -> str:
         v = v.lower()
         if v not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {v!r}; choose one of {', '.join(sorted(OPTIMIZERS))}")
+            raise ValueError(
+                f"unknown optimizer {v!r}; choose one of {', '.join(sorted(OPTIMIZERS))}"
+            )
         return v
 
     @model_validator(mode="after")
     def _params_fit_optimizer(self) -> OptimizerSettings:
-        given = {k for k, v in self.model_dump(exclude={"name", "learning_rate"}).items() if v is not None}
+        given = {
+            k
+            for k, v in self.model_dump(exclude={"name", "learning_rate"}).items()
+            if v is not None
+        }
         foreign = sorted(given - OPTIMIZERS[self.name])
         if foreign:
             raise ValueError(f"optimizer {self.name!r} does not take {', '.join(foreign)}")
@@ -146,7 +189,8 @@ class RunSettings(_Strict):
     batch_size: int = Field(default=32, ge=1, le=1_000_000)
     validation_split: float = Field(default=0.2, ge=0, lt=1)
     validation_dataset: dict[str, Any] | None = Field(
-        default=None, description="A data set reference ({'name': ...}) used for validation instead of a split."
+        default=None,
+        description="A data set reference ({'name': ...}) used for validation instead of a split.",
     )
     shuffle: bool = True
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
@@ -155,7 +199,9 @@ class RunSettings(_Strict):
     keep_best_checkpoint: bool = True
     checkpoint_monitor: str = "val_loss"
     tensorboard: bool = True
-    mixed_precision: bool = Field(default=False, description="float16 compute on GPUs; ignored on CPU.")
+    mixed_precision: bool = Field(
+        default=False, description="float16 compute on GPUs; ignored on CPU."
+    )
     backend: Backend = "tensorflow"
 
     @field_validator("backend")
@@ -177,7 +223,9 @@ class RunSettings(_Strict):
         """A `val_` monitor needs validation data: one left at its default falls back to
         the training metric, one set explicitly is an error."""
         if self.validation_split and self.validation_dataset is not None:
-            raise ValueError("set validation_split or validation_dataset, not both (set validation_split to 0)")
+            raise ValueError(
+                "set validation_split or validation_dataset, not both (set validation_split to 0)"
+            )
         if self.has_validation:
             return self
         owners = [("checkpoint_monitor", self, "checkpoint_monitor")]
@@ -194,7 +242,7 @@ class RunSettings(_Strict):
                     f"{field} is {monitor!r} but there is no validation data "
                     "(set validation_split > 0 or validation_dataset, or monitor a training metric)"
                 )
-            object.__setattr__(owner, attr, monitor[len("val_"):])
+            object.__setattr__(owner, attr, monitor[len("val_") :])
         return self
 
     @property

@@ -29,14 +29,28 @@ from pydantic import ValidationError
 from layerforge.graph.errors import GraphError, Problem
 from layerforge.graph.schema import Graph, parse_graph
 from layerforge.graph.structure import input_name, output_name
-from layerforge.training.datasets import DataPlan, DatasetError, adapt_target, load_dataset, plan_dataset
+from layerforge.training.datasets import (
+    DataPlan,
+    DatasetError,
+    adapt_target,
+    load_dataset,
+    plan_dataset,
+)
 from layerforge.training.settings import RunSettings, parse_settings
 
 Emit = Callable[[dict[str, Any]], None]
 
 OPTIMIZER_CLASSES = {
-    "adam": "Adam", "adamw": "AdamW", "nadam": "Nadam", "adamax": "Adamax", "sgd": "SGD",
-    "rmsprop": "RMSprop", "adagrad": "Adagrad", "adadelta": "Adadelta", "lion": "Lion", "ftrl": "Ftrl",
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "nadam": "Nadam",
+    "adamax": "Adamax",
+    "sgd": "SGD",
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+    "adadelta": "Adadelta",
+    "lion": "Lion",
+    "ftrl": "Ftrl",
 }
 
 
@@ -74,8 +88,17 @@ def _jsonable(value: Any) -> Any:
 
 def _problem_events(emit: Emit, problems: list[Problem]) -> None:
     for p in problems:
-        emit({"type": "error", "code": p.code, "message": p.message, "node": p.node, "epoch": None,
-              "batch": None, **({"param": p.param} if p.param else {})})
+        emit(
+            {
+                "type": "error",
+                "code": p.code,
+                "message": p.message,
+                "node": p.node,
+                "epoch": None,
+                "batch": None,
+                **({"param": p.param} if p.param else {}),
+            }
+        )
 
 
 def _import_keras(backend: str):
@@ -85,8 +108,10 @@ def _import_keras(backend: str):
     import keras
 
     if keras.backend.backend() != backend:
-        raise TrainingFailed(f"this trainer runs Keras on {keras.backend.backend()!r}, the run wants {backend!r}",
-                             "backend_mismatch")
+        raise TrainingFailed(
+            f"this trainer runs Keras on {keras.backend.backend()!r}, the run wants {backend!r}",
+            "backend_mismatch",
+        )
     return keras
 
 
@@ -117,8 +142,10 @@ def _stateful_batch(graph: Graph) -> int | None:
         return None
     sizes = {n.params.get("batch_size") for n in graph.nodes if n.type == "Input"}
     if len(sizes) != 1 or None in sizes:
-        raise TrainingFailed("a graph with stateful layers needs the same fixed batch_size on every Input node",
-                             "stateful_batch_size")
+        raise TrainingFailed(
+            "a graph with stateful layers needs the same fixed batch_size on every Input node",
+            "stateful_batch_size",
+        )
     return int(sizes.pop())
 
 
@@ -127,9 +154,9 @@ def _node_shapes(graph: Graph, model) -> dict[str, list]:
     shapes: dict[str, list] = {}
     ins = [n for n in graph.nodes if n.type == "Input"]
     outs = [n for n in graph.nodes if n.type == "Output"]
-    for node, tensor in zip(ins, model.inputs):
+    for node, tensor in zip(ins, model.inputs, strict=False):
         shapes[node.id] = [list(tensor.shape)]
-    for node, tensor in zip(outs, model.outputs):
+    for node, tensor in zip(outs, model.outputs, strict=False):
         shapes[node.id] = [list(tensor.shape)]
     return shapes
 
@@ -188,15 +215,22 @@ class Run:
         self.emit({"type": "log", "level": level, "message": message, **extra})
 
     def artifact(self, path: Path) -> None:
-        self.emit({"type": "artifact", "name": path.relative_to(self.run_dir).as_posix(),
-                   "size": path.stat().st_size})
+        self.emit(
+            {
+                "type": "artifact",
+                "name": path.relative_to(self.run_dir).as_posix(),
+                "size": path.stat().st_size,
+            }
+        )
 
     # -- preparation ----------------------------------------------------------------------
     def _data(self, ref: dict[str, Any], model, losses: dict[str, str]) -> tuple[Any, Any]:
         try:
             info, arrays = load_dataset(ref, self.data_dir)
         except DatasetError as exc:
-            _problem_events(self.emit, [Problem(param="dataset", code="dataset_unavailable", message=str(exc))])
+            _problem_events(
+                self.emit, [Problem(param="dataset", code="dataset_unavailable", message=str(exc))]
+            )
             raise TrainingFailed(str(exc)) from exc
         plan = plan_dataset(self.graph, info, _node_shapes(self.graph, model), losses)
         if plan.problems:
@@ -207,7 +241,9 @@ class Run:
             self.log(f"targets of output `{name}` converted to {what} to suit its loss")
         mapped = {**plan.inputs, **plan.targets}
         if any(k != v for k, v in mapped.items()):
-            self.log("data set arrays used: " + ", ".join(f"{k} <- `{v}`" for k, v in mapped.items()))
+            self.log(
+                "data set arrays used: " + ", ".join(f"{k} <- `{v}`" for k, v in mapped.items())
+            )
         return _feed(self.graph, plan, arrays)
 
     def _build(self, keras):
@@ -217,7 +253,8 @@ class Run:
         named = name_layers_after_nodes(self.graph)
         self.layer_nodes = layer_node_map(named)
         problems = self.settings.check_against(
-            [output_name(n) for n in self.graph.nodes if n.type == "Output"])
+            [output_name(n) for n in self.graph.nodes if n.type == "Output"]
+        )
         if problems:
             _problem_events(self.emit, problems)
             raise TrainingFailed("run settings do not fit the graph")
@@ -248,13 +285,21 @@ class Run:
             callbacks.append(ResetStatefulLayers(ResetStatefulLayers.find(self.model)))
         if s.early_stopping:
             e = s.early_stopping
-            callbacks.append(keras.callbacks.EarlyStopping(
-                monitor=e.monitor, patience=e.patience, min_delta=e.min_delta,
-                restore_best_weights=e.restore_best_weights))
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor=e.monitor,
+                    patience=e.patience,
+                    min_delta=e.min_delta,
+                    restore_best_weights=e.restore_best_weights,
+                )
+            )
         if s.reduce_lr_on_plateau:
             r = s.reduce_lr_on_plateau
-            callbacks.append(keras.callbacks.ReduceLROnPlateau(
-                monitor=r.monitor, factor=r.factor, patience=r.patience, min_lr=r.min_lr))
+            callbacks.append(
+                keras.callbacks.ReduceLROnPlateau(
+                    monitor=r.monitor, factor=r.factor, patience=r.patience, min_lr=r.min_lr
+                )
+            )
         if s.keep_best_checkpoint:
             self.best = BestCheckpoint(str(self.run_dir / "best.keras"), s.checkpoint_monitor)
             callbacks.append(self.best)
@@ -276,7 +321,9 @@ class Run:
                 keras.mixed_precision.set_global_policy("mixed_float16")
                 self.log("mixed precision: float16 compute, float32 weights")
             else:
-                self.log("mixed precision asked for, but there is no GPU: training in float32", "warning")
+                self.log(
+                    "mixed precision asked for, but there is no GPU: training in float32", "warning"
+                )
         self.model, losses = self._build(keras)
         x, y = self._data(self.spec["dataset"], self.model, losses)
         val = None
@@ -299,8 +346,16 @@ class Run:
         start = time.perf_counter()
         try:
             _build_training_state(self.model, x, y, batch_size)
-            history = self.model.fit(x, y, batch_size=batch_size, epochs=s.epochs, shuffle=shuffle,
-                                     validation_data=val, callbacks=callbacks, verbose=0)
+            history = self.model.fit(
+                x,
+                y,
+                batch_size=batch_size,
+                epochs=s.epochs,
+                shuffle=shuffle,
+                validation_data=val,
+                callbacks=callbacks,
+                verbose=0,
+            )
             self.history = history.history
         except Exception as exc:  # an error raised by a layer (or Keras) while training
             from layerforge.graph.keras_errors import clean_message
@@ -308,18 +363,34 @@ class Run:
 
             self.history = getattr(getattr(self.model, "history", None), "history", {}) or {}
             node = node_of_exception(exc, self.layer_nodes)
-            self.emit({"type": "error", "code": "training_error", "message": clean_message(exc),
-                       "node": node, "epoch": self.events.epoch, "batch": None})
+            self.emit(
+                {
+                    "type": "error",
+                    "code": "training_error",
+                    "message": clean_message(exc),
+                    "node": node,
+                    "epoch": self.events.epoch,
+                    "batch": None,
+                }
+            )
             traceback.print_exc()
-            return self._finish("failed", save_model=False, error={"code": "training_error", "node": node})
+            return self._finish(
+                "failed", save_model=False, error={"code": "training_error", "node": node}
+            )
         self.fit_seconds = time.perf_counter() - start
         samples = _count(x) * self.events.epochs_done
-        self.log(f"fit took {self.fit_seconds:.2f} s ({samples / max(self.fit_seconds, 1e-9):.0f} samples/s)",
-                 fit_seconds=self.fit_seconds, samples=samples)
+        self.log(
+            f"fit took {self.fit_seconds:.2f} s ({samples / max(self.fit_seconds, 1e-9):.0f} samples/s)",
+            fit_seconds=self.fit_seconds,
+            samples=samples,
+        )
         if self.events.nan_at is not None:
             epoch, batch = self.events.nan_at
-            return self._finish("failed", save_model=False,
-                                error={"code": "nan_loss", "epoch": epoch, "batch": batch})
+            return self._finish(
+                "failed",
+                save_model=False,
+                error={"code": "nan_loss", "epoch": epoch, "batch": batch},
+            )
         return self._finish("cancelled" if self.events.cancelled else "succeeded")
 
     def _trim_stateful(self, x, y, val, fixed: int):
@@ -328,7 +399,10 @@ class Run:
         if val is None and s.validation_split:
             n_val = int(n * s.validation_split) // fixed * fixed
             n_train = (n - n_val) // fixed * fixed
-            val = (_slice(x, slice(n_train, n_train + n_val)), _slice(y, slice(n_train, n_train + n_val)))
+            val = (
+                _slice(x, slice(n_train, n_train + n_val)),
+                _slice(y, slice(n_train, n_train + n_val)),
+            )
             val = val if n_val else None
         else:
             n_train = n // fixed * fixed
@@ -337,10 +411,15 @@ class Run:
                 val = (_slice(val[0], slice(0, m)), _slice(val[1], slice(0, m)))
         x, y = _slice(x, slice(0, n_train)), _slice(y, slice(0, n_train))
         if n_train == 0:
-            raise TrainingFailed(f"fewer training samples ({n}) than the stateful batch size {fixed}", "dataset_too_small")
-        self.log(f"stateful graph: batch size {fixed} from its Input, no shuffling; "
-                 f"{n_train} training and {_count(val[0]) if val else 0} validation samples "
-                 f"(trimmed to multiples of {fixed} from {n})")
+            raise TrainingFailed(
+                f"fewer training samples ({n}) than the stateful batch size {fixed}",
+                "dataset_too_small",
+            )
+        self.log(
+            f"stateful graph: batch size {fixed} from its Input, no shuffling; "
+            f"{n_train} training and {_count(val[0]) if val else 0} validation samples "
+            f"(trimmed to multiples of {fixed} from {n})"
+        )
         return x, y, val
 
     def _write_json(self, name: str, data: Any) -> None:
@@ -356,12 +435,21 @@ class Run:
         best = getattr(self, "best", None)
         if best is not None:
             best.flush()
-        history = {k: [None if v is None or not np.isfinite(v) else float(v) for v in vals]
-                   for k, vals in self.history.items()}
-        self._write_json("history.json", {
-            "history": history, "status": status, "fit_seconds": self.fit_seconds,
-            "best": {"monitor": best.monitor, "value": best.best, "epoch": best.best_epoch} if best else None,
-        })
+        history = {
+            k: [None if v is None or not np.isfinite(v) else float(v) for v in vals]
+            for k, vals in self.history.items()
+        }
+        self._write_json(
+            "history.json",
+            {
+                "history": history,
+                "status": status,
+                "fit_seconds": self.fit_seconds,
+                "best": {"monitor": best.monitor, "value": best.best, "epoch": best.best_epoch}
+                if best
+                else None,
+            },
+        )
         self._write_code()
         if (self.run_dir / "best.keras").exists():
             self.artifact(self.run_dir / "best.keras")
@@ -390,24 +478,51 @@ def run_training(spec: dict[str, Any], emit: Emit, cancel: threading.Event) -> s
         return Run(spec, emit, cancel).execute()
     except ValidationError as exc:  # settings or graph that the API should have refused
         message = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        emit({"type": "error", "code": "bad_spec", "message": message, "node": None, "epoch": None, "batch": None})
+        emit(
+            {
+                "type": "error",
+                "code": "bad_spec",
+                "message": message,
+                "node": None,
+                "epoch": None,
+                "batch": None,
+            }
+        )
         emit({"type": "status", "status": "failed", "error": {"message": message}})
     except TrainingFailed as exc:
         if exc.code:
-            emit({"type": "error", "code": exc.code, "message": str(exc), "node": None, "epoch": None, "batch": None})
+            emit(
+                {
+                    "type": "error",
+                    "code": exc.code,
+                    "message": str(exc),
+                    "node": None,
+                    "epoch": None,
+                    "batch": None,
+                }
+            )
         emit({"type": "status", "status": "failed", "error": {"message": str(exc)}})
     except Exception as exc:  # noqa: BLE001 - anything else still ends in a terminal status
         traceback.print_exc()
         from layerforge.graph.keras_errors import clean_message
 
         message = f"{type(exc).__name__}: {clean_message(exc)}"
-        emit({"type": "error", "code": "internal_error", "message": message, "node": None,
-              "epoch": None, "batch": None})
+        emit(
+            {
+                "type": "error",
+                "code": "internal_error",
+                "message": message,
+                "node": None,
+                "epoch": None,
+                "batch": None,
+            }
+        )
         emit({"type": "status", "status": "failed", "error": {"message": message}})
     return "failed"
 
 
 # ---- one-shot evaluate / predict ------------------------------------------------------------
+
 
 def run_oneshot(spec: dict[str, Any], emit: Emit) -> None:
     """Evaluate or predict with a finished run's model.keras; emits exactly one result event."""
@@ -445,15 +560,21 @@ def _predict(graph: Graph, model, inputs: dict[str, Any]) -> dict[str, Any]:
     missing = [n for n in names if n not in inputs]
     extra = [k for k in inputs if k not in names]
     if missing or extra:
-        raise TrainingFailed(f"predict needs inputs {', '.join(names)}"
-                             + (f"; missing {', '.join(missing)}" if missing else "")
-                             + (f"; unknown {', '.join(extra)}" if extra else ""))
+        raise TrainingFailed(
+            f"predict needs inputs {', '.join(names)}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unknown {', '.join(extra)}" if extra else "")
+        )
     arrays = {}
-    for node, tensor in zip(ins, model.inputs):
+    for node, tensor in zip(ins, model.inputs, strict=False):
         name = input_name(node)
         a = np.asarray(inputs[name], dtype=str(tensor.dtype))
-        if a.ndim != len(tensor.shape) or any(e is not None and e != d for e, d in zip(tensor.shape[1:], a.shape[1:])):
-            raise TrainingFailed(f"input `{name}` expects {tuple(tensor.shape)}, got shape {a.shape}")
+        if a.ndim != len(tensor.shape) or any(
+            e is not None and e != d for e, d in zip(tensor.shape[1:], a.shape[1:], strict=False)
+        ):
+            raise TrainingFailed(
+                f"input `{name}` expects {tuple(tensor.shape)}, got shape {a.shape}"
+            )
         arrays[name] = a
     preds = model.predict(arrays[names[0]] if len(names) == 1 else arrays, verbose=0)
     outs = [output_name(n) for n in graph.nodes if n.type == "Output"]
@@ -461,7 +582,7 @@ def _predict(graph: Graph, model, inputs: dict[str, Any]) -> dict[str, Any]:
         preds = [preds]
     if isinstance(preds, dict):
         preds = [preds[k] for k in outs]
-    return {"outputs": {name: np.asarray(p).tolist() for name, p in zip(outs, preds)}}
+    return {"outputs": {name: np.asarray(p).tolist() for name, p in zip(outs, preds, strict=False)}}
 
 
 def _evaluate(graph: Graph, model, spec: dict[str, Any], settings: RunSettings) -> dict[str, Any]:
@@ -476,7 +597,9 @@ def _evaluate(graph: Graph, model, spec: dict[str, Any], settings: RunSettings) 
     if batch is not None:
         keep = _count(x) // batch * batch
         x, y = _slice(x, slice(0, keep)), _slice(y, slice(0, keep))
-    metrics = model.evaluate(x, y, batch_size=batch or settings.batch_size, verbose=0, return_dict=True)
+    metrics = model.evaluate(
+        x, y, batch_size=batch or settings.batch_size, verbose=0, return_dict=True
+    )
     from layerforge.training.callbacks import clean_metrics
 
     return {"metrics": clean_metrics(metrics), "samples": _count(x), "dataset": info.name}
@@ -488,7 +611,11 @@ WARM_UP_GRAPH = {
     "nodes": [
         {"id": "x", "type": "Input", "params": {"shape": [4]}},
         {"id": "d", "type": "Dense", "params": {"units": 2, "activation": "softmax"}},
-        {"id": "y", "type": "Output", "params": {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}},
+        {
+            "id": "y",
+            "type": "Output",
+            "params": {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
+        },
     ],
     "edges": [{"source": "x", "target": "d"}, {"source": "d", "target": "y"}],
 }

@@ -8,7 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Path as PathParam, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Form, Request, Response, UploadFile
+from fastapi import Path as PathParam
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException
@@ -40,7 +41,9 @@ class DatasetCheck(BaseModel):
 
     graph: GraphIn
     dataset: dict[str, Any] = Field(description='A data set reference: {"name": "digits"}.')
-    settings: dict[str, Any] | None = Field(default=None, description="Run settings (their loss overrides count).")
+    settings: dict[str, Any] | None = Field(
+        default=None, description="Run settings (their loss overrides count)."
+    )
 
 
 def _bad(status: int, code: str, message: str, param: str | None = None) -> HTTPException:
@@ -68,7 +71,9 @@ def get_dataset(request: Request, name: str = DatasetName) -> dict[str, Any]:
 
 
 @router.delete("/{name}", status_code=204)
-def delete_dataset(request: Request, name: str = DatasetName, settings: Settings = Depends(app_settings)) -> Response:
+def delete_dataset(
+    request: Request, name: str = DatasetName, settings: Settings = Depends(app_settings)
+) -> Response:
     if any(d["name"] == name for d in list_builtin()):
         raise _bad(409, "builtin_dataset", f"{name!r} is a built-in data set and cannot be deleted")
     with db_session(request) as session:
@@ -81,9 +86,15 @@ def delete_dataset(request: Request, name: str = DatasetName, settings: Settings
 def upload_dataset(
     request: Request,
     file: UploadFile,
-    name: str | None = Form(default=None, max_length=64, description="Defaults to the file's name."),
+    name: str | None = Form(
+        default=None, max_length=64, description="Defaults to the file's name."
+    ),
     target: str | None = Form(default=None, max_length=200, description="CSV: the target column."),
-    features: str | None = Form(default=None, max_length=20000, description="CSV: comma-separated feature columns (default: all but the target)."),
+    features: str | None = Form(
+        default=None,
+        max_length=20000,
+        description="CSV: comma-separated feature columns (default: all but the target).",
+    ),
     settings: Settings = Depends(app_settings),
 ) -> dict[str, Any]:
     """Upload a .npz (arrays named after the Input and Output nodes, or `x` and `y`) or a
@@ -99,13 +110,25 @@ def upload_dataset(
             if size > limit:
                 tmp.close()
                 part.unlink(missing_ok=True)
-                raise _bad(413, "too_large", f"the upload is larger than the limit of {limit:,} bytes", "file")
+                raise _bad(
+                    413,
+                    "too_large",
+                    f"the upload is larger than the limit of {limit:,} bytes",
+                    "file",
+                )
             tmp.write(chunk)
     columns = [c.strip() for c in features.split(",") if c.strip()] if features else None
     try:
         with db_session(request) as session:
-            record = save_upload(session, part, file.filename or "upload", settings.data_dir,
-                                 name=name, target=target, features=columns)
+            record = save_upload(
+                session,
+                part,
+                file.filename or "upload",
+                settings.data_dir,
+                name=name,
+                target=target,
+                features=columns,
+            )
             return upload_info(record).to_json()
     except DatasetError as exc:
         status = 409 if "exists already" in str(exc) else 422
@@ -115,7 +138,9 @@ def upload_dataset(
 
 
 @router.post("/check")
-def check(body: DatasetCheck, request: Request, settings: Settings = Depends(app_settings)) -> dict[str, Any]:
+def check(
+    body: DatasetCheck, request: Request, settings: Settings = Depends(app_settings)
+) -> dict[str, Any]:
     """The data set checked against the graph: `fits`, and every mismatch as an error
     naming the node and the array (200 either way; a body that is not a graph is a 422)."""
     check_graph_size(body.graph, settings)
@@ -132,11 +157,16 @@ def check(body: DatasetCheck, request: Request, settings: Settings = Depends(app
         report = jsonable_encoder(validate_graph(body.graph))
     losses = {k: o.loss for k, o in run_settings.outputs.items() if o.loss}
     with db_session(request) as session:
-        problems = check_dataset(body.graph, body.dataset, report.get("nodes", {}), losses=losses, session=session)
+        problems = check_dataset(
+            body.graph, body.dataset, report.get("nodes", {}), losses=losses, session=session
+        )
         try:
             info = dataset_info(body.dataset, settings.data_dir, session).to_json()
         except DatasetError:
             info = None
-    return {"fits": not problems, "errors": [p.model_dump() for p in problems], "dataset": info,
-            "graph_valid": bool(report.get("valid", not report.get("errors")))}
-
+    return {
+        "fits": not problems,
+        "errors": [p.model_dump() for p in problems],
+        "dataset": info,
+        "graph_valid": bool(report.get("valid", not report.get("errors"))),
+    }

@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Path as PathParam
+from fastapi import APIRouter
+from fastapi import Path as PathParam
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
@@ -46,7 +47,11 @@ def list_examples() -> dict[str, Any]:
     for path in sorted(EXAMPLES_DIR.glob("*.json")):
         graph = _read(path)
         items.append(
-            {"name": path.stem, "title": graph.get("name") or path.stem, "nodes": len(graph.get("nodes", []))}
+            {
+                "name": path.stem,
+                "title": graph.get("name") or path.stem,
+                "nodes": len(graph.get("nodes", [])),
+            }
         )
     return {"examples": items}
 
@@ -56,5 +61,7 @@ def get_example(name: str = PathParam(max_length=100)) -> dict[str, Any]:
     """One example graph, as stored (a graph JSON ready for the editor or validate)."""
     path = EXAMPLES_DIR / f"{name}.json"
     if not NAME.match(name) or not path.is_file():
-        raise HTTPException(404, problems_body([problem("not_found", f"No example named {name!r}")]))
+        raise HTTPException(
+            404, problems_body([problem("not_found", f"No example named {name!r}")])
+        )
     return {"name": name, "graph": _read(path)}

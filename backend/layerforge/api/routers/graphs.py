@@ -33,7 +33,9 @@ class SaveGraph(BaseModel):
         default=None, min_length=1, max_length=200, description="Defaults to the graph's name."
     )
     graph: GraphIn
-    message: str | None = Field(default=None, max_length=2000, description="A note on this version.")
+    message: str | None = Field(
+        default=None, max_length=2000, description="A note on this version."
+    )
 
 
 class GraphInfo(BaseModel):
@@ -88,7 +90,9 @@ def _out(saved: SavedGraph, version: GraphVersion) -> dict[str, Any]:
 
 
 def _not_found(graph_id: str, version: int | None = None) -> HTTPException:
-    what = f"Saved graph {graph_id!r}" + (f" has no version {version}" if version else " does not exist")
+    what = f"Saved graph {graph_id!r}" + (
+        f" has no version {version}" if version else " does not exist"
+    )
     return HTTPException(404, problems_body([problem("not_found", what)]))
 
 

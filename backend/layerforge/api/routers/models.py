@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
@@ -28,7 +28,7 @@ from layerforge.settings import Settings
 
 router = APIRouter(tags=["models"])
 
-ERRORS_422 = {422: {"description": "The graph or the request is invalid: `{\"errors\": [...]}`."}}
+ERRORS_422 = {422: {"description": 'The graph or the request is invalid: `{"errors": [...]}`.'}}
 
 
 class ProblemOut(BaseModel):
@@ -167,7 +167,9 @@ def export(body: ExportRequest, settings: Settings = Depends(app_settings)) -> R
             return Response(
                 to_python(graph),
                 media_type="text/x-python; charset=utf-8",
-                headers={"Content-Disposition": f'inline; filename="{_download_name(graph, ".py")}"'},
+                headers={
+                    "Content-Disposition": f'inline; filename="{_download_name(graph, ".py")}"'
+                },
             )
         if body.format == "json":
             from layerforge.graph.export import export_keras_json
@@ -258,7 +260,8 @@ async def import_model(request: Request, settings: Settings = Depends(app_settin
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 return error_response(
-                    422, [problem("missing", "Send the .keras file as the field 'file'.", param="file")]
+                    422,
+                    [problem("missing", "Send the .keras file as the field 'file'.", param="file")],
                 )
             path = await _save_upload(upload, settings)
         try:

@@ -74,7 +74,9 @@ def _unprocessable(problems: list[Problem] | list[dict[str, Any]]) -> HTTPExcept
 
 
 def _not_found(run_id: str) -> HTTPException:
-    return HTTPException(404, problems_body([problem("run_not_found", f"no run with id {run_id!r}")]))
+    return HTTPException(
+        404, problems_body([problem("run_not_found", f"no run with id {run_id!r}")])
+    )
 
 
 async def _run_or_404(request: Request, run_id: str) -> dict[str, Any]:
@@ -93,26 +95,61 @@ def _validate(graph: Graph) -> dict[str, Any]:
         return validate_graph(graph)
 
 
-async def _resolve_graph(request: Request, body: RunRequest) -> tuple[Graph, str | None, int | None]:
+async def _resolve_graph(
+    request: Request, body: RunRequest
+) -> tuple[Graph, str | None, int | None]:
     if body.graph is not None:
         if body.graph_id is not None:
-            raise _unprocessable([problem("ambiguous_graph", "send either graph or graph_id, not both",
-                                          param="graph_id")])
+            raise _unprocessable(
+                [
+                    problem(
+                        "ambiguous_graph",
+                        "send either graph or graph_id, not both",
+                        param="graph_id",
+                    )
+                ]
+            )
         return body.graph, None, None
     if body.graph_id is None:
-        raise _unprocessable([problem("missing_graph", "send a graph, or graph_id (and graph_version) "
-                                      "of a saved graph", param="graph")])
-    found = await asyncio.to_thread(_runtime(request).store.get_graph_version, body.graph_id, body.graph_version)
+        raise _unprocessable(
+            [
+                problem(
+                    "missing_graph",
+                    "send a graph, or graph_id (and graph_version) of a saved graph",
+                    param="graph",
+                )
+            ]
+        )
+    found = await asyncio.to_thread(
+        _runtime(request).store.get_graph_version, body.graph_id, body.graph_version
+    )
     if found is None:
         what = f"version {body.graph_version} of " if body.graph_version else ""
-        raise HTTPException(404, problems_body([problem(
-            "graph_not_found", f"no {what}saved graph {body.graph_id!r}", param="graph_id")]))
+        raise HTTPException(
+            404,
+            problems_body(
+                [
+                    problem(
+                        "graph_not_found",
+                        f"no {what}saved graph {body.graph_id!r}",
+                        param="graph_id",
+                    )
+                ]
+            ),
+        )
     data, version = found
     try:
         return parse_graph(data), body.graph_id, version
     except (ValidationError, ValueError) as exc:
-        raise _unprocessable([problem("bad_saved_graph", f"saved graph {body.graph_id!r} v{version} "
-                                      f"is not a valid graph: {exc}", param="graph_id")]) from exc
+        raise _unprocessable(
+            [
+                problem(
+                    "bad_saved_graph",
+                    f"saved graph {body.graph_id!r} v{version} is not a valid graph: {exc}",
+                    param="graph_id",
+                )
+            ]
+        ) from exc
 
 
 def _parse_run_settings(data: dict[str, Any]) -> RunSettings:
@@ -123,18 +160,29 @@ def _parse_run_settings(data: dict[str, Any]) -> RunSettings:
         raise _unprocessable(validation_problems(errors, {"settings": data})) from exc
 
 
-def _dataset_problems(graph: Graph, body: RunRequest, run_settings: RunSettings,
-                      nodes: dict[str, Any], data_dir: Path) -> list[Problem]:
+def _dataset_problems(
+    graph: Graph, body: RunRequest, run_settings: RunSettings, nodes: dict[str, Any], data_dir: Path
+) -> list[Problem]:
     from layerforge.training.datasets import check_dataset
 
     outputs = [output_name(n) for n in graph.nodes if n.type == "Output"]
     problems = run_settings.check_against(outputs)
     losses = {name: o.loss for name, o in run_settings.outputs.items() if o.loss}
-    problems += check_dataset(graph, body.dataset.model_dump(), nodes, losses=losses, data_dir=data_dir)
+    problems += check_dataset(
+        graph, body.dataset.model_dump(), nodes, losses=losses, data_dir=data_dir
+    )
     if run_settings.validation_dataset is not None:
-        for p in check_dataset(graph, run_settings.validation_dataset, nodes, losses=losses, data_dir=data_dir):
-            problems.append(p.model_copy(update={"param": "settings.validation_dataset",
-                                                 "message": f"validation data set: {p.message}"}))
+        for p in check_dataset(
+            graph, run_settings.validation_dataset, nodes, losses=losses, data_dir=data_dir
+        ):
+            problems.append(
+                p.model_copy(
+                    update={
+                        "param": "settings.validation_dataset",
+                        "message": f"validation data set: {p.message}",
+                    }
+                )
+            )
     return problems
 
 
@@ -175,8 +223,18 @@ async def list_runs(
     offset: int = Query(0, ge=0),
 ) -> dict[str, Any]:
     if status is not None and status not in STATUSES:
-        raise HTTPException(422, problems_body([problem(
-            "bad_status", f"status {status!r} is not one of {', '.join(STATUSES)}", param="status")]))
+        raise HTTPException(
+            422,
+            problems_body(
+                [
+                    problem(
+                        "bad_status",
+                        f"status {status!r} is not one of {', '.join(STATUSES)}",
+                        param="status",
+                    )
+                ]
+            ),
+        )
     runtime = _runtime(request)
     live = runtime.events.live()
     runs = await asyncio.to_thread(runtime.store.list_runs, status, limit, offset)
@@ -196,8 +254,16 @@ async def cancel_run(run_id: str, request: Request) -> dict[str, Any]:
         raise _not_found(run_id)
     run = await _run_or_404(request, run_id)
     if outcome == "finished":
-        raise HTTPException(409, problems_body([problem(
-            "run_finished", f"run {run_id} already ended with status {run['status']!r}")]))
+        raise HTTPException(
+            409,
+            problems_body(
+                [
+                    problem(
+                        "run_finished", f"run {run_id} already ended with status {run['status']!r}"
+                    )
+                ]
+            ),
+        )
     return {**run, "cancel": outcome}
 
 
@@ -206,9 +272,15 @@ async def delete_run(run_id: str, request: Request) -> Response:
     runtime, settings = _runtime(request), _settings(request)
     await _run_or_404(request, run_id)
     outcome = await runtime.scheduler.cancel(run_id)
-    if outcome == "cancelling" and not await runtime.scheduler.wait_idle(run_id, settings.cancel_grace_s + 10):
-        raise HTTPException(409, problems_body([problem(
-            "run_still_active", f"run {run_id} did not stop after cancel; try again")]))
+    if outcome == "cancelling" and not await runtime.scheduler.wait_idle(
+        run_id, settings.cancel_grace_s + 10
+    ):
+        raise HTTPException(
+            409,
+            problems_body(
+                [problem("run_still_active", f"run {run_id} did not stop after cancel; try again")]
+            ),
+        )
     await runtime.events.forget(run_id)
     await asyncio.to_thread(runtime.store.delete_run, run_id)
     await asyncio.to_thread(shutil.rmtree, settings.run_root / run_id, True)
@@ -234,7 +306,11 @@ def _artifact_list(run_dir: Path) -> list[dict[str, Any]]:
     if not run_dir.is_dir():
         return []
     return [
-        {"name": p.relative_to(run_dir).as_posix(), "size": p.stat().st_size, "modified": p.stat().st_mtime}
+        {
+            "name": p.relative_to(run_dir).as_posix(),
+            "size": p.stat().st_size,
+            "modified": p.stat().st_mtime,
+        }
         for p in sorted(run_dir.rglob("*"))
         if p.is_file()
     ]
@@ -253,12 +329,30 @@ async def get_artifact(run_id: str, name: str, request: Request) -> FileResponse
     run_dir = (_settings(request).run_root / run_id).resolve()
     parts = Path(name).parts
     if not name or Path(name).is_absolute() or ".." in parts:
-        raise HTTPException(400, problems_body([problem(
-            "bad_artifact_name", f"artifact name {name!r} must be a path inside the run folder", param="name")]))
+        raise HTTPException(
+            400,
+            problems_body(
+                [
+                    problem(
+                        "bad_artifact_name",
+                        f"artifact name {name!r} must be a path inside the run folder",
+                        param="name",
+                    )
+                ]
+            ),
+        )
     path = (run_dir / name).resolve()
     if not path.is_relative_to(run_dir) or not path.is_file():
-        raise HTTPException(404, problems_body([problem(
-            "artifact_not_found", f"run {run_id} has no artifact {name!r}", param="name")]))
+        raise HTTPException(
+            404,
+            problems_body(
+                [
+                    problem(
+                        "artifact_not_found", f"run {run_id} has no artifact {name!r}", param="name"
+                    )
+                ]
+            ),
+        )
     return FileResponse(path, filename=path.name)
 
 
@@ -268,8 +362,17 @@ async def _oneshot(request: Request, run: dict[str, Any], extra: dict[str, Any])
     settings = _settings(request)
     run_dir = settings.run_root / run["id"]
     if run["status"] not in TERMINAL or not (run_dir / MODEL_FILE).is_file():
-        raise HTTPException(409, problems_body([problem(
-            "no_model", f"run {run['id']} ({run['status']}) has no trained model ({MODEL_FILE}) yet")]))
+        raise HTTPException(
+            409,
+            problems_body(
+                [
+                    problem(
+                        "no_model",
+                        f"run {run['id']} ({run['status']}) has no trained model ({MODEL_FILE}) yet",
+                    )
+                ]
+            ),
+        )
     spec = {
         "run_id": run["id"],
         "run_dir": str(run_dir),
