@@ -5,21 +5,21 @@
 import { ReactFlowProvider } from '@xyflow/react';
 import { lazy, Suspense, useEffect, useState } from 'react';
 import { api } from './api/client';
-import { Canvas } from './components/Canvas';
-import { Inspector } from './components/Inspector';
-import { OpenDialog } from './components/OpenDialog';
-import { Palette } from './components/Palette';
-import { ProblemsPanel } from './components/ProblemsPanel';
-import { handleShortcut } from './components/shortcuts';
-import { SummaryDialog } from './components/SummaryDialog';
-import { Toast } from './components/Toast';
-import { Breadcrumb, Toolbar, type View } from './components/Toolbar';
-import { useEditor } from './store/editor';
-import { startValidation } from './store/validation';
+import { Canvas } from './editor/canvas/Canvas';
+import { Inspector } from './editor/inspector/Inspector';
+import { OpenDialog } from './editor/dialogs/OpenDialog';
+import { Palette } from './editor/palette/Palette';
+import { ProblemsPanel } from './editor/ProblemsPanel';
+import { handleShortcut } from './editor/shortcuts';
+import { SummaryDialog } from './editor/dialogs/SummaryDialog';
+import { Toast } from './ui/Toast';
+import { Breadcrumb, Toolbar, type View } from './editor/Toolbar';
+import { useEditor } from './editor/store/editor';
+import { startValidation } from './editor/store/validation';
 import { runFromHash } from './training/resume';
 
 const TrainingPanel = lazy(() => import('./training/TrainingPanel'));
-const CodeDialog = lazy(() => import('./components/CodeDialog'));
+const CodeDialog = lazy(() => import('./editor/dialogs/CodeDialog'));
 
 type DockTab = 'problems' | 'training';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { api, ApiError, problemsFromBody, setFetcher } from './client';
-import { emptyGraph } from '../graph/types';
+import { emptyGraph } from '../editor/graph/types';
 
 let restore: ReturnType<typeof setFetcher> | null = null;
 afterEach(() => {

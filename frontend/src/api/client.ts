@@ -3,7 +3,7 @@
  * ("The REST API, at least"); every failure becomes an ApiError carrying the server's
  * problem list, so callers can put each message beside the node / param it names.
  */
-import type { BuildAnswer, Graph, LayerSpec, Problem, ValidateAnswer } from '../graph/types';
+import type { BuildAnswer, Graph, LayerSpec, Problem, ValidateAnswer } from '../editor/graph/types';
 import type { components } from './schema';
 
 export class ApiError extends Error {

@@ -3,7 +3,7 @@
  * errors, and its charts (uPlot, loaded on demand), optionally overlaid with a second run.
  */
 import { lazy, Suspense, useEffect, useState } from 'react';
-import { useEditor } from '../store/editor';
+import { useEditor } from '../editor/store/editor';
 import { trainingApi } from './api';
 import { formatSeconds, progressOf } from './runData';
 import { cancelRun, compareRun, dataOf, useTraining } from './store';

@@ -3,7 +3,7 @@
  * Input and Output nodes, optimizer, learning rate, epochs, batch size, validation
  * split, and Start (disabled with the reason while the model or the data cannot train).
  */
-import { useEditor } from '../store/editor';
+import { useEditor } from '../editor/store/editor';
 import { DatasetUpload } from './DatasetUpload';
 import { OPTIMIZERS, setForm, startRun, useTraining } from './store';
 import { startBlocker } from './startBlocker';

@@ -4,7 +4,7 @@
  * server's problem list, so the panel can show each message as the server wrote it.
  */
 import { request as call } from '../api/client';
-import type { Graph } from '../graph/types';
+import type { Graph } from '../editor/graph/types';
 import type { Artifact, DatasetCheckAnswer, DatasetInfo, RunEvent, RunInfo, RunSettingsIn } from './types';
 
 const runUrl = (id: string) => `/api/runs/${encodeURIComponent(id)}`;

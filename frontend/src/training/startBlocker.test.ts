@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyGraph, type Graph } from '../graph/types';
+import { emptyGraph, type Graph } from '../editor/graph/types';
 import { startBlocker, type BlockerInput } from './startBlocker';
 
 const graph: Graph = {

@@ -1,5 +1,5 @@
 /** Why the Start button is disabled, in words a person can act on (null: it may start). */
-import type { Graph, ValidateAnswer } from '../graph/types';
+import type { Graph, ValidateAnswer } from '../editor/graph/types';
 import type { DatasetCheckAnswer } from './types';
 
 export interface CheckState {

@@ -7,9 +7,9 @@
  */
 import { create } from 'zustand';
 import { ApiError } from '../api/client';
-import type { Problem } from '../graph/types';
-import { useEditor } from '../store/editor';
-import { meaningOf } from '../store/validation';
+import type { Problem } from '../editor/graph/types';
+import { useEditor } from '../editor/store/editor';
+import { meaningOf } from '../editor/store/validation';
 import { runStreamPath, socketUrl, trainingApi } from './api';
 import { RetryingSocket } from './reconnect';
 import { readActiveRun, writeActiveRun } from './resume';

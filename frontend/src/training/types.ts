@@ -5,7 +5,7 @@
  * file; the responses of these routes are free-form dicts there, so they are spelled out.
  */
 import type { components } from '../api/schema';
-import type { Problem } from '../graph/types';
+import type { Problem } from '../editor/graph/types';
 
 export type RunStatus = 'queued' | 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -87,7 +87,7 @@ export interface RunInfo {
   metrics?: Metrics | null;
   dataset?: { name: string; [key: string]: unknown } | null;
   settings?: Record<string, unknown> | null;
-  graph?: import('../graph/types').Graph | null;
+  graph?: import('../editor/graph/types').Graph | null;
   graph_id?: string | null;
   error?: { code?: string; message?: string; node?: string | null } | null;
   [key: string]: unknown;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createFlowMapper, formatShape } from './flow';
-import { callAgain, normalizeGraph, setParam } from './transforms';
-import type { LayerSpec, ValidateAnswer } from './types';
+import { callAgain, normalizeGraph, setParam } from '../graph/transforms';
+import type { LayerSpec, ValidateAnswer } from '../graph/types';
 
 const spec = (type: string, inputs: number | 'many', extra: Partial<LayerSpec> = {}): LayerSpec => ({
   type,

@@ -13,10 +13,10 @@ import {
   type OnSelectionChangeParams,
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { createFlowMapper, NODE_WIDTH, type LayerFlowNode, type Size } from '../graph/flow';
+import { createFlowMapper, NODE_WIDTH, type LayerFlowNode, type Size } from './flow';
 import { addNode, connect } from '../graph/transforms';
 import { currentGraph, useEditor, type Snapshot } from '../store/editor';
-import { initialParams } from '../graph/catalogue';
+import { initialParams } from '../palette/catalogue';
 import { LayerNode } from './LayerNode';
 import { ShapeEdge, TieEdge } from './edges';
 import { AddNodeSearch } from './AddNodeSearch';

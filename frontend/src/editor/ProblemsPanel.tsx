@@ -1,5 +1,5 @@
 /** Every error and warning of the last check; clicking one brings its node into view. */
-import { useEditor } from '../store/editor';
+import { useEditor } from './store/editor';
 
 /** Bring a problem's node into view; "block/dense" names node dense inside sub-graph block. */
 function focusProblem(node: string) {

@@ -1,5 +1,5 @@
 /** Helpers over the server's layer catalogue (GET /api/layers): grouping, search, defaults. */
-import type { LayerSpec, Params } from './types';
+import type { LayerSpec, Params } from '../graph/types';
 
 /** Categories in the order a Keras user looks for them; unknown ones follow alphabetically. */
 const CATEGORY_ORDER = [

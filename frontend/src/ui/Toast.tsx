@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { useEditor } from '../store/editor';
+import { useEditor } from '../editor/store/editor';
 
 export function Toast() {
   const toast = useEditor((s) => s.toast);

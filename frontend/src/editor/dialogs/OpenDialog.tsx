@@ -1,10 +1,10 @@
 /** Open: templates (examples/), saved graphs with their versions, import Keras JSON / .keras. */
 import { useEffect, useState } from 'react';
-import { api, type ExampleInfo, type GraphVersionInfo, type SavedGraphInfo } from '../api/client';
+import { api, type ExampleInfo, type GraphVersionInfo, type SavedGraphInfo } from '../../api/client';
 import type { Graph } from '../graph/types';
 import { autoLayout } from '../store/commands';
 import { useEditor } from '../store/editor';
-import { Dialog } from './Dialog';
+import { Dialog } from '../../ui/Dialog';
 
 export type OpenTab = 'templates' | 'saved' | 'import';
 

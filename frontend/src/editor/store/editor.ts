@@ -5,7 +5,7 @@
  * history and so triggers live validation (see ./validation.ts).
  */
 import { create } from 'zustand';
-import { emptyHistory, record, redo, undo, type History } from '../graph/history';
+import { emptyHistory, record, redo, undo, type History } from './history';
 import type { Graph, LayerSpec, NodeId, ValidateAnswer, XY } from '../graph/types';
 import { emptyGraph } from '../graph/types';
 import { normalizeGraph, positionsOf, withPositions, type Clip } from '../graph/transforms';

@@ -1,7 +1,7 @@
 /** One layer on the canvas: type, name, key params, output shape(s), params, problems. */
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
-import { formatCount, type LayerFlowNode } from '../graph/flow';
+import { formatCount, type LayerFlowNode } from './flow';
 import { useEditor } from '../store/editor';
 
 function portLeft(i: number, n: number): string {

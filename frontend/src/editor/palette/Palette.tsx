@@ -1,9 +1,9 @@
 /** The layer palette: the server's catalogue by category, searchable, draggable. */
 import { memo, useMemo, useState } from 'react';
-import { categoryTitle, groupByCategory, searchLayers } from '../graph/catalogue';
+import { categoryTitle, groupByCategory, searchLayers } from './catalogue';
 import type { LayerSpec } from '../graph/types';
 import { useEditor } from '../store/editor';
-import { DRAG_MIME } from './Canvas';
+import { DRAG_MIME } from '../canvas/Canvas';
 import { SubgraphList } from './SubgraphList';
 
 const PaletteItem = memo(function PaletteItem({ spec }: { spec: LayerSpec }) {

@@ -1,5 +1,5 @@
 /** Editor commands shared by the toolbar, the context menu and the keyboard shortcuts. */
-import { api } from '../api/client';
+import { api } from '../../api/client';
 import {
   callAgain,
   copyNodes,

@@ -4,7 +4,7 @@
  * burst of edits. Answers that arrive after a
  * newer request was sent are dropped (request counter), so marks never go backwards.
  */
-import { api, ApiError } from '../api/client';
+import { api, ApiError } from '../../api/client';
 import type { Graph, ValidateAnswer } from '../graph/types';
 import { graphToValidate, useEditor } from './editor';
 

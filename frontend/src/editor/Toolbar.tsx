@@ -1,10 +1,10 @@
 /** The top bar: file actions, edit actions, views, the live-check status. */
 import { api } from '../api/client';
-import { formatCount } from '../graph/flow';
-import { emptyGraph } from '../graph/types';
-import { autoLayout, graphForExport, save } from '../store/commands';
-import { useEditor } from '../store/editor';
-import type { OpenTab } from './OpenDialog';
+import { formatCount } from './canvas/flow';
+import { emptyGraph } from './graph/types';
+import { autoLayout, graphForExport, save } from './store/commands';
+import { useEditor } from './store/editor';
+import type { OpenTab } from './dialogs/OpenDialog';
 
 export type View = { kind: 'open'; tab: OpenTab } | { kind: 'code' } | { kind: 'summary' } | null;
 

@@ -1,6 +1,6 @@
 /** The search-and-add box opened by double-clicking the canvas. */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { searchLayers } from '../graph/catalogue';
+import { searchLayers } from '../palette/catalogue';
 import { useEditor } from '../store/editor';
 
 export function AddNodeSearch(props: { x: number; y: number; onPick(type: string): void; onClose(): void }) {

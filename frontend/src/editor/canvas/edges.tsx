@@ -1,7 +1,7 @@
 /** Edges: a data edge labelled with its tensor shape, and the dashed tie of a shared layer. */
 import { BaseEdge, getBezierPath, Position, type EdgeProps, type Edge } from '@xyflow/react';
 import { memo } from 'react';
-import type { ShapeEdgeData } from '../graph/flow';
+import type { ShapeEdgeData } from './flow';
 
 type ShapeEdgeT = Edge<ShapeEdgeData, 'shape'>;
 type TieEdgeT = Edge<ShapeEdgeData, 'tie'>;

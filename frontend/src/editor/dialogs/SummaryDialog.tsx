@@ -1,11 +1,11 @@
 /** A model.summary()-like table from POST /api/models/build. */
 import { useEffect, useState } from 'react';
-import { api, ApiError } from '../api/client';
-import { formatCount, formatShape } from '../graph/flow';
+import { api, ApiError } from '../../api/client';
+import { formatCount, formatShape } from '../canvas/flow';
 import type { BuildAnswer } from '../graph/types';
 import { graphForExport } from '../store/commands';
 import { useEditor } from '../store/editor';
-import { Dialog } from './Dialog';
+import { Dialog } from '../../ui/Dialog';
 
 export function SummaryDialog({ onClose }: { onClose(): void }) {
   const [answer, setAnswer] = useState<BuildAnswer | null>(null);

@@ -1,6 +1,6 @@
 /** Keyboard shortcuts of the editor (ignored while typing in a field). */
-import { autoLayout, copySelection, cutSelection, deleteSelection, paste, save, selectAll } from '../store/commands';
-import { useEditor } from '../store/editor';
+import { autoLayout, copySelection, cutSelection, deleteSelection, paste, save, selectAll } from './store/commands';
+import { useEditor } from './store/editor';
 
 function typing(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;

@@ -134,7 +134,7 @@ describe('live validation', () => {
   });
 
   it('turns a 422 with problems into marks, and other failures into an error line', async () => {
-    const { ApiError } = await import('../api/client');
+    const { ApiError } = await import('../../api/client');
     let fail: Error = new ApiError(422, 'bad', [{ node: 'x', param: null, code: 'too_large', message: 'too many nodes' }]);
     const v = startValidation(async () => {
       throw fail;

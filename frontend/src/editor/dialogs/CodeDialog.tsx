@@ -3,9 +3,9 @@ import hljs from 'highlight.js/lib/core';
 import python from 'highlight.js/lib/languages/python';
 import 'highlight.js/styles/github.css';
 import { useEffect, useMemo, useState } from 'react';
-import { api } from '../api/client';
+import { api } from '../../api/client';
 import { graphForExport } from '../store/commands';
-import { Dialog } from './Dialog';
+import { Dialog } from '../../ui/Dialog';
 
 hljs.registerLanguage('python', python);
 

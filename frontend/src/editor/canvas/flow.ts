@@ -4,8 +4,8 @@
  * 400-node graph costs one cheap pass per edit.
  */
 import { Position, type Edge as FlowEdge, type Node as FlowNode } from '@xyflow/react';
-import type { Graph, GraphNode, LayerSpec, NodeReport, Problem, Shape, ValidateAnswer, XY } from './types';
-import { edgeKey, positionsOf, subgraphPorts, subgraphUsedBy } from './transforms';
+import type { Graph, GraphNode, LayerSpec, NodeReport, Problem, Shape, ValidateAnswer, XY } from '../graph/types';
+import { edgeKey, positionsOf, subgraphPorts, subgraphUsedBy } from '../graph/transforms';
 
 export interface LayerNodeData extends Record<string, unknown> {
   type: string;

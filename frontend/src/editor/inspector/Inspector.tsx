@@ -1,12 +1,12 @@
 /** The right-hand inspector: the selected node's form, or the graph's settings. */
 import { useCallback, useMemo } from 'react';
-import { formatCount } from '../graph/flow';
+import { formatCount } from '../canvas/flow';
 import { callSites, ownerOf, setParam, updateNode } from '../graph/transforms';
 import type { GraphNode, InnerLayer, LayerSpec, Problem } from '../graph/types';
 import { callLayerAgain, deleteSelection, groupSelection } from '../store/commands';
 import { currentGraph, useEditor } from '../store/editor';
 import { ParamDatalists, ParamField } from './ParamField';
-import { formatShape } from '../graph/flow';
+import { formatShape } from '../canvas/flow';
 
 function GraphSettings() {
   const graph = useEditor((s) => currentGraph(s));

@@ -1,7 +1,7 @@
 /** One inspector field, generated from a catalogue param spec. */
 import { memo, useEffect, useState } from 'react';
 import type { ParamSpec } from '../graph/types';
-import { formatValue } from '../graph/flow';
+import { formatValue } from '../canvas/flow';
 import {
   listText,
   parseJson,
@@ -11,7 +11,7 @@ import {
   parseTuple,
   tupleText,
   type Parsed,
-} from '../graph/paramText';
+} from './paramText';
 
 const DTYPES = ['float32', 'float16', 'bfloat16', 'float64', 'int32', 'int64', 'uint8', 'bool', 'string'];
 const ACTIVATIONS = [
