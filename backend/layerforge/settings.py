@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,12 @@ class Limits(BaseSettings):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LAYERFORGE_")
 
+    queue: Literal["local"] = Field(
+        default="local", description="What runs the trainers: `local` (subprocesses here)."
+    )
+    events: Literal["memory"] = Field(
+        default="memory", description="The run event log: `memory` (in-process, store-backed)."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     data_dir: Path = Path("data")
@@ -34,6 +41,12 @@ class Settings(BaseSettings):
         default=None, description="Bearer token required when binding beyond loopback."
     )
     allowed_origins: list[str] = Field(default_factory=list)
+    ticket_ttl_s: float = Field(
+        default=60.0, gt=0, description="How long a WebSocket ticket stays valid (single use)."
+    )
+    allow_test_host: bool = Field(
+        default=False, description="Accept Host 'testserver' (Starlette's TestClient): tests only."
+    )
     limits: Limits = Field(default_factory=Limits)
     runs_dir: Path | None = Field(
         default=None, description="Run folders (artifacts); data_dir/runs when unset."
