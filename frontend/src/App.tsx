@@ -65,8 +65,8 @@ export default function App() {
   const [view, setView] = useState<View>(null);
 
   useEffect(() => {
-    api.layers().then(
-      (layers) => useEditor.getState().setCatalogue(layers),
+    api.catalogue().then(
+      (catalogue) => useEditor.getState().setCatalogue(catalogue),
       (e) => useEditor.getState().setCatalogueError((e as Error).message),
     );
     const validator = startValidation();

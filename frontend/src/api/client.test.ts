@@ -9,9 +9,9 @@ afterEach(() => {
 });
 
 function respond(status: number, body: unknown, type = 'application/json') {
-  const seen: { url: string; init?: RequestInit }[] = [];
-  restore = setFetcher(async (url, init) => {
-    seen.push({ url, init });
+  const seen: { url: string; method: string; body: string }[] = [];
+  restore = setFetcher(async (request) => {
+    seen.push({ url: new URL(request.url).pathname, method: request.method, body: await request.clone().text() });
     return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'Content-Type': type } });
   });
   return seen;
@@ -23,8 +23,8 @@ describe('API client', () => {
     const answer = await api.validate(emptyGraph());
     expect(answer.valid).toBe(true);
     expect(seen[0].url).toBe('/api/graphs/validate');
-    expect(seen[0].init!.method).toBe('POST');
-    expect(JSON.parse(seen[0].init!.body as string)).toEqual({ graph: emptyGraph() });
+    expect(seen[0].method).toBe('POST');
+    expect(JSON.parse(seen[0].body)).toEqual({ graph: emptyGraph() });
   });
 
   it('turns an error body into an ApiError with the problems', async () => {
@@ -51,7 +51,7 @@ describe('API client', () => {
     restore = setFetcher(async () => {
       throw new TypeError('Failed to fetch');
     });
-    const err = (await api.layers().catch((e) => e)) as ApiError;
+    const err = (await api.catalogue().catch((e) => e)) as ApiError;
     expect(err.status).toBe(0);
     expect(err.message).toContain('Cannot reach the server');
   });

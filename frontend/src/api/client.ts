@@ -1,10 +1,14 @@
 /**
- * The REST client: one function per call the editor makes. Field names follow DESIGN.md
- * ("The REST API, at least"); every failure becomes an ApiError carrying the server's
- * problem list, so callers can put each message beside the node / param it names.
+ * The REST client: `http` is openapi-fetch typed by the generated schema (paths, bodies
+ * and answers all come from the server's OpenAPI document), and `api` names the calls
+ * the editor makes. Every failure becomes an ApiError carrying the server's problem
+ * list, so callers can put each message beside the node / param it names.
  */
-import type { BuildAnswer, Graph, LayerSpec, Problem, ValidateAnswer } from '../editor/graph/types';
-import type { components } from './schema';
+import createClient from 'openapi-fetch';
+import type { Graph } from '../editor/graph/types';
+import { normalizeGraph } from '../editor/graph/transforms';
+import type { paths } from './schema';
+import type { Problem, WireGraph } from './wire';
 
 export class ApiError extends Error {
   constructor(
@@ -17,16 +21,21 @@ export class ApiError extends Error {
   }
 }
 
-type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+type FetchLike = (request: Request) => Promise<Response>;
 
-let fetcher: FetchLike = (input, init) => fetch(input, init);
+let transport: FetchLike = (request) => fetch(request);
 
 /** Swap the transport (tests); returns the previous one. */
 export function setFetcher(next: FetchLike): FetchLike {
-  const prev = fetcher;
-  fetcher = next;
+  const prev = transport;
+  transport = next;
   return prev;
 }
+
+/** The page's origin: a Request needs an absolute URL (and the API is same-origin). */
+const origin = typeof location === 'undefined' ? 'http://localhost' : location.origin;
+
+export const http = createClient<paths>({ baseUrl: origin, fetch: (request) => transport(request) });
 
 /** Turn any error body (our `{errors}`, FastAPI's `{detail}`) into problems. */
 export function problemsFromBody(body: unknown): Problem[] {
@@ -48,86 +57,68 @@ export function problemsFromBody(body: unknown): Problem[] {
   return [];
 }
 
-/** One REST call; a non-2xx answer becomes an `ApiError` carrying the server's problems. */
-export async function request<T>(method: string, url: string, body?: unknown, accept = 'json'): Promise<T> {
-  const init: RequestInit = { method, headers: {} };
-  if (body instanceof FormData) init.body = body;
-  else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
-  }
-  let res: Response;
+interface Answer<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+/** The answer's data; a non-2xx answer or no answer at all becomes an `ApiError`. */
+export async function unwrap<T>(pending: Promise<Answer<T>>): Promise<T> {
+  let answer: Answer<T>;
   try {
-    res = await fetcher(url, init);
+    answer = await pending;
   } catch (e) {
     throw new ApiError(0, `Cannot reach the server (${(e as Error).message})`);
   }
-  if (!res.ok) {
-    let parsed: unknown = null;
-    const text = await res.text();
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      /* plain-text error */
-    }
-    const problems = problemsFromBody(parsed);
-    const message = problems.length
-      ? problems.map((p) => p.message).join('; ')
-      : `${method} ${url} failed: ${res.status} ${text.slice(0, 200)}`;
-    throw new ApiError(res.status, message, problems);
-  }
-  if (accept === 'text') return (await res.text()) as T;
-  if (accept === 'blob') return (await res.blob()) as T;
-  if (res.status === 204) return undefined as T;
-  return (await res.json()) as T;
+  const { data, error, response } = answer;
+  if (response.ok) return data as T;
+  const problems = problemsFromBody(error);
+  const text = typeof error === 'string' ? error : JSON.stringify(error ?? '');
+  const path = new URL(response.url || origin).pathname;
+  const message = problems.length
+    ? problems.map((p) => p.message).join('; ')
+    : `${path} failed: ${response.status} ${text.slice(0, 200)}`;
+  throw new ApiError(response.status, message, problems);
 }
 
-type Schemas = components['schemas'];
-/** Wire types generated from the server's OpenAPI document (npm run gen:api). */
-export type SavedGraphInfo = Schemas['GraphInfo'];
-export type SavedGraph = Omit<Schemas['SavedGraphOut'], 'graph'> & { graph: Graph };
-export type GraphVersionInfo = Schemas['VersionInfo'];
-export type Health = Schemas['Health'];
-
-export interface ExampleInfo {
-  name: string;
-  title: string;
-  nodes: number;
-}
-
-/** Unwrap `{key: [...]}` or a bare list: both shapes are fine for list endpoints. */
-export function listOf<T>(body: unknown, key: string): T[] {
-  if (Array.isArray(body)) return body as T[];
-  const v = (body as Record<string, unknown> | null)?.[key];
-  return Array.isArray(v) ? (v as T[]) : [];
-}
+const graphPath = (id: string) => ({ params: { path: { graph_id: id } } });
 
 export const api = {
-  health: () => request<Health>('GET', '/api/health'),
-  layers: async () => listOf<LayerSpec>(await request('GET', '/api/layers'), 'layers'),
-  validate: (graph: Graph) => request<ValidateAnswer>('POST', '/api/graphs/validate', { graph }),
-  build: (graph: Graph) => request<BuildAnswer>('POST', '/api/models/build', { graph }),
+  health: () => unwrap(http.GET('/api/health')),
+  catalogue: () => unwrap(http.GET('/api/layers')),
+  validate: (graph: Graph) => unwrap(http.POST('/api/graphs/validate', { body: { graph } })),
+  build: (graph: Graph) => unwrap(http.POST('/api/models/build', { body: { graph } })),
   importJson: async (kerasJson: string) =>
-    (await request<{ graph: Graph }>('POST', '/api/models/import', { keras_json: kerasJson })).graph,
+    normalizeGraph((await unwrap(http.POST('/api/models/import', { body: { keras_json: kerasJson } }))).graph),
   importFile: async (file: File) => {
     const form = new FormData();
     form.append('file', file, file.name);
-    return (await request<{ graph: Graph }>('POST', '/api/models/import', form)).graph;
+    // multipart: the route reads the form itself, so the schema knows only the JSON body
+    const body = form as unknown as { keras_json: string };
+    return normalizeGraph((await unwrap(http.POST('/api/models/import', { body }))).graph);
   },
-  exportPython: (graph: Graph) => request<string>('POST', '/api/models/export', { graph, format: 'python' }, 'text'),
-  exportJson: (graph: Graph) => request<string>('POST', '/api/models/export', { graph, format: 'json' }, 'text'),
-  exportKeras: (graph: Graph) => request<Blob>('POST', '/api/models/export', { graph, format: 'keras' }, 'blob'),
-  listGraphs: async () => listOf<SavedGraphInfo>(await request('GET', '/api/graphs'), 'graphs'),
-  getGraph: (id: string, version?: number) =>
-    request<SavedGraph>('GET', `/api/graphs/${encodeURIComponent(id)}${version ? `/versions/${version}` : ''}`),
-  graphVersions: async (id: string) =>
-    listOf<GraphVersionInfo>(await request('GET', `/api/graphs/${encodeURIComponent(id)}/versions`), 'versions'),
+  // the export route answers with a file, which the schema does not describe
+  exportPython: async (graph: Graph) =>
+    (await unwrap(http.POST('/api/models/export', { body: { graph, format: 'python' }, parseAs: 'text' }))) as string,
+  exportJson: async (graph: Graph) =>
+    (await unwrap(http.POST('/api/models/export', { body: { graph, format: 'json' }, parseAs: 'text' }))) as string,
+  exportKeras: async (graph: Graph) =>
+    (await unwrap(http.POST('/api/models/export', { body: { graph, format: 'keras' }, parseAs: 'blob' }))) as Blob,
+  listGraphs: async () => (await unwrap(http.GET('/api/graphs'))).graphs,
+  getGraph: async (id: string, version?: number) => {
+    const saved = version
+      ? await unwrap(http.GET('/api/graphs/{graph_id}/versions/{version}', { params: { path: { graph_id: id, version } } }))
+      : await unwrap(http.GET('/api/graphs/{graph_id}', graphPath(id)));
+    return { ...saved, graph: normalizeGraph(saved.graph as WireGraph) };
+  },
+  graphVersions: async (id: string) => (await unwrap(http.GET('/api/graphs/{graph_id}/versions', graphPath(id)))).versions,
   createGraph: (name: string, graph: Graph, message?: string) =>
-    request<SavedGraph>('POST', '/api/graphs', { name, graph, message }),
+    unwrap(http.POST('/api/graphs', { body: { name, graph, message } })),
   saveGraph: (id: string, name: string, graph: Graph, message?: string) =>
-    request<SavedGraph>('PUT', `/api/graphs/${encodeURIComponent(id)}`, { name, graph, message }),
-  deleteGraph: (id: string) => request<void>('DELETE', `/api/graphs/${encodeURIComponent(id)}`),
-  examples: async () => listOf<ExampleInfo>(await request('GET', '/api/examples'), 'examples'),
+    unwrap(http.PUT('/api/graphs/{graph_id}', { ...graphPath(id), body: { name, graph, message } })),
+  deleteGraph: (id: string) => unwrap(http.DELETE('/api/graphs/{graph_id}', graphPath(id))),
+  examples: async () => (await unwrap(http.GET('/api/examples'))).examples,
   example: async (name: string) =>
-    (await request<{ graph: Graph }>('GET', `/api/examples/${encodeURIComponent(name)}`)).graph,
+    normalizeGraph((await unwrap(http.GET('/api/examples/{name}', { params: { path: { name } } }))).graph as WireGraph),
 };

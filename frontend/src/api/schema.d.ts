@@ -74,8 +74,8 @@ export interface paths {
          * Validate
          * @description Check a graph with Keras: per node output shapes, parameters, errors and warnings.
          *
-         *     An invalid graph is still a 200 (`valid: false`); only a body that is not a graph,
-         *     or a graph over the size caps, is a 422.
+         *     An invalid graph is still a 200 (`valid: false`); a body that is not a graph, or a
+         *     graph over a size cap (nodes, nesting depth, parameters), is a 422.
          */
         post: operations["validate_api_graphs_validate_post"];
         delete?: never;
@@ -434,6 +434,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/examples": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Examples
+         * @description Every example graph, by file name (without `.json`), with its title and size.
+         */
+        get: operations["list_examples_api_examples_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/examples/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Example
+         * @description One example graph, as stored (a graph JSON ready for the editor or validate).
+         */
+        get: operations["get_example_api_examples__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -514,23 +554,41 @@ export interface components {
              * Source Port
              * @default 0
              */
-            source_port: number;
+            source_port?: number;
             /** Target */
             target: string;
             /**
              * Target Port
              * @default 0
              */
-            target_port: number;
+            target_port?: number;
         };
         /** EvaluateRequest */
         EvaluateRequest: {
             dataset?: components["schemas"]["DatasetRef"] | null;
-            /**
-             * Model
-             * @default final
-             */
-            model: string;
+        };
+        /** Example */
+        Example: {
+            /** Name */
+            name: string;
+            /** Graph */
+            graph: {
+                [key: string]: unknown;
+            };
+        };
+        /** ExampleInfo */
+        ExampleInfo: {
+            /** Name */
+            name: string;
+            /** Title */
+            title: string;
+            /** Nodes */
+            nodes: number;
+        };
+        /** ExampleList */
+        ExampleList: {
+            /** Examples */
+            examples: components["schemas"]["ExampleInfo"][];
         };
         /** ExportRequest */
         ExportRequest: {
@@ -540,7 +598,7 @@ export interface components {
              * @default python
              * @enum {string}
              */
-            format: "python" | "json" | "keras";
+            format?: "python" | "json" | "keras";
         };
         /** Graph */
         "Graph-Input": {
@@ -548,7 +606,7 @@ export interface components {
              * Schema Version
              * @default 1
              */
-            schema_version: number;
+            schema_version?: number;
             /** Name */
             name?: string | null;
             /**
@@ -557,7 +615,7 @@ export interface components {
              * @default auto
              * @enum {string}
              */
-            model_type: "auto" | "sequential" | "functional";
+            model_type?: "auto" | "sequential" | "functional";
             /** Nodes */
             nodes?: components["schemas"]["Node-Input"][];
             /** Edges */
@@ -583,7 +641,7 @@ export interface components {
              * Schema Version
              * @default 1
              */
-            schema_version: number;
+            schema_version?: number;
             /** Name */
             name?: string | null;
             /**
@@ -592,7 +650,7 @@ export interface components {
              * @default auto
              * @enum {string}
              */
-            model_type: "auto" | "sequential" | "functional";
+            model_type?: "auto" | "sequential" | "functional";
             /** Nodes */
             nodes?: components["schemas"]["Node-Output"][];
             /** Edges */
@@ -708,7 +766,7 @@ export interface components {
              * Nullable
              * @default false
              */
-            nullable: boolean;
+            nullable?: boolean;
             /** Description */
             description?: string | null;
         } & {
@@ -747,7 +805,7 @@ export interface components {
              * Key Params
              * @default []
              */
-            key_params: string[];
+            key_params?: string[];
             /** Params */
             params: components["schemas"]["LayerParam"][];
         } & {
@@ -782,7 +840,7 @@ export interface components {
              * Trainable
              * @default true
              */
-            trainable: boolean;
+            trainable?: boolean;
         };
         /** Node */
         "Node-Output": {
@@ -813,7 +871,7 @@ export interface components {
              * Trainable
              * @default true
              */
-            trainable: boolean;
+            trainable?: boolean;
         };
         /** NodeReport */
         NodeReport: {
@@ -821,22 +879,22 @@ export interface components {
              * Output Shapes
              * @default []
              */
-            output_shapes: unknown[];
+            output_shapes?: unknown[];
             /**
              * Params
              * @default 0
              */
-            params: number;
+            params?: number;
             /**
              * Errors
              * @default []
              */
-            errors: components["schemas"]["ProblemOut"][];
+            errors?: components["schemas"]["ProblemOut"][];
             /**
              * Warnings
              * @default []
              */
-            warnings: components["schemas"]["ProblemOut"][];
+            warnings?: components["schemas"]["ProblemOut"][];
         } & {
             [key: string]: unknown;
         };
@@ -846,11 +904,6 @@ export interface components {
             inputs: {
                 [key: string]: unknown[];
             };
-            /**
-             * Model
-             * @default final
-             */
-            model: string;
         };
         /** ProblemOut */
         ProblemOut: {
@@ -1944,6 +1997,64 @@ export interface operations {
                         [key: string]: unknown;
                     };
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_examples_api_examples_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExampleList"];
+                };
+            };
+        };
+    };
+    get_example_api_examples__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Example"];
+                };
+            };
+            /** @description No such example. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

@@ -238,7 +238,7 @@ export function guessDataset(datasets: DatasetInfo[]): string {
 /** Upload, then select it; returns whether it worked (a failure is shown as a toast). */
 export async function uploadDataset(file: File, target?: string): Promise<boolean> {
   try {
-    const info = await trainingApi.uploadDataset(file, undefined, target);
+    const info = await trainingApi.uploadDataset(file, target);
     await loadDatasets();
     setForm({ dataset: info.name });
     useEditor.getState().notify(`Uploaded data set "${info.name}"`);

@@ -24,25 +24,7 @@ import { NodeMenu } from './NodeMenu';
 
 const nodeTypes = { layer: LayerNode };
 const edgeTypes = { shape: ShapeEdge, tie: TieEdge };
-const CATEGORY_COLOURS: Record<string, string> = {
-  io: '#64748b',
-  core: '#6366f1',
-  convolution: '#0ea5e9',
-  activation: '#f97316',
-  augmentation: '#a8a29e',
-  preprocessing: '#78716c',
-  pooling: '#14b8a6',
-  recurrent: '#f59e0b',
-  normalization: '#a855f7',
-  regularization: '#ec4899',
-  merging: '#22c55e',
-  reshaping: '#84cc16',
-  attention: '#ef4444',
-  models: '#0f766e',
-  wrappers: '#b45309',
-};
-const minimapColour = (n: LayerFlowNode) =>
-  n.data.errors.length ? '#ef4444' : (CATEGORY_COLOURS[n.data.category] ?? '#94a3b8');
+const minimapColour = (n: LayerFlowNode) => (n.data.errors.length ? '#ef4444' : n.data.colour || '#94a3b8');
 
 /** Above this many nodes a graph opens at its start instead of fitted to the view. */
 const LARGE_GRAPH = 150;
@@ -53,6 +35,8 @@ export function Canvas() {
   const graph = useEditor((s) => currentGraph(s));
   const validation = useEditor((s) => s.validation);
   const specs = useEditor((s) => s.specs);
+  const categories = useEditor((s) => s.categories);
+  const colours = useMemo(() => new Map(categories.map((c) => [c.id, c.colour])), [categories]);
   const selection = useEditor((s) => s.selection);
   const focusRequest = useEditor((s) => s.focusRequest);
   const loadedAt = useEditor((s) => s.loadedAt);
@@ -104,10 +88,10 @@ export function Canvas() {
   const selectedSet = useMemo(() => new Set(selection), [selection]);
   const edgeSet = useMemo(() => new Set(edgeSelection), [edgeSelection]);
   const nodes = useMemo(
-    () => mapper.nodes(graph, validation, specs, selectedSet, measured.current),
+    () => mapper.nodes(graph, validation, specs, colours, selectedSet, measured.current),
     // measureTick: sizes changed in the ref
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [mapper, graph, validation, specs, selectedSet, measureTick],
+    [mapper, graph, validation, specs, colours, selectedSet, measureTick],
   );
   const edges = useMemo(() => mapper.edges(graph, validation, edgeSet), [mapper, graph, validation, edgeSet]);
 

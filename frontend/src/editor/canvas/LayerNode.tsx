@@ -3,6 +3,7 @@ import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { formatCount, type LayerFlowNode } from './flow';
 import { useEditor } from '../store/editor';
+import { categoryColour } from './colours';
 
 function portLeft(i: number, n: number): string {
   return `${((i + 1) / (n + 1)) * 100}%`;
@@ -12,14 +13,13 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
   const hasError = data.errors.length > 0;
   const cls = [
     'layer-node',
-    `cat-${data.category}`,
     hasError ? 'has-error' : '',
     data.warnings.length && !hasError ? 'has-warning' : '',
     selected ? 'selected' : '',
     data.shared === 'call' ? 'is-call' : '',
   ].join(' ');
   return (
-    <div className={cls} data-testid={`node-${id}`} data-type={data.type}>
+    <div className={cls} style={categoryColour(data.colour)} data-testid={`node-${id}`} data-type={data.type}>
       {Array.from({ length: data.inputs }, (_, i) => (
         <Handle
           key={`in-${i}`}

@@ -47,7 +47,7 @@ describe('graph -> React Flow mapping', () => {
   const none = new Set<string>();
   it('gives ports per the catalogue: many -> one more than connected; return_state -> 3 outputs', () => {
     const m = createFlowMapper();
-    const nodes = m.nodes(graph, answer, specs, none, new Map());
+    const nodes = m.nodes(graph, answer, specs, new Map(), none, new Map());
     const byId = Object.fromEntries(nodes.map((n) => [n.id, n.data]));
     expect(byId.a.inputs).toBe(0);
     expect(byId.cat.inputs).toBe(3);
@@ -67,9 +67,9 @@ describe('graph -> React Flow mapping', () => {
   it('reuses node objects that did not change, so memoised nodes skip rendering', () => {
     const m = createFlowMapper();
     const sizes = new Map([['a', { width: 190, height: 80 }]]);
-    const first = m.nodes(graph, answer, specs, none, sizes);
+    const first = m.nodes(graph, answer, specs, new Map(), none, sizes);
     const edited = setParam(graph, 'lstm', 'units', 16);
-    const second = m.nodes(edited, answer, specs, none, sizes);
+    const second = m.nodes(edited, answer, specs, new Map(), none, sizes);
     expect(second[0]).toBe(first[0]);
     expect(second[0].measured).toEqual({ width: 190, height: 80 });
     expect(second[3]).not.toBe(first[3]);
@@ -79,7 +79,7 @@ describe('graph -> React Flow mapping', () => {
   it('draws the tie of a shared layer and badges both call sites', () => {
     const g = callAgain(normalizeGraph({ nodes: [{ id: 'd', type: 'Dense', params: { units: 2 } }] }), 'd', { x: 0, y: 0 }).graph;
     const m = createFlowMapper();
-    const nodes = m.nodes(g, null, specs, none, new Map());
+    const nodes = m.nodes(g, null, specs, new Map(), none, new Map());
     expect(nodes.map((n) => [n.data.shared, n.data.sharedCount])).toEqual([['owner', 2], ['call', 2]]);
     expect(nodes[1].data.keyParams).toBe('units=2'); // the call site shows the owner's params
     const ties = m.edges(g, null, none).filter((e) => e.type === 'tie');

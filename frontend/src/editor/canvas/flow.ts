@@ -4,13 +4,15 @@
  * 400-node graph costs one cheap pass per edit.
  */
 import { Position, type Edge as FlowEdge, type Node as FlowNode } from '@xyflow/react';
-import type { Graph, GraphNode, LayerSpec, NodeReport, Problem, Shape, ValidateAnswer, XY } from '../graph/types';
+import type { PortedReport, PortedSpec, Ports } from '../../api/wire';
+import type { Graph, GraphNode, LayerSpec, Problem, ValidateAnswer, XY } from '../graph/types';
 import { edgeKey, positionsOf, subgraphPorts, subgraphUsedBy } from '../graph/transforms';
 
 export interface LayerNodeData extends Record<string, unknown> {
   type: string;
   label: string;
-  category: string;
+  /** The category's colour, from the catalogue ('' when it has none). */
+  colour: string;
   keyParams: string;
   shapes: string[];
   params: number | null;
@@ -35,9 +37,9 @@ export interface ShapeEdgeData extends Record<string, unknown> {
   tie?: boolean;
 }
 
-export function formatShape(shape: Shape | undefined | null): string {
-  if (!shape) return '';
-  return `(${shape.map((d) => (d === null ? 'None' : String(d))).join(', ')}${shape.length === 1 ? ',' : ''})`;
+export function formatShape(shape: unknown): string {
+  if (!Array.isArray(shape)) return '';
+  return `(${shape.map((d: unknown) => (d === null ? 'None' : String(d))).join(', ')}${shape.length === 1 ? ',' : ''})`;
 }
 
 export function formatValue(v: unknown): string {
@@ -85,6 +87,7 @@ export interface FlowMapper {
     graph: Graph,
     answer: ValidateAnswer | null,
     specs: Map<string, LayerSpec>,
+    colours: Map<string, string>,
     selected: Set<string>,
     measured: Map<string, Size>,
   ): LayerFlowNode[];
@@ -113,6 +116,30 @@ function estimatedHandles(d: LayerNodeData, w: number, h: number): NonNullable<L
   return handles;
 }
 
+/**
+ * A node's ports: as the validate answer reports them; before an answer, the catalogue
+ * entry's (a sub-graph use: the definition's Input and Output nodes).
+ */
+function portsOf(report: PortedReport | undefined, spec: PortedSpec | undefined, sub: { inputs: number; outputs: number } | null): Ports {
+  if (report?.input_ports && report.output_ports) {
+    return { input_ports: report.input_ports, output_ports: report.output_ports, variadic_inputs: !!report.variadic_inputs };
+  }
+  const named = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+  if (sub) return { input_ports: named(sub.inputs, 'input_'), output_ports: named(sub.outputs, 'output_'), variadic_inputs: false };
+  if (spec?.input_ports && spec.output_ports) {
+    return { input_ports: spec.input_ports, output_ports: spec.output_ports, variadic_inputs: !!spec.variadic_inputs };
+  }
+  // pending (issue 7): the catalogue and answer as published before they named every port
+  const variadic = spec?.inputs === 'many';
+  const inputs = typeof spec?.inputs === 'number' ? spec.inputs : variadic ? 2 : 1;
+  const outputs = Math.max(spec?.outputs ?? 1, report?.output_shapes?.length ?? 0);
+  return {
+    input_ports: spec?.input_ports ?? named(inputs, 'input_'),
+    output_ports: named(outputs, 'output_'),
+    variadic_inputs: variadic,
+  };
+}
+
 /** Where nodes without a stored position go: a loose grid below the rest. */
 function fallbackPosition(index: number): XY {
   return { x: (index % 4) * 260, y: Math.floor(index / 4) * 150 };
@@ -136,26 +163,23 @@ export function createFlowMapper(): FlowMapper {
   const edgeCache = new Map<string, FlowEdge<ShapeEdgeData>>();
 
   return {
-    nodes(graph, answer, specs, selected, measured) {
+    nodes(graph, answer, specs, colours, selected, measured) {
       const positions = positionsOf(graph);
       const byId = new Map(graph.nodes.map((n) => [n.id, n]));
       const sharedCount = new Map<string, number>();
       for (const n of graph.nodes) if (n.shared_with) sharedCount.set(n.shared_with, (sharedCount.get(n.shared_with) ?? 1) + 1);
       const maxInPort = new Map<string, number>();
-      const maxOutPort = new Map<string, number>();
-      for (const e of graph.edges) {
-        maxInPort.set(e.target, Math.max(maxInPort.get(e.target) ?? -1, e.target_port));
-        maxOutPort.set(e.source, Math.max(maxOutPort.get(e.source) ?? -1, e.source_port));
-      }
+      for (const e of graph.edges) maxInPort.set(e.target, Math.max(maxInPort.get(e.target) ?? -1, e.target_port));
       const problems = problemsByNode(answer);
       const seen = new Set<string>();
       const result = graph.nodes.map((node, index) => {
         seen.add(node.id);
         const owner = (node.shared_with && byId.get(node.shared_with)) || node;
-        const report: NodeReport | undefined = answer?.nodes[node.id];
+        const report: PortedReport | undefined = answer?.nodes[node.id];
         const probs = problems.get(node.id);
         const sub = subgraphUsedBy(owner);
-        const ports = sub ? subgraphPorts(graph, sub) : null;
+        const spec = specs.get(owner.type);
+        const ports = portsOf(report, spec, sub ? subgraphPorts(graph, sub) : null);
         const count = node.shared_with ? (sharedCount.get(node.shared_with) ?? 1) : (sharedCount.get(node.id) ?? 0);
         const extra = JSON.stringify([
           report?.output_shapes,
@@ -163,36 +187,30 @@ export function createFlowMapper(): FlowMapper {
           probs?.errors.map((p) => p.message),
           probs?.warnings.map((p) => p.message),
           maxInPort.get(node.id),
-          maxOutPort.get(node.id),
           count,
           ports,
-          specs.get(owner.type)?.type,
+          spec?.type,
+          colours.get(spec?.category ?? ''),
         ]);
         const cached = nodeCache.get(node.id);
         let entry: Cached;
         if (cached && cached.node === node && cached.owner === owner && cached.extra === extra) entry = cached;
         else {
-          const spec = specs.get(owner.type);
           const shapes = (report?.output_shapes ?? []).map(formatShape);
-          let inputs: number;
-          let outputs: number;
-          if (owner.type === 'Input') inputs = 0;
-          else if (ports) inputs = owner.type === 'Model' ? ports.inputs : 1;
-          else if (spec?.inputs === 'many') inputs = Math.max(2, (maxInPort.get(node.id) ?? -1) + 2);
-          else inputs = typeof spec?.inputs === 'number' ? spec.inputs : 1;
-          if (owner.type === 'Output') outputs = 0;
-          else if (ports && owner.type === 'Model') outputs = ports.outputs;
-          else outputs = Math.max(typeof spec?.outputs === 'number' ? spec.outputs : 1, shapes.length, (maxOutPort.get(node.id) ?? -1) + 1, 1);
+          // a variadic layer (Concatenate, Add) shows one free port beyond those connected
+          const inputs = ports.variadic_inputs
+            ? Math.max(2, ports.input_ports.length, (maxInPort.get(node.id) ?? -1) + 2)
+            : ports.input_ports.length;
           const data: LayerNodeData = {
             type: owner.type,
             label: node.name || node.id,
-            category: spec?.category ?? (owner.type === 'Model' ? 'models' : 'unknown'),
+            colour: colours.get(spec?.category ?? '') ?? '',
             keyParams: keyParamsText(owner, spec),
             shapes,
-            params: report ? report.params : null,
+            params: report?.params ?? null,
             inputs,
-            inputNames: spec?.input_ports ?? null,
-            outputs,
+            inputNames: ports.variadic_inputs ? null : ports.input_ports,
+            outputs: ports.output_ports.length,
             errors: probs?.errors.map((p) => (p.param ? `${p.param}: ${p.message}` : p.message)) ?? [],
             warnings: probs?.warnings.map((p) => p.message) ?? [],
             shared: node.shared_with ? 'call' : count > 0 ? 'owner' : null,

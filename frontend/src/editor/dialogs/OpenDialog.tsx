@@ -1,6 +1,7 @@
 /** Open: templates (examples/), saved graphs with their versions, import Keras JSON / .keras. */
 import { useEffect, useState } from 'react';
-import { api, type ExampleInfo, type GraphVersionInfo, type SavedGraphInfo } from '../../api/client';
+import { api } from '../../api/client';
+import type { ExampleInfo, GraphVersionInfo, SavedGraphInfo } from '../../api/wire';
 import type { Graph } from '../graph/types';
 import { autoLayout } from '../store/commands';
 import { useEditor } from '../store/editor';

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import { api, ApiError } from '../../api/client';
 import { formatCount, formatShape } from '../canvas/flow';
-import type { BuildAnswer } from '../graph/types';
+import type { BuildAnswer } from '../../api/wire';
 import { graphForExport } from '../store/commands';
 import { useEditor } from '../store/editor';
 import { Dialog } from '../../ui/Dialog';
@@ -69,7 +69,7 @@ export function SummaryDialog({ onClose }: { onClose(): void }) {
             <dt>Trainable params</dt>
             <dd>{formatCount(answer.trainable_params)}</dd>
             <dt>Non-trainable params</dt>
-            <dd>{formatCount(answer.non_trainable_params ?? answer.total_params - answer.trainable_params)}</dd>
+            <dd>{formatCount(answer.total_params - answer.trainable_params)}</dd>
           </dl>
         </>
       )}

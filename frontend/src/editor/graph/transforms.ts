@@ -2,6 +2,7 @@
  * Pure edits of a graph: every function returns a new Graph and never mutates its input,
  * reusing untouched node/edge objects so the canvas can skip re-rendering them.
  */
+import type { WireGraph } from '../../api/wire';
 import type { Graph, GraphEdge, GraphNode, InnerLayer, NodeId, Params, Shape, XY } from './types';
 
 export function edgeKey(e: GraphEdge): string {
@@ -367,12 +368,6 @@ export function subgraphUsedBy(node: GraphNode): string | null {
  * A graph as the server may send it (defaults omitted: ports, params, subgraphs, layout)
  * with every default filled in, recursively, so the editor never meets a missing field.
  */
-export type WireGraph = Omit<Partial<Graph>, 'nodes' | 'edges' | 'subgraphs'> & {
-  nodes?: (Omit<GraphNode, 'params'> & { params?: GraphNode['params'] })[];
-  edges?: (Omit<GraphEdge, 'source_port' | 'target_port'> & { source_port?: number; target_port?: number })[];
-  subgraphs?: Record<string, WireGraph>;
-};
-
 export function normalizeGraph(raw: WireGraph): Graph {
   const subgraphs: Record<string, Graph> = {};
   for (const [name, sub] of Object.entries(raw.subgraphs ?? {})) subgraphs[name] = normalizeGraph(sub);

@@ -204,10 +204,10 @@ function NodeInspector({ id }: { id: string }) {
         <dl className="stats">
           <dt>Output</dt>
           <dd className="mono" data-testid="inspector-shape">
-            {report.output_shapes.map(formatShape).join(' ') || '—'}
+            {(report.output_shapes ?? []).map(formatShape).join(' ') || '—'}
           </dd>
           <dt>Params</dt>
-          <dd data-testid="inspector-params">{formatCount(report.params)}</dd>
+          <dd data-testid="inspector-params">{formatCount(report.params ?? 0)}</dd>
         </dl>
       )}
       {isWrapper && <WrapperInner node={node} owner={owner} />}

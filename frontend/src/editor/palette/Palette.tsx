@@ -1,12 +1,13 @@
 /** The layer palette: the server's catalogue by category, searchable, draggable. */
 import { memo, useMemo, useState } from 'react';
-import { categoryTitle, groupByCategory, searchLayers } from './catalogue';
+import { groupByCategory, searchLayers } from './catalogue';
 import type { LayerSpec } from '../graph/types';
+import { categoryColour } from '../canvas/colours';
 import { useEditor } from '../store/editor';
 import { DRAG_MIME } from '../canvas/Canvas';
 import { SubgraphList } from './SubgraphList';
 
-const PaletteItem = memo(function PaletteItem({ spec }: { spec: LayerSpec }) {
+const PaletteItem = memo(function PaletteItem({ spec, colour }: { spec: LayerSpec; colour: string }) {
   return (
     <li
       className="palette-item"
@@ -18,7 +19,7 @@ const PaletteItem = memo(function PaletteItem({ spec }: { spec: LayerSpec }) {
         e.dataTransfer.effectAllowed = 'copy';
       }}
     >
-      <span className={`dot cat-${spec.category}`} />
+      <span className="dot" style={categoryColour(colour)} />
       <span className="palette-type">{spec.type}</span>
       <span className="palette-desc">{spec.description}</span>
     </li>
@@ -27,12 +28,13 @@ const PaletteItem = memo(function PaletteItem({ spec }: { spec: LayerSpec }) {
 
 export function Palette() {
   const catalogue = useEditor((s) => s.catalogue);
+  const categories = useEditor((s) => s.categories);
   const error = useEditor((s) => s.catalogueError);
   const [query, setQuery] = useState('');
   const [closed, setClosed] = useState<Set<string>>(new Set());
   const groups = useMemo(
-    () => groupByCategory(searchLayers(catalogue.filter((l) => l.type !== 'Model'), query)),
-    [catalogue, query],
+    () => groupByCategory(searchLayers(catalogue.filter((l) => l.type !== 'Model'), query), categories),
+    [catalogue, categories, query],
   );
   return (
     <aside className="palette" data-testid="palette">
@@ -47,7 +49,8 @@ export function Palette() {
       {error && <div className="banner error">Layer catalogue unavailable: {error}</div>}
       <div className="palette-scroll">
         <SubgraphList />
-        {groups.map(([cat, layers]) => {
+        {groups.map(([category, layers]) => {
+          const cat = category.id;
           const open = query !== '' || !closed.has(cat);
           return (
             <section key={cat} className="palette-group">
@@ -61,12 +64,12 @@ export function Palette() {
                   })
                 }
               >
-                <span>{open ? '▾' : '▸'}</span> {categoryTitle(cat)} <span className="muted">{layers.length}</span>
+                <span>{open ? '▾' : '▸'}</span> {category.title} <span className="muted">{layers.length}</span>
               </h3>
               {open && (
                 <ul>
                   {layers.map((l) => (
-                    <PaletteItem key={l.type} spec={l} />
+                    <PaletteItem key={l.type} spec={l} colour={category.colour} />
                   ))}
                 </ul>
               )}

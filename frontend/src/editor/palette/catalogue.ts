@@ -1,63 +1,26 @@
 /** Helpers over the server's layer catalogue (GET /api/layers): grouping, search, defaults. */
+import type { Category } from '../../api/wire';
 import type { LayerSpec, Params } from '../graph/types';
 
-/** Categories in the order a Keras user looks for them; unknown ones follow alphabetically. */
-const CATEGORY_ORDER = [
-  'io',
-  'core',
-  'convolution',
-  'convolutional',
-  'pooling',
-  'recurrent',
-  'attention',
-  'normalization',
-  'regularization',
-  'merging',
-  'reshaping',
-  'activation',
-  'activations',
-  'preprocessing',
-  'augmentation',
-  'wrappers',
-  'models',
-];
-
-export const CATEGORY_TITLES: Record<string, string> = {
-  io: 'Inputs & outputs',
-  core: 'Core',
-  convolution: 'Convolution',
-  convolutional: 'Convolution',
-  activation: 'Activations',
-  augmentation: 'Augmentation',
-  pooling: 'Pooling',
-  recurrent: 'Recurrent',
-  attention: 'Attention',
-  normalization: 'Normalization',
-  regularization: 'Regularization',
-  merging: 'Merging',
-  reshaping: 'Reshaping',
-  activations: 'Activations',
-  preprocessing: 'Preprocessing',
-  wrappers: 'Wrappers',
-  models: 'Models',
-};
-
-export function categoryTitle(c: string): string {
-  return CATEGORY_TITLES[c] ?? c.charAt(0).toUpperCase() + c.slice(1);
-}
-
-export function groupByCategory(layers: LayerSpec[]): [string, LayerSpec[]][] {
+/**
+ * Layers by category, in the server's category order; a category the server lists
+ * no entry for (none should) follows, titled by its id.
+ */
+export function groupByCategory(layers: LayerSpec[], categories: Category[]): [Category, LayerSpec[]][] {
+  const known = new Map(categories.map((c) => [c.id, c]));
   const groups = new Map<string, LayerSpec[]>();
   for (const l of layers) {
     const g = groups.get(l.category);
     if (g) g.push(l);
     else groups.set(l.category, [l]);
   }
-  const rank = (c: string) => {
-    const i = CATEGORY_ORDER.indexOf(c);
-    return i < 0 ? CATEGORY_ORDER.length : i;
+  const rank = (id: string) => {
+    const i = categories.findIndex((c) => c.id === id);
+    return i < 0 ? categories.length : i;
   };
-  return [...groups.entries()].sort((a, b) => rank(a[0]) - rank(b[0]) || a[0].localeCompare(b[0]));
+  return [...groups.entries()]
+    .sort((a, b) => rank(a[0]) - rank(b[0]))
+    .map(([id, ls]) => [known.get(id) ?? { id, title: id, colour: '' }, ls]);
 }
 
 /**

@@ -11,7 +11,7 @@ import {
   removeNodes,
   withPositions,
 } from '../graph/transforms';
-import type { Graph } from '../graph/types';
+import type { Graph, Shape } from '../graph/types';
 import { currentGraph, useEditor } from './editor';
 
 export function deleteSelection() {
@@ -67,7 +67,7 @@ export function callLayerAgain(id: string) {
 export function groupSelection(name = 'block') {
   const s = useEditor.getState();
   if (!s.selection.length) return;
-  const shapeOf = (source: string, port: number) => s.validation?.nodes[source]?.output_shapes?.[port] ?? undefined;
+  const shapeOf = (source: string, port: number) => s.validation?.nodes[source]?.output_shapes?.[port] as Shape | undefined;
   let id = '';
   s.edit((g) => {
     const r = groupIntoSubgraph(g, s.selection, name, shapeOf);

@@ -6,6 +6,7 @@
  */
 import { create } from 'zustand';
 import { emptyHistory, record, redo, undo, type History } from './history';
+import type { Category, Choices, FullCatalogue } from '../../api/wire';
 import type { Graph, LayerSpec, NodeId, ValidateAnswer, XY } from '../graph/types';
 import { emptyGraph } from '../graph/types';
 import { normalizeGraph, positionsOf, withPositions, type Clip } from '../graph/transforms';
@@ -24,6 +25,10 @@ export interface SavedRef {
 export interface EditorState {
   catalogue: LayerSpec[];
   specs: Map<string, LayerSpec>;
+  /** The catalogue's categories in display order, with their titles and colours. */
+  categories: Category[];
+  /** Names the server accepts for dtype, activation, initializer, ... params. */
+  choices: Choices;
   catalogueError: string | null;
   root: Graph;
   /** Names of the sub-graphs opened for editing, outermost first; [] edits the root. */
@@ -46,7 +51,7 @@ export interface EditorState {
   focusRequest: { id: NodeId; at: number } | null;
   toast: { text: string; kind: 'info' | 'error'; at: number } | null;
 
-  setCatalogue(layers: LayerSpec[]): void;
+  setCatalogue(catalogue: FullCatalogue): void;
   setCatalogueError(message: string): void;
   /** Apply an edit to the graph being edited (root or open sub-graph). */
   edit(fn: (g: Graph) => Graph, group?: string | null): void;
@@ -100,6 +105,8 @@ export function graphToValidate(root: Graph, path: string[]): Graph {
 export const useEditor = create<EditorState>()((set, get) => ({
   catalogue: [],
   specs: new Map(),
+  categories: [],
+  choices: {},
   catalogueError: null,
   root: emptyGraph(),
   path: [],
@@ -117,7 +124,14 @@ export const useEditor = create<EditorState>()((set, get) => ({
   focusRequest: null,
   toast: null,
 
-  setCatalogue: (layers) => set({ catalogue: layers, specs: new Map(layers.map((l) => [l.type, l])), catalogueError: null }),
+  setCatalogue: ({ layers, categories = [], choices = {} }) =>
+    set({
+      catalogue: layers,
+      specs: new Map(layers.map((l) => [l.type, l])),
+      categories,
+      choices,
+      catalogueError: null,
+    }),
   setCatalogueError: (message) => set({ catalogueError: message }),
 
   edit: (fn, group = null) => {
