@@ -12,7 +12,10 @@ function respond(status: number, body: unknown, type = 'application/json') {
   const seen: { url: string; method: string; body: string }[] = [];
   restore = setFetcher(async (request) => {
     seen.push({ url: new URL(request.url).pathname, method: request.method, body: await request.clone().text() });
-    return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'Content-Type': type } });
+    return new Response(typeof body === 'string' ? body : JSON.stringify(body), {
+      status,
+      headers: { 'Content-Type': type },
+    });
   });
   return seen;
 }
@@ -37,7 +40,9 @@ describe('API client', () => {
   });
 
   it('reads FastAPI detail bodies and plain text errors', async () => {
-    expect(problemsFromBody({ detail: [{ loc: ['body', 'graph'], msg: 'field required', type: 'missing' }] })[0]).toMatchObject({
+    expect(
+      problemsFromBody({ detail: [{ loc: ['body', 'graph'], msg: 'field required', type: 'missing' }] })[0],
+    ).toMatchObject({
       code: 'missing',
       message: 'body.graph: field required',
     });

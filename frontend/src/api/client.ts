@@ -108,11 +108,14 @@ export const api = {
   listGraphs: async () => (await unwrap(http.GET('/api/graphs'))).graphs,
   getGraph: async (id: string, version?: number) => {
     const saved = version
-      ? await unwrap(http.GET('/api/graphs/{graph_id}/versions/{version}', { params: { path: { graph_id: id, version } } }))
+      ? await unwrap(
+          http.GET('/api/graphs/{graph_id}/versions/{version}', { params: { path: { graph_id: id, version } } }),
+        )
       : await unwrap(http.GET('/api/graphs/{graph_id}', graphPath(id)));
     return { ...saved, graph: normalizeGraph(saved.graph as WireGraph) };
   },
-  graphVersions: async (id: string) => (await unwrap(http.GET('/api/graphs/{graph_id}/versions', graphPath(id)))).versions,
+  graphVersions: async (id: string) =>
+    (await unwrap(http.GET('/api/graphs/{graph_id}/versions', graphPath(id)))).versions,
   createGraph: (name: string, graph: Graph, message?: string) =>
     unwrap(http.POST('/api/graphs', { body: { name, graph, message } })),
   saveGraph: (id: string, name: string, graph: Graph, message?: string) =>

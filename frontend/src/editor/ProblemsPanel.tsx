@@ -7,7 +7,8 @@ function focusProblem(node: string) {
   const parts = node.split('/');
   if (parts.length > 1 && s.root.subgraphs[parts[0]]) {
     s.closeSubgraph(s.path.length);
-    for (const name of parts.slice(0, -1)) if (useEditor.getState().root.subgraphs[name]) useEditor.getState().openSubgraph(name);
+    for (const name of parts.slice(0, -1))
+      if (useEditor.getState().root.subgraphs[name]) useEditor.getState().openSubgraph(name);
     setTimeout(() => useEditor.getState().focusNode(parts[parts.length - 1]), 150);
   } else s.focusNode(node);
 }
@@ -15,11 +16,16 @@ function focusProblem(node: string) {
 export function ProblemsPanel() {
   const v = useEditor((s) => s.validation);
   const error = useEditor((s) => s.validationError);
-  const problems = [...(v?.errors ?? []).map((p) => ({ ...p, level: 'error' })), ...(v?.warnings ?? []).map((p) => ({ ...p, level: 'warning' }))];
+  const problems = [
+    ...(v?.errors ?? []).map((p) => ({ ...p, level: 'error' })),
+    ...(v?.warnings ?? []).map((p) => ({ ...p, level: 'warning' })),
+  ];
   return (
     <div className="problems" data-testid="problems">
       {error && <div className="banner error small">Checking failed: {error}</div>}
-      {!error && problems.length === 0 && <p className="muted pad">{v ? 'No problems: Keras accepts this graph.' : 'Not checked yet.'}</p>}
+      {!error && problems.length === 0 && (
+        <p className="muted pad">{v ? 'No problems: Keras accepts this graph.' : 'Not checked yet.'}</p>
+      )}
       <ul>
         {problems.map((p, i) => (
           <li

@@ -58,7 +58,12 @@ export function Toolbar({ onView }: { onView(v: View): void }) {
       <div className="title" title={saved ? `saved as version ${saved.version}` : 'not saved'}>
         {name || 'Untitled model'}
         {saved && <span className="muted small"> v{saved.version}</span>}
-        {dirty && <span className="dirty" title="unsaved changes"> •</span>}
+        {dirty && (
+          <span className="dirty" title="unsaved changes">
+            {' '}
+            •
+          </span>
+        )}
       </div>
       <nav className="actions">
         <button onClick={() => confirmDiscard() && useEditor.getState().load(emptyGraph())}>New</button>
@@ -109,7 +114,11 @@ export function Breadcrumb() {
       {path.map((p, i) => (
         <span key={p}>
           {' ▸ '}
-          {i === path.length - 1 ? <b>{p}</b> : <a onClick={() => useEditor.getState().closeSubgraph(path.length - 1 - i)}>{p}</a>}
+          {i === path.length - 1 ? (
+            <b>{p}</b>
+          ) : (
+            <a onClick={() => useEditor.getState().closeSubgraph(path.length - 1 - i)}>{p}</a>
+          )}
         </span>
       ))}
       <button className="ghost small" onClick={() => useEditor.getState().closeSubgraph()}>

@@ -29,7 +29,12 @@ export function DatasetUpload() {
 
   return (
     <>
-      <button className="small" title="Upload a .npz or .csv data set" onClick={() => fileRef.current?.click()} disabled={busy}>
+      <button
+        className="small"
+        title="Upload a .npz or .csv data set"
+        onClick={() => fileRef.current?.click()}
+        disabled={busy}
+      >
         Upload…
       </button>
       <input
@@ -49,12 +54,21 @@ export function DatasetUpload() {
           <span className="small">
             <b>{csv.file.name}</b>: target column
           </span>
-          <select value={csv.target} onChange={(e) => setCsv({ ...csv, target: e.target.value })} data-testid="csv-target">
+          <select
+            value={csv.target}
+            onChange={(e) => setCsv({ ...csv, target: e.target.value })}
+            data-testid="csv-target"
+          >
             {csv.columns.map((c) => (
               <option key={c}>{c}</option>
             ))}
           </select>
-          <button className="small" disabled={busy || !csv.target} onClick={() => void send(csv.file, csv.target)} data-testid="csv-upload-go">
+          <button
+            className="small"
+            disabled={busy || !csv.target}
+            onClick={() => void send(csv.file, csv.target)}
+            data-testid="csv-upload-go"
+          >
             Upload
           </button>
           <button className="small ghost" onClick={() => setCsv(null)}>

@@ -22,7 +22,12 @@ interface Line {
   compare: boolean;
 }
 
-function linesOf(spec: ChartSpec, view: SeriesTable, compare: SeriesTable | null, compareSpec: ChartSpec | undefined): Line[] {
+function linesOf(
+  spec: ChartSpec,
+  view: SeriesTable,
+  compare: SeriesTable | null,
+  compareSpec: ChartSpec | undefined,
+): Line[] {
   const lines: Line[] = spec.series.map((s) => ({ ...s, table: view, compare: false }));
   if (compare && compareSpec)
     for (const s of compareSpec.series) lines.push({ ...s, label: `${s.label} (B)`, table: compare, compare: true });
@@ -49,8 +54,17 @@ function options(title: string, lines: Line[], width: number): uPlot.Options {
     legend: { show: true, live: false },
     cursor: { drag: { x: true, y: false } },
     axes: [
-      { size: 28, font: '10px system-ui', labelFont: '10px system-ui', values: (_u, vals) => vals.map((v) => String(+v.toFixed(2))) },
-      { size: 46, font: '10px system-ui', values: (_u, vals) => vals.map((v) => (Math.abs(v) >= 1000 ? v.toExponential(1) : String(+v.toPrecision(3)))) },
+      {
+        size: 28,
+        font: '10px system-ui',
+        labelFont: '10px system-ui',
+        values: (_u, vals) => vals.map((v) => String(+v.toFixed(2))),
+      },
+      {
+        size: 46,
+        font: '10px system-ui',
+        values: (_u, vals) => vals.map((v) => (Math.abs(v) >= 1000 ? v.toExponential(1) : String(+v.toPrecision(3)))),
+      },
     ],
     series: [
       { label: 'epoch', value: (_u, v) => (v === null ? '–' : v.toFixed(2)) },
@@ -86,7 +100,7 @@ const MetricChart = memo(function MetricChart({ spec, lines, tick }: { spec: Cha
       u.destroy();
       plot.current = null;
     };
-    // rebuilt only when the set of series changes; data updates go through setData below
+    // rebuilt only when the set of series changes (signature); data updates go through setData below
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [signature, spec.metric]);
 
@@ -94,7 +108,9 @@ const MetricChart = memo(function MetricChart({ spec, lines, tick }: { spec: Cha
     plot.current?.setData(dataOfLines(lines));
   }, [tick, lines]);
 
-  const points = lines.filter((l) => !l.compare).reduce((n, l) => n + (l.table.cols.get(l.col)?.filter((v) => v !== null).length ?? 0), 0);
+  const points = lines
+    .filter((l) => !l.compare)
+    .reduce((n, l) => n + (l.table.cols.get(l.col)?.filter((v) => v !== null).length ?? 0), 0);
   return <div className="tr-chart" ref={box} data-testid={`chart-${spec.metric}`} data-points={points} />;
 });
 
@@ -102,14 +118,20 @@ export default function RunCharts({ viewId, compareId }: { viewId: string; compa
   const tick = useTraining((s) => s.tick);
   const view = dataOf(viewId);
   const compare = dataOf(compareId);
-  const colKey = [...(view?.table.cols.keys() ?? [])].join(',') + '/' + [...(compare?.table.cols.keys() ?? [])].join(',');
+  const colKey =
+    [...(view?.table.cols.keys() ?? [])].join(',') + '/' + [...(compare?.table.cols.keys() ?? [])].join(',');
   const charts = useMemo(() => {
     if (!view) return [];
     const specs = chartsOf(view.table.cols.keys());
     const compareSpecs = compare ? chartsOf(compare.table.cols.keys()) : [];
     return specs.map((spec) => ({
       spec,
-      lines: linesOf(spec, view.table, compare?.table ?? null, compareSpecs.find((c) => c.metric === spec.metric)),
+      lines: linesOf(
+        spec,
+        view.table,
+        compare?.table ?? null,
+        compareSpecs.find((c) => c.metric === spec.metric),
+      ),
     }));
     // the column set (colKey) decides the charts; their data is read on every tick
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -118,7 +140,9 @@ export default function RunCharts({ viewId, compareId }: { viewId: string; compa
   if (!view || !charts.length) {
     return (
       <p className="muted small tr-charts-empty" data-testid="charts" data-points={0}>
-        {view && isTerminal(view.status) ? 'This run recorded no points.' : 'No points yet: the charts start with the first batch.'}
+        {view && isTerminal(view.status)
+          ? 'This run recorded no points.'
+          : 'No points yet: the charts start with the first batch.'}
       </p>
     );
   }

@@ -12,7 +12,9 @@ function when(iso: string | null | undefined): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
   const sameDay = d.toDateString() === new Date().toDateString();
-  return sameDay ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }) : d.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  return sameDay
+    ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    : d.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 }
 
 /** The run's last loss and, if any, its first non-loss metric: a one-line summary. */
@@ -20,7 +22,9 @@ function headline(run: RunInfo): string {
   const m = run.metrics ?? {};
   const pick = (k: string) => (typeof m[k] === 'number' ? `${k} ${(m[k] as number).toPrecision(3)}` : null);
   const other = Object.keys(m).find((k) => !k.includes('loss') && !k.startsWith('val_') && k !== 'learning_rate');
-  return [pick('val_loss') ?? pick('loss'), other ? (pick(`val_${other}`) ?? pick(other)) : null].filter(Boolean).join(' · ');
+  return [pick('val_loss') ?? pick('loss'), other ? (pick(`val_${other}`) ?? pick(other)) : null]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 export function RunHistory() {
@@ -63,11 +67,19 @@ export function RunHistory() {
               <span className="muted tr-headline">{headline(r) || (r.graph?.name ?? '')}</span>
               <span className="grow" />
               {r.id !== viewId && viewId && (
-                <button className="small ghost" onClick={() => compareRun(r.id === compareId ? null : r.id)} data-testid="compare-run">
+                <button
+                  className="small ghost"
+                  onClick={() => compareRun(r.id === compareId ? null : r.id)}
+                  data-testid="compare-run"
+                >
                   {r.id === compareId ? 'Un-overlay' : 'Overlay'}
                 </button>
               )}
-              <button className="small ghost" onClick={() => void openRunGraph(r.id)} title="Open the graph this run trained in the editor, as a copy">
+              <button
+                className="small ghost"
+                onClick={() => void openRunGraph(r.id)}
+                title="Open the graph this run trained in the editor, as a copy"
+              >
                 Open graph
               </button>
               {!isTerminal(r.status) && (

@@ -32,7 +32,9 @@ function ProgressBar({ runId }: { runId: string }) {
         <div className="tr-bar">
           <div className="tr-bar-fill indeterminate" />
         </div>
-        <span className="muted small">{data?.status === 'queued' || !data?.status ? 'Waiting for a worker…' : 'Building the model…'}</span>
+        <span className="muted small">
+          {data?.status === 'queued' || !data?.status ? 'Waiting for a worker…' : 'Building the model…'}
+        </span>
       </div>
     );
   }
@@ -42,8 +44,11 @@ function ProgressBar({ runId }: { runId: string }) {
         <div className="tr-bar-fill" style={{ width: `${(p.fraction * 100).toFixed(1)}%` }} />
       </div>
       <span className="small tr-progress-text">
-        Epoch <b>{p.epoch + 1}</b>/{p.epochs} · batch {p.batch + 1}/{p.batches || '?'} · {Math.round(p.fraction * 100)} %
-        {!isTerminal(data?.status) && <> · {p.leftS === null ? 'estimating time left…' : `${formatSeconds(p.leftS)} left`}</>}
+        Epoch <b>{p.epoch + 1}</b>/{p.epochs} · batch {p.batch + 1}/{p.batches || '?'} · {Math.round(p.fraction * 100)}{' '}
+        %
+        {!isTerminal(data?.status) && (
+          <> · {p.leftS === null ? 'estimating time left…' : `${formatSeconds(p.leftS)} left`}</>
+        )}
         {p.elapsedS !== null && <span className="muted"> · {formatSeconds(p.elapsedS)} elapsed</span>}
       </span>
     </div>
@@ -81,9 +86,18 @@ function StreamNote({ runId }: { runId: string }) {
   const st = useTraining((s) => s.streams[runId]);
   if (!st) return null;
   if (st.kind === 'reconnecting')
-    return <span className="tr-note warn" data-testid="stream-reconnecting">connection lost, reconnecting in {formatSeconds(st.inMs / 1000)} (try {st.attempt})</span>;
+    return (
+      <span className="tr-note warn" data-testid="stream-reconnecting">
+        connection lost, reconnecting in {formatSeconds(st.inMs / 1000)} (try {st.attempt})
+      </span>
+    );
   if (st.kind === 'error') return <span className="tr-note bad">{st.message}</span>;
-  if (st.kind === 'live') return <span className="tr-note good" title="Streaming events live">● live</span>;
+  if (st.kind === 'live')
+    return (
+      <span className="tr-note good" title="Streaming events live">
+        ● live
+      </span>
+    );
   if (st.kind === 'loading') return <span className="tr-note">loading history…</span>;
   return null;
 }
@@ -97,13 +111,17 @@ export function RunView() {
   if (!viewId) {
     return (
       <section className="tr-main tr-empty">
-        <p className="muted">Choose a data set and press Start: loss and metrics appear here as the batches arrive. Past runs are listed on the right.</p>
+        <p className="muted">
+          Choose a data set and press Start: loss and metrics appear here as the batches arrive. Past runs are listed on
+          the right.
+        </p>
       </section>
     );
   }
   const data = dataOf(viewId);
   const status = data?.status ?? run?.status;
-  const error = data?.errors[data.errors.length - 1] ?? (data?.statusError as { message?: string; node?: string | null } | null);
+  const error =
+    data?.errors[data.errors.length - 1] ?? (data?.statusError as { message?: string; node?: string | null } | null);
   const warnings = data?.logs.filter((l) => l.level === 'warning') ?? [];
   return (
     <section
@@ -115,7 +133,9 @@ export function RunView() {
       data-events={data?.events ?? 0}
     >
       <header className="tr-run-head">
-        <b className="mono" title={viewId}>run {viewId.slice(0, 8)}</b>
+        <b className="mono" title={viewId}>
+          run {viewId.slice(0, 8)}
+        </b>
         <StatusChip status={status} />
         {run?.dataset?.name && <span className="muted small">on {run.dataset.name}</span>}
         <StreamNote runId={viewId} />
@@ -129,7 +149,12 @@ export function RunView() {
           </span>
         )}
         {!isTerminal(status) && (
-          <button className="small danger" onClick={() => void cancelRun(viewId)} disabled={cancelling} data-testid="cancel-run">
+          <button
+            className="small danger"
+            onClick={() => void cancelRun(viewId)}
+            disabled={cancelling}
+            data-testid="cancel-run"
+          >
             {cancelling ? 'Cancelling…' : '■ Cancel'}
           </button>
         )}
@@ -137,9 +162,7 @@ export function RunView() {
       <ProgressBar runId={viewId} />
       {error?.message && (
         <div className="banner error small" data-testid="run-error">
-          {error.node ? (
-            <a onClick={() => useEditor.getState().focusNode(error.node!)}>{error.node}</a>
-          ) : null}
+          {error.node ? <a onClick={() => useEditor.getState().focusNode(error.node!)}>{error.node}</a> : null}
           {error.node ? ': ' : ''}
           {error.message}
         </div>

@@ -10,7 +10,9 @@ import { startBlocker } from './startBlocker';
 import type { DatasetInfo } from './types';
 
 function shapeText(shape: unknown): string {
-  return Array.isArray(shape) ? `(${['None', ...shape.map((d) => (d === null ? 'None' : String(d)))].join(', ')})` : '?';
+  return Array.isArray(shape)
+    ? `(${['None', ...shape.map((d) => (d === null ? 'None' : String(d)))].join(', ')})`
+    : '?';
 }
 
 function arraysText(d: DatasetInfo, names: string[] | undefined): string {
@@ -65,14 +67,24 @@ function DatasetCheckView() {
           </dd>
           <dt>Outputs</dt>
           <dd>
-            {outputs.map((n) => `${n.name || n.id}${n.params.loss ? ` (${String(n.params.loss)})` : ''}`).join(', ') || '—'}
+            {outputs.map((n) => `${n.name || n.id}${n.params.loss ? ` (${String(n.params.loss)})` : ''}`).join(', ') ||
+              '—'}
             <span className="muted"> ← {arraysText(info, info.targets)}</span>
           </dd>
         </dl>
       )}
-      {check.kind === 'checking' && <p className="muted small">Checking the data set against the model…<span className="spinner" /></p>}
+      {check.kind === 'checking' && (
+        <p className="muted small">
+          Checking the data set against the model…
+          <span className="spinner" />
+        </p>
+      )}
       {check.kind === 'error' && <p className="tr-bad small">Check failed: {check.message}</p>}
-      {answer?.fits && <p className="tr-good small" data-testid="dataset-fits">✓ The data set fits the model</p>}
+      {answer?.fits && (
+        <p className="tr-good small" data-testid="dataset-fits">
+          ✓ The data set fits the model
+        </p>
+      )}
       {answer && !answer.fits && (
         <ul className="tr-problems" data-testid="dataset-problems">
           {answer.errors.map((p, i) => (
@@ -113,7 +125,11 @@ export function SettingsPane() {
       <label className="tr-field">
         <span>Data set</span>
         <div className="tr-row">
-          <select value={form.dataset} onChange={(e) => setForm({ dataset: e.target.value })} data-testid="dataset-select">
+          <select
+            value={form.dataset}
+            onChange={(e) => setForm({ dataset: e.target.value })}
+            data-testid="dataset-select"
+          >
             {!datasets.length && <option value="">(loading…)</option>}
             <optgroup label="Built in">
               {builtin.map((d) => (
@@ -139,7 +155,9 @@ export function SettingsPane() {
       {selected && (
         <p className="muted small tr-desc" title={selected.description}>
           {selected.description}
-          {selected.samples && !/samples/.test(selected.description) ? ` · ${selected.samples.toLocaleString()} samples` : ''}
+          {selected.samples && !/samples/.test(selected.description)
+            ? ` · ${selected.samples.toLocaleString()} samples`
+            : ''}
         </p>
       )}
       <DatasetCheckView />
@@ -147,7 +165,11 @@ export function SettingsPane() {
       <div className="tr-grid">
         <label className="tr-field">
           <span>Optimizer</span>
-          <select value={form.optimizer} onChange={(e) => setForm({ optimizer: e.target.value })} data-testid="optimizer-select">
+          <select
+            value={form.optimizer}
+            onChange={(e) => setForm({ optimizer: e.target.value })}
+            data-testid="optimizer-select"
+          >
             {OPTIMIZERS.map((o) => (
               <option key={o} value={o}>
                 {o}
@@ -155,13 +177,48 @@ export function SettingsPane() {
             ))}
           </select>
         </label>
-        <NumberField label="Learning rate" value={form.learningRate} step={0.0001} min={0} testId="learning-rate" onChange={(v) => setForm({ learningRate: v })} />
-        <NumberField label="Epochs" value={form.epochs} step={1} min={1} testId="epochs" onChange={(v) => setForm({ epochs: v })} />
-        <NumberField label="Batch size" value={form.batchSize} step={1} min={1} testId="batch-size" onChange={(v) => setForm({ batchSize: v })} />
-        <NumberField label="Validation split" value={form.validationSplit} step={0.05} min={0} max={0.95} testId="validation-split" onChange={(v) => setForm({ validationSplit: v })} />
+        <NumberField
+          label="Learning rate"
+          value={form.learningRate}
+          step={0.0001}
+          min={0}
+          testId="learning-rate"
+          onChange={(v) => setForm({ learningRate: v })}
+        />
+        <NumberField
+          label="Epochs"
+          value={form.epochs}
+          step={1}
+          min={1}
+          testId="epochs"
+          onChange={(v) => setForm({ epochs: v })}
+        />
+        <NumberField
+          label="Batch size"
+          value={form.batchSize}
+          step={1}
+          min={1}
+          testId="batch-size"
+          onChange={(v) => setForm({ batchSize: v })}
+        />
+        <NumberField
+          label="Validation split"
+          value={form.validationSplit}
+          step={0.05}
+          min={0}
+          max={0.95}
+          testId="validation-split"
+          onChange={(v) => setForm({ validationSplit: v })}
+        />
       </div>
 
-      <button className="primary tr-start" disabled={!!blocker} onClick={() => void startRun()} data-testid="start-run" title={blocker ?? 'Train this model'}>
+      <button
+        className="primary tr-start"
+        disabled={!!blocker}
+        onClick={() => void startRun()}
+        data-testid="start-run"
+        title={blocker ?? 'Train this model'}
+      >
         ▶ Start training
       </button>
       {blocker && (

@@ -25,7 +25,9 @@ export const trainingApi = {
     return (await unwrap(http.POST('/api/datasets', { body }))) as unknown as DatasetInfo;
   },
   checkDataset: async (graph: Graph, dataset: string) =>
-    (await unwrap(http.POST('/api/datasets/check', { body: { graph, dataset: { name: dataset } } }))) as unknown as DatasetCheckAnswer,
+    (await unwrap(
+      http.POST('/api/datasets/check', { body: { graph, dataset: { name: dataset } } }),
+    )) as unknown as DatasetCheckAnswer,
   startRun: async (graph: Graph, dataset: string, settings: RunSettingsIn) =>
     (await unwrap(http.POST('/api/runs', { body: { graph, dataset: { name: dataset }, settings } }))) as RunInfo,
   runs: async () =>
@@ -35,7 +37,9 @@ export const trainingApi = {
   events: async (id: string, after: number) =>
     (
       (await unwrap(
-        http.GET('/api/runs/{run_id}/events', { params: { path: { run_id: id }, query: { after, limit: EVENTS_PAGE } } }),
+        http.GET('/api/runs/{run_id}/events', {
+          params: { path: { run_id: id }, query: { after, limit: EVENTS_PAGE } },
+        }),
       )) as { events: RunEvent[] }
     ).events,
   artifacts: async (id: string) =>

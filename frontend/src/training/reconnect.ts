@@ -37,7 +37,11 @@ export interface Backoff {
 export const DEFAULT_BACKOFF: Backoff = { baseMs: 500, maxMs: 10_000, jitter: 0.2 };
 
 /** The wait before reconnect attempt `attempt` (0-based): base * 2^attempt, capped, jittered. */
-export function backoffDelay(attempt: number, b: Backoff = DEFAULT_BACKOFF, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  b: Backoff = DEFAULT_BACKOFF,
+  random: () => number = Math.random,
+): number {
   const plain = Math.min(b.maxMs, b.baseMs * 2 ** Math.min(attempt, 30));
   return Math.round(plain * (1 - b.jitter + 2 * b.jitter * random()));
 }

@@ -12,9 +12,24 @@ describe('RunData', () => {
       ev({ seq: 2, time: 101, type: 'status', status: 'running' }),
       ev({ seq: 3, time: 103, type: 'batch', epoch: 0, epochs: 4, batch: 4, batches: 10, metrics: { loss: 2 } }),
       ev({ seq: 4, time: 103, type: 'log', level: 'warning', message: 'labels were one-hot' }),
-      ev({ seq: 5, time: 104, type: 'error', code: 'nan_loss', message: 'loss became NaN', node: 'dense_1', epoch: 0, batch: 5 }),
+      ev({
+        seq: 5,
+        time: 104,
+        type: 'error',
+        code: 'nan_loss',
+        message: 'loss became NaN',
+        node: 'dense_1',
+        epoch: 0,
+        batch: 5,
+      }),
       ev({ seq: 6, time: 104, type: 'artifact', name: 'model.keras', size: 10 }),
-      ev({ seq: 7, time: 105, type: 'status', status: 'failed', error: { code: 'nan_loss', message: 'loss became NaN' } }),
+      ev({
+        seq: 7,
+        time: 105,
+        type: 'status',
+        status: 'failed',
+        error: { code: 'nan_loss', message: 'loss became NaN' },
+      }),
     ]);
     expect(d.status).toBe('failed');
     expect(d.startedAt).toBe(101);

@@ -76,7 +76,9 @@ export interface Progress {
   leftS: number | null;
 }
 
-export function progressOf(d: Pick<RunData, 'lastBatch' | 'lastEpoch' | 'startedAt' | 'lastTime' | 'status'>): Progress | null {
+export function progressOf(
+  d: Pick<RunData, 'lastBatch' | 'lastEpoch' | 'startedAt' | 'lastTime' | 'status'>,
+): Progress | null {
   const b = d.lastBatch;
   const e = d.lastEpoch;
   if (!b && !e) return null;
@@ -86,7 +88,12 @@ export function progressOf(d: Pick<RunData, 'lastBatch' | 'lastEpoch' | 'started
   const done = useEpoch ? e.epoch + 1 : b!.epoch + (b!.batch + 1) / Math.max(1, b!.batches);
   const fraction = d.status === 'succeeded' ? 1 : Math.min(1, Math.max(0, done / Math.max(1, epochs)));
   const elapsedS = d.startedAt !== null && d.lastTime !== null ? Math.max(0, d.lastTime - d.startedAt) : null;
-  const leftS = elapsedS !== null && fraction > 0 && fraction < 1 ? (elapsedS * (1 - fraction)) / fraction : fraction >= 1 ? 0 : null;
+  const leftS =
+    elapsedS !== null && fraction > 0 && fraction < 1
+      ? (elapsedS * (1 - fraction)) / fraction
+      : fraction >= 1
+        ? 0
+        : null;
   return {
     epoch: useEpoch ? e.epoch : b!.epoch,
     epochs,

@@ -72,7 +72,13 @@ describe('RunStream', () => {
     expect(s1.url).toContain('after=3');
     s1.open();
     // a server that replays a little too much: 2 and 3 again, then new ones
-    for (const ev of [batch(2, 0, 0, 4, 2.0), batch(3, 0, 1, 4, 1.9), batch(4, 0, 2, 4, 1.7), { type: 'ping', time: 9 }]) s1.send(ev);
+    for (const ev of [
+      batch(2, 0, 0, 4, 2.0),
+      batch(3, 0, 1, 4, 1.9),
+      batch(4, 0, 2, 4, 1.7),
+      { type: 'ping', time: 9 },
+    ])
+      s1.send(ev);
     s1.send(batch(5, 0, 3, 4, 1.6));
     await flush();
     expect(seqs(h.delivered)).toEqual([1, 2, 3, 4, 5]);

@@ -128,7 +128,11 @@ export class RunStream {
     if (s.kind === 'open') this.state({ kind: 'live' });
     else if (s.kind === 'waiting') this.state({ kind: 'reconnecting', inMs: s.delayMs, attempt: s.attempt + 1 });
     else if (s.kind === 'stopped' && s.code !== null) {
-      this.state(s.code === 4404 ? { kind: 'error', message: 'The server knows no such run.' } : { kind: 'error', message: `The stream was refused (${s.code} ${s.reason})` });
+      this.state(
+        s.code === 4404
+          ? { kind: 'error', message: 'The server knows no such run.' }
+          : { kind: 'error', message: `The stream was refused (${s.code} ${s.reason})` },
+      );
     }
   }
 

@@ -3,9 +3,23 @@ import { addEvent, batchStep, chartsOf, emptyTable, joinColumns, pointCount } fr
 import type { RunEvent } from './types';
 
 const b = (epoch: number, batch: number, batches: number, metrics: Record<string, number | null>): RunEvent => ({
-  seq: 0, time: 0, type: 'batch', epoch, epochs: 2, batch, batches, metrics,
+  seq: 0,
+  time: 0,
+  type: 'batch',
+  epoch,
+  epochs: 2,
+  batch,
+  batches,
+  metrics,
 });
-const e = (epoch: number, metrics: Record<string, number | null>): RunEvent => ({ seq: 0, time: 0, type: 'epoch', epoch, epochs: 2, metrics });
+const e = (epoch: number, metrics: Record<string, number | null>): RunEvent => ({
+  seq: 0,
+  time: 0,
+  type: 'epoch',
+  epoch,
+  epochs: 2,
+  metrics,
+});
 
 describe('series table', () => {
   it('puts batches at fractional epochs and an epoch on its last batch row', () => {
@@ -44,14 +58,31 @@ describe('series table', () => {
 describe('chartsOf', () => {
   it('makes one chart per metric and per output, train and validation together, loss first', () => {
     const cols = [
-      'batch:loss', 'batch:main_output_loss', 'batch:aux_output_loss', 'batch:main_output_accuracy',
-      'epoch:loss', 'epoch:val_loss', 'epoch:main_output_loss', 'epoch:val_main_output_loss',
-      'epoch:aux_output_loss', 'epoch:main_output_accuracy', 'epoch:val_main_output_accuracy', 'epoch:learning_rate',
+      'batch:loss',
+      'batch:main_output_loss',
+      'batch:aux_output_loss',
+      'batch:main_output_accuracy',
+      'epoch:loss',
+      'epoch:val_loss',
+      'epoch:main_output_loss',
+      'epoch:val_main_output_loss',
+      'epoch:aux_output_loss',
+      'epoch:main_output_accuracy',
+      'epoch:val_main_output_accuracy',
+      'epoch:learning_rate',
     ];
     const charts = chartsOf(cols);
-    expect(charts.map((c) => c.metric)).toEqual(['loss', 'aux_output_loss', 'main_output_loss', 'main_output_accuracy', 'learning_rate']);
+    expect(charts.map((c) => c.metric)).toEqual([
+      'loss',
+      'aux_output_loss',
+      'main_output_loss',
+      'main_output_accuracy',
+      'learning_rate',
+    ]);
     expect(charts[0].series.map((s) => [s.col, s.kind])).toEqual([
-      ['batch:loss', 'batch'], ['epoch:loss', 'train'], ['epoch:val_loss', 'val'],
+      ['batch:loss', 'batch'],
+      ['epoch:loss', 'train'],
+      ['epoch:val_loss', 'val'],
     ]);
     expect(charts[3].series.map((s) => s.label)).toEqual(['batch', 'train', 'val']);
   });
@@ -74,8 +105,14 @@ describe('joinColumns', () => {
     addEvent(c, b(0, 0, 4, { loss: 3 }));
     addEvent(c, b(0, 1, 4, { loss: 2.5 }));
     addEvent(c, b(0, 3, 4, { loss: 2 }));
-    const j = joinColumns([{ table: a, cols: ['batch:loss'] }, { table: c, cols: ['batch:loss'] }]);
+    const j = joinColumns([
+      { table: a, cols: ['batch:loss'] },
+      { table: c, cols: ['batch:loss'] },
+    ]);
     expect(j.x).toEqual([0.25, 0.5, 1]);
-    expect(j.ys).toEqual([[null, 2, 1], [3, 2.5, 2]]);
+    expect(j.ys).toEqual([
+      [null, 2, 1],
+      [3, 2.5, 2],
+    ]);
   });
 });

@@ -24,12 +24,33 @@ describe('startBlocker', () => {
     expect(startBlocker(ok)).toBeNull();
   });
   it('names the first graph error and its node', () => {
-    const validation = { ...ok.validation!, valid: false, errors: [{ node: 'd', param: 'units', code: 'bad_param', message: 'units must be > 0' }] };
+    const validation = {
+      ...ok.validation!,
+      valid: false,
+      errors: [{ node: 'd', param: 'units', code: 'bad_param', message: 'units must be > 0' }],
+    };
     expect(startBlocker({ ...ok, validation })).toBe('The graph has 1 error: d: units must be > 0');
   });
   it('says why the data set does not fit', () => {
-    const check = { kind: 'done' as const, answer: { fits: false, graph_valid: true, dataset: null, errors: [{ node: 'in', param: null, code: 'shape_mismatch', message: 'Input in expects (None, 784) but x is (1797, 64)' }] } };
-    expect(startBlocker({ ...ok, check })).toBe('The data set does not fit: Input in expects (None, 784) but x is (1797, 64)');
+    const check = {
+      kind: 'done' as const,
+      answer: {
+        fits: false,
+        graph_valid: true,
+        dataset: null,
+        errors: [
+          {
+            node: 'in',
+            param: null,
+            code: 'shape_mismatch',
+            message: 'Input in expects (None, 784) but x is (1797, 64)',
+          },
+        ],
+      },
+    };
+    expect(startBlocker({ ...ok, check })).toBe(
+      'The data set does not fit: Input in expects (None, 784) but x is (1797, 64)',
+    );
   });
   it('waits for the check, and refuses empty graphs and bad numbers', () => {
     expect(startBlocker({ ...ok, check: { kind: 'checking' } })).toMatch(/Checking/);

@@ -22,7 +22,8 @@ export function startBlocker(i: BlockerInput): string | null {
   if (i.starting) return 'Starting…';
   if (!i.graph.nodes.length) return 'Draw a model (or open a template) first.';
   if (!i.graph.nodes.some((n) => n.type === 'Input')) return 'The model needs an Input node.';
-  if (!i.graph.nodes.some((n) => n.type === 'Output')) return 'The model needs an Output node (its loss is what training minimises).';
+  if (!i.graph.nodes.some((n) => n.type === 'Output'))
+    return 'The model needs an Output node (its loss is what training minimises).';
   const errors = i.validation?.errors ?? [];
   if (errors.length) {
     const first = errors[0];
@@ -32,7 +33,8 @@ export function startBlocker(i: BlockerInput): string | null {
   if (!(Number.isInteger(i.form.epochs) && i.form.epochs >= 1)) return 'Epochs must be a whole number ≥ 1.';
   if (!(Number.isInteger(i.form.batchSize) && i.form.batchSize >= 1)) return 'Batch size must be a whole number ≥ 1.';
   if (!(i.form.learningRate > 0 && i.form.learningRate <= 10)) return 'Learning rate must be > 0 and ≤ 10.';
-  if (!(i.form.validationSplit >= 0 && i.form.validationSplit < 1)) return 'Validation split must be from 0 to below 1.';
+  if (!(i.form.validationSplit >= 0 && i.form.validationSplit < 1))
+    return 'Validation split must be from 0 to below 1.';
   if (i.check.kind === 'checking' || i.check.kind === 'idle') return 'Checking the data set against the model…';
   if (i.check.kind === 'error') return `The data set check failed: ${i.check.message}`;
   const a = i.check.answer;

@@ -174,7 +174,9 @@ export async function startRun(): Promise<void> {
   } catch (e) {
     const err = e as ApiError;
     useTraining.setState({
-      startProblems: err.problems?.length ? err.problems : [{ node: null, param: null, code: 'error', message: err.message }],
+      startProblems: err.problems?.length
+        ? err.problems
+        : [{ node: null, param: null, code: 'error', message: err.message }],
     });
   } finally {
     useTraining.setState({ starting: false });
@@ -201,7 +203,12 @@ export async function openRunGraph(id: string): Promise<void> {
     const run = await trainingApi.run(id);
     if (!run.graph) throw new Error('the run has no graph snapshot');
     const editor = useEditor.getState();
-    if (editor.dirty && editor.root.nodes.length && !window.confirm('Replace the model in the editor with the one this run trained? Unsaved changes are lost.')) return;
+    if (
+      editor.dirty &&
+      editor.root.nodes.length &&
+      !window.confirm('Replace the model in the editor with the one this run trained? Unsaved changes are lost.')
+    )
+      return;
     const name = `${run.graph.name || 'Model'} (from run ${id.slice(0, 8)})`;
     editor.load({ ...run.graph, name });
     editor.notify(`Opened the graph of run ${id.slice(0, 8)} as a copy`);
@@ -270,7 +277,9 @@ async function runCheck(): Promise<void> {
     const err = e as ApiError;
     // a graph the server cannot even read comes back as a 422 with problems: it does not fit
     if (err.status === 422 && err.problems.length) {
-      useTraining.setState({ check: { kind: 'done', answer: { fits: false, errors: err.problems, dataset: null, graph_valid: false } } });
+      useTraining.setState({
+        check: { kind: 'done', answer: { fits: false, errors: err.problems, dataset: null, graph_valid: false } },
+      });
     } else useTraining.setState({ check: { kind: 'error', message: err.message } });
   }
 }
@@ -296,7 +305,9 @@ export function initTraining(): void {
     isFinal: (code) => code === 4403,
     onOpen: () => void refreshRuns(), // catch up on what changed while we were away
     onState: (st) =>
-      useTraining.setState({ feed: st.kind === 'open' ? 'live' : st.kind === 'waiting' ? 'reconnecting' : 'connecting' }),
+      useTraining.setState({
+        feed: st.kind === 'open' ? 'live' : st.kind === 'waiting' ? 'reconnecting' : 'connecting',
+      }),
     onMessage: (text) => {
       let msg: RunStatusChange;
       try {

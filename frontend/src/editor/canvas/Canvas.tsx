@@ -47,11 +47,6 @@ export function Canvas() {
   // fit a freshly opened graph, again as React Flow measures its nodes (sizes change the fit)
   const fitTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const fitUntil = useRef(0);
-  const requestFit = useCallback(() => {
-    if (fitTimer.current) clearTimeout(fitTimer.current);
-    fitTimer.current = setTimeout(() => fitAll(), 80);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, []);
   const canvasRef = useRef<HTMLDivElement>(null);
   /**
    * Fit every node into view. React Flow's own fitView waits until every node has been
@@ -63,7 +58,10 @@ export function Canvas() {
     const g = currentGraph(useEditor.getState());
     if (!el || !g.nodes.length) return;
     const positions = g.layout.positions ?? {};
-    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    let x0 = Infinity,
+      y0 = Infinity,
+      x1 = -Infinity,
+      y1 = -Infinity;
     for (const n of g.nodes) {
       const p = positions[n.id];
       if (!p) continue;
@@ -74,9 +72,20 @@ export function Canvas() {
       y1 = Math.max(y1, p.y + size.height);
     }
     if (!Number.isFinite(x0)) return;
-    const vp = getViewportForBounds({ x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, el.clientWidth, el.clientHeight, 0.05, 1.2, 0.12);
+    const vp = getViewportForBounds(
+      { x: x0, y: y0, width: x1 - x0, height: y1 - y0 },
+      el.clientWidth,
+      el.clientHeight,
+      0.05,
+      1.2,
+      0.12,
+    );
     void rfRef.current.setViewport(vp);
   }, []);
+  const requestFit = useCallback(() => {
+    if (fitTimer.current) clearTimeout(fitTimer.current);
+    fitTimer.current = setTimeout(() => fitAll(), 80);
+  }, [fitAll]);
   const mapper = useMemo(() => createFlowMapper(), []);
   const measured = useRef(new Map<string, Size>());
   const [measureTick, setMeasureTick] = useState(0);
@@ -89,8 +98,7 @@ export function Canvas() {
   const edgeSet = useMemo(() => new Set(edgeSelection), [edgeSelection]);
   const nodes = useMemo(
     () => mapper.nodes(graph, validation, specs, colours, selectedSet, measured.current),
-    // measureTick: sizes changed in the ref
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- measureTick: sizes changed in the ref
     [mapper, graph, validation, specs, colours, selectedSet, measureTick],
   );
   const edges = useMemo(() => mapper.edges(graph, validation, edgeSet), [mapper, graph, validation, edgeSet]);
@@ -99,41 +107,52 @@ export function Canvas() {
     useEditor.getState().setEdgeSelection(edgeSelection);
   }, [edgeSelection]);
 
-  const onNodesChange = useCallback((changes: NodeChange<LayerFlowNode>[]) => {
-    let sized = false;
-    const moved: Record<string, { x: number; y: number }> = {};
-    let anyMove = false;
-    for (const c of changes) {
-      if (c.type === 'dimensions' && c.dimensions) {
-        const prev = measured.current.get(c.id);
-        if (!prev || prev.width !== c.dimensions.width || prev.height !== c.dimensions.height) {
-          measured.current.set(c.id, { width: c.dimensions.width, height: c.dimensions.height });
-          sized = true;
+  const onNodesChange = useCallback(
+    (changes: NodeChange<LayerFlowNode>[]) => {
+      let sized = false;
+      const moved: Record<string, { x: number; y: number }> = {};
+      let anyMove = false;
+      for (const c of changes) {
+        if (c.type === 'dimensions' && c.dimensions) {
+          const prev = measured.current.get(c.id);
+          if (!prev || prev.width !== c.dimensions.width || prev.height !== c.dimensions.height) {
+            measured.current.set(c.id, { width: c.dimensions.width, height: c.dimensions.height });
+            sized = true;
+          }
+        } else if (c.type === 'position' && c.position) {
+          moved[c.id] = c.position;
+          anyMove = true;
         }
-      } else if (c.type === 'position' && c.position) {
-        moved[c.id] = c.position;
-        anyMove = true;
       }
-    }
-    const selects = changes.filter((c) => c.type === 'select');
-    if (selects.length) {
-      const cur = new Set(useEditor.getState().selection);
-      for (const c of selects) if (c.type === 'select') (c.selected ? cur.add(c.id) : cur.delete(c.id));
-      useEditor.getState().setSelection([...cur]);
-    }
-    if (anyMove) useEditor.getState().moveNodes(moved);
-    if (sized) {
-      setMeasureTick((t) => t + 1);
-      if (Date.now() < fitUntil.current) requestFit();
-    }
-  }, [requestFit]);
+      const selects = changes.filter((c) => c.type === 'select');
+      if (selects.length) {
+        const cur = new Set(useEditor.getState().selection);
+        for (const c of selects) {
+          if (c.type !== 'select') continue;
+          if (c.selected) cur.add(c.id);
+          else cur.delete(c.id);
+        }
+        useEditor.getState().setSelection([...cur]);
+      }
+      if (anyMove) useEditor.getState().moveNodes(moved);
+      if (sized) {
+        setMeasureTick((t) => t + 1);
+        if (Date.now() < fitUntil.current) requestFit();
+      }
+    },
+    [requestFit],
+  );
 
   const onEdgesChange = useCallback((changes: EdgeChange[]) => {
     const selects = changes.filter((c) => c.type === 'select');
     if (!selects.length) return;
     setEdgeSelection((prev) => {
       const cur = new Set(prev);
-      for (const c of selects) if (c.type === 'select') (c.selected ? cur.add(c.id) : cur.delete(c.id));
+      for (const c of selects) {
+        if (c.type !== 'select') continue;
+        if (c.selected) cur.add(c.id);
+        else cur.delete(c.id);
+      }
       return [...cur];
     });
   }, []);
@@ -166,29 +185,23 @@ export function Canvas() {
     }
   }, []);
 
-  const onDrop = useCallback(
-    (e: React.DragEvent) => {
-      const type = e.dataTransfer.getData(DRAG_MIME);
-      if (!type) return;
-      e.preventDefault();
-      const pos = rfRef.current.screenToFlowPosition({ x: e.clientX, y: e.clientY });
-      addLayerAt(type, { x: pos.x - 90, y: pos.y - 30 });
-    },
-    [],
-  );
+  const onDrop = useCallback((e: React.DragEvent) => {
+    const type = e.dataTransfer.getData(DRAG_MIME);
+    if (!type) return;
+    e.preventDefault();
+    const pos = rfRef.current.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+    addLayerAt(type, { x: pos.x - 90, y: pos.y - 30 });
+  }, []);
 
-  const onDoubleClick = useCallback(
-    (e: React.MouseEvent) => {
-      if (!(e.target as HTMLElement).classList.contains('react-flow__pane')) return;
-      const bounds = (e.currentTarget as HTMLElement).getBoundingClientRect();
-      setSearch({
-        x: e.clientX - bounds.left,
-        y: e.clientY - bounds.top,
-        flow: rfRef.current.screenToFlowPosition({ x: e.clientX, y: e.clientY }),
-      });
-    },
-    [],
-  );
+  const onDoubleClick = useCallback((e: React.MouseEvent) => {
+    if (!(e.target as HTMLElement).classList.contains('react-flow__pane')) return;
+    const bounds = (e.currentTarget as HTMLElement).getBoundingClientRect();
+    setSearch({
+      x: e.clientX - bounds.left,
+      y: e.clientY - bounds.top,
+      flow: rfRef.current.screenToFlowPosition({ x: e.clientX, y: e.clientY }),
+    });
+  }, []);
 
   useEffect(() => {
     if (!focusRequest) return;
@@ -197,7 +210,10 @@ export function Canvas() {
     if (!node) return;
     const w = node.measured?.width ?? 180;
     const h = node.measured?.height ?? 80;
-    flow.setCenter(node.position.x + w / 2, node.position.y + h / 2, { zoom: Math.max(flow.getZoom(), 1), duration: 300 });
+    flow.setCenter(node.position.x + w / 2, node.position.y + h / 2, {
+      zoom: Math.max(flow.getZoom(), 1),
+      duration: 300,
+    });
   }, [focusRequest]);
 
   useEffect(() => {

@@ -38,7 +38,11 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
         {data.shared && (
           <span
             className="badge badge-shared"
-            title={data.shared === 'call' ? 'Another call of a shared layer (same weights)' : 'Shared layer: called several times'}
+            title={
+              data.shared === 'call'
+                ? 'Another call of a shared layer (same weights)'
+                : 'Shared layer: called several times'
+            }
           >
             ⇄ {data.sharedCount}×
           </span>

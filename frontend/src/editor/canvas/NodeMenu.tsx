@@ -14,7 +14,12 @@ export function NodeMenu(props: { id: string; x: number; y: number; onClose(): v
   };
   const io = node.type === 'Input' || node.type === 'Output';
   return (
-    <div className="context-menu" style={{ left: props.x, top: props.y }} data-testid="node-menu" onContextMenu={(e) => e.preventDefault()}>
+    <div
+      className="context-menu"
+      style={{ left: props.x, top: props.y }}
+      data-testid="node-menu"
+      onContextMenu={(e) => e.preventDefault()}
+    >
       {!io && <button onClick={run(() => callLayerAgain(props.id))}>Call this layer again (shared weights)</button>}
       {sub && <button onClick={run(() => useEditor.getState().openSubgraph(sub))}>Open model “{sub}”</button>}
       <button onClick={run(() => groupSelection())} disabled={io}>

@@ -39,7 +39,16 @@ const answer: ValidateAnswer = {
   warnings: [],
   nodes: {
     a: { output_shapes: [[null, 4]], params: 0, errors: [], warnings: [] },
-    lstm: { output_shapes: [[null, 8], [null, 8], [null, 8]], params: 416, errors: [], warnings: [] },
+    lstm: {
+      output_shapes: [
+        [null, 8],
+        [null, 8],
+        [null, 8],
+      ],
+      params: 416,
+      errors: [],
+      warnings: [],
+    },
   },
 };
 
@@ -77,10 +86,16 @@ describe('graph -> React Flow mapping', () => {
   });
 
   it('draws the tie of a shared layer and badges both call sites', () => {
-    const g = callAgain(normalizeGraph({ nodes: [{ id: 'd', type: 'Dense', params: { units: 2 } }] }), 'd', { x: 0, y: 0 }).graph;
+    const g = callAgain(normalizeGraph({ nodes: [{ id: 'd', type: 'Dense', params: { units: 2 } }] }), 'd', {
+      x: 0,
+      y: 0,
+    }).graph;
     const m = createFlowMapper();
     const nodes = m.nodes(g, null, specs, new Map(), none, new Map());
-    expect(nodes.map((n) => [n.data.shared, n.data.sharedCount])).toEqual([['owner', 2], ['call', 2]]);
+    expect(nodes.map((n) => [n.data.shared, n.data.sharedCount])).toEqual([
+      ['owner', 2],
+      ['call', 2],
+    ]);
     expect(nodes[1].data.keyParams).toBe('units=2'); // the call site shows the owner's params
     const ties = m.edges(g, null, none).filter((e) => e.type === 'tie');
     expect(ties).toHaveLength(1);

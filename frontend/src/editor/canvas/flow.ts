@@ -100,7 +100,12 @@ const PORT = 10;
 
 /** A node's height before it is measured: head, name, params, shapes, error box. */
 function estimatedHeight(d: LayerNodeData): number {
-  return 58 + (d.keyParams ? 14 * Math.ceil(d.keyParams.length / 30) : 0) + (d.subgraph ? 26 : 0) + (d.errors.length || d.warnings.length ? 40 : 0);
+  return (
+    58 +
+    (d.keyParams ? 14 * Math.ceil(d.keyParams.length / 30) : 0) +
+    (d.subgraph ? 26 : 0) +
+    (d.errors.length || d.warnings.length ? 40 : 0)
+  );
 }
 
 /** Port boxes where LayerNode puts them (spread along the top / bottom edge). */
@@ -108,9 +113,25 @@ function estimatedHandles(d: LayerNodeData, w: number, h: number): NonNullable<L
   const along = (i: number, n: number) => (w * (i + 1)) / (n + 1) - PORT / 2;
   const handles: NonNullable<LayerFlowNode['handles']> = [];
   for (let i = 0; i < d.inputs; i++)
-    handles.push({ id: `in-${i}`, type: 'target', position: Position.Top, x: along(i, d.inputs), y: -PORT / 2, width: PORT, height: PORT });
+    handles.push({
+      id: `in-${i}`,
+      type: 'target',
+      position: Position.Top,
+      x: along(i, d.inputs),
+      y: -PORT / 2,
+      width: PORT,
+      height: PORT,
+    });
   for (let i = 0; i < d.outputs; i++)
-    handles.push({ id: `out-${i}`, type: 'source', position: Position.Bottom, x: along(i, d.outputs), y: h - PORT / 2, width: PORT, height: PORT });
+    handles.push({
+      id: `out-${i}`,
+      type: 'source',
+      position: Position.Bottom,
+      x: along(i, d.outputs),
+      y: h - PORT / 2,
+      width: PORT,
+      height: PORT,
+    });
   handles.push({ id: 'tie-out', type: 'source', position: Position.Right, x: w, y: h / 2, width: 1, height: 1 });
   handles.push({ id: 'tie-in', type: 'target', position: Position.Left, x: 0, y: h / 2, width: 1, height: 1 });
   return handles;
@@ -120,12 +141,25 @@ function estimatedHandles(d: LayerNodeData, w: number, h: number): NonNullable<L
  * A node's ports: as the validate answer reports them; before an answer, the catalogue
  * entry's (a sub-graph use: the definition's Input and Output nodes).
  */
-function portsOf(report: PortedReport | undefined, spec: PortedSpec | undefined, sub: { inputs: number; outputs: number } | null): Ports {
+function portsOf(
+  report: PortedReport | undefined,
+  spec: PortedSpec | undefined,
+  sub: { inputs: number; outputs: number } | null,
+): Ports {
   if (report?.input_ports && report.output_ports) {
-    return { input_ports: report.input_ports, output_ports: report.output_ports, variadic_inputs: !!report.variadic_inputs };
+    return {
+      input_ports: report.input_ports,
+      output_ports: report.output_ports,
+      variadic_inputs: !!report.variadic_inputs,
+    };
   }
   const named = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
-  if (sub) return { input_ports: named(sub.inputs, 'input_'), output_ports: named(sub.outputs, 'output_'), variadic_inputs: false };
+  if (sub)
+    return {
+      input_ports: named(sub.inputs, 'input_'),
+      output_ports: named(sub.outputs, 'output_'),
+      variadic_inputs: false,
+    };
   if (spec?.input_ports && spec.output_ports) {
     return { input_ports: spec.input_ports, output_ports: spec.output_ports, variadic_inputs: !!spec.variadic_inputs };
   }
@@ -167,7 +201,8 @@ export function createFlowMapper(): FlowMapper {
       const positions = positionsOf(graph);
       const byId = new Map(graph.nodes.map((n) => [n.id, n]));
       const sharedCount = new Map<string, number>();
-      for (const n of graph.nodes) if (n.shared_with) sharedCount.set(n.shared_with, (sharedCount.get(n.shared_with) ?? 1) + 1);
+      for (const n of graph.nodes)
+        if (n.shared_with) sharedCount.set(n.shared_with, (sharedCount.get(n.shared_with) ?? 1) + 1);
       const maxInPort = new Map<string, number>();
       for (const e of graph.edges) maxInPort.set(e.target, Math.max(maxInPort.get(e.target) ?? -1, e.target_port));
       const problems = problemsByNode(answer);

@@ -65,7 +65,10 @@ function Saved({ onDone }: { onDone(): void }) {
     try {
       const saved = await api.getGraph(info.id, version);
       const v = saved.version;
-      openGraph({ ...saved.graph, name: saved.graph.name ?? saved.name }, { id: saved.id, name: saved.name, version: v });
+      openGraph(
+        { ...saved.graph, name: saved.graph.name ?? saved.name },
+        { id: saved.id, name: saved.name, version: v },
+      );
       useEditor.getState().notify(`Opened “${saved.name}” version ${v}`);
       onDone();
     } catch (e) {
@@ -101,11 +104,7 @@ function Saved({ onDone }: { onDone(): void }) {
               )}
             </td>
             <td>
-              <a
-                onClick={async () =>
-                  setVersions({ id: g.id, items: await api.graphVersions(g.id).catch(() => []) })
-                }
-              >
+              <a onClick={async () => setVersions({ id: g.id, items: await api.graphVersions(g.id).catch(() => []) })}>
                 {g.latest_version}
               </a>
             </td>
@@ -165,7 +164,13 @@ function Import({ onDone }: { onDone(): void }) {
       </div>
       <div className="field">
         <label htmlFor="import-json">…or paste model.to_json()</label>
-        <textarea id="import-json" rows={10} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
+        <textarea
+          id="import-json"
+          rows={10}
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          spellCheck={false}
+        />
       </div>
       <button disabled={!text.trim() || busy} onClick={() => run(() => api.importJson(text))}>
         {busy ? 'Importing…' : 'Import JSON'}

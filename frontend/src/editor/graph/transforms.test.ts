@@ -34,7 +34,11 @@ function chain(): Graph {
 
 describe('graph transforms', () => {
   it('fills defaults omitted on the wire, recursively', () => {
-    const g = normalizeGraph({ nodes: [{ id: 'a', type: 'Dense' }], edges: [{ source: 'a', target: 'b' }], subgraphs: { s: {} } });
+    const g = normalizeGraph({
+      nodes: [{ id: 'a', type: 'Dense' }],
+      edges: [{ source: 'a', target: 'b' }],
+      subgraphs: { s: {} },
+    });
     expect(g.edges[0]).toMatchObject({ source_port: 0, target_port: 0 });
     expect(g.nodes[0].params).toEqual({});
     expect(g.subgraphs.s.nodes).toEqual([]);
@@ -52,7 +56,9 @@ describe('graph transforms', () => {
   it('connect replaces what was on the input port and refuses cycles', () => {
     const g = chain();
     const re = connect(g, { source: 'in', source_port: 0, target: 'd2', target_port: 0 });
-    expect(re.edges.filter((e) => e.target === 'd2')).toEqual([{ source: 'in', source_port: 0, target: 'd2', target_port: 0 }]);
+    expect(re.edges.filter((e) => e.target === 'd2')).toEqual([
+      { source: 'in', source_port: 0, target: 'd2', target_port: 0 },
+    ]);
     expect(connect(g, { source: 'd2', source_port: 0, target: 'd1', target_port: 0 })).toBe(g);
     expect(connect(g, { source: 'd1', source_port: 0, target: 'd1', target_port: 0 })).toBe(g);
   });
@@ -119,14 +125,21 @@ describe('graph transforms', () => {
     const input = sub.nodes.find((n) => n.type === 'Input')!;
     expect(input.params.shape).toEqual([8]); // batch axis dropped
     expect(sub.nodes.filter((n) => n.type === 'Output')).toHaveLength(1);
-    expect(sub.edges.map((e) => `${e.source}->${e.target}`)).toEqual([`${input.id}->d1`, 'd1->d2', `d2->${sub.nodes.at(-1)!.id}`]);
+    expect(sub.edges.map((e) => `${e.source}->${e.target}`)).toEqual([
+      `${input.id}->d1`,
+      'd1->d2',
+      `d2->${sub.nodes.at(-1)!.id}`,
+    ]);
     expect(subgraphPorts(r.graph, 'block')).toEqual({ inputs: 1, outputs: 1 });
   });
 
   it('places a sub-graph again, or inside TimeDistributed', () => {
     const grouped = groupIntoSubgraph(chain(), ['d1', 'd2'], 'block', () => [null, 8]).graph;
     const again = placeSubgraph(grouped, 'block', { x: 0, y: 0 });
-    expect(again.graph.nodes.find((n) => n.id === again.id)).toMatchObject({ type: 'Model', params: { subgraph: 'block' } });
+    expect(again.graph.nodes.find((n) => n.id === again.id)).toMatchObject({
+      type: 'Model',
+      params: { subgraph: 'block' },
+    });
     const td = placeSubgraph(grouped, 'block', { x: 0, y: 0 }, 'TimeDistributed');
     expect(td.graph.nodes.find((n) => n.id === td.id)).toMatchObject({
       type: 'TimeDistributed',

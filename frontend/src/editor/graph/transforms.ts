@@ -19,7 +19,11 @@ export function withPositions(graph: Graph, positions: Record<NodeId, XY>): Grap
 
 /** A fresh id derived from `base` ("dense" -> "dense", "dense_1", ...). */
 export function uniqueId(taken: Set<string>, base: string): string {
-  const clean = base.toLowerCase().replace(/[^a-z0-9_.:-]+/g, '_').replace(/^_+|_+$/g, '') || 'node';
+  const clean =
+    base
+      .toLowerCase()
+      .replace(/[^a-z0-9_.:-]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'node';
   if (!taken.has(clean)) return clean;
   for (let i = 1; ; i++) {
     const id = `${clean}_${i}`;
@@ -205,13 +209,21 @@ export function pasteClip(graph: Graph, clip: Clip, offset: XY): { graph: Graph;
     }
     return copy;
   });
-  const edges = clip.edges.map((e) => ({ ...e, id: null, source: rename.get(e.source)!, target: rename.get(e.target)! }));
+  const edges = clip.edges.map((e) => ({
+    ...e,
+    id: null,
+    source: rename.get(e.source)!,
+    target: rename.get(e.target)!,
+  }));
   const positions = { ...positionsOf(graph) };
   clip.nodes.forEach((n, i) => {
     const p = clip.positions[n.id] ?? { x: i * 30, y: i * 30 };
     positions[rename.get(n.id)!] = { x: p.x + offset.x, y: p.y + offset.y };
   });
-  const next = withPositions({ ...graph, nodes: [...graph.nodes, ...nodes], edges: [...graph.edges, ...edges] }, positions);
+  const next = withPositions(
+    { ...graph, nodes: [...graph.nodes, ...nodes], edges: [...graph.edges, ...edges] },
+    positions,
+  );
   return { graph: next, ids: nodes.map((n) => n.id) };
 }
 
@@ -249,13 +261,15 @@ export function groupIntoSubgraph(
   const subTaken = new Set(inside);
   const inPorts = new Map<string, { id: NodeId; port: number }>(); // "src:port" -> sub Input
   const outPorts = new Map<string, { id: NodeId; port: number }>(); // "src:port" -> sub Output
-  const subNodes: GraphNode[] = graph.nodes.filter((n) => inside.has(n.id)).map((n) => {
-    // a call site whose owner stays outside takes a copy of the params (sharing cannot cross a model boundary)
-    if (n.shared_with && !inside.has(n.shared_with)) {
-      return { ...n, shared_with: null, params: { ...(ownerOf(graph, n.id)?.params ?? {}) } };
-    }
-    return n;
-  });
+  const subNodes: GraphNode[] = graph.nodes
+    .filter((n) => inside.has(n.id))
+    .map((n) => {
+      // a call site whose owner stays outside takes a copy of the params (sharing cannot cross a model boundary)
+      if (n.shared_with && !inside.has(n.shared_with)) {
+        return { ...n, shared_with: null, params: { ...(ownerOf(graph, n.id)?.params ?? {}) } };
+      }
+      return n;
+    });
   const subEdges: GraphEdge[] = [];
   const outerEdges: GraphEdge[] = [];
   const modelId = uniqueId(nodeIds(graph), subName);
@@ -346,7 +360,12 @@ export function groupIntoSubgraph(
 }
 
 /** Place a sub-graph again (shared weights), optionally inside a wrapper such as TimeDistributed. */
-export function placeSubgraph(graph: Graph, name: string, position: XY, wrapper?: string): { graph: Graph; id: NodeId } {
+export function placeSubgraph(
+  graph: Graph,
+  name: string,
+  position: XY,
+  wrapper?: string,
+): { graph: Graph; id: NodeId } {
   if (!graph.subgraphs[name]) return { graph, id: '' };
   if (wrapper) {
     return addNode(graph, wrapper, position, { inner: { type: 'Model', params: { subgraph: name } } });
@@ -376,7 +395,9 @@ export function normalizeGraph(raw: WireGraph): Graph {
     name: raw.name ?? null,
     model_type: raw.model_type ?? 'auto',
     nodes: (raw.nodes ?? []).map((n) => ({ ...n, params: n.params ?? {} }) as GraphNode),
-    edges: (raw.edges ?? []).map((e) => ({ ...e, source_port: e.source_port ?? 0, target_port: e.target_port ?? 0 }) as GraphEdge),
+    edges: (raw.edges ?? []).map(
+      (e) => ({ ...e, source_port: e.source_port ?? 0, target_port: e.target_port ?? 0 }) as GraphEdge,
+    ),
     subgraphs,
     layout: raw.layout ?? {},
   };

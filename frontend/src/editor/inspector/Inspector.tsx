@@ -30,7 +30,9 @@ function GraphSettings() {
         <select
           id="graph-type"
           value={graph.model_type}
-          onChange={(e) => useEditor.getState().edit((g) => ({ ...g, model_type: e.target.value as typeof g.model_type }))}
+          onChange={(e) =>
+            useEditor.getState().edit((g) => ({ ...g, model_type: e.target.value as typeof g.model_type }))
+          }
         >
           <option value="auto">auto (Sequential when a plain chain)</option>
           <option value="sequential">Sequential</option>
@@ -47,7 +49,9 @@ function GraphSettings() {
         <dt>Parameters</dt>
         <dd data-testid="inspector-total-params">{v?.total_params != null ? formatCount(v.total_params) : '—'}</dd>
       </dl>
-      <p className="muted small">Select a node to edit it. Shift-drag to select several; right-click a node for more.</p>
+      <p className="muted small">
+        Select a node to edit it. Shift-drag to select several; right-click a node for more.
+      </p>
     </div>
   );
 }
@@ -86,7 +90,8 @@ function WrapperInner({ node, owner }: { node: GraphNode; owner: GraphNode }) {
   const specs = useEditor((s) => s.specs);
   const subgraphs = useEditor((s) => Object.keys(s.root.subgraphs));
   const inner = owner.inner ?? null;
-  const setInner = (next: InnerLayer | null) => useEditor.getState().edit((g) => updateNode(g, node.id, { inner: next }), `inner:${node.id}`);
+  const setInner = (next: InnerLayer | null) =>
+    useEditor.getState().edit((g) => updateNode(g, node.id, { inner: next }), `inner:${node.id}`);
   const choices = catalogue.filter((l) => !['io', 'wrappers'].includes(l.category) && l.type !== 'Model');
   const innerSpec = inner ? specs.get(inner.type) : undefined;
   return (
@@ -149,9 +154,13 @@ function NodeInspector({ id }: { id: string }) {
   const spec = owner ? specs.get(owner.type) : undefined;
   const problems = useMemo(() => (validation?.errors ?? []).filter((p) => p.node === id), [validation, id]);
   const warnings = useMemo(() => (validation?.warnings ?? []).filter((p) => p.node === id), [validation, id]);
-  const paramErrors = useMemo(() => new Map(problems.filter((p) => p.param).map((p) => [p.param!, p.message])), [problems]);
+  const paramErrors = useMemo(
+    () => new Map(problems.filter((p) => p.param).map((p) => [p.param!, p.message])),
+    [problems],
+  );
   const onChange = useCallback(
-    (name: string, value: unknown) => useEditor.getState().edit((g) => setParam(g, id, name, value), `param:${id}:${name}`),
+    (name: string, value: unknown) =>
+      useEditor.getState().edit((g) => setParam(g, id, name, value), `param:${id}:${name}`),
     [id],
   );
   if (!node || !owner) return null;
@@ -183,8 +192,10 @@ function NodeInspector({ id }: { id: string }) {
           Shared layer: {sites.length} calls ({sites.map((s) => s.id).join(', ')}) use the same weights.
           {node.shared_with ? (
             <>
-              {' '}Its parameters live on <a onClick={() => useEditor.getState().focusNode(node.shared_with!)}>{node.shared_with}</a>;
-              edits here change every call.
+              {' '}
+              Its parameters live on{' '}
+              <a onClick={() => useEditor.getState().focusNode(node.shared_with!)}>{node.shared_with}</a>; edits here
+              change every call.
             </>
           ) : (
             ' Edits here change every call.'

@@ -1,6 +1,8 @@
 /** One inspector field, generated from a catalogue param spec. */
 import { memo, useEffect, useState } from 'react';
+import type { ChoiceKind } from '../../api/wire';
 import type { ParamSpec } from '../graph/types';
+import { useEditor } from '../store/editor';
 import { formatValue } from '../canvas/flow';
 import {
   listText,
@@ -12,13 +14,6 @@ import {
   tupleText,
   type Parsed,
 } from './paramText';
-
-const DTYPES = ['float32', 'float16', 'bfloat16', 'float64', 'int32', 'int64', 'uint8', 'bool', 'string'];
-const ACTIVATIONS = [
-  'linear', 'relu', 'sigmoid', 'softmax', 'tanh', 'gelu', 'elu', 'selu', 'swish', 'silu',
-  'softplus', 'softsign', 'leaky_relu', 'relu6', 'hard_sigmoid', 'exponential', 'log_softmax', 'mish',
-];
-const INITIALIZERS = ['glorot_uniform', 'glorot_normal', 'he_normal', 'he_uniform', 'lecun_normal', 'lecun_uniform', 'zeros', 'ones', 'orthogonal', 'random_normal', 'random_uniform', 'truncated_normal'];
 
 interface Props {
   spec: ParamSpec;
@@ -73,6 +68,7 @@ function parse(spec: ParamSpec, text: string): Parsed {
 }
 
 function ParamFieldView({ spec, value, error, onChange }: Props) {
+  const dtypes = useEditor((s) => s.choices.dtype);
   const [text, setText] = useState(() => textOf(spec, value));
   const [localError, setLocalError] = useState<string | null>(null);
   // follow outside changes (undo, another call site) unless the text already means that value
@@ -82,6 +78,7 @@ function ParamFieldView({ spec, value, error, onChange }: Props) {
       setText(textOf(spec, value));
       setLocalError(null);
     }
+    // text is what the user types: follow only outside changes of the value
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [value, spec]);
 
@@ -102,7 +99,7 @@ function ParamFieldView({ spec, value, error, onChange }: Props) {
     } else setLocalError(p.error);
   };
   let control: React.ReactNode;
-  const choices = spec.choices?.length ? spec.choices : spec.kind === 'dtype' ? DTYPES : null;
+  const choices = spec.choices?.length ? spec.choices : spec.kind === 'dtype' ? (dtypes ?? null) : null;
 
   if (spec.kind === 'bool') {
     const checked = (value ?? spec.default) === true;
@@ -112,7 +109,11 @@ function ParamFieldView({ spec, value, error, onChange }: Props) {
   } else if (choices) {
     const current = value === undefined ? '' : JSON.stringify(value);
     control = (
-      <select id={id} value={current} onChange={(e) => onChange(spec.name, e.target.value === '' ? undefined : JSON.parse(e.target.value))}>
+      <select
+        id={id}
+        value={current}
+        onChange={(e) => onChange(spec.name, e.target.value === '' ? undefined : JSON.parse(e.target.value))}
+      >
         <option value="">{spec.default !== undefined ? `default (${formatValue(spec.default)})` : '—'}</option>
         {choices.map((c) => (
           <option key={JSON.stringify(c)} value={JSON.stringify(c)}>
@@ -122,7 +123,7 @@ function ParamFieldView({ spec, value, error, onChange }: Props) {
       </select>
     );
   } else {
-    const list = spec.kind === 'activation' ? 'lf-activations' : spec.kind === 'initializer' ? 'lf-initializers' : undefined;
+    const list = SUGGESTED.includes(spec.kind as ChoiceKind) ? `lf-${spec.kind}` : undefined;
     control = (
       <input
         id={id}
@@ -152,20 +153,21 @@ function ParamFieldView({ spec, value, error, onChange }: Props) {
 
 export const ParamField = memo(ParamFieldView);
 
+/** Free-text kinds that suggest the server's names (a config dict is allowed too). */
+const SUGGESTED: ChoiceKind[] = ['activation', 'initializer', 'regularizer', 'constraint'];
+
 /** Datalists the free-text fields suggest from (rendered once in the inspector). */
 export function ParamDatalists() {
+  const choices = useEditor((s) => s.choices);
   return (
     <>
-      <datalist id="lf-activations">
-        {ACTIVATIONS.map((a) => (
-          <option key={a} value={a} />
-        ))}
-      </datalist>
-      <datalist id="lf-initializers">
-        {INITIALIZERS.map((a) => (
-          <option key={a} value={a} />
-        ))}
-      </datalist>
+      {SUGGESTED.map((kind) => (
+        <datalist key={kind} id={`lf-${kind}`}>
+          {(choices[kind] ?? []).map((name) => (
+            <option key={name} value={name} />
+          ))}
+        </datalist>
+      ))}
     </>
   );
 }

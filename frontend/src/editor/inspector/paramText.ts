@@ -4,7 +4,10 @@ export type Parsed = { ok: true; value: unknown } | { ok: false; error: string }
 
 /** "32, 32, 3" -> [32, 32, 3]; "None, 64" -> [null, 64]; "" -> undefined (unset). */
 export function parseTuple(text: string, allowNone: boolean): Parsed {
-  const t = text.trim().replace(/^[([]|[)\]]$/g, '').trim();
+  const t = text
+    .trim()
+    .replace(/^[([]|[)\]]$/g, '')
+    .trim();
   if (!t) return { ok: true, value: undefined };
   const parts = t.split(/[\s,]+/).filter(Boolean);
   const out: (number | null)[] = [];
@@ -29,7 +32,13 @@ export function parseList(text: string): Parsed {
   const t = text.trim();
   if (!t) return { ok: true, value: [] };
   if (t.startsWith('[')) return parseJson(t);
-  return { ok: true, value: t.split(',').map((s) => s.trim()).filter(Boolean) };
+  return {
+    ok: true,
+    value: t
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  };
 }
 
 export function listText(v: unknown): string {

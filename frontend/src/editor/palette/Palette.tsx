@@ -33,7 +33,14 @@ export function Palette() {
   const [query, setQuery] = useState('');
   const [closed, setClosed] = useState<Set<string>>(new Set());
   const groups = useMemo(
-    () => groupByCategory(searchLayers(catalogue.filter((l) => l.type !== 'Model'), query), categories),
+    () =>
+      groupByCategory(
+        searchLayers(
+          catalogue.filter((l) => l.type !== 'Model'),
+          query,
+        ),
+        categories,
+      ),
     [catalogue, categories, query],
   );
   return (

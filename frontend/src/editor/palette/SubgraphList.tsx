@@ -32,7 +32,11 @@ export function SubgraphList() {
               <button onClick={() => useEditor.getState().openSubgraph(name)} disabled={path.includes(name)}>
                 Open
               </button>
-              <button onClick={() => placeAt(name)} disabled={path.includes(name)} title="Use it again: shares its weights">
+              <button
+                onClick={() => placeAt(name)}
+                disabled={path.includes(name)}
+                title="Use it again: shares its weights"
+              >
                 Place
               </button>
               <button onClick={() => placeAt(name, 'TimeDistributed')} disabled={path.includes(name)}>

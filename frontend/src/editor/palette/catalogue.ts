@@ -57,7 +57,8 @@ export function initialParams(spec: LayerSpec | undefined): Params {
     if (p.default !== undefined && p.default !== null) params[p.name] = p.default;
     else if (p.kind === 'int') params[p.name] = clamp(32, p.min, p.max);
     else if (p.kind === 'int_tuple') params[p.name] = 3;
-    else if (p.kind === 'float') params[p.name] = p.min != null && p.max != null ? (p.min + p.max) / 2 : clamp(0.5, p.min, p.max);
+    else if (p.kind === 'float')
+      params[p.name] = p.min != null && p.max != null ? (p.min + p.max) / 2 : clamp(0.5, p.min, p.max);
   }
   return params;
 }

@@ -3,7 +3,6 @@ import { api } from '../../api/client';
 import {
   callAgain,
   copyNodes,
-  edgeKey,
   groupIntoSubgraph,
   pasteClip,
   positionsOf,
@@ -42,7 +41,10 @@ export function paste() {
     return r.graph;
   });
   // a second paste lands a further step away
-  s.setClipboard({ ...clip, positions: Object.fromEntries(Object.entries(clip.positions).map(([k, p]) => [k, { x: p.x + 40, y: p.y + 40 }])) });
+  s.setClipboard({
+    ...clip,
+    positions: Object.fromEntries(Object.entries(clip.positions).map(([k, p]) => [k, { x: p.x + 40, y: p.y + 40 }])),
+  });
   useEditor.getState().setSelection(ids);
 }
 
@@ -67,7 +69,8 @@ export function callLayerAgain(id: string) {
 export function groupSelection(name = 'block') {
   const s = useEditor.getState();
   if (!s.selection.length) return;
-  const shapeOf = (source: string, port: number) => s.validation?.nodes[source]?.output_shapes?.[port] as Shape | undefined;
+  const shapeOf = (source: string, port: number) =>
+    s.validation?.nodes[source]?.output_shapes?.[port] as Shape | undefined;
   let id = '';
   s.edit((g) => {
     const r = groupIntoSubgraph(g, s.selection, name, shapeOf);
@@ -76,7 +79,9 @@ export function groupSelection(name = 'block') {
   });
   if (id) {
     useEditor.getState().setSelection([id]);
-    useEditor.getState().notify(`Grouped into model "${currentGraph(useEditor.getState()).nodes.find((n) => n.id === id)?.name}"`);
+    useEditor
+      .getState()
+      .notify(`Grouped into model "${currentGraph(useEditor.getState()).nodes.find((n) => n.id === id)?.name}"`);
   }
 }
 
@@ -111,8 +116,4 @@ export async function save(asNew = false) {
   } catch (e) {
     useEditor.getState().notify(`Save failed: ${(e as Error).message}`, 'error');
   }
-}
-
-export function edgeKeysOf(g: Graph): string[] {
-  return g.edges.map(edgeKey);
 }

@@ -40,7 +40,8 @@ describe('editor store', () => {
   it('typing into one field is one undo step', () => {
     const s = useEditor.getState();
     s.edit((g) => addNode(g, 'Dense', { x: 0, y: 0 }, { params: { units: 1 } }).graph);
-    for (const u of [6, 64, 640]) useEditor.getState().edit((g) => setParam(g, 'dense', 'units', u), 'param:dense:units');
+    for (const u of [6, 64, 640])
+      useEditor.getState().edit((g) => setParam(g, 'dense', 'units', u), 'param:dense:units');
     useEditor.getState().undo();
     expect(useEditor.getState().root.nodes[0].params.units).toBe(1);
   });
@@ -135,7 +136,9 @@ describe('live validation', () => {
 
   it('turns a 422 with problems into marks, and other failures into an error line', async () => {
     const { ApiError } = await import('../../api/client');
-    let fail: Error = new ApiError(422, 'bad', [{ node: 'x', param: null, code: 'too_large', message: 'too many nodes' }]);
+    let fail: Error = new ApiError(422, 'bad', [
+      { node: 'x', param: null, code: 'too_large', message: 'too many nodes' },
+    ]);
     const v = startValidation(async () => {
       throw fail;
     }, 10_000);

@@ -17,7 +17,13 @@ export function emptyHistory<T>(): History<T> {
 }
 
 /** Record `before` (the state being replaced) as an undo step. */
-export function record<T>(h: History<T>, before: T, group: string | null = null, now = Date.now(), coalesceMs = 1000): History<T> {
+export function record<T>(
+  h: History<T>,
+  before: T,
+  group: string | null = null,
+  now = Date.now(),
+  coalesceMs = 1000,
+): History<T> {
   if (group && h.lastGroup === group && now - h.lastAt < coalesceMs && h.past.length) {
     return { ...h, future: [], lastAt: now };
   }
