@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from keras import layers
 
-from graph_fixtures import example
-from layerforge.graph.build import build_model, compile_spec
+from graphs import chain, edge, example, graph, node
+from layerforge.graph import build_model, compile_spec
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +52,6 @@ def test_headline_history_keys_follow_output_nodes(headline):
         "loss",
     ):
         assert key in hist.history
-
-
-from graph_fixtures import chain, edge, graph, node
 
 
 def test_mlp_is_sequential_with_hand_written_count():
@@ -306,7 +303,7 @@ def test_input_straight_to_output_is_functional():
 
 
 def test_model_summary_rows_per_call_site():
-    from layerforge.graph.build import model_summary
+    from graphs import summarised
 
     g = graph(
         [
@@ -327,7 +324,7 @@ def test_model_summary_rows_per_call_site():
             edge("bn", "out"),
         ],
     )
-    summary = model_summary(g)
+    summary = summarised(g)
     model = build_model(g)
     assert summary["model_type"] == "functional"
     assert summary["total_params"] == model.count_params() == 15 + 12
@@ -344,16 +341,16 @@ def test_model_summary_rows_per_call_site():
 
 
 def test_model_summary_raises_graph_error_with_node():
-    from layerforge.graph.build import model_summary
-    from layerforge.graph.errors import GraphError
+    from graphs import summarised
+    from layerforge.graph import GraphError
 
     with pytest.raises(GraphError) as info:
-        model_summary(chain([4], ("Dense", {"units": "many"})))
+        summarised(chain([4], ("Dense", {"units": "many"})))
     assert info.value.problems[0].node == "n0" and info.value.problems[0].param == "units"
 
 
 def test_build_model_raises_graph_error_for_bad_graphs():
-    from layerforge.graph.errors import GraphError
+    from layerforge.graph import GraphError
 
     with pytest.raises(GraphError) as info:
         build_model(chain([4], ("Lambda", {})))
@@ -416,7 +413,7 @@ def test_sequential_layers_are_called_once_as_by_hand():
 
 
 def test_sequential_error_still_names_the_node():
-    from layerforge.graph.errors import GraphError
+    from layerforge.graph import GraphError
 
     with pytest.raises(GraphError) as info:
         build_model(chain([4], ("Dense", {"units": 2}), ("Reshape", {"target_shape": [3]})))

@@ -7,8 +7,19 @@ import json
 
 import keras
 
-from layerforge.graph.catalogue import get_catalogue, layer_spec
-from layerforge.graph.catalogue_data import REFUSED_TYPES
+from layerforge.graph.catalogue.kinds import REFUSED_TYPES
+from layerforge.graph.catalogue.publish import get_catalogue, layer_spec
+
+
+def catalogue() -> dict:
+    """The catalogue as served (JSON data)."""
+    return get_catalogue().model_dump(mode="json")
+
+
+def spec_of(type_name: str) -> dict | None:
+    entry = layer_spec(type_name)
+    return entry.model_dump(mode="json") if entry is not None else None
+
 
 CATEGORIES = {
     "core",
@@ -27,7 +38,7 @@ CATEGORIES = {
 
 
 def test_at_least_80_layer_types_in_every_category():
-    layers = get_catalogue()["layers"]
+    layers = catalogue()["layers"]
     keras_types = [s for s in layers if s["keras_class"]]
     assert len(keras_types) >= 80
     assert CATEGORIES <= {s["category"] for s in layers}
@@ -35,11 +46,11 @@ def test_at_least_80_layer_types_in_every_category():
         s["type"] for s in layers
     }
     assert len({s["type"] for s in layers}) == len(layers)
-    json.dumps(get_catalogue())  # serialisable as served
+    json.dumps(catalogue())  # serialisable as served
 
 
 def test_specs_follow_keras_signatures():
-    for spec in get_catalogue()["layers"]:
+    for spec in catalogue()["layers"]:
         if not spec["keras_class"]:
             continue
         signature = inspect.signature(getattr(keras.layers, spec["type"]).__init__)
@@ -58,7 +69,7 @@ def test_specs_follow_keras_signatures():
 
 
 def test_dense_spec_curated():
-    spec = layer_spec("Dense")
+    spec = spec_of("Dense")
     params = {p["name"]: p for p in spec["params"]}
     assert spec["category"] == "core" and spec["inputs"] == 1 and spec["outputs"] == 1
     assert params["units"] == params["units"] | {
@@ -76,27 +87,27 @@ def test_dense_spec_curated():
 
 
 def test_ports_and_multi_output():
-    assert layer_spec("Concatenate")["inputs"] == "many"
-    assert layer_spec("Subtract")["inputs"] == 2 and layer_spec("Dot")["inputs"] == 2
-    mha = layer_spec("MultiHeadAttention")
+    assert spec_of("Concatenate")["inputs"] == "many"
+    assert spec_of("Subtract")["inputs"] == 2 and spec_of("Dot")["inputs"] == 2
+    mha = spec_of("MultiHeadAttention")
     assert mha["input_ports"] == ["query", "value", "key"] and mha["min_inputs"] == 2
-    assert layer_spec("LSTM")["multi_output_param"] == "return_state"
-    conv1d = {p["name"]: p for p in layer_spec("Conv1D")["params"]}
+    assert spec_of("LSTM")["multi_output_param"] == "return_state"
+    conv1d = {p["name"]: p for p in spec_of("Conv1D")["params"]}
     assert conv1d["padding"]["choices"] == ["valid", "same", "causal"]
-    dropout = {p["name"]: p for p in layer_spec("Dropout")["params"]}
+    dropout = {p["name"]: p for p in spec_of("Dropout")["params"]}
     assert (dropout["rate"]["min"], dropout["rate"]["max"]) == (0.0, 1.0)
 
 
 def test_defaults_from_get_config_of_a_default_instance():
     # ZeroPadding2D's signature default is (1, 1); the catalogue serves it as JSON
-    params = {p["name"]: p for p in layer_spec("ZeroPadding2D")["params"]}
+    params = {p["name"]: p for p in spec_of("ZeroPadding2D")["params"]}
     assert params["padding"]["default"] == [1, 1] and params["padding"]["kind"] == "int_tuple"
     # data_format=None in the signature; a default instance's config says channels_last
     assert params["data_format"]["default"] == "channels_last"
 
 
 def test_refused_types_are_not_offered():
-    offered = {s["type"] for s in get_catalogue()["layers"]}
+    offered = {s["type"] for s in catalogue()["layers"]}
     assert not offered & REFUSED_TYPES
     for refused in (
         "Lambda",
@@ -105,7 +116,7 @@ def test_refused_types_are_not_offered():
         "JaxLayer",
         "FlaxLayer",
     ):
-        assert layer_spec(refused) is None
+        assert spec_of(refused) is None
 
 
 def test_catalogue_is_cached():

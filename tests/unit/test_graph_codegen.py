@@ -10,16 +10,13 @@ import sys
 import keras
 import pytest
 
-from graph_io_fixtures import (  # noqa: F401 - applications is a fixture
+from graphs import (
     EXAMPLE_NAMES,
-    applications,
     layer_structure,
     load_example,
 )
-from layerforge.graph.build import build_model
-from layerforge.graph.codegen import to_python
-from layerforge.graph.codegen_format import call, chain, literal, statement
-from layerforge.graph.importer import import_keras_json
+from layerforge.graph import build_model, import_keras_json, to_python
+from layerforge.graph.convert.codegen import literal
 from layerforge.graph.schema import parse_graph
 
 
@@ -158,7 +155,7 @@ def test_frozen_layers_and_subgraphs_stay_frozen():
     assert model.count_params() == build_model(graph).count_params()
 
 
-def test_imported_resnet50_code_runs_and_is_formatted(applications):  # noqa: F811
+def test_imported_resnet50_code_runs_and_is_formatted(applications):
     original = applications("ResNet50")
     code = to_python(import_keras_json(original.to_json()))
     assert ruff_diff(code) == ""
@@ -167,25 +164,41 @@ def test_imported_resnet50_code_runs_and_is_formatted(applications):  # noqa: F8
     assert layer_structure(generated, names=True) == layer_structure(original, names=True)
 
 
-def test_formatter_follows_black_for_long_calls():
-    dense = call("layers.Dense", [literal(64)], {"activation": literal("relu")})
-    assert statement("x = ", chain(dense, ["inputs"])) == [
-        'x = layers.Dense(64, activation="relu")(inputs)'
-    ]
-    long_kwargs = {
-        "kernel_initializer": literal(
-            {"class_name": "RandomNormal", "config": {"mean": 0.0, "stddev": 0.05}}
-        ),
-        "name": literal("a_rather_long_layer_name"),
-    }
-    lines = statement("x = ", chain(call("layers.Dense", [literal(64)], long_kwargs), ["inputs"]))
-    code = "\n".join(lines) + "\n"
-    assert lines[0] == "x = layers.Dense(" and lines[-1] == ")(inputs)"
+def test_long_calls_are_split_as_black_does():
+    initializer = {"class_name": "RandomNormal", "config": {"mean": 0.0, "stddev": 0.05}}
+    graph = parse_graph(
+        {
+            "nodes": [
+                {"id": "inputs", "type": "Input", "params": {"shape": [4]}},
+                {
+                    "id": "d",
+                    "type": "Dense",
+                    "name": "a_rather_long_layer_name",
+                    "params": {"units": 64, "kernel_initializer": initializer},
+                },
+                {"id": "short", "type": "Dense", "params": {"units": 2, "activation": "relu"}},
+                {"id": "out", "type": "Output", "params": {"loss": "mse"}},
+            ],
+            "edges": [
+                {"source": "inputs", "target": "d"},
+                {"source": "d", "target": "short"},
+                {"source": "short", "target": "out"},
+            ],
+            "model_type": "functional",
+        }
+    )
+    code = to_python(graph)
+    lines = code.splitlines()
+    assert (
+        'short = layers.Dense(2, activation="relu", name="out")(a_rather_long_layer_name)' in lines
+    )
+    assert "a_rather_long_layer_name = layers.Dense(" in lines
     assert all(len(line) <= 88 for line in lines)
     assert ruff_diff(code) == ""
-    assert statement("", literal([3])) == ["(3,)"]
-    assert statement("", literal([None, 3])) == ["(None, 3)"]
-    assert statement("", literal(["accuracy"])) == ['["accuracy"]']
+    assert_same(run(code), build_model(graph))
+    assert literal([3]) == "(3,)"
+    assert literal([None, 3]) == "(None, 3)"
+    assert literal(["accuracy"]) == '["accuracy"]'
 
 
 def test_wrappers_and_several_subgraphs_with_many_inputs_and_outputs():

@@ -7,9 +7,8 @@ import keras
 import pytest
 from keras import layers
 
-from graph_io_fixtures import EXAMPLE_NAMES, EXAMPLES_DIR, layer_structure, load_example
-from layerforge.graph.build import build_model, compile_spec
-from layerforge.graph.validate import validate_graph
+from graphs import EXAMPLE_NAMES, EXAMPLES_DIR, layer_structure, load_example, validated
+from layerforge.graph import build_model, compile_spec
 
 
 def sequential_mlp_mnist() -> keras.Model:
@@ -212,7 +211,7 @@ def test_example_has_a_position_for_every_node(name):
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_examples_validate_cleanly(name):
     graph = load_example(name)
-    report = validate_graph(graph)
+    report = validated(graph)
     assert report["valid"], report["errors"]
     assert report["errors"] == []
     assert report["warnings"] == []

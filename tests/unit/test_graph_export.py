@@ -12,10 +12,8 @@ import keras
 import numpy as np
 import pytest
 
-from graph_io_fixtures import EXAMPLE_NAMES, layer_structure, load_example
-from layerforge.graph.build import build_model
-from layerforge.graph.errors import GraphError
-from layerforge.graph.export import export_keras_file, export_keras_json
+from graphs import EXAMPLE_NAMES, layer_structure, load_example
+from layerforge.graph import GraphError, build_model, export_keras_file, export_keras_json
 from layerforge.graph.schema import parse_graph
 
 

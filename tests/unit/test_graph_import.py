@@ -14,17 +14,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from keras import layers
 
-from graph_io_fixtures import (  # noqa: F401 - applications is a fixture
+from graphs import (
     APPLICATIONS,
     EXAMPLE_NAMES,
-    applications,
     layer_structure,
     load_example,
+    validated,
 )
-from layerforge.graph.build import build_model
-from layerforge.graph.errors import GraphError
-from layerforge.graph.importer import import_keras_file, import_keras_json
-from layerforge.graph.validate import validate_graph
+from layerforge.graph import (
+    GraphError,
+    GraphLimits,
+    build_model,
+    import_keras_file,
+    import_keras_json,
+)
 
 
 def round_trip(model: keras.Model) -> keras.Model:
@@ -49,14 +52,14 @@ def test_examples_round_trip(name):
 
 
 @pytest.mark.parametrize("name", APPLICATIONS)
-def test_applications_round_trip(applications, name):  # noqa: F811
+def test_applications_round_trip(applications, name):
     original = applications(name)
     assert_same_model(round_trip(original), original)
 
 
 @pytest.mark.parametrize("name", APPLICATIONS)
-def test_imported_applications_validate(applications, name):  # noqa: F811
-    report = validate_graph(import_keras_json(applications(name).to_json()))
+def test_imported_applications_validate(applications, name):
+    report = validated(import_keras_json(applications(name).to_json()))
     assert report["errors"] == []
     assert report["total_params"] == applications(name).count_params()
 
@@ -290,15 +293,12 @@ def test_keras_file_that_is_not_a_keras_file(tmp_path):
     assert problem(exc).code == "bad_file"
 
 
-def test_keras_file_over_the_upload_limit(tmp_path, monkeypatch):
-    from layerforge.settings import get_settings
-
+def test_keras_file_over_the_upload_limit(tmp_path):
     model = build_model(load_example("functional_dense"))
     path = tmp_path / "dense.keras"
     model.save(path)
-    monkeypatch.setattr(get_settings().limits, "upload_bytes", 1000)
     with pytest.raises(GraphError) as exc:
-        import_keras_file(path)
+        import_keras_file(path, GraphLimits(upload_bytes=1000))
     assert problem(exc).code == "too_large"
 
 
@@ -446,14 +446,11 @@ def test_model_inputs_keep_their_order():
     assert [t.name for t in build_model(graph).inputs] == ["b", "a"]
 
 
-def test_keras_file_whose_config_is_over_the_request_limit(tmp_path, monkeypatch):
-    from layerforge.settings import get_settings
-
+def test_keras_file_whose_config_is_over_the_request_limit(tmp_path):
     path = tmp_path / "dense.keras"
     build_model(load_example("functional_dense")).save(path)
-    monkeypatch.setattr(get_settings().limits, "request_bytes", 100)
     with pytest.raises(GraphError) as exc:
-        import_keras_file(path)
+        import_keras_file(path, GraphLimits(request_bytes=100))
     assert problem(exc).code == "too_large" and "config.json" in problem(exc).message
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import itertools
 
-from graph_io_fixtures import load_example
-from layerforge.graph.layout import X_SPACING, Y_SPACING, auto_layout
+from graphs import load_example
+from layerforge.graph.convert.layout import X_SPACING, Y_SPACING, auto_layout
 from layerforge.graph.schema import parse_graph
 
 

@@ -12,10 +12,9 @@ import keras
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from graph_fixtures import edge, node
-from layerforge.graph.build import build_model
+from graphs import edge, node, validated
+from layerforge.graph import build_model
 from layerforge.graph.schema import parse_graph
-from layerforge.graph.validate import validate_graph
 
 SHAPES = [[8], [6, 4], [5, 5, 2], [None], [4, None], [7, 3]]
 ACTIVATIONS = ["relu", "tanh", None, "softmax"]
@@ -188,7 +187,7 @@ def _break(draw: Any, nodes: list[dict], edges: list[dict]) -> None:
 def test_random_graphs(case):
     data, broken = case
     note(repr(data))
-    report = validate_graph(parse_graph(data))
+    report = validated(parse_graph(data))
     node_errors = [e for e in report["errors"] if e["node"]]
     if broken or not report["valid"]:
         assert node_errors, report["errors"]

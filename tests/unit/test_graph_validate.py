@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from graph_fixtures import chain, edge, example, graph, node
-from layerforge.graph import validate as validate_mod
-from layerforge.graph.validate import validate_graph
+from graphs import chain, edge, example, graph, node, validated
+from layerforge.graph import GraphLimits
+from layerforge.graph.checks import cache
 
 
 def codes(report: dict) -> set[tuple[str | None, str]]:
@@ -16,7 +16,7 @@ def codes(report: dict) -> set[tuple[str | None, str]]:
 
 
 def test_headline_is_valid_with_shapes_and_params():
-    report = validate_graph(example("functional_headline_two_inputs_two_outputs.json"))
+    report = validated(example("functional_headline_two_inputs_two_outputs.json"))
     assert report["valid"] and report["errors"] == []
     assert report["model_type"] == "functional"
     assert report["total_params"] == 5_200_610
@@ -27,7 +27,7 @@ def test_headline_is_valid_with_shapes_and_params():
 
 
 def test_sequential_chain_reports_sequential():
-    report = validate_graph(chain([8], ("Dense", {"units": 4})))
+    report = validated(chain([8], ("Dense", {"units": 4})))
     assert report["valid"] and report["model_type"] == "sequential"
     assert report["total_params"] == 36
 
@@ -51,7 +51,7 @@ def _two_inputs(a_shape, b_shape, merge="Concatenate", **params):
 
 
 def test_concatenate_mismatched_shapes_lands_on_the_merge_and_skips_downstream():
-    report = validate_graph(_two_inputs([4, 3], [5, 3], axis=-1))
+    report = validated(_two_inputs([4, 3], [5, 3], axis=-1))
     assert codes(report) == {("m", "shape_mismatch")}
     message = report["errors"][0]["message"]
     assert "shape" in message.lower()
@@ -63,12 +63,12 @@ def test_concatenate_mismatched_shapes_lands_on_the_merge_and_skips_downstream()
 
 
 def test_dense_on_undefined_last_axis():
-    report = validate_graph(chain([None], ("Dense", {"units": 3})))
+    report = validated(chain([None], ("Dense", {"units": 3})))
     assert [(e["node"], e["code"]) for e in report["errors"]] == [("n0", "shape_mismatch")]
 
 
 def test_reshape_sizes_that_do_not_match():
-    report = validate_graph(chain([12], ("Reshape", {"target_shape": [5, 3]})))
+    report = validated(chain([12], ("Reshape", {"target_shape": [5, 3]})))
     assert codes(report) == {("n0", "shape_mismatch")}
 
 
@@ -87,7 +87,7 @@ def test_cycle_is_named():
             edge("d", "out"),
         ],
     )
-    report = validate_graph(g)
+    report = validated(g)
     cycle = [e for e in report["errors"] if e["code"] == "cycle"]
     assert cycle and cycle[0]["node"] in {"add", "d"} and "add" in cycle[0]["message"]
 
@@ -101,11 +101,11 @@ def test_missing_input_port():
         ],
         [edge("a", "sub", target_port=0), edge("sub", "out")],
     )
-    assert ("sub", "missing_input") in codes(validate_graph(g))
+    assert ("sub", "missing_input") in codes(validated(g))
 
 
 def test_unknown_param_bad_activation_and_range():
-    report = validate_graph(
+    report = validated(
         chain(
             [4],
             ("Dense", {"units": 3, "activaton": "relu"}),
@@ -125,7 +125,7 @@ def test_unknown_param_bad_activation_and_range():
     "refused", ["Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"]
 )
 def test_code_running_layers_are_refused(refused):
-    report = validate_graph(chain([4], (refused, {"function": "lambda x: x"})))
+    report = validated(chain([4], (refused, {"function": "lambda x: x"})))
     assert codes(report) == {("n0", "refused_type")}
 
 
@@ -144,16 +144,16 @@ def test_unknown_type_and_wrapped_refused_type():
         ],
         [edge("in", "x"), edge("x", "o1"), edge("in", "td"), edge("td", "o2")],
     )
-    report = validate_graph(g)
+    report = validated(g)
     assert {("x", "unknown_type"), ("td", "refused_type")} <= codes(report)
 
 
 def test_deserialized_params_cannot_name_arbitrary_objects():
     bad = {"module": "os", "class_name": "system", "config": {}}
-    report = validate_graph(chain([4], ("Dense", {"units": 2, "kernel_initializer": bad})))
+    report = validated(chain([4], ("Dense", {"units": 2, "kernel_initializer": bad})))
     assert codes(report) == {("n0", "bad_param")}
     ok = {"class_name": "RandomNormal", "config": {"stddev": 0.1}}
-    assert validate_graph(chain([4], ("Dense", {"units": 2, "kernel_initializer": ok})))["valid"]
+    assert validated(chain([4], ("Dense", {"units": 2, "kernel_initializer": ok})))["valid"]
 
 
 def test_unreachable_output_and_duplicate_ids():
@@ -168,7 +168,7 @@ def test_unreachable_output_and_duplicate_ids():
         ],
         [edge("in", "d"), edge("d", "out")],
     )
-    found = codes(validate_graph(g))
+    found = codes(validated(g))
     assert ("c", "duplicate_id") in found
     assert ("dangling", "missing_input") in found
 
@@ -184,7 +184,7 @@ def test_output_fed_without_input_is_unreachable():
         ],
         [edge("in", "d"), edge("d", "out"), edge("rv", "o2")],
     )
-    found = codes(validate_graph(g))
+    found = codes(validated(g))
     assert ("o2", "unreachable_output") in found and ("rv", "missing_input") in found
 
 
@@ -199,7 +199,7 @@ def test_shared_with_must_name_same_type():
         ],
         [edge("a", "d"), edge("d", "out"), edge("a", "c"), edge("c", "o2")],
     )
-    assert ("c", "bad_shared") in codes(validate_graph(g))
+    assert ("c", "bad_shared") in codes(validated(g))
 
 
 def test_shared_layer_counts_weights_once():
@@ -220,7 +220,7 @@ def test_shared_layer_counts_weights_once():
             edge("add", "out"),
         ],
     )
-    report = validate_graph(g)
+    report = validated(g)
     assert report["valid"] and report["total_params"] == 10
     assert report["nodes"]["d2"]["weights_shared_with"] == "d"
 
@@ -237,7 +237,7 @@ def test_shared_layer_called_on_incompatible_input():
         ],
         [edge("a", "d"), edge("b", "d2"), edge("d", "o1"), edge("d2", "o2")],
     )
-    assert codes(validate_graph(g)) == {("d2", "shape_mismatch")}
+    assert codes(validated(g)) == {("d2", "shape_mismatch")}
 
 
 def test_warnings_unused_node_and_softmax_before_logits_loss():
@@ -250,7 +250,7 @@ def test_warnings_unused_node_and_softmax_before_logits_loss():
         ],
         [edge("in", "d"), edge("d", "out"), edge("in", "spare")],
     )
-    report = validate_graph(g)
+    report = validated(g)
     assert report["valid"]
     warned = {(w["node"], w["code"]) for w in report["warnings"]}
     assert ("spare", "unused_node") in warned and (
@@ -279,7 +279,7 @@ def test_subgraph_errors_carry_prefixed_ids_and_block_uses():
         [edge("in", "m"), edge("m", "out")],
         subgraphs={"enc": sub},
     )
-    found = codes(validate_graph(g))
+    found = codes(validated(g))
     assert ("enc/h", "bad_param") in found and ("m", "subgraph_error") in found
 
 
@@ -292,7 +292,7 @@ def test_unknown_and_recursive_subgraphs():
         ],
         [edge("in", "m"), edge("m", "out")],
     )
-    assert ("m", "unknown_subgraph") in codes(validate_graph(g))
+    assert ("m", "unknown_subgraph") in codes(validated(g))
     loop = {
         "nodes": [
             node("x", "Input", shape=[4]),
@@ -310,7 +310,7 @@ def test_unknown_and_recursive_subgraphs():
         [edge("in", "m"), edge("m", "out")],
         subgraphs={"loop": loop},
     )
-    assert ("loop/self", "cycle") in codes(validate_graph(g))
+    assert ("loop/self", "cycle") in codes(validated(g))
 
 
 def test_padding_pairs_and_subgraph_outputs_without_loss():
@@ -331,46 +331,44 @@ def test_padding_pairs_and_subgraph_outputs_without_loss():
         [edge("in", "m"), edge("m", "out")],
         subgraphs={"pad": sub},
     )
-    report = validate_graph(g)
+    report = validated(g)
     assert report["valid"], report["errors"]
     assert report["nodes"]["m"]["output_shapes"] == [[None, 9, 9, 3]]
     assert not [w for w in report["warnings"] if w["code"] == "no_loss"]
 
 
-def test_caps_on_nodes_and_params(monkeypatch):
-    from layerforge.settings import get_settings
-
-    limits = get_settings().limits
-    monkeypatch.setattr(limits, "nodes", 3)
-    report = validate_graph(chain([4], ("Dense", {"units": 2}), ("Dense", {"units": 2})))
+def test_caps_on_nodes_and_params():
+    report = validated(
+        chain([4], ("Dense", {"units": 2}), ("Dense", {"units": 2})), GraphLimits(nodes=3)
+    )
     assert [e["code"] for e in report["errors"]] == ["too_large"]
-    monkeypatch.setattr(limits, "nodes", 2000)
-    monkeypatch.setattr(limits, "params", 100)
-    report = validate_graph(chain([100], ("Dense", {"units": 2}), ("Dense", {"units": 1})))
+    report = validated(
+        chain([100], ("Dense", {"units": 2}), ("Dense", {"units": 1})), GraphLimits(params=100)
+    )
     assert codes(report) == {("n0", "too_large")}
 
 
 def test_one_node_edit_rechecks_only_downstream():
     layers = [("Dense", {"units": 8 + i % 5}) for i in range(30)]
-    validate_graph(chain([4], *layers))
+    validated(chain([4], *layers))
     edited = list(layers)
     edited[25] = ("Dense", {"units": 40})
-    before = validate_mod.NODE_CACHE.misses
-    report = validate_graph(chain([4], *edited))
+    before = cache.NODE_OUTCOMES.misses
+    report = validated(chain([4], *edited))
     assert report["valid"]
     # n25 changes, and n26 sees a new input shape; n27.. see the same specs as before
-    assert validate_mod.NODE_CACHE.misses - before == 2
+    assert cache.NODE_OUTCOMES.misses - before == 2
 
 
 def test_messages_are_clean_of_ansi_and_paths():
-    report = validate_graph(chain([3, 4], ("Conv2D", {"filters": 2, "kernel_size": 3})))
+    report = validated(chain([3, 4], ("Conv2D", {"filters": 2, "kernel_size": 3})))
     assert report["errors"] and report["errors"][0]["node"] == "n0"
     for e in report["errors"]:
         assert "\x1b" not in e["message"] and "site-packages" not in e["message"]
 
 
 def test_input_shape_must_be_positive_sizes():
-    report = validate_graph(chain([-1, 3], ("Flatten", {})))
+    report = validated(chain([-1, 3], ("Flatten", {})))
     assert {(e["node"], e["param"], e["code"]) for e in report["errors"]} == {
         ("in", "shape", "bad_param")
     }
@@ -382,7 +380,7 @@ def test_frozen_node_reports_non_trainable_params():
     data["nodes"][1]["trainable"] = False
     from layerforge.graph.schema import parse_graph
 
-    report = validate_graph(parse_graph(data))
+    report = validated(parse_graph(data))
     assert report["nodes"]["n0"]["trainable_params"] == 0
     assert report["nodes"]["n0"]["non_trainable_params"] == 10
     assert report["nodes"]["n1"]["trainable_params"] == 4
@@ -395,7 +393,7 @@ def test_sequential_requested_for_a_non_chain():
     data["model_type"] = "sequential"
     from layerforge.graph.schema import parse_graph
 
-    report = validate_graph(parse_graph(data))
+    report = validated(parse_graph(data))
     assert any(e["code"] == "not_sequential" for e in report["errors"])
 
 
@@ -449,7 +447,7 @@ def test_sequential_requested_for_a_non_chain():
 def test_malformed_graphs_get_errors_not_exceptions(data, expected):
     from layerforge.graph.schema import parse_graph
 
-    report = validate_graph(parse_graph(data))
+    report = validated(parse_graph(data))
     assert not report["valid"]
     assert expected in codes(report)
     assert all(len(e["message"]) < 700 for e in report["errors"])

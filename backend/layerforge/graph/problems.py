@@ -1,6 +1,9 @@
-"""Problems found in a graph: each names the node (and parameter) it belongs to."""
+"""Problems found in a graph, each naming the node (and parameter) it belongs to, and
+the messages made from exceptions Keras raises (cleaned so a person can act on them)."""
 
 from __future__ import annotations
+
+import re
 
 from pydantic import BaseModel
 
@@ -18,3 +21,38 @@ class GraphError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("; ".join(p.message for p in problems))
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_PATH = re.compile(r"(?:/[\w.\-]+)+\.py(?::\d+)?|File \"[^\"]+\", line \d+(?:, in \S+)?")
+_CALL_ARGS = re.compile(r"\n*\s*Arguments received by [\s\S]*$")
+_SPACES = re.compile(r"[ \t]+")
+
+MAX_MESSAGE = 600
+
+
+def clean_message(exc: BaseException | str) -> str:
+    """Strip ANSI codes, file paths, Keras's call-argument dumps and excess whitespace."""
+    text = exc if isinstance(exc, str) else (str(exc) or type(exc).__name__)
+    text = _ANSI.sub("", text)
+    text = _CALL_ARGS.sub("", text)
+    text = _PATH.sub("<keras>", text)
+    text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    text = re.sub(r"\n{2,}", "\n", text).strip()
+    if text.startswith("Exception encountered when calling"):
+        parts = text.split("\n", 1)
+        text = parts[1].strip() if len(parts) > 1 else text
+    if len(text) > MAX_MESSAGE:
+        text = text[: MAX_MESSAGE - 1] + "…"
+    return text
+
+
+_SHAPE_WORDS = ("shape", "dimension", "axis", "rank", "ndim", "size", "compatible")
+
+
+def call_error_code(exc: BaseException) -> str:
+    """Code for an error raised while calling a layer on its inputs."""
+    text = str(exc).lower()
+    if isinstance(exc, (ValueError, TypeError)) and any(w in text for w in _SHAPE_WORDS):
+        return "shape_mismatch"
+    return "layer_call_failed"

@@ -1,17 +1,24 @@
 """The shape of a graph without Keras: edges by port, topological order, cycles,
-reachability, layer names, and the Sequential-or-Functional choice."""
+reachability, layer names, size (node count, nesting depth) and the
+Sequential-or-Functional choice."""
 
 from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from typing import Literal
 
 from layerforge.graph.schema import Edge, Graph, InnerLayer, Node
+
+ModelType = Literal["sequential", "functional"]
 
 
 @dataclass
 class GraphIndex:
-    """Lookups over one graph level (sub-graphs get their own index), built once."""
+    """Lookups over one graph level (sub-graphs get their own index), built once.
+
+    The `cached_*` fields memoise the functions below; the structure checks restore
+    them from their cache, so a graph seen before skips the walks."""
 
     graph: Graph
     by_id: dict[str, Node] = field(default_factory=dict)
@@ -19,9 +26,9 @@ class GraphIndex:
     in_edges: dict[str, dict[int, list[Edge]]] = field(default_factory=dict)
     out_edges: dict[str, list[Edge]] = field(default_factory=dict)
     deps: dict[str, list[str]] = field(default_factory=dict)
-    _order: tuple[list[str], set[str]] | None = None
-    _used: set[str] | None = None
-    _chain: tuple[list[str] | None] | None = None
+    cached_order: tuple[list[str], set[str]] | None = None
+    cached_used: set[str] | None = None
+    cached_chain: tuple[list[str] | None] | None = None
 
     @classmethod
     def of(cls, graph: Graph) -> GraphIndex:
@@ -43,15 +50,11 @@ class GraphIndex:
             index.deps[node_id] = deps
         return index
 
-    def predecessors(self, node_id: str) -> list[str]:
-        ports = self.in_edges.get(node_id, {})
-        return [e.source for port in sorted(ports) for e in ports[port]]
-
     def used(self) -> set[str]:
         """Nodes some Output depends on (what the model holds); computed once."""
-        if self._used is None:
-            self._used = reaching(self, [n.id for n in self.outputs()])
-        return self._used
+        if self.cached_used is None:
+            self.cached_used = reaching(self, [n.id for n in self.outputs()])
+        return self.cached_used
 
     def inputs(self) -> list[Node]:
         return [n for n in self.graph.nodes if n.type == "Input"]
@@ -71,9 +74,9 @@ def topological_order(index: GraphIndex) -> tuple[list[str], set[str]]:
 
     Returns (order, cyclic): nodes on or behind a cycle are left out of `order`.
     Computed once per index."""
-    if index._order is None:
-        index._order = _kahn(index)
-    return index._order
+    if index.cached_order is None:
+        index.cached_order = _kahn(index)
+    return index.cached_order
 
 
 def _kahn(index: GraphIndex) -> tuple[list[str], set[str]]:
@@ -236,10 +239,20 @@ def subgraph_uses(graph: Graph) -> list[str]:
     return uses
 
 
-def choose_model_type(index: GraphIndex) -> str:
+def choose_model_type(index: GraphIndex) -> ModelType:
     """ "sequential" or "functional", following `Graph.model_type` ("auto" decides by shape)."""
     if index.graph.model_type == "functional":
         return "functional"
-    if index._chain is None:
-        index._chain = (sequential_chain(index),)
-    return "sequential" if index._chain[0] is not None else "functional"
+    if index.cached_chain is None:
+        index.cached_chain = (sequential_chain(index),)
+    return "sequential" if index.cached_chain[0] is not None else "functional"
+
+
+def count_nodes(graph: Graph) -> int:
+    """Nodes of the graph and of every sub-graph definition."""
+    return len(graph.nodes) + sum(count_nodes(sub) for sub in graph.subgraphs.values())
+
+
+def nesting_depth(graph: Graph) -> int:
+    """1 for a graph without sub-graphs, plus one per level of sub-graphs inside."""
+    return 1 + max((nesting_depth(sub) for sub in graph.subgraphs.values()), default=0)

@@ -1,7 +1,5 @@
-"""Keras layers from graph nodes, through the allowlist in `catalogue_data`.
-
-Also the port arithmetic: how many input and output ports a node has, and how a
-layer is called on the tensors at its input ports."""
+"""Keras layers from graph nodes, through the allowlist (`catalogue.kinds`), and how a
+layer is called on the tensors at its input ports (its `LayerKind.call`)."""
 
 from __future__ import annotations
 
@@ -13,16 +11,8 @@ from typing import Any
 
 import keras
 
-from layerforge.graph.catalogue_data import (
-    LAYERS,
-    LIST,
-    PSEUDO_TYPES,
-    QKV,
-    RECURRENT_STATES,
-    REFUSED_TYPES,
-    WRAPPERS,
-)
-from layerforge.graph.schema import Graph, InnerLayer, Node
+from layerforge.graph.catalogue.kinds import LIST, QKV, keras_kind
+from layerforge.graph.schema import InnerLayer, Node
 
 ModelResolver = Callable[[str], keras.Model]
 """Sub-graph key -> the one keras.Model built for that definition."""
@@ -30,19 +20,12 @@ ModelResolver = Callable[[str], keras.Model]
 LayerLike = Node | InnerLayer
 
 
-def is_known(type_name: str) -> bool:
-    return type_name in LAYERS or type_name in PSEUDO_TYPES
-
-
-def is_refused(type_name: str) -> bool:
-    return type_name in REFUSED_TYPES
-
-
 def layer_class(type_name: str) -> type[keras.layers.Layer] | None:
     """The Keras class for an allowlisted type, else None (never looked up otherwise)."""
-    if type_name not in LAYERS:
+    if keras_kind(type_name) is None:
         return None
-    return getattr(keras.layers, type_name)
+    cls: type[keras.layers.Layer] = getattr(keras.layers, type_name)
+    return cls
 
 
 def layer_kwargs(layer: LayerLike) -> dict[str, Any]:
@@ -92,7 +75,8 @@ def make_layer(
     kwargs = layer_kwargs(layer)
     if name:
         kwargs["name"] = name
-    if layer.type in WRAPPERS:
+    layer_kind = keras_kind(layer.type)
+    if layer_kind is not None and layer_kind.wraps:
         if layer.inner is None:
             raise ValueError(f"{layer.type} needs an inner layer")
         inner_name = layer.inner.name if layer.inner.type != "Model" else None
@@ -103,57 +87,11 @@ def make_layer(
     return layer_obj
 
 
-# --- ports -------------------------------------------------------------------------
-
-SubgraphLookup = Callable[[str], Graph | None]
-
-
-def _subgraph_ports(sub: Graph | None) -> tuple[int, int]:
-    if sub is None:
-        return 1, 1
-    ins = sum(1 for n in sub.nodes if n.type == "Input")
-    outs = sum(1 for n in sub.nodes if n.type == "Output")
-    return ins, outs
-
-
-def input_ports(layer: LayerLike, subgraphs: SubgraphLookup) -> tuple[int, int | None]:
-    """(minimum, maximum) number of input ports; maximum None means "many"."""
-    if layer.type == "Input":
-        return 0, 0
-    if layer.type == "Output":
-        return 1, 1
-    if layer.type == "Model":
-        n, _ = _subgraph_ports(subgraphs(layer.params.get("subgraph", "")))
-        return n, n
-    if layer.type not in LAYERS:
-        return 1, 1
-    _, _, inputs, _style, port_names = LAYERS[layer.type]
-    if inputs == "many":
-        return 1, None
-    if port_names:  # query, value, key: key is optional
-        return 2, 3
-    return int(inputs), int(inputs)
-
-
-def output_ports(layer: LayerLike, subgraphs: SubgraphLookup) -> int:
-    """Number of output ports: 1, or more for `return_state` and multi-output sub-graphs."""
-    if layer.type == "Output":
-        return 0
-    if layer.type == "Model":
-        return _subgraph_ports(subgraphs(layer.params.get("subgraph", "")))[1]
-    if layer.type in RECURRENT_STATES and layer.params.get("return_state") is True:
-        return 1 + RECURRENT_STATES[layer.type]
-    if layer.type == "Bidirectional" and layer.inner is not None:
-        inner = layer.inner
-        if inner.type in RECURRENT_STATES and inner.params.get("return_state") is True:
-            return 1 + 2 * RECURRENT_STATES[inner.type]
-    return 1
-
-
 def call_layer(layer_obj: keras.layers.Layer, type_name: str, args: list[Any]) -> list[Any]:
     """Call a layer on the tensors of its input ports (in port order); returns the
     tensors of its output ports."""
-    style = LAYERS[type_name][3] if type_name in LAYERS else None
+    layer_kind = keras_kind(type_name)
+    style = layer_kind.call if layer_kind is not None else None
     if style == QKV:
         key = args[2] if len(args) > 2 else None
         out = layer_obj(args[0], args[1], key=key)

@@ -1,5 +1,8 @@
-"""Graph -> a real keras.Sequential or Functional keras.Model, its summary, and the
-compile() arguments its Output nodes carry."""
+"""Graph -> a real keras.Sequential or Functional keras.Model.
+
+`build_model` checks the graph first (structure and parameters) and raises GraphError
+naming node and parameter; `assemble` builds an already-checked graph level, resolving
+`Model` uses through a `SubgraphScope` (validation passes one that caches models)."""
 
 from __future__ import annotations
 
@@ -7,17 +10,18 @@ from typing import Any
 
 import keras
 
-from layerforge.graph.errors import GraphError, Problem
-from layerforge.graph.keras_errors import call_error_code, clean_message
-from layerforge.graph.layers import call_layer, make_layer, output_ports
-from layerforge.graph.schema import Graph, InnerLayer, Node
+from layerforge.graph.build.layers import call_layer, make_layer
+from layerforge.graph.checks.structure import static_problems
+from layerforge.graph.limits import DEFAULT_LIMITS, GraphLimits
+from layerforge.graph.ports import output_ports
+from layerforge.graph.problems import GraphError, Problem, call_error_code, clean_message
+from layerforge.graph.schema import Graph, Node
 from layerforge.graph.structure import (
     GraphIndex,
     choose_model_type,
     input_name,
     layer_names,
     output_name,
-    reaching,
     sequential_chain,
     topological_order,
 )
@@ -41,9 +45,9 @@ class SubgraphScope:
     Keys are looked up in the graph's own `subgraphs`, then its parents'. One
     definition builds once, so two uses share weights."""
 
-    def __init__(self, chain: list[Graph], built: dict[int, keras.Model]):
+    def __init__(self, chain: list[Graph], built: dict[int, keras.Model] | None = None):
         self.chain = chain
-        self.built = built
+        self.built = built if built is not None else {}
 
     def lookup(self, key: str) -> Graph | None:
         for graph in reversed(self.chain):
@@ -68,7 +72,7 @@ class SubgraphScope:
         sub = self.definition(key)
         if id(sub) not in self.built:
             child = SubgraphScope([*self.chain, sub], self.built)
-            self.built[id(sub)] = _build(sub, child, name=key)
+            self.built[id(sub)] = assemble(sub, child, name=key)
         return self.built[id(sub)]
 
 
@@ -88,7 +92,8 @@ def _node_problem(node: Node, exc: Exception, code: str | None = None) -> GraphE
     )
 
 
-def _build(graph: Graph, scope: SubgraphScope, name: str | None = None) -> keras.Model:
+def assemble(graph: Graph, scope: SubgraphScope, name: str | None = None) -> keras.Model:
+    """The keras.Model of one checked graph level (Sequential when it is one chain)."""
     index = GraphIndex.of(graph)
     _order, cyclic = topological_order(index)
     if cyclic:
@@ -175,126 +180,9 @@ def _single_port_chain(index: GraphIndex, chain: list[str], scope: SubgraphScope
     return all(output_ports(index.by_id[nid], scope.lookup) == 1 for nid in chain[1:-1])
 
 
-def _check(graph: Graph) -> None:
-    from layerforge.graph.checks import static_problems
-
-    errors = [p for p in static_problems(graph) if p.code not in _WARNING_CODES]
+def build_model(graph: Graph, limits: GraphLimits = DEFAULT_LIMITS) -> keras.Model:
+    """Build the Keras model a graph describes; raises GraphError naming node and param."""
+    errors = static_problems(graph, limits)
     if errors:
         raise GraphError(errors)
-
-
-_WARNING_CODES: frozenset[str] = frozenset()
-
-
-def build_model(graph: Graph) -> keras.Model:
-    """Build the Keras model a graph describes; raises GraphError naming node and param."""
-    _check(graph)
-    if graph.model_type == "sequential" and sequential_chain(GraphIndex.of(graph)) is None:
-        raise GraphError(
-            [
-                Problem(
-                    code="not_sequential",
-                    message="model_type is 'sequential' but the graph is not one chain "
-                    "from one Input to one Output with nothing shared",
-                )
-            ]
-        )
-    return _build(graph, SubgraphScope([graph], {}))
-
-
-def compile_spec(graph: Graph) -> dict[str, dict[str, Any]]:
-    """compile() arguments from the Output nodes, keyed by output name."""
-    spec: dict[str, dict[str, Any]] = {"loss": {}, "loss_weights": {}, "metrics": {}}
-    for node in graph.nodes:
-        if node.type != "Output":
-            continue
-        name = output_name(node)
-        params = node.params
-        loss = params.get("loss")
-        if loss:
-            spec["loss"][name] = _loss(loss, bool(params.get("from_logits", False)))
-        spec["loss_weights"][name] = float(params.get("loss_weight", 1.0))
-        spec["metrics"][name] = list(params.get("metrics") or [])
-    return spec
-
-
-def _loss(name: str, from_logits: bool) -> Any:
-    """A loss name, or a Loss instance when `from_logits` asks for one."""
-    if not from_logits:
-        return name
-    wanted = name.replace("_", "").lower()
-    for attr in dir(keras.losses):
-        obj = getattr(keras.losses, attr)
-        if isinstance(obj, type) and issubclass(obj, keras.losses.Loss) and attr.lower() == wanted:
-            return obj(from_logits=True)
-    return name
-
-
-def model_summary(graph: Graph) -> dict[str, Any]:
-    """Like `model.summary()`: one row per layer call (shared layers once per call
-    site), with output shapes, parameters and inbound connections; the body of
-    `POST /api/models/build`. Raises GraphError for an invalid graph."""
-    from layerforge.graph.validate import validate_graph
-
-    report = validate_graph(graph)
-    if not report["valid"]:
-        raise GraphError([Problem(**p) for p in report["errors"]])
-    index = GraphIndex.of(graph)
-    names = layer_names(index)
-    order, _ = topological_order(index)
-    used = reaching(index, [o.id for o in index.outputs()])
-    calls: dict[str, int] = {}
-    rows = []
-    trainable = non_trainable = 0
-    for nid in order:
-        node = index.by_id[nid]
-        if node.type == "Output" or nid not in used:
-            continue
-        info = report["nodes"][nid]
-        owner = node.shared_with or nid
-        calls[owner] = calls.get(owner, -1) + 1
-        trainable += info["trainable_params"]
-        non_trainable += info["non_trainable_params"]
-        rows.append(
-            {
-                "node": nid,
-                "name": names.get(owner),
-                "type": _type_label(node if not node.shared_with else index.by_id[owner]),
-                "output_shapes": info["output_shapes"],
-                "params": info["params"],
-                "trainable_params": info["trainable_params"],
-                "shared_with": node.shared_with,
-                "call_index": calls[owner],
-                "weights_shared_with": info.get("weights_shared_with"),
-                "inbound": [
-                    {"node": e.source, "port": e.source_port, "target_port": port}
-                    for port in sorted(index.in_edges[nid])
-                    for e in index.in_edges[nid][port]
-                ],
-            }
-        )
-    return {
-        "model_type": report["model_type"],
-        "total_params": report["total_params"],
-        "trainable_params": trainable,
-        "non_trainable_params": non_trainable,
-        "layers": rows,
-        "outputs": [
-            {
-                "node": o.id,
-                "name": output_name(o),
-                "output_shapes": report["nodes"][o.id]["output_shapes"],
-            }
-            for o in index.outputs()
-        ],
-        "warnings": report["warnings"],
-    }
-
-
-def _type_label(layer: Node | InnerLayer) -> str:
-    """`Dense`, `Model(encoder)`, `TimeDistributed(Model(vision))`."""
-    if layer.type == "Model":
-        return f"Model({layer.params.get('subgraph')})"
-    if layer.inner is not None:
-        return f"{layer.type}({_type_label(layer.inner)})"
-    return layer.type
+    return assemble(graph, SubgraphScope([graph]))

@@ -1,12 +1,416 @@
-"""Curated metadata for the layer catalogue: which Keras layers are offered, in which
-category, with a one-line description, and how they are called.
+"""One `LayerKind` record per layer type the editor may draw: its category, description,
+ports, how it is called, the states it can return and its key parameters.
 
-This table is also the allowlist: a type not listed here (and not a pseudo-type) is
-never instantiated. Lambda, TFSMLayer, TorchModuleWrapper, JaxLayer, FlaxLayer and
-anything that loads code or files are deliberately absent and refused by name.
-"""
+This table is also the allowlist: a type not listed here is never instantiated. Lambda,
+TFSMLayer, TorchModuleWrapper, JaxLayer, FlaxLayer and anything that loads code or files
+are deliberately absent and refused by name (`REFUSED_TYPES`). Keras-free: the structure
+checks and the port arithmetic read it without importing Keras; `publish` adds what Keras
+itself says (constructor parameters and defaults)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+CategoryId = Literal[
+    "io",
+    "core",
+    "activation",
+    "convolution",
+    "pooling",
+    "recurrent",
+    "normalization",
+    "regularization",
+    "attention",
+    "merging",
+    "reshaping",
+    "preprocessing",
+    "augmentation",
+    "wrappers",
+    "models",
+]
+
+CallStyle = Literal["single", "list", "qkv", "none"]
+"""How a layer receives the tensors at its input ports:
+single: layer(x); list: layer([x0, x1, ...]) (merge layers, Dot, Attention);
+qkv: layer(query, value, key=key) (MultiHeadAttention and friends); none: not a layer call
+(Input, Output; a `Model` use is called with one tensor or a list)."""
+
+SINGLE: CallStyle = "single"
+LIST: CallStyle = "list"
+QKV: CallStyle = "qkv"
+MANY = "many"
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    type: str
+    category: CategoryId
+    description: str
+    inputs: int | Literal["many"] = 1
+    """Number of input ports, or "many" for layers taking any number (merge layers)."""
+    call: CallStyle = SINGLE
+    input_names: tuple[str, ...] | None = None
+    """Names of the input ports when the layer names them (query, value, key: key optional)."""
+    states: tuple[str, ...] = ()
+    """Recurrent layers: the state outputs `return_state=True` adds, in Keras's order."""
+    key_params: tuple[str, ...] = ()
+    """Parameters shown on the node; empty: the first required ones."""
+    wraps: str | None = None
+    """Wrappers: the type of the inner layer a sample instance is made with."""
+    keras: bool = True
+    """False for the pseudo-types (Input, Output, Model) that are no Keras layer class."""
+
+    @property
+    def variadic(self) -> bool:
+        return self.inputs == MANY
+
+    @property
+    def min_inputs(self) -> int:
+        """The fewest input ports that must be connected (an attention's key is optional)."""
+        if self.variadic:
+            return 1
+        if self.input_names:
+            return 2
+        return int(self.inputs)
+
+    @property
+    def max_inputs(self) -> int | None:
+        """The most input ports; None: any number."""
+        return None if self.variadic else int(self.inputs)
+
+
+PSEUDO_KINDS = (
+    LayerKind(
+        "Input",
+        "io",
+        "A model input: shape, dtype, optional fixed batch size.",
+        inputs=0,
+        call="none",
+        key_params=("shape", "dtype", "batch_size"),
+        keras=False,
+    ),
+    LayerKind(
+        "Output",
+        "io",
+        "A model output: names it and carries its loss, loss weight and metrics.",
+        call="none",
+        key_params=("loss", "loss_weight"),
+        keras=False,
+    ),
+    LayerKind(
+        "Model",
+        "models",
+        "A use of a sub-graph defined once in `subgraphs`; uses share weights.",
+        inputs=MANY,
+        key_params=("subgraph",),
+        keras=False,
+    ),
+)
+
+LAYER_KINDS = (
+    # core
+    LayerKind(
+        "Dense",
+        "core",
+        "Fully connected layer: activation(dot(x, kernel) + bias).",
+        key_params=("units", "activation"),
+    ),
+    LayerKind("EinsumDense", "core", "Dense layer defined by an einsum equation over the input."),
+    LayerKind(
+        "Embedding",
+        "core",
+        "Maps non-negative integer ids to dense vectors of fixed size.",
+        key_params=("input_dim", "output_dim"),
+    ),
+    LayerKind("Identity", "core", "Passes its input through unchanged."),
+    LayerKind("Masking", "core", "Masks timesteps whose features all equal mask_value."),
+    # activation
+    LayerKind(
+        "Activation",
+        "activation",
+        "Applies a named activation function.",
+        key_params=("activation",),
+    ),
+    LayerKind(
+        "ReLU", "activation", "Rectified linear unit with optional cap, slope and threshold."
+    ),
+    LayerKind("LeakyReLU", "activation", "ReLU that lets a small negative slope through."),
+    LayerKind("PReLU", "activation", "Leaky ReLU whose negative slope is learned."),
+    LayerKind("ELU", "activation", "Exponential linear unit."),
+    LayerKind("Softmax", "activation", "Softmax over an axis."),
+    # convolution
+    LayerKind(
+        "Conv1D",
+        "convolution",
+        "1D convolution over sequences.",
+        key_params=("filters", "kernel_size", "activation"),
+    ),
+    LayerKind(
+        "Conv2D",
+        "convolution",
+        "2D convolution over images.",
+        key_params=("filters", "kernel_size", "activation"),
+    ),
+    LayerKind(
+        "Conv3D",
+        "convolution",
+        "3D convolution over volumes or videos.",
+        key_params=("filters", "kernel_size", "activation"),
+    ),
+    LayerKind("Conv1DTranspose", "convolution", "Transposed 1D convolution (learned upsampling)."),
+    LayerKind("Conv2DTranspose", "convolution", "Transposed 2D convolution (learned upsampling)."),
+    LayerKind("Conv3DTranspose", "convolution", "Transposed 3D convolution (learned upsampling)."),
+    LayerKind("SeparableConv1D", "convolution", "Depthwise then pointwise 1D convolution."),
+    LayerKind("SeparableConv2D", "convolution", "Depthwise then pointwise 2D convolution."),
+    LayerKind(
+        "DepthwiseConv1D", "convolution", "1D convolution applied to each channel separately."
+    ),
+    LayerKind(
+        "DepthwiseConv2D", "convolution", "2D convolution applied to each channel separately."
+    ),
+    # pooling
+    LayerKind("MaxPooling1D", "pooling", "Max over windows of a sequence."),
+    LayerKind(
+        "MaxPooling2D", "pooling", "Max over windows of an image.", key_params=("pool_size",)
+    ),
+    LayerKind("MaxPooling3D", "pooling", "Max over windows of a volume."),
+    LayerKind("AveragePooling1D", "pooling", "Average over windows of a sequence."),
+    LayerKind("AveragePooling2D", "pooling", "Average over windows of an image."),
+    LayerKind("AveragePooling3D", "pooling", "Average over windows of a volume."),
+    LayerKind("GlobalMaxPooling1D", "pooling", "Max over the whole time axis."),
+    LayerKind("GlobalMaxPooling2D", "pooling", "Max over both spatial axes."),
+    LayerKind("GlobalMaxPooling3D", "pooling", "Max over all three spatial axes."),
+    LayerKind("GlobalAveragePooling1D", "pooling", "Average over the whole time axis."),
+    LayerKind("GlobalAveragePooling2D", "pooling", "Average over both spatial axes."),
+    LayerKind("GlobalAveragePooling3D", "pooling", "Average over all three spatial axes."),
+    LayerKind("AdaptiveAveragePooling1D", "pooling", "Average pooling to a fixed output length."),
+    LayerKind("AdaptiveAveragePooling2D", "pooling", "Average pooling to a fixed output size."),
+    LayerKind("AdaptiveAveragePooling3D", "pooling", "Average pooling to a fixed output volume."),
+    LayerKind("AdaptiveMaxPooling1D", "pooling", "Max pooling to a fixed output length."),
+    LayerKind("AdaptiveMaxPooling2D", "pooling", "Max pooling to a fixed output size."),
+    LayerKind("AdaptiveMaxPooling3D", "pooling", "Max pooling to a fixed output volume."),
+    # recurrent
+    LayerKind(
+        "LSTM",
+        "recurrent",
+        "Long short-term memory layer.",
+        states=("state_h", "state_c"),
+        key_params=("units", "return_sequences", "return_state"),
+    ),
+    LayerKind(
+        "GRU",
+        "recurrent",
+        "Gated recurrent unit layer.",
+        states=("state",),
+        key_params=("units", "return_sequences", "return_state"),
+    ),
+    LayerKind(
+        "SimpleRNN",
+        "recurrent",
+        "Fully connected RNN whose output is fed back as input.",
+        states=("state",),
+        key_params=("units", "return_sequences", "return_state"),
+    ),
+    LayerKind(
+        "ConvLSTM1D",
+        "recurrent",
+        "LSTM with 1D convolutions in its input and recurrent transforms.",
+        states=("state_h", "state_c"),
+    ),
+    LayerKind(
+        "ConvLSTM2D",
+        "recurrent",
+        "LSTM with 2D convolutions in its input and recurrent transforms.",
+        states=("state_h", "state_c"),
+    ),
+    LayerKind(
+        "ConvLSTM3D",
+        "recurrent",
+        "LSTM with 3D convolutions in its input and recurrent transforms.",
+        states=("state_h", "state_c"),
+    ),
+    # normalization
+    LayerKind(
+        "BatchNormalization",
+        "normalization",
+        "Normalizes with batch statistics (moving averages at inference).",
+    ),
+    LayerKind(
+        "LayerNormalization", "normalization", "Normalizes each sample over its feature axes."
+    ),
+    LayerKind("GroupNormalization", "normalization", "Normalizes over groups of channels."),
+    LayerKind("RMSNormalization", "normalization", "Scales each sample by its root mean square."),
+    LayerKind("UnitNormalization", "normalization", "Scales each sample to unit L2 norm."),
+    # regularization
+    LayerKind(
+        "Dropout",
+        "regularization",
+        "Randomly sets a fraction of inputs to zero during training.",
+        key_params=("rate",),
+    ),
+    LayerKind("SpatialDropout1D", "regularization", "Drops whole 1D feature maps during training."),
+    LayerKind("SpatialDropout2D", "regularization", "Drops whole 2D feature maps during training."),
+    LayerKind("SpatialDropout3D", "regularization", "Drops whole 3D feature maps during training."),
+    LayerKind(
+        "GaussianDropout",
+        "regularization",
+        "Multiplies by 1-centred Gaussian noise during training.",
+    ),
+    LayerKind(
+        "GaussianNoise", "regularization", "Adds zero-centred Gaussian noise during training."
+    ),
+    LayerKind(
+        "AlphaDropout", "regularization", "Dropout that keeps the mean and variance (for SELU)."
+    ),
+    LayerKind(
+        "ActivityRegularization", "regularization", "Adds an L1/L2 penalty on the activations."
+    ),
+    # attention
+    LayerKind(
+        "MultiHeadAttention",
+        "attention",
+        "Multi-head attention of a query over value (and key).",
+        inputs=3,
+        call=QKV,
+        input_names=("query", "value", "key"),
+        key_params=("num_heads", "key_dim"),
+    ),
+    LayerKind(
+        "GroupQueryAttention",
+        "attention",
+        "Grouped-query attention of a query over value (and key).",
+        inputs=3,
+        call=QKV,
+        input_names=("query", "value", "key"),
+    ),
+    LayerKind(
+        "Attention",
+        "attention",
+        "Dot-product (Luong) attention over [query, value, key].",
+        inputs=3,
+        call=LIST,
+        input_names=("query", "value", "key"),
+    ),
+    LayerKind(
+        "AdditiveAttention",
+        "attention",
+        "Additive (Bahdanau) attention over [query, value, key].",
+        inputs=3,
+        call=LIST,
+        input_names=("query", "value", "key"),
+    ),
+    # merging
+    LayerKind(
+        "Concatenate",
+        "merging",
+        "Concatenates its inputs along an axis.",
+        inputs=MANY,
+        call=LIST,
+        key_params=("axis",),
+    ),
+    LayerKind("Add", "merging", "Adds its inputs element-wise.", inputs=MANY, call=LIST),
+    LayerKind(
+        "Subtract", "merging", "Subtracts the second input from the first.", inputs=2, call=LIST
+    ),
+    LayerKind("Multiply", "merging", "Multiplies its inputs element-wise.", inputs=MANY, call=LIST),
+    LayerKind("Average", "merging", "Averages its inputs element-wise.", inputs=MANY, call=LIST),
+    LayerKind("Maximum", "merging", "Element-wise maximum of its inputs.", inputs=MANY, call=LIST),
+    LayerKind("Minimum", "merging", "Element-wise minimum of its inputs.", inputs=MANY, call=LIST),
+    LayerKind("Dot", "merging", "Dot product between samples of two inputs.", inputs=2, call=LIST),
+    # reshaping
+    LayerKind("Flatten", "reshaping", "Flattens all axes but the batch axis."),
+    LayerKind(
+        "Reshape",
+        "reshaping",
+        "Reshapes to target_shape (batch axis kept).",
+        key_params=("target_shape",),
+    ),
+    LayerKind("Permute", "reshaping", "Permutes the non-batch axes."),
+    LayerKind("RepeatVector", "reshaping", "Repeats a vector n times, giving a sequence."),
+    LayerKind("Cropping1D", "reshaping", "Crops a sequence at both ends."),
+    LayerKind("Cropping2D", "reshaping", "Crops an image at its borders."),
+    LayerKind("Cropping3D", "reshaping", "Crops a volume at its borders."),
+    LayerKind("UpSampling1D", "reshaping", "Repeats each timestep size times."),
+    LayerKind("UpSampling2D", "reshaping", "Upsamples an image by repeating or interpolating."),
+    LayerKind("UpSampling3D", "reshaping", "Upsamples a volume by repeating."),
+    LayerKind("ZeroPadding1D", "reshaping", "Pads a sequence with zeros at both ends."),
+    LayerKind("ZeroPadding2D", "reshaping", "Pads an image with zeros at its borders."),
+    LayerKind("ZeroPadding3D", "reshaping", "Pads a volume with zeros at its borders."),
+    # preprocessing
+    LayerKind("Rescaling", "preprocessing", "Multiplies by scale and adds offset."),
+    LayerKind("Normalization", "preprocessing", "Shifts and scales by a given mean and variance."),
+    LayerKind("Resizing", "preprocessing", "Resizes images to height x width."),
+    LayerKind("CenterCrop", "preprocessing", "Crops the centre of images to height x width."),
+    LayerKind("Discretization", "preprocessing", "Buckets continuous values by bin boundaries."),
+    LayerKind(
+        "CategoryEncoding", "preprocessing", "One-hot, multi-hot or count encoding of integer ids."
+    ),
+    LayerKind("Hashing", "preprocessing", "Hashes values into a fixed number of bins."),
+    LayerKind(
+        "HashedCrossing",
+        "preprocessing",
+        "Crosses categorical inputs by hashing.",
+        inputs=MANY,
+        call=LIST,
+    ),
+    LayerKind("MelSpectrogram", "preprocessing", "Mel spectrogram of raw audio."),
+    LayerKind("STFTSpectrogram", "preprocessing", "Short-time Fourier transform of raw audio."),
+    # augmentation
+    LayerKind("RandomFlip", "augmentation", "Randomly flips images during training."),
+    LayerKind("RandomRotation", "augmentation", "Randomly rotates images during training."),
+    LayerKind("RandomZoom", "augmentation", "Randomly zooms images during training."),
+    LayerKind("RandomTranslation", "augmentation", "Randomly translates images during training."),
+    LayerKind("RandomCrop", "augmentation", "Randomly crops images to height x width."),
+    LayerKind("RandomContrast", "augmentation", "Randomly adjusts contrast during training."),
+    LayerKind("RandomBrightness", "augmentation", "Randomly adjusts brightness during training."),
+    LayerKind("RandomHue", "augmentation", "Randomly shifts hue during training."),
+    LayerKind("RandomSaturation", "augmentation", "Randomly adjusts saturation during training."),
+    LayerKind("RandomSharpness", "augmentation", "Randomly adjusts sharpness during training."),
+    LayerKind("RandomShear", "augmentation", "Randomly shears images during training."),
+    LayerKind("RandomGrayscale", "augmentation", "Randomly converts images to grayscale."),
+    LayerKind("RandomInvert", "augmentation", "Randomly inverts image colours."),
+    LayerKind(
+        "RandomPosterization", "augmentation", "Randomly reduces the bits per colour channel."
+    ),
+    LayerKind(
+        "RandomColorDegeneration", "augmentation", "Randomly blends images with their grayscale."
+    ),
+    LayerKind(
+        "RandomColorJitter", "augmentation", "Random brightness, contrast, saturation and hue."
+    ),
+    LayerKind("RandomErasing", "augmentation", "Randomly erases rectangles of images."),
+    LayerKind(
+        "RandomGaussianBlur", "augmentation", "Randomly blurs images with a Gaussian kernel."
+    ),
+    LayerKind("RandomPerspective", "augmentation", "Random perspective transform of images."),
+    LayerKind("RandomElasticTransform", "augmentation", "Random elastic distortion of images."),
+    LayerKind("AutoContrast", "augmentation", "Stretches image contrast to the full value range."),
+    LayerKind("Equalization", "augmentation", "Equalizes the histogram of images."),
+    LayerKind("Solarization", "augmentation", "Randomly inverts pixels above a threshold."),
+    LayerKind("AugMix", "augmentation", "AugMix chains of random augmentations."),
+    LayerKind(
+        "RandAugment", "augmentation", "RandAugment: random augmentations of random strength."
+    ),
+    LayerKind("CutMix", "augmentation", "Cuts and pastes patches between images of a batch."),
+    LayerKind("MixUp", "augmentation", "Blends pairs of images of a batch."),
+    # wrappers
+    LayerKind(
+        "TimeDistributed",
+        "wrappers",
+        "Applies the inner layer or model to every timestep.",
+        wraps="Dense",
+    ),
+    LayerKind(
+        "Bidirectional",
+        "wrappers",
+        "Runs the inner recurrent layer forwards and backwards.",
+        wraps="LSTM",
+    ),
+)
+
+KINDS: dict[str, LayerKind] = {k.type: k for k in (*PSEUDO_KINDS, *LAYER_KINDS)}
+"""Every type a graph may use, by name (the allowlist)."""
 
 REFUSED_TYPES = frozenset(
     {
@@ -29,485 +433,21 @@ REFUSED_TYPES = frozenset(
 """Types refused with code `refused_type`: they run user code, load files, or need
 Python objects (cells, layer lists, vocabulary files) that a graph cannot carry."""
 
-# How a layer receives its input ports:
-#   "single": layer(x)              (one port)
-#   "list":   layer([x0, x1, ...])  (merge layers, Dot, Subtract, Attention)
-#   "qkv":    layer(query, value, key=key)  (MultiHeadAttention and friends)
-SINGLE, LIST, QKV = "single", "list", "qkv"
 
-# type -> (category, description, inputs, call style, input port names or None)
-_MANY = "many"
+def kind(type_name: str) -> LayerKind | None:
+    """The record of a type, or None for a type not offered."""
+    return KINDS.get(type_name)
 
-LAYERS: dict[str, tuple[str, str, int | str, str, list[str] | None]] = {
-    # core
-    "Dense": ("core", "Fully connected layer: activation(dot(x, kernel) + bias).", 1, SINGLE, None),
-    "EinsumDense": (
-        "core",
-        "Dense layer defined by an einsum equation over the input.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "Embedding": (
-        "core",
-        "Maps non-negative integer ids to dense vectors of fixed size.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "Identity": ("core", "Passes its input through unchanged.", 1, SINGLE, None),
-    "Masking": ("core", "Masks timesteps whose features all equal mask_value.", 1, SINGLE, None),
-    # activation
-    "Activation": ("activation", "Applies a named activation function.", 1, SINGLE, None),
-    "ReLU": (
-        "activation",
-        "Rectified linear unit with optional cap, slope and threshold.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "LeakyReLU": ("activation", "ReLU that lets a small negative slope through.", 1, SINGLE, None),
-    "PReLU": ("activation", "Leaky ReLU whose negative slope is learned.", 1, SINGLE, None),
-    "ELU": ("activation", "Exponential linear unit.", 1, SINGLE, None),
-    "Softmax": ("activation", "Softmax over an axis.", 1, SINGLE, None),
-    # convolution
-    "Conv1D": ("convolution", "1D convolution over sequences.", 1, SINGLE, None),
-    "Conv2D": ("convolution", "2D convolution over images.", 1, SINGLE, None),
-    "Conv3D": ("convolution", "3D convolution over volumes or videos.", 1, SINGLE, None),
-    "Conv1DTranspose": (
-        "convolution",
-        "Transposed 1D convolution (learned upsampling).",
-        1,
-        SINGLE,
-        None,
-    ),
-    "Conv2DTranspose": (
-        "convolution",
-        "Transposed 2D convolution (learned upsampling).",
-        1,
-        SINGLE,
-        None,
-    ),
-    "Conv3DTranspose": (
-        "convolution",
-        "Transposed 3D convolution (learned upsampling).",
-        1,
-        SINGLE,
-        None,
-    ),
-    "SeparableConv1D": ("convolution", "Depthwise then pointwise 1D convolution.", 1, SINGLE, None),
-    "SeparableConv2D": ("convolution", "Depthwise then pointwise 2D convolution.", 1, SINGLE, None),
-    "DepthwiseConv1D": (
-        "convolution",
-        "1D convolution applied to each channel separately.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "DepthwiseConv2D": (
-        "convolution",
-        "2D convolution applied to each channel separately.",
-        1,
-        SINGLE,
-        None,
-    ),
-    # pooling
-    "MaxPooling1D": ("pooling", "Max over windows of a sequence.", 1, SINGLE, None),
-    "MaxPooling2D": ("pooling", "Max over windows of an image.", 1, SINGLE, None),
-    "MaxPooling3D": ("pooling", "Max over windows of a volume.", 1, SINGLE, None),
-    "AveragePooling1D": ("pooling", "Average over windows of a sequence.", 1, SINGLE, None),
-    "AveragePooling2D": ("pooling", "Average over windows of an image.", 1, SINGLE, None),
-    "AveragePooling3D": ("pooling", "Average over windows of a volume.", 1, SINGLE, None),
-    "GlobalMaxPooling1D": ("pooling", "Max over the whole time axis.", 1, SINGLE, None),
-    "GlobalMaxPooling2D": ("pooling", "Max over both spatial axes.", 1, SINGLE, None),
-    "GlobalMaxPooling3D": ("pooling", "Max over all three spatial axes.", 1, SINGLE, None),
-    "GlobalAveragePooling1D": ("pooling", "Average over the whole time axis.", 1, SINGLE, None),
-    "GlobalAveragePooling2D": ("pooling", "Average over both spatial axes.", 1, SINGLE, None),
-    "GlobalAveragePooling3D": ("pooling", "Average over all three spatial axes.", 1, SINGLE, None),
-    "AdaptiveAveragePooling1D": (
-        "pooling",
-        "Average pooling to a fixed output length.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "AdaptiveAveragePooling2D": (
-        "pooling",
-        "Average pooling to a fixed output size.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "AdaptiveAveragePooling3D": (
-        "pooling",
-        "Average pooling to a fixed output volume.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "AdaptiveMaxPooling1D": ("pooling", "Max pooling to a fixed output length.", 1, SINGLE, None),
-    "AdaptiveMaxPooling2D": ("pooling", "Max pooling to a fixed output size.", 1, SINGLE, None),
-    "AdaptiveMaxPooling3D": ("pooling", "Max pooling to a fixed output volume.", 1, SINGLE, None),
-    # recurrent
-    "LSTM": ("recurrent", "Long short-term memory layer.", 1, SINGLE, None),
-    "GRU": ("recurrent", "Gated recurrent unit layer.", 1, SINGLE, None),
-    "SimpleRNN": (
-        "recurrent",
-        "Fully connected RNN whose output is fed back as input.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "ConvLSTM1D": (
-        "recurrent",
-        "LSTM with 1D convolutions in its input and recurrent transforms.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "ConvLSTM2D": (
-        "recurrent",
-        "LSTM with 2D convolutions in its input and recurrent transforms.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "ConvLSTM3D": (
-        "recurrent",
-        "LSTM with 3D convolutions in its input and recurrent transforms.",
-        1,
-        SINGLE,
-        None,
-    ),
-    # normalization
-    "BatchNormalization": (
-        "normalization",
-        "Normalizes with batch statistics (moving averages at inference).",
-        1,
-        SINGLE,
-        None,
-    ),
-    "LayerNormalization": (
-        "normalization",
-        "Normalizes each sample over its feature axes.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "GroupNormalization": ("normalization", "Normalizes over groups of channels.", 1, SINGLE, None),
-    "RMSNormalization": (
-        "normalization",
-        "Scales each sample by its root mean square.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "UnitNormalization": ("normalization", "Scales each sample to unit L2 norm.", 1, SINGLE, None),
-    # regularization
-    "Dropout": (
-        "regularization",
-        "Randomly sets a fraction of inputs to zero during training.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "SpatialDropout1D": (
-        "regularization",
-        "Drops whole 1D feature maps during training.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "SpatialDropout2D": (
-        "regularization",
-        "Drops whole 2D feature maps during training.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "SpatialDropout3D": (
-        "regularization",
-        "Drops whole 3D feature maps during training.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "GaussianDropout": (
-        "regularization",
-        "Multiplies by 1-centred Gaussian noise during training.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "GaussianNoise": (
-        "regularization",
-        "Adds zero-centred Gaussian noise during training.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "AlphaDropout": (
-        "regularization",
-        "Dropout that keeps the mean and variance (for SELU).",
-        1,
-        SINGLE,
-        None,
-    ),
-    "ActivityRegularization": (
-        "regularization",
-        "Adds an L1/L2 penalty on the activations.",
-        1,
-        SINGLE,
-        None,
-    ),
-    # attention
-    "MultiHeadAttention": (
-        "attention",
-        "Multi-head attention of a query over value (and key).",
-        3,
-        QKV,
-        ["query", "value", "key"],
-    ),
-    "GroupQueryAttention": (
-        "attention",
-        "Grouped-query attention of a query over value (and key).",
-        3,
-        QKV,
-        ["query", "value", "key"],
-    ),
-    "Attention": (
-        "attention",
-        "Dot-product (Luong) attention over [query, value, key].",
-        3,
-        LIST,
-        ["query", "value", "key"],
-    ),
-    "AdditiveAttention": (
-        "attention",
-        "Additive (Bahdanau) attention over [query, value, key].",
-        3,
-        LIST,
-        ["query", "value", "key"],
-    ),
-    # merging
-    "Concatenate": ("merging", "Concatenates its inputs along an axis.", _MANY, LIST, None),
-    "Add": ("merging", "Adds its inputs element-wise.", _MANY, LIST, None),
-    "Subtract": ("merging", "Subtracts the second input from the first.", 2, LIST, None),
-    "Multiply": ("merging", "Multiplies its inputs element-wise.", _MANY, LIST, None),
-    "Average": ("merging", "Averages its inputs element-wise.", _MANY, LIST, None),
-    "Maximum": ("merging", "Element-wise maximum of its inputs.", _MANY, LIST, None),
-    "Minimum": ("merging", "Element-wise minimum of its inputs.", _MANY, LIST, None),
-    "Dot": ("merging", "Dot product between samples of two inputs.", 2, LIST, None),
-    # reshaping
-    "Flatten": ("reshaping", "Flattens all axes but the batch axis.", 1, SINGLE, None),
-    "Reshape": ("reshaping", "Reshapes to target_shape (batch axis kept).", 1, SINGLE, None),
-    "Permute": ("reshaping", "Permutes the non-batch axes.", 1, SINGLE, None),
-    "RepeatVector": ("reshaping", "Repeats a vector n times, giving a sequence.", 1, SINGLE, None),
-    "Cropping1D": ("reshaping", "Crops a sequence at both ends.", 1, SINGLE, None),
-    "Cropping2D": ("reshaping", "Crops an image at its borders.", 1, SINGLE, None),
-    "Cropping3D": ("reshaping", "Crops a volume at its borders.", 1, SINGLE, None),
-    "UpSampling1D": ("reshaping", "Repeats each timestep size times.", 1, SINGLE, None),
-    "UpSampling2D": (
-        "reshaping",
-        "Upsamples an image by repeating or interpolating.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "UpSampling3D": ("reshaping", "Upsamples a volume by repeating.", 1, SINGLE, None),
-    "ZeroPadding1D": ("reshaping", "Pads a sequence with zeros at both ends.", 1, SINGLE, None),
-    "ZeroPadding2D": ("reshaping", "Pads an image with zeros at its borders.", 1, SINGLE, None),
-    "ZeroPadding3D": ("reshaping", "Pads a volume with zeros at its borders.", 1, SINGLE, None),
-    # preprocessing
-    "Rescaling": ("preprocessing", "Multiplies by scale and adds offset.", 1, SINGLE, None),
-    "Normalization": (
-        "preprocessing",
-        "Shifts and scales by a given mean and variance.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "Resizing": ("preprocessing", "Resizes images to height x width.", 1, SINGLE, None),
-    "CenterCrop": (
-        "preprocessing",
-        "Crops the centre of images to height x width.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "Discretization": (
-        "preprocessing",
-        "Buckets continuous values by bin boundaries.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "CategoryEncoding": (
-        "preprocessing",
-        "One-hot, multi-hot or count encoding of integer ids.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "Hashing": ("preprocessing", "Hashes values into a fixed number of bins.", 1, SINGLE, None),
-    "HashedCrossing": (
-        "preprocessing",
-        "Crosses categorical inputs by hashing.",
-        _MANY,
-        LIST,
-        None,
-    ),
-    "MelSpectrogram": ("preprocessing", "Mel spectrogram of raw audio.", 1, SINGLE, None),
-    "STFTSpectrogram": (
-        "preprocessing",
-        "Short-time Fourier transform of raw audio.",
-        1,
-        SINGLE,
-        None,
-    ),
-    # augmentation
-    "RandomFlip": ("augmentation", "Randomly flips images during training.", 1, SINGLE, None),
-    "RandomRotation": ("augmentation", "Randomly rotates images during training.", 1, SINGLE, None),
-    "RandomZoom": ("augmentation", "Randomly zooms images during training.", 1, SINGLE, None),
-    "RandomTranslation": (
-        "augmentation",
-        "Randomly translates images during training.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "RandomCrop": ("augmentation", "Randomly crops images to height x width.", 1, SINGLE, None),
-    "RandomContrast": (
-        "augmentation",
-        "Randomly adjusts contrast during training.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "RandomBrightness": (
-        "augmentation",
-        "Randomly adjusts brightness during training.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "RandomHue": ("augmentation", "Randomly shifts hue during training.", 1, SINGLE, None),
-    "RandomSaturation": (
-        "augmentation",
-        "Randomly adjusts saturation during training.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "RandomSharpness": (
-        "augmentation",
-        "Randomly adjusts sharpness during training.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "RandomShear": ("augmentation", "Randomly shears images during training.", 1, SINGLE, None),
-    "RandomGrayscale": ("augmentation", "Randomly converts images to grayscale.", 1, SINGLE, None),
-    "RandomInvert": ("augmentation", "Randomly inverts image colours.", 1, SINGLE, None),
-    "RandomPosterization": (
-        "augmentation",
-        "Randomly reduces the bits per colour channel.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "RandomColorDegeneration": (
-        "augmentation",
-        "Randomly blends images with their grayscale.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "RandomColorJitter": (
-        "augmentation",
-        "Random brightness, contrast, saturation and hue.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "RandomErasing": ("augmentation", "Randomly erases rectangles of images.", 1, SINGLE, None),
-    "RandomGaussianBlur": (
-        "augmentation",
-        "Randomly blurs images with a Gaussian kernel.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "RandomPerspective": (
-        "augmentation",
-        "Random perspective transform of images.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "RandomElasticTransform": (
-        "augmentation",
-        "Random elastic distortion of images.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "AutoContrast": (
-        "augmentation",
-        "Stretches image contrast to the full value range.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "Equalization": ("augmentation", "Equalizes the histogram of images.", 1, SINGLE, None),
-    "Solarization": ("augmentation", "Randomly inverts pixels above a threshold.", 1, SINGLE, None),
-    "AugMix": ("augmentation", "AugMix chains of random augmentations.", 1, SINGLE, None),
-    "RandAugment": (
-        "augmentation",
-        "RandAugment: random augmentations of random strength.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "CutMix": (
-        "augmentation",
-        "Cuts and pastes patches between images of a batch.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "MixUp": ("augmentation", "Blends pairs of images of a batch.", 1, SINGLE, None),
-    # wrappers (inner layer in `inner`)
-    "TimeDistributed": (
-        "wrappers",
-        "Applies the inner layer or model to every timestep.",
-        1,
-        SINGLE,
-        None,
-    ),
-    "Bidirectional": (
-        "wrappers",
-        "Runs the inner recurrent layer forwards and backwards.",
-        1,
-        SINGLE,
-        None,
-    ),
-}
 
-RECURRENT_STATES = {
-    "LSTM": 2,
-    "GRU": 1,
-    "SimpleRNN": 1,
-    "ConvLSTM1D": 2,
-    "ConvLSTM2D": 2,
-    "ConvLSTM3D": 2,
-}
-"""Recurrent layers with `return_state`: the number of state outputs it adds."""
+def keras_kind(type_name: str) -> LayerKind | None:
+    """The record of a Keras layer type (not Input, Output or Model), or None."""
+    found = KINDS.get(type_name)
+    return found if found is not None and found.keras else None
 
-WRAPPERS = frozenset({"TimeDistributed", "Bidirectional"})
 
-PSEUDO_TYPES: dict[str, tuple[str, str]] = {
-    "Input": ("io", "A model input: shape, dtype, optional fixed batch size."),
-    "Output": ("io", "A model output: names it and carries its loss, loss weight and metrics."),
-    "Model": ("models", "A use of a sub-graph defined once in `subgraphs`; uses share weights."),
-}
+def is_known(type_name: str) -> bool:
+    return type_name in KINDS
+
+
+def is_refused(type_name: str) -> bool:
+    return type_name in REFUSED_TYPES

@@ -1,6 +1,6 @@
 """Curated parameter metadata: named choices and per-parameter kinds and ranges that a
 constructor signature cannot tell (a Dense `units` is a positive int, a `rate` lies in
-[0, 1), `padding` is one of a few words)."""
+[0, 1), `padding` is one of a few words), and sample values for required arguments."""
 
 from __future__ import annotations
 
@@ -73,41 +73,6 @@ DTYPES = [
     "mixed_float16",
     "mixed_bfloat16",
 ]
-LOSSES = [
-    "binary_crossentropy",
-    "categorical_crossentropy",
-    "sparse_categorical_crossentropy",
-    "binary_focal_crossentropy",
-    "categorical_focal_crossentropy",
-    "mean_squared_error",
-    "mean_absolute_error",
-    "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error",
-    "mse",
-    "mae",
-    "mape",
-    "msle",
-    "huber",
-    "log_cosh",
-    "kl_divergence",
-    "poisson",
-    "hinge",
-    "squared_hinge",
-    "categorical_hinge",
-    "cosine_similarity",
-    "dice",
-    "tversky",
-]
-LOSSES_WITH_LOGITS = frozenset(
-    {
-        "binary_crossentropy",
-        "categorical_crossentropy",
-        "sparse_categorical_crossentropy",
-        "binary_focal_crossentropy",
-        "categorical_focal_crossentropy",
-    }
-)
-
 NAMED_CLASS_CHOICES = {
     "initializer": {
         "GlorotUniform",
@@ -200,26 +165,6 @@ PARAM_RULES: dict[str, dict[str, Any]] = {
 }
 
 PADDING_CHOICES = {"default": ["valid", "same"], "Conv1D": ["valid", "same", "causal"]}
-
-KEY_PARAMS: dict[str, list[str]] = {
-    "Dense": ["units", "activation"],
-    "Conv1D": ["filters", "kernel_size", "activation"],
-    "Conv2D": ["filters", "kernel_size", "activation"],
-    "Conv3D": ["filters", "kernel_size", "activation"],
-    "Embedding": ["input_dim", "output_dim"],
-    "LSTM": ["units", "return_sequences", "return_state"],
-    "GRU": ["units", "return_sequences", "return_state"],
-    "SimpleRNN": ["units", "return_sequences", "return_state"],
-    "Dropout": ["rate"],
-    "MaxPooling2D": ["pool_size"],
-    "Activation": ["activation"],
-    "Reshape": ["target_shape"],
-    "Concatenate": ["axis"],
-    "MultiHeadAttention": ["num_heads", "key_dim"],
-    "Input": ["shape", "dtype", "batch_size"],
-    "Output": ["loss", "loss_weight"],
-    "Model": ["subgraph"],
-}
 
 SAMPLE_REQUIRED = {
     "units": 2,

@@ -1,62 +1,119 @@
-"""The layer catalogue served at `GET /api/layers`: generated from Keras itself (class,
-constructor signature, defaults from `get_config()` of a default instance) plus the
-curated metadata in `catalogue_data` and `catalogue_params`. Built once, then cached."""
+"""The layer catalogue served at `GET /api/layers`: each `LayerKind` plus what Keras
+itself says about the layer (constructor signature, defaults from `get_config()` of a
+default instance) and the curated metadata in `params`. Built once, then cached.
+Keras is imported on first build, so the API can declare these models without it."""
 
 from __future__ import annotations
 
 import copy
 import inspect
-from functools import cache, lru_cache
-from typing import Any
+from functools import cache
+from typing import Any, Literal
 
-import keras
+from pydantic import BaseModel
 
-from layerforge.graph.catalogue_data import (
-    LAYERS,
-    PSEUDO_TYPES,
-    RECURRENT_STATES,
-    WRAPPERS,
-)
-from layerforge.graph.catalogue_params import (
+from layerforge.graph.catalogue.compile import LOSSES, METRICS
+from layerforge.graph.catalogue.kinds import KINDS, MANY, CategoryId, LayerKind
+from layerforge.graph.catalogue.params import (
+    ACTIVATIONS,
     CHOICES_BY_KIND,
+    CONSTRAINTS,
     DTYPES,
     EXTRA_DESCRIPTIONS,
-    KEY_PARAMS,
-    LOSSES,
+    INITIALIZERS,
     PADDING_CHOICES,
     PARAM_RULES,
+    REGULARIZERS,
     SAMPLE_REQUIRED,
 )
 
-CATEGORY_ORDER = [
-    "io",
-    "core",
-    "activation",
-    "convolution",
-    "pooling",
-    "recurrent",
-    "normalization",
-    "regularization",
-    "attention",
-    "merging",
-    "reshaping",
-    "preprocessing",
-    "augmentation",
-    "wrappers",
-    "models",
-]
+
+class ParamSpec(BaseModel):
+    """One constructor parameter as the editor's form shows it and the checks read it."""
+
+    name: str
+    kind: str
+    default: Any = None
+    required: bool = False
+    choices: list[Any] | None = None
+    min: float | None = None
+    max: float | None = None
+    nullable: bool = False
+    description: str | None = None
+
+
+class LayerEntry(BaseModel):
+    type: str
+    category: CategoryId
+    description: str
+    inputs: int | Literal["many"]
+    outputs: int | Literal["many"]
+    """Output ports without optional states; "many" for a `Model` (its sub-graph's)."""
+    multi_output_param: str | None
+    """The parameter that adds output ports (`return_state`), if any."""
+    key_params: list[str]
+    params: list[ParamSpec]
+    input_ports: list[str] | None
+    """Names of the input ports when the layer names them (query, value, key)."""
+    min_inputs: int | None
+    wraps: bool
+    keras_class: str | None
+
+
+class Category(BaseModel):
+    id: CategoryId
+    title: str
+    colour: str
+
+
+class Choices(BaseModel):
+    """Named values the editor offers for parameters of these kinds and for Output nodes."""
+
+    dtype: list[str]
+    activation: list[str]
+    initializer: list[str]
+    regularizer: list[str]
+    constraint: list[str]
+    loss: list[str]
+    metric: list[str]
+
+
+class LayerCatalogue(BaseModel):
+    layers: list[LayerEntry]
+    categories: list[Category]
+    choices: Choices
+
+
+CATEGORIES = (
+    Category(id="io", title="Inputs & outputs", colour="#64748b"),
+    Category(id="core", title="Core", colour="#6366f1"),
+    Category(id="activation", title="Activation", colour="#f97316"),
+    Category(id="convolution", title="Convolution", colour="#0ea5e9"),
+    Category(id="pooling", title="Pooling", colour="#14b8a6"),
+    Category(id="recurrent", title="Recurrent", colour="#f59e0b"),
+    Category(id="normalization", title="Normalization", colour="#a855f7"),
+    Category(id="regularization", title="Regularization", colour="#ec4899"),
+    Category(id="attention", title="Attention", colour="#ef4444"),
+    Category(id="merging", title="Merging", colour="#22c55e"),
+    Category(id="reshaping", title="Reshaping", colour="#84cc16"),
+    Category(id="preprocessing", title="Preprocessing", colour="#78716c"),
+    Category(id="augmentation", title="Augmentation", colour="#a8a29e"),
+    Category(id="wrappers", title="Wrappers", colour="#b45309"),
+    Category(id="models", title="Models", colour="#0f766e"),
+)
+"""In display order."""
+
 _SKIPPED_ARGS = {"self", "name", "layer", "backward_layer", "cell", "weights"}
 
 
-def _param(name: str, kind: str, default: Any = None, required: bool = False, **more: Any) -> dict:
-    spec = {
+def _param(
+    name: str, kind: str, default: Any = None, required: bool = False, **more: Any
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {
         "name": name,
         "kind": kind,
         "default": default,
         "required": required,
-        "choices": None,
-        "min": None,
-        "max": None,
         "nullable": default is None and not required,
         "description": EXTRA_DESCRIPTIONS.get(name),
     }
@@ -65,9 +122,7 @@ def _param(name: str, kind: str, default: Any = None, required: bool = False, **
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, list):
+    if isinstance(value, (tuple, list)):
         return [_jsonable(v) for v in value]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
@@ -97,20 +152,22 @@ def _kind_from_default(name: str, default: Any) -> str:
     return "any"
 
 
-def _default_config(type_name: str, cls: type, required: list[str]) -> dict[str, Any]:
+def _default_config(layer_kind: LayerKind, cls: type, required: list[str]) -> dict[str, Any]:
     """`get_config()` of a default instance (required args filled from samples), or {}."""
+    import keras
+
     try:
         kwargs = {name: copy.deepcopy(SAMPLE_REQUIRED[name]) for name in required}
-        if type_name in WRAPPERS:
-            kwargs["layer"] = (
-                keras.layers.LSTM(2) if type_name == "Bidirectional" else keras.layers.Dense(2)
-            )
-        return cls(**kwargs).get_config()
+        if layer_kind.wraps:
+            kwargs["layer"] = getattr(keras.layers, layer_kind.wraps)(2)
+        config: dict[str, Any] = cls(**kwargs).get_config()
+        return config
     except Exception:  # noqa: BLE001 - a type without a cheap default instance keeps signature defaults
         return {}
 
 
-def _layer_params(type_name: str, cls: type) -> list[dict]:
+def _layer_params(layer_kind: LayerKind, cls: type) -> list[dict[str, Any]]:
+    type_name = layer_kind.type
     signature = inspect.signature(cls.__init__)
     args = [
         p
@@ -118,7 +175,7 @@ def _layer_params(type_name: str, cls: type) -> list[dict]:
         if p.name not in _SKIPPED_ARGS and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     ]
     required = [p.name for p in args if p.default is inspect.Parameter.empty]
-    config = _default_config(type_name, cls, required)
+    config = _default_config(layer_kind, cls, required)
     params = []
     for p in args:
         is_required = p.default is inspect.Parameter.empty
@@ -148,37 +205,8 @@ def _layer_params(type_name: str, cls: type) -> list[dict]:
     return params
 
 
-def _outputs(type_name: str) -> tuple[int, str | None]:
-    if type_name in RECURRENT_STATES:
-        return 1, "return_state"
-    return 1, None
-
-
-def _layer_spec(type_name: str) -> dict:
-    category, description, inputs, _style, port_names = LAYERS[type_name]
-    cls = getattr(keras.layers, type_name)
-    params = _layer_params(type_name, cls)
-    outputs, multi = _outputs(type_name)
-    key = KEY_PARAMS.get(type_name) or [p["name"] for p in params if p["required"]][:3]
-    spec = {
-        "type": type_name,
-        "category": category,
-        "description": description,
-        "inputs": inputs,
-        "outputs": outputs,
-        "multi_output_param": multi,
-        "key_params": key,
-        "params": params,
-        "input_ports": port_names,
-        "min_inputs": 2 if port_names else None,
-        "wraps": type_name in WRAPPERS,
-        "keras_class": f"keras.layers.{type_name}",
-    }
-    return spec
-
-
-def _pseudo_specs() -> list[dict]:
-    io = [
+_PSEUDO_PARAMS: dict[str, list[dict[str, Any]]] = {
+    "Input": [
         _param(
             "shape",
             "shape",
@@ -188,84 +216,79 @@ def _pseudo_specs() -> list[dict]:
             description="Shape without the batch axis; null for a free axis.",
         ),
         _param("dtype", "dtype", "float32", choices=DTYPES),
-        _param(
-            "batch_size",
-            "int",
-            None,
-            min=1,
-            description="Fixed batch size (stateful RNNs).",
-        ),
+        _param("batch_size", "int", None, min=1, description="Fixed batch size (stateful RNNs)."),
         _param("sparse", "bool", False),
-    ]
-    out = [
-        _param("loss", "choice", None, choices=LOSSES, description="Loss for this output."),
+    ],
+    "Output": [
+        _param("loss", "choice", None, choices=list(LOSSES), description="Loss for this output."),
         _param("loss_weight", "float", 1.0, min=0.0),
         _param("metrics", "list", [], description="Metric names, e.g. accuracy."),
         _param(
-            "from_logits",
-            "bool",
-            False,
-            description="The loss reads logits, not probabilities.",
+            "from_logits", "bool", False, description="The loss reads logits, not probabilities."
         ),
-    ]
-    model = [
-        _param(
-            "subgraph",
-            "str",
-            None,
-            True,
-            description="Key of the sub-graph in `subgraphs`.",
-        )
-    ]
-    params = {"Input": io, "Output": out, "Model": model}
-    ports = {"Input": (0, 1), "Output": (1, 0), "Model": ("many", "many")}
-    specs = []
-    for type_name, (category, description) in PSEUDO_TYPES.items():
-        specs.append(
-            {
-                "type": type_name,
-                "category": category,
-                "description": description,
-                "inputs": ports[type_name][0],
-                "outputs": ports[type_name][1],
-                "multi_output_param": None,
-                "key_params": KEY_PARAMS[type_name],
-                "params": params[type_name],
-                "input_ports": None,
-                "min_inputs": None,
-                "wraps": False,
-                "keras_class": None,
-            }
-        )
-    return specs
+    ],
+    "Model": [
+        _param("subgraph", "str", None, True, description="Key of the sub-graph in `subgraphs`.")
+    ],
+}
+_PSEUDO_OUTPUTS: dict[str, int | Literal["many"]] = {"Input": 1, "Output": 0, "Model": MANY}
 
 
 @cache
-def _spec(type_name: str) -> dict | None:
-    if type_name in PSEUDO_TYPES:
-        return next(s for s in _pseudo_specs() if s["type"] == type_name)
-    return _layer_spec(type_name) if type_name in LAYERS else None
+def _entry(type_name: str) -> LayerEntry | None:
+    layer_kind = KINDS.get(type_name)
+    if layer_kind is None:
+        return None
+    if layer_kind.keras:
+        import keras
+
+        params = _layer_params(layer_kind, getattr(keras.layers, type_name))
+        outputs: int | Literal["many"] = 1
+    else:
+        params = _PSEUDO_PARAMS[type_name]
+        outputs = _PSEUDO_OUTPUTS[type_name]
+    key = list(layer_kind.key_params) or [p["name"] for p in params if p["required"]][:3]
+    return LayerEntry(
+        type=type_name,
+        category=layer_kind.category,
+        description=layer_kind.description,
+        inputs=layer_kind.inputs,
+        outputs=outputs,
+        multi_output_param="return_state" if layer_kind.states else None,
+        key_params=key,
+        params=[ParamSpec(**p) for p in params],
+        input_ports=list(layer_kind.input_names) if layer_kind.input_names else None,
+        min_inputs=2 if layer_kind.input_names else None,
+        wraps=layer_kind.wraps is not None,
+        keras_class=f"keras.layers.{type_name}" if layer_kind.keras else None,
+    )
 
 
-@lru_cache(maxsize=1)
-def _catalogue() -> dict[str, Any]:
-    specs = [_spec(t) for t in [*PSEUDO_TYPES, *LAYERS]]
-    specs.sort(key=lambda s: CATEGORY_ORDER.index(s["category"]))
-    return {"layers": specs, "categories": CATEGORY_ORDER}
-
-
-def get_catalogue() -> dict[str, Any]:
+@cache
+def get_catalogue() -> LayerCatalogue:
     """The whole catalogue (built once, then cached; treat as read-only)."""
-    return _catalogue()
+    order = [c.id for c in CATEGORIES]
+    entries = [e for e in map(_entry, KINDS) if e is not None]
+    entries.sort(key=lambda e: order.index(e.category))
+    choices = Choices(
+        dtype=DTYPES,
+        activation=ACTIVATIONS,
+        initializer=INITIALIZERS,
+        regularizer=REGULARIZERS,
+        constraint=CONSTRAINTS,
+        loss=list(LOSSES),
+        metric=sorted(METRICS),
+    )
+    return LayerCatalogue(layers=entries, categories=list(CATEGORIES), choices=choices)
 
 
-def layer_spec(type_name: str) -> dict | None:
-    """One type's spec (built on first use, cached), or None for a type not offered."""
-    return _spec(type_name)
+def layer_spec(type_name: str) -> LayerEntry | None:
+    """One type's entry (built on first use, cached), or None for a type not offered."""
+    return _entry(type_name)
 
 
 @cache
-def param_specs(type_name: str) -> dict[str, dict]:
+def param_specs(type_name: str) -> dict[str, ParamSpec]:
     """Parameter specs of a type by name ({} for an unknown type)."""
-    spec = layer_spec(type_name)
-    return {p["name"]: p for p in spec["params"]} if spec else {}
+    entry = _entry(type_name)
+    return {p.name: p for p in entry.params} if entry else {}

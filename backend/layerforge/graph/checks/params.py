@@ -10,9 +10,11 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from layerforge.graph.catalogue import param_specs
-from layerforge.graph.catalogue_params import NAMED_CLASS_CHOICES
-from layerforge.graph.errors import Problem
+from layerforge.graph.catalogue.compile import METRICS
+from layerforge.graph.catalogue.params import NAMED_CLASS_CHOICES
+from layerforge.graph.catalogue.publish import ParamSpec, param_specs
+from layerforge.graph.checks import cache
+from layerforge.graph.problems import Problem
 
 
 def _is_int(v: Any) -> bool:
@@ -49,8 +51,8 @@ def _flat_ints(value: Any) -> list[int] | None:
     return flat
 
 
-def _range_error(value: float, spec: dict) -> str | None:
-    lo, hi = spec.get("min"), spec.get("max")
+def _range_error(value: float, spec: ParamSpec) -> str | None:
+    lo, hi = spec.min, spec.max
     if lo is not None and value < lo:
         return f"must be at least {lo}, got {value}"
     if hi is not None and value > hi:
@@ -58,11 +60,11 @@ def _range_error(value: float, spec: dict) -> str | None:
     return None
 
 
-def _named_object_error(value: Any, spec: dict) -> str | None:
-    kind = spec["kind"]
+def _named_object_error(value: Any, spec: ParamSpec) -> str | None:
+    kind = spec.kind
     if isinstance(value, str):
-        if spec.get("choices") and value not in spec["choices"]:
-            return f"unknown {kind} {value!r}; one of {', '.join(spec['choices'])}"
+        if spec.choices and value not in spec.choices:
+            return f"unknown {kind} {value!r}; one of {', '.join(map(str, spec.choices))}"
         return None
     if isinstance(value, dict):
         allowed = NAMED_CLASS_CHOICES.get(kind, set())
@@ -75,11 +77,11 @@ def _named_object_error(value: Any, spec: dict) -> str | None:
     return f"must be a {kind} name"
 
 
-def value_error(value: Any, spec: dict) -> str | None:
+def value_error(value: Any, spec: ParamSpec) -> str | None:
     """Why `value` does not fit the parameter `spec`, or None when it does."""
-    kind = spec["kind"]
+    kind = spec.kind
     if value is None:
-        return None if spec.get("nullable") or not spec.get("required") else "is required"
+        return None if spec.nullable or not spec.required else "is required"
     if kind == "int":
         return "must be an integer" if not _is_int(value) else _range_error(value, spec)
     if kind == "float":
@@ -89,12 +91,12 @@ def value_error(value: Any, spec: dict) -> str | None:
     if kind in ("str", "dtype"):
         if not isinstance(value, str):
             return "must be a string"
-        if spec.get("choices") and kind == "dtype" and value not in spec["choices"]:
+        if spec.choices and kind == "dtype" and value not in spec.choices:
             return f"unknown dtype {value!r}"
         return None
     if kind in ("choice", "activation"):
-        if value not in (spec.get("choices") or []):
-            return f"{value!r} is not allowed; one of {', '.join(map(str, spec['choices']))}"
+        if value not in (spec.choices or []):
+            return f"{value!r} is not allowed; one of {', '.join(map(str, spec.choices or []))}"
         return None
     if kind in ("initializer", "regularizer", "constraint"):
         return _named_object_error(value, spec)
@@ -105,7 +107,7 @@ def value_error(value: Any, spec: dict) -> str | None:
         errors = [_range_error(v, spec) for v in items]
         return next((e for e in errors if e), None)
     if kind == "shape":
-        lowest = -1 if spec.get("min") is None else spec["min"]
+        lowest = -1 if spec.min is None else spec.min
         if not isinstance(value, list) or not all(
             v is None or (_is_int(v) and v >= lowest) for v in value
         ):
@@ -120,10 +122,6 @@ def value_error(value: Any, spec: dict) -> str | None:
     return None if _plain(value) else "must be a plain value (number, string, list), not an object"
 
 
-_CHECKED: dict[tuple[str, str, str], list[tuple[str, str, str]]] = {}
-_CHECKED_MAX = 20_000
-
-
 def check_params(
     node_id: str,
     type_name: str,
@@ -135,13 +133,11 @@ def check_params(
 
     With `key` (a canonical text of the layer), results are memoised."""
     memo = (type_name, key, prefix) if key is not None else None
-    found = _CHECKED.get(memo) if memo else None
+    found = cache.PARAM_CHECKS.get(memo) if memo else None
     if found is None:
         found = _param_problems(type_name, params, prefix)
         if memo:
-            if len(_CHECKED) >= _CHECKED_MAX:
-                _CHECKED.clear()
-            _CHECKED[memo] = found
+            cache.PARAM_CHECKS.put(memo, found)
     return [
         Problem(node=node_id, param=param, code=code, message=message)
         for param, code, message in found
@@ -170,7 +166,7 @@ def _param_problems(
         if error:
             problems.append((prefix + name, "bad_param", f"{type_name}.{name} {error}"))
     for name, spec in specs.items():
-        if spec["required"] and params.get(name) is None:
+        if spec.required and params.get(name) is None:
             problems.append(
                 (
                     prefix + name,
@@ -182,24 +178,18 @@ def _param_problems(
 
 
 def check_output_params(node_id: str, params: dict[str, Any]) -> list[Problem]:
-    """Output nodes: the generic checks plus metric names Keras knows."""
+    """Output nodes: the generic checks plus metric names from the one metric list."""
     problems = check_params(node_id, "Output", params)
     metrics = params.get("metrics")
     if isinstance(metrics, list):
-        import keras
-
-        for metric in metrics:
-            try:
-                ok = isinstance(metric, str) and keras.metrics.get(metric) is not None
-            except (ValueError, TypeError):
-                ok = metric in ("accuracy", "acc", "crossentropy", "ce")
-            if not ok:
-                problems.append(
-                    Problem(
-                        node=node_id,
-                        param="metrics",
-                        code="bad_param",
-                        message=f"Unknown metric {metric!r}",
-                    )
-                )
+        problems += [
+            Problem(
+                node=node_id,
+                param="metrics",
+                code="bad_param",
+                message=f"Unknown metric {metric!r}",
+            )
+            for metric in metrics
+            if not (isinstance(metric, str) and metric in METRICS)
+        ]
     return problems

@@ -1,45 +1,37 @@
-"""`validate_graph`: every problem of a graph at once, with shapes and parameter
-counts from Keras itself.
-
-Structure and parameters are checked first (`checks`); then each node's layer is
-called on symbolic tensors in topological order, so a Keras error lands on the node
-that caused it and its downstream nodes are skipped, not crashed.
+"""Shapes and parameter counts from Keras itself: after the structure and parameter
+checks, each node's layer is called on symbolic tensors in topological order, so a
+Keras error lands on the node that caused it and its downstream nodes are skipped,
+not crashed.
 
 Incremental: a node's outcome depends only on its own definition and the specs
 (shape, dtype) arriving at its ports, which summarise everything upstream. Outcomes
-are cached in a bounded LRU under a hash of exactly that, so after a one-node edit
-only nodes whose definition or input specs changed are called again."""
+are cached (`cache.NODE_OUTCOMES`) under a hash of exactly that, so after a one-node
+edit only nodes whose definition or input specs changed are called again."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import keras
 
-from layerforge.graph.build import SubgraphScope, _build
-from layerforge.graph.checks import Findings, static_findings
-from layerforge.graph.errors import GraphError
-from layerforge.graph.keras_errors import call_error_code, clean_message
-from layerforge.graph.layers import call_layer, make_layer
-from layerforge.graph.schema import Graph, InnerLayer, Node
-from layerforge.graph.structure import (
-    GraphIndex,
-    choose_model_type,
-    subgraph_use,
-    topological_order,
-)
-from layerforge.graph.symbolic import (
+from layerforge.graph.build.layers import call_layer, make_layer
+from layerforge.graph.build.model import SubgraphScope, assemble
+from layerforge.graph.build.symbolic import (
     TensorSpec,
     needs_real_weights,
     no_weights,
     weight_counts,
 )
-from layerforge.settings import get_settings
+from layerforge.graph.checks import cache
+from layerforge.graph.checks.findings import Findings
+from layerforge.graph.checks.report import NodeReport
+from layerforge.graph.ports import input_port_names, output_port_names, variadic_inputs
+from layerforge.graph.problems import GraphError, call_error_code, clean_message
+from layerforge.graph.schema import Graph, InnerLayer, Node
+from layerforge.graph.structure import GraphIndex, subgraph_use, topological_order
 
 
 @dataclass(frozen=True)
@@ -52,46 +44,6 @@ class Outcome:
     code: str | None = None
     message: str | None = None
     param: str | None = None
-
-
-class LRU:
-    def __init__(self, size: int):
-        self.size = size
-        self.data: OrderedDict[Any, Any] = OrderedDict()
-        self.lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Any) -> Any:
-        with self.lock:
-            value = self.data.get(key)
-            if value is None:
-                self.misses += 1
-                return None
-            self.data.move_to_end(key)
-            self.hits += 1
-            return value
-
-    def put(self, key: Any, value: Any) -> None:
-        with self.lock:
-            self.data[key] = value
-            self.data.move_to_end(key)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.data.clear()
-            self.hits = self.misses = 0
-
-
-NODE_CACHE = LRU(50_000)
-MODEL_CACHE = LRU(64)
-
-
-def clear_caches() -> None:
-    NODE_CACHE.clear()
-    MODEL_CACHE.clear()
 
 
 def _digest(obj: Any) -> str:
@@ -130,23 +82,27 @@ class _CachedScope(SubgraphScope):
     """Resolves `Model` uses to stateless keras.Models cached by definition hash."""
 
     def __init__(self, chain: list[Graph], definitions: _Definitions):
-        super().__init__(chain, {})
+        super().__init__(chain)
         self.definitions = definitions
 
     def model(self, key: str) -> keras.Model:
         sub = self.definition(key)
         digest = self.definitions.digest(sub, self.chain)
-        model = MODEL_CACHE.get(digest)
+        model: keras.Model | None = cache.SUBGRAPH_MODELS.get(digest)
         if model is None:
-            model = _build(sub, _CachedScope([*self.chain, sub], self.definitions), name=key)
-            MODEL_CACHE.put(digest, model)
+            model = assemble(sub, _CachedScope([*self.chain, sub], self.definitions), name=key)
+            cache.SUBGRAPH_MODELS.put(digest, model)
         return model
 
 
-class _Validator:
+class Validator:
+    """Calls every node of a graph (and of its sub-graphs) on symbolic tensors; fills
+    `nodes` (one NodeReport per node, ids of sub-graph nodes as `key/id`) and writes the
+    errors it finds to `findings`."""
+
     def __init__(self, findings: Findings):
         self.findings = findings
-        self.nodes: dict[str, dict[str, Any]] = {}
+        self.nodes: dict[str, NodeReport] = {}
         self.definitions = _Definitions()
         self.broken_subgraphs: set[int] = set()
 
@@ -166,13 +122,13 @@ class _Validator:
         specs: dict[str, list[TensorSpec]] = {}
         for nid in [*order, *sorted(cyclic)]:
             node = index.by_id[nid]
-            info = self._info(prefix + nid)
+            info = self._info(prefix + nid, index, node, scope)
             if prefix + nid in bad:
-                info["status"] = "error"
+                info.status = "error"
                 continue
             args = self._input_specs(index, nid, specs)
             if nid in cyclic or args is None:
-                info["status"] = "skipped"
+                info.status = "skipped"
                 continue
             outcome = self._outcome(index, node, args, scope, specs, chain)
             self._record(prefix + nid, info, outcome)
@@ -181,24 +137,34 @@ class _Validator:
         self._dedupe_weights(index, prefix)
         return index
 
-    def _info(self, nid: str) -> dict[str, Any]:
-        info = {
-            "output_shapes": [],
-            "dtypes": [],
-            "params": 0,
-            "trainable_params": 0,
-            "non_trainable_params": 0,
-            "errors": [],
-            "warnings": [],
-            "status": "ok",
-        }
+    def _info(self, nid: str, index: GraphIndex, node: Node, scope: SubgraphScope) -> NodeReport:
+        """A node's entry, with its ports (from the structure, no Keras call)."""
+        owner = index.by_id.get(node.shared_with or "", node)
+        ports = index.in_edges.get(node.id, {})
+        connected = max(ports, default=-1) + 1
+        info = NodeReport.model_construct(
+            output_shapes=[],
+            dtypes=[],
+            params=0,
+            trainable_params=0,
+            non_trainable_params=0,
+            errors=[],
+            warnings=[],
+            status="ok",
+            weights_shared_with=None,
+            input_ports=[]
+            if owner.type == "Input"
+            else input_port_names(owner, scope.lookup, connected),
+            output_ports=output_port_names(owner, scope.lookup),
+            variadic_inputs=variadic_inputs(owner),
+        )
         self.nodes[nid] = info
         return info
 
     @staticmethod
     def _input_specs(
         index: GraphIndex, nid: str, specs: dict[str, list[TensorSpec]]
-    ) -> list | None:
+    ) -> list[TensorSpec] | None:
         args = []
         for port in sorted(index.in_edges.get(nid, {})):
             edge = index.in_edges[nid][port][0]
@@ -207,16 +173,16 @@ class _Validator:
             args.append(specs[edge.source][edge.source_port])
         return args
 
-    def _record(self, nid: str, info: dict[str, Any], outcome: Outcome) -> None:
+    def _record(self, nid: str, info: NodeReport, outcome: Outcome) -> None:
         if outcome.code:
-            info["status"] = "error"
+            info.status = "error"
             self.findings.error(nid, outcome.code, outcome.message or "", outcome.param)
             return
-        info["output_shapes"] = [s.to_json() for s in outcome.specs or ()]
-        info["dtypes"] = [s.dtype for s in outcome.specs or ()]
-        info["trainable_params"] = outcome.trainable
-        info["non_trainable_params"] = outcome.non_trainable
-        info["params"] = outcome.trainable + outcome.non_trainable
+        info.output_shapes = [s.to_json() for s in outcome.specs or ()]
+        info.dtypes = [s.dtype for s in outcome.specs or ()]
+        info.trainable_params = outcome.trainable
+        info.non_trainable_params = outcome.non_trainable
+        info.params = outcome.trainable + outcome.non_trainable
 
     # -- one node -------------------------------------------------------------------
     def _outcome(
@@ -258,10 +224,10 @@ class _Validator:
             tuple(owner_args) if owner_args is not None else None,
             subs,
         )
-        cached = NODE_CACHE.get(key)
+        cached: Outcome | None = cache.NODE_OUTCOMES.get(key)
         if cached is None:
             cached = _evaluate(owner, node.type, args, owner_args, scope)
-            NODE_CACHE.put(key, cached)
+            cache.NODE_OUTCOMES.put(key, cached)
         return cached
 
     def _dedupe_weights(self, index: GraphIndex, prefix: str) -> None:
@@ -270,7 +236,7 @@ class _Validator:
         holders: dict[str, str] = {}
         for node in index.graph.nodes:
             info = self.nodes.get(prefix + node.id)
-            if info is None or info["status"] != "ok":
+            if info is None or info.status != "ok":
                 continue
             if node.shared_with:
                 identity = "node:" + node.shared_with
@@ -279,8 +245,8 @@ class _Validator:
                 identity = _weight_identity(node)
             holder = holders.setdefault(identity, node.id)
             if holder != node.id:
-                info["weights_shared_with"] = prefix + holder
-                info["params"] = info["trainable_params"] = info["non_trainable_params"] = 0
+                info.weights_shared_with = prefix + holder
+                info.params = info.trainable_params = info.non_trainable_params = 0
 
 
 def _used_subgraph(node: Node, scope: SubgraphScope) -> Graph | None:
@@ -348,44 +314,3 @@ def _call(
         return Outcome(None, code=call_error_code(exc), message=clean_message(exc))
     trainable, non_trainable = weight_counts(layer)
     return Outcome(tuple(TensorSpec.of(t) for t in outputs), trainable, non_trainable)
-
-
-def validate_graph(graph: Graph) -> dict[str, Any]:
-    """The body of `POST /api/graphs/validate` (see DESIGN.md)."""
-    findings = static_findings(graph, Findings())
-    validator = _Validator(findings)
-    if any(p.code in ("too_large", "too_deep") for p in findings.errors):
-        return _answer(findings, {}, None, None)
-    index = validator.level(graph, [graph], "")
-    used = index.used()
-    total = sum(validator.nodes[n]["params"] for n in used if n in validator.nodes)
-    limit = get_settings().limits.params
-    if total > limit:
-        biggest = max(used, key=lambda n: validator.nodes.get(n, {}).get("params", 0))
-        findings.error(
-            biggest,
-            "too_large",
-            f"The model has {total:,} parameters; the limit "
-            f"is {limit:,} (this node holds {validator.nodes[biggest]['params']:,})",
-        )
-    for problem in findings.warnings:
-        if problem.node in validator.nodes:
-            validator.nodes[problem.node]["warnings"].append(problem.model_dump())
-    for problem in findings.errors:
-        if problem.node in validator.nodes:
-            validator.nodes[problem.node]["errors"].append(problem.model_dump())
-            validator.nodes[problem.node]["status"] = "error"
-    valid = not findings.errors
-    model_type = choose_model_type(index) if valid else None
-    return _answer(findings, validator.nodes, model_type, total if valid else None)
-
-
-def _answer(findings: Findings, nodes: dict, model_type: str | None, total: int | None) -> dict:
-    return {
-        "valid": not findings.errors,
-        "model_type": model_type,
-        "total_params": total,
-        "errors": [p.model_dump() for p in findings.errors],
-        "warnings": [p.model_dump() for p in findings.warnings],
-        "nodes": nodes,
-    }

@@ -1,82 +1,36 @@
 """Checks that need no Keras call: structure (ids, edges, ports, cycles, reachability,
-shared layers, sub-graphs, caps) and parameters. Shapes are `validate`'s job.
+shared layers, sub-graphs, caps) and parameters. Shapes are `shapes`' job.
 
 Sub-graph problems carry node ids of the form `<subgraph key>/<node id>`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Any
 
-from layerforge.graph.catalogue_data import LAYERS, RECURRENT_STATES, WRAPPERS
-from layerforge.graph.errors import Problem
-from layerforge.graph.layers import input_ports, is_known, is_refused, output_ports
-from layerforge.graph.params_check import check_output_params, check_params
+from layerforge.graph.catalogue.compile import LOSSES_TAKING_LOGITS
+from layerforge.graph.catalogue.kinds import is_known, is_refused, kind
+from layerforge.graph.checks import cache
+from layerforge.graph.checks.findings import Findings
+from layerforge.graph.checks.params import check_output_params, check_params
+from layerforge.graph.limits import DEFAULT_LIMITS, GraphLimits
+from layerforge.graph.ports import input_port_range, output_ports
+from layerforge.graph.problems import Problem
 from layerforge.graph.schema import Graph, InnerLayer, Node
 from layerforge.graph.structure import (
     GraphIndex,
     choose_model_type,
+    count_nodes,
     find_cycle,
     input_name,
+    nesting_depth,
     output_name,
     reachable_from,
     sequential_chain,
     subgraph_use,
     topological_order,
 )
-from layerforge.settings import get_settings
 
 _LOGIT_ACTIVATIONS = {"softmax", "sigmoid", "log_softmax"}
-
-
-@dataclass
-class Findings:
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    broken_scopes: set[str] = field(default_factory=set)
-    """Prefixes (`key/`) of sub-graphs with errors of their own."""
-    indexes: dict[int, GraphIndex] = field(default_factory=dict)
-    """One GraphIndex per graph level (by id), shared by checks and validation."""
-    keys: dict[int, str] = field(default_factory=dict)
-
-    def index(self, graph: Graph) -> GraphIndex:
-        if id(graph) not in self.indexes:
-            self.indexes[id(graph)] = GraphIndex.of(graph)
-        return self.indexes[id(graph)]
-
-    def key(self, layer: Node | InnerLayer) -> str:
-        """A canonical text of what a layer is (type, params, inner, trainable), memoised
-        for this call: the cache key of everything derived from the layer alone."""
-        if id(layer) not in self.keys:
-            inner = self.key(layer.inner) if layer.inner is not None else None
-            # repr, not sorted JSON: 3x cheaper; equal params in another key order
-            # only cost a cache miss, never a wrong hit
-            self.keys[id(layer)] = repr(
-                (layer.type, layer.params, inner, getattr(layer, "trainable", True))
-            )
-        return self.keys[id(layer)]
-
-    def error(self, node: str | None, code: str, message: str, param: str | None = None) -> None:
-        self.errors.append(Problem(node=node, param=param, code=code, message=message))
-
-    def warn(self, node: str | None, code: str, message: str, param: str | None = None) -> None:
-        self.warnings.append(Problem(node=node, param=param, code=code, message=message))
-
-    def error_nodes(self) -> set[str]:
-        return {p.node for p in self.errors if p.node}
-
-
-def count_nodes(graph: Graph) -> int:
-    return len(graph.nodes) + sum(count_nodes(sub) for sub in graph.subgraphs.values())
-
-
-def nesting_depth(graph: Graph) -> int:
-    return 1 + max((nesting_depth(sub) for sub in graph.subgraphs.values()), default=0)
-
-
-_STRUCTURE_CACHE: dict[tuple, tuple] = {}
-_STRUCTURE_CACHE_MAX = 2_000
-_NODE_CHECKS: dict[str, list[tuple[str | None, str, str]]] = {}
-"""A layer's own checks (type, params, wrapper) by its canonical text."""
 
 
 class _Checker:
@@ -116,7 +70,7 @@ class _Checker:
         self.check_structure()
         self.check_logits()
 
-    def structure_key(self) -> tuple:
+    def structure_key(self) -> tuple[Any, ...]:
         """Everything the structural checks read: ids, types, names, sharing, port
         counts, sub-graph uses, edges. A parameter edit leaves it unchanged."""
         nodes = tuple(
@@ -126,7 +80,7 @@ class _Checker:
                 n.name,
                 n.shared_with,
                 subgraph_use(n),
-                input_ports(n, self.lookup) if is_known(n.type) else None,
+                input_port_range(n, self.lookup) if is_known(n.type) else None,
                 output_ports(n, self.lookup) if is_known(n.type) else None,
             )
             for n in self.graph.nodes
@@ -137,7 +91,7 @@ class _Checker:
     def check_structure(self) -> None:
         """Ids, edges, ports, cycles, reachability, names: cached by `structure_key`."""
         key = self.structure_key()
-        cached = _STRUCTURE_CACHE.get(key)
+        cached = cache.STRUCTURE.get(key)
         if cached is None:
             self.s = Findings()
             self.check_ids()
@@ -159,18 +113,16 @@ class _Checker:
                 self.s.warnings,
                 (order, cyclic),
                 self.index.used(),
-                self.index._chain,
+                self.index.cached_chain,
             )
-            if len(_STRUCTURE_CACHE) >= _STRUCTURE_CACHE_MAX:
-                _STRUCTURE_CACHE.clear()
-            _STRUCTURE_CACHE[key] = cached
+            cache.STRUCTURE.put(key, cached)
             self.s = self.f
         errors, warnings, (order, cyclic), used, chain = cached
         self.f.errors.extend(p.model_copy() for p in errors)
         self.f.warnings.extend(p.model_copy() for p in warnings)
-        self.index._order = (list(order), set(cyclic))
-        self.index._used = set(used)
-        self.index._chain = chain
+        self.index.cached_order = (list(order), set(cyclic))
+        self.index.cached_used = set(used)
+        self.index.cached_chain = chain
 
     # -- nodes --------------------------------------------------------------------
     def check_ids(self) -> None:
@@ -211,6 +163,7 @@ class _Checker:
             )
         self.f.errors.extend(problems)
         ok = not problems
+        layer_kind = kind(layer.type)
         if layer.type == "Model":
             key = layer.params.get("subgraph")
             if isinstance(key, str) and self.lookup(key) is None:
@@ -221,12 +174,13 @@ class _Checker:
                     param_prefix + "subgraph",
                 )
                 ok = False
-        if layer.type in WRAPPERS:
+        if layer_kind is not None and layer_kind.wraps:
             if layer.inner is None:
                 self.f.error(nid, "missing_inner", f"{layer.type} needs an inner layer", "inner")
                 return False
             ok = self.check_layer(node_id, layer.inner, param_prefix + "inner.") and ok
-            if layer.type == "Bidirectional" and layer.inner.type not in RECURRENT_STATES:
+            inner_kind = kind(layer.inner.type)
+            if layer.type == "Bidirectional" and not (inner_kind and inner_kind.states):
                 self.f.error(
                     nid,
                     "bad_param",
@@ -251,14 +205,12 @@ class _Checker:
             self.check_layer(node.id, node)
             return
         key = self.f.key(node)
-        found = _NODE_CHECKS.get(key)
+        found = cache.LAYER_CHECKS.get(key)
         if found is None:
             scratch = Findings(keys=self.f.keys)
             _Checker(self.graph, self.chain, "", scratch, self.index).check_layer("", node)
             found = [(p.param, p.code, p.message) for p in scratch.errors]
-            if len(_NODE_CHECKS) >= _STRUCTURE_CACHE_MAX * 10:
-                _NODE_CHECKS.clear()
-            _NODE_CHECKS[key] = found
+            cache.LAYER_CHECKS.put(key, found)
         for param, code, message in found:
             self.f.error(self.nid(node.id), code, message, param)
 
@@ -327,7 +279,7 @@ class _Checker:
             layer = self._layer_of(node)
             if not is_known(layer.type):
                 continue
-            lo, hi = input_ports(layer, self.lookup)
+            lo, hi = input_port_range(layer, self.lookup)
             ports = self.index.in_edges.get(node.id, {})
             nid = self.nid(node.id)
             for port, edges in sorted(ports.items()):
@@ -348,8 +300,9 @@ class _Checker:
             used = sorted(p for p in ports if hi is None or p < hi)
             needed = max(lo, (used[-1] + 1) if used else 0) if hi is None else lo
             missing = [p for p in range(needed) if p not in ports]
+            layer_kind = kind(layer.type)
             if missing:
-                names = LAYERS.get(layer.type, (None,) * 5)[4]
+                names = layer_kind.input_names if layer_kind else None
                 label = ", ".join(names[p] if names else str(p) for p in missing[:8])
                 label += ", ..." if len(missing) > 8 else ""
                 self.s.error(
@@ -357,7 +310,7 @@ class _Checker:
                     "missing_input",
                     f"{layer.type} has nothing on input port(s) {label}",
                 )
-            if layer.type in LAYERS and LAYERS[layer.type][2] == "many" and len(used) == 1:
+            if layer_kind and layer_kind.keras and layer_kind.variadic and len(used) == 1:
                 self.s.warn(nid, "single_merge_input", f"{layer.type} with a single input")
 
     def check_order_and_reach(self) -> None:
@@ -431,6 +384,14 @@ class _Checker:
                 )
             if not out.params.get("from_logits"):
                 continue
+            loss = out.params.get("loss")
+            if loss and loss not in LOSSES_TAKING_LOGITS:
+                self.f.warn(
+                    self.nid(out.id),
+                    "from_logits_ignored",
+                    f"The loss {loss!r} does not read logits; from_logits is ignored",
+                    "from_logits",
+                )
             for edges in self.index.in_edges.get(out.id, {}).values():
                 source = self._layer_of(self.index.by_id[edges[0].source])
                 act = source.params.get("activation")
@@ -481,10 +442,11 @@ def _subgraph_cycles(graph: Graph, f: Findings) -> None:
             visit(key)
 
 
-def static_findings(graph: Graph, f: Findings | None = None) -> Findings:
+def static_findings(
+    graph: Graph, limits: GraphLimits = DEFAULT_LIMITS, f: Findings | None = None
+) -> Findings:
     """Every structural and parameter problem of a graph and its sub-graphs."""
     f = f if f is not None else Findings()
-    limits = get_settings().limits
     total = count_nodes(graph)
     if total > limits.nodes:
         f.error(
@@ -512,6 +474,6 @@ def _walk(graph: Graph, chain: list[Graph], prefix: str, f: Findings) -> None:
         _walk(sub, [*chain, sub], f"{prefix}{key}/", f)
 
 
-def static_problems(graph: Graph) -> list[Problem]:
+def static_problems(graph: Graph, limits: GraphLimits = DEFAULT_LIMITS) -> list[Problem]:
     """The errors (not warnings) `static_findings` reports."""
-    return static_findings(graph).errors
+    return static_findings(graph, limits).errors

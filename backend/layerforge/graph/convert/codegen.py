@@ -5,28 +5,26 @@ API: one variable per tensor, a shared layer as one variable called at each call
 site, each sub-graph as a `build_<name>()` function whose model is built once and
 then called like a layer. `compile()` comes from the Output nodes (`compile_spec`).
 The code builds the same model as `build_model(graph)`: same layers, names and
-parameter count. Lines are laid out as black/ruff would (see `codegen_format`).
+parameter count. The code is written plainly, one statement a line, then laid out
+by black (as a library) at the guides' line length of 88.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import keyword
+import math
 import re
+from typing import Any
 
-from layerforge.graph.build import compile_spec
-from layerforge.graph.catalogue_data import LAYERS, LIST, QKV
-from layerforge.graph.codegen_format import (
-    Expr,
-    bracket_dict,
-    bracket_list,
-    call,
-    chain,
-    literal,
-    statement,
-)
-from layerforge.graph.layers import layer_class, output_ports
-from layerforge.graph.schema import Graph, InnerLayer, Node
+import black
+
+from layerforge.graph.build.compile import compile_spec
+from layerforge.graph.build.layers import layer_class
+from layerforge.graph.catalogue.kinds import LIST, QKV, keras_kind
+from layerforge.graph.ports import output_ports
+from layerforge.graph.schema import Edge, Graph, InnerLayer, Node
 from layerforge.graph.structure import (
     GraphIndex,
     choose_model_type,
@@ -50,7 +48,54 @@ def to_python(graph: Graph) -> str:
     if builds:
         lines += [*builds, ""]
     lines += writer.model_lines(graph, "model", None) + writer.compile_lines(graph)
-    return "\n".join(lines) + "\n"
+    return black.format_str("\n".join(lines) + "\n", mode=_BLACK)
+
+
+LINE_LENGTH = 88
+_BLACK = black.Mode(line_length=LINE_LENGTH)
+Expr = str
+"""A Python expression's source text."""
+
+
+def call(func: str, args: list[Expr], kwargs: dict[str, Expr] | None = None) -> Expr:
+    """`func(a, b, key=value)`."""
+    items = [*args, *(f"{k}={v}" for k, v in (kwargs or {}).items())]
+    return f"{func}({', '.join(items)})"
+
+
+def bracket_list(items: list[Expr]) -> Expr:
+    return f"[{', '.join(items)}]"
+
+
+def bracket_dict(values: dict[str, Expr]) -> Expr:
+    return "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in values.items()) + "}"
+
+
+def literal(value: Any) -> Expr:
+    """A Python literal for a JSON-like value; lists of ints (shapes) become tuples."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, float):
+        return f'float("{value}")' if math.isinf(value) or math.isnan(value) else repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        return bracket_dict({str(k): literal(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        if value and all(
+            v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in value
+        ):
+            items = [literal(v) for v in value]
+            return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+        return bracket_list([literal(v) for v in value])
+    raise TypeError(f"no Python literal for {type(value).__name__}")
+
+
+def statement(prefix: str, expr: Expr, indent: int = 0) -> list[str]:
+    """One line: `prefix + expr` at `indent` levels (black splits it later)."""
+    return ["    " * indent + prefix + expr]
 
 
 class _Writer:
@@ -103,7 +148,15 @@ class _Writer:
             return self._sequential(index, seq, names, target, name, indent)
         return self._functional(index, order, names, target, name, indent)
 
-    def _sequential(self, index, seq, names, target, name, indent) -> list[str]:
+    def _sequential(
+        self,
+        index: GraphIndex,
+        seq: list[str],
+        names: dict[str, str | None],
+        target: str,
+        name: str | None,
+        indent: int,
+    ) -> list[str]:
         items: list[Expr] = [self._input(index.by_id[seq[0]])]
         items += [self._layer(index.by_id[n], names.get(n)) for n in seq[1:-1]]
         kwargs = {"name": literal(name)} if name else {}
@@ -118,7 +171,15 @@ class _Writer:
             + self._output_names(index, names, target, indent)
         )
 
-    def _functional(self, index: GraphIndex, order, names, target, name, indent) -> list[str]:
+    def _functional(
+        self,
+        index: GraphIndex,
+        order: list[str],
+        names: dict[str, str | None],
+        target: str,
+        name: str | None,
+        indent: int,
+    ) -> list[str]:
         taken = set(self.reserved) | {target}
         tensor_vars: dict[str, str] = {}
         for node in index.graph.nodes:
@@ -184,6 +245,8 @@ class _Writer:
             return self.model_vars[layer.params["subgraph"]]
         params = dict(layer.params)
         cls = layer_class(layer.type)
+        if cls is None:
+            raise ValueError(f"Layer type {layer.type!r} is not available")
         required = [
             p.name
             for p in inspect.signature(cls.__init__).parameters.values()
@@ -212,16 +275,17 @@ class _Writer:
         return call(f"layers.{layer.type}", args, kwargs)
 
     def _call(self, layer_expr: Expr, owner: Node, args: list[str]) -> Expr:
-        style = LAYERS[owner.type][3] if owner.type in LAYERS else None
+        layer_kind = keras_kind(owner.type)
+        style = layer_kind.call if layer_kind is not None else None
         if style == QKV:
             call_args: list[Expr] = args[:2]
             kwargs = {"key": args[2]} if len(args) > 2 else {}
-            return _apply(layer_expr, call_args, kwargs)
+            return call(layer_expr, call_args, kwargs)
         if style == LIST or (owner.type == "Model" and len(args) > 1):
-            return _apply(layer_expr, [bracket_list(args)], {})
-        return _apply(layer_expr, args[:1], {})
+            return call(layer_expr, [bracket_list(args)])
+        return call(layer_expr, args[:1])
 
-    def _ref(self, edge, index: GraphIndex, tensor_vars: dict[str, str]) -> str:
+    def _ref(self, edge: Edge, index: GraphIndex, tensor_vars: dict[str, str]) -> str:
         source = index.by_id[edge.source]
         owner = index.by_id.get(source.shared_with or source.id, source)
         if source.type != "Input" and output_ports(owner, self._lookup) > 1:
@@ -237,7 +301,9 @@ class _Writer:
             if index.by_id[n].type == "Model" and not index.by_id[n].trainable
         ]
 
-    def _output_names(self, index: GraphIndex, names, target: str, indent: int) -> list[str]:
+    def _output_names(
+        self, index: GraphIndex, names: dict[str, str | None], target: str, indent: int
+    ) -> list[str]:
         """Keep the Output nodes' names when the producing layers are named otherwise."""
         wanted = [output_name(n) for n in index.outputs()]
         produced = [self._produced_name(index, names, out) for out in index.outputs()]
@@ -246,7 +312,7 @@ class _Writer:
         return statement(f"{target}.output_names = ", literal(wanted), indent)
 
     @staticmethod
-    def _produced_name(index: GraphIndex, names, out: Node) -> str | None:
+    def _produced_name(index: GraphIndex, names: dict[str, str | None], out: Node) -> str | None:
         """The name Keras gives an output: its layer's, for port 0 of a plain layer
         (a sub-graph's model names its outputs after its own layers)."""
         edges = _in_edges(index, out.id)
@@ -283,25 +349,18 @@ class _Writer:
         return _fresh_in(base, self.reserved)
 
 
-def _apply(layer_expr: Expr, args: list[Expr], kwargs: dict[str, Expr]) -> Expr:
-    """`layer(args)`: a call on a variable, or chained onto a constructor call."""
-    if isinstance(layer_expr, str):
-        return call(layer_expr, args, kwargs)
-    return chain(layer_expr, args, kwargs)
-
-
 def _one_or_list(values: list[str]) -> Expr:
     return values[0] if len(values) == 1 else bracket_list(values)
 
 
-def _loss_expr(loss) -> Expr:
+def _loss_expr(loss: Any) -> Expr:
     """A loss name, or `keras.losses.X(from_logits=True)` for a Loss instance."""
     if isinstance(loss, str):
         return literal(loss)
     return call(f"keras.losses.{type(loss).__name__}", [], {"from_logits": "True"})
 
 
-def _in_edges(index: GraphIndex, node_id: str):
+def _in_edges(index: GraphIndex, node_id: str) -> list[Edge]:
     ports = index.in_edges.get(node_id, {})
     return [ports[p][0] for p in sorted(ports)]
 

@@ -7,27 +7,30 @@ from pathlib import Path
 
 import keras
 
-from layerforge.graph.build import build_model, compile_spec
+from layerforge.graph.build.compile import compile_spec
+from layerforge.graph.build.model import build_model
+from layerforge.graph.limits import DEFAULT_LIMITS, GraphLimits
 from layerforge.graph.schema import Graph
 
 
-def export_keras_json(graph: Graph) -> str:
+def export_keras_json(graph: Graph, limits: GraphLimits = DEFAULT_LIMITS) -> str:
     """`model.to_json()` of the built model (architecture only, no compile settings)."""
-    return build_model(graph).to_json()
+    text: str = build_model(graph, limits).to_json()
+    return text
 
 
-def export_keras_file(graph: Graph) -> bytes:
+def export_keras_file(graph: Graph, limits: GraphLimits = DEFAULT_LIMITS) -> bytes:
     """The bytes of a `.keras` file: architecture, new random weights and, when the
     Output nodes name losses, the compile settings (Adam, losses, weights, metrics)."""
-    model = _compiled(graph)
+    model = _compiled(graph, limits)
     with tempfile.TemporaryDirectory(prefix="layerforge-export-") as tmp:
         path = Path(tmp) / "model.keras"
         model.save(path)
         return path.read_bytes()
 
 
-def _compiled(graph: Graph) -> keras.Model:
-    model = build_model(graph)
+def _compiled(graph: Graph, limits: GraphLimits) -> keras.Model:
+    model = build_model(graph, limits)
     spec = compile_spec(graph)
     if spec["loss"]:
         model.compile(

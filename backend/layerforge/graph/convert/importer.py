@@ -30,15 +30,16 @@ from typing import Any
 
 import keras
 
-from layerforge.graph.errors import GraphError, Problem
-from layerforge.graph.layers import layer_class
-from layerforge.graph.layout import auto_layout
+from layerforge.graph.build.layers import layer_class
+from layerforge.graph.catalogue.kinds import KINDS
+from layerforge.graph.convert.layout import auto_layout
+from layerforge.graph.limits import DEFAULT_LIMITS, GraphLimits
+from layerforge.graph.problems import GraphError, Problem
 from layerforge.graph.schema import Edge, Graph, InnerLayer, Node
-from layerforge.settings import get_settings
 
 MODEL_CLASSES = {"Functional", "Sequential", "Model"}
 FUNCTIONAL = {"Functional", "Model"}
-WRAPPERS = {"TimeDistributed", "Bidirectional"}
+WRAPPERS = {k.type for k in KINDS.values() if k.wraps}
 OBJECT_MODULES = {
     "keras.initializers": keras.initializers,
     "keras.regularizers": keras.regularizers,
@@ -51,9 +52,9 @@ FAMILY_BY_SUFFIX = {
 }
 
 
-def import_keras_json(text: str) -> Graph:
+def import_keras_json(text: str, limits: GraphLimits = DEFAULT_LIMITS) -> Graph:
     """A graph (with an automatic layout) from the text of `model.to_json()`."""
-    if len(text.encode()) > get_settings().limits.request_bytes:
+    if len(text.encode()) > limits.request_bytes:
         raise _error(None, "too_large", "the model JSON is larger than the request limit")
     try:
         data = json.loads(text)
@@ -61,13 +62,12 @@ def import_keras_json(text: str) -> Graph:
         raise _error(None, "too_large", "the model JSON is nested too deeply") from exc
     except json.JSONDecodeError as exc:
         raise _error(None, "bad_json", f"not valid JSON: {exc.msg} at line {exc.lineno}") from exc
-    return import_keras_config(data)
+    return import_keras_config(data, limits)
 
 
-def import_keras_file(path: str | Path) -> Graph:
+def import_keras_file(path: str | Path, limits: GraphLimits = DEFAULT_LIMITS) -> Graph:
     """A graph from a `.keras` file, read from its `config.json` without loading weights."""
     path = Path(path)
-    limits = get_settings().limits
     if path.stat().st_size > limits.upload_bytes:
         raise _error(None, "too_large", f"{path.name} is larger than the upload limit")
     try:
@@ -83,14 +83,14 @@ def import_keras_file(path: str | Path) -> Graph:
             "bad_file",
             f"{path.name} is not a .keras file (a zip with config.json)",
         ) from exc
-    return import_keras_json(text)
+    return import_keras_json(text, limits)
 
 
-def import_keras_config(data: Any) -> Graph:
+def import_keras_config(data: Any, limits: GraphLimits = DEFAULT_LIMITS) -> Graph:
     """A graph from a parsed model config (`{"class_name", "config", ...}`)."""
     if not isinstance(data, dict) or str(data.get("class_name")) not in MODEL_CLASSES:
         raise _error(None, "bad_model", "expected a Sequential or Functional model config")
-    importer = _Importer(get_settings().limits.nesting_depth)
+    importer = _Importer(limits.nesting_depth)
     try:
         graph = importer.model(data)
         graph = graph.model_copy(update={"subgraphs": importer.subgraphs})

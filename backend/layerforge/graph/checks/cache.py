@@ -1,0 +1,65 @@
+"""Every cache validation keeps between requests, bounded LRUs, with one `clear()`.
+
+Each key holds everything its answer depends on (see the `*_key` functions beside each
+use), so a stale answer is never read; a test pins the structure key's coverage."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable
+from typing import Any, Generic, TypeVar
+
+from cachetools import LRUCache
+
+V = TypeVar("V")
+
+
+class Cache(Generic[V]):
+    """A thread-safe LRU cache that counts hits and misses (benchmarks and tests read them)."""
+
+    def __init__(self, size: int) -> None:
+        self._data: LRUCache[Hashable, V] = LRUCache(maxsize=size)
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> V | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+            return value
+
+    def put(self, key: Hashable, value: V) -> None:
+        with self._lock:
+            self._data[key] = value
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self.hits = self.misses = 0
+
+
+NODE_OUTCOMES: Cache[Any] = Cache(50_000)
+"""A layer called on its input specs: (layer text, input specs, owner specs, sub-graph hash)."""
+SUBGRAPH_MODELS: Cache[Any] = Cache(64)
+"""Stateless keras.Models of sub-graph definitions, by definition hash."""
+STRUCTURE: Cache[Any] = Cache(2_000)
+"""Structural findings of one graph level, by `structure_key`."""
+LAYER_CHECKS: Cache[Any] = Cache(20_000)
+"""A layer's own checks (type, params, wrapper) by its canonical text."""
+PARAM_CHECKS: Cache[Any] = Cache(20_000)
+"""Parameter problems by (type, canonical text, parameter prefix)."""
+
+ALL = (NODE_OUTCOMES, SUBGRAPH_MODELS, STRUCTURE, LAYER_CHECKS, PARAM_CHECKS)
+
+
+def clear() -> None:
+    """Forget every cached answer (tests, benchmarks' cold runs)."""
+    for cache in ALL:
+        cache.clear()

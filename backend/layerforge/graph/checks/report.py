@@ -1,0 +1,87 @@
+"""The typed answers of `POST /api/graphs/validate` (`ValidationReport`) and of
+`POST /api/models/build` (`BuildSummary`); field names are the wire contract (DESIGN.md)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from layerforge.graph.problems import Problem
+from layerforge.graph.structure import ModelType
+
+Shape = list[int | None]
+
+
+class NodeReport(BaseModel):
+    """What validation found for one node (sub-graph nodes under `key/id`)."""
+
+    output_shapes: list[Shape] = Field(default_factory=list)
+    dtypes: list[str] = Field(default_factory=list)
+    params: int = 0
+    trainable_params: int = 0
+    non_trainable_params: int = 0
+    errors: list[Problem] = Field(default_factory=list)
+    warnings: list[Problem] = Field(default_factory=list)
+    status: Literal["ok", "error", "skipped"] = "ok"
+    weights_shared_with: str | None = Field(
+        default=None, description="The node holding the weights this node uses (counted there)."
+    )
+    input_ports: list[str] = Field(
+        default_factory=list,
+        description="Input port names in order: input, query/value/key, a sub-graph's Inputs.",
+    )
+    output_ports: list[str] = Field(
+        default_factory=list,
+        description="Output port names in order: output, the states of return_state, "
+        "a sub-graph's Outputs.",
+    )
+    variadic_inputs: bool = Field(
+        default=False, description="The layer takes any number of inputs (merge layers)."
+    )
+
+
+class ValidationReport(BaseModel):
+    valid: bool
+    model_type: ModelType | None = None
+    total_params: int | None = None
+    errors: list[Problem] = Field(default_factory=list)
+    warnings: list[Problem] = Field(default_factory=list)
+    nodes: dict[str, NodeReport] = Field(default_factory=dict)
+
+
+class Inbound(BaseModel):
+    node: str
+    port: int
+    target_port: int
+
+
+class SummaryLayer(BaseModel):
+    """One layer call, like a row of `model.summary()`."""
+
+    node: str
+    name: str | None
+    type: str
+    output_shapes: list[Shape]
+    params: int
+    trainable_params: int
+    shared_with: str | None = None
+    call_index: int = 0
+    weights_shared_with: str | None = None
+    inbound: list[Inbound] = Field(default_factory=list)
+
+
+class SummaryOutput(BaseModel):
+    node: str
+    name: str
+    output_shapes: list[Shape]
+
+
+class BuildSummary(BaseModel):
+    model_type: ModelType | None
+    total_params: int | None
+    trainable_params: int
+    non_trainable_params: int
+    layers: list[SummaryLayer]
+    outputs: list[SummaryOutput]
+    warnings: list[Problem] = Field(default_factory=list)

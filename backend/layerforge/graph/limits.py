@@ -1,0 +1,21 @@
+"""The caps graph code enforces, passed in as an argument (settings' `Limits` is one)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class GraphLimits(BaseModel):
+    """Caps on what a client may send; each breach is a problem naming the cap.
+
+    `layerforge.settings.Limits` extends this with the `LAYERFORGE_LIMIT_*` variables,
+    so the defaults here are the server's defaults."""
+
+    request_bytes: int = 8 * 1024 * 1024
+    upload_bytes: int = 200 * 1024 * 1024
+    nodes: int = 2000
+    nesting_depth: int = 8
+    params: int = 500_000_000
+
+
+DEFAULT_LIMITS = GraphLimits()
