@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from layerforge.settings import Settings, get_settings
-from layerforge.store.models import Base
+from layerforge.store.migrate import upgrade
 
 
 def make_engine(url: str) -> Engine:
@@ -19,7 +20,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(conn, _record):  # WAL lets readers run while a writer writes
+        def _sqlite_pragmas(
+            conn: Any, _record: Any
+        ) -> None:  # WAL lets readers run while a writer writes
             cur = conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -35,11 +38,11 @@ _engines_lock = threading.Lock()
 
 
 def engine_for(url: str) -> Engine:
-    """One engine per database URL, its tables created on first use."""
+    """One engine per database URL, its schema upgraded to the newest on first use."""
     with _engines_lock:
         if url not in _engines:
             engine = make_engine(url)
-            Base.metadata.create_all(engine)
+            upgrade(engine)
             _engines[url] = engine
         return _engines[url]
 

@@ -11,9 +11,13 @@ from layerforge.store.models import GraphVersion, SavedGraph, utcnow
 
 
 def create_graph(
-    session: Session, name: str, graph: dict[str, Any], message: str | None = None
+    session: Session,
+    name: str,
+    graph: dict[str, Any],
+    message: str | None = None,
+    owner: str | None = None,
 ) -> tuple[SavedGraph, GraphVersion]:
-    saved = SavedGraph(name=name, latest_version=1)
+    saved = SavedGraph(name=name, latest_version=1, owner=owner)
     session.add(saved)
     session.flush()
     version = GraphVersion(graph_id=saved.id, version=1, graph=graph, message=message)

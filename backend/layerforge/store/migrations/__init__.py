@@ -1,0 +1,1 @@
+"""Alembic migrations of the store; run them with `layerforge.store.migrate.upgrade`."""
