@@ -10,3 +10,4 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("LAYERFORGE_DATA_DIR", tempfile.mkdtemp(prefix="layerforge-test-"))
 os.environ.setdefault("LAYERFORGE_WARM_TRAINER", "false")
+os.environ.setdefault("LAYERFORGE_ALLOW_TEST_HOST", "true")  # TestClient's Host: testserver

@@ -89,20 +89,19 @@ def serve(
     port: int = typer.Option(None, help="Port (default: LAYERFORGE_PORT or 8000)."),
     reload: bool = typer.Option(False, help="Restart when the sources change (development)."),
 ) -> None:
-    """Serve the API and the editor. Beyond loopback it needs LAYERFORGE_TOKEN."""
+    """Serve the API and the editor. Beyond loopback with no token or users, it makes a
+    token and prints the editor link with it."""
     import uvicorn
 
-    from layerforge.api.security import UnsafeBinding, require_token_beyond_loopback
+    from layerforge.api.security import ensure_token
     from layerforge.settings import get_settings
 
     overrides = {"host": host, "port": port}
     settings = get_settings().model_copy(
         update={k: v for k, v in overrides.items() if v is not None}
     )
-    try:
-        require_token_beyond_loopback(settings)
-    except UnsafeBinding as exc:
-        _fail(str(exc))
+    settings = ensure_token(settings)
+    overrides["token"] = settings.token
     # The app reads its settings from the environment (also in a --reload child).
     for key, value in overrides.items():
         if value is not None:
@@ -274,6 +273,10 @@ def openapi() -> None:
 from layerforge.training.cli_train import train_cmd  # noqa: E402
 
 app.command("train")(train_cmd)
+
+from layerforge.cli_users import users_app  # noqa: E402
+
+app.add_typer(users_app, name="users")
 
 if __name__ == "__main__":
     app()

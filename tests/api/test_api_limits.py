@@ -12,7 +12,6 @@ from starlette.websockets import WebSocketDisconnect
 
 from api_fixtures import client, mlp_graph, settings  # noqa: F401
 from layerforge.api.app import create_app
-from layerforge.api.security import UnsafeBinding
 from layerforge.settings import Limits, Settings
 
 LOCAL = "http://127.0.0.1:8000"
@@ -151,9 +150,15 @@ def test_allowed_origins_get_cors_headers(tmp_path):
     assert response.headers["access-control-allow-origin"] == "https://lab.example"
 
 
-def test_binding_beyond_loopback_needs_a_token(tmp_path):
-    with pytest.raises(UnsafeBinding, match="LAYERFORGE_TOKEN"):
-        create_app(Settings(data_dir=tmp_path, host="0.0.0.0"))
+def test_binding_beyond_loopback_without_a_token_makes_one(tmp_path, capsys):
+    app = create_app(Settings(data_dir=tmp_path, host="0.0.0.0"))
+    token = app.state.settings.token
+    assert token and len(token) >= 32
+    assert f"http://0.0.0.0:8000/?token={token}" in capsys.readouterr().err
+    secured = TestClient(app, base_url=LOCAL)
+    assert secured.get("/api/graphs").status_code == 401
+    bearer = {"authorization": f"Bearer {token}"}
+    assert secured.get("/api/graphs", headers=bearer).status_code == 200
 
 
 def test_token_mode_requires_bearer_on_api_calls(tmp_path):
@@ -181,7 +186,7 @@ def test_token_mode_allows_same_origin_pages_only(tmp_path):
     assert other.status_code == 403
 
 
-def test_websocket_takes_the_token_as_query_parameter(tmp_path):
+def test_websocket_opens_with_a_ticket_never_a_token_in_the_url(tmp_path):
     app = create_app(Settings(data_dir=tmp_path, host="0.0.0.0", token="ws-token"))
 
     async def echo(websocket: WebSocket) -> None:
@@ -195,8 +200,18 @@ def test_websocket_takes_the_token_as_query_parameter(tmp_path):
         with ws_client.websocket_connect("/api/test-echo"):
             pass
     assert refused.value.code == 1008
-    with ws_client.websocket_connect("/api/test-echo?token=ws-token") as ws:
+    with pytest.raises(WebSocketDisconnect) as in_url:
+        with ws_client.websocket_connect("/api/test-echo?token=ws-token"):
+            pass
+    assert in_url.value.code == 1008
+    bearer = {"authorization": "Bearer ws-token"}
+    ticket = ws_client.post("/api/auth/ticket", headers=bearer).json()["ticket"]
+    with ws_client.websocket_connect(f"/api/test-echo?ticket={ticket}") as ws:
         assert ws.receive_text() == "hello"
+    with pytest.raises(WebSocketDisconnect) as used:
+        with ws_client.websocket_connect(f"/api/test-echo?ticket={ticket}"):
+            pass
+    assert used.value.code == 1008
     with ws_client.websocket_connect(
         "/api/test-echo", headers={"authorization": "Bearer ws-token"}
     ) as ws:

@@ -12,9 +12,10 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from layerforge import __version__
+from layerforge.api.docs import install_docs
 from layerforge.api.errors import install_error_handlers
-from layerforge.api.routers import datasets, examples, graphs, meta, models, runs, stream
-from layerforge.api.security import install_security, require_token_beyond_loopback
+from layerforge.api.routers import auth, datasets, examples, graphs, meta, models, runs, stream
+from layerforge.api.security import ensure_token, install_security
 from layerforge.jobs.runtime import Runtime
 from layerforge.settings import Settings, get_settings
 
@@ -37,7 +38,7 @@ class EditorFiles(StaticFiles):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    require_token_beyond_loopback(settings)
+    settings = ensure_token(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -54,13 +55,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served by install_docs, with local assets
         redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
     install_security(app, settings)
-    for module in (meta, models, graphs, runs, datasets, stream, examples):
+    install_docs(app)
+    for module in (meta, models, graphs, runs, datasets, stream, examples, auth):
         app.include_router(module.router, prefix="/api")
     if (STATIC_DIR / "index.html").exists():
         app.mount("/", EditorFiles(directory=STATIC_DIR, html=True), name="editor")

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import anyio
 
-from layerforge.api.security import origin_allowed, presented_token, token_matches
+from layerforge.api.security import origin_allowed, socket_allowed
 from layerforge.events.log import Event, EventLog, SubscriberOverflow, Subscription
 from layerforge.settings import Settings
 
@@ -65,7 +65,7 @@ class Hub:
     def refusal(self, ws: Socket) -> tuple[int, str] | None:
         """Why this handshake may not go on (Origin, token), or None."""
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in ws.scope["headers"]}
-        if not token_matches(self.settings, presented_token(ws.scope)):
+        if not socket_allowed(self.settings, ws.scope):
             return CLOSE_BAD_TOKEN
         origin = headers.get("origin")
         if origin is None or origin_allowed(self.settings, origin, headers.get("host", "")):

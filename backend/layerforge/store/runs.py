@@ -40,6 +40,7 @@ def run_to_dict(run: Run, *, with_graph: bool = True) -> dict[str, Any]:
         "metrics": run.metrics or {},
         "error": run.error,
         "last_seq": run.last_seq,
+        "owner": run.owner,
     }
     if with_graph:
         body["graph"] = run.graph
@@ -60,6 +61,7 @@ class RunStore:
         settings: dict[str, Any],
         graph_id: str | None = None,
         graph_version: int | None = None,
+        owner: str | None = None,
         status: str = "queued",
     ) -> dict[str, Any]:
         with session_scope(self.sessions) as s:
@@ -69,6 +71,7 @@ class RunStore:
                 settings=settings,
                 graph_id=graph_id,
                 graph_version=graph_version,
+                owner=owner,
                 status=status,
                 metrics={},
             )

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
+from layerforge.api.auth import CurrentPerson, require_owner
 from layerforge.api.bodies import GraphIn
 from layerforge.api.deps import app_settings, check_graph_size, db_session
 from layerforge.api.errors import problem, problems_body
@@ -42,6 +43,7 @@ class GraphInfo(BaseModel):
     id: str
     name: str
     latest_version: int
+    owner: str | None = Field(description="Who saved it first; null for older graphs.")
     created_at: datetime
     updated_at: datetime
 
@@ -74,6 +76,7 @@ def _info(saved: SavedGraph) -> dict[str, Any]:
         "id": saved.id,
         "name": saved.name,
         "latest_version": saved.latest_version,
+        "owner": saved.owner,
         "created_at": saved.created_at,
         "updated_at": saved.updated_at,
     }
@@ -103,13 +106,16 @@ def _checked(body: SaveGraph, settings: Settings) -> dict[str, Any]:
 
 @router.post("", response_model=SavedGraphOut, status_code=201)
 def create_graph(
-    body: SaveGraph, request: Request, settings: Settings = Depends(app_settings)
+    body: SaveGraph,
+    request: Request,
+    person: CurrentPerson,
+    settings: Settings = Depends(app_settings),
 ) -> dict[str, Any]:
     """Save a new graph as version 1."""
     graph = _checked(body, settings)
     name = body.name or body.graph.name or "Untitled graph"
     with db_session(request) as session:
-        saved, version = store.create_graph(session, name, graph, body.message)
+        saved, version = store.create_graph(session, name, graph, body.message, person.name)
         return _out(saved, version)
 
 
@@ -180,9 +186,12 @@ def get_version(
 
 
 @router.delete("/{graph_id}", status_code=204, responses=NOT_FOUND)
-def delete_graph(request: Request, graph_id: str = GraphId) -> Response:
-    """Delete a saved graph and every version of it."""
+def delete_graph(request: Request, person: CurrentPerson, graph_id: str = GraphId) -> Response:
+    """Delete a saved graph and every version of it (its owner or an admin)."""
     with db_session(request) as session:
+        saved = store.get_graph(session, graph_id)
+        if saved is not None:
+            require_owner(person, saved.owner, f"Saved graph {graph_id!r}", "delete")
         if not store.delete_graph(session, graph_id):
             raise _not_found(graph_id)
     return Response(status_code=204)

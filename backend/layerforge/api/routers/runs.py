@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException
 
+from layerforge.api.auth import CurrentPerson, require_owner
 from layerforge.api.bodies import GraphIn
 from layerforge.api.deps import keras_lock
 from layerforge.api.errors import problem, problems_body, validation_problems
@@ -187,7 +188,7 @@ def _dataset_problems(
 
 
 @router.post("/runs", status_code=201)
-async def create_run(body: RunRequest, request: Request) -> dict[str, Any]:
+async def create_run(body: RunRequest, request: Request, person: CurrentPerson) -> dict[str, Any]:
     runtime, settings = _runtime(request), _settings(request)
     graph, graph_id, graph_version = await _resolve_graph(request, body)
     too_large = graph_size_problems(graph, settings.limits)
@@ -209,6 +210,7 @@ async def create_run(body: RunRequest, request: Request) -> dict[str, Any]:
         settings=run_settings.model_dump(mode="json"),
         graph_id=graph_id,
         graph_version=graph_version,
+        owner=person.name,
     )
     await runtime.events.append(run["id"], {"type": "status", "status": "queued"})
     runtime.scheduler.submit(run["id"])
@@ -247,8 +249,10 @@ async def get_run(run_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.post("/runs/{run_id}/cancel")
-async def cancel_run(run_id: str, request: Request) -> dict[str, Any]:
+async def cancel_run(run_id: str, request: Request, person: CurrentPerson) -> dict[str, Any]:
     runtime = _runtime(request)
+    owner = (await _run_or_404(request, run_id)).get("owner")
+    require_owner(person, owner, f"Run {run_id}", "cancel")
     outcome = await runtime.scheduler.cancel(run_id)
     if outcome == "unknown":
         raise _not_found(run_id)
@@ -268,9 +272,10 @@ async def cancel_run(run_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.delete("/runs/{run_id}", status_code=204)
-async def delete_run(run_id: str, request: Request) -> Response:
+async def delete_run(run_id: str, request: Request, person: CurrentPerson) -> Response:
     runtime, settings = _runtime(request), _settings(request)
-    await _run_or_404(request, run_id)
+    owner = (await _run_or_404(request, run_id)).get("owner")
+    require_owner(person, owner, f"Run {run_id}", "delete")
     outcome = await runtime.scheduler.cancel(run_id)
     if outcome == "cancelling" and not await runtime.scheduler.wait_idle(
         run_id, settings.cancel_grace_s + 10
