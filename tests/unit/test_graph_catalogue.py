@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 
 import keras
 
@@ -121,3 +122,39 @@ def test_refused_types_are_not_offered():
 
 def test_catalogue_is_cached():
     assert get_catalogue() is get_catalogue()
+
+
+def test_categories_and_choices_are_published():
+    served = catalogue()
+    ids = [c["id"] for c in served["categories"]]
+    assert ids[0] == "io" and len(ids) == len(set(ids))
+    assert {s["category"] for s in served["layers"]} <= set(ids)
+    assert all(
+        re.fullmatch(r"#[0-9a-f]{6}", c["colour"]) and c["title"] for c in served["categories"]
+    )
+    assert len({c["colour"] for c in served["categories"]}) == len(ids)
+    choices = served["choices"]
+    assert {"dice", "tversky", "mse"} <= set(choices["loss"])
+    assert "accuracy" in choices["metric"] and "relu" in choices["activation"]
+    assert "float32" in choices["dtype"] and "he_normal" in choices["initializer"]
+    assert set(choices) == {
+        "dtype",
+        "activation",
+        "initializer",
+        "regularizer",
+        "constraint",
+        "loss",
+        "metric",
+    }
+    outputs = {s["type"]: s["outputs"] for s in served["layers"]}
+    assert outputs["Dense"] == 1 and outputs["Output"] == 0 and outputs["Model"] == "many"
+
+
+def test_losses_and_metrics_resolve_in_keras():
+    from layerforge.graph.catalogue.compile import LOSSES, LOSSES_TAKING_LOGITS, METRICS
+
+    for loss in LOSSES:
+        assert keras.losses.get(loss) is not None, loss
+    for metric in METRICS - {"accuracy", "acc"}:
+        assert keras.metrics.get(metric) is not None, metric
+    assert LOSSES_TAKING_LOGITS <= set(LOSSES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from graphs import chain, edge, example, graph, node, validated
 from layerforge.graph import GraphLimits
 from layerforge.graph.checks import cache
+from layerforge.graph.schema import parse_graph
 
 
 def codes(report: dict) -> set[tuple[str | None, str]]:
@@ -451,3 +453,111 @@ def test_malformed_graphs_get_errors_not_exceptions(data, expected):
     assert not report["valid"]
     assert expected in codes(report)
     assert all(len(e["message"]) < 700 for e in report["errors"])
+
+
+def test_every_node_reports_its_ports():
+    g = graph(
+        [
+            node("seq", "Input", shape=[6, 3]),
+            node("lstm", "LSTM", units=4, return_state=True),
+            node("cat", "Concatenate"),
+            node("bad", "Dense", units=-1),
+            node("att", "MultiHeadAttention", num_heads=2, key_dim=2),
+            node("out", "Output", loss="mse"),
+        ],
+        [
+            edge("seq", "lstm"),
+            edge("lstm", "cat", 1, 0),
+            edge("lstm", "cat", 2, 1),
+            edge("cat", "bad"),
+            edge("seq", "att", 0, 0),
+            edge("seq", "att", 0, 1),
+            edge("bad", "out"),
+        ],
+    )
+    nodes = validated(g)["nodes"]
+    assert nodes["lstm"]["output_ports"] == ["output", "state_h", "state_c"]
+    assert nodes["lstm"]["input_ports"] == ["input"] and not nodes["lstm"]["variadic_inputs"]
+    assert nodes["cat"]["input_ports"] == ["input_0", "input_1"]
+    assert nodes["cat"]["variadic_inputs"] is True
+    assert nodes["att"]["input_ports"] == ["query", "value", "key"]
+    assert nodes["bad"]["status"] == "error" and nodes["bad"]["output_ports"] == ["output"]
+    assert nodes["out"]["input_ports"] == ["input"] and nodes["out"]["output_ports"] == []
+    assert nodes["seq"]["input_ports"] == [] and nodes["seq"]["output_ports"] == ["output"]
+
+
+def test_model_nodes_report_their_subgraph_ports():
+    report = validated(example("functional_nested_model_twice.json"))
+    uses = [n for n in example("functional_nested_model_twice.json").nodes if n.type == "Model"]
+    sub = example("functional_nested_model_twice.json").subgraphs["vision_model"]
+    ins = [n.name or n.id for n in sub.nodes if n.type == "Input"]
+    outs = [n.name or n.id for n in sub.nodes if n.type == "Output"]
+    for use in uses:
+        assert report["nodes"][use.id]["input_ports"] == ins
+        assert report["nodes"][use.id]["output_ports"] == outs
+
+
+def _structural(g):
+    """Structural findings of a graph computed afresh (no cached answer)."""
+    from layerforge.graph.checks.findings import Findings
+    from layerforge.graph.checks.structure import _Checker
+
+    cache.clear()
+    f = Findings()
+    checker = _Checker(g, [g], "", f)
+    checker.check_structure()
+    return checker.structure_key(), [p.model_dump() for p in f.errors + f.warnings]
+
+
+def test_structure_cache_key_covers_what_the_structure_checks_read():
+    """Equal keys must mean equal structural findings; every structural edit changes
+    the key. A new structural check reading something the key leaves out fails here."""
+    base = {
+        "nodes": [
+            node("in", "Input", shape=[4]),
+            node("a", "Dense", units=2),
+            node("b", "Dense", units=2),
+            node("lstm", "LSTM", units=2),
+            node("out", "Output", loss="mse"),
+        ],
+        "edges": [edge("in", "a"), edge("a", "b"), edge("b", "out")],
+    }
+
+    def variant(change):
+        data = json.loads(json.dumps(base))
+        change(data)
+        return parse_graph(data)
+
+    def set_(path, value):
+        def change(data):
+            target = data
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = value
+
+        return change
+
+    same_structure = [
+        set_(["nodes", 1, "params", "units"], 7),
+        set_(["nodes", 1, "params", "activation"], "relu"),
+        set_(["nodes", 0, "params", "shape"], [9]),
+        set_(["layout"], {"positions": {"a": {"x": 1, "y": 2}}}),
+    ]
+    structural = [
+        set_(["nodes", 1, "id"], "a2"),
+        set_(["nodes", 2, "type"], "Dropout"),
+        set_(["nodes", 1, "name"], "out"),
+        set_(["nodes", 2, "shared_with"], "a"),
+        set_(["nodes", 3, "params", "return_state"], True),
+        set_(["edges", 1, "source_port"], 1),
+        set_(["edges", 1, "target_port"], 1),
+        set_(["edges"], [edge("in", "a"), edge("a", "out")]),
+        set_(["model_type"], "sequential"),
+    ]
+    key0, found0 = _structural(parse_graph(base))
+    for change in same_structure:
+        key, found = _structural(variant(change))
+        assert key == key0 and found == found0
+    for change in structural:
+        key, found = _structural(variant(change))
+        assert key != key0

@@ -218,7 +218,7 @@ def sequential_chain(index: GraphIndex) -> list[str] | None:
 
 def subgraph_use(node: Node | InnerLayer) -> str | None:
     """The sub-graph a node uses, directly or inside a wrapper."""
-    layer = node
+    layer: Node | InnerLayer | None = node
     while layer is not None:
         if layer.type == "Model":
             sub = layer.params.get("subgraph")

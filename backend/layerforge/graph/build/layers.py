@@ -4,7 +4,6 @@ layer is called on the tensors at its input ports (its `LayerKind.call`)."""
 from __future__ import annotations
 
 import copy
-import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -33,7 +32,9 @@ def layer_kwargs(layer: LayerLike) -> dict[str, Any]:
     return copy.deepcopy(dict(layer.params))
 
 
-@functools.cache
+_UNTRACKED: dict[type[keras.layers.Layer], type[keras.layers.Layer]] = {}
+
+
 def _untracked(cls: type[keras.layers.Layer]) -> type[keras.layers.Layer]:
     """The same layer class made cheaper to construct, for throwaway layers that
     validation calls on symbolic tensors: no TensorFlow attribute tracking (it only
@@ -50,7 +51,9 @@ def _untracked(cls: type[keras.layers.Layer]) -> type[keras.layers.Layer]:
         "__module__": cls.__module__,
         "__init__": __init__,
     }
-    return type(cls.__name__, (cls,), namespace)
+    if cls not in _UNTRACKED:
+        _UNTRACKED[cls] = type(cls.__name__, (cls,), namespace)
+    return _UNTRACKED[cls]
 
 
 def make_layer(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import keras
 from keras.src.backend.common import global_state
@@ -59,7 +59,7 @@ def needs_real_weights(exc: BaseException) -> bool:
 def weight_counts(layer: keras.layers.Layer) -> tuple[int, int]:
     """(trainable, non-trainable) parameter counts from variable shapes only."""
 
-    def count(variables: list) -> int:
+    def count(variables: list[Any]) -> int:
         total = 0
         for v in {id(v): v for v in variables}.values():
             size = 1

@@ -39,7 +39,7 @@ qkv: layer(query, value, key=key) (MultiHeadAttention and friends); none: not a 
 SINGLE: CallStyle = "single"
 LIST: CallStyle = "list"
 QKV: CallStyle = "qkv"
-MANY = "many"
+MANY: Literal["many"] = "many"
 
 
 @dataclass(frozen=True)

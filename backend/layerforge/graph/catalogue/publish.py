@@ -168,7 +168,7 @@ def _default_config(layer_kind: LayerKind, cls: type, required: list[str]) -> di
 
 def _layer_params(layer_kind: LayerKind, cls: type) -> list[dict[str, Any]]:
     type_name = layer_kind.type
-    signature = inspect.signature(cls.__init__)
+    signature = inspect.signature(cls.__init__)  # type: ignore[misc]
     args = [
         p
         for p in signature.parameters.values()

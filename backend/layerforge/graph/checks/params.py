@@ -123,7 +123,7 @@ def value_error(value: Any, spec: ParamSpec) -> str | None:
 
 
 def check_params(
-    node_id: str,
+    node_id: str | None,
     type_name: str,
     params: dict[str, Any],
     prefix: str = "",
@@ -177,7 +177,7 @@ def _param_problems(
     return problems
 
 
-def check_output_params(node_id: str, params: dict[str, Any]) -> list[Problem]:
+def check_output_params(node_id: str | None, params: dict[str, Any]) -> list[Problem]:
     """Output nodes: the generic checks plus metric names from the one metric list."""
     problems = check_params(node_id, "Output", params)
     metrics = params.get("metrics")

@@ -218,16 +218,16 @@ class Validator:
                     message="The shared layer's owner has errors",
                 )
         subs = self.definitions.digest(sub, chain) if sub is not None else None
-        key = (
+        cache_key = (
             self.findings.key(owner),
             tuple(args),
             tuple(owner_args) if owner_args is not None else None,
             subs,
         )
-        cached: Outcome | None = cache.NODE_OUTCOMES.get(key)
+        cached: Outcome | None = cache.NODE_OUTCOMES.get(cache_key)
         if cached is None:
             cached = _evaluate(owner, node.type, args, owner_args, scope)
-            cache.NODE_OUTCOMES.put(key, cached)
+            cache.NODE_OUTCOMES.put(cache_key, cached)
         return cached
 
     def _dedupe_weights(self, index: GraphIndex, prefix: str) -> None:

@@ -373,7 +373,7 @@ def _call_edges(
     args = call.get("args") or []
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
         args = args[0]  # a merge layer called on a list of tensors
-    ports: list[tuple[int, list]] = [
+    ports: list[tuple[int, list[Any]]] = [
         (port, history) for port, history in enumerate(_tensor_history(a) for a in args) if history
     ]
     kwargs = call.get("kwargs") or {}
@@ -404,13 +404,13 @@ def _call_edges(
     return edges
 
 
-def _tensor_history(value: Any) -> list | None:
+def _tensor_history(value: Any) -> list[Any] | None:
     if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
         return list(value["config"]["keras_history"])
     return None
 
 
-def _legacy_tensor(item: list) -> dict[str, Any]:
+def _legacy_tensor(item: list[Any]) -> dict[str, Any]:
     return {"class_name": "__keras_tensor__", "config": {"keras_history": item[:3]}}
 
 
@@ -425,6 +425,8 @@ def _history_list(value: Any) -> list[tuple[str, int, int]]:
 
 def _call_argument_order(class_name: str) -> list[str]:
     cls = layer_class(class_name)
+    if cls is None:
+        raise _error(None, "refused_type", f"layer type {class_name!r} is not allowed")
     return [p for p in inspect.signature(cls.call).parameters if p != "self"]
 
 
@@ -454,7 +456,7 @@ def _check_allowed(layer: dict[str, Any], name: str) -> None:
             "refused_type",
             f"{name}: custom class {class_name!r} from {module!r} is refused",
         )
-    if layer_class(class_name) is None:
+    if layer_class(str(class_name)) is None:
         raise _error(name, "refused_type", f"{name}: layer type {class_name!r} is not allowed")
 
 
@@ -466,6 +468,8 @@ def _minimal_config(class_name: str, config: dict[str, Any]) -> dict[str, Any]:
     layer is rebuilt from what is left and anything that comes out different is
     kept after all. Classes that cannot be built that way keep their whole config."""
     cls = layer_class(class_name)
+    if cls is None:
+        return config
     required = {
         p.name
         for p in inspect.signature(cls.__init__).parameters.values()
@@ -499,7 +503,7 @@ def _same(key: str, a: Any, b: Any) -> bool:
     if not (isinstance(a, dict) and isinstance(b, dict) and "class_name" in a):
         return False
     try:
-        return _simplify(a, "", key) == _simplify(b, "", key)
+        return bool(_simplify(a, "", key) == _simplify(b, "", key))
     except GraphError:
         return False
 
@@ -577,7 +581,7 @@ def _is_mirror(forward: dict[str, Any], backward: dict[str, Any]) -> bool:
 def _apply_compile_config(graph: Graph, compile_config: dict[str, Any]) -> None:
     """Loss, loss weight and metrics per Output node, from a `.keras` compile config."""
     outputs = [n for n in graph.nodes if n.type == "Output"]
-    names = [n.name for n in outputs]
+    names = [n.name or n.id for n in outputs]
     for field, param in (
         ("loss", "loss"),
         ("loss_weights", "loss_weight"),
@@ -598,7 +602,7 @@ def _per_output(value: Any, names: list[str], is_list: bool) -> list[Any]:
         return [value.get(n) for n in names]
     per_output = isinstance(value, list) and len(value) == len(names)
     if per_output and (not is_list or all(isinstance(v, list) for v in value)):
-        return value
+        return list(value)
     return [value] * len(names)
 
 
