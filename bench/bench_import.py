@@ -27,9 +27,8 @@ import keras
 from rich.console import Console
 from rich.table import Table
 
-from layerforge.graph import importer
-from layerforge.graph.build import build_model
-from layerforge.graph.errors import GraphError
+from layerforge.graph import GraphError, build_model
+from layerforge.graph.convert import importer
 
 MODELS = [
     "ResNet50",

@@ -29,8 +29,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from layerforge.graph import clear_caches, validate_graph
 from layerforge.graph.schema import Graph, parse_graph
-from layerforge.graph.validate import clear_caches, validate_graph
 
 console = Console(width=140)
 
@@ -69,7 +69,7 @@ def plain_chain(layers: list[tuple[str, dict[str, Any]]]) -> keras.Model:
 
 
 def imported(app: Callable[..., keras.Model]) -> Graph:
-    from layerforge.graph.importer import import_keras_json
+    from layerforge.graph import import_keras_json
 
     return import_keras_json(app(weights=None).to_json())
 
@@ -112,7 +112,7 @@ def bench(
         def cold() -> None:
             clear_caches()
             report = validate_graph(graph)
-            assert report["valid"], report["errors"][:3]
+            assert report.valid, report.errors[:3]
 
         cold_ms = medians(cold, max(1, repeats // 2), progress, f"{name}: cold validate")
         warm_ms = medians(
