@@ -28,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from training_fixtures import Trainer, chain, train_spec  # noqa: E402
+from helpers import Trainer, chain, train_spec  # noqa: E402
 
 MLP = chain(
     {"type": "Dense", "params": {"units": 64, "activation": "relu"}},
@@ -68,7 +68,7 @@ def plain_fit(graph: dict, dataset: str, epochs: int, batch_size: int) -> tuple[
     """Seconds of a plain model.fit(verbose=0), built and compiled as the trainer does."""
     import keras
 
-    from layerforge.graph.build import build_model, compile_spec
+    from layerforge.graph import build_model, compile_spec
     from layerforge.graph.schema import parse_graph
     from layerforge.training.datasets import load_dataset
     from layerforge.training.errors import name_layers_after_nodes

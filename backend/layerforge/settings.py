@@ -9,17 +9,21 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from layerforge.graph.limits import GraphLimits
 
-class Limits(BaseSettings):
-    """Caps on what a client may send; each breach is a 4xx naming the cap."""
+
+class Limits(GraphLimits, BaseSettings):
+    """Caps on what a client may send (`GraphLimits`, the one list of them), read from
+    `LAYERFORGE_LIMIT_*`; each breach is a 4xx naming the cap."""
 
     model_config = SettingsConfigDict(env_prefix="LAYERFORGE_LIMIT_")
 
-    request_bytes: int = 8 * 1024 * 1024
-    upload_bytes: int = 200 * 1024 * 1024
-    nodes: int = 2000
-    nesting_depth: int = 8
-    params: int = 500_000_000
+    # data set uploads (training/datasets); the graph caps are GraphLimits'
+    csv_columns: int = Field(default=10_000, ge=1, description="Columns of an uploaded .csv.")
+    csv_rows: int = Field(default=1_000_000, ge=1, description="Data rows of an uploaded .csv.")
+    npz_inflated_bytes: int = Field(
+        default=1024**3, ge=1, description="Bytes the arrays of an uploaded .npz inflate to."
+    )
 
 
 class Settings(BaseSettings):

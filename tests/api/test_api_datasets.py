@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from helpers import EXAMPLES, digits_mlp
 from layerforge.api.app import create_app
 from layerforge.settings import Limits, Settings
-from training_fixtures import EXAMPLES, digits_mlp
 
 HEADLINE = json.loads((EXAMPLES / "functional_headline_two_inputs_two_outputs.json").read_text())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from api_fixtures import example_graph, mlp_graph, postgres_url, store_client  # noqa: F401
+from helpers import example_graph, mlp_graph
 
 
 def test_create_then_read_latest(store_client):

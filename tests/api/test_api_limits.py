@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
-from api_fixtures import client, mlp_graph, settings  # noqa: F401
+from helpers import mlp_graph
 from layerforge.api.app import create_app
 from layerforge.settings import Limits, Settings
 

@@ -6,7 +6,7 @@ import gzip
 
 import jsonschema_rs
 
-from api_fixtures import client, example_graph, settings  # noqa: F401
+from helpers import example_graph
 from layerforge import __version__
 
 

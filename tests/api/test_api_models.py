@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import keras
 import pytest
 
-from api_fixtures import client, example_graph, mlp_graph, settings  # noqa: F401
+from helpers import example_graph, mlp_graph
 from layerforge.settings import get_settings
 
 HEADLINE_PARAMS = 5_200_610  # Embedding 5,120,000 + LSTM 69,760 + the Dense layers 10,850

@@ -9,13 +9,12 @@ import time
 
 import pytest
 
-from runs_fixtures import (
+from helpers import (
     TERMINAL,
     assert_whole,
     iris_graph,
     receive_until_end,
     run_body,
-    runs_client,  # noqa: F401
     wait_event,
     wait_status,
 )

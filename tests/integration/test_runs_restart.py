@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from helpers import BASE_URL, TERMINAL, assert_whole, iris_graph, wait_status
 from layerforge.api.app import create_app
 from layerforge.settings import Settings
 from layerforge.store.db import database_url, sessions_for
 from layerforge.store.runs import RunStore
 from layerforge.training.settings import parse_settings
-from runs_fixtures import BASE_URL, TERMINAL, assert_whole, iris_graph, wait_status
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from helpers import digits_mlp
 from layerforge.cli import app
-from training_fixtures import digits_mlp
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
+from helpers import Trainer, chain, digits_mlp, example, run_trainer, train_spec
 from layerforge.training.client import OneshotError, run_oneshot
-from training_fixtures import Trainer, chain, digits_mlp, example, run_trainer, train_spec
 
 pytestmark = pytest.mark.slow
 
@@ -91,11 +91,11 @@ def test_artifacts_are_written_and_announced(digits_run):
 def test_evaluate_and_predict_one_shot(digits_run):
     tmp, spec, _ = digits_run
     evaluated = run_oneshot({**spec, "mode": "evaluate"}, timeout=180)
-    assert evaluated["samples"] == 1797 and evaluated["metrics"]["accuracy"] >= 0.9
+    assert evaluated.samples == 1797 and evaluated.metrics["accuracy"] >= 0.9
     predicted = run_oneshot(
         {**spec, "mode": "predict", "inputs": {"x": [[0.0] * 64, [0.5] * 64]}}, timeout=180
     )
-    rows = predicted["outputs"]["label"]
+    rows = predicted.outputs["label"]
     assert len(rows) == 2 and all(len(r) == 10 and abs(sum(r) - 1) < 1e-4 for r in rows)
     with pytest.raises(OneshotError, match="input `x` expects"):
         run_oneshot({**spec, "mode": "predict", "inputs": {"x": [[0.0] * 3]}}, timeout=180)

@@ -6,40 +6,30 @@ import asyncio
 
 import pytest
 
-from api_fixtures import postgres_url  # noqa: F401
+from helpers import assert_whole, new_run, read_events
 from layerforge.events.log import SubscriberOverflow
 from layerforge.events.memory import MemoryStoreEventLog
+from layerforge.events.types import BatchEvent, EpochEvent, RunError, StatusEvent
 from layerforge.store.db import sessions_for
 from layerforge.store.runs import RunStore
-from runs_fixtures import assert_whole, new_run, run_store  # noqa: F401
 
 pytestmark = pytest.mark.asyncio
 
 
-def batch(i: int) -> dict:
-    return {
-        "type": "batch",
-        "epoch": 0,
-        "epochs": 1,
-        "batch": i,
-        "batches": 1000,
-        "metrics": {"loss": 1 / (i + 1)},
-    }
+def batch(i: int) -> BatchEvent:
+    return BatchEvent(epoch=0, epochs=1, batch=i, batches=1000, metrics={"loss": 1 / (i + 1)})
 
 
 async def test_seq_grows_and_store_gets_events_and_run_state(run_store):
     run_id = new_run(run_store)
     log = MemoryStoreEventLog(run_store, flush_interval=0.05)
     await log.start()
-    await log.append(run_id, {"type": "status", "status": "queued"})
-    await log.append(run_id, {"type": "status", "status": "running"})
+    await log.append(run_id, StatusEvent(status="queued"))
+    await log.append(run_id, StatusEvent(status="running"))
     for i in range(30):
         await log.append(run_id, batch(i))
-    await log.append(
-        run_id,
-        {"type": "epoch", "epoch": 0, "epochs": 1, "metrics": {"val_loss": 0.5, "loss": 0.1}},
-    )
-    await log.append(run_id, {"type": "status", "status": "succeeded"})
+    await log.append(run_id, EpochEvent(epoch=0, epochs=1, metrics={"val_loss": 0.5, "loss": 0.1}))
+    await log.append(run_id, StatusEvent(status="succeeded"))
     assert await log.append(run_id, batch(99)) is None  # nothing after a terminal status
     await log.stop()
     stored = run_store.read_events(run_id, 0, 100)
@@ -58,10 +48,8 @@ async def test_postgresql_store_gets_events_and_run_state(postgres_url):  # noqa
     await log.start()
     for i in range(10):
         await log.append(run_id, batch(i))
-    await log.append(run_id, {"type": "batch", "metrics": {"loss": float("inf")}})
-    await log.append(
-        run_id, {"type": "status", "status": "failed", "error": {"code": "x", "message": "y"}}
-    )
+    await log.append(run_id, BatchEvent(epoch=0, batch=10, metrics={"loss": float("inf")}))
+    await log.append(run_id, StatusEvent(status="failed", error=RunError(code="x", message="y")))
     await log.stop()
     assert_whole(store.read_events(run_id))
     run = store.get_run(run_id)
@@ -73,7 +61,7 @@ async def test_nan_metrics_become_null(run_store):
     run_id = new_run(run_store)
     log = MemoryStoreEventLog(run_store)
     await log.start()
-    ev = await log.append(run_id, {"type": "batch", "metrics": {"loss": float("nan")}})
+    ev = await log.append(run_id, BatchEvent(epoch=0, batch=0, metrics={"loss": float("nan")}))
     assert ev.data["metrics"]["loss"] is None and '"loss":null' in ev.text
     await log.stop()
 
@@ -89,7 +77,7 @@ async def test_seq_continues_after_a_new_log_on_the_same_store(run_store):
     await second.start()
     ev = await second.append(run_id, batch(5))
     assert ev.seq == 6
-    assert_whole(await second.read(run_id, 0))
+    assert_whole(await read_events(second, run_id, 0))
     await second.stop()
 
 
@@ -102,10 +90,10 @@ async def test_read_merges_store_and_memory(run_store):
     await log.flush()  # 1..20 stored, memory trimmed to the last 5
     for i in range(20, 25):
         await log.append(run_id, batch(i))  # 21..25 only in memory
-    events = await log.read(run_id, 3)
+    events = await read_events(log, run_id, 3)
     assert_whole(events, start=4)
     assert events[-1]["seq"] == 25
-    assert [e["seq"] for e in await log.read(run_id, 10, limit=3)] == [11, 12, 13]
+    assert [e["seq"] for e in await read_events(log, run_id, 10, limit=3)] == [11, 12, 13]
     await log.stop()
 
 
@@ -122,7 +110,7 @@ async def test_subscribe_mid_run_has_no_gap_and_no_duplicate(run_store):
             await log.append(run_id, batch(i))
             if i % 7 == 0:
                 await asyncio.sleep(0)
-        await log.append(run_id, {"type": "status", "status": "succeeded"})
+        await log.append(run_id, StatusEvent(status="succeeded"))
 
     producer = asyncio.create_task(produce())
     sub = await log.subscribe(run_id, after=17)
@@ -161,8 +149,8 @@ async def test_status_feed_sees_every_run(run_store):
     log = MemoryStoreEventLog(run_store)
     await log.start()
     feed = log.subscribe_status()
-    await log.append(a, {"type": "status", "status": "running"})
-    await log.append(b, {"type": "status", "status": "cancelled"})
+    await log.append(a, StatusEvent(status="running"))
+    await log.append(b, StatusEvent(status="cancelled"))
     await log.append(a, batch(0))  # not a status change
     first, second = await feed.next(), await feed.next()
     assert (first.data["run_id"], first.data["status"]) == (a, "running")

@@ -11,9 +11,10 @@ import time
 
 import pytest
 
+from helpers import assert_whole, new_run, protocol_trainer, read_events
 from layerforge.events.memory import MemoryStoreEventLog
+from layerforge.events.types import StatusEvent
 from layerforge.jobs.supervisor import Supervision
-from runs_fixtures import assert_whole, new_run, protocol_trainer, run_store  # noqa: F401
 
 pytestmark = pytest.mark.asyncio
 
@@ -22,7 +23,7 @@ async def supervised(run_store, mode: str, grace: float = 10.0, **settings):
     run_id = new_run(run_store, **settings)
     log = MemoryStoreEventLog(run_store)
     await log.start()
-    await log.append(run_id, {"type": "status", "status": "starting"})
+    await log.append(run_id, StatusEvent(status="starting"))
     sup = Supervision(run_id, await protocol_trainer(mode), log, grace)
     task = asyncio.create_task(sup.run({"run_id": run_id, "settings": settings}))
     return run_id, log, sup, task
@@ -31,7 +32,7 @@ async def supervised(run_store, mode: str, grace: float = 10.0, **settings):
 async def wait_for_type(log, run_id, kind, timeout=10.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if any(e["type"] == kind for e in await log.read(run_id)):
+        if any(e["type"] == kind for e in await read_events(log, run_id)):
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"no {kind} event")
@@ -40,7 +41,7 @@ async def wait_for_type(log, run_id, kind, timeout=10.0):
 async def test_events_are_forwarded_in_order(run_store):
     run_id, log, sup, task = await supervised(run_store, "ok", batches=7)
     await asyncio.wait_for(task, 30)
-    events = await log.read(run_id)
+    events = await read_events(log, run_id)
     assert_whole(events)
     assert [e.get("status") for e in events if e["type"] == "status"] == [
         "starting",
@@ -56,7 +57,7 @@ async def test_events_are_forwarded_in_order(run_store):
 async def test_a_crash_fails_the_run_with_exit_code_and_stderr(run_store):
     run_id, log, sup, task = await supervised(run_store, "crash")
     await asyncio.wait_for(task, 30)
-    last = (await log.read(run_id))[-1]
+    last = (await read_events(log, run_id))[-1]
     assert last["status"] == "failed"
     assert last["error"]["code"] == "trainer_died"
     assert "exited with code 3" in last["error"]["message"]
@@ -71,7 +72,7 @@ async def test_kill_9_fails_the_run_within_seconds(run_store):
     killed = time.monotonic()
     await asyncio.wait_for(task, 10)
     assert time.monotonic() - killed < 3
-    last = (await log.read(run_id))[-1]
+    last = (await read_events(log, run_id))[-1]
     assert last["status"] == "failed" and "SIGKILL" in last["error"]["message"]
     await log.stop()
 
@@ -81,7 +82,7 @@ async def test_cancel_stops_the_run_as_cancelled(run_store):
     await wait_for_type(log, run_id, "batch")
     sup.cancel()
     await asyncio.wait_for(task, 10)
-    last = (await log.read(run_id))[-1]
+    last = (await read_events(log, run_id))[-1]
     assert last["status"] == "cancelled" and "error" not in last
     assert sup.trainer.proc.returncode == 0
     await log.stop()
@@ -93,7 +94,7 @@ async def test_a_trainer_that_ignores_cancel_is_killed_after_the_grace_time(run_
     await asyncio.sleep(0.3)
     sup.cancel()
     await asyncio.wait_for(task, 10)
-    last = (await log.read(run_id))[-1]
+    last = (await read_events(log, run_id))[-1]
     assert last["status"] == "cancelled" and last["error"]["code"] == "killed_after_cancel"
     assert sup.trainer.proc.returncode == -signal.SIGKILL
     await log.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from layerforge.events.types import EpochEvent
 from layerforge.training.cli_train import TALL_TABLE_EPOCHS, ConsoleView
 
 
@@ -11,9 +12,7 @@ def _view(metric_names: list[str], epochs: int) -> ConsoleView:
     view = ConsoleView(Console(width=80, record=True))
     for epoch in range(epochs):
         metrics = {name: 1.0 / (epoch + 1) for name in metric_names}
-        view.epochs.append(
-            {"type": "epoch", "epoch": epoch, "epochs": epochs, "metrics": metrics, "duration": 0.5}
-        )
+        view.epochs.append(EpochEvent(epoch=epoch, epochs=epochs, metrics=metrics, duration=0.5))
     return view
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+import time
+import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from layerforge.settings import Settings
+from helpers import EXAMPLES, chain, digits_mlp
+from layerforge.settings import Limits, Settings
 from layerforge.store.db import database_url, session_scope, sessions_for
 from layerforge.training.datasets import (
     DatasetError,
@@ -21,8 +26,8 @@ from layerforge.training.datasets import (
     load_dataset,
     save_upload,
 )
-from training_fixtures import EXAMPLES, chain, digits_mlp
 
+LIMITS = Limits()
 HEADLINE = json.loads((EXAMPLES / "functional_headline_two_inputs_two_outputs.json").read_text())
 HEADLINE_SHAPES = {
     "main_input": [[None, 100]],
@@ -241,7 +246,7 @@ def test_npz_upload_is_stored_under_a_server_name_and_loads(tmp_path, store):
     data_dir, sessions = store
     src = _npz(tmp_path, main_input=np.zeros((10, 3), "float32"), label=np.arange(10))
     with session_scope(sessions) as s:
-        record = save_upload(s, src, "../../evil name.npz", data_dir, name="mine")
+        record = save_upload(s, src, "../../evil name.npz", data_dir, limits=LIMITS, name="mine")
     assert (
         record.name == "mine" and record.filename.endswith(".npz") and ".." not in record.filename
     )
@@ -250,7 +255,7 @@ def test_npz_upload_is_stored_under_a_server_name_and_loads(tmp_path, store):
     assert info.arrays["main_input"].shape == (10, 3) and arrays["label"].tolist() == list(
         range(10)
     )
-    assert info.extra["original_filename"] == "../../evil name.npz"
+    assert info.original_filename == "../../evil name.npz"
     with session_scope(sessions) as s:
         assert delete_upload(s, "mine", data_dir)
     assert not (data_dir / "datasets" / record.filename).exists()
@@ -260,7 +265,7 @@ def test_csv_upload_encodes_class_names(tmp_path, store):
     data_dir, sessions = store
     src = _write(tmp_path, "f.csv", b"a,b,kind\n1,2,cat\n3,4.5,dog\n5,6,cat\n")
     with session_scope(sessions) as s:
-        save_upload(s, src, "pets.csv", data_dir, target="kind")
+        save_upload(s, src, "pets.csv", data_dir, limits=LIMITS, target="kind")
     info, arrays = load_dataset("pets", data_dir)
     assert arrays["x"].tolist() == [[1, 2], [3, 4.5], [5, 6]] and arrays["y"].tolist() == [0, 1, 0]
     assert info.classes == ["cat", "dog"] and info.kind == "csv"
@@ -294,7 +299,7 @@ def test_bad_uploads_say_what_is_wrong(tmp_path, store, filename, content, kwarg
     data_dir, sessions = store
     src = _write(tmp_path, "in.bin", content)
     with session_scope(sessions) as s, pytest.raises(DatasetError) as info:
-        save_upload(s, src, filename, data_dir, **kwargs)
+        save_upload(s, src, filename, data_dir, limits=LIMITS, **kwargs)
     assert message in str(info.value)
 
 
@@ -304,14 +309,226 @@ def test_npz_arrays_must_agree_and_be_numeric(tmp_path, store):
         with pytest.raises(
             DatasetError, match="sample counts differ: array `a` has 3, array `b` has 4"
         ):
-            save_upload(s, _npz(tmp_path, a=np.zeros(3), b=np.zeros(4)), "d.npz", data_dir)
+            save_upload(
+                s, _npz(tmp_path, a=np.zeros(3), b=np.zeros(4)), "d.npz", data_dir, limits=LIMITS
+            )
         with pytest.raises(DatasetError, match="array `s` has dtype <U1"):
-            save_upload(s, _npz(tmp_path, s=np.array(["a", "b"])), "d.npz", data_dir)
+            save_upload(s, _npz(tmp_path, s=np.array(["a", "b"])), "d.npz", data_dir, limits=LIMITS)
 
 
 def test_upload_names_are_unique(tmp_path, store):
     data_dir, sessions = store
     with session_scope(sessions) as s:
-        save_upload(s, _npz(tmp_path, x=np.zeros((2, 1)), y=np.zeros(2)), "twice.npz", data_dir)
+        save_upload(
+            s,
+            _npz(tmp_path, x=np.zeros((2, 1)), y=np.zeros(2)),
+            "twice.npz",
+            data_dir,
+            limits=LIMITS,
+        )
     with session_scope(sessions) as s, pytest.raises(DatasetError, match="'twice' exists already"):
-        save_upload(s, _npz(tmp_path, x=np.zeros((2, 1)), y=np.zeros(2)), "twice.npz", data_dir)
+        save_upload(
+            s,
+            _npz(tmp_path, x=np.zeros((2, 1)), y=np.zeros(2)),
+            "twice.npz",
+            data_dir,
+            limits=LIMITS,
+        )
+
+
+# ---- hostile uploads: bounded cost, clear 4xx ------------------------------------------------
+
+
+def _upload(store, tmp_path, filename, content: bytes, limits=LIMITS, **kwargs):
+    data_dir, sessions = store
+    with session_scope(sessions) as s:
+        return save_upload(
+            s, _write(tmp_path, "in.bin", content), filename, data_dir, limits=limits, **kwargs
+        )
+
+
+def _csv_error(store, tmp_path, content: bytes, limits=LIMITS, **kwargs) -> DatasetError:
+    with pytest.raises(DatasetError) as info:
+        _upload(store, tmp_path, "t.csv", content, limits, **kwargs)
+    return info.value
+
+
+def test_a_wide_csv_under_a_raised_cap_is_read_in_linear_time(tmp_path, store):
+    """Column matching was quadratic: 16k columns took 3 s, so 200k would take minutes."""
+    n = 200_000
+    content = (",".join(f"c{i}" for i in range(n)) + "\n" + ",".join(["1"] * n) + "\n").encode()
+    started = time.perf_counter()
+    record = _upload(
+        store, tmp_path, "wide.csv", content, Limits(csv_columns=n), target=f"c{n - 1}"
+    )
+    assert time.perf_counter() - started < 5
+    assert record.meta["arrays"]["x"]["shape"] == [1, n - 1]
+
+
+def test_csv_caps_name_the_limit(tmp_path, store):
+    err = _csv_error(store, tmp_path, b"a,b,c\n1,2,3\n", Limits(csv_columns=2), target="a")
+    assert err.code == "too_large" and str(err) == (
+        "the .csv file has 3 columns; the limit is 2 (LAYERFORGE_LIMIT_CSV_COLUMNS)"
+    )
+    err = _csv_error(store, tmp_path, b"a,b\n1,2\n3,4\n5,6\n", Limits(csv_rows=2), target="a")
+    assert "more than 2 data rows; the limit is 2 (LAYERFORGE_LIMIT_CSV_ROWS)" in str(err)
+
+
+def test_a_csv_field_over_the_field_limit_names_row_and_column(tmp_path, store):
+    content = b'a,b,c\n1,2,3\n4,"' + b"9" * 140_000 + b'",6\n'
+    err = _csv_error(store, tmp_path, content, target="a")
+    assert str(err) == "row 3, column 2: a field is longer than the limit of 131,072 characters"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"a,a,b\n1,2,3\n", "column 'a' appears twice in the header"),
+        (b"a,b\x00\n1,2\n", "the name of column 2 holds a NUL character"),
+        (b"a,b\n1,x\x00\n", "column 'b': the class name 'x\\x00' holds a NUL character"),
+        (b"a,b\n1,2\n\xff\n", "the .csv file is not UTF-8 text"),
+    ],
+)
+def test_csv_text_that_cannot_be_stored_is_refused(tmp_path, store, content, message):
+    assert message in str(_csv_error(store, tmp_path, content, target="b"))
+
+
+def test_csv_messages_show_a_bounded_part_of_a_long_header(tmp_path, store):
+    header = ",".join(f"c{i}" for i in range(5000)).encode()
+    err = _csv_error(store, tmp_path, header + b"\n" + b",".join([b"1"] * 5000) + b"\n")
+    assert str(err).endswith("c18, c19, … (4,980 more)") and len(str(err)) < 300
+
+
+def _npy_header(dtype: str, shape: tuple[int, ...]) -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buf,
+        {
+            "descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+            "fortran_order": False,
+            "shape": shape,
+        },
+    )
+    return buf.getvalue()
+
+
+def _zip(*members: tuple[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        warnings.simplefilter("ignore")  # a duplicate name, on purpose
+        for name, data in members:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+_int_array = _npy_header("<i4", (1,)) + bytes(4)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (  # a header that declares 10^12 floats over 8 bytes: np.load would allocate it all
+            _zip(("x.npy", _npy_header("float32", (10**12,)) + bytes(8))),
+            "array `x` declares shape (1000000000000,) (4,000,000,000,000 bytes) but holds 8 bytes",
+        ),
+        (
+            _zip(("x.npy", _npy_header("complex64", (2,)) + bytes(16))),
+            "array `x` has dtype complex64; only bool, integer and float arrays can be used",
+        ),
+        (
+            _zip(("x.npy", _npy_header("<i4", ()) + bytes(4))),
+            "array `x` is a scalar; every array needs a first (sample) axis",
+        ),
+        (
+            _zip(("notes.txt", b"hello")),
+            "member 'notes.txt' of the .npz file is not a .npy array",
+        ),
+        (_zip(("x.npy", b"\x93NUMPY junk")), "array `x` is not a readable .npy array"),
+        (_zip(("x.npy", _int_array), ("x.npy", _int_array)), "array `x` appears twice"),
+        (_zip(), "the .npz file holds no arrays"),
+    ],
+)
+def test_npz_arrays_are_checked_before_they_are_read(tmp_path, store, content, message):
+    with pytest.raises(DatasetError) as info:
+        _upload(store, tmp_path, "d.npz", content)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.zeros(3, "complex128"),
+        np.array([{"a": 1}, None, 3], dtype=object),
+        np.zeros(3, dtype=[("a", "<i4"), ("b", "<f8")]),
+        np.zeros(3, dtype="datetime64[s]"),
+    ],
+    ids=["complex", "object", "structured", "datetime"],
+)
+def test_npz_with_non_numeric_dtypes_names_the_array(tmp_path, store, array):
+    buf = io.BytesIO()
+    np.savez(buf, y=np.zeros(3), weird=array)
+    with pytest.raises(DatasetError, match="array `weird` has dtype .*; only bool, integer"):
+        _upload(store, tmp_path, "d.npz", buf.getvalue())
+
+
+def test_npz_inflated_size_is_capped_before_reading(tmp_path, store):
+    content = _npz_bytes(x=np.zeros((100, 10), "float32"), y=np.zeros(100))
+    with pytest.raises(DatasetError) as info:
+        _upload(store, tmp_path, "d.npz", content, Limits(npz_inflated_bytes=4000))
+    assert info.value.code == "too_large" and str(info.value) == (
+        "array `x` inflates to 4,128 bytes, 4,128 with the arrays before it; "
+        "the limit is 4,000 (LAYERFORGE_LIMIT_NPZ_INFLATED_BYTES)"
+    )
+
+
+def test_npz_description_streams_and_matches_the_data(tmp_path, store):
+    x = np.arange(-5, 5 * 10**6, dtype="float64").reshape(-1, 5) / 2  # 40 MB: several chunks
+    x[3, 2] = np.nan
+    record = _upload(store, tmp_path, "d.npz", _npz_bytes(x=x, y=np.arange(len(x)) % 3))
+    assert record.meta["arrays"]["x"] == {
+        "shape": [len(x), 5],
+        "dtype": "float64",
+        "min": -2.5,
+        "max": float(x[-1, -1]),
+        "integral": False,
+    }
+    assert record.meta["arrays"]["y"] | {"shape": None} == {
+        "shape": None,
+        "dtype": "int64",
+        "min": 0.0,
+        "max": 2.0,
+        "integral": True,
+    }
+    assert record.meta["inputs"] == ["x"] and record.meta["targets"] == ["y"]
+
+
+@pytest.mark.parametrize("name", [".", "..", "a/b", "a\\b", "a\x00b", "\ud800", "x\n", "é", ""])
+def test_data_set_names_that_resolve_or_cannot_be_stored_are_refused(tmp_path, store, name):
+    content = _npz_bytes(x=np.zeros((2, 1)), y=np.zeros(2))
+    with pytest.raises(DatasetError, match="must be 1-64 letters") as info:
+        _upload(store, tmp_path, "d.npz", content, name=name or "a" * 65)
+    assert info.value.param == "name"
+    problems = check_dataset(digits_mlp(), {"name": name}, {})
+    assert problems[0].param == "dataset.name" and problems[0].code == "bad_reference"
+
+
+@pytest.mark.parametrize(
+    ("filename", "message"),
+    [
+        ("..npz", "data set name '.' must be 1-64 letters"),
+        ("...npz", "data set name '..' must be 1-64 letters"),
+        ("a\x00b.npz", "the file name holds a NUL character"),
+        ("\ud800.npz", "the file name holds a lone surrogate"),
+    ],
+)
+def test_file_names_that_cannot_name_a_set_are_refused(tmp_path, store, filename, message):
+    content = _npz_bytes(x=np.zeros((2, 1)), y=np.zeros(2))
+    with pytest.raises(DatasetError) as info:
+        _upload(store, tmp_path, filename, content)
+    assert message in str(info.value) and info.value.param is None
+
+
+def _npz_bytes(**arrays) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from layerforge.training.settings import LOSSES, METRICS, OPTIMIZERS, RunSettings, parse_settings
+from layerforge.training.optimizers import OPTIMIZERS
+from layerforge.training.settings import LOSSES, METRICS, RunSettings, parse_settings
 
 
 def _message(data: dict) -> str:
@@ -122,7 +123,9 @@ def test_listed_names_resolve_in_keras():
         import inspect
 
         accepted = set(inspect.signature(type(opt).__init__).parameters)
-        assert OPTIMIZERS[name] <= accepted, (name, OPTIMIZERS[name] - accepted)
+        kind = OPTIMIZERS[name]
+        assert type(opt).__name__ == kind.keras_class, name
+        assert kind.params <= accepted, (name, kind.params - accepted)
 
 
 def test_settings_round_trip_as_json():

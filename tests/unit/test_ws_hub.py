@@ -7,10 +7,11 @@ import json
 
 import pytest
 
+from helpers import new_run
 from layerforge.api.hub import Hub
 from layerforge.events.memory import MemoryStoreEventLog
+from layerforge.events.types import BatchEvent, StatusEvent
 from layerforge.settings import Settings
-from runs_fixtures import new_run, run_store  # noqa: F401
 
 pytestmark = pytest.mark.asyncio
 
@@ -49,15 +50,8 @@ class FakeSocket:
         self._gone.set()
 
 
-def batch(i: int) -> dict:
-    return {
-        "type": "batch",
-        "epoch": 0,
-        "epochs": 1,
-        "batch": i,
-        "batches": 50,
-        "metrics": {"loss": 1.0},
-    }
+def batch(i: int) -> BatchEvent:
+    return BatchEvent(epoch=0, epochs=1, batch=i, batches=50, metrics={"loss": 1.0})
 
 
 async def test_a_stuck_client_does_not_delay_a_fast_one(run_store):
@@ -72,7 +66,7 @@ async def test_a_stuck_client_does_not_delay_a_fast_one(run_store):
     for i in range(50):
         await log.append(run_id, batch(i))
         await asyncio.sleep(0)
-    await log.append(run_id, {"type": "status", "status": "succeeded"})
+    await log.append(run_id, StatusEvent(status="succeeded"))
     await asyncio.wait_for(fast_task, 5)  # done while the slow one has not received one event
     assert [e["seq"] for e in fast.sent] == list(range(1, 52))
     assert fast.closed == (1000, "run finished")
@@ -126,7 +120,7 @@ async def test_status_socket_closes_with_1001_on_shutdown(run_store):
     ws = FakeSocket()
     task = asyncio.create_task(hub.stream_status(ws))
     await asyncio.sleep(0.05)
-    await log.append(run_id, {"type": "status", "status": "running"})
+    await log.append(run_id, StatusEvent(status="running"))
     await asyncio.sleep(0.05)
     await hub.stop()
     await asyncio.wait_for(task, 5)

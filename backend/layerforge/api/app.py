@@ -14,7 +14,18 @@ from starlette.types import Scope
 from layerforge import __version__
 from layerforge.api.docs import install_docs
 from layerforge.api.errors import install_error_handlers
-from layerforge.api.routers import auth, datasets, examples, graphs, meta, models, runs, stream
+from layerforge.api.routers import (
+    auth,
+    datasets,
+    examples,
+    graphs,
+    meta,
+    models,
+    run_outputs,
+    runs,
+    stream,
+    training,
+)
 from layerforge.api.security import ensure_token, install_security
 from layerforge.jobs.runtime import Runtime
 from layerforge.settings import Settings, get_settings
@@ -57,13 +68,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url=None,  # served by install_docs, with local assets
         redoc_url=None,
+        separate_input_output_schemas=False,
     )
     app.state.settings = settings
     install_error_handlers(app)
     install_security(app, settings)
     install_docs(app)
-    for module in (meta, models, graphs, runs, datasets, stream, examples, auth):
+    for module in (
+        meta,
+        models,
+        graphs,
+        runs,
+        run_outputs,
+        training,
+        datasets,
+        stream,
+        examples,
+        auth,
+    ):
         app.include_router(module.router, prefix="/api")
+    stream.publish_stream_schemas(app)
     if (STATIC_DIR / "index.html").exists():
         app.mount("/", EditorFiles(directory=STATIC_DIR, html=True), name="editor")
     return app

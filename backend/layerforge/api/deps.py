@@ -1,17 +1,20 @@
-"""What routes share: the app's settings and database, and the lock around Keras."""
+"""What routes share, as FastAPI dependencies (as in the FastAPI full-stack template):
+`SettingsDep` (the app's settings), `RuntimeDep` (the training runtime), `SessionDep`
+(a database session that commits when the route succeeds); and the lock around Keras."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from typing import Annotated
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from layerforge.api.limits import graph_size_problems
-from layerforge.graph.errors import GraphError
+from layerforge.graph.problems import GraphError
 from layerforge.graph.schema import Graph
+from layerforge.jobs.runtime import Runtime
 from layerforge.settings import Settings
 from layerforge.store.db import database_url, session_scope, sessions_for
 
@@ -21,23 +24,33 @@ keras_lock = threading.Lock()
 
 
 def app_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def app_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def _sessions(app: FastAPI) -> sessionmaker[Session]:
     """The app's session factory, made on first use (so `layerforge openapi` and an app
     that never touches the store open no database)."""
-    sessions = getattr(app.state, "sessions", None)
+    sessions: sessionmaker[Session] | None = getattr(app.state, "sessions", None)
     if sessions is None:
         sessions = app.state.sessions = sessions_for(database_url(app.state.settings))
     return sessions
 
 
-@contextmanager
 def db_session(request: Request) -> Iterator[Session]:
-    """A session on the app's database that commits when the block succeeds."""
+    """A session on the app's database that commits when the route succeeds."""
     with session_scope(_sessions(request.app)) as session:
         yield session
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
+RuntimeDep = Annotated[Runtime, Depends(app_runtime)]
+SessionDep = Annotated[Session, Depends(db_session)]
 
 
 def check_graph_size(graph: Graph, settings: Settings) -> None:

@@ -1,9 +1,10 @@
 """Every error a client gets has the validation shape: `{"errors": [Problem, ...]}`.
 
-Malformed JSON, wrong types, a graph that is not a graph, an unknown route: each is a
-4xx naming the field (and the node, when the field lies inside one). Nothing becomes a
-500 with a traceback: an unexpected exception is logged here and answered with a plain
-message.
+Routes raise one type, `ApiError(status, problems)`; a `GraphError` is a 422 and a
+`DatasetError` carries its own status. Malformed JSON, wrong types, a graph that is not
+a graph, an unknown route: each is a 4xx naming the field (and the node, when the field
+lies inside one). Nothing becomes a 500 with a traceback: an unexpected exception is
+logged here and answered with a plain message.
 """
 
 from __future__ import annotations
@@ -17,14 +18,39 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from layerforge.graph.errors import GraphError, Problem
-from layerforge.graph.keras_errors import clean_message
+from layerforge.graph.problems import GraphError, Problem, clean_message
+from layerforge.training.datasets.errors import DatasetError
 
 log = logging.getLogger("layerforge.api")
 
 MAX_PATH = 200
+
+
+class ErrorBody(BaseModel):
+    """The body of every 4xx and 5xx answer."""
+
+    errors: list[Problem]
+
+
+class ApiError(Exception):
+    """An answer other than 2xx: its status and every problem, each naming its field."""
+
+    def __init__(
+        self, status: int, problems: Sequence[Problem], headers: dict[str, str] | None = None
+    ):
+        super().__init__("; ".join(p.message for p in problems))
+        self.status = status
+        self.problems = list(problems)
+        self.headers = headers
+
+    @classmethod
+    def one(
+        cls, status: int, code: str, message: str, node: str | None = None, param: str | None = None
+    ) -> ApiError:
+        return cls(status, [problem(code, message, node=node, param=param)])
 
 
 def problems_body(problems: Sequence[Problem]) -> dict[str, Any]:
@@ -99,15 +125,24 @@ def validation_problems(errors: Sequence[dict[str, Any]], body: Any) -> list[Pro
     return problems
 
 
-async def _on_request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _on_request_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
     return error_response(422, validation_problems(exc.errors(), exc.body))
 
 
-async def _on_graph_error(request: Request, exc: GraphError) -> JSONResponse:
-    return error_response(422, exc.problems)
+async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, ApiError):
+        return error_response(exc.status, exc.problems, exc.headers)
+    if isinstance(exc, GraphError):
+        return error_response(422, exc.problems)
+    assert isinstance(exc, DatasetError)
+    return error_response(exc.status, [exc.problem()])
 
 
-async def _on_http_error(request: Request, exc: HTTPException) -> JSONResponse:
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own errors (an unknown route, a method not allowed), and an
+    HTTPException raised with an `ErrorBody` as its detail (prefer ApiError)."""
+    assert isinstance(exc, HTTPException)
     detail = exc.detail
     if isinstance(detail, dict) and "errors" in detail:
         return JSONResponse(detail, status_code=exc.status_code, headers=exc.headers)
@@ -129,6 +164,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_request_validation)
-    app.add_exception_handler(GraphError, _on_graph_error)
+    for kind in (ApiError, GraphError, DatasetError):
+        app.add_exception_handler(kind, _on_api_error)
     app.add_exception_handler(HTTPException, _on_http_error)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -4,12 +4,14 @@ Each connection gets its own bounded queue (an event log `Subscription`) and its
 sender task, so a slow client only ever waits on itself; one that falls more than
 `settings.ws_queue` events behind is closed with 4408 and can reconnect with
 `after=` the last seq it got. Messages are the events' JSON, the same objects as
-`GET /api/runs/{id}/events`; when nothing happened for `settings.ws_ping_s` the hub
-sends `{"type": "ping", "time": ...}` (no seq). A run's socket closes with 1000 once
+`GET /api/runs/{id}/events` (`RunStreamMessage` and `FeedMessage` in events/types.py);
+when nothing happened for `settings.ws_ping_s` the hub sends a `PingMessage` (no seq). A run's socket closes with 1000 once
 the run's terminal status was sent.
 
-Close codes: 1000 run finished, 1001 server shutting down, 4400 bad query parameter,
-4403 origin or token refused, 4404 unknown run, 4408 client too slow.
+Close codes: 1000 run finished, 1001 server shutting down, 1008 origin or token refused
+(by the app's `AccessGuard`, before the hub), 4400 bad query parameter, 4404 unknown
+run, 4408 client too slow. The hub checks Origin and token again itself (4403) so that
+it is safe also where it is served without the guard.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import anyio
 
 from layerforge.api.security import origin_allowed, socket_allowed
 from layerforge.events.log import Event, EventLog, SubscriberOverflow, Subscription
+from layerforge.events.types import PingMessage
 from layerforge.settings import Settings
 
 CLOSE_FINISHED = (1000, "run finished")
@@ -149,7 +152,7 @@ class Hub:
             for conn in list(self._connections):
                 if now - conn.last_send >= interval:
                     conn.last_send = now
-                    conn.sub.offer(Event(None, {"type": "ping", "time": time.time()}))
+                    conn.sub.offer(Event(PingMessage()))
 
     @staticmethod
     def _too_slow(conn: _Connection) -> tuple[int, str]:

@@ -14,12 +14,13 @@ interface.
 from __future__ import annotations
 
 import asyncio
-import json
-import math
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
-TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+from pydantic import BaseModel
+
+from layerforge.events.run_state import RunState
+from layerforge.events.types import TERMINAL_STATUSES, RunEvent, RunEventBase, StatusEvent
 
 
 class SubscriberOverflow(Exception):
@@ -30,37 +31,33 @@ class SubscriberOverflow(Exception):
         super().__init__(f"subscriber fell behind after seq {last_seq}")
 
 
-def finite(value: Any) -> Any:
-    """NaN and infinities become None: JSON (and PostgreSQL) have no place for them."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite(v) for v in value]
-    return value
+def wire_dict(message: BaseModel) -> dict[str, object]:
+    """A message as JSON data: the fields it was given (an optional field left out stays
+    out, as the schema allows)."""
+    return message.model_dump(mode="json", exclude_unset=True)
 
 
 class Event:
-    """One event: its seq (None on the all-runs status feed), its data, and its JSON
-    text, serialised once however many sockets send it."""
+    """One message (a run event with its seq, or a feed message or ping without), its
+    JSON text serialised once however many sockets send it."""
 
-    __slots__ = ("seq", "data", "_text")
+    __slots__ = ("message", "seq", "is_terminal", "_text")
 
-    def __init__(self, seq: int | None, data: dict[str, Any]):
-        self.seq = seq
-        self.data = data
+    def __init__(self, message: BaseModel):
+        self.message = message
+        self.seq = message.seq if isinstance(message, RunEventBase) else None
+        self.is_terminal = isinstance(message, StatusEvent) and message.status in TERMINAL_STATUSES
         self._text: str | None = None
+
+    @property
+    def data(self) -> dict[str, object]:
+        return wire_dict(self.message)
 
     @property
     def text(self) -> str:
         if self._text is None:
-            self._text = json.dumps(self.data, separators=(",", ":"), allow_nan=False)
+            self._text = self.message.model_dump_json(exclude_unset=True)
         return self._text
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.data.get("type") == "status" and self.data.get("status") in TERMINAL_STATUSES
 
 
 class Subscription:
@@ -130,34 +127,33 @@ class Subscription:
 
 
 class EventLog(Protocol):
+    """What the API and the schedulers need from a run event log."""
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
 
-    async def append(self, run_id: str, event: dict[str, Any]) -> Event | None:
-        """Give the event the run's next seq, fan it out, queue it for the store.
-        Returns None for an event dropped because the run already ended. Raises
-        KeyError for an unknown run."""
+    async def append(self, run_id: str, event: RunEvent) -> Event | None:
+        """Give the event the run's next seq, apply it to the run's state, fan it out and
+        store it. Returns None for an event the run no longer accepts (after its terminal
+        status, or a status step back). Raises KeyError for an unknown run."""
 
-    async def read(self, run_id: str, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+    async def read(self, run_id: str, after: int = 0, limit: int = 1000) -> list[RunEvent]:
         """Events with seq > after, oldest first. Raises KeyError for an unknown run."""
 
     async def subscribe(self, run_id: str, after: int = 0, maxsize: int = 1000) -> Subscription:
         """Replay after `after`, then tail. Raises KeyError for an unknown run."""
 
     def subscribe_status(self, maxsize: int = 1000) -> Subscription:
-        """Status changes of all runs (`{"type": "status", "run_id", "status", ...}`)."""
+        """The all-runs feed: `RunStatusChange` and `RunDeleted` messages."""
 
-    async def status(self, run_id: str) -> str | None:
-        """The run's current status (None for an unknown run)."""
+    async def state(self, run_id: str) -> RunState | None:
+        """The run's current state (None for an unknown run)."""
 
-    def live(self) -> dict[str, dict[str, Any]]:
-        """Run columns held in memory now (status, metrics, last_seq, ...), by run id.
-        Capture them BEFORE reading the store: a flush between the two may drop a run
-        from memory, and the store row read earlier would then be stale."""
-
-    def overlay(self, run: dict[str, Any], live: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        """The run dict from the store, updated with `live` columns when they are fresher."""
+    def fresh_states(self) -> dict[str, RunState]:
+        """States newer than the store may hold yet, by run id (may be empty). Take them
+        BEFORE reading the store: a flush between the two may drop a run from here, and
+        the row read earlier would then be stale."""
 
     async def forget(self, run_id: str) -> None:
         """Drop a deleted run: its pending events, its state, its subscribers."""

@@ -14,56 +14,35 @@ import asyncio
 import logging
 import time
 from collections import deque
-from datetime import datetime, timezone
 from typing import Any
 
-from layerforge.events.log import TERMINAL_STATUSES, Event, Subscription, finite
-from layerforge.store.runs import RunStore, iso
+from layerforge.events.log import Event, Subscription
+from layerforge.events.run_state import RunState
+from layerforge.events.types import (
+    RUN_EVENT,
+    RunDeleted,
+    RunEvent,
+    RunStatusChange,
+    StatusEvent,
+)
+from layerforge.store.runs import RunStore, StoredEvent, run_state, state_columns
 
 log = logging.getLogger(__name__)
 
 PROMPT_TYPES = frozenset({"status", "epoch", "error", "artifact"})
 
 
-class _RunState:
-    __slots__ = (
-        "run_id",
-        "next_seq",
-        "stored_seq",
-        "status",
-        "metrics",
-        "error",
-        "started_at",
-        "finished_at",
-        "recent",
-        "subscribers",
-    )
+class _Run:
+    """A run held in memory: its state, its recent events and its subscribers."""
 
-    def __init__(self, run: dict[str, Any]):
-        self.run_id: str = run["id"]
-        self.next_seq: int = run["last_seq"] + 1
-        self.stored_seq: int = run["last_seq"]
-        self.status: str = run["status"]
-        self.metrics: dict[str, Any] = dict(run["metrics"] or {})
-        self.error: dict[str, Any] | None = run["error"]
-        self.started_at: datetime | None = _parse(run["started_at"])
-        self.finished_at: datetime | None = _parse(run["finished_at"])
+    __slots__ = ("run_id", "state", "stored_seq", "recent", "subscribers")
+
+    def __init__(self, run_id: str, state: RunState):
+        self.run_id = run_id
+        self.state = state
+        self.stored_seq = state.last_seq
         self.recent: deque[Event] = deque()
         self.subscribers: set[Subscription] = set()
-
-    def columns(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "metrics": dict(self.metrics),
-            "error": self.error,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "last_seq": self.next_seq - 1,
-        }
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 class MemoryStoreEventLog:
@@ -79,14 +58,14 @@ class MemoryStoreEventLog:
         self.flush_interval = flush_interval
         self.flush_max = flush_max
         self.keep_recent = keep_recent
-        self._runs: dict[str, _RunState] = {}
+        self._runs: dict[str, _Run] = {}
         self._load_lock = asyncio.Lock()
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[StoredEvent] = []
         self._dirty: set[str] = set()
         self._has_pending = asyncio.Event()
         self._prompt = asyncio.Event()
         self._status_subs: set[Subscription] = set()
-        self._flusher: asyncio.Task | None = None
+        self._flusher: asyncio.Task[None] | None = None
         self._stopping = False
         self._flush_lock = asyncio.Lock()
 
@@ -102,112 +81,86 @@ class MemoryStoreEventLog:
             await self._flusher  # lets a write in progress finish
             self._flusher = None
         await self.flush()
-        for state in list(self._runs.values()):
-            for sub in list(state.subscribers):
+        for run in list(self._runs.values()):
+            for sub in list(run.subscribers):
                 sub.close()
         for sub in list(self._status_subs):
             sub.close()
 
     # -- state -----------------------------------------------------------------------
-    async def _state(self, run_id: str) -> _RunState:
-        state = self._runs.get(run_id)
-        if state is not None:
-            return state
+    async def _run(self, run_id: str) -> _Run:
+        run = self._runs.get(run_id)
+        if run is not None:
+            return run
         async with self._load_lock:
-            state = self._runs.get(run_id)
-            if state is None:
-                run = await asyncio.to_thread(self.store.get_run, run_id, with_graph=False)
-                if run is None:
+            run = self._runs.get(run_id)
+            if run is None:
+                row = await asyncio.to_thread(self.store.get_run, run_id, with_graph=False)
+                if row is None:
                     raise KeyError(run_id)
-                state = self._runs[run_id] = _RunState(run)
-            return state
+                run = self._runs[run_id] = _Run(run_id, run_state(row))
+            return run
 
-    async def status(self, run_id: str) -> str | None:
+    async def state(self, run_id: str) -> RunState | None:
         try:
-            return (await self._state(run_id)).status
+            return (await self._run(run_id)).state.copy()
         except KeyError:
             return None
 
-    def live(self) -> dict[str, dict[str, Any]]:
-        return {rid: state.columns() for rid, state in self._runs.items()}
-
-    def overlay(self, run: dict[str, Any], live: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        cols = live.get(run["id"])
-        if cols is None or cols["last_seq"] < (run.get("last_seq") or 0):
-            return run
-        cols = dict(cols)
-        for key in ("started_at", "finished_at"):
-            cols[key] = iso(cols[key])
-        return {**run, **cols}
+    def fresh_states(self) -> dict[str, RunState]:
+        return {rid: run.state.copy() for rid, run in self._runs.items()}
 
     # -- writing ---------------------------------------------------------------------
-    async def append(self, run_id: str, event: dict[str, Any]) -> Event | None:
-        state = await self._state(run_id)
-        if state.status in TERMINAL_STATUSES:
-            return None  # nothing follows a terminal status
-        data = finite(event)
-        data.setdefault("time", time.time())
-        kind = data.get("type")
-        if kind == "status":
-            self._apply_status(state, data)
-        elif kind in ("batch", "epoch"):
-            state.metrics.update(data.get("metrics") or {})
-        elif kind == "error":
-            state.error = {k: data.get(k) for k in ("code", "message", "node", "epoch", "batch")}
-        data = {"seq": state.next_seq, **{k: v for k, v in data.items() if k != "seq"}}
-        ev = Event(state.next_seq, data)
-        state.next_seq += 1
-        state.recent.append(ev)
-        for sub in list(state.subscribers):
+    async def append(self, run_id: str, event: RunEvent) -> Event | None:
+        run = await self._run(run_id)
+        if not run.state.accepts(event):
+            return None
+        event = event.model_copy(update={"seq": run.state.last_seq + 1})
+        run.state.apply(event)
+        ev = Event(event)
+        run.recent.append(ev)
+        for sub in list(run.subscribers):
             sub.offer(ev)
-        self._pending.append({"run_id": run_id, "seq": ev.seq, "type": kind, "data": data})
+        self._pending.append(
+            StoredEvent(run_id=run_id, seq=run.state.last_seq, type=event.type, data=ev.data)
+        )
         self._dirty.add(run_id)
         self._has_pending.set()
-        if kind in PROMPT_TYPES or len(self._pending) >= self.flush_max:
+        if event.type in PROMPT_TYPES or len(self._pending) >= self.flush_max:
             self._prompt.set()
-        if kind == "status":
-            self._publish_status(state, data)
+        if isinstance(event, StatusEvent):
+            self._publish_status(run, event)
         return ev
 
-    def _apply_status(self, state: _RunState, data: dict[str, Any]) -> None:
-        status = data["status"]
-        now = datetime.fromtimestamp(data["time"], timezone.utc)
-        state.status = status
-        if status == "starting" or (status == "running" and state.started_at is None):
-            state.started_at = now
-        if status in TERMINAL_STATUSES:
-            state.finished_at = now
-            if data.get("error"):
-                state.error = data["error"]
+    def _publish_status(self, run: _Run, event: StatusEvent) -> None:
+        assert event.seq is not None
+        ended = run.state.terminal
+        self._publish(
+            RunStatusChange(
+                run_id=run.run_id,
+                status=event.status,
+                seq=event.seq,
+                time=event.time,
+                error=run.state.error if ended else None,
+                metrics=dict(run.state.metrics) if ended else None,
+            )
+        )
 
-    def _publish_status(self, state: _RunState, data: dict[str, Any]) -> None:
-        feed = {
-            "type": "status",
-            "run_id": state.run_id,
-            "status": data["status"],
-            "seq": data["seq"],
-            "time": data["time"],
-        }
-        if state.status in TERMINAL_STATUSES:
-            feed["error"] = state.error
-            feed["metrics"] = dict(state.metrics)
-        self.publish(feed)
-
-    def publish(self, feed_event: dict[str, Any]) -> None:
-        """Send an event to every all-runs status subscriber."""
-        ev = Event(None, feed_event)
+    def _publish(self, message: RunStatusChange | RunDeleted) -> None:
+        """Send a message to every all-runs feed subscriber."""
+        ev = Event(message)
         for sub in list(self._status_subs):
             sub.offer(ev)
 
     async def forget(self, run_id: str) -> None:
         async with self._flush_lock:
-            self._pending = [e for e in self._pending if e["run_id"] != run_id]
+            self._pending = [e for e in self._pending if e.run_id != run_id]
             self._dirty.discard(run_id)
-            state = self._runs.pop(run_id, None)
-        if state:
-            for sub in list(state.subscribers):
+            run = self._runs.pop(run_id, None)
+        if run:
+            for sub in list(run.subscribers):
                 sub.close()
-        self.publish({"type": "deleted", "run_id": run_id, "time": time.time()})
+        self._publish(RunDeleted(run_id=run_id, time=time.time()))
 
     # -- flushing --------------------------------------------------------------------
     async def _flush_loop(self) -> None:
@@ -230,82 +183,89 @@ class MemoryStoreEventLog:
                 return
             batch, self._pending = self._pending, []
             dirty, self._dirty = self._dirty, set()
-            updates = {rid: self._runs[rid].columns() for rid in dirty if rid in self._runs}
+            updates = {
+                rid: state_columns(self._runs[rid].state) for rid in dirty if rid in self._runs
+            }
             try:
                 await asyncio.to_thread(self.store.write_events, batch, updates)
             except Exception:
                 await self._write_each_run(batch, updates)
             for rid in dirty:
-                state = self._runs.get(rid)
-                if state is None:
+                run = self._runs.get(rid)
+                if run is None:
                     continue
-                state.stored_seq = max(
-                    [e["seq"] for e in batch if e["run_id"] == rid], default=state.stored_seq
+                run.stored_seq = max(
+                    [e.seq for e in batch if e.run_id == rid], default=run.stored_seq
                 )
-                self._trim(state)
+                self._trim(run)
 
-    async def _write_each_run(self, batch: list[dict], updates: dict[str, dict]) -> None:
+    async def _write_each_run(
+        self, batch: list[StoredEvent], updates: dict[str, dict[str, Any]]
+    ) -> None:
         """A batch failed (a run deleted meanwhile?): write run by run, so one bad run
         cannot lose the others' events."""
         for rid, cols in updates.items():
-            events = [e for e in batch if e["run_id"] == rid]
+            events = [e for e in batch if e.run_id == rid]
             try:
                 await asyncio.to_thread(self.store.write_events, events, {rid: cols})
             except Exception:
                 log.exception("could not store %d events of run %s", len(events), rid)
 
-    def _trim(self, state: _RunState) -> None:
-        while len(state.recent) > self.keep_recent and state.recent[0].seq <= state.stored_seq:
-            state.recent.popleft()
-        self._maybe_drop(state)
+    def _trim(self, run: _Run) -> None:
+        while len(run.recent) > self.keep_recent and (run.recent[0].seq or 0) <= run.stored_seq:
+            run.recent.popleft()
+        self._maybe_drop(run)
 
-    def _maybe_drop(self, state: _RunState) -> None:
+    def _maybe_drop(self, run: _Run) -> None:
         """Forget a finished run once the store has all of it and nobody listens."""
         if (
-            state.status in TERMINAL_STATUSES
-            and not state.subscribers
-            and state.stored_seq == state.next_seq - 1
-            and self._runs.get(state.run_id) is state
+            run.state.terminal
+            and not run.subscribers
+            and run.stored_seq == run.state.last_seq
+            and self._runs.get(run.run_id) is run
         ):
-            del self._runs[state.run_id]
+            del self._runs[run.run_id]
 
     # -- reading ---------------------------------------------------------------------
-    async def _collect(self, state: _RunState, after: int, limit: int) -> list[Event]:
+    async def _collect(self, run: _Run, after: int, limit: int) -> list[Event]:
         """Events after `after`: from the store up to where memory starts, then memory."""
         out: list[Event] = []
         last = after
         while len(out) < limit:
-            recent = list(state.recent)
-            first_in_memory = recent[0].seq if recent else state.next_seq
+            recent = list(run.recent)
+            first_in_memory = (recent[0].seq or 0) if recent else run.state.last_seq + 1
             if last + 1 >= first_in_memory:
-                out.extend(e for e in recent if e.seq > last)
+                out.extend(e for e in recent if (e.seq or 0) > last)
                 break
             want = min(first_in_memory - 1 - last, limit - len(out))
-            rows = await asyncio.to_thread(self.store.read_events, state.run_id, last, want)
+            rows = await asyncio.to_thread(self.store.read_events, run.run_id, last, want)
             if not rows:
-                log.error("run %s: events %d.. missing from the store", state.run_id, last + 1)
+                log.error("run %s: events %d.. missing from the store", run.run_id, last + 1)
                 break
-            out.extend(Event(r["seq"], r) for r in rows)
-            last = rows[-1]["seq"]
+            out.extend(Event(RUN_EVENT.validate_python(r)) for r in rows)
+            last = out[-1].seq or last
         return out[:limit]
 
-    async def read(self, run_id: str, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
-        state = await self._state(run_id)
-        events = [e.data for e in await self._collect(state, after, limit)]
-        self._maybe_drop(state)
+    async def read(self, run_id: str, after: int = 0, limit: int = 1000) -> list[RunEvent]:
+        run = await self._run(run_id)
+        events: list[RunEvent] = [
+            e.message  # type: ignore[misc]  # a run's log holds run events only
+            for e in await self._collect(run, after, limit)
+        ]
+        self._maybe_drop(run)
         return events
 
     async def subscribe(self, run_id: str, after: int = 0, maxsize: int = 1000) -> Subscription:
-        state = await self._state(run_id)
+        run = await self._run(run_id)
 
         def unsubscribe() -> None:
-            state.subscribers.discard(sub)
-            self._maybe_drop(state)
+            run.subscribers.discard(sub)
+            self._maybe_drop(run)
 
         sub = Subscription(maxsize, after, on_close=unsubscribe)
-        state.subscribers.add(sub)  # before reading: anything newer lands in its queue
-        sub.replay(await self._collect(state, after, 10**9))
-        if state.status in TERMINAL_STATUSES:
+        run.subscribers.add(sub)  # before reading: anything newer lands in its queue
+        sub.replay(await self._collect(run, after, 10**9))
+        if run.state.terminal:
             sub.finished = True
         return sub
 

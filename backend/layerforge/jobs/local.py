@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from layerforge.events.log import EventLog
+from layerforge.events.types import RunError, StatusEvent
 from layerforge.jobs.scheduler import CancelOutcome
 from layerforge.jobs.supervisor import Supervision, TrainerProcess, spawn_trainer
 from layerforge.settings import Settings
@@ -115,7 +116,9 @@ class LocalScheduler:
 
     async def stop(self) -> None:
         self._stopping = True
-        error = {"code": "server_stopped", "message": "the server stopped while the run was active"}
+        error = RunError(
+            code="server_stopped", message="the server stopped while the run was active"
+        )
         await asyncio.gather(*(sup.abort(error) for sup in list(self._active.values())))
         for task in self._workers:
             task.cancel()
@@ -132,13 +135,13 @@ class LocalScheduler:
         if sup is not None and not sup.ended:
             sup.cancel()
             return "cancelling"
-        status = await self.events.status(run_id)
-        if status is None:
+        state = await self.events.state(run_id)
+        if state is None:
             return "unknown"
-        if status == "queued":
-            await self.events.append(run_id, {"type": "status", "status": "cancelled"})
+        if state.status == "queued":
+            await self.events.append(run_id, StatusEvent(status="cancelled"))
             return "cancelled"
-        if status == "starting":  # taken by a slot, its trainer not handed the run yet
+        if state.status == "starting":  # taken by a slot, its trainer not handed the run yet
             self._cancel_before_start.add(run_id)
             return "cancelling"
         return "finished"
@@ -164,7 +167,8 @@ class LocalScheduler:
             if self._stopping:
                 return
             try:
-                if await self.events.status(run_id) != "queued":
+                state = await self.events.state(run_id)
+                if state is None or state.status != "queued":
                     continue  # cancelled or deleted while it waited
                 run = await asyncio.to_thread(self.store.get_run, run_id)
                 if run is None:
@@ -183,15 +187,14 @@ class LocalScheduler:
     async def _fail(self, run_id: str, code: str, message: str) -> None:
         try:
             await self.events.append(
-                run_id,
-                {"type": "status", "status": "failed", "error": {"code": code, "message": message}},
+                run_id, StatusEvent(status="failed", error=RunError(code=code, message=message))
             )
         except KeyError:
             pass
 
     async def _execute(self, run: dict[str, Any], slot: int) -> None:
         run_id = run["id"]
-        if await self.events.append(run_id, {"type": "status", "status": "starting"}) is None:
+        if await self.events.append(run_id, StatusEvent(status="starting")) is None:
             return
         run_dir = self.settings.run_root / run_id
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -219,7 +222,7 @@ class LocalScheduler:
         if run_id in self._cancel_before_start:
             self._cancel_before_start.discard(run_id)
             await trainer.close()
-            await self.events.append(run_id, {"type": "status", "status": "cancelled"})
+            await self.events.append(run_id, StatusEvent(status="cancelled"))
             return
         trainer.attach_log(run_dir / "trainer.log")
         spec = {

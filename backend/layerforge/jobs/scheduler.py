@@ -27,3 +27,6 @@ class Scheduler(Protocol):
 
     async def wait_idle(self, run_id: str, timeout: float) -> bool:
         """Wait until the run is not active on this scheduler; False on timeout."""
+
+    def trainer_pid(self, run_id: str) -> int | None:
+        """The process id of the run's trainer while it is active here (None elsewhere)."""

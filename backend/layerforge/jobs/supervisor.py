@@ -18,7 +18,19 @@ from collections import deque
 from pathlib import Path
 from typing import IO, Any
 
-from layerforge.events.log import TERMINAL_STATUSES, EventLog
+from pydantic import ValidationError
+
+from layerforge.events.log import EventLog
+from layerforge.events.types import (
+    RUN_EVENT,
+    TERMINAL_STATUSES,
+    BatchEvent,
+    LogEvent,
+    RunError,
+    RunEvent,
+    RunStatus,
+    StatusEvent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +130,9 @@ class Supervision:
         self.grace_s = grace_s
         self.cancel_requested = False
         self.killed_after_cancel = False
-        self._terminal: str | None = None
-        self._killer: asyncio.Task | None = None
-        self._abort_error: dict[str, Any] | None = None
+        self._terminal: RunStatus | None = None
+        self._killer: asyncio.Task[None] | None = None
+        self._abort_error: RunError | None = None
         self.first_batch = first_batch or asyncio.Event()  # set also when the run ends without one
         self.done = asyncio.Event()
 
@@ -162,56 +174,47 @@ class Supervision:
         await self._finish_without_status(code)
 
     async def _forward(self, line: bytes) -> None:
+        event: RunEvent
         try:
-            event = json.loads(line)
-            if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-                raise ValueError("not an event object")
-        except ValueError:
+            event = RUN_EVENT.validate_json(line)
+        except ValidationError:
             text = line.decode("utf-8", "replace").strip()[:500]
-            event = {
-                "type": "log",
-                "level": "warning",
-                "message": f"unreadable trainer output: {text}",
-            }
-        if event["type"] == "status":
-            if event.get("status") == "starting":
+            event = LogEvent(level="warning", message=f"unreadable trainer output: {text}")
+        if isinstance(event, StatusEvent):
+            if event.status == "starting":
                 return  # the scheduler said so when it took the run
-            if event.get("status") in TERMINAL_STATUSES:
-                self._terminal = event["status"]
+            if event.status in TERMINAL_STATUSES:
+                self._terminal = event.status
+        await self._append(event)
+        if isinstance(event, BatchEvent):
+            self.first_batch.set()
+
+    async def _append(self, event: RunEvent) -> None:
         try:
             await self.events.append(self.run_id, event)
         except KeyError:  # the run was deleted meanwhile; nothing to record
             pass
-        if event["type"] == "batch":
-            self.first_batch.set()
 
     async def _finish_without_status(self, code: int | None) -> None:
         tail = "\n".join(list(self.trainer.stderr_tail)[-10:])
+        status: RunStatus
+        error: RunError | None = None
         if self._abort_error:
             status, error = "failed", self._abort_error
         elif self.cancel_requested:
             status = "cancelled"
-            error = None
             if self.killed_after_cancel:
-                error = {
-                    "code": "killed_after_cancel",
-                    "message": f"the trainer did not stop within {self.grace_s:g} s of cancel and was killed",
-                }
+                error = RunError(
+                    code="killed_after_cancel",
+                    message=f"the trainer did not stop within {self.grace_s:g} s of cancel "
+                    "and was killed",
+                )
         else:
             status = "failed"
-            error = {
-                "code": "trainer_died",
-                "message": describe_exit(code),
-                "exit_code": code,
-                "stderr": tail,
-            }
-        event: dict[str, Any] = {"type": "status", "status": status}
-        if error:
-            event["error"] = error
-        try:
-            await self.events.append(self.run_id, event)
-        except KeyError:
-            pass
+            error = RunError(
+                code="trainer_died", message=describe_exit(code), exit_code=code, stderr=tail
+            )
+        await self._append(StatusEvent(status=status, error=error))
 
     def cancel(self) -> None:
         """Ask the trainer to stop after its current batch; kill it after the grace time."""
@@ -232,7 +235,7 @@ class Supervision:
             self.killed_after_cancel = True
             self.trainer.proc.kill()
 
-    async def abort(self, error: dict[str, Any]) -> None:
+    async def abort(self, error: RunError) -> None:
         """Stop now (server shutting down): kill the trainer; the run ends `failed`
         with `error` unless it reached its terminal status first."""
         self._abort_error = error

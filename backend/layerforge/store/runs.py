@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from layerforge.events.run_state import RunState
+from layerforge.events.types import RunError, RunStatus
 from layerforge.store import graphs
 from layerforge.store.db import session_scope
 from layerforge.store.models import Run, RunEvent
 
-ACTIVE = ("starting", "running")
-TERMINAL = ("succeeded", "failed", "cancelled")
-STATUSES = ("queued", *ACTIVE, *TERMINAL)
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """A run event as the `run_events` table keeps it."""
+
+    run_id: str
+    seq: int
+    type: str
+    data: dict[str, Any]
 
 
 def iso(value: datetime | None) -> str | None:
@@ -47,6 +56,43 @@ def run_to_dict(run: Run, *, with_graph: bool = True) -> dict[str, Any]:
     return body
 
 
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def run_state(row: dict[str, Any]) -> RunState:
+    """The state-machine view of a stored run (a `run_to_dict` row)."""
+    return RunState(
+        status=row["status"],
+        last_seq=row["last_seq"],
+        metrics=dict(row["metrics"] or {}),
+        error=RunError.model_validate(row["error"]) if row["error"] else None,
+        started_at=_parse_time(row["started_at"]),
+        finished_at=_parse_time(row["finished_at"]),
+    )
+
+
+def state_columns(state: RunState) -> dict[str, Any]:
+    """The `runs` columns for a state (what `write_events` updates)."""
+    return {
+        "status": state.status,
+        "metrics": dict(state.metrics),
+        "error": state.error.model_dump(exclude_none=True) if state.error else None,
+        "started_at": state.started_at,
+        "finished_at": state.finished_at,
+        "last_seq": state.last_seq,
+    }
+
+
+def with_state(row: dict[str, Any], state: RunState) -> dict[str, Any]:
+    """A stored run's row updated with a state that is at least as new."""
+    if state.last_seq < (row.get("last_seq") or 0):
+        return row
+    cols = state_columns(state)
+    cols["started_at"], cols["finished_at"] = iso(state.started_at), iso(state.finished_at)
+    return {**row, **cols}
+
+
 class RunStore:
     """Runs and their events in the app's database."""
 
@@ -62,7 +108,7 @@ class RunStore:
         graph_id: str | None = None,
         graph_version: int | None = None,
         owner: str | None = None,
-        status: str = "queued",
+        status: RunStatus = "queued",
     ) -> dict[str, Any]:
         with session_scope(self.sessions) as s:
             run = Run(
@@ -133,21 +179,15 @@ class RunStore:
             return [r.data for r in rows]
 
     def write_events(
-        self, events: list[dict[str, Any]], run_updates: dict[str, dict[str, Any]]
+        self, events: list[StoredEvent], run_updates: dict[str, dict[str, Any]]
     ) -> None:
-        """Store a batch of events (each with `run_id`, `seq`, `type`) and the runs' new
-        state in one transaction."""
+        """Store a batch of events and the runs' new state in one transaction."""
         with session_scope(self.sessions) as s:
             if events:
                 s.execute(
                     insert(RunEvent),
                     [
-                        {
-                            "run_id": e["run_id"],
-                            "seq": e["seq"],
-                            "type": e["type"],
-                            "data": e["data"],
-                        }
+                        {"run_id": e.run_id, "seq": e.seq, "type": e.type, "data": e.data}
                         for e in events
                     ],
                 )

@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import keras
 
-Emit = Callable[[dict[str, Any]], None]
+from layerforge.events.types import BatchEvent, EpochEvent, ErrorEvent, LogEvent
+from layerforge.training.protocol import Emit
 
 
 def clean_metrics(logs: dict[str, Any] | None) -> dict[str, float | None]:
@@ -59,13 +59,7 @@ class EventCallback(keras.callbacks.Callback):
     def _stop_if_cancelled(self) -> None:
         if self.cancel.is_set() and not self.cancelled:
             self.cancelled = True
-            self.emit(
-                {
-                    "type": "log",
-                    "level": "info",
-                    "message": "cancel requested: stopping after this batch",
-                }
-            )
+            self.emit(LogEvent(message="cancel requested: stopping after this batch"))
         if self.cancelled:
             self.model.stop_training = True
 
@@ -85,14 +79,13 @@ class EventCallback(keras.callbacks.Callback):
                 self.nan_at = (epoch, batch)
                 self.model.stop_training = True
                 self.emit(
-                    {
-                        "type": "error",
-                        "code": "nan_loss",
-                        "node": None,
-                        "epoch": epoch,
-                        "batch": batch,
-                        "message": f"the loss became {float(loss)} at epoch {epoch + 1}, batch {batch + 1}",
-                    }
+                    ErrorEvent(
+                        code="nan_loss",
+                        epoch=epoch,
+                        batch=batch,
+                        message=f"the loss became {float(loss)} at epoch {epoch + 1}, "
+                        f"batch {batch + 1}",
+                    )
                 )
             now = time.monotonic()
             last = steps is not None and batch == steps - 1
@@ -103,26 +96,24 @@ class EventCallback(keras.callbacks.Callback):
             self._last_emitted = (epoch, batch)
             self._last_time = now
             self.emit(
-                {
-                    "type": "batch",
-                    "epoch": epoch,
-                    "epochs": self.params.get("epochs"),
-                    "batch": batch,
-                    "batches": steps,
-                    "metrics": clean_metrics(logs),
-                }
+                BatchEvent(
+                    epoch=epoch,
+                    epochs=self.params.get("epochs"),
+                    batch=batch,
+                    batches=steps,
+                    metrics=clean_metrics(logs),
+                )
             )
 
     def on_epoch_end(self, epoch, logs=None):
         self.epochs_done = epoch + 1
         self.emit(
-            {
-                "type": "epoch",
-                "epoch": epoch,
-                "epochs": self.params.get("epochs"),
-                "metrics": clean_metrics(logs),
-                "duration": time.perf_counter() - self._epoch_start,
-            }
+            EpochEvent(
+                epoch=epoch,
+                epochs=self.params.get("epochs"),
+                metrics=clean_metrics(logs),
+                duration=time.perf_counter() - self._epoch_start,
+            )
         )
 
 

@@ -20,6 +20,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from layerforge.events.types import (
+    TERMINAL_STATUSES,
+    ArtifactEvent,
+    BatchEvent,
+    EpochEvent,
+    ErrorEvent,
+    LogEvent,
+    RunEvent,
+    RunStatus,
+    StatusEvent,
+)
 from layerforge.training.settings import parse_settings
 
 WIDE_TABLE_METRICS = 6
@@ -41,56 +52,56 @@ class ConsoleView:
             console=console,
         )
         self.task = None
-        self.epochs: list[dict[str, Any]] = []
-        self.status = "starting"
-        self.errors: list[dict[str, Any]] = []
+        self.epochs: list[EpochEvent] = []
+        self.status: RunStatus = "starting"
+        self.errors: list[ErrorEvent] = []
         self.artifacts: list[str] = []
 
-    def __call__(self, event: dict[str, Any]) -> None:
-        kind = event["type"]
-        if kind == "batch":
+    def __call__(self, event: RunEvent) -> None:
+        if isinstance(event, BatchEvent):
             self._batch(event)
-        elif kind == "epoch":
+        elif isinstance(event, EpochEvent):
             self.epochs.append(event)
+            epochs = f"/{event.epochs}" if event.epochs else ""
             self.console.print(
-                f"epoch {event['epoch'] + 1}/{event['epochs']}  {_fmt(event['metrics'])}"
-                f"  ({event['duration']:.1f} s)"
+                f"epoch {event.epoch + 1}{epochs}  {_fmt(event.metrics)}"
+                f"  ({event.duration or 0:.1f} s)"
             )
-        elif kind == "status":
-            self.status = event["status"]
+        elif isinstance(event, StatusEvent):
+            self.status = event.status
             if self.status == "running":
                 self.progress.start()
-            elif self.status in ("succeeded", "failed", "cancelled"):
+            elif self.status in TERMINAL_STATUSES:
                 self.progress.stop()
-        elif kind == "error":
+        elif isinstance(event, ErrorEvent):
             self.errors.append(event)
-            where = f" (node {event['node']})" if event.get("node") else ""
-            self.console.print(f"[red]error {event['code']}{where}: {event['message']}[/red]")
-        elif kind == "log":
-            style = "yellow" if event.get("level") == "warning" else "dim"
-            self.console.print(f"[{style}]{event['message']}[/{style}]")
-        elif kind == "artifact":
-            self.artifacts.append(event["name"])
+            where = f" (node {event.node})" if event.node else ""
+            self.console.print(f"[red]error {event.code}{where}: {event.message}[/red]")
+        elif isinstance(event, LogEvent):
+            style = "yellow" if event.level == "warning" else "dim"
+            self.console.print(f"[{style}]{event.message}[/{style}]")
+        elif isinstance(event, ArtifactEvent):
+            self.artifacts.append(event.name)
 
-    def _batch(self, event: dict[str, Any]) -> None:
-        label = f"{event['epoch'] + 1}/{event['epochs']}"
+    def _batch(self, event: BatchEvent) -> None:
+        label = f"{event.epoch + 1}/{event.epochs}"
         if self.task is None:
             self.task = self.progress.add_task(
-                "train", total=event["batches"], epoch=label, metrics=""
+                "train", total=event.batches, epoch=label, metrics=""
             )
         self.progress.update(
             self.task,
-            completed=event["batch"] + 1,
-            total=event["batches"],
+            completed=event.batch + 1,
+            total=event.batches,
             epoch=label,
-            metrics=_fmt(event["metrics"]),
+            metrics=_fmt(event.metrics),
         )
 
     def table(self) -> Table:
         """Epochs as rows; with many metrics (several outputs), metrics as rows and as
         many of the last epochs as columns as the terminal fits."""
         names = sorted(
-            {k for e in self.epochs for k in e["metrics"]}, key=lambda k: (k.startswith("val_"), k)
+            {k for e in self.epochs for k in e.metrics}, key=lambda k: (k.startswith("val_"), k)
         )
         table = Table(title="metrics per epoch")
         if len(names) <= WIDE_TABLE_METRICS:
@@ -99,18 +110,18 @@ class ConsoleView:
                 table.add_column(name, justify="right")
             table.add_column("seconds", justify="right")
             for e in self.epochs:
-                cells = [_num(e["metrics"].get(n)) for n in names]
-                table.add_row(str(e["epoch"] + 1), *cells, f"{e['duration']:.1f}")
+                cells = [_num(e.metrics.get(n)) for n in names]
+                table.add_row(str(e.epoch + 1), *cells, f"{e.duration or 0:.1f}")
             return table
         name_width = max(len(n) for n in names)
         fit = max(1, (self.console.width - name_width - 4) // EPOCH_COLUMN_WIDTH)
         shown = self.epochs[-min(fit, TALL_TABLE_EPOCHS) :]
         table.add_column("metric", no_wrap=True)
         for e in shown:
-            table.add_column(f"epoch {e['epoch'] + 1}", justify="right")
+            table.add_column(f"epoch {e.epoch + 1}", justify="right")
         for name in names:
-            table.add_row(name, *[_num(e["metrics"].get(name)) for e in shown])
-        table.add_row("seconds", *[f"{e['duration']:.1f}" for e in shown])
+            table.add_row(name, *[_num(e.metrics.get(name)) for e in shown])
+        table.add_row("seconds", *[f"{e.duration or 0:.1f}" for e in shown])
         return table
 
 
@@ -153,13 +164,11 @@ def train_cmd(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Artifact folder (default runs/<file>-<time>)."
     ),
-    data_dir: Path | None = typer.Option(
-        None, "--data-dir", help="Where uploaded data sets live."
-    ),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Where uploaded data sets live."),
 ) -> None:
     """Train a graph on a data set in this process and write the artifacts."""
     from layerforge.settings import get_settings
-    from layerforge.training.trainer import run_training
+    from layerforge.training.training_run import run_training
 
     console = Console()
     if not file.exists():

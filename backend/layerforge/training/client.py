@@ -11,14 +11,16 @@ import subprocess
 import sys
 from typing import Any
 
+from layerforge.events.types import TRAINER_EVENT, ResultEvent
+
 
 class OneshotError(Exception):
     """The trainer could not evaluate or predict; the message says why."""
 
 
-def run_oneshot(spec: dict[str, Any], timeout: float = 120) -> dict[str, Any]:
+def run_oneshot(spec: dict[str, Any], timeout: float = 120) -> ResultEvent:
     """Start `python -m layerforge.training.trainer`, send the spec (with `mode`
-    "evaluate" or "predict"), and return its `result` event (without type/time).
+    "evaluate" or "predict"), and return its result.
 
     Raises OneshotError with the trainer's reason, TimeoutError after `timeout` seconds."""
     if spec.get("mode") not in ("evaluate", "predict"):
@@ -39,11 +41,11 @@ def run_oneshot(spec: dict[str, Any], timeout: float = 120) -> dict[str, Any]:
         proc.communicate()
         raise TimeoutError(f"{spec['mode']} took longer than {timeout:g} s") from None
     for line in out.decode().splitlines():
-        event = json.loads(line)
-        if event.get("type") == "result":
-            if "error" in event:
-                raise OneshotError(event["error"].get("message", "unknown error"))
-            return {k: v for k, v in event.items() if k not in ("type", "time")}
+        event = TRAINER_EVENT.validate_json(line)
+        if isinstance(event, ResultEvent):
+            if event.error is not None:
+                raise OneshotError(event.error.message or "unknown error")
+            return event
     tail = err.decode(errors="replace").strip().splitlines()[-3:]
     raise OneshotError(
         f"the trainer exited with code {proc.returncode} without a result: {' '.join(tail)}"

@@ -12,81 +12,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from layerforge.graph.errors import Problem
-
-# Keras optimizer name -> the main parameters it accepts besides learning_rate.
-_COMMON = {"weight_decay", "clipnorm", "clipvalue", "global_clipnorm"}
-OPTIMIZERS: dict[str, set[str]] = {
-    "adam": {"beta_1", "beta_2", "epsilon", "amsgrad"} | _COMMON,
-    "adamw": {"beta_1", "beta_2", "epsilon", "amsgrad"} | _COMMON,
-    "nadam": {"beta_1", "beta_2", "epsilon"} | _COMMON,
-    "adamax": {"beta_1", "beta_2", "epsilon"} | _COMMON,
-    "sgd": {"momentum", "nesterov"} | _COMMON,
-    "rmsprop": {"rho", "momentum", "epsilon", "centered"} | _COMMON,
-    "adagrad": {"epsilon"} | _COMMON,
-    "adadelta": {"rho", "epsilon"} | _COMMON,
-    "lion": {"beta_1", "beta_2"} | _COMMON,
-    "ftrl": set(_COMMON),
-}
-
-# Loss and metric names Keras 3 resolves from a string (checked against Keras in a unit test).
-LOSSES = {
-    "mean_squared_error",
-    "mse",
-    "mean_absolute_error",
-    "mae",
-    "mean_absolute_percentage_error",
-    "mape",
-    "mean_squared_logarithmic_error",
-    "msle",
-    "binary_crossentropy",
-    "binary_focal_crossentropy",
-    "categorical_crossentropy",
-    "categorical_focal_crossentropy",
-    "sparse_categorical_crossentropy",
-    "huber",
-    "log_cosh",
-    "kl_divergence",
-    "poisson",
-    "hinge",
-    "squared_hinge",
-    "categorical_hinge",
-    "cosine_similarity",
-}
-METRICS = {
-    "accuracy",
-    "acc",
-    "binary_accuracy",
-    "categorical_accuracy",
-    "sparse_categorical_accuracy",
-    "top_k_categorical_accuracy",
-    "sparse_top_k_categorical_accuracy",
-    "mse",
-    "mae",
-    "mape",
-    "msle",
-    "mean_squared_error",
-    "mean_absolute_error",
-    "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error",
-    "root_mean_squared_error",
-    "auc",
-    "precision",
-    "recall",
-    "binary_crossentropy",
-    "categorical_crossentropy",
-    "sparse_categorical_crossentropy",
-    "kl_divergence",
-    "poisson",
-    "cosine_similarity",
-    "log_cosh_error",
-    "hinge",
-    "squared_hinge",
-    "categorical_hinge",
-    "r2_score",
-}
+from layerforge.graph.catalogue.compile import LOSSES, METRICS
+from layerforge.graph.problems import Problem
+from layerforge.training.optimizers import OPTIMIZERS
 
 Backend = Literal["tensorflow", "jax", "torch"]
+BACKENDS: tuple[Backend, ...] = ("tensorflow", "jax", "torch")
 
 
 class _Strict(BaseModel):
@@ -126,7 +57,7 @@ class OptimizerSettings(_Strict):
             for k, v in self.model_dump(exclude={"name", "learning_rate"}).items()
             if v is not None
         }
-        foreign = sorted(given - OPTIMIZERS[self.name])
+        foreign = sorted(given - OPTIMIZERS[self.name].params)
         if foreign:
             raise ValueError(f"optimizer {self.name!r} does not take {', '.join(foreign)}")
         if self.clipnorm is not None and self.global_clipnorm is not None:
@@ -178,6 +109,10 @@ class ReduceLROnPlateau(_Strict):
 def backend_available(name: str) -> bool:
     """Whether a Keras backend's package is installed (found, never imported)."""
     return importlib.util.find_spec(name) is not None
+
+
+def available_backends() -> list[Backend]:
+    return [b for b in BACKENDS if b == "tensorflow" or backend_available(b)]
 
 
 class RunSettings(_Strict):

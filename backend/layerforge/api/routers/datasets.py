@@ -8,26 +8,27 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Form, Response, UploadFile
 from fastapi import Path as PathParam
-from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.exceptions import HTTPException
 
 from layerforge.api.bodies import GraphIn
-from layerforge.api.deps import app_settings, check_graph_size, db_session, keras_lock
-from layerforge.api.errors import problem, problems_body, validation_problems
-from layerforge.settings import Settings
+from layerforge.api.deps import SessionDep, SettingsDep, check_graph_size, keras_lock
+from layerforge.api.errors import ApiError, validation_problems
 from layerforge.store import datasets as store
 from layerforge.training.datasets import (
-    DatasetError,
+    DatasetCheckAnswer,
+    DatasetInfo,
+    DatasetList,
+    builtin_infos,
     check_dataset,
     dataset_info,
     delete_upload,
-    list_builtin,
+    is_builtin,
     save_upload,
     upload_info,
 )
+from layerforge.training.datasets.errors import DatasetError, limit_exceeded
 from layerforge.training.settings import parse_settings
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
@@ -46,45 +47,38 @@ class DatasetCheck(BaseModel):
     )
 
 
-def _bad(status: int, code: str, message: str, param: str | None = None) -> HTTPException:
-    return HTTPException(status, problems_body([problem(code, message, param=param)]))
-
-
-@router.get("")
-def list_datasets(request: Request) -> dict[str, Any]:
+@router.get("", response_model=DatasetList)
+def list_datasets(session: SessionDep) -> DatasetList:
     """Built-in, generated and uploaded sets with their arrays' shapes and dtypes."""
-    out = [dataset_info(d["name"]).to_json() for d in list_builtin()]
-    with db_session(request) as session:
-        out += [upload_info(r).to_json() for r in store.list_datasets(session)]
-    return {"datasets": out}
+    uploads = [upload_info(r) for r in store.list_datasets(session)]
+    return DatasetList(datasets=builtin_infos() + uploads)
 
 
-@router.get("/{name}")
-def get_dataset(request: Request, name: str = DatasetName) -> dict[str, Any]:
-    if any(d["name"] == name for d in list_builtin()):
-        return dataset_info(name).to_json()
-    with db_session(request) as session:
-        record = store.get_dataset(session, name)
-        if record is None:
-            raise _bad(404, "not_found", f"no data set named {name!r}")
-        return upload_info(record).to_json()
+@router.get("/{name}", response_model=DatasetInfo)
+def get_dataset(session: SessionDep, name: str = DatasetName) -> DatasetInfo:
+    if is_builtin(name):
+        return dataset_info(name)
+    record = store.get_dataset(session, name)
+    if record is None:
+        raise ApiError.one(404, "not_found", f"no data set named {name!r}")
+    return upload_info(record)
 
 
 @router.delete("/{name}", status_code=204)
-def delete_dataset(
-    request: Request, name: str = DatasetName, settings: Settings = Depends(app_settings)
-) -> Response:
-    if any(d["name"] == name for d in list_builtin()):
-        raise _bad(409, "builtin_dataset", f"{name!r} is a built-in data set and cannot be deleted")
-    with db_session(request) as session:
-        if not delete_upload(session, name, settings.data_dir):
-            raise _bad(404, "not_found", f"no data set named {name!r}")
+def delete_dataset(session: SessionDep, settings: SettingsDep, name: str = DatasetName) -> Response:
+    if is_builtin(name):
+        raise ApiError.one(
+            409, "builtin_dataset", f"{name!r} is a built-in data set and cannot be deleted"
+        )
+    if not delete_upload(session, name, settings.data_dir):
+        raise ApiError.one(404, "not_found", f"no data set named {name!r}")
     return Response(status_code=204)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=DatasetInfo)
 def upload_dataset(
-    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
     file: UploadFile,
     name: str | None = Form(
         default=None, max_length=64, description="Defaults to the file's name."
@@ -95,8 +89,7 @@ def upload_dataset(
         max_length=20000,
         description="CSV: comma-separated feature columns (default: all but the target).",
     ),
-    settings: Settings = Depends(app_settings),
-) -> dict[str, Any]:
+) -> DatasetInfo:
     """Upload a .npz (arrays named after the Input and Output nodes, or `x` and `y`) or a
     .csv (feature columns and a target column)."""
     limit = settings.limits.upload_bytes
@@ -110,37 +103,30 @@ def upload_dataset(
             if size > limit:
                 tmp.close()
                 part.unlink(missing_ok=True)
-                raise _bad(
-                    413,
-                    "too_large",
-                    f"the upload is larger than the limit of {limit:,} bytes",
-                    "file",
-                )
+                error = limit_exceeded("the upload is too large", limit, "upload_bytes", "file")
+                raise ApiError(413, [error.problem("file")])
             tmp.write(chunk)
     columns = [c.strip() for c in features.split(",") if c.strip()] if features else None
     try:
-        with db_session(request) as session:
-            record = save_upload(
-                session,
-                part,
-                file.filename or "upload",
-                settings.data_dir,
-                name=name,
-                target=target,
-                features=columns,
-            )
-            return upload_info(record).to_json()
+        record = save_upload(
+            session,
+            part,
+            file.filename or "upload",
+            settings.data_dir,
+            limits=settings.limits,
+            name=name,
+            target=target,
+            features=columns,
+        )
+        return upload_info(record)
     except DatasetError as exc:
-        status = 409 if "exists already" in str(exc) else 422
-        raise _bad(status, "bad_dataset", str(exc), "file") from None
+        raise ApiError(exc.status, [exc.problem("file")]) from None
     finally:
         part.unlink(missing_ok=True)
 
 
-@router.post("/check")
-def check(
-    body: DatasetCheck, request: Request, settings: Settings = Depends(app_settings)
-) -> dict[str, Any]:
+@router.post("/check", response_model=DatasetCheckAnswer)
+def check(body: DatasetCheck, session: SessionDep, settings: SettingsDep) -> DatasetCheckAnswer:
     """The data set checked against the graph: `fits`, and every mismatch as an error
     naming the node and the array (200 either way; a body that is not a graph is a 422)."""
     check_graph_size(body.graph, settings)
@@ -150,23 +136,18 @@ def check(
         problems = validation_problems(exc.errors(), body.settings)
         for p in problems:
             p.param = f"settings.{p.param}" if p.param else "settings"
-        raise HTTPException(422, problems_body(problems)) from None
-    from layerforge.graph.validate import validate_graph
+        raise ApiError(422, problems) from None
+    from layerforge.graph import validate_graph
 
     with keras_lock:
-        report = jsonable_encoder(validate_graph(body.graph))
+        report = validate_graph(body.graph, settings.limits)
     losses = {k: o.loss for k, o in run_settings.outputs.items() if o.loss}
-    with db_session(request) as session:
-        problems = check_dataset(
-            body.graph, body.dataset, report.get("nodes", {}), losses=losses, session=session
-        )
-        try:
-            info = dataset_info(body.dataset, settings.data_dir, session).to_json()
-        except DatasetError:
-            info = None
-    return {
-        "fits": not problems,
-        "errors": [p.model_dump() for p in problems],
-        "dataset": info,
-        "graph_valid": bool(report.get("valid", not report.get("errors"))),
-    }
+    nodes = {k: v.model_dump() for k, v in report.nodes.items()}
+    problems = check_dataset(body.graph, body.dataset, nodes, losses=losses, session=session)
+    try:
+        info: DatasetInfo | None = dataset_info(body.dataset, settings.data_dir, session)
+    except DatasetError:
+        info = None
+    return DatasetCheckAnswer(
+        fits=not problems, errors=problems, dataset=info, graph_valid=report.valid
+    )

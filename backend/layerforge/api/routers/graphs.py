@@ -9,14 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.exceptions import HTTPException
 
 from layerforge.api.auth import CurrentPerson, require_owner
 from layerforge.api.bodies import GraphIn
-from layerforge.api.deps import app_settings, check_graph_size, db_session
-from layerforge.api.errors import problem, problems_body
+from layerforge.api.deps import SessionDep, SettingsDep, check_graph_size
+from layerforge.api.errors import ApiError
 from layerforge.settings import Settings
 from layerforge.store import graphs as store
 from layerforge.store.models import GraphVersion, SavedGraph
@@ -71,32 +70,32 @@ class SavedGraphOut(GraphInfo):
     graph: dict[str, Any]
 
 
-def _info(saved: SavedGraph) -> dict[str, Any]:
-    return {
-        "id": saved.id,
-        "name": saved.name,
-        "latest_version": saved.latest_version,
-        "owner": saved.owner,
-        "created_at": saved.created_at,
-        "updated_at": saved.updated_at,
-    }
+def _info(saved: SavedGraph) -> GraphInfo:
+    return GraphInfo(
+        id=saved.id,
+        name=saved.name,
+        latest_version=saved.latest_version,
+        owner=saved.owner,
+        created_at=saved.created_at,
+        updated_at=saved.updated_at,
+    )
 
 
-def _out(saved: SavedGraph, version: GraphVersion) -> dict[str, Any]:
-    return {
-        **_info(saved),
-        "version": version.version,
-        "message": version.message,
-        "saved_at": version.created_at,
-        "graph": version.graph,
-    }
+def _out(saved: SavedGraph, version: GraphVersion) -> SavedGraphOut:
+    return SavedGraphOut(
+        **_info(saved).model_dump(),
+        version=version.version,
+        message=version.message,
+        saved_at=version.created_at,
+        graph=version.graph,
+    )
 
 
-def _not_found(graph_id: str, version: int | None = None) -> HTTPException:
+def _not_found(graph_id: str, version: int | None = None) -> ApiError:
     what = f"Saved graph {graph_id!r}" + (
         f" has no version {version}" if version else " does not exist"
     )
-    return HTTPException(404, problems_body([problem("not_found", what)]))
+    return ApiError.one(404, "not_found", what)
 
 
 def _checked(body: SaveGraph, settings: Settings) -> dict[str, Any]:
@@ -107,91 +106,84 @@ def _checked(body: SaveGraph, settings: Settings) -> dict[str, Any]:
 @router.post("", response_model=SavedGraphOut, status_code=201)
 def create_graph(
     body: SaveGraph,
-    request: Request,
+    session: SessionDep,
     person: CurrentPerson,
-    settings: Settings = Depends(app_settings),
-) -> dict[str, Any]:
+    settings: SettingsDep,
+) -> SavedGraphOut:
     """Save a new graph as version 1."""
     graph = _checked(body, settings)
     name = body.name or body.graph.name or "Untitled graph"
-    with db_session(request) as session:
-        saved, version = store.create_graph(session, name, graph, body.message, person.name)
-        return _out(saved, version)
+    saved, version = store.create_graph(session, name, graph, body.message, person.name)
+    return _out(saved, version)
 
 
 @router.get("", response_model=GraphList)
 def list_graphs(
-    request: Request,
+    session: SessionDep,
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10**9),
-) -> dict[str, Any]:
+) -> GraphList:
     """Saved graphs, most recently saved first."""
-    with db_session(request) as session:
-        rows, total = store.list_graphs(session, limit, offset)
-        return {"graphs": [_info(r) for r in rows], "total": total}
+    rows, total = store.list_graphs(session, limit, offset)
+    return GraphList(graphs=[_info(r) for r in rows], total=total)
 
 
 @router.get("/{graph_id}", response_model=SavedGraphOut, responses=NOT_FOUND)
-def get_graph(request: Request, graph_id: str = GraphId) -> dict[str, Any]:
+def get_graph(session: SessionDep, graph_id: str = GraphId) -> SavedGraphOut:
     """The latest version of a saved graph."""
-    with db_session(request) as session:
-        saved = store.get_graph(session, graph_id)
-        version = saved and store.get_version(session, graph_id, saved.latest_version)
-        if not saved or not version:
-            raise _not_found(graph_id)
-        return _out(saved, version)
+    saved = store.get_graph(session, graph_id)
+    version = saved and store.get_version(session, graph_id, saved.latest_version)
+    if not saved or not version:
+        raise _not_found(graph_id)
+    return _out(saved, version)
 
 
 @router.put("/{graph_id}", response_model=SavedGraphOut, responses=NOT_FOUND)
 def save_version(
     body: SaveGraph,
-    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
     graph_id: str = GraphId,
-    settings: Settings = Depends(app_settings),
-) -> dict[str, Any]:
+) -> SavedGraphOut:
     """Save the graph as the next version (and rename it when `name` is given)."""
     graph = _checked(body, settings)
-    with db_session(request) as session:
-        result = store.save_version(session, graph_id, graph, body.name, body.message)
-        if result is None:
-            raise _not_found(graph_id)
-        return _out(*result)
+    result = store.save_version(session, graph_id, graph, body.name, body.message)
+    if result is None:
+        raise _not_found(graph_id)
+    return _out(*result)
 
 
 @router.get("/{graph_id}/versions", response_model=VersionList, responses=NOT_FOUND)
-def list_versions(request: Request, graph_id: str = GraphId) -> dict[str, Any]:
-    with db_session(request) as session:
-        versions = store.list_versions(session, graph_id)
-        if not versions:
-            raise _not_found(graph_id)
-        return {
-            "id": graph_id,
-            "versions": [
-                {"version": v.version, "message": v.message, "created_at": v.created_at}
-                for v in versions
-            ],
-        }
+def list_versions(session: SessionDep, graph_id: str = GraphId) -> VersionList:
+    versions = store.list_versions(session, graph_id)
+    if not versions:
+        raise _not_found(graph_id)
+    return VersionList(
+        id=graph_id,
+        versions=[
+            VersionInfo(version=v.version, message=v.message, created_at=v.created_at)
+            for v in versions
+        ],
+    )
 
 
 @router.get("/{graph_id}/versions/{version}", response_model=SavedGraphOut, responses=NOT_FOUND)
 def get_version(
-    request: Request, graph_id: str = GraphId, version: int = Path(ge=1, le=2**31 - 1)
-) -> dict[str, Any]:
-    with db_session(request) as session:
-        saved = store.get_graph(session, graph_id)
-        row = saved and store.get_version(session, graph_id, version)
-        if not saved or not row:
-            raise _not_found(graph_id, version if saved else None)
-        return _out(saved, row)
+    session: SessionDep, graph_id: str = GraphId, version: int = Path(ge=1, le=2**31 - 1)
+) -> SavedGraphOut:
+    saved = store.get_graph(session, graph_id)
+    row = saved and store.get_version(session, graph_id, version)
+    if not saved or not row:
+        raise _not_found(graph_id, version if saved else None)
+    return _out(saved, row)
 
 
 @router.delete("/{graph_id}", status_code=204, responses=NOT_FOUND)
-def delete_graph(request: Request, person: CurrentPerson, graph_id: str = GraphId) -> Response:
+def delete_graph(session: SessionDep, person: CurrentPerson, graph_id: str = GraphId) -> Response:
     """Delete a saved graph and every version of it (its owner or an admin)."""
-    with db_session(request) as session:
-        saved = store.get_graph(session, graph_id)
-        if saved is not None:
-            require_owner(person, saved.owner, f"Saved graph {graph_id!r}", "delete")
-        if not store.delete_graph(session, graph_id):
-            raise _not_found(graph_id)
+    saved = store.get_graph(session, graph_id)
+    if saved is not None:
+        require_owner(person, saved.owner, f"Saved graph {graph_id!r}", "delete")
+    if not store.delete_graph(session, graph_id):
+        raise _not_found(graph_id)
     return Response(status_code=204)

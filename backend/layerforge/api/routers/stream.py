@@ -10,9 +10,35 @@ The all-runs route is declared first so `stream` is never taken for a run id.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, WebSocket
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, WebSocket
+from pydantic import TypeAdapter
+
+from layerforge.events.types import STREAM_SCHEMAS
 
 router = APIRouter()
+
+
+def publish_stream_schemas(app: FastAPI) -> None:
+    """Add the WebSocket messages (`RunStreamMessage`, `FeedMessage`) to the OpenAPI
+    document's schemas: OpenAPI has no WebSocket routes, and the editor generates its
+    types from that document."""
+    make_document = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = make_document()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        if "FeedMessage" not in schemas:
+            for name, kind in STREAM_SCHEMAS.items():
+                schema = TypeAdapter(kind).json_schema(
+                    ref_template="#/components/schemas/{model}", mode="serialization"
+                )
+                schemas.update(schema.pop("$defs", {}))
+                schemas[name] = schema
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 @router.websocket("/runs/stream")

@@ -1,0 +1,179 @@
+"""What a run says, as one typed union: the trainer emits these, the event log numbers and
+stores them, `GET /api/runs/{id}/events` and the WebSocket send them.
+
+A run's events (`RunEvent`, discriminated by `type`) get their `seq` from the event log;
+`time` is set where the event is made. The all-runs feed (`FeedMessage`) and the pings of
+an idle socket carry no seq. `ResultEvent` is the answer of a one-shot evaluate/predict
+trainer, never part of a run's log.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
+
+RunStatus = Literal["queued", "starting", "running", "succeeded", "failed", "cancelled"]
+RUN_STATUSES: tuple[RunStatus, ...] = (
+    "queued",
+    "starting",
+    "running",
+    "succeeded",
+    "failed",
+    "cancelled",
+)
+ACTIVE_STATUSES: frozenset[RunStatus] = frozenset({"starting", "running"})
+TERMINAL_STATUSES: frozenset[RunStatus] = frozenset({"succeeded", "failed", "cancelled"})
+
+
+def _finite(value: float | None) -> float | None:
+    """NaN and infinities become None: JSON (and PostgreSQL) have no place for them."""
+    return value if value is None or math.isfinite(value) else None
+
+
+MetricValue = Annotated[float | None, AfterValidator(_finite)]
+Metrics = dict[str, MetricValue]
+
+
+def _type_and_time_required(schema: dict[str, Any]) -> None:
+    schema["required"] = sorted({"type", "time", *schema.get("required", [])})
+
+
+class _Message(BaseModel):
+    # Stored events of an older version may carry fields this one no longer knows.
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_type_and_time_required)
+
+    time: float = Field(default_factory=time.time, description="Unix time it happened.")
+
+    def model_post_init(self, context: Any, /) -> None:
+        # On the wire an optional field left out stays out (exclude_unset), but every
+        # message says what it is and when.
+        self.__pydantic_fields_set__.update(("type", "time"))
+
+
+class RunEventBase(_Message):
+    seq: int | None = Field(
+        default=None, description="The run's event number (1, 2, ...); set by the event log."
+    )
+
+
+class RunError(BaseModel):
+    """Why a run failed: a machine code and a message, where known the node and step."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    code: str | None = None
+    message: str | None = None
+    node: str | None = None
+    epoch: int | None = None
+    batch: int | None = None
+    exit_code: int | None = None
+    stderr: str | None = None
+    worker: str | None = None
+
+
+class StatusEvent(RunEventBase):
+    type: Literal["status"] = "status"
+    status: RunStatus
+    error: RunError | None = None
+
+
+class BatchEvent(RunEventBase):
+    type: Literal["batch"] = "batch"
+    epoch: int = Field(description="0-based.")
+    epochs: int | None = None
+    batch: int = Field(description="0-based, within the epoch.")
+    batches: int | None = None
+    metrics: Metrics = Field(default_factory=dict)
+
+
+class EpochEvent(RunEventBase):
+    type: Literal["epoch"] = "epoch"
+    epoch: int = Field(description="0-based.")
+    epochs: int | None = None
+    metrics: Metrics = Field(default_factory=dict)
+    duration: float | None = Field(default=None, description="Seconds the epoch took.")
+
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+class LogEvent(RunEventBase):
+    type: Literal["log"] = "log"
+    level: LogLevel = "info"
+    message: str
+    fit_seconds: float | None = None
+    samples: int | None = None
+
+
+class ErrorEvent(RunEventBase):
+    """A problem found while preparing or training, on its node and parameter if known."""
+
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+    node: str | None = None
+    param: str | None = None
+    epoch: int | None = None
+    batch: int | None = None
+
+
+class ArtifactEvent(RunEventBase):
+    type: Literal["artifact"] = "artifact"
+    name: str = Field(description="Path inside the run folder (GET .../artifacts/{name}).")
+    size: int
+
+
+RunEvent = Annotated[
+    StatusEvent | BatchEvent | EpochEvent | LogEvent | ErrorEvent | ArtifactEvent,
+    Field(discriminator="type"),
+]
+RUN_EVENT = TypeAdapter[RunEvent](RunEvent)
+
+
+class ResultEvent(_Message):
+    """The one line a one-shot (evaluate or predict) trainer prints."""
+
+    type: Literal["result"] = "result"
+    mode: Literal["evaluate", "predict"]
+    metrics: Metrics | None = None
+    samples: int | None = None
+    dataset: str | None = None
+    outputs: dict[str, list[Any]] | None = None
+    error: RunError | None = None
+
+
+TrainerEvent = Annotated[RunEvent | ResultEvent, Field(discriminator="type")]
+TRAINER_EVENT = TypeAdapter[TrainerEvent](TrainerEvent)
+
+
+class PingMessage(_Message):
+    """Sent on an idle socket; no seq."""
+
+    type: Literal["ping"] = "ping"
+
+
+class RunStatusChange(_Message):
+    """All-runs feed: one run changed status (with its error and metrics once it ended)."""
+
+    type: Literal["status"] = "status"
+    run_id: str
+    status: RunStatus
+    seq: int
+    error: RunError | None = None
+    metrics: Metrics | None = None
+
+
+class RunDeleted(_Message):
+    type: Literal["deleted"] = "deleted"
+    run_id: str
+
+
+RunStreamMessage = Annotated[RunEvent | PingMessage, Field(discriminator="type")]
+FeedMessage = Annotated[RunStatusChange | RunDeleted | PingMessage, Field(discriminator="type")]
+STREAM_SCHEMAS: dict[str, Any] = {
+    "RunStreamMessage": RunStreamMessage,
+    "FeedMessage": FeedMessage,
+}

@@ -1,0 +1,104 @@
+"""One-shot use of a finished run's `model.keras`: evaluate on a data set, or predict
+for given inputs. Emits exactly one `ResultEvent` (with an `error` when it failed)."""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from layerforge.events.types import ResultEvent, RunError
+from layerforge.graph.problems import clean_message
+from layerforge.graph.schema import Graph, parse_graph
+from layerforge.graph.structure import input_name, output_name
+from layerforge.training.datasets.catalogue import load_dataset
+from layerforge.training.datasets.fitting import plan_dataset
+from layerforge.training.failures import TrainingFailed
+from layerforge.training.feeding import count, feed, node_shapes, stateful_batch, take
+from layerforge.training.keras_setup import import_keras
+from layerforge.training.protocol import EventStream
+from layerforge.training.settings import RunSettings, parse_settings
+
+
+def run_oneshot(spec: dict[str, Any], emit: EventStream) -> None:
+    mode = spec["mode"]
+    try:
+        settings = parse_settings(spec.get("settings"))
+        keras = import_keras(spec.get("backend") or settings.backend)
+        path = Path(spec["run_dir"]) / "model.keras"
+        if not path.exists():
+            raise TrainingFailed(f"the run has no trained model ({path.name} is missing)")
+        from layerforge.graph.build.model import compile_spec
+
+        graph = parse_graph(spec["graph"])
+        model = keras.saving.load_model(path, safe_mode=True, compile=False)
+        # .keras does not keep output_names, and the compiled losses are keyed by them
+        model.output_names = [output_name(n) for n in graph.nodes if n.type == "Output"]
+        model.compile(**settings.compile_args(compile_spec(graph)))
+        if mode == "predict":
+            result = ResultEvent(
+                mode=mode, outputs=_predict(graph, model, spec.get("inputs") or {})
+            )
+        elif mode == "evaluate":
+            result = _evaluate(graph, model, spec, settings)
+        else:
+            raise TrainingFailed(f"unknown mode {mode!r}: use train, evaluate or predict")
+        emit(result)
+    except Exception as exc:  # noqa: BLE001 - the caller gets the reason in the result
+        traceback.print_exc()
+        emit(ResultEvent(mode=mode, error=RunError(message=clean_message(exc))))
+
+
+def _predict(graph: Graph, model: Any, inputs: dict[str, Any]) -> dict[str, list[Any]]:
+    ins = [n for n in graph.nodes if n.type == "Input"]
+    names = [input_name(n) for n in ins]
+    missing = [n for n in names if n not in inputs]
+    extra = [k for k in inputs if k not in names]
+    if missing or extra:
+        raise TrainingFailed(
+            f"predict needs inputs {', '.join(names)}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unknown {', '.join(extra)}" if extra else "")
+        )
+    arrays = {}
+    for node, tensor in zip(ins, model.inputs, strict=False):
+        name = input_name(node)
+        a = np.asarray(inputs[name], dtype=str(tensor.dtype))
+        if a.ndim != len(tensor.shape) or any(
+            e is not None and e != d for e, d in zip(tensor.shape[1:], a.shape[1:], strict=False)
+        ):
+            raise TrainingFailed(
+                f"input `{name}` expects {tuple(tensor.shape)}, got shape {a.shape}"
+            )
+        arrays[name] = a
+    preds = model.predict(arrays[names[0]] if len(names) == 1 else arrays, verbose=0)
+    outs = [output_name(n) for n in graph.nodes if n.type == "Output"]
+    if not isinstance(preds, (list, tuple, dict)):
+        preds = [preds]
+    if isinstance(preds, dict):
+        preds = [preds[k] for k in outs]
+    return {name: np.asarray(p).tolist() for name, p in zip(outs, preds, strict=False)}
+
+
+def _evaluate(graph: Graph, model: Any, spec: dict[str, Any], settings: RunSettings) -> ResultEvent:
+    data_dir = Path(spec["data_dir"]) if spec.get("data_dir") else None
+    info, arrays = load_dataset(spec["dataset"], data_dir)
+    losses = {name: o.loss for name, o in settings.outputs.items() if o.loss}
+    plan = plan_dataset(graph, info, node_shapes(graph, model), losses)
+    if plan.problems:
+        raise TrainingFailed("; ".join(p.message for p in plan.problems))
+    x, y = feed(graph, plan, arrays)
+    batch = stateful_batch(graph)
+    if batch is not None:
+        keep = count(x) // batch * batch
+        x, y = take(x, slice(0, keep)), take(y, slice(0, keep))
+    metrics = model.evaluate(
+        x, y, batch_size=batch or settings.batch_size, verbose=0, return_dict=True
+    )
+    from layerforge.training.callbacks import clean_metrics
+
+    return ResultEvent(
+        mode="evaluate", metrics=clean_metrics(metrics), samples=count(x), dataset=info.name
+    )

@@ -1,0 +1,33 @@
+"""The trainer process protocol, both ends' shared part.
+
+One JSON spec line on stdin; events (`layerforge.events.types`) as JSON lines on the
+trainer's ORIGINAL stdout; the line `cancel` on stdin stops after the current batch. The
+last event of a training run is a terminal status; a one-shot run (evaluate or predict)
+prints one `ResultEvent`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import IO
+
+from layerforge.events.types import ResultEvent, RunEvent
+
+CANCEL_LINE = "cancel"
+
+Emit = Callable[[RunEvent], None]
+
+
+class EventStream:
+    """Writes events as JSON lines to a file object; thread-safe, one flush per line."""
+
+    def __init__(self, out: IO[str]):
+        self.out = out
+        self._lock = threading.Lock()
+
+    def __call__(self, event: RunEvent | ResultEvent) -> None:
+        line = event.model_dump_json(exclude_unset=True)
+        with self._lock:
+            self.out.write(line + "\n")
+            self.out.flush()

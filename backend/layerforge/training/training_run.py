@@ -1,0 +1,318 @@
+"""One training run, independent of the process it runs in: prepare the data and the
+model, fit with the event callbacks, write the artifacts, end with a terminal status.
+
+`run_training(spec, emit, cancel)` never raises; the trainer process and `layerforge
+train` both call it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from layerforge.events.types import (
+    ArtifactEvent,
+    ErrorEvent,
+    LogEvent,
+    LogLevel,
+    RunError,
+    RunStatus,
+    StatusEvent,
+)
+from layerforge.graph.problems import GraphError, Problem, clean_message
+from layerforge.graph.schema import parse_graph
+from layerforge.graph.structure import output_name
+from layerforge.training.datasets.catalogue import load_dataset
+from layerforge.training.datasets.errors import DatasetError
+from layerforge.training.datasets.fitting import plan_dataset
+from layerforge.training.failures import TrainingFailed, emit_problems
+from layerforge.training.feeding import (
+    Data,
+    Pair,
+    build_training_state,
+    count,
+    feed,
+    node_shapes,
+    split_validation,
+    stateful_batch,
+    trim_stateful,
+)
+from layerforge.training.keras_setup import has_gpu, import_keras, make_optimizer
+from layerforge.training.protocol import Emit
+from layerforge.training.settings import RunSettings, parse_settings
+
+
+def jsonable(value: Any) -> Any:
+    """`json.dumps` default for NumPy values in run.json and history.json."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+class Run:
+    """One training run: prepares data and model, fits, writes artifacts."""
+
+    def __init__(self, spec: dict[str, Any], emit: Emit, cancel: threading.Event):
+        self.spec = spec
+        self.emit = emit
+        self.cancel = cancel
+        self.run_dir = Path(spec["run_dir"])
+        self.data_dir = Path(spec["data_dir"]) if spec.get("data_dir") else None
+        self.settings: RunSettings = parse_settings(spec.get("settings"))
+        self.graph = parse_graph(spec["graph"])
+        self.history: dict[str, list[Any]] = {}
+        self.fit_seconds: float | None = None
+        self.model: Any = None
+        self.best: Any = None
+
+    def log(self, message: str, level: LogLevel = "info", **extra: Any) -> None:
+        self.emit(LogEvent(level=level, message=message, **extra))
+
+    def artifact(self, path: Path) -> None:
+        name = path.relative_to(self.run_dir).as_posix()
+        self.emit(ArtifactEvent(name=name, size=path.stat().st_size))
+
+    # -- preparation ----------------------------------------------------------------------
+    def _data(self, ref: dict[str, Any], losses: dict[str, str]) -> Pair:
+        try:
+            info, arrays = load_dataset(ref, self.data_dir)
+        except DatasetError as exc:
+            problem = Problem(param="dataset", code="dataset_unavailable", message=str(exc))
+            emit_problems(self.emit, [problem])
+            raise TrainingFailed(str(exc)) from exc
+        plan = plan_dataset(self.graph, info, node_shapes(self.graph, self.model), losses)
+        if plan.problems:
+            emit_problems(self.emit, plan.problems)
+            raise TrainingFailed(f"data set {info.name!r} does not fit the graph")
+        for name, (conversion, units) in plan.conversions.items():
+            what = f"one-hot rows of {units}" if conversion == "one_hot" else "class labels"
+            self.log(f"targets of output `{name}` converted to {what} to suit its loss")
+        mapped = {**plan.inputs, **plan.targets}
+        if any(k != v for k, v in mapped.items()):
+            self.log(
+                "data set arrays used: " + ", ".join(f"{k} <- `{v}`" for k, v in mapped.items())
+            )
+        return feed(self.graph, plan, arrays)
+
+    def _build(self, keras: Any) -> dict[str, str]:
+        """Build and compile the model; returns the string losses by output name."""
+        from layerforge.graph.build.model import build_model, compile_spec
+        from layerforge.training.errors import layer_node_map, name_layers_after_nodes
+
+        named = name_layers_after_nodes(self.graph)
+        self.layer_nodes = layer_node_map(named)
+        problems = self.settings.check_against(
+            [output_name(n) for n in self.graph.nodes if n.type == "Output"]
+        )
+        if problems:
+            emit_problems(self.emit, problems)
+            raise TrainingFailed("run settings do not fit the graph")
+        try:
+            self.model = build_model(named)
+        except GraphError as exc:
+            emit_problems(self.emit, exc.problems)
+            raise TrainingFailed("the graph does not build") from exc
+        args = self.settings.compile_args(compile_spec(named))
+        self.model.compile(optimizer=make_optimizer(keras, self.settings.optimizer), **args)
+        return {k: v for k, v in args["loss"].items() if isinstance(v, str)}
+
+    def _callbacks(self, keras: Any, stateful: bool) -> list[Any]:
+        from layerforge.training.callbacks import (
+            BestCheckpoint,
+            EpochTensorBoard,
+            EventCallback,
+            ResetStatefulLayers,
+        )
+
+        s = self.settings
+        self.events = EventCallback(self.emit, self.cancel)
+        callbacks: list[Any] = [self.events]
+        if stateful:
+            callbacks.append(ResetStatefulLayers(ResetStatefulLayers.find(self.model)))
+        if s.early_stopping:
+            e = s.early_stopping
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor=e.monitor,
+                    patience=e.patience,
+                    min_delta=e.min_delta,
+                    restore_best_weights=e.restore_best_weights,
+                )
+            )
+        if s.reduce_lr_on_plateau:
+            r = s.reduce_lr_on_plateau
+            callbacks.append(
+                keras.callbacks.ReduceLROnPlateau(
+                    monitor=r.monitor, factor=r.factor, patience=r.patience, min_lr=r.min_lr
+                )
+            )
+        if s.keep_best_checkpoint:
+            self.best = BestCheckpoint(str(self.run_dir / "best.keras"), s.checkpoint_monitor)
+            callbacks.append(self.best)
+        if s.tensorboard:
+            callbacks.append(EpochTensorBoard(str(self.run_dir / "tensorboard")))
+        return callbacks
+
+    # -- the run --------------------------------------------------------------------------
+    def _set_up_keras(self) -> Any:
+        s = self.settings
+        keras = import_keras(self.spec.get("backend") or s.backend)
+        seed = s.seed if s.seed is not None else int.from_bytes(os.urandom(3), "little")
+        keras.utils.set_random_seed(seed)
+        self.log(f"Keras {keras.__version__} on {keras.backend.backend()}, seed {seed}")
+        if s.mixed_precision:
+            if has_gpu(keras):
+                keras.mixed_precision.set_global_policy("mixed_float16")
+                self.log("mixed precision: float16 compute, float32 weights")
+            else:
+                self.log(
+                    "mixed precision asked for, but there is no GPU: training in float32", "warning"
+                )
+        return keras
+
+    def _training_data(self, losses: dict[str, str]) -> tuple[Data, Data, Pair | None, int | None]:
+        s = self.settings
+        x, y = self._data(self.spec["dataset"], losses)
+        val = self._data(s.validation_dataset, losses) if s.validation_dataset else None
+        fixed = stateful_batch(self.graph)
+        if fixed is not None:
+            x, y, val, note = trim_stateful(x, y, val, fixed, s.validation_split)
+            self.log(note)
+        elif s.validation_split:
+            x, y, val = split_validation(x, y, s.validation_split)
+        return x, y, val, fixed
+
+    def execute(self) -> RunStatus:
+        s = self.settings
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._write_json("run.json", self.spec)
+        keras = self._set_up_keras()
+        losses = self._build(keras)
+        x, y, val, fixed = self._training_data(losses)
+        batch_size, shuffle = (fixed, False) if fixed is not None else (s.batch_size, s.shuffle)
+        if self.cancel.is_set():
+            return self._finish("cancelled")
+        self.emit(StatusEvent(status="running"))
+        callbacks = self._callbacks(keras, fixed is not None)
+        start = time.perf_counter()
+        try:
+            build_training_state(self.model, x, y, batch_size)
+            history = self.model.fit(
+                x,
+                y,
+                batch_size=batch_size,
+                epochs=s.epochs,
+                shuffle=shuffle,
+                validation_data=val,
+                callbacks=callbacks,
+                verbose=0,
+            )
+            self.history = history.history
+        except Exception as exc:  # an error raised by a layer (or Keras) while training
+            from layerforge.training.errors import node_of_exception
+
+            self.history = getattr(getattr(self.model, "history", None), "history", {}) or {}
+            node = node_of_exception(exc, self.layer_nodes)
+            self.emit(
+                ErrorEvent(
+                    code="training_error",
+                    message=clean_message(exc),
+                    node=node,
+                    epoch=self.events.epoch,
+                )
+            )
+            traceback.print_exc()
+            error = RunError(code="training_error", node=node)
+            return self._finish("failed", save_model=False, error=error)
+        self.fit_seconds = time.perf_counter() - start
+        samples = count(x) * self.events.epochs_done
+        rate = samples / max(self.fit_seconds, 1e-9)
+        self.log(
+            f"fit took {self.fit_seconds:.2f} s ({rate:.0f} samples/s)",
+            fit_seconds=self.fit_seconds,
+            samples=samples,
+        )
+        if self.events.nan_at is not None:
+            epoch, batch = self.events.nan_at
+            error = RunError(code="nan_loss", epoch=epoch, batch=batch)
+            return self._finish("failed", save_model=False, error=error)
+        return self._finish("cancelled" if self.events.cancelled else "succeeded")
+
+    def _write_json(self, name: str, data: Any) -> None:
+        path = self.run_dir / name
+        path.write_text(json.dumps(data, indent=1, default=jsonable))
+        self.artifact(path)
+
+    def _finish(
+        self, status: RunStatus, save_model: bool = True, error: RunError | None = None
+    ) -> RunStatus:
+        """Write the artifacts (what exists so far) and emit the terminal status."""
+        if save_model and self.model is not None:
+            self.model.save(self.run_dir / "model.keras")
+            self.artifact(self.run_dir / "model.keras")
+        best = self.best
+        if best is not None:
+            best.flush()
+        history = {
+            k: [None if v is None or not np.isfinite(v) else float(v) for v in vals]
+            for k, vals in self.history.items()
+        }
+        self._write_json(
+            "history.json",
+            {
+                "history": history,
+                "status": status,
+                "fit_seconds": self.fit_seconds,
+                "best": {"monitor": best.monitor, "value": best.best, "epoch": best.best_epoch}
+                if best
+                else None,
+            },
+        )
+        self._write_code()
+        if (self.run_dir / "best.keras").exists():
+            self.artifact(self.run_dir / "best.keras")
+        board = self.run_dir / "tensorboard"
+        if board.exists():
+            for path in sorted(p for p in board.rglob("*") if p.is_file()):
+                self.artifact(path)
+        self.emit(StatusEvent(status=status, error=error))
+        return status
+
+    def _write_code(self) -> None:
+        from layerforge.graph.convert.codegen import to_python
+
+        path = self.run_dir / "model.py"
+        path.write_text(to_python(self.graph))
+        self.artifact(path)
+
+
+def _fail(emit: Emit, code: str | None, message: str) -> RunStatus:
+    if code:
+        emit(ErrorEvent(code=code, message=message))
+    emit(StatusEvent(status="failed", error=RunError(message=message)))
+    return "failed"
+
+
+def run_training(spec: dict[str, Any], emit: Emit, cancel: threading.Event) -> RunStatus:
+    """Train per the spec, emitting events; returns the terminal status (never raises)."""
+    emit(StatusEvent(status="starting"))
+    try:
+        return Run(spec, emit, cancel).execute()
+    except ValidationError as exc:  # settings or graph that the API should have refused
+        message = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return _fail(emit, "bad_spec", message)
+    except TrainingFailed as exc:
+        return _fail(emit, exc.code, str(exc))
+    except Exception as exc:  # noqa: BLE001 - anything else still ends in a terminal status
+        traceback.print_exc()
+        return _fail(emit, "internal_error", f"{type(exc).__name__}: {clean_message(exc)}")
