@@ -19,7 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from layerforge.graph.errors import GraphError, Problem
+from layerforge.graph.problems import GraphError, Problem
+from layerforge.settings import get_settings
 
 app = typer.Typer(
     add_completion=False,
@@ -126,30 +127,30 @@ def validate(
 ) -> None:
     """Check a graph with Keras: shapes and parameters per node, every error at once."""
     graph = _load_graph(file)
-    from layerforge.graph.validate import validate_graph
+    from layerforge.graph import validate_graph
 
-    report = validate_graph(graph)
+    report = validate_graph(graph, get_settings().limits)
     if as_json:
-        out.print_json(data=report)
+        out.print_json(data=report.model_dump(mode="json"))
     else:
         table = Table("Node", "Type", "Output shape", "Params", title=file.name)
         for node in graph.nodes:
-            info = report["nodes"].get(node.id, {})
+            info = report.nodes.get(node.id)
             table.add_row(
                 node.id,
                 node.type,
-                _shapes(info.get("output_shapes", [])),
-                f"{info.get('params', 0):,}",
+                _shapes(info.output_shapes if info else []),
+                f"{info.params if info else 0:,}",
             )
         out.print(table)
-        _print_problems(report.get("warnings", []), "warning")
-        _print_problems(report.get("errors", []))
-        if report["valid"]:
+        _print_problems(report.warnings, "warning")
+        _print_problems(report.errors)
+        if report.valid:
             out.print(
-                f"valid: {report['model_type']} model, {report['total_params']:,} parameters",
+                f"valid: {report.model_type} model, {report.total_params or 0:,} parameters",
                 highlight=False,
             )
-    if not report["valid"]:
+    if not report.valid:
         raise typer.Exit(1)
 
 
@@ -157,10 +158,10 @@ def validate(
 def build(file: Path = GraphFile) -> None:
     """Build the Keras model and print its summary, like `model.summary()`."""
     graph = _load_graph(file)
-    from layerforge.graph.build import model_summary
+    from layerforge.graph import model_summary
 
     try:
-        summary = model_summary(graph)
+        summary = model_summary(graph, get_settings().limits)
     except GraphError as exc:
         _print_problems(exc.problems)
         raise typer.Exit(1) from exc
@@ -169,20 +170,20 @@ def build(file: Path = GraphFile) -> None:
         "Output Shape",
         "Param #",
         "Connected to",
-        title=f"Model: {graph.name or file.stem} ({summary['model_type']})",
+        title=f"Model: {graph.name or file.stem} ({summary.model_type})",
     )
-    for layer in summary["layers"]:
+    for layer in summary.layers:
         table.add_row(
-            f"{layer['name']} ({layer['type']})",
-            _shapes(layer.get("output_shapes", [])),
-            f"{layer['params']:,}",
-            "\n".join(f"{i['node']}[{i['port']}]" for i in layer.get("inbound", [])),
+            f"{layer.name} ({layer.type})",
+            _shapes(layer.output_shapes),
+            f"{layer.params:,}",
+            "\n".join(f"{i.node}[{i.port}]" for i in layer.inbound),
         )
     out.print(table)
-    trainable = summary["trainable_params"]
-    out.print(f" Total params: {summary['total_params']:,}", highlight=False)
+    total, trainable = summary.total_params or 0, summary.trainable_params
+    out.print(f" Total params: {total:,}", highlight=False)
     out.print(f" Trainable params: {trainable:,}", highlight=False)
-    out.print(f" Non-trainable params: {summary['total_params'] - trainable:,}", highlight=False)
+    out.print(f" Non-trainable params: {total - trainable:,}", highlight=False)
 
 
 @app.command()
@@ -197,25 +198,25 @@ def export(
     if format == "keras" and output is None:
         _fail("--format keras writes a binary file: give it with -o OUT.keras")
     graph = _load_graph(file)
-    from layerforge.graph.validate import validate_graph
+    from layerforge.graph import validate_graph
 
-    report = validate_graph(graph)
-    if not report["valid"]:
-        _print_problems(report["errors"])
+    report = validate_graph(graph, get_settings().limits)
+    if not report.valid:
+        _print_problems(report.errors)
         raise typer.Exit(1)
     try:
         if format == "python":
-            from layerforge.graph.codegen import to_python
+            from layerforge.graph import to_python
 
             data: str | bytes = to_python(graph)
         elif format == "json":
-            from layerforge.graph.export import export_keras_json
+            from layerforge.graph import export_keras_json
 
-            data = export_keras_json(graph)
+            data = export_keras_json(graph, get_settings().limits)
         else:
-            from layerforge.graph.export import export_keras_file
+            from layerforge.graph import export_keras_file
 
-            data = export_keras_file(graph)
+            data = export_keras_file(graph, get_settings().limits)
     except GraphError as exc:
         _print_problems(exc.problems)
         raise typer.Exit(1) from exc
@@ -244,13 +245,13 @@ def import_(
     """Turn a Keras model (JSON from `model.to_json()`, or a `.keras` file) into a graph."""
     import zipfile
 
-    from layerforge.graph.importer import import_keras_file, import_keras_json
+    from layerforge.graph import import_keras_file, import_keras_json
 
     try:
         if zipfile.is_zipfile(file):
-            graph = import_keras_file(file)
+            graph = import_keras_file(file, get_settings().limits)
         else:
-            graph = import_keras_json(file.read_text())
+            graph = import_keras_json(file.read_text(), get_settings().limits)
     except GraphError as exc:
         _print_problems(exc.problems)
         raise typer.Exit(1) from exc

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from layerforge import __version__
+from layerforge.graph.catalogue.publish import LayerCatalogue
 from layerforge.graph.schema import graph_json_schema
 
 router = APIRouter(tags=["meta"])
@@ -22,37 +22,6 @@ class Health(BaseModel):
     version: str
 
 
-class LayerParam(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    name: str
-    kind: str
-    default: Any = None
-    required: bool
-    choices: list[Any] | None = None
-    min: float | None = None
-    max: float | None = None
-    nullable: bool = False
-    description: str | None = None
-
-
-class LayerSpec(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    type: str
-    category: str
-    description: str
-    inputs: int | str
-    outputs: int
-    multi_output_param: str | None = None
-    key_params: list[str] = []
-    params: list[LayerParam]
-
-
-class Catalogue(BaseModel):
-    layers: list[LayerSpec]
-
-
 @router.get("/health", response_model=Health)
 def health() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
@@ -61,15 +30,15 @@ def health() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def _catalogue_body() -> tuple[bytes, bytes, str]:
     """The catalogue serialised and gzipped once per process, and its ETag."""
-    from layerforge.graph.catalogue import get_catalogue  # imports Keras
+    from layerforge.graph.catalogue.publish import get_catalogue  # imports Keras
 
-    body = json.dumps(get_catalogue(), separators=(",", ":")).encode()
+    body = get_catalogue().model_dump_json().encode()
     return body, gzip.compress(body, mtime=0), '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
 @router.get(
     "/layers",
-    response_model=Catalogue,
+    response_model=LayerCatalogue,
     responses={304: {"description": "Unchanged since the ETag sent in If-None-Match."}},
 )
 def layers(request: Request) -> Response:

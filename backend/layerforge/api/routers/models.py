@@ -21,8 +21,7 @@ from starlette.datastructures import UploadFile
 from layerforge.api.bodies import GraphRequest
 from layerforge.api.deps import app_settings, check_graph_size, keras_lock
 from layerforge.api.errors import error_response, problem, validation_problems
-from layerforge.graph.errors import GraphError, Problem
-from layerforge.graph.keras_errors import clean_message
+from layerforge.graph.problems import GraphError, clean_message
 from layerforge.graph.schema import Graph
 from layerforge.settings import Settings
 
@@ -94,14 +93,14 @@ class ImportedGraph(BaseModel):
 SIZE_CODES = ("too_large", "too_deep")
 
 
-def _validate(graph: Graph, settings: Settings) -> dict[str, Any]:
+def _validate(graph: Graph, settings: Settings) -> ValidationReport:
     """The validation report; a graph over a size cap (nodes, nesting, parameters) is a 422."""
     check_graph_size(graph, settings)
-    from layerforge.graph.validate import validate_graph
+    from layerforge.graph import validate_graph
 
     with keras_lock:
-        report = validate_graph(graph)
-    over = [Problem(**p) for p in report["errors"] if p["code"] in SIZE_CODES]
+        report = validate_graph(graph, settings.limits)
+    over = [p for p in report.errors if p.code in SIZE_CODES]
     if over:
         raise GraphError(over)
     return report
@@ -110,8 +109,8 @@ def _validate(graph: Graph, settings: Settings) -> dict[str, Any]:
 def _require_valid(graph: Graph, settings: Settings) -> None:
     """Raise a 422 with every error unless the graph validates."""
     report = _validate(graph, settings)
-    if report["errors"]:
-        raise GraphError([Problem(**p) for p in report["errors"]])
+    if report.errors:
+        raise GraphError(report.errors)
 
 
 @router.post("/graphs/validate", response_model=ValidationReport)
@@ -122,17 +121,17 @@ def validate(body: GraphRequest, settings: Settings = Depends(app_settings)) -> 
     graph over a size cap (nodes, nesting depth, parameters), is a 422."""
     # The report is plain JSON data: sent as is, skipping a second pass through pydantic
     # on the editor's most frequent call (the response model documents it).
-    return JSONResponse(_validate(body.graph, settings))
+    return JSONResponse(_validate(body.graph, settings).model_dump(mode="json"))
 
 
 @router.post("/models/build", response_model=BuildSummary, responses=ERRORS_422)
 def build(body: GraphRequest, settings: Settings = Depends(app_settings)) -> JSONResponse:
     """Build the Keras model and summarise it like `model.summary()`."""
     _require_valid(body.graph, settings)
-    from layerforge.graph.build import model_summary
+    from layerforge.graph import model_summary
 
     with keras_lock:
-        return JSONResponse(model_summary(body.graph))
+        return JSONResponse(model_summary(body.graph, settings.limits).model_dump(mode="json"))
 
 
 def _download_name(graph: Graph, suffix: str) -> str:
@@ -162,7 +161,7 @@ def export(body: ExportRequest, settings: Settings = Depends(app_settings)) -> R
     _require_valid(graph, settings)
     with keras_lock:
         if body.format == "python":
-            from layerforge.graph.codegen import to_python
+            from layerforge.graph import to_python
 
             return Response(
                 to_python(graph),
@@ -172,10 +171,10 @@ def export(body: ExportRequest, settings: Settings = Depends(app_settings)) -> R
                 },
             )
         if body.format == "json":
-            from layerforge.graph.export import export_keras_json
+            from layerforge.graph import export_keras_json
 
             return Response(export_keras_json(graph), media_type="application/json")
-        from layerforge.graph.export import export_keras_file
+        from layerforge.graph import export_keras_file
 
         data = export_keras_file(graph)
     return Response(
@@ -196,7 +195,7 @@ def _import_failed(exc: Exception, hide: str | None = None) -> GraphError:
 
 
 def _import_text(text: str) -> Graph:
-    from layerforge.graph.importer import import_keras_json
+    from layerforge.graph import import_keras_json
 
     with keras_lock:
         try:
@@ -208,7 +207,7 @@ def _import_text(text: str) -> Graph:
 
 
 def _import_upload(path: Path) -> Graph:
-    from layerforge.graph.importer import import_keras_file
+    from layerforge.graph import import_keras_file
 
     with keras_lock:
         try:
