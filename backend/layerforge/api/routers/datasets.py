@@ -20,15 +20,18 @@ from layerforge.training.datasets import (
     DatasetCheckAnswer,
     DatasetInfo,
     DatasetList,
+    DatasetRef,
     builtin_infos,
-    check_dataset,
     dataset_info,
     delete_upload,
     is_builtin,
+    plan_dataset,
     save_upload,
     upload_info,
+    uploads_dir,
 )
 from layerforge.training.datasets.errors import DatasetError, limit_exceeded
+from layerforge.training.datasets.names import name_problem
 from layerforge.training.settings import parse_settings
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
@@ -41,10 +44,22 @@ class DatasetCheck(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     graph: GraphIn
-    dataset: dict[str, Any] = Field(description='A data set reference: {"name": "digits"}.')
+    dataset: DatasetRef
     settings: dict[str, Any] | None = Field(
         default=None, description="Run settings (their loss overrides count)."
     )
+
+
+def _checked_name(name: str) -> str:
+    """`name` from the path; a 422 naming `name` when no data set could be called that."""
+    problem = name_problem(name)
+    if problem:
+        raise ApiError.one(422, "bad_name", problem, param="name")
+    return name
+
+
+def _not_found(name: str) -> ApiError:
+    return ApiError.one(404, "not_found", f"no data set named {name!r}")
 
 
 @router.get("", response_model=DatasetList)
@@ -56,23 +71,39 @@ def list_datasets(session: SessionDep) -> DatasetList:
 
 @router.get("/{name}", response_model=DatasetInfo)
 def get_dataset(session: SessionDep, name: str = DatasetName) -> DatasetInfo:
-    if is_builtin(name):
+    if is_builtin(_checked_name(name)):
         return dataset_info(name)
     record = store.get_dataset(session, name)
     if record is None:
-        raise ApiError.one(404, "not_found", f"no data set named {name!r}")
+        raise _not_found(name)
     return upload_info(record)
 
 
 @router.delete("/{name}", status_code=204)
 def delete_dataset(session: SessionDep, settings: SettingsDep, name: str = DatasetName) -> Response:
-    if is_builtin(name):
+    if is_builtin(_checked_name(name)):
         raise ApiError.one(
             409, "builtin_dataset", f"{name!r} is a built-in data set and cannot be deleted"
         )
     if not delete_upload(session, name, settings.data_dir):
-        raise ApiError.one(404, "not_found", f"no data set named {name!r}")
+        raise _not_found(name)
     return Response(status_code=204)
+
+
+def _received(file: UploadFile, folder: Path, limit: int) -> Path:
+    """The upload written to a temp file in `folder`; a 413 past `limit` bytes."""
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as tmp:
+        part = Path(tmp.name)
+        size = 0
+        while chunk := file.file.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                tmp.close()
+                part.unlink(missing_ok=True)
+                error = limit_exceeded("the upload is too large", limit, "upload_bytes", "file")
+                raise ApiError(413, [error.problem()])
+            tmp.write(chunk)
+    return part
 
 
 @router.post("", status_code=201, response_model=DatasetInfo)
@@ -91,21 +122,12 @@ def upload_dataset(
     ),
 ) -> DatasetInfo:
     """Upload a .npz (arrays named after the Input and Output nodes, or `x` and `y`) or a
-    .csv (feature columns and a target column)."""
-    limit = settings.limits.upload_bytes
-    folder = settings.data_dir / "datasets"
+    .csv (feature columns and a target column). What a file may hold is capped by the
+    `LAYERFORGE_LIMIT_*` settings (upload bytes, CSV columns and rows, inflated .npz bytes);
+    a breach is a 4xx naming the limit."""
+    folder = uploads_dir(settings.data_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as tmp:
-        part = Path(tmp.name)
-        size = 0
-        while chunk := file.file.read(CHUNK):
-            size += len(chunk)
-            if size > limit:
-                tmp.close()
-                part.unlink(missing_ok=True)
-                error = limit_exceeded("the upload is too large", limit, "upload_bytes", "file")
-                raise ApiError(413, [error.problem("file")])
-            tmp.write(chunk)
+    part = _received(file, folder, settings.limits.upload_bytes)
     columns = [c.strip() for c in features.split(",") if c.strip()] if features else None
     try:
         record = save_upload(
@@ -133,7 +155,7 @@ def check(body: DatasetCheck, session: SessionDep, settings: SettingsDep) -> Dat
     try:
         run_settings = parse_settings(body.settings)
     except ValidationError as exc:
-        problems = validation_problems(exc.errors(), body.settings)
+        problems = validation_problems([dict(e) for e in exc.errors()], body.settings)
         for p in problems:
             p.param = f"settings.{p.param}" if p.param else "settings"
         raise ApiError(422, problems) from None
@@ -141,13 +163,14 @@ def check(body: DatasetCheck, session: SessionDep, settings: SettingsDep) -> Dat
 
     with keras_lock:
         report = validate_graph(body.graph, settings.limits)
-    losses = {k: o.loss for k, o in run_settings.outputs.items() if o.loss}
-    nodes = {k: v.model_dump() for k, v in report.nodes.items()}
-    problems = check_dataset(body.graph, body.dataset, nodes, losses=losses, session=session)
+    shapes = {node: r.output_shapes for node, r in report.nodes.items()}
+    losses: dict[str, str | None] = {k: o.loss for k, o in run_settings.outputs.items() if o.loss}
+    info: DatasetInfo | None
     try:
-        info: DatasetInfo | None = dataset_info(body.dataset, settings.data_dir, session)
-    except DatasetError:
-        info = None
+        info = dataset_info(body.dataset, settings.data_dir, session)
+        problems = plan_dataset(body.graph, info, shapes, losses).problems
+    except DatasetError as exc:
+        info, problems = None, [exc.problem()]
     return DatasetCheckAnswer(
         fits=not problems, errors=problems, dataset=info, graph_valid=report.valid
     )

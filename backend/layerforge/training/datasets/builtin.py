@@ -8,24 +8,13 @@ sees every class.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-
-class DatasetError(Exception):
-    """A data set that cannot be found, read or used; the message says what and where."""
-
-
-@dataclass
-class Loaded:
-    arrays: dict[str, np.ndarray]
-    inputs: list[str]
-    targets: list[str]
-    description: str = ""
-    classes: list[str] | None = None
-    extra: dict = field(default_factory=dict)
+from layerforge.training.datasets.errors import DatasetError
+from layerforge.training.datasets.models import Loaded
 
 
 def _shuffled(arrays: dict[str, np.ndarray], seed: int = 1234) -> dict[str, np.ndarray]:
@@ -36,7 +25,8 @@ def _shuffled(arrays: dict[str, np.ndarray], seed: int = 1234) -> dict[str, np.n
 
 def _standardize(x: np.ndarray) -> np.ndarray:
     std = x.std(axis=0)
-    return ((x - x.mean(axis=0)) / np.where(std == 0, 1, std)).astype("float32")
+    out: np.ndarray = ((x - x.mean(axis=0)) / np.where(std == 0, 1, std)).astype("float32")
+    return out
 
 
 def _sklearn(loader_name: str, description: str, regression: bool = False) -> Loaded:
@@ -105,7 +95,7 @@ def load_mnist(data_dir: Path | None) -> Loaded:
 
 
 # name -> (description, loader(data_dir) -> Loaded)
-BUILTIN = {
+BUILTIN: dict[str, tuple[str, Callable[[Path | None], Loaded]]] = {
     "digits": (
         "Handwritten digits 0-9 as 8x8x1 images (scikit-learn), 1797 samples",
         lambda _d: load_digits(flat=False),

@@ -20,9 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from layerforge.training.datasets_builtin import Loaded
-
-MAX_SAMPLES = 20000
+from layerforge.training.datasets.models import Loaded
 
 
 def sequences(n: int, seed: int = 7) -> Loaded:

@@ -1,0 +1,118 @@
+"""Storing uploaded sets: a .npz kept as sent once it is checked, a .csv converted to a
+.npz of `x` and `y`; both under server-chosen file names, recorded in the store."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from layerforge.settings import Limits
+from layerforge.store import datasets as store
+from layerforge.store.models import Dataset
+from layerforge.training.datasets.catalogue import is_builtin, uploads_dir
+from layerforge.training.datasets.csv_reader import read_csv
+from layerforge.training.datasets.errors import DatasetError, DatasetExists
+from layerforge.training.datasets.models import ArrayInfo
+from layerforge.training.datasets.names import name_problem, storable_problem
+from layerforge.training.datasets.npz_reader import describe_npz
+
+SUFFIXES = (".npz", ".csv")
+
+
+def _upload_name(original_filename: str, name: str | None, session: Session) -> str:
+    """The name the upload is stored under: `name`, else the file's stem; checked."""
+    param = "name" if name else None  # None: the file (its name)
+    name = name or Path(original_filename).stem
+    problem = name_problem(name)
+    if problem:
+        raise DatasetError(problem, code="bad_name", param=param)
+    if is_builtin(name):
+        raise DatasetError(f"data set name {name!r} is taken by a built-in set", param=param)
+    if store.get_dataset(session, name) is not None:
+        raise DatasetExists(
+            f"a data set named {name!r} exists already; delete it first or choose another name",
+            code="exists",
+            param=param,
+        )
+    return name
+
+
+def _npz_meta(arrays: dict[str, ArrayInfo]) -> dict[str, Any]:
+    xy = set(arrays) == {"x", "y"}
+    return {
+        "arrays": {k: a.model_dump(mode="json") for k, a in arrays.items()},
+        "inputs": ["x"] if xy else [],
+        "targets": ["y"] if xy else [],
+        "description": "uploaded .npz: "
+        + ", ".join(f"{k} {list(a.shape)}" for k, a in arrays.items()),
+    }
+
+
+def _csv_meta(
+    data: Path, stored: Path, limits: Limits, target: str | None, features: list[str] | None
+) -> dict[str, Any]:
+    table = read_csv(data, target, features, limits)
+    np.savez(stored, x=table.x, y=table.y)
+    return {
+        "arrays": {
+            "x": ArrayInfo.of(table.x).model_dump(mode="json"),
+            "y": ArrayInfo.of(table.y).model_dump(mode="json"),
+        },
+        "inputs": ["x"],
+        "targets": ["y"],
+        "classes": table.classes,
+        "description": f"uploaded .csv: {len(table.features)} features -> {table.target}",
+        "features": table.features,
+        "target": table.target,
+    }
+
+
+def save_upload(
+    session: Session,
+    data: Path,
+    original_filename: str,
+    data_dir: Path,
+    *,
+    limits: Limits,
+    name: str | None = None,
+    target: str | None = None,
+    features: list[str] | None = None,
+) -> Dataset:
+    """Store an uploaded .npz or .csv (already written to `data`, a temp file) under a
+    server-chosen file name and record it; returns the store record. Raises DatasetError
+    (its `param` names the form field at fault: `name`, `target`, `features`, or None for
+    the file)."""
+    suffix = Path(original_filename).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise DatasetError(
+            f"unsupported file type {suffix or '(none)'!r}: upload a .npz or .csv file"
+        )
+    problem = storable_problem(original_filename)
+    if problem:
+        raise DatasetError(f"the file name {problem}")
+    name = _upload_name(original_filename, name, session)
+    folder = uploads_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    filename = f"{uuid.uuid4().hex}.npz"
+    stored = folder / filename
+    if suffix == ".npz":
+        meta = _npz_meta(describe_npz(data, limits))
+        data.replace(stored)
+    else:
+        meta = _csv_meta(data, stored, limits, target, features)
+        data.unlink(missing_ok=True)
+    meta["size"] = stored.stat().st_size
+    meta["original_filename"] = original_filename[:200]
+    return store.add_dataset(session, name=name, kind=suffix[1:], filename=filename, meta=meta)
+
+
+def delete_upload(session: Session, name: str, data_dir: Path) -> bool:
+    record = store.get_dataset(session, name)
+    if record is None:
+        return False
+    (uploads_dir(data_dir) / record.filename).unlink(missing_ok=True)
+    return store.delete_dataset(session, name)
