@@ -7,9 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import keras
 import pytest
+from fastapi.testclient import TestClient
 
 from helpers import example_graph, mlp_graph
-from layerforge.settings import get_settings
+from layerforge.api.app import create_app
+from layerforge.settings import Limits
 
 HEADLINE_PARAMS = 5_200_610  # Embedding 5,120,000 + LSTM 69,760 + the Dense layers 10,850
 MLP_PARAMS = 4 * 8 + 8 + 8 * 1 + 1
@@ -74,13 +76,11 @@ def test_refused_layer_types_are_errors_not_code(client):
     )
 
 
-def test_parameter_cap_is_a_422_naming_the_limit(client, monkeypatch):
-    monkeypatch.setenv("LAYERFORGE_LIMIT_PARAMS", "1000000")
-    get_settings.cache_clear()
-    try:
-        response = client.post("/api/graphs/validate", json={"graph": example_graph()})
-    finally:
-        get_settings.cache_clear()
+def test_parameter_cap_is_a_422_naming_the_limit(settings):
+    """The app's settings carry the cap (LAYERFORGE_LIMIT_PARAMS) into validation."""
+    capped = settings.model_copy(update={"limits": Limits(params=1_000_000)})
+    client = TestClient(create_app(capped), base_url="http://127.0.0.1:8000")
+    response = client.post("/api/graphs/validate", json={"graph": example_graph()})
     assert response.status_code == 422
     [error] = response.json()["errors"]
     assert error["code"] == "too_large" and "1,000,000" in error["message"]
