@@ -114,9 +114,10 @@ class Subscription:
             elif self._closed or (self.finished and self._queue.empty()):
                 return None
             else:
-                event = await self._queue.get()
-                if event is None:
+                queued = await self._queue.get()
+                if queued is None:
                     return None
+                event = queued
             if event.seq is not None:
                 if self.last_seq is not None and event.seq <= self.last_seq:
                     continue  # already replayed

@@ -49,7 +49,7 @@ class WarmPool:
     def __init__(self, backend: str = WARM_BACKEND):
         self.backend = backend
         self._trainer: TrainerProcess | None = None
-        self._refill: asyncio.Task | None = None
+        self._refill: asyncio.Task[None] | None = None
         self._stopped = False
 
     def start(self) -> None:
@@ -100,7 +100,7 @@ class LocalScheduler:
         self.slots = slots or settings.slots or max(1, gpus)
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._active: dict[str, Supervision] = {}
-        self._workers: list[asyncio.Task] = []
+        self._workers: list[asyncio.Task[None]] = []
         self._cancel_before_start: set[str] = set()
         self._stopping = False
         # A warm trainer sees every GPU, so it serves only when slots need no pinning.
