@@ -30,7 +30,7 @@ def run_oneshot(spec: dict[str, Any], emit: EventStream) -> None:
         path = Path(spec["run_dir"]) / "model.keras"
         if not path.exists():
             raise TrainingFailed(f"the run has no trained model ({path.name} is missing)")
-        from layerforge.graph.build.model import compile_spec
+        from layerforge.graph import compile_spec
 
         graph = parse_graph(spec["graph"])
         model = keras.saving.load_model(path, safe_mode=True, compile=False)

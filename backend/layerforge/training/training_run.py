@@ -106,7 +106,7 @@ class Run:
 
     def _build(self, keras: Any) -> dict[str, str]:
         """Build and compile the model; returns the string losses by output name."""
-        from layerforge.graph.build.model import build_model, compile_spec
+        from layerforge.graph import build_model, compile_spec
         from layerforge.training.errors import layer_node_map, name_layers_after_nodes
 
         named = name_layers_after_nodes(self.graph)
@@ -289,7 +289,7 @@ class Run:
         return status
 
     def _write_code(self) -> None:
-        from layerforge.graph.convert.codegen import to_python
+        from layerforge.graph import to_python
 
         path = self.run_dir / "model.py"
         path.write_text(to_python(self.graph))
