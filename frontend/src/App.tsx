@@ -15,6 +15,7 @@ import { SummaryDialog } from './editor/dialogs/SummaryDialog';
 import { Toast } from './ui/Toast';
 import { Breadcrumb, Toolbar, type View } from './editor/Toolbar';
 import { useEditor } from './editor/store/editor';
+import { keepDrafts, restoreDraft } from './editor/store/draft';
 import { startValidation } from './editor/store/validation';
 import { runFromHash } from './training/resume';
 
@@ -69,20 +70,18 @@ export default function App() {
       (catalogue) => useEditor.getState().setCatalogue(catalogue),
       (e) => useEditor.getState().setCatalogueError((e as Error).message),
     );
+    // the graph of the last visit (a reload, a crash, a closed tab) comes back first
+    restoreDraft();
+    const stopDrafts = keepDrafts();
     const validator = startValidation();
     const onKey = (e: KeyboardEvent) => {
       if (handleShortcut(e)) e.preventDefault();
     };
     window.addEventListener('keydown', onKey);
-    const beforeUnload = (e: BeforeUnloadEvent) => {
-      const s = useEditor.getState();
-      if (s.dirty && s.root.nodes.length) e.preventDefault();
-    };
-    window.addEventListener('beforeunload', beforeUnload);
     return () => {
+      stopDrafts();
       validator.stop();
       window.removeEventListener('keydown', onKey);
-      window.removeEventListener('beforeunload', beforeUnload);
     };
   }, []);
 

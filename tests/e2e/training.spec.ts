@@ -127,6 +127,11 @@ test.describe('training from the page', () => {
     expect(Number(new URL(sockets[0].url).searchParams.get('after'))).toBeGreaterThan(0);
     const afterReload = await points(page);
     await expect.poll(() => points(page), { timeout: 60_000 }).toBeGreaterThan(afterReload);
+    // the editor (from its draft) and the training form keep what they held
+    await expect(page.getByTestId('node-input').getByTestId('node-shape')).toHaveText('(None, 64)');
+    await expect(page.getByTestId('epochs')).toHaveValue('300');
+    await expect(page.getByTestId('batch-size')).toHaveValue('8');
+    await expect(page.getByTestId('dataset-select')).toHaveValue('digits_flat');
     await shot(page, 'training-05-after-reload');
 
     // drop the connection: it reconnects from the last seq it saw

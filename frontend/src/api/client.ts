@@ -91,13 +91,6 @@ export const api = {
   build: (graph: Graph) => unwrap(http.POST('/api/models/build', { body: { graph } })),
   importJson: async (kerasJson: string) =>
     normalizeGraph((await unwrap(http.POST('/api/models/import', { body: { keras_json: kerasJson } }))).graph),
-  importFile: async (file: File) => {
-    const form = new FormData();
-    form.append('file', file, file.name);
-    // multipart: the route reads the form itself, so the schema knows only the JSON body
-    const body = form as unknown as { keras_json: string };
-    return normalizeGraph((await unwrap(http.POST('/api/models/import', { body }))).graph);
-  },
   // the export route answers with a file, which the schema does not describe
   exportPython: async (graph: Graph) =>
     (await unwrap(http.POST('/api/models/export', { body: { graph, format: 'python' }, parseAs: 'text' }))) as string,

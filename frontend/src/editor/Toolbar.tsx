@@ -2,7 +2,7 @@
 import { api } from '../api/client';
 import { formatCount } from './canvas/flow';
 import { emptyGraph } from './graph/types';
-import { autoLayout, graphForExport, save } from './store/commands';
+import { autoLayout, confirmDiscard, graphForExport, save } from './store/commands';
 import { useEditor } from './store/editor';
 import type { OpenTab } from './dialogs/OpenDialog';
 
@@ -66,7 +66,9 @@ export function Toolbar({ onView }: { onView(v: View): void }) {
         )}
       </div>
       <nav className="actions">
-        <button onClick={() => confirmDiscard() && useEditor.getState().load(emptyGraph())}>New</button>
+        <button onClick={() => confirmDiscard('start a new model') && useEditor.getState().load(emptyGraph())}>
+          New
+        </button>
         <button onClick={() => onView({ kind: 'open', tab: 'templates' })} data-testid="open-templates">
           Templates
         </button>
@@ -97,11 +99,6 @@ export function Toolbar({ onView }: { onView(v: View): void }) {
       <CheckStatus />
     </header>
   );
-}
-
-export function confirmDiscard(): boolean {
-  const s = useEditor.getState();
-  return !s.dirty || s.root.nodes.length === 0 || confirm('Discard unsaved changes?');
 }
 
 export function Breadcrumb() {

@@ -8,6 +8,7 @@
 import { create } from 'zustand';
 import { ApiError } from '../api/client';
 import type { Problem } from '../editor/graph/types';
+import { confirmDiscard } from '../editor/store/commands';
 import { useEditor } from '../editor/store/editor';
 import { meaningOf } from '../editor/store/validation';
 import { runStreamPath, socketUrl, trainingApi } from './api';
@@ -28,6 +29,18 @@ export const DEFAULT_FORM: TrainForm = {
   batchSize: 32,
   validationSplit: 0.2,
 };
+
+/** The form survives a reload (localStorage), as the graph and the run shown do. */
+const FORM_KEY = 'layerforge.trainForm';
+
+function storedForm(): TrainForm {
+  try {
+    const saved = JSON.parse(localStorage.getItem(FORM_KEY) ?? 'null') as Partial<TrainForm> | null;
+    return saved && typeof saved === 'object' ? { ...DEFAULT_FORM, ...saved } : DEFAULT_FORM;
+  } catch {
+    return DEFAULT_FORM;
+  }
+}
 
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop', 'nadam', 'adamax', 'adagrad', 'adadelta', 'lion', 'ftrl'];
 
@@ -55,7 +68,7 @@ export interface TrainingState {
 export const useTraining = create<TrainingState>()(() => ({
   datasets: [],
   datasetsError: null,
-  form: DEFAULT_FORM,
+  form: typeof localStorage === 'undefined' ? DEFAULT_FORM : storedForm(),
   check: { kind: 'idle' },
   runs: [],
   runsError: null,
@@ -152,6 +165,11 @@ export function compareRun(id: string | null): void {
 
 export function setForm(patch: Partial<TrainForm>): void {
   useTraining.setState((s) => ({ form: { ...s.form, ...patch } }));
+  try {
+    localStorage.setItem(FORM_KEY, JSON.stringify(useTraining.getState().form));
+  } catch {
+    /* storage disabled: the form still works for this visit */
+  }
 }
 
 export function settingsOf(form: TrainForm) {
@@ -202,15 +220,10 @@ export async function openRunGraph(id: string): Promise<void> {
   try {
     const run = await trainingApi.run(id);
     if (!run.graph) throw new Error('the run has no graph snapshot');
+    if (!confirmDiscard('open the model this run trained')) return;
     const editor = useEditor.getState();
-    if (
-      editor.dirty &&
-      editor.root.nodes.length &&
-      !window.confirm('Replace the model in the editor with the one this run trained? Unsaved changes are lost.')
-    )
-      return;
     const name = `${run.graph.name || 'Model'} (from run ${id.slice(0, 8)})`;
-    editor.load({ ...run.graph, name });
+    editor.load({ ...run.graph, name }, null, { dirty: true });
     editor.notify(`Opened the graph of run ${id.slice(0, 8)} as a copy`);
   } catch (e) {
     useEditor.getState().notify(`Cannot open the run's graph: ${(e as Error).message}`, 'error');
@@ -224,7 +237,7 @@ export async function loadDatasets(): Promise<void> {
     useTraining.setState((s) => ({
       datasets,
       datasetsError: null,
-      form: s.form.dataset ? s.form : { ...s.form, dataset: guessDataset(datasets) },
+      form: datasets.some((d) => d.name === s.form.dataset) ? s.form : { ...s.form, dataset: guessDataset(datasets) },
     }));
   } catch (e) {
     useTraining.setState({ datasetsError: (e as Error).message });

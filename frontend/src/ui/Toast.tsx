@@ -7,7 +7,9 @@ export function Toast() {
   useEffect(() => {
     if (!toast) return;
     setVisible(true);
-    const t = setTimeout(() => setVisible(false), toast.kind === 'error' ? 6000 : 2500);
+    // long enough to read: longer notes stay longer, errors longest
+    const readMs = Math.min(10_000, 1500 + toast.text.length * 45);
+    const t = setTimeout(() => setVisible(false), toast.kind === 'error' ? Math.max(6000, readMs) : readMs);
     return () => clearTimeout(t);
   }, [toast]);
   if (!toast || !visible) return null;

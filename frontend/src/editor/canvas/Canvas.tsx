@@ -8,13 +8,17 @@ import {
   ReactFlow,
   useReactFlow,
   type Connection,
+  type Edge as FlowEdge,
   type EdgeChange,
+  type FinalConnectionState,
+  type InternalNode,
   type NodeChange,
   type OnSelectionChangeParams,
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createFlowMapper, NODE_WIDTH, type LayerFlowNode, type Size } from './flow';
-import { addNode, connect } from '../graph/transforms';
+import { addNode, connect, connectionProblem } from '../graph/transforms';
+import { ConnectionLine, refusalOf } from './ConnectionLine';
 import { currentGraph, useEditor, type Snapshot } from '../store/editor';
 import { initialParams } from '../palette/catalogue';
 import { LayerNode } from './LayerNode';
@@ -173,10 +177,22 @@ export function Canvas() {
     );
   }, []);
 
-  const isValidConnection = useCallback(
-    (c: Connection | { source: string; target: string }) => c.source !== c.target,
-    [],
-  );
+  const isValidConnection = useCallback((c: Connection | FlowEdge) => {
+    if (!c.sourceHandle?.startsWith('out-') || !c.targetHandle?.startsWith('in-')) return false;
+    const edge = {
+      source: c.source,
+      source_port: Number(c.sourceHandle.slice(4)),
+      target: c.target,
+      target_port: Number(c.targetHandle.slice(3)),
+    };
+    return !connectionProblem(currentGraph(useEditor.getState()), edge);
+  }, []);
+
+  const onConnectEnd = useCallback((_: MouseEvent | TouchEvent, st: FinalConnectionState<InternalNode>) => {
+    if (st.isValid !== false || !st.toHandle) return;
+    const reason = refusalOf({ node: st.fromNode, handle: st.fromHandle }, { node: st.toNode, handle: st.toHandle });
+    if (reason) useEditor.getState().notify(`Not connected: ${reason}`, 'error');
+  }, []);
 
   const onDragOver = useCallback((e: React.DragEvent) => {
     if (e.dataTransfer.types.includes(DRAG_MIME)) {
@@ -204,6 +220,21 @@ export function Canvas() {
   }, []);
 
   useEffect(() => {
+    // the node menu closes on Escape and on a press anywhere outside it
+    if (!menu) return;
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setMenu(null);
+    const onDown = (e: PointerEvent) => {
+      if (!(e.target as Element | null)?.closest?.('[data-testid="node-menu"]')) setMenu(null);
+    };
+    window.addEventListener('keydown', onKey, true);
+    window.addEventListener('pointerdown', onDown, true);
+    return () => {
+      window.removeEventListener('keydown', onKey, true);
+      window.removeEventListener('pointerdown', onDown, true);
+    };
+  }, [menu]);
+
+  useEffect(() => {
     if (!focusRequest) return;
     const flow = rfRef.current;
     const node = flow.getNode(focusRequest.id);
@@ -218,9 +249,14 @@ export function Canvas() {
 
   useEffect(() => {
     // a freshly opened graph or sub-graph (not every edit): show all of it once measured
+    setMenu(null);
     if (!loadedAt && !path.length) return;
     const flow = rfRef.current;
     const g = currentGraph(useEditor.getState());
+    if (!g.nodes.length) {
+      void flow.setViewport({ x: 0, y: 0, zoom: 1 }); // New: back to the start
+      return;
+    }
     if (g.nodes.length > LARGE_GRAPH) {
       // a big graph fitted to the screen is unreadable dots, and rendering all of it at
       // once is slow: open it readable, at its first node; the minimap shows the rest
@@ -243,7 +279,9 @@ export function Canvas() {
         onEdgesChange={onEdgesChange}
         onSelectionChange={onSelectionChange}
         onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
+        connectionLineComponent={ConnectionLine}
         onNodeDragStart={() => {
           const s = useEditor.getState();
           dragStart.current = { root: s.root, path: s.path };

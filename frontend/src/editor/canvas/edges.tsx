@@ -2,12 +2,37 @@
 import { BaseEdge, getBezierPath, Position, type EdgeProps, type Edge } from '@xyflow/react';
 import { memo } from 'react';
 import type { ShapeEdgeData } from './flow';
+import type { XY } from '../graph/types';
 
 type ShapeEdgeT = Edge<ShapeEdgeData, 'shape'>;
 type TieEdgeT = Edge<ShapeEdgeData, 'tie'>;
 
+/**
+ * The path of a laid-out skip edge: straight down from the port, through the layout's
+ * bend points (its lane beside the nodes it passes), into the target port; the label
+ * sits halfway along the longest stretch, in the lane, off the nodes.
+ */
+export function routedPath(from: XY, bends: XY[], to: XY): [string, number, number] {
+  const first = bends[0];
+  const last = bends[bends.length - 1];
+  const points = [from, { x: from.x, y: first.y }, ...bends, { x: to.x, y: last.y }, to];
+  let best = 0;
+  let labelX = from.x;
+  let labelY = from.y;
+  for (let i = 1; i < points.length; i++) {
+    const a = points[i - 1];
+    const b = points[i];
+    const len = Math.hypot(b.x - a.x, b.y - a.y);
+    if (len > best) [best, labelX, labelY] = [len, (a.x + b.x) / 2, (a.y + b.y) / 2];
+  }
+  return [`M ${points.map((p) => `${p.x},${p.y}`).join(' L ')}`, labelX, labelY];
+}
+
 function ShapeEdgeView(props: EdgeProps<ShapeEdgeT>) {
-  const [path, labelX, labelY] = getBezierPath(props);
+  const bends = props.data?.bends;
+  const [path, labelX, labelY] = bends?.length
+    ? routedPath({ x: props.sourceX, y: props.sourceY }, bends, { x: props.targetX, y: props.targetY })
+    : getBezierPath(props);
   const label = props.data?.label;
   return (
     <BaseEdge

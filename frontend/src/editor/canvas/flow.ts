@@ -35,6 +35,12 @@ export type LayerFlowNode = FlowNode<LayerNodeData, 'layer'>;
 export interface ShapeEdgeData extends Record<string, unknown> {
   label: string;
   tie?: boolean;
+  /** Bend points of a laid-out skip edge (see EdgeRoute), while its nodes stay put. */
+  bends?: XY[];
+}
+
+function samePlace(a: XY | undefined, b: XY): boolean {
+  return !!a && Math.abs(a.x - b.x) < 1 && Math.abs(a.y - b.y) < 1;
 }
 
 export function formatShape(shape: unknown): string {
@@ -297,13 +303,25 @@ export function createFlowMapper(): FlowMapper {
     edges(graph, answer, selected) {
       const seen = new Set<string>();
       const out: FlowEdge<ShapeEdgeData>[] = [];
+      const positions = positionsOf(graph);
+      const routes = graph.layout.routes ?? {};
       for (const e of graph.edges) {
         const id = edgeKey(e);
         seen.add(id);
         const label = formatShape(answer?.nodes[e.source]?.output_shapes?.[e.source_port]);
         const isSelected = selected.has(id);
+        const route = routes[id];
+        const bends =
+          route && samePlace(positions[e.source], route.from) && samePlace(positions[e.target], route.to)
+            ? route.points
+            : undefined;
         const cached = edgeCache.get(id);
-        if (cached && cached.data!.label === label && !!cached.selected === isSelected) {
+        if (
+          cached &&
+          cached.data!.label === label &&
+          cached.data!.bends === bends &&
+          !!cached.selected === isSelected
+        ) {
           out.push(cached);
           continue;
         }
@@ -314,7 +332,7 @@ export function createFlowMapper(): FlowMapper {
           sourceHandle: `out-${e.source_port}`,
           target: e.target,
           targetHandle: `in-${e.target_port}`,
-          data: { label },
+          data: { label, bends },
           selected: isSelected,
         };
         edgeCache.set(id, edge);

@@ -3,18 +3,30 @@ import { useEffect, useState } from 'react';
 import { api } from '../../api/client';
 import type { ExampleInfo, GraphVersionInfo, SavedGraphInfo } from '../../api/wire';
 import type { Graph } from '../graph/types';
-import { autoLayout } from '../store/commands';
-import { useEditor } from '../store/editor';
+import { kerasConfigText } from '../../api/kerasFile';
+import { autoLayout, confirmDiscard } from '../store/commands';
+import { useEditor, type SavedRef } from '../store/editor';
 import { Dialog } from '../../ui/Dialog';
 
 export type OpenTab = 'templates' | 'saved' | 'import';
 
-function openGraph(graph: Graph, saved: { id: string; name: string; version: number } | null = null) {
-  useEditor.getState().load(graph, saved);
+/**
+ * Put `graph` in the editor once the user agreed to drop unsaved work; returns false
+ * when they did not. A graph without a full layout (an import: the server's is a plain
+ * column) is laid out here.
+ */
+function openGraph(
+  graph: Graph,
+  action: string,
+  opts: { saved?: SavedRef | null; dirty?: boolean; relayout?: boolean } = {},
+): boolean {
+  if (!confirmDiscard(action)) return false;
+  useEditor.getState().load(graph, opts.saved ?? null, { dirty: opts.dirty });
   const g = useEditor.getState().root;
-  if (!g.layout?.positions || Object.keys(g.layout.positions).length < g.nodes.length) {
-    void autoLayout();
+  if (opts.relayout || !g.layout?.positions || Object.keys(g.layout.positions).length < g.nodes.length) {
+    void autoLayout({ record: false });
   }
+  return true;
 }
 
 function Templates({ onDone }: { onDone(): void }) {
@@ -34,7 +46,7 @@ function Templates({ onDone }: { onDone(): void }) {
             data-testid={`template-${ex.name}`}
             onClick={async () => {
               try {
-                openGraph(await api.example(ex.name));
+                if (!openGraph(await api.example(ex.name), `open the template “${ex.title}”`)) return;
                 useEditor.getState().notify(`Opened template “${ex.title}”`);
                 onDone();
               } catch (e) {
@@ -65,10 +77,8 @@ function Saved({ onDone }: { onDone(): void }) {
     try {
       const saved = await api.getGraph(info.id, version);
       const v = saved.version;
-      openGraph(
-        { ...saved.graph, name: saved.graph.name ?? saved.name },
-        { id: saved.id, name: saved.name, version: v },
-      );
+      const graph = { ...saved.graph, name: saved.graph.name ?? saved.name };
+      if (!openGraph(graph, `open “${saved.name}”`, { saved: { id: saved.id, name: saved.name, version: v } })) return;
       useEditor.getState().notify(`Opened “${saved.name}” version ${v}`);
       onDone();
     } catch (e) {
@@ -136,8 +146,9 @@ function Import({ onDone }: { onDone(): void }) {
     setBusy(true);
     setError(null);
     try {
-      openGraph(await fn());
-      useEditor.getState().notify('Imported');
+      // an import is stored nowhere yet: it counts as unsaved work
+      if (!openGraph(await fn(), 'import this model', { dirty: true, relayout: true })) return;
+      useEditor.getState().notify('Imported (not saved yet)');
       onDone();
     } catch (e) {
       setError((e as Error).message);
@@ -157,8 +168,9 @@ function Import({ onDone }: { onDone(): void }) {
           onChange={(e) => {
             const f = e.target.files?.[0];
             if (!f) return;
-            if (f.name.endsWith('.json')) void run(async () => api.importJson(await f.text()));
-            else void run(() => api.importFile(f));
+            // of a .keras file only its config.json is read and sent, never the weights
+            const text = f.name.endsWith('.json') ? f.text() : kerasConfigText(f);
+            void run(async () => api.importJson(await text));
           }}
         />
       </div>

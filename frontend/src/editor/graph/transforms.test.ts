@@ -4,6 +4,7 @@ import {
   callAgain,
   callSites,
   connect,
+  connectionProblem,
   copyNodes,
   groupIntoSubgraph,
   normalizeGraph,
@@ -146,5 +147,25 @@ describe('graph transforms', () => {
       inner: { type: 'Model', params: { subgraph: 'block' } },
     });
     expect(placeSubgraph(grouped, 'nope', { x: 0, y: 0 }).graph).toBe(grouped);
+  });
+});
+
+describe('connectionProblem', () => {
+  const chain = () => {
+    let g = emptyGraph();
+    g = addNode(g, 'Input', { x: 0, y: 0 }).graph;
+    g = addNode(g, 'Dense', { x: 0, y: 100 }).graph;
+    g = addNode(g, 'Dense', { x: 0, y: 200 }).graph;
+    g = connect(g, { source: 'input', source_port: 0, target: 'dense', target_port: 0 });
+    return connect(g, { source: 'dense', source_port: 0, target: 'dense_1', target_port: 0 });
+  };
+  it('names a self loop, a cycle and a taken port, and allows a free port', () => {
+    const g = chain();
+    const edge = (source: string, target: string) => ({ source, source_port: 0, target, target_port: 0 });
+    expect(connectionProblem(g, edge('dense', 'dense'))).toMatch(/own output/);
+    expect(connectionProblem(g, edge('dense_1', 'dense'))).toBe('cycle: dense_1 already depends on dense');
+    expect(connectionProblem(g, edge('input', 'dense_1'), 'input')).toBe('input of dense_1 already takes dense');
+    expect(connectionProblem(g, edge('dense', 'dense_1'))).toBeNull(); // the edge already there
+    expect(connectionProblem(g, { ...edge('input', 'dense_1'), target_port: 1 })).toBeNull();
   });
 });

@@ -120,6 +120,22 @@ export function reaches(graph: Graph, from: NodeId, to: NodeId): boolean {
 }
 
 /**
+ * Why the editor refuses to draw `edge`, in a few words for the line being dragged, or
+ * null when it may: a node's own output, a cycle, or an input port that already takes
+ * a tensor (one tensor per port: delete that edge first).
+ */
+export function connectionProblem(graph: Graph, edge: Omit<GraphEdge, 'id'>, portName?: string): string | null {
+  const label = (id: NodeId) => graph.nodes.find((n) => n.id === id)?.name || id;
+  if (edge.source === edge.target) return 'a layer cannot take its own output';
+  if (reaches(graph, edge.target, edge.source))
+    return `cycle: ${label(edge.source)} already depends on ${label(edge.target)}`;
+  const taken = graph.edges.find((e) => e.target === edge.target && e.target_port === edge.target_port);
+  if (taken && !(taken.source === edge.source && taken.source_port === edge.source_port))
+    return `${portName ?? `input ${edge.target_port}`} of ${label(edge.target)} already takes ${label(taken.source)}`;
+  return null;
+}
+
+/**
  * Connect an output port to an input port. An input port takes one tensor, so an edge
  * already there is replaced. Returns the graph unchanged for a self-loop or a cycle.
  */

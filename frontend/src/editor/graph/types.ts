@@ -18,9 +18,21 @@ export interface XY {
   y: number;
 }
 
+/**
+ * An edge's path as the automatic layout drew it (bend points), valid while its two
+ * nodes stay where they were then (`from`, `to`).
+ */
+export interface EdgeRoute {
+  points: XY[];
+  from: XY;
+  to: XY;
+}
+
 /** Editor state kept in the graph's `layout` (never changes what is built). */
 export interface Layout {
   positions?: Record<NodeId, XY>;
+  /** Routes of the edges that skip past other nodes, by edge key (see edgeKey). */
+  routes?: Record<string, EdgeRoute>;
   [key: string]: unknown;
 }
 

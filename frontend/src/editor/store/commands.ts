@@ -11,7 +11,7 @@ import {
   withPositions,
 } from '../graph/transforms';
 import type { Graph, Shape } from '../graph/types';
-import { currentGraph, useEditor } from './editor';
+import { currentGraph, replaceCurrent, useEditor } from './editor';
 
 export function deleteSelection() {
   const s = useEditor.getState();
@@ -90,12 +90,22 @@ export function selectAll() {
   s.setSelection(currentGraph(s).nodes.map((n) => n.id));
 }
 
-export async function autoLayout() {
+/**
+ * Lay the graph being edited out with ELK. `record: false` (a graph just opened) makes
+ * no undo step and leaves the unsaved mark as it was: the layout is no edit of the user.
+ */
+export async function autoLayout({ record = true } = {}) {
   const s = useEditor.getState();
   const g = currentGraph(s);
   const { layoutPositions } = await import('../graph/autoLayout');
-  const positions = await layoutPositions(g);
-  s.edit((graph: Graph) => withPositions(graph, { ...positionsOf(graph), ...positions }));
+  const { positions, routes } = await layoutPositions(g, s.validation);
+  const place = (graph: Graph) => {
+    const placed = withPositions(graph, { ...positionsOf(graph), ...positions });
+    return { ...placed, layout: { ...placed.layout, routes } };
+  };
+  if (currentGraph(useEditor.getState()) !== g) return; // edited or replaced meanwhile
+  if (record) s.edit(place);
+  else useEditor.setState((now) => ({ root: replaceCurrent(now.root, now.path, place(g)) }));
   useEditor.setState({ loadedAt: Date.now() });
 }
 
@@ -116,4 +126,15 @@ export async function save(asNew = false) {
   } catch (e) {
     useEditor.getState().notify(`Save failed: ${(e as Error).message}`, 'error');
   }
+}
+
+/**
+ * Ask before the graph being drawn is replaced while it has unsaved changes (an edit
+ * since the last save, an import, a restored draft); `action` says what replaces it.
+ */
+export function confirmDiscard(action: string): boolean {
+  const s = useEditor.getState();
+  if (!s.dirty || s.root.nodes.length === 0) return true;
+  const name = s.root.name || 'Untitled model';
+  return window.confirm(`“${name}” has unsaved changes. Discard them and ${action}?`);
 }

@@ -58,7 +58,11 @@ export interface EditorState {
   /** Move nodes without an undo step per frame (drag); call `commitMove` when the drag ends. */
   moveNodes(positions: Record<NodeId, XY>): void;
   commitMove(before: Snapshot): void;
-  load(graph: Graph, saved?: SavedRef | null): void;
+  /**
+   * Open a graph, replacing the one being drawn. `dirty`: it is not stored anywhere yet
+   * (an import, a restored draft), so discarding it asks first.
+   */
+  load(graph: Graph, saved?: SavedRef | null, opts?: { dirty?: boolean }): void;
   openSubgraph(name: string): void;
   closeSubgraph(levels?: number): void;
   setSelection(ids: NodeId[]): void;
@@ -154,7 +158,7 @@ export const useEditor = create<EditorState>()((set, get) => ({
 
   commitMove: (before) => set((s) => ({ history: record(s.history, before), dirty: true })),
 
-  load: (graph, saved = null) =>
+  load: (graph, saved = null, opts = {}) =>
     set({
       root: normalizeGraph(graph),
       path: [],
@@ -165,7 +169,7 @@ export const useEditor = create<EditorState>()((set, get) => ({
       validatedGraph: null,
       loadedAt: Date.now(),
       saved,
-      dirty: false,
+      dirty: !!opts.dirty,
     }),
 
   openSubgraph: (name) =>

@@ -1,0 +1,84 @@
+/**
+ * The graph being drawn survives a reload, a crash or a closed tab: every change is
+ * written (shortly after, and at once when the page goes away) to localStorage as a
+ * draft, with the saved graph it came from and whether it has unsaved changes. On open
+ * the draft is put back and a note says so.
+ */
+import type { Graph } from '../graph/types';
+import { normalizeGraph } from '../graph/transforms';
+import { useEditor, type SavedRef } from './editor';
+
+export const DRAFT_KEY = 'layerforge.draft';
+const WRITE_DELAY_MS = 400;
+
+export interface Draft {
+  graph: Graph;
+  saved: SavedRef | null;
+  dirty: boolean;
+  /** When it was written (ms since the epoch). */
+  at: number;
+}
+
+export function readDraft(storage: Storage = localStorage): Draft | null {
+  try {
+    const text = storage.getItem(DRAFT_KEY);
+    if (!text) return null;
+    const d = JSON.parse(text) as Draft;
+    if (!d?.graph || !Array.isArray(d.graph.nodes)) return null;
+    return { ...d, graph: normalizeGraph(d.graph) };
+  } catch {
+    return null;
+  }
+}
+
+function writeDraft(storage: Storage): void {
+  const s = useEditor.getState();
+  try {
+    if (!s.root.nodes.length && !s.saved) storage.removeItem(DRAFT_KEY);
+    else {
+      const draft: Draft = { graph: s.root, saved: s.saved, dirty: s.dirty, at: Date.now() };
+      storage.setItem(DRAFT_KEY, JSON.stringify(draft));
+    }
+  } catch {
+    /* storage full or disabled: the draft is a convenience, the editor goes on */
+  }
+}
+
+/** Put the stored draft back in the editor; returns whether there was one. */
+export function restoreDraft(storage: Storage = localStorage): boolean {
+  const d = readDraft(storage);
+  if (!d || !d.graph.nodes.length) return false;
+  const s = useEditor.getState();
+  s.load(d.graph, d.saved, { dirty: d.dirty });
+  const name = d.graph.name || 'Untitled model';
+  const when = new Date(d.at).toLocaleString();
+  const state = d.dirty ? 'with its unsaved changes' : `as saved (version ${d.saved?.version ?? '?'})`;
+  useEditor.getState().notify(`Restored “${name}” ${state}, from the draft kept in this browser (${when})`);
+  return true;
+}
+
+/** Keep writing drafts as the graph changes; returns a stop function. */
+export function keepDrafts(storage: Storage = localStorage): () => void {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    writeDraft(storage);
+  };
+  const unsubscribe = useEditor.subscribe((s, prev) => {
+    if (s.root === prev.root && s.saved === prev.saved && s.dirty === prev.dirty) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(flush, WRITE_DELAY_MS);
+  });
+  const onHide = () => {
+    if (timer) flush();
+  };
+  window.addEventListener('pagehide', onHide);
+  window.addEventListener('beforeunload', onHide);
+  return () => {
+    unsubscribe();
+    if (timer) flush();
+    window.removeEventListener('pagehide', onHide);
+    window.removeEventListener('beforeunload', onHide);
+  };
+}
