@@ -1,0 +1,46 @@
+"""The wire contract of training: the options the editor offers and the event union in
+the OpenAPI document."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from layerforge.training.settings import RunSettings
+
+
+def test_training_options_list_what_run_settings_accept(client):
+    options = client.get("/api/training/options").json()
+    names = [o["name"] for o in options["optimizers"]]
+    assert "adam" in names and "sgd" in names
+    for o in options["optimizers"]:
+        RunSettings.model_validate({"optimizer": {"name": o["name"]}})  # each is accepted
+        assert o["learning_rate"] == RunSettings().optimizer.learning_rate
+    with pytest.raises(ValidationError):
+        RunSettings.model_validate({"optimizer": {"name": "not_an_optimizer"}})
+    for loss in options["losses"]:
+        RunSettings.model_validate({"outputs": {"y": {"loss": loss}}})
+    assert options["statuses"] == [
+        "queued",
+        "starting",
+        "running",
+        "succeeded",
+        "failed",
+        "cancelled",
+    ]
+    assert "tensorflow" in options["backends"]
+    assert options["defaults"] == RunSettings().model_dump(mode="json")
+
+
+def test_openapi_publishes_the_event_union_and_stream_messages(client):
+    schemas = client.get("/api/openapi.json").json()["components"]["schemas"]
+    items = schemas["EventList"]["properties"]["events"]["items"]
+    mapping = items["discriminator"]["mapping"]
+    assert set(mapping) == {"status", "batch", "epoch", "log", "error", "artifact"}
+    assert items["discriminator"]["propertyName"] == "type"
+    assert {"type", "time", "status"} <= set(schemas["StatusEvent"]["required"])
+    stream = schemas["RunStreamMessage"]["discriminator"]["mapping"]
+    assert set(stream) == set(mapping) | {"ping"}
+    assert set(schemas["FeedMessage"]["discriminator"]["mapping"]) == {"status", "deleted", "ping"}
+    run = schemas["RunRequest"]["properties"]["settings"]
+    assert run.get("$ref", "").endswith("/RunSettings")
