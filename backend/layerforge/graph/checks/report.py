@@ -39,12 +39,29 @@ class NodeReport(BaseModel):
     variadic_inputs: bool = Field(
         default=False, description="The layer takes any number of inputs (merge layers)."
     )
+    macs: int | None = Field(
+        default=None,
+        description="Multiply-accumulates of this call for one sample (checks/cost.py); "
+        "null when no rule counts the layer.",
+    )
+    activation_bytes: int | None = Field(
+        default=None, description="Memory of the outputs for one sample; null when an axis is free."
+    )
 
 
 class ValidationReport(BaseModel):
     valid: bool
     model_type: ModelType | None = None
     total_params: int | None = None
+    total_macs: int | None = Field(
+        default=None, description="Multiply-accumulates for one sample, the counted nodes."
+    )
+    total_activation_bytes: int | None = Field(
+        default=None, description="Memory of every layer output for one sample."
+    )
+    macs_uncounted: list[str] = Field(
+        default_factory=list, description="Nodes no MAC rule counts (left out of total_macs)."
+    )
     errors: list[Problem] = Field(default_factory=list)
     warnings: list[Problem] = Field(default_factory=list)
     nodes: dict[str, NodeReport] = Field(default_factory=dict)

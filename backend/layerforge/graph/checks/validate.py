@@ -3,6 +3,7 @@ from Keras itself; `model_summary`: the rows of `model.summary()` for a valid gr
 
 from __future__ import annotations
 
+from layerforge.graph.checks.cost import GraphCost, add_costs
 from layerforge.graph.checks.findings import Findings
 from layerforge.graph.checks.report import (
     BuildSummary,
@@ -55,9 +56,10 @@ def validate_graph(graph: Graph, limits: GraphLimits = DEFAULT_LIMITS) -> Valida
         if problem.node in nodes:
             nodes[problem.node].errors.append(problem)
             nodes[problem.node].status = "error"
+    cost = add_costs(graph, nodes, findings.index)
     valid = not findings.errors
     model_type = choose_model_type(index) if valid else None
-    return _answer(findings, nodes, model_type, total if valid else None)
+    return _answer(findings, nodes, model_type, total if valid else None, cost if valid else None)
 
 
 def _answer(
@@ -65,11 +67,15 @@ def _answer(
     nodes: dict[str, NodeReport],
     model_type: ModelType | None,
     total: int | None,
+    cost: GraphCost | None = None,
 ) -> ValidationReport:
     return ValidationReport.model_construct(
         valid=not findings.errors,
         model_type=model_type,
         total_params=total,
+        total_macs=cost.macs if cost else None,
+        total_activation_bytes=cost.activation_bytes if cost else None,
+        macs_uncounted=cost.uncounted if cost else [],
         errors=findings.errors,
         warnings=findings.warnings,
         nodes=nodes,
