@@ -10,13 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from layerforge.api.bodies import GraphIn
 from layerforge.events.types import Metrics, RunError, RunEvent, RunStatus
 from layerforge.graph.schema import Graph
+from layerforge.training.datasets.models import DatasetRef
 from layerforge.training.settings import RunSettings
-
-
-class DatasetRef(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    name: str = Field(min_length=1, max_length=200)
 
 
 class RunRequest(BaseModel):
