@@ -21,6 +21,7 @@ from layerforge.api.schemas.runs import (
     Run,
     RunList,
     RunRequest,
+    RunSummary,
     run_out,
 )
 from layerforge.events.types import RUN_STATUSES, RunStatus, StatusEvent
@@ -156,7 +157,8 @@ async def list_runs(
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
 ) -> RunList:
-    return RunList(runs=[run_out(r) for r in await runtime.runs.list(status, limit, offset)])
+    rows = await runtime.runs.list(status, limit, offset)
+    return RunList(runs=[RunSummary.model_validate(r) for r in rows])
 
 
 @router.get("/runs/{run_id}", response_model=Run, responses=NOT_FOUND)

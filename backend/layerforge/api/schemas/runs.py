@@ -24,7 +24,9 @@ class RunRequest(BaseModel):
     settings: RunSettings = Field(default_factory=RunSettings)
 
 
-class Run(BaseModel):
+class RunSummary(BaseModel):
+    """A run as listed: everything but the graph snapshot."""
+
     id: str
     status: RunStatus
     created_at: datetime
@@ -38,7 +40,10 @@ class Run(BaseModel):
     metrics: Metrics = Field(description="The last value of each metric (Keras history keys).")
     error: RunError | None = None
     last_seq: int = Field(description="The seq of the run's last event.")
-    graph: Graph | None = Field(default=None, description="The graph snapshot (one run only).")
+
+
+class Run(RunSummary):
+    graph: Graph | None = Field(default=None, description="The graph snapshot.")
 
 
 class CancelledRun(Run):
@@ -46,7 +51,7 @@ class CancelledRun(Run):
 
 
 class RunList(BaseModel):
-    runs: list[Run]
+    runs: list[RunSummary]
 
 
 class EventList(BaseModel):
