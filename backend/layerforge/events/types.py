@@ -126,8 +126,40 @@ class ArtifactEvent(RunEventBase):
     size: int
 
 
+class NodeStats(BaseModel):
+    """One node's training statistics at an epoch end; a field is absent where it does not
+    apply (no weights, no activation, not of the ReLU family)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    weight_norm: MetricValue = Field(
+        default=None, description="L2 norm of the node's trainable weights."
+    )
+    grad_norm: MetricValue = Field(
+        default=None, description="L2 norm of the loss gradient on the probe batch."
+    )
+    update_ratio: MetricValue = Field(
+        default=None,
+        description="Norm of the weights' change since the previous epoch / weight norm.",
+    )
+    mean: MetricValue = Field(default=None, description="Mean activation on the probe batch.")
+    std: MetricValue = Field(default=None, description="Activation standard deviation.")
+    dead_fraction: MetricValue = Field(
+        default=None,
+        description="Fraction of units (last axis) that never fire on the probe batch (ReLU family).",
+    )
+
+
+class LayerStatsEvent(RunEventBase):
+    """Per-node statistics measured at an epoch end on a fixed probe batch."""
+
+    type: Literal["layer_stats"] = "layer_stats"
+    epoch: int = Field(description="0-based.")
+    nodes: dict[str, NodeStats] = Field(default_factory=dict, description="By node id.")
+
+
 RunEvent = Annotated[
-    StatusEvent | BatchEvent | EpochEvent | LogEvent | ErrorEvent | ArtifactEvent,
+    StatusEvent | BatchEvent | EpochEvent | LayerStatsEvent | LogEvent | ErrorEvent | ArtifactEvent,
     Field(discriminator="type"),
 ]
 RUN_EVENT = TypeAdapter[RunEvent](RunEvent)
