@@ -14,7 +14,7 @@ import { handleShortcut } from './editor/shortcuts';
 import { SummaryDialog } from './editor/dialogs/SummaryDialog';
 import { Toast } from './ui/Toast';
 import { Breadcrumb, Toolbar, type View } from './editor/Toolbar';
-import { useEditor } from './editor/store/editor';
+import { checkedAnswer, useEditor } from './editor/store/editor';
 import { keepDrafts, restoreDraft } from './editor/store/draft';
 import { startValidation } from './editor/store/validation';
 import { runFromHash } from './training/resume';
@@ -28,7 +28,7 @@ function Dock() {
   // A link to a run (`#run=<id>`, also after a refresh) opens on its charts.
   const [tab, setTab] = useState<DockTab>(() => (runFromHash(window.location.hash) ? 'training' : 'problems'));
   const [open, setOpen] = useState(true);
-  const errors = useEditor((s) => s.validation?.errors.length ?? 0);
+  const errors = useEditor((s) => checkedAnswer(s)?.errors.length ?? 0);
   return (
     <section className={`dock ${open ? 'open' : 'closed'}`} data-testid="dock">
       <nav className="tabs">

@@ -1,5 +1,5 @@
 /** Every error and warning of the last check; clicking one brings its node into view. */
-import { useEditor } from './store/editor';
+import { checkedAnswer, useEditor } from './store/editor';
 
 /** Bring a problem's node into view; "block/dense" names node dense inside sub-graph block. */
 function focusProblem(node: string) {
@@ -14,7 +14,7 @@ function focusProblem(node: string) {
 }
 
 export function ProblemsPanel() {
-  const v = useEditor((s) => s.validation);
+  const v = useEditor(checkedAnswer);
   const error = useEditor((s) => s.validationError);
   const problems = [
     ...(v?.errors ?? []).map((p) => ({ ...p, level: 'error' })),

@@ -3,7 +3,7 @@ import { api } from '../api/client';
 import { formatCount } from './canvas/flow';
 import { emptyGraph } from './graph/types';
 import { autoLayout, confirmDiscard, graphForExport, save } from './store/commands';
-import { useEditor } from './store/editor';
+import { checkedAnswer, useEditor } from './store/editor';
 import type { OpenTab } from './dialogs/OpenDialog';
 
 export type View = { kind: 'open'; tab: OpenTab } | { kind: 'code' } | { kind: 'summary' } | null;
@@ -24,7 +24,7 @@ async function downloadKeras() {
 }
 
 function CheckStatus() {
-  const v = useEditor((s) => s.validation);
+  const v = useEditor(checkedAnswer);
   const validating = useEditor((s) => s.validating);
   const error = useEditor((s) => s.validationError);
   if (error) return <span className="status bad">check failed</span>;

@@ -19,7 +19,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createFlowMapper, NODE_WIDTH, type LayerFlowNode, type Size } from './flow';
 import { addNode, connect, connectionProblem } from '../graph/transforms';
 import { ConnectionLine, refusalOf } from './ConnectionLine';
-import { currentGraph, useEditor, type Snapshot } from '../store/editor';
+import { checkedAnswer, currentGraph, useEditor, type Snapshot } from '../store/editor';
 import { initialParams } from '../palette/catalogue';
 import { LayerNode } from './LayerNode';
 import { ShapeEdge, TieEdge } from './edges';
@@ -37,7 +37,7 @@ export const DRAG_MIME = 'application/x-layerforge-layer';
 
 export function Canvas() {
   const graph = useEditor((s) => currentGraph(s));
-  const validation = useEditor((s) => s.validation);
+  const validation = useEditor(checkedAnswer);
   const specs = useEditor((s) => s.specs);
   const categories = useEditor((s) => s.categories);
   const colours = useMemo(() => new Map(categories.map((c) => [c.id, c.colour])), [categories]);

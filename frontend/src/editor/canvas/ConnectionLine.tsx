@@ -21,7 +21,7 @@ export function refusalOf(from: End, to: End): string | null {
   const port = Number(dst.handle.id.slice(3));
   const data = dst.node!.data as LayerNodeData;
   const names = data.inputNames;
-  const portName = names?.[port] ? `input “${names[port]}”` : data.inputs > 1 ? `input ${port}` : 'the input';
+  const portName = data.inputs < 2 ? 'the input' : names?.[port] ? `input “${names[port]}”` : `input ${port}`;
   return connectionProblem(
     currentGraph(useEditor.getState()),
     { source: src.node!.id, source_port: Number(src.handle.id.slice(4)), target: dst.node!.id, target_port: port },

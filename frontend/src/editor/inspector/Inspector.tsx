@@ -4,7 +4,7 @@ import { formatCount } from '../canvas/flow';
 import { callSites, ownerOf, setParam, updateNode } from '../graph/transforms';
 import type { GraphNode, InnerLayer, LayerSpec, Problem } from '../graph/types';
 import { callLayerAgain, deleteSelection, groupSelection } from '../store/commands';
-import { currentGraph, useEditor } from '../store/editor';
+import { checkedAnswer, currentGraph, useEditor } from '../store/editor';
 import { ParamDatalists, ParamField } from './ParamField';
 import { formatShape } from '../canvas/flow';
 
@@ -61,8 +61,9 @@ function ParamsForm(props: {
   params: Record<string, unknown>;
   errors: Map<string, string>;
   onChange(name: string, value: unknown): void;
+  onTextError?(name: string, message: string | null): void;
 }) {
-  const { spec, params, errors, onChange } = props;
+  const { spec, params, errors, onChange, onTextError } = props;
   if (!spec) return <p className="muted">Unknown layer type: no form.</p>;
   const key = new Set(spec.key_params ?? []);
   const shown = spec.params.filter((p) => p.name !== 'subgraph');
@@ -71,13 +72,27 @@ function ParamsForm(props: {
   return (
     <>
       {main.map((p) => (
-        <ParamField key={p.name} spec={p} value={params[p.name]} error={errors.get(p.name)} onChange={onChange} />
+        <ParamField
+          key={p.name}
+          spec={p}
+          value={params[p.name]}
+          error={errors.get(p.name)}
+          onChange={onChange}
+          onTextError={onTextError}
+        />
       ))}
       {rest.length > 0 && (
         <details className="more-params" open={rest.some((p) => errors.has(p.name))}>
           <summary>{rest.length} more parameters</summary>
           {rest.map((p) => (
-            <ParamField key={p.name} spec={p} value={params[p.name]} error={errors.get(p.name)} onChange={onChange} />
+            <ParamField
+              key={p.name}
+              spec={p}
+              value={params[p.name]}
+              error={errors.get(p.name)}
+              onChange={onChange}
+              onTextError={onTextError}
+            />
           ))}
         </details>
       )}
@@ -148,7 +163,7 @@ function WrapperInner({ node, owner }: { node: GraphNode; owner: GraphNode }) {
 function NodeInspector({ id }: { id: string }) {
   const graph = useEditor((s) => currentGraph(s));
   const specs = useEditor((s) => s.specs);
-  const validation = useEditor((s) => s.validation);
+  const validation = useEditor(checkedAnswer);
   const node = graph.nodes.find((n) => n.id === id);
   const owner = node ? (ownerOf(graph, id) ?? node) : undefined;
   const spec = owner ? specs.get(owner.type) : undefined;
@@ -161,6 +176,10 @@ function NodeInspector({ id }: { id: string }) {
   const onChange = useCallback(
     (name: string, value: unknown) =>
       useEditor.getState().edit((g) => setParam(g, id, name, value), `param:${id}:${name}`),
+    [id],
+  );
+  const onTextError = useCallback(
+    (name: string, message: string | null) => useEditor.getState().setFieldError(id, name, message),
     [id],
   );
   if (!node || !owner) return null;
@@ -222,7 +241,13 @@ function NodeInspector({ id }: { id: string }) {
         </dl>
       )}
       {isWrapper && <WrapperInner node={node} owner={owner} />}
-      <ParamsForm spec={spec} params={owner.params} errors={paramErrors} onChange={onChange} />
+      <ParamsForm
+        spec={spec}
+        params={owner.params}
+        errors={paramErrors}
+        onChange={onChange}
+        onTextError={onTextError}
+      />
       {owner.type !== 'Input' && owner.type !== 'Output' && (
         <div className="field inline">
           <input

@@ -20,6 +20,8 @@ interface Props {
   value: unknown;
   error?: string;
   onChange(name: string, value: unknown): void;
+  /** The field's own error (text it cannot send), or null once it can; shown everywhere. */
+  onTextError?(name: string, message: string | null): void;
 }
 
 function textOf(spec: ParamSpec, v: unknown): string {
@@ -67,7 +69,7 @@ function parse(spec: ParamSpec, text: string): Parsed {
   }
 }
 
-function ParamFieldView({ spec, value, error, onChange }: Props) {
+function ParamFieldView({ spec, value, error, onChange, onTextError }: Props) {
   const dtypes = useEditor((s) => s.choices.dtype);
   const [text, setText] = useState(() => textOf(spec, value));
   const [localError, setLocalError] = useState<string | null>(null);
@@ -81,6 +83,12 @@ function ParamFieldView({ spec, value, error, onChange }: Props) {
     // text is what the user types: follow only outside changes of the value
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [value, spec]);
+
+  useEffect(() => {
+    onTextError?.(spec.name, localError);
+  }, [onTextError, spec.name, localError]);
+  // a field that goes away (another node selected) takes its unsent text with it
+  useEffect(() => () => onTextError?.(spec.name, null), [onTextError, spec.name]);
 
   const id = `param-${spec.name}`;
   const placeholder = spec.default === undefined ? (spec.required ? 'required' : '') : formatValue(spec.default);

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { addNode, callAgain, connect, groupIntoSubgraph, setParam } from '../graph/transforms';
 import { emptyGraph, type Graph, type ValidateAnswer } from '../graph/types';
-import { currentGraph, graphToValidate, useEditor } from './editor';
+import { checkedAnswer, currentGraph, graphToValidate, useEditor } from './editor';
 import { startValidation } from './validation';
 
 const answer = (total: number): ValidateAnswer => ({
@@ -149,5 +149,23 @@ describe('live validation', () => {
     await v.flush();
     expect(useEditor.getState().validationError).toBe('Cannot reach the server');
     v.stop();
+  });
+});
+
+describe('checkedAnswer', () => {
+  it("puts a field's own error in place of the server's older word on that param", () => {
+    const old = { node: 'dense', param: 'units', code: 'too_small', message: 'must be at least 1' };
+    const other = { node: 'dense_1', param: 'units', code: 'too_small', message: 'must be at least 1' };
+    useEditor.getState().setValidation(emptyGraph(), { ...answer(0), valid: false, errors: [old, other] });
+    expect(checkedAnswer(useEditor.getState())!.errors).toEqual([old, other]);
+    useEditor.getState().setFieldError('dense', 'units', 'not a number');
+    const shown = checkedAnswer(useEditor.getState())!;
+    expect(shown.errors.map((p) => [p.node, p.message])).toEqual([
+      ['dense', 'not a number'],
+      ['dense_1', 'must be at least 1'],
+    ]);
+    expect(checkedAnswer(useEditor.getState())).toBe(shown); // stable for selectors
+    useEditor.getState().setFieldError('dense', 'units', null);
+    expect(checkedAnswer(useEditor.getState())!.errors).toEqual([old, other]);
   });
 });

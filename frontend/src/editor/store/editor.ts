@@ -7,7 +7,7 @@
 import { create } from 'zustand';
 import { emptyHistory, record, redo, undo, type History } from './history';
 import type { Category, Choices, FullCatalogue } from '../../api/wire';
-import type { Graph, LayerSpec, NodeId, ValidateAnswer, XY } from '../graph/types';
+import type { Graph, LayerSpec, NodeId, Problem, ValidateAnswer, XY } from '../graph/types';
 import { emptyGraph } from '../graph/types';
 import { normalizeGraph, positionsOf, withPositions, type Clip } from '../graph/transforms';
 
@@ -50,6 +50,11 @@ export interface EditorState {
   /** A node to bring into view (problems list click); the canvas consumes it. */
   focusRequest: { id: NodeId; at: number } | null;
   toast: { text: string; kind: 'info' | 'error'; at: number } | null;
+  /**
+   * What a field holds that cannot be sent (text that is no number, ...), by node and
+   * param: it stands in for the server's (older) word on that param everywhere.
+   */
+  fieldErrors: Record<string, Problem>;
 
   setCatalogue(catalogue: FullCatalogue): void;
   setCatalogueError(message: string): void;
@@ -75,6 +80,7 @@ export interface EditorState {
   setSaved(saved: SavedRef | null): void;
   focusNode(id: NodeId): void;
   notify(text: string, kind?: 'info' | 'error'): void;
+  setFieldError(node: NodeId, param: string, message: string | null): void;
 }
 
 export function currentGraph(s: Pick<EditorState, 'root' | 'path'>): Graph {
@@ -127,6 +133,7 @@ export const useEditor = create<EditorState>()((set, get) => ({
   dirty: false,
   focusRequest: null,
   toast: null,
+  fieldErrors: {},
 
   setCatalogue: ({ layers, categories = [], choices = {} }) =>
     set({
@@ -170,6 +177,7 @@ export const useEditor = create<EditorState>()((set, get) => ({
       loadedAt: Date.now(),
       saved,
       dirty: !!opts.dirty,
+      fieldErrors: {},
     }),
 
   openSubgraph: (name) =>
@@ -197,4 +205,37 @@ export const useEditor = create<EditorState>()((set, get) => ({
   setSaved: (saved) => set({ saved, dirty: false }),
   focusNode: (id) => set({ focusRequest: { id, at: Date.now() }, selection: [id] }),
   notify: (text, kind = 'info') => set({ toast: { text, kind, at: Date.now() } }),
+  setFieldError: (node, param, message) =>
+    set((s) => {
+      const key = `${node}\u0000${param}`;
+      if ((s.fieldErrors[key]?.message ?? null) === message) return {};
+      const next = { ...s.fieldErrors };
+      if (message) next[key] = { node, param, code: 'invalid_text', message };
+      else delete next[key];
+      return { fieldErrors: next };
+    }),
 }));
+
+let checkedCache: { answer: ValidateAnswer | null; fields: Record<string, Problem>; out: ValidateAnswer | null } = {
+  answer: null,
+  fields: {},
+  out: null,
+};
+
+/**
+ * The validation answer as the editor shows it: the server's, where a field's own error
+ * (text it cannot send) replaces the server's word on that param, so the field, the node
+ * card and the problems list all say the same current thing. Stable between changes.
+ */
+export function checkedAnswer(s: Pick<EditorState, 'validation' | 'fieldErrors'>): ValidateAnswer | null {
+  if (checkedCache.answer === s.validation && checkedCache.fields === s.fieldErrors) return checkedCache.out;
+  const local = Object.values(s.fieldErrors);
+  let out = s.validation;
+  if (out && local.length) {
+    const replaced = new Set(local.map((p) => `${p.node}\u0000${p.param}`));
+    const errors = out.errors.filter((p) => !(p.param && replaced.has(`${p.node}\u0000${p.param}`)));
+    out = { ...out, valid: false, errors: [...local, ...errors] };
+  }
+  checkedCache = { answer: s.validation, fields: s.fieldErrors, out };
+  return out;
+}
