@@ -24,6 +24,17 @@ class Limits(GraphLimits, BaseSettings):
     npz_inflated_bytes: int = Field(
         default=1024**3, ge=1, description="Bytes the arrays of an uploaded .npz inflate to."
     )
+    # `.keras` export (a subprocess: api/export_process.py)
+    export_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=1,
+        description="Estimated size of an exported .keras file (parameters x 4 bytes).",
+    )
+    export_memory_bytes: int = Field(
+        default=8 * 1024**3,
+        ge=64 * 1024**2,
+        description="Address space of the process that writes a .keras file.",
+    )
 
 
 class Settings(BaseSettings):
@@ -66,6 +77,11 @@ class Settings(BaseSettings):
     )
     cancel_grace_s: float = Field(
         default=10.0, description="Kill a trainer this long after cancel."
+    )
+    shutdown_grace_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="On shutdown, how long open requests may finish before they are cut.",
     )
     ws_ping_s: float = Field(default=15.0, description="WebSocket ping interval when idle.")
     ws_queue: int = Field(
