@@ -4,8 +4,16 @@ the messages made from exceptions Keras raises (cleaned so a person can act on t
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+
+
+class Fix(BaseModel):
+    """A change that makes a problem go away, checked by the server before it is offered."""
+
+    label: str
+    patch: list[dict[str, Any]] = Field(description="A JSON Patch (RFC 6902) on the graph.")
 
 
 class Problem(BaseModel):
@@ -13,6 +21,17 @@ class Problem(BaseModel):
     param: str | None = None
     code: str
     message: str
+    fixes: list[Fix] = Field(
+        default_factory=list,
+        description="One-click fixes (validate answers only); left out when there are none.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_empty_fixes(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not data.get("fixes"):
+            data.pop("fixes", None)
+        return data
 
 
 class GraphError(Exception):

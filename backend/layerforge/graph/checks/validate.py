@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from layerforge.graph.checks.cost import GraphCost, add_costs
 from layerforge.graph.checks.findings import Findings
+from layerforge.graph.checks.fixes import add_fixes, needs_fixes
 from layerforge.graph.checks.report import (
     BuildSummary,
     Inbound,
@@ -32,7 +33,15 @@ _SIZE_CODES = ("too_large", "too_deep")
 
 
 def validate_graph(graph: Graph, limits: GraphLimits = DEFAULT_LIMITS) -> ValidationReport:
-    """The body of `POST /api/graphs/validate` (see DESIGN.md)."""
+    """The body of `POST /api/graphs/validate` (see DESIGN.md), with checked fixes on the
+    problems that have one (only computed when there are such problems)."""
+    report = _check(graph, limits)
+    if needs_fixes(report):
+        add_fixes(graph, report, lambda fixed: _check(fixed, limits))
+    return report
+
+
+def _check(graph: Graph, limits: GraphLimits) -> ValidationReport:
     findings = static_findings(graph, limits, Findings())
     if any(p.code in _SIZE_CODES for p in findings.errors):
         return _answer(findings, {}, None, None)  # too big to look at node by node

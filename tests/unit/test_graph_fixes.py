@@ -1,0 +1,141 @@
+"""One-click fixes: for each common mistake, the broken graph is sent to
+`POST /api/graphs/validate`, the offered patch is applied with jsonpatch as a client
+would, and the fixed graph validates and builds in Keras."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jsonpatch
+import pytest
+from fastapi.testclient import TestClient
+
+from graphs import chain, edge, graph, node
+from layerforge.api.app import create_app
+from layerforge.graph import build_model, parse_graph, validate_graph
+from layerforge.graph.schema import Graph
+from layerforge.settings import Settings
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> TestClient:
+    return TestClient(create_app(Settings(data_dir=tmp_path)), base_url="http://127.0.0.1:8000")
+
+
+def _sent(g: Graph) -> dict[str, Any]:
+    """The graph as a client sends it: only the fields it set."""
+    return g.model_dump(mode="json", exclude_unset=True)
+
+
+def fix_through_api(client: TestClient, g: Graph, code: str, label_part: str) -> dict[str, Any]:
+    """Validate, apply the fix whose label contains `label_part` for the problem `code`,
+    validate again; return the second answer after checking the problem is gone."""
+    data = _sent(g)
+    answer = client.post("/api/graphs/validate", json={"graph": data}).json()
+    problems = [p for p in answer["errors"] + answer["warnings"] if p["code"] == code]
+    assert problems, answer
+    fixes = [f for f in problems[0].get("fixes", []) if label_part in f["label"]]
+    assert fixes, problems[0]
+    fixed = jsonpatch.apply_patch(data, fixes[0]["patch"])
+    again = client.post("/api/graphs/validate", json={"graph": fixed}).json()
+    assert again["valid"], again["errors"]
+    assert code not in [p["code"] for p in again["errors"] + again["warnings"]]
+    build_model(parse_graph(fixed))
+    return again
+
+
+def test_conv_on_a_flat_input_gets_a_reshape(client):
+    g = chain([784], ("Conv2D", {"filters": 4, "kernel_size": 3}), ("Flatten", {}))
+    again = fix_through_api(client, g, "shape_mismatch", "Reshape to (28, 28, 1)")
+    assert again["nodes"]["n0"]["output_shapes"] == [[None, 26, 26, 4]]
+
+
+def test_recurrent_layer_on_feature_maps_gets_a_reshape(client):
+    g = chain([8, 8, 3], ("Conv2D", {"filters": 4, "kernel_size": 3}), ("LSTM", {"units": 2}))
+    fix_through_api(client, g, "shape_mismatch", "Reshape to (6, 24)")
+
+
+def test_a_layer_that_needs_a_vector_after_feature_maps_gets_pooling_or_flatten(client):
+    g = chain([6, 6, 3], ("Conv2D", {"filters": 4, "kernel_size": 3}), ("RepeatVector", {"n": 2}))
+    again = fix_through_api(client, g, "shape_mismatch", "GlobalAveragePooling2D")
+    assert again["nodes"]["n1"]["output_shapes"] == [[None, 2, 4]]
+    fix_through_api(client, g, "shape_mismatch", "Flatten")
+
+
+def _two_inputs(merge: str, a: list[int], b: list[int], **params: Any) -> Graph:
+    return graph(
+        [
+            node("a", "Input", shape=a),
+            node("b", "Input", shape=b),
+            node("m", merge, **params),
+            node("out", "Output", loss="mse"),
+        ],
+        [edge("a", "m", 0, 0), edge("b", "m", 0, 1), edge("m", "out")],
+    )
+
+
+def test_concatenate_on_the_axis_that_works(client):
+    g = _two_inputs("Concatenate", [4, 3], [4, 5], axis=1)
+    again = fix_through_api(client, g, "shape_mismatch", "axis -1")
+    assert again["nodes"]["m"]["output_shapes"] == [[None, 4, 8]]
+
+
+def test_add_of_mismatched_widths_gets_a_projection_dense(client):
+    g = _two_inputs("Add", [4], [5])
+    again = fix_through_api(client, g, "shape_mismatch", "Dense")
+    assert again["nodes"]["m"]["output_shapes"] == [[None, 4]]
+
+
+def test_add_of_mismatched_channels_gets_a_1x1_convolution(client):
+    g = _two_inputs("Add", [8, 8, 16], [8, 8, 4])
+    fixed = fix_through_api(client, g, "shape_mismatch", "1x1 Conv2D")
+    assert any(n.startswith("conv2d_") for n in fixed["nodes"])
+
+
+def test_softmax_before_a_from_logits_loss(client):
+    g = chain(
+        [4],
+        ("Dense", {"units": 3, "activation": "softmax"}),
+        output={"loss": "categorical_crossentropy", "from_logits": True},
+    )
+    fix_through_api(client, g, "activation_with_logits", "linear")
+    fix_through_api(client, g, "activation_with_logits", "from_logits")
+
+
+def test_an_output_without_a_loss(client):
+    g = chain([4], ("Dense", {"units": 3, "activation": "softmax"}), output={"name": "y"})
+    fix_through_api(client, g, "no_loss", "'categorical_crossentropy'")
+
+
+def test_stateful_recurrent_layer_without_a_fixed_batch_size(client):
+    g = chain([10, 4], ("LSTM", {"units": 3, "stateful": True}))
+    again = fix_through_api(client, g, "shape_mismatch", "fixed batch size")
+    assert again["nodes"]["in"]["output_shapes"] == [[32, 10, 4]]
+
+
+def test_unused_node_is_removed(client):
+    g = graph(
+        [node("in", "Input", shape=[4]), node("x", "Dense", units=2), node("out", "Output")],
+        [edge("in", "out"), edge("in", "x")],
+    )
+    data = _sent(g)
+    data["nodes"][2]["params"] = {"loss": "mse"}
+    again = fix_through_api(client, parse_graph(data), "unused_node", "Remove")
+    assert "x" not in again["nodes"]
+
+
+def test_offered_fixes_are_only_those_that_work():
+    g = _two_inputs("Concatenate", [4], [5, 2])  # ranks differ: no fix makes it valid
+    report = validate_graph(g)
+    assert report.errors and all(p.fixes == [] for p in report.errors)
+    assert "fixes" not in report.errors[0].model_dump()
+
+
+def test_a_valid_graph_computes_no_fixes(monkeypatch):
+    from layerforge.graph.checks import fixes
+
+    calls = []
+    monkeypatch.setattr(fixes, "_works", lambda *a: calls.append(a) or True)
+    assert validate_graph(chain([4], ("Dense", {"units": 2}))).valid
+    assert calls == []
