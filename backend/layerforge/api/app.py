@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import Scope
 
 from layerforge import __version__
+from layerforge.api.bodies import refuse_unstorable
 from layerforge.api.docs import install_docs
 from layerforge.api.errors import install_error_handlers
 from layerforge.api.routers import (
     auth,
     datasets,
+    estimate,
     examples,
     graphs,
     meta,
@@ -25,24 +28,35 @@ from layerforge.api.routers import (
     runs,
     stream,
     training,
+    workers,
 )
 from layerforge.api.security import ensure_token, install_security
 from layerforge.jobs.runtime import Runtime
 from layerforge.settings import Settings, get_settings
+from layerforge.store.instance_lock import InstanceLock
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
+def _not_for_the_editor(raw_path: str) -> bool:
+    """A path the editor's index.html must never answer: one under /api in any case
+    (`/API/runs`), before or after `..` is resolved, or one with a `..` segment at all."""
+    segments = [s.lower() for s in raw_path.split("/") if s]
+    return (bool(segments) and segments[0] == "api") or ".." in segments
+
+
 class EditorFiles(StaticFiles):
     """The built editor; an unknown client route (no file extension) gets index.html,
-    but nothing under /api ever does: an unknown API path stays a 404."""
+    but nothing under /api ever does: an unknown API path stays a 404 (JSON)."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
+        raw_path = scope.get("raw_path", b"").decode("latin-1")
+        if any(_not_for_the_editor(p) for p in (raw_path, scope["path"], path)):
+            raise HTTPException(404, f"No such path: {scope['path'][:200]}")
         try:
             return await super().get_response(path, scope)
         except HTTPException as exc:
-            is_api = path == "api" or path.startswith("api/")
-            if exc.status_code != 404 or is_api or "." in path.rsplit("/", 1)[-1]:
+            if exc.status_code != 404 or "." in path.rsplit("/", 1)[-1]:
                 raise
             return await super().get_response("index.html", scope)
 
@@ -52,14 +66,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = ensure_token(settings)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        runtime = Runtime(settings)
-        app.state.runtime = runtime
-        await runtime.start()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        lock = InstanceLock(settings)  # before recovery touches another server's runs
+        lock.acquire()
         try:
-            yield
+            runtime = Runtime(settings)
+            app.state.runtime = runtime
+            await runtime.start()
+            try:
+                yield
+            finally:
+                await runtime.stop()
         finally:
-            await runtime.stop()
+            lock.release()
 
     app = FastAPI(
         title="Layerforge",
@@ -69,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served by install_docs, with local assets
         redoc_url=None,
         separate_input_output_schemas=False,
+        dependencies=[Depends(refuse_unstorable)],
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -85,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stream,
         examples,
         auth,
+        estimate,
+        workers,
     ):
         app.include_router(module.router, prefix="/api")
     stream.publish_stream_schemas(app)
