@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import type { Page } from '@playwright/test';
 import { expect, shot, test } from './fixtures';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -19,11 +20,29 @@ function mobileNetJson(): string {
 
 interface Layout {
   nodes: { id: string; type: string }[];
-  edges: { source: string; target: string }[];
-  layout: { positions: Record<string, { x: number; y: number }>; routes?: Record<string, unknown> };
+  layout: { positions: Record<string, { x: number; y: number }>; routes?: Record<string, unknown>; collapsed?: string[] };
 }
 
-test('an imported MobileNetV2 is laid out with visible skip connections', async ({ editor: page }) => {
+const root = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __layerforge: { store: { getState(): { root: unknown } } } }).__layerforge.store.getState().root) as Promise<Layout>;
+
+/** No two nodes on screen cover each other. */
+async function expectNoOverlap(page: Page) {
+  const boxes = await page.locator('.react-flow__node').evaluateAll((els) =>
+    els.map((e) => e.getBoundingClientRect()).map((r) => ({ x: r.x, y: r.y, w: r.width, h: r.height })),
+  );
+  expect(boxes.length).toBeGreaterThan(3);
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, b] = [boxes[i], boxes[j]];
+      const overlap = a.x < b.x + b.w - 1 && b.x < a.x + a.w - 1 && a.y < b.y + b.h - 1 && b.y < a.y + a.h - 1;
+      expect(overlap, `nodes ${i} and ${j} overlap`).toBe(false);
+    }
+}
+
+test('an imported MobileNetV2 opens as its blocks; a block expands with its skip drawn beside it', async ({
+  editor: page,
+}) => {
   test.setTimeout(180_000);
   const json = mobileNetJson();
   await page.getByRole('button', { name: 'Import' }).click();
@@ -32,30 +51,37 @@ test('an imported MobileNetV2 is laid out with visible skip connections', async 
   await expect(page.getByTestId('open-dialog')).toHaveCount(0, { timeout: 60_000 });
   await expect(page.getByTestId('check-status')).toContainText('functional', { timeout: 90_000 });
 
-  const graph = await page.evaluate(() => (window as any).__layerforge.store.getState().root as unknown); // eslint-disable-line
-  const g = graph as Layout;
-  await expect
-    .poll(async () => Object.keys(((await page.evaluate(() => (window as any).__layerforge.store.getState().root)) as Layout).layout.routes ?? {}).length) // eslint-disable-line
-    .toBeGreaterThan(5);
-  const laid = (await page.evaluate(() => (window as any).__layerforge.store.getState().root)) as Layout; // eslint-disable-line
-  const pos = laid.layout.positions;
-  expect(Object.keys(pos)).toHaveLength(g.nodes.length);
-  // each residual Add has one input beside the main column: not one single column
-  expect(new Set(Object.values(pos).map((p) => p.x)).size).toBeGreaterThan(1);
-  // every skip into an Add node has a kept route
-  const adds = new Set(laid.nodes.filter((n) => n.type === 'Add').map((n) => n.id));
-  expect(adds.size).toBe(10);
-  const routes = Object.keys(laid.layout.routes ?? {});
-  for (const add of adds) expect(routes.some((k) => k.includes(`->${add}:`))).toBe(true);
-  // no two nodes overlap (190 px wide, at least ~60 px tall)
-  const list = Object.values(pos).sort((a, b) => a.y - b.y || a.x - b.x);
-  for (let i = 0; i < list.length; i++)
-    for (let j = i + 1; j < list.length && list[j].y - list[i].y < 60; j++)
-      expect(Math.abs(list[j].x - list[i].x)).toBeGreaterThanOrEqual(190);
+  // past 150 nodes the blocks (block_1 ... block_16) start collapsed, each one node
+  const g = await root(page);
+  expect(g.nodes.length).toBeGreaterThan(150);
+  expect(g.layout.collapsed).toHaveLength(16);
+  const block2 = page.getByTestId('node-block:block_2');
+  await page.getByRole('button', { name: 'Fit to view' }).click();
+  await expect(block2).toBeVisible();
+  await expect(block2).toContainText('9 layers');
+  await expect(block2.getByTestId('node-params')).toHaveText('9,456 p'); // Keras: the sum of its 9 layers
+  await expect(block2.getByTestId('node-shape')).toHaveText('(None, 56, 56, 24)');
+  await shot(page, 'big-01-mobilenetv2-collapsed');
+  await expectNoOverlap(page);
 
-  // look at a residual block up close: the skip is drawn in its lane
-  await page.evaluate(() => (window as any).__layerforge.store.getState().focusNode('block_2_add')); // eslint-disable-line
+  // expand block_2: its layers come back, laid out again, the residual skip in a lane
+  await block2.getByTestId('block-expand').click();
+  await expect(page.getByTestId('node-block:block_2')).toHaveCount(0);
+  await expect
+    .poll(async () => Object.keys((await root(page)).layout.routes ?? {}).filter((k) => k.includes('->block_2_add:')))
+    .toHaveLength(1);
+  await page.evaluate(() =>
+    (window as unknown as { __layerforge: { store: { getState(): { focusNode(id: string): void } } } }).__layerforge.store
+      .getState()
+      .focusNode('block_2_add'),
+  );
   await page.waitForTimeout(800);
   await expect(page.locator('.react-flow__edge-path.edge-routed').first()).toBeVisible();
-  await shot(page, 'big-01-mobilenetv2-residual-block');
+  await expectNoOverlap(page);
+  await shot(page, 'big-02-mobilenetv2-block-expanded');
+
+  // and it collapses again from a layer's menu
+  await page.getByTestId('node-block_2_add').locator('.layer-head').click({ button: 'right' });
+  await page.getByRole('button', { name: 'Collapse block “block_2”' }).click();
+  await expect(page.getByTestId('node-block:block_2')).toBeVisible();
 });

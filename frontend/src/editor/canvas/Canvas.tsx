@@ -18,6 +18,8 @@ import {
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createFlowMapper, NODE_WIDTH, type LayerFlowNode, type Size } from './flow';
 import { addNode, connect, connectionProblem } from '../graph/transforms';
+import { collapsedView } from '../graph/blocks';
+import type { Graph, NodeReport, ValidateAnswer } from '../graph/types';
 import { ConnectionLine, refusalOf } from './ConnectionLine';
 import { checkedAnswer, currentGraph, useEditor, type Snapshot } from '../store/editor';
 import { initialParams } from '../palette/catalogue';
@@ -36,8 +38,10 @@ const LARGE_GRAPH = 150;
 export const DRAG_MIME = 'application/x-layerforge-layer';
 
 export function Canvas() {
-  const graph = useEditor((s) => currentGraph(s));
-  const validation = useEditor(checkedAnswer);
+  const fullGraph = useEditor((s) => currentGraph(s));
+  const checked = useEditor(checkedAnswer);
+  // collapsed blocks show as one node each, with their parameters and outgoing shapes
+  const { graph, validation } = useMemo(() => viewOf(fullGraph, checked), [fullGraph, checked]);
   const specs = useEditor((s) => s.specs);
   const categories = useEditor((s) => s.categories);
   const colours = useMemo(() => new Map(categories.map((c) => [c.id, c.colour])), [categories]);
@@ -59,7 +63,7 @@ export function Canvas() {
    */
   const fitAll = useCallback(() => {
     const el = canvasRef.current;
-    const g = currentGraph(useEditor.getState());
+    const g = viewOf(currentGraph(useEditor.getState()), null).graph;
     if (!el || !g.nodes.length) return;
     const positions = g.layout.positions ?? {};
     let x0 = Infinity,
@@ -252,7 +256,7 @@ export function Canvas() {
     setMenu(null);
     if (!loadedAt && !path.length) return;
     const flow = rfRef.current;
-    const g = currentGraph(useEditor.getState());
+    const g = viewOf(currentGraph(useEditor.getState()), null).graph;
     if (!g.nodes.length) {
       void flow.setViewport({ x: 0, y: 0, zoom: 1 }); // New: back to the start
       return;
@@ -342,6 +346,15 @@ export function Canvas() {
       {menu && <NodeMenu id={menu.id} x={menu.x} y={menu.y} onClose={() => setMenu(null)} />}
     </div>
   );
+}
+
+/** The graph and answer as drawn: collapsed blocks as nodes reporting their summary. */
+function viewOf(graph: Graph, answer: ValidateAnswer | null): { graph: Graph; validation: ValidateAnswer | null } {
+  const view = collapsedView(graph, graph.layout.collapsed ?? [], answer);
+  if (!view.groups.size || !answer) return { graph: view.graph, validation: answer };
+  const nodes = { ...answer.nodes };
+  for (const [id, g] of view.groups) nodes[id] = { output_shapes: g.shapes, params: g.params ?? 0 } as NodeReport;
+  return { graph: view.graph, validation: { ...answer, nodes } };
 }
 
 /** Add a layer of `type` from the catalogue at a canvas position and select it. */

@@ -3,6 +3,7 @@ import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { formatCount, type LayerFlowNode } from './flow';
 import { useEditor } from '../store/editor';
+import { toggleBlock } from '../store/commands';
 import { categoryColour } from './colours';
 
 function portLeft(i: number, n: number): string {
@@ -72,6 +73,18 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
           }}
         >
           Open {data.subgraph} ▸
+        </button>
+      )}
+      {data.group && (
+        <button
+          className="node-open nodrag"
+          data-testid="block-expand"
+          onClick={(e) => {
+            e.stopPropagation();
+            void toggleBlock(data.group!);
+          }}
+        >
+          Expand {data.label} ▾
         </button>
       )}
       {hasError && (

@@ -1,10 +1,12 @@
 /** Right-click menu on a node. */
-import { callLayerAgain, copySelection, deleteSelection, groupSelection } from '../store/commands';
+import { callLayerAgain, copySelection, deleteSelection, groupSelection, toggleBlock } from '../store/commands';
+import { blocksOf } from '../graph/blocks';
 import { currentGraph, useEditor } from '../store/editor';
 import { subgraphUsedBy } from '../graph/transforms';
 
 export function NodeMenu(props: { id: string; x: number; y: number; onClose(): void }) {
-  const node = useEditor((s) => currentGraph(s).nodes.find((n) => n.id === props.id));
+  const graph = useEditor((s) => currentGraph(s));
+  const node = graph.nodes.find((n) => n.id === props.id);
   const count = useEditor((s) => s.selection.length);
   if (!node) return null;
   const sub = subgraphUsedBy(node);
@@ -13,6 +15,7 @@ export function NodeMenu(props: { id: string; x: number; y: number; onClose(): v
     props.onClose();
   };
   const io = node.type === 'Input' || node.type === 'Output';
+  const block = blocksOf(graph).find((b) => b.nodes.includes(node.id))?.name;
   return (
     <div
       className="context-menu"
@@ -25,6 +28,7 @@ export function NodeMenu(props: { id: string; x: number; y: number; onClose(): v
       <button onClick={run(() => groupSelection())} disabled={io}>
         Group {count > 1 ? `${count} nodes` : 'node'} into model
       </button>
+      {block && <button onClick={run(() => void toggleBlock(block))}>Collapse block “{block}”</button>}
       <button onClick={run(copySelection)}>Copy</button>
       <button onClick={run(deleteSelection)} className="danger">
         Delete

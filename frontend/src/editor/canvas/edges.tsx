@@ -39,7 +39,9 @@ function ShapeEdgeView(props: EdgeProps<ShapeEdgeT>) {
       id={props.id}
       path={path}
       markerEnd={props.markerEnd}
-      className={[props.selected ? 'edge-selected' : '', bends?.length ? 'edge-routed' : ''].join(' ').trim() || undefined}
+      className={
+        [props.selected ? 'edge-selected' : '', bends?.length ? 'edge-routed' : ''].join(' ').trim() || undefined
+      }
       label={label || undefined}
       labelX={labelX}
       labelY={labelY}

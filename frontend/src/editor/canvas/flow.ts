@@ -26,6 +26,8 @@ export interface LayerNodeData extends Record<string, unknown> {
   shared: 'owner' | 'call' | null;
   sharedCount: number;
   subgraph: string | null;
+  /** A collapsed block of layers (see graph/blocks.ts): its name. */
+  group: string | null;
   inner: string | null;
   trainable: boolean;
 }
@@ -109,7 +111,7 @@ function estimatedHeight(d: LayerNodeData): number {
   return (
     58 +
     (d.keyParams ? 14 * Math.ceil(d.keyParams.length / 30) : 0) +
-    (d.subgraph ? 26 : 0) +
+    (d.subgraph || d.group ? 26 : 0) +
     (d.errors.length || d.warnings.length ? 40 : 0)
   );
 }
@@ -246,7 +248,7 @@ export function createFlowMapper(): FlowMapper {
             type: owner.type,
             label: node.name || node.id,
             colour: colours.get(spec?.category ?? '') ?? '',
-            keyParams: keyParamsText(owner, spec),
+            keyParams: owner.type === 'Block' ? `${String(owner.params.layers)} layers` : keyParamsText(owner, spec),
             shapes,
             params: report?.params ?? null,
             inputs,
@@ -257,6 +259,7 @@ export function createFlowMapper(): FlowMapper {
             shared: node.shared_with ? 'call' : count > 0 ? 'owner' : null,
             sharedCount: count,
             subgraph: sub,
+            group: owner.type === 'Block' ? (node.name ?? node.id) : null,
             inner: owner.inner ? (subgraphUsedBy({ ...owner.inner, id: '' } as GraphNode) ?? owner.inner.type) : null,
             trainable: node.trainable !== false,
           };

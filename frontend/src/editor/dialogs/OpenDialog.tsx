@@ -4,6 +4,7 @@ import { api } from '../../api/client';
 import type { ExampleInfo, GraphVersionInfo, SavedGraphInfo } from '../../api/wire';
 import type { Graph } from '../graph/types';
 import { kerasConfigText } from '../../api/kerasFile';
+import { blocksOf, COLLAPSE_ABOVE } from '../graph/blocks';
 import { autoLayout, confirmDiscard } from '../store/commands';
 import { useEditor, type SavedRef } from '../store/editor';
 import { Dialog } from '../../ui/Dialog';
@@ -21,6 +22,10 @@ function openGraph(
   opts: { saved?: SavedRef | null; dirty?: boolean; relayout?: boolean } = {},
 ): boolean {
   if (!confirmDiscard(action)) return false;
+  // a big import opens as its blocks (block_3, conv4_block2, ...), each one node
+  if (opts.relayout && graph.nodes.length > COLLAPSE_ABOVE && !graph.layout.collapsed) {
+    graph = { ...graph, layout: { ...graph.layout, collapsed: blocksOf(graph).map((b) => b.name) } };
+  }
   useEditor.getState().load(graph, opts.saved ?? null, { dirty: opts.dirty });
   const g = useEditor.getState().root;
   if (opts.relayout || !g.layout?.positions || Object.keys(g.layout.positions).length < g.nodes.length) {

@@ -126,6 +126,8 @@ export function reaches(graph: Graph, from: NodeId, to: NodeId): boolean {
  */
 export function connectionProblem(graph: Graph, edge: Omit<GraphEdge, 'id'>, portName?: string): string | null {
   const label = (id: NodeId) => graph.nodes.find((n) => n.id === id)?.name || id;
+  const known = nodeIds(graph);
+  if (!known.has(edge.source) || !known.has(edge.target)) return 'a collapsed block: expand it to connect its layers';
   if (edge.source === edge.target) return 'a layer cannot take its own output';
   if (reaches(graph, edge.target, edge.source))
     return `cycle: ${label(edge.source)} already depends on ${label(edge.target)}`;

@@ -33,6 +33,8 @@ export interface Layout {
   positions?: Record<NodeId, XY>;
   /** Routes of the edges that skip past other nodes, by edge key (see edgeKey). */
   routes?: Record<string, EdgeRoute>;
+  /** Names of the blocks shown collapsed (see graph/blocks.ts). */
+  collapsed?: string[];
   [key: string]: unknown;
 }
 

@@ -10,6 +10,7 @@ import {
   removeNodes,
   withPositions,
 } from '../graph/transforms';
+import { collapsedView } from '../graph/blocks';
 import type { Graph, Shape } from '../graph/types';
 import { currentGraph, replaceCurrent, useEditor } from './editor';
 
@@ -98,7 +99,9 @@ export async function autoLayout({ record = true } = {}) {
   const s = useEditor.getState();
   const g = currentGraph(s);
   const { layoutPositions } = await import('../graph/autoLayout');
-  const { positions, routes } = await layoutPositions(g, s.validation);
+  // what is on screen is laid out: a collapsed block is one node
+  const view = collapsedView(g, g.layout.collapsed ?? []).graph;
+  const { positions, routes } = await layoutPositions(view, s.validation);
   const place = (graph: Graph) => {
     const placed = withPositions(graph, { ...positionsOf(graph), ...positions });
     return { ...placed, layout: { ...placed.layout, routes } };
@@ -137,4 +140,15 @@ export function confirmDiscard(action: string): boolean {
   if (!s.dirty || s.root.nodes.length === 0) return true;
   const name = s.root.name || 'Untitled model';
   return window.confirm(`“${name}” has unsaved changes. Discard them and ${action}?`);
+}
+
+/** Collapse or expand the block `name` (view state, kept in the layout), then lay out again. */
+export async function toggleBlock(name: string) {
+  const s = useEditor.getState();
+  const g = currentGraph(s);
+  const now = g.layout.collapsed ?? [];
+  const collapsed = now.includes(name) ? now.filter((b) => b !== name) : [...now, name];
+  const next = { ...g, layout: { ...g.layout, collapsed } };
+  useEditor.setState({ root: replaceCurrent(s.root, s.path, next), selection: [] });
+  await autoLayout({ record: false });
 }
