@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from layerforge.graph.problems import GraphError, Problem
-from layerforge.settings import get_settings
+from layerforge.settings import Settings, get_settings
 
 app = typer.Typer(
     add_completion=False,
@@ -101,6 +101,7 @@ def serve(
     settings = get_settings().model_copy(
         update={k: v for k, v in overrides.items() if v is not None}
     )
+    _refuse_a_second_server(settings)
     settings = ensure_token(settings)
     overrides["token"] = settings.token
     # The app reads its settings from the environment (also in a --reload child).
@@ -117,7 +118,21 @@ def serve(
         port=settings.port,
         reload=reload,
         reload_dirs=[str(Path(__file__).resolve().parent)] if reload else None,
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)),
     )
+
+
+def _refuse_a_second_server(settings: Settings) -> None:
+    """Exit 1 with the holder's name when another server has this data (the app takes
+    the lock again in its lifespan, before recovery; this only answers early)."""
+    from layerforge.store.instance_lock import InstanceLock, InstanceLocked
+
+    lock = InstanceLock(settings)
+    try:
+        lock.acquire()
+    except InstanceLocked as exc:
+        _fail(str(exc), code=1)
+    lock.release()
 
 
 @app.command()
@@ -184,6 +199,7 @@ def build(file: Path = GraphFile) -> None:
     out.print(f" Total params: {total:,}", highlight=False)
     out.print(f" Trainable params: {trainable:,}", highlight=False)
     out.print(f" Non-trainable params: {total - trainable:,}", highlight=False)
+    out.print(f" MACs per sample: {summary.total_macs or 0:,}", highlight=False)
 
 
 @app.command()
@@ -278,6 +294,9 @@ app.command("train")(train_cmd)
 from layerforge.cli_users import users_app  # noqa: E402
 
 app.add_typer(users_app, name="users")
+from layerforge.cli_worker import worker_cmd  # noqa: E402
+
+app.command("worker")(worker_cmd)
 
 if __name__ == "__main__":
     app()

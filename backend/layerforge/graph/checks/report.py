@@ -99,6 +99,7 @@ class BuildSummary(BaseModel):
     total_params: int | None
     trainable_params: int
     non_trainable_params: int
+    total_macs: int | None = None
     layers: list[SummaryLayer]
     outputs: list[SummaryOutput]
     warnings: list[Problem] = Field(default_factory=list)

@@ -137,6 +137,7 @@ def model_summary(graph: Graph, limits: GraphLimits = DEFAULT_LIMITS) -> BuildSu
         total_params=report.total_params,
         trainable_params=trainable,
         non_trainable_params=non_trainable,
+        total_macs=report.total_macs,
         layers=rows,
         outputs=[
             SummaryOutput(
