@@ -40,11 +40,40 @@ class Limits(GraphLimits, BaseSettings):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LAYERFORGE_")
 
-    queue: Literal["local"] = Field(
-        default="local", description="What runs the trainers: `local` (subprocesses here)."
+    queue: Literal["local", "dramatiq"] = Field(
+        default="local",
+        description="What runs the trainers: `local` (subprocesses here) or `dramatiq` "
+        "(`layerforge worker` processes fed through Redis).",
     )
-    events: Literal["memory"] = Field(
-        default="memory", description="The run event log: `memory` (in-process, store-backed)."
+    events: Literal["memory", "redis"] = Field(
+        default="memory",
+        description="The run event log: `memory` (in-process) or `redis` (Redis Streams); "
+        "both backed by the store.",
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0", description="Redis for the queue and the events."
+    )
+    artifacts_dir: Path | None = Field(
+        default=None,
+        description="Run folders, on a volume shared by the API and the workers; "
+        "runs_dir (else data_dir/runs) when unset.",
+    )
+    heartbeat_s: float = Field(
+        default=3.0, gt=0, description="How often a worker writes its heartbeat."
+    )
+    worker_lost_s: float = Field(
+        default=15.0, gt=0, description="A worker silent this long is gone; its run is lost."
+    )
+    stream_maxlen: int = Field(
+        default=10_000,
+        ge=100,
+        description="Events kept in a run's Redis stream (the store has all).",
+    )
+    oneshot_slots: int = Field(
+        default=2, ge=1, description="Evaluate/predict requests run at once per API process."
+    )
+    oneshot_timeout_s: float = Field(
+        default=300.0, gt=0, description="Evaluate/predict give up after this long."
     )
     host: str = "127.0.0.1"
     port: int = 8000
@@ -96,6 +125,8 @@ class Settings(BaseSettings):
 
     @property
     def run_root(self) -> Path:
+        if self.artifacts_dir is not None:
+            return (self.artifacts_dir / "runs").resolve()
         return (self.runs_dir or self.data_dir / "runs").resolve()
 
 

@@ -105,9 +105,12 @@ def test_the_first_revision_is_the_schema_before_people(raw_engine):
     assert schema_differences(raw_engine) == [
         ("add_column", "graphs"),
         ("add_column", "runs"),
+        ("add_column", "runs"),
         ("add_index", "ix_socket_tickets_expires_at"),
+        ("add_index", "ix_workers_last_seen"),
         ("add_table", "socket_tickets"),
         ("add_table", "users"),
+        ("add_table", "workers"),
     ]
 
 

@@ -12,14 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from layerforge.events.log import EventLog
-from layerforge.events.types import RunError, StatusEvent
+from layerforge.events.types import ResultEvent, RunError, StatusEvent
+from layerforge.jobs.devices import cpu_device, nvidia_gpus
 from layerforge.jobs.scheduler import CancelOutcome
+from layerforge.jobs.spec import RunSpec, run_spec
 from layerforge.jobs.supervisor import Supervision, TrainerProcess, spawn_trainer
+from layerforge.jobs.worker_info import WorkerInfo
 from layerforge.settings import Settings
 from layerforge.store.runs import RunStore
 
@@ -103,6 +107,7 @@ class LocalScheduler:
         self._workers: list[asyncio.Task[None]] = []
         self._cancel_before_start: set[str] = set()
         self._stopping = False
+        self._oneshots = asyncio.Semaphore(settings.oneshot_slots)
         # A warm trainer sees every GPU, so it serves only when slots need no pinning.
         self._warm = WarmPool() if settings.warm_trainer and gpus <= 1 else None
 
@@ -160,6 +165,30 @@ class LocalScheduler:
         """The process id of the run's trainer while it is active here."""
         sup = self._active.get(run_id)
         return sup.trainer.proc.pid if sup else None
+
+    async def oneshot(self, spec: RunSpec, timeout: float) -> ResultEvent:
+        """Evaluate or predict in a trainer subprocess here, `oneshot_slots` at once."""
+        from layerforge.training.client import run_oneshot
+
+        async with self._oneshots:
+            return await asyncio.to_thread(run_oneshot, spec.line(), timeout)
+
+    async def workers(self) -> list[WorkerInfo]:
+        """This server's slots, as one worker."""
+        gpus = nvidia_gpus()
+        devices = [d.describe() for d in gpus] if gpus else [cpu_device().describe()]
+        runs = list(self._active)
+        return [
+            WorkerInfo(
+                id="local",
+                host=socket.gethostname(),
+                devices=devices,
+                run_id=runs[0] if runs else None,
+                run_ids=runs,
+                free_slots=max(0, self.slots - len(runs)),
+                last_seen_s=0.0,
+            )
+        ]
 
     async def _work(self, slot: int) -> None:
         while True:
@@ -225,20 +254,12 @@ class LocalScheduler:
             await self.events.append(run_id, StatusEvent(status="cancelled"))
             return
         trainer.attach_log(run_dir / "trainer.log")
-        spec = {
-            "run_id": run_id,
-            "run_dir": str(run_dir),
-            "graph": run["graph"],
-            "dataset": run["dataset"],
-            "settings": run["settings"],
-            "data_dir": str(self.settings.data_dir.resolve()),
-            "backend": backend,
-        }
+        spec = await asyncio.to_thread(run_spec, self.settings, self.store, run)
         sup = Supervision(
             run_id, trainer, self.events, self.settings.cancel_grace_s, first_batch=started
         )
         self._active[run_id] = sup
         try:
-            await sup.run(spec)
+            await sup.run(spec.line())
         finally:
             self._active.pop(run_id, None)

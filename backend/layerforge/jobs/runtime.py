@@ -2,10 +2,12 @@
 hub, run queries) with its implementations chosen from settings, started and stopped
 with the API.
 
-`LAYERFORGE_QUEUE` picks the scheduler and `LAYERFORGE_EVENTS` the event log (only
-`local` and `memory` exist so far). On start, runs a previous server left `starting` or
-`running` are marked failed ("server restarted": their trainers died with it) and
-`queued` runs are queued again in first-come order.
+`LAYERFORGE_QUEUE` picks the scheduler (`local`, `dramatiq`) and `LAYERFORGE_EVENTS` the
+event log (`memory`, `redis`). On start, `queued` runs are queued again in first-come
+order (a worker's claim makes a duplicate harmless). Runs left `starting` or `running`:
+with the local scheduler their trainers died with the previous server, so they are
+marked failed ("server restarted"); with workers only the runs of workers that stopped
+beating are (jobs/heartbeat.py), the others train on.
 """
 
 from __future__ import annotations
@@ -29,15 +31,22 @@ RESTARTED = RunError(
 
 
 def make_event_log(settings: Settings, store: RunStore) -> EventLog:
-    if settings.events == "memory":
-        return MemoryStoreEventLog(store)
-    raise ValueError(f"unknown event log {settings.events!r}")  # pragma: no cover
+    if settings.events == "redis":
+        from layerforge.events.redis import RedisEventLog
+
+        return RedisEventLog(store, settings.redis_url, maxlen=settings.stream_maxlen)
+    return MemoryStoreEventLog(store)
 
 
 def make_scheduler(settings: Settings, store: RunStore, events: EventLog) -> Scheduler:
-    if settings.queue == "local":
-        return LocalScheduler(settings, store, events)
-    raise ValueError(f"unknown queue {settings.queue!r}")  # pragma: no cover
+    if settings.queue == "dramatiq":
+        from layerforge.jobs.dramatiq_queue import DramatiqScheduler
+
+        if settings.events != "redis":  # workers write their runs' events to Redis
+            raise ValueError("LAYERFORGE_QUEUE=dramatiq needs LAYERFORGE_EVENTS=redis")
+
+        return DramatiqScheduler(settings, store, events)
+    return LocalScheduler(settings, store, events)
 
 
 class Runtime:
@@ -56,9 +65,10 @@ class Runtime:
         self.hub.start()
 
     async def recover(self) -> None:
-        active = sorted(ACTIVE_STATUSES)
-        for run_id in await asyncio.to_thread(self.store.run_ids_with_status, active):
-            await self.events.append(run_id, StatusEvent(status="failed", error=RESTARTED))
+        if self.settings.queue == "local":
+            active = sorted(ACTIVE_STATUSES)
+            for run_id in await asyncio.to_thread(self.store.run_ids_with_status, active):
+                await self.events.append(run_id, StatusEvent(status="failed", error=RESTARTED))
         for run_id in await asyncio.to_thread(self.store.run_ids_with_status, ["queued"]):
             self.scheduler.submit(run_id)
 

@@ -1,12 +1,16 @@
 """The scheduler interface: what the API needs from whatever runs the trainers.
 
-`LocalScheduler` (jobs/local.py) runs trainer subprocesses on this machine; a Dramatiq
-implementation can stand behind the same calls.
+`LocalScheduler` (jobs/local.py) runs trainer subprocesses on this machine;
+`DramatiqScheduler` (jobs/dramatiq_queue.py) queues runs for `layerforge worker`s.
 """
 
 from __future__ import annotations
 
 from typing import Literal, Protocol
+
+from layerforge.events.types import ResultEvent
+from layerforge.jobs.spec import RunSpec
+from layerforge.jobs.worker_info import WorkerInfo
 
 CancelOutcome = Literal["cancelled", "cancelling", "finished", "unknown"]
 
@@ -30,3 +34,11 @@ class Scheduler(Protocol):
 
     def trainer_pid(self, run_id: str) -> int | None:
         """The process id of the run's trainer while it is active here (None elsewhere)."""
+
+    async def oneshot(self, spec: RunSpec, timeout: float) -> ResultEvent:
+        """Evaluate or predict with a finished run's model (a `RunSpec` with its mode),
+        never in this process. Raises `OneshotError` (training/client.py) with the
+        trainer's reason, TimeoutError after `timeout` seconds."""
+
+    async def workers(self) -> list[WorkerInfo]:
+        """Who trains runs for this scheduler, with their devices and current runs."""

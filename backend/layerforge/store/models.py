@@ -1,5 +1,5 @@
 """SQLAlchemy tables: saved graphs with versions, runs, their events, data sets, people
-and their WebSocket tickets. A change here needs an Alembic revision (store/migrations)."""
+and their WebSocket tickets, workers. A change here needs an Alembic revision (store/migrations)."""
 
 from __future__ import annotations
 
@@ -81,6 +81,7 @@ class Run(Base):
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # times a worker took it
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     owner: Mapped[str | None] = mapped_column(String(100), nullable=True)  # a person's name
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -133,3 +134,18 @@ class SocketTicket(Base):
     admin: Mapped[bool] = mapped_column(Boolean)
     user_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Worker(Base):
+    """A `layerforge worker` process: its devices and current run, as of its last
+    heartbeat. A worker silent longer than `worker_lost_s` is gone."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    devices: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    run_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)  # one per busy slot
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -192,4 +192,7 @@ class RunStore:
                     ],
                 )
             for run_id, values in run_updates.items():
-                s.execute(update(Run).where(Run.id == run_id).values(**values))
+                query = update(Run).where(Run.id == run_id)
+                if "last_seq" in values:  # several processes may write one run's events
+                    query = query.where(Run.last_seq <= values["last_seq"])
+                s.execute(query.values(**values))

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from layerforge.api.deps import RuntimeDep, SettingsDep
@@ -23,12 +22,13 @@ from layerforge.api.schemas.runs import (
     PredictRequest,
 )
 from layerforge.events.types import TERMINAL_STATUSES, ResultEvent
+from layerforge.jobs.runtime import Runtime
+from layerforge.jobs.spec import OneshotMode, oneshot_spec
 from layerforge.settings import Settings
 
 router = APIRouter(tags=["runs"])
 
 MODEL_FILE = "model.keras"
-ONESHOT_TIMEOUT_S = 300.0
 
 
 def _artifact_list(run_dir: Path) -> list[Artifact]:
@@ -77,8 +77,11 @@ async def get_artifact(
     return FileResponse(path, filename=path.name)
 
 
-async def _oneshot(settings: Settings, run: dict[str, Any], extra: dict[str, Any]) -> ResultEvent:
-    from layerforge.training.client import OneshotError, run_oneshot
+async def _oneshot(
+    runtime: Runtime, settings: Settings, run: dict[str, Any], mode: OneshotMode, **request: Any
+) -> ResultEvent:
+    """Evaluate or predict through the scheduler (a trainer subprocess, here or on a worker)."""
+    from layerforge.training.client import OneshotError
 
     run_dir = settings.run_root / run["id"]
     if run["status"] not in TERMINAL_STATUSES or not (run_dir / MODEL_FILE).is_file():
@@ -87,19 +90,11 @@ async def _oneshot(settings: Settings, run: dict[str, Any], extra: dict[str, Any
             "no_model",
             f"run {run['id']} ({run['status']}) has no trained model ({MODEL_FILE}) yet",
         )
-    spec = {
-        "run_id": run["id"],
-        "run_dir": str(run_dir),
-        "graph": run["graph"],
-        "settings": run["settings"],
-        "data_dir": str(settings.data_dir.resolve()),
-        "backend": (run["settings"] or {}).get("backend") or "tensorflow",
-        **extra,
-    }
+    spec = await asyncio.to_thread(oneshot_spec, settings, runtime.store, run, mode, **request)
     try:
-        return await run_in_threadpool(run_oneshot, spec, ONESHOT_TIMEOUT_S)
+        return await runtime.scheduler.oneshot(spec, settings.oneshot_timeout_s)
     except OneshotError as exc:
-        raise ApiError.one(422, f"{extra['mode']}_failed", str(exc)) from exc
+        raise ApiError.one(422, f"{mode}_failed", str(exc)) from exc
     except TimeoutError as exc:
         raise ApiError.one(504, "timeout", str(exc)) from exc
 
@@ -109,7 +104,7 @@ async def predict(
     run_id: str, body: PredictRequest, runtime: RuntimeDep, settings: SettingsDep
 ) -> Prediction:
     run = await run_or_404(runtime, run_id)
-    result = await _oneshot(settings, run, {"mode": "predict", "inputs": body.inputs})
+    result = await _oneshot(runtime, settings, run, "predict", inputs=body.inputs)
     return Prediction(outputs=result.outputs or {})
 
 
@@ -119,7 +114,7 @@ async def evaluate(
 ) -> Evaluation:
     run = await run_or_404(runtime, run_id)
     dataset = body.dataset.model_dump() if body.dataset else run["dataset"]
-    result = await _oneshot(settings, run, {"mode": "evaluate", "dataset": dataset})
+    result = await _oneshot(runtime, settings, run, "evaluate", dataset=dataset)
     return Evaluation(
         metrics=result.metrics or {}, samples=result.samples or 0, dataset=result.dataset or ""
     )

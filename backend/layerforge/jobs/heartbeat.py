@@ -1,0 +1,115 @@
+"""Worker liveness: a worker's heartbeat, and the API's reaper of runs whose worker is gone.
+
+A worker writes its row every `heartbeat_s` seconds (host, devices, current runs). An API
+process looks every `heartbeat_s` seconds (and once at start) for active runs held by a
+worker silent for `worker_lost_s`: a run that trained no batch there and was taken only
+once is released and queued again; any other ends `failed` with `worker_lost`, naming
+the worker. Several API replicas may reap together: releasing is a conditional update
+only one wins, and the state machine refuses a second terminal status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from layerforge.events.log import EventLog
+from layerforge.events.types import LogEvent, RunError, StatusEvent
+from layerforge.settings import Settings
+from layerforge.store.workers import LostRun, WorkerStore
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 2  # the first take, and one more after a worker vanished before training
+
+
+class Heartbeat:
+    """The worker side: beats until stopped, then removes the worker's row."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        workers: WorkerStore,
+        worker_id: str,
+        devices: list[dict[str, Any]],
+        current_runs: Callable[[], list[str]],
+    ):
+        self.settings = settings
+        self.workers = workers
+        self.worker_id = worker_id
+        self.devices = devices
+        self.current_runs = current_runs
+        self.host = socket.gethostname()
+
+    async def beat(self) -> None:
+        await asyncio.to_thread(
+            self.workers.beat,
+            self.worker_id,
+            host=self.host,
+            pid=os.getpid(),
+            devices=self.devices,
+            runs=self.current_runs(),
+        )
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.beat()
+            except Exception:  # the database is back on a later beat
+                log.exception("heartbeat of worker %s failed", self.worker_id)
+            await asyncio.sleep(self.settings.heartbeat_s)
+
+    async def remove(self) -> None:
+        await asyncio.to_thread(self.workers.remove, self.worker_id)
+
+
+class Reaper:
+    """The API side: ends or re-queues the runs of workers that are gone."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        workers: WorkerStore,
+        events: EventLog,
+        submit: Callable[[str], None],
+    ):
+        self.settings = settings
+        self.workers = workers
+        self.events = events
+        self.submit = submit
+
+    async def watch(self) -> None:
+        while True:
+            try:
+                await self.reap()
+            except Exception:
+                log.exception("looking for lost workers failed")
+            await asyncio.sleep(self.settings.heartbeat_s)
+
+    async def reap(self) -> None:
+        lost = await asyncio.to_thread(self.workers.lost_runs, self.settings.worker_lost_s)
+        for run in lost:
+            await self._handle(run)
+
+    async def _handle(self, run: LostRun) -> None:
+        state = await self.events.state(run.run_id)
+        if state is None or state.terminal:
+            return
+        trained = bool(state.metrics) or run.trained
+        if not trained and run.attempts < MAX_ATTEMPTS:
+            if await asyncio.to_thread(self.workers.release, run.run_id, run.worker):
+                message = (
+                    f"worker {run.worker} vanished before the first batch; the run is queued again"
+                )
+                await self.events.append(run.run_id, LogEvent(level="warning", message=message))
+                self.submit(run.run_id)
+            return
+        error = RunError(
+            code="worker_lost",
+            message=f"worker {run.worker} stopped answering while it held this run",
+        )
+        await self.events.append(run.run_id, StatusEvent(status="failed", error=error))

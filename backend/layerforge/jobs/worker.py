@@ -1,0 +1,229 @@
+"""`layerforge worker`: takes runs from the Dramatiq queue and trains them, one at a time
+per device slot, each in a fresh trainer subprocess (jobs/supervisor.py).
+
+Dramatiq calls the actors in its own threads; they hand the work to this process's
+event loop, where the supervision, the event log (Redis Streams, events/redis.py), the
+heartbeat and the cancel listener run. A run is claimed in the store first (a
+duplicate message finds it taken), said `starting` (refused when it was cancelled
+meanwhile), then given to a trainer with its slot's devices. Cancel arrives on a Redis
+channel; a run cancelled before its trainer got it is never started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+import uuid
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import dramatiq
+from redis import Redis as SyncRedis
+from redis.asyncio import Redis
+
+from layerforge.events.redis import RedisEventLog
+from layerforge.events.types import RunError, StatusEvent
+from layerforge.jobs.devices import Slot
+from layerforge.jobs.dramatiq_queue import (
+    CANCEL_CHANNEL,
+    ONESHOT_ACTOR,
+    ONESHOT_QUEUE,
+    RUN_ACTOR,
+    RUN_QUEUE,
+    cancel_key,
+    make_broker,
+    reply_key,
+)
+from layerforge.jobs.heartbeat import Heartbeat
+from layerforge.jobs.spec import RunSpec, run_spec
+from layerforge.jobs.supervisor import Supervision, spawn_trainer
+from layerforge.settings import Settings
+from layerforge.store.db import database_url, sessions_for
+from layerforge.store.runs import RunStore
+from layerforge.store.workers import WorkerStore
+
+log = logging.getLogger(__name__)
+
+REPLY_KEEP_S = 600
+T = TypeVar("T")
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class TeamWorker:
+    def __init__(self, settings: Settings, slots: list[Slot], worker_id: str | None = None):
+        self.settings = settings
+        self.slots = slots
+        self.id = worker_id or new_worker_id()
+        self.store = RunStore(sessions_for(database_url(settings)))
+        self.events = RedisEventLog(self.store, settings.redis_url, maxlen=settings.stream_maxlen)
+        self.workers = WorkerStore(self.store.sessions)
+        self.redis: Redis = Redis.from_url(settings.redis_url)
+        self.active: dict[str, Supervision] = {}
+        self._free: asyncio.Queue[Slot] = asyncio.Queue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        devices = [d.describe() for slot in slots for d in slot.devices]
+        self.heartbeat = Heartbeat(settings, self.workers, self.id, devices, self.current_runs)
+
+    def current_runs(self) -> list[str]:
+        return list(self.active)
+
+    # -- the process -------------------------------------------------------------------
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Work until `stop` is set; runs still active then end `failed` (worker_stopped)."""
+        self._loop = asyncio.get_running_loop()
+        for slot in self.slots:
+            self._free.put_nowait(slot)
+        await self.events.start()
+        await self.heartbeat.beat()  # listed before it takes anything
+        tasks = [
+            asyncio.create_task(self.heartbeat.run(), name="heartbeat"),
+            asyncio.create_task(self._listen_for_cancel(), name="cancel-listener"),
+        ]
+        consumer = self._start_consumer()
+        log.info("worker %s ready with %d slot(s)", self.id, len(self.slots))
+        try:
+            await stop.wait()
+        finally:
+            error = RunError(code="worker_stopped", message=f"worker {self.id} was stopped")
+            await asyncio.gather(*(sup.abort(error) for sup in list(self.active.values())))
+            await asyncio.to_thread(consumer.stop, 5000)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.heartbeat.remove()
+            await self.events.stop()
+            await self.redis.aclose()
+
+    def _start_consumer(self) -> dramatiq.Worker:
+        """Dramatiq threads: one per slot for runs (prefetch = slots, so a busy worker
+        leaves queued runs to others) and one for evaluate/predict."""
+        broker = make_broker(self.settings.redis_url)
+        dramatiq.Actor(
+            self._run_actor,
+            broker=broker,
+            actor_name=RUN_ACTOR,
+            queue_name=RUN_QUEUE,
+            priority=0,
+            options={},
+        )
+        dramatiq.Actor(
+            self._oneshot_actor,
+            broker=broker,
+            actor_name=ONESHOT_ACTOR,
+            queue_name=ONESHOT_QUEUE,
+            priority=0,
+            options={},
+        )
+        consumer = dramatiq.Worker(broker, worker_threads=len(self.slots) + 1, worker_timeout=200)
+        consumer.queue_prefetch = len(self.slots)
+        consumer.start()
+        return consumer
+
+    def _on_loop(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on this process's loop from a Dramatiq thread; wait for it."""
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(work, self._loop).result()
+
+    # -- training ----------------------------------------------------------------------
+    def _run_actor(self, run_id: str) -> None:
+        self._on_loop(self.execute(run_id))
+
+    async def execute(self, run_id: str) -> None:
+        slot = await self._free.get()
+        try:
+            await self._execute_on(run_id, slot)
+        except Exception:
+            log.exception("run %s: the worker failed", run_id)
+            error = RunError(code="worker_error", message=f"worker {self.id} failed; see its log")
+            await self.events.append(run_id, StatusEvent(status="failed", error=error))
+        finally:
+            self._free.put_nowait(slot)
+
+    async def _execute_on(self, run_id: str, slot: Slot) -> None:
+        if not await asyncio.to_thread(self.workers.claim, run_id, self.id):
+            return  # another worker has it, or it ended
+        state = await self.events.state(run_id)
+        if state is None or state.terminal:
+            return
+        if state.status == "queued":
+            if await self.events.append(run_id, StatusEvent(status="starting")) is None:
+                return  # cancelled meanwhile
+        run = await asyncio.to_thread(self.store.get_run, run_id)
+        if run is None:
+            return
+        spec = run_spec(self.settings, self.store, run)
+        await self._train(spec, slot)
+
+    async def _train(self, spec: RunSpec, slot: Slot) -> None:
+        run_id = spec.run_id
+        try:
+            trainer = await spawn_trainer(spec.backend, warm=False, env=slot.env)
+        except OSError as exc:
+            error = RunError(code="trainer_start_failed", message=f"could not start it: {exc}")
+            await self.events.append(run_id, StatusEvent(status="failed", error=error))
+            return
+        sup = Supervision(run_id, trainer, self.events, self.settings.cancel_grace_s)
+        self.active[run_id] = sup
+        try:
+            if await self.redis.exists(cancel_key(run_id)):
+                await trainer.close()
+                await self.events.append(run_id, StatusEvent(status="cancelled"))
+                return
+            run_dir = Path(spec.run_dir)
+            run_dir.mkdir(parents=True, exist_ok=True)
+            trainer.attach_log(run_dir / "trainer.log")
+            asyncio.create_task(self.heartbeat.beat())  # the current run shows at once
+            await sup.run(spec.line())
+        finally:
+            self.active.pop(run_id, None)
+            await self.events.flush()
+
+    async def _listen_for_cancel(self) -> None:
+        pubsub = self.redis.pubsub()
+        await pubsub.subscribe(CANCEL_CHANNEL)
+        async for message in pubsub.listen():
+            if message.get("type") != "message":
+                continue
+            sup = self.active.get(message["data"].decode())
+            if sup is not None:
+                sup.cancel()
+
+    # -- evaluate and predict -----------------------------------------------------------
+    def _oneshot_actor(self, request_id: str, spec: dict[str, Any], timeout: float) -> None:
+        """Runs in a Dramatiq thread: the one-shot trainer blocks only this thread."""
+        from layerforge.training.client import OneshotError, run_oneshot
+
+        body: dict[str, Any]
+        try:
+            body = {"result": run_oneshot(spec, timeout).model_dump(mode="json")}
+        except OneshotError as exc:
+            body = {"failure": str(exc)}
+        except TimeoutError as exc:
+            body = {"failure": str(exc), "timed_out": True}
+        client = SyncRedis.from_url(self.settings.redis_url)
+        try:
+            client.rpush(reply_key(request_id), json.dumps(body))
+            client.expire(reply_key(request_id), REPLY_KEEP_S)
+        finally:
+            client.close()
+
+
+def run_worker(settings: Settings, slots: list[Slot], worker_id: str | None = None) -> None:
+    """Serve until SIGTERM or SIGINT."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await TeamWorker(settings, slots, worker_id).serve(stop)
+
+    asyncio.run(main())

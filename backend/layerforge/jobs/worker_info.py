@@ -1,0 +1,23 @@
+"""What `GET /api/workers` says about one worker (or, with the local scheduler, this
+server's own slots)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class DeviceInfo(BaseModel):
+    id: str = Field(description='"cpu", or the GPU index as CUDA numbers it.')
+    kind: str = Field(description='"cpu" or "gpu".')
+    name: str
+    memory_mb: int | None = None
+
+
+class WorkerInfo(BaseModel):
+    id: str
+    host: str
+    devices: list[DeviceInfo] = Field(description="One run at a time on each.")
+    run_id: str | None = Field(description="The run it trains (the first, with several slots).")
+    run_ids: list[str] = Field(description="Every run it trains, one per busy slot.")
+    free_slots: int
+    last_seen_s: float = Field(description="Seconds since its last heartbeat.")
