@@ -6,22 +6,17 @@ works offline."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
-from websockets.sync.client import connect
 
 from layerforge.api.app import create_app
 from layerforge.settings import Settings
+from serve_process import Server
 
 RUN_GRAPH = {
     "nodes": [
@@ -32,63 +27,6 @@ RUN_GRAPH = {
     "edges": [{"source": "x", "target": "p"}, {"source": "p", "target": "y"}],
 }
 LONG_RUN = {"graph": RUN_GRAPH, "dataset": {"name": "iris"}, "settings": {"epochs": 500}}
-
-
-class Server:
-    """`layerforge serve` in a subprocess, its stdout and stderr in a log file."""
-
-    def __init__(self, data_dir: Path, host: str):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.env = {
-            **os.environ,
-            "LAYERFORGE_DATA_DIR": str(data_dir),
-            "LAYERFORGE_ALLOW_TEST_HOST": "false",  # as in production
-        }
-        self.env.pop("LAYERFORGE_TOKEN", None)
-        self.log_path = data_dir.parent / "server.log"
-        self.log = self.log_path.open("wb")
-        command = ["serve", "--host", host, "--port", str(self.port)]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "layerforge.cli", *command],
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                httpx.get(f"{self.url}/api/health", timeout=2)
-                return
-            except httpx.TransportError:
-                assert self.proc.poll() is None, self.log_path.read_text()
-                assert time.monotonic() < deadline, "server did not start in 90 s"
-                time.sleep(0.3)
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "layerforge.cli", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    def add_user(self, name: str, *flags: str) -> str:
-        result = self.cli("users", "add", name, *flags)
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip().splitlines()[-1]
-
-    def ws(self, path: str, **kwargs: object):
-        return connect(f"ws://127.0.0.1:{self.port}{path}", open_timeout=10, **kwargs)
-
-    def stop(self) -> str:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-        self.log.close()
-        return self.log_path.read_text()
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ def batch(i: int) -> BatchEvent:
 
 async def test_seq_grows_and_store_gets_events_and_run_state(run_store):
     run_id = new_run(run_store)
-    log = MemoryStoreEventLog(run_store, flush_interval=0.05)
+    log = MemoryStoreEventLog(run_store)
     await log.start()
     await log.append(run_id, StatusEvent(status="queued"))
     await log.append(run_id, StatusEvent(status="running"))
@@ -83,13 +83,13 @@ async def test_seq_continues_after_a_new_log_on_the_same_store(run_store):
 
 async def test_read_merges_store_and_memory(run_store):
     run_id = new_run(run_store)
-    log = MemoryStoreEventLog(run_store, flush_interval=10, keep_recent=5)
+    log = MemoryStoreEventLog(run_store, keep_recent=5)
     await log.start()
     for i in range(20):
         await log.append(run_id, batch(i))
-    await log.flush()  # 1..20 stored, memory trimmed to the last 5
     for i in range(20, 25):
-        await log.append(run_id, batch(i))  # 21..25 only in memory
+        await log.append(run_id, batch(i))
+    await log.flush()  # 1..25 stored, memory trimmed to the last 5 (21..25)
     events = await read_events(log, run_id, 3)
     assert_whole(events, start=4)
     assert events[-1]["seq"] == 25
@@ -99,7 +99,7 @@ async def test_read_merges_store_and_memory(run_store):
 
 async def test_subscribe_mid_run_has_no_gap_and_no_duplicate(run_store):
     run_id = new_run(run_store)
-    log = MemoryStoreEventLog(run_store, flush_interval=0.01, keep_recent=3)
+    log = MemoryStoreEventLog(run_store, keep_recent=3)
     await log.start()
     for i in range(40):
         await log.append(run_id, batch(i))
@@ -139,6 +139,7 @@ async def test_a_consumer_that_falls_behind_is_cut_off(run_store):
     sub = await log.subscribe(run_id, after=0, maxsize=10)
     for i in range(11):
         await log.append(run_id, batch(i))
+    await log.flush()  # subscribers get events once they are stored
     with pytest.raises(SubscriberOverflow):
         await sub.next()
     await log.stop()

@@ -1,11 +1,13 @@
-"""The one-machine event log: recent events in memory, written to the store in batches.
+"""The one-machine event log: recent events in memory, written to the store by group commit.
 
-Appending is synchronous fan-out to subscribers (no store round trip on the path to a
-WebSocket), then the event waits for the flusher: one transaction every
-`flush_interval` seconds or `flush_max` events, and at once for status, epoch, error
-and artifact events. The same transaction updates the run row (status, timestamps,
-last value per metric, last_seq, error), so the stored `last_seq` always matches the
-stored events.
+A seq is assigned once, forever: an appended event is applied to the run's state at once
+(so the next append is checked against it) but reaches no reader until it is stored.
+The flusher commits whatever is pending in one transaction as soon as there is any
+(events appended while a commit is under way go in the next one), and only then fans
+the batch out to subscribers and to memory for readers. So every event a client ever
+saw is in the store with the same seq, and a server that dies loses only events nobody
+saw; the next server numbers after the stored `last_seq`. The same transaction updates
+the run row (status, timestamps, last value per metric, last_seq, error).
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import asyncio
 import logging
 import time
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from layerforge.events.log import Event, Subscription
 from layerforge.events.run_state import RunState
 from layerforge.events.types import (
     RUN_EVENT,
+    TERMINAL_STATUSES,
     RunDeleted,
     RunEvent,
     RunStatusChange,
@@ -29,18 +33,23 @@ from layerforge.store.runs import RunStore, StoredEvent, run_state, state_column
 
 log = logging.getLogger(__name__)
 
-PROMPT_TYPES = frozenset({"status", "epoch", "error", "artifact"})
+
+@dataclass(frozen=True)
+class _Pending:
+    stored: StoredEvent
+    event: Event
 
 
 class _Run:
-    """A run held in memory: its state, its recent events and its subscribers."""
+    """A run held in memory: its state (with pending events applied), the state as
+    stored, its recent stored events and its subscribers."""
 
-    __slots__ = ("run_id", "state", "stored_seq", "recent", "subscribers")
+    __slots__ = ("run_id", "state", "stored", "recent", "subscribers")
 
     def __init__(self, run_id: str, state: RunState):
         self.run_id = run_id
         self.state = state
-        self.stored_seq = state.last_seq
+        self.stored = state.copy()
         self.recent: deque[Event] = deque()
         self.subscribers: set[Subscription] = set()
 
@@ -50,20 +59,15 @@ class MemoryStoreEventLog:
         self,
         store: RunStore,
         *,
-        flush_interval: float = 0.1,
-        flush_max: int = 500,
         keep_recent: int = 1000,
     ):
         self.store = store
-        self.flush_interval = flush_interval
-        self.flush_max = flush_max
         self.keep_recent = keep_recent
         self._runs: dict[str, _Run] = {}
         self._load_lock = asyncio.Lock()
-        self._pending: list[StoredEvent] = []
+        self._pending: list[_Pending] = []
         self._dirty: set[str] = set()
         self._has_pending = asyncio.Event()
-        self._prompt = asyncio.Event()
         self._status_subs: set[Subscription] = set()
         self._flusher: asyncio.Task[None] | None = None
         self._stopping = False
@@ -76,7 +80,6 @@ class MemoryStoreEventLog:
     async def stop(self) -> None:
         self._stopping = True
         self._has_pending.set()
-        self._prompt.set()
         if self._flusher:
             await self._flusher  # lets a write in progress finish
             self._flusher = None
@@ -108,7 +111,7 @@ class MemoryStoreEventLog:
             return None
 
     def fresh_states(self) -> dict[str, RunState]:
-        return {rid: run.state.copy() for rid, run in self._runs.items()}
+        return {rid: run.stored.copy() for rid, run in self._runs.items()}
 
     # -- writing ---------------------------------------------------------------------
     async def append(self, run_id: str, event: RunEvent) -> Event | None:
@@ -118,31 +121,31 @@ class MemoryStoreEventLog:
         event = event.model_copy(update={"seq": run.state.last_seq + 1})
         run.state.apply(event)
         ev = Event(event)
+        stored = StoredEvent(run_id=run_id, seq=run.state.last_seq, type=event.type, data=ev.data)
+        self._pending.append(_Pending(stored, ev))
+        self._dirty.add(run_id)
+        self._has_pending.set()
+        return ev
+
+    def _deliver(self, run: _Run, ev: Event) -> None:
+        """Show a stored event: to memory for readers, then to subscribers."""
         run.recent.append(ev)
         for sub in list(run.subscribers):
             sub.offer(ev)
-        self._pending.append(
-            StoredEvent(run_id=run_id, seq=run.state.last_seq, type=event.type, data=ev.data)
-        )
-        self._dirty.add(run_id)
-        self._has_pending.set()
-        if event.type in PROMPT_TYPES or len(self._pending) >= self.flush_max:
-            self._prompt.set()
-        if isinstance(event, StatusEvent):
-            self._publish_status(run, event)
-        return ev
+        if isinstance(ev.message, StatusEvent):
+            self._publish_status(run, ev.message)
 
     def _publish_status(self, run: _Run, event: StatusEvent) -> None:
         assert event.seq is not None
-        ended = run.state.terminal
+        ended = event.status in TERMINAL_STATUSES
         self._publish(
             RunStatusChange(
                 run_id=run.run_id,
                 status=event.status,
                 seq=event.seq,
                 time=event.time,
-                error=run.state.error if ended else None,
-                metrics=dict(run.state.metrics) if ended else None,
+                error=run.stored.error if ended else None,
+                metrics=dict(run.stored.metrics) if ended else None,
             )
         )
 
@@ -154,7 +157,7 @@ class MemoryStoreEventLog:
 
     async def forget(self, run_id: str) -> None:
         async with self._flush_lock:
-            self._pending = [e for e in self._pending if e.run_id != run_id]
+            self._pending = [p for p in self._pending if p.stored.run_id != run_id]
             self._dirty.discard(run_id)
             run = self._runs.pop(run_id, None)
         if run:
@@ -167,52 +170,55 @@ class MemoryStoreEventLog:
         while not self._stopping:
             await self._has_pending.wait()
             try:
-                await asyncio.wait_for(self._prompt.wait(), self.flush_interval)
-            except asyncio.TimeoutError:
-                pass
-            try:
                 await self.flush()
             except Exception:  # keep flushing later batches; this one is logged
                 log.exception("event log flush failed")
 
     async def flush(self) -> None:
         async with self._flush_lock:
-            self._prompt.clear()
             self._has_pending.clear()
             if not self._pending and not self._dirty:
                 return
             batch, self._pending = self._pending, []
             dirty, self._dirty = self._dirty, set()
-            updates = {
-                rid: state_columns(self._runs[rid].state) for rid in dirty if rid in self._runs
-            }
+            states = {rid: self._runs[rid].state.copy() for rid in dirty if rid in self._runs}
+            events = [p.stored for p in batch]
+            updates = {rid: state_columns(state) for rid, state in states.items()}
             try:
-                await asyncio.to_thread(self.store.write_events, batch, updates)
+                await asyncio.to_thread(self.store.write_events, events, updates)
+                written = set(states)
             except Exception:
-                await self._write_each_run(batch, updates)
-            for rid in dirty:
+                written = await self._write_each_run(events, updates)
+            for rid in written:
                 run = self._runs.get(rid)
-                if run is None:
-                    continue
-                run.stored_seq = max(
-                    [e.seq for e in batch if e.run_id == rid], default=run.stored_seq
-                )
-                self._trim(run)
+                if run is not None:
+                    run.stored = states[rid]
+            for p in batch:
+                run = self._runs.get(p.stored.run_id)
+                if run is not None and p.stored.run_id in written:
+                    self._deliver(run, p.event)
+            for rid in written:
+                run = self._runs.get(rid)
+                if run is not None:
+                    self._trim(run)
 
     async def _write_each_run(
         self, batch: list[StoredEvent], updates: dict[str, dict[str, Any]]
-    ) -> None:
+    ) -> set[str]:
         """A batch failed (a run deleted meanwhile?): write run by run, so one bad run
-        cannot lose the others' events."""
+        cannot lose the others' events. Returns the runs written."""
+        written: set[str] = set()
         for rid, cols in updates.items():
             events = [e for e in batch if e.run_id == rid]
             try:
                 await asyncio.to_thread(self.store.write_events, events, {rid: cols})
+                written.add(rid)
             except Exception:
                 log.exception("could not store %d events of run %s", len(events), rid)
+        return written
 
     def _trim(self, run: _Run) -> None:
-        while len(run.recent) > self.keep_recent and (run.recent[0].seq or 0) <= run.stored_seq:
+        while len(run.recent) > self.keep_recent:
             run.recent.popleft()
         self._maybe_drop(run)
 
@@ -221,7 +227,7 @@ class MemoryStoreEventLog:
         if (
             run.state.terminal
             and not run.subscribers
-            and run.stored_seq == run.state.last_seq
+            and run.stored.last_seq == run.state.last_seq
             and self._runs.get(run.run_id) is run
         ):
             del self._runs[run.run_id]
@@ -233,7 +239,7 @@ class MemoryStoreEventLog:
         last = after
         while len(out) < limit:
             recent = list(run.recent)
-            first_in_memory = (recent[0].seq or 0) if recent else run.state.last_seq + 1
+            first_in_memory = (recent[0].seq or 0) if recent else run.stored.last_seq + 1
             if last + 1 >= first_in_memory:
                 out.extend(e for e in recent if (e.seq or 0) > last)
                 break
@@ -265,7 +271,7 @@ class MemoryStoreEventLog:
         sub = Subscription(maxsize, after, on_close=unsubscribe)
         run.subscribers.add(sub)  # before reading: anything newer lands in its queue
         sub.replay(await self._collect(run, after, 10**9))
-        if run.state.terminal:
+        if run.stored.terminal:  # its terminal status is in the replay
             sub.finished = True
         return sub
 

@@ -18,8 +18,9 @@ from typing import NoReturn, TextIO
 import numpy as np
 
 from layerforge.settings import Limits
+from layerforge.store.text import storable_problem
 from layerforge.training.datasets.errors import DatasetError, limit_exceeded
-from layerforge.training.datasets.names import shown, storable_problem
+from layerforge.training.datasets.names import shown
 
 BLOCK_CELLS = 1 << 20  # feature cells parsed to float32 at a time
 QUOTED = re.compile(r'"(?:[^"]|"")*"?')

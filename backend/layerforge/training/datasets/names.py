@@ -3,7 +3,7 @@
 A name is a store key and part of URLs (`/api/datasets/{name}`), so it is 1-64 ASCII
 letters, digits, `_`, `.` or `-`, and not `.` or `..` (which URLs and paths resolve).
 Other text that is stored (a file's original name, a CSV's column names) may be any
-Unicode but not NUL or a lone surrogate: PostgreSQL refuses the first, UTF-8 the second.
+Unicode but not NUL or a lone surrogate (layerforge.store.text says why).
 """
 
 from __future__ import annotations
@@ -21,17 +21,6 @@ def name_problem(name: str) -> str | None:
             f"data set name {shown!r} must be 1-64 letters, digits, '_', '.' or '-', "
             "and not '.' or '..'"
         )
-    return None
-
-
-def storable_problem(text: str) -> str | None:
-    """Why `text` cannot be stored, or None when it can."""
-    if "\x00" in text:
-        return "holds a NUL character"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "holds a lone surrogate (not valid Unicode text)"
     return None
 
 

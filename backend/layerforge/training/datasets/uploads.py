@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from layerforge.settings import Limits
 from layerforge.store import datasets as store
 from layerforge.store.models import Dataset
+from layerforge.store.text import storable_problem
 from layerforge.training.datasets.catalogue import is_builtin, uploads_dir
 from layerforge.training.datasets.csv_reader import read_csv
 from layerforge.training.datasets.errors import DatasetError, DatasetExists
 from layerforge.training.datasets.models import ArrayInfo
-from layerforge.training.datasets.names import name_problem, storable_problem
+from layerforge.training.datasets.names import name_problem
 from layerforge.training.datasets.npz_reader import describe_npz
 
 SUFFIXES = (".npz", ".csv")
