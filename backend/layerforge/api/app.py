@@ -19,7 +19,6 @@ from layerforge.api.errors import install_error_handlers
 from layerforge.api.routers import (
     auth,
     datasets,
-    estimate,
     examples,
     graphs,
     meta,
@@ -28,7 +27,6 @@ from layerforge.api.routers import (
     runs,
     stream,
     training,
-    workers,
 )
 from layerforge.api.security import ensure_token, install_security
 from layerforge.jobs.runtime import Runtime
@@ -105,8 +103,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stream,
         examples,
         auth,
-        estimate,
-        workers,
     ):
         app.include_router(module.router, prefix="/api")
     stream.publish_stream_schemas(app)
