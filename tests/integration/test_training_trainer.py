@@ -26,6 +26,8 @@ def _assert_protocol(t: Trainer) -> None:
     statuses = [e["status"] for e in t.of("status")]
     assert statuses[0] == "starting" and statuses[-1] in TERMINAL
     assert t.events[-1]["type"] == "status" and sum(s in TERMINAL for s in statuses) == 1
+    stopped = [e["message"] for e in t.of("log") if "layer statistics stopped" in e["message"]]
+    assert not stopped, stopped
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,22 @@ def test_digits_mlp_reaches_90_percent(digits_run):
     assert [e["epoch"] for e in epochs] == [0, 1, 2, 3, 4]
     assert epochs[-1]["metrics"]["val_accuracy"] >= 0.9
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epochs[-1]["metrics"])
+
+
+def test_layer_stats_every_epoch_on_every_weighted_node(digits_run):
+    _, _, t = digits_run
+    stats = t.of("layer_stats")
+    assert [e["epoch"] for e in stats] == [0, 1, 2, 3, 4]
+    for event in stats:
+        assert set(event["nodes"]) == {"l0", "l1"}
+        hidden, head = event["nodes"]["l0"], event["nodes"]["l1"]
+        assert hidden["weight_norm"] > 0 and hidden["grad_norm"] > 0
+        assert 0 < hidden["update_ratio"] < 1
+        assert 0 <= hidden["dead_fraction"] < 1 and hidden["mean"] > 0  # relu
+        assert "dead_fraction" not in head and 0 < head["mean"] < 1  # softmax
+    # each epoch's stats come right after its epoch event
+    kinds = [e["type"] for e in t.events if e["type"] in ("epoch", "layer_stats")]
+    assert kinds == ["epoch", "layer_stats"] * 5
 
 
 def test_batch_events_are_throttled_and_include_each_last_batch(digits_run):

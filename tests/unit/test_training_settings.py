@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from layerforge.graph.schema import Graph, parse_graph
 from layerforge.training.optimizers import OPTIMIZERS
 from layerforge.training.settings import LOSSES, METRICS, RunSettings, parse_settings
 
@@ -86,20 +87,141 @@ def test_training_monitors_work_without_validation():
     assert not s.has_validation and s.early_stopping.patience == 1
 
 
+def _two_outputs() -> Graph:
+    """in -> d -> main (bce, weight 1, accuracy) and in -> d -> aux (bce, weight 0.2)."""
+    out = {"loss": "binary_crossentropy"}
+    return parse_graph(
+        {
+            "nodes": [
+                {"id": "in", "type": "Input", "params": {"shape": [4]}},
+                {"id": "d", "type": "Dense", "params": {"units": 1, "activation": "sigmoid"}},
+                {"id": "main", "type": "Output", "params": {**out, "metrics": ["accuracy"]}},
+                {"id": "aux", "type": "Output", "params": {**out, "loss_weight": 0.2}},
+            ],
+            "edges": [
+                {"source": "in", "target": "d"},
+                {"source": "d", "target": "main"},
+                {"source": "d", "target": "aux"},
+            ],
+        }
+    )
+
+
+def _compile_args(settings: dict, graph: Graph | None = None) -> dict:
+    from layerforge.graph import compile_spec
+
+    return compile_spec(parse_settings(settings).resolve_graph(graph or _two_outputs()))
+
+
 def test_output_overrides_replace_the_output_nodes_compile_args():
-    spec = {
+    graph = _two_outputs()
+    args = _compile_args(
+        {"outputs": {"aux": {"loss": "mse", "loss_weight": 0.5, "metrics": ["mae"]}}}, graph
+    )
+    assert args["loss"] == {"main": "binary_crossentropy", "aux": "mse"}
+    assert args["loss_weights"] == {"main": 1.0, "aux": 0.5}
+    assert args["metrics"] == {"main": ["accuracy"], "aux": ["mae"]}
+    assert graph.nodes[3].params["loss_weight"] == 0.2  # the graph itself is not modified
+
+
+def test_no_compile_settings_keep_the_output_nodes():
+    assert _compile_args({}) == {
         "loss": {"main": "binary_crossentropy", "aux": "binary_crossentropy"},
         "loss_weights": {"main": 1.0, "aux": 0.2},
         "metrics": {"main": ["accuracy"], "aux": []},
     }
-    s = parse_settings(
-        {"outputs": {"aux": {"loss": "mse", "loss_weight": 0.5, "metrics": ["mae"]}}}
+
+
+@pytest.mark.parametrize(
+    ("settings", "loss", "weights", "metrics"),
+    [
+        # one value for every output
+        ({"loss": "mse"}, {"main": "mse", "aux": "mse"}, None, None),
+        ({"loss_weights": 2}, None, {"main": 2.0, "aux": 2.0}, None),
+        ({"metrics": "mae"}, None, None, {"main": ["mae"], "aux": ["mae"]}),
+        # a list in output order
+        ({"loss": ["mse", "mae"]}, {"main": "mse", "aux": "mae"}, None, None),
+        ({"loss_weights": [0.3, 0.7]}, None, {"main": 0.3, "aux": 0.7}, None),
+        (
+            {"metrics": ["mae", ["mse", "auc"]]},
+            None,
+            None,
+            {"main": ["mae"], "aux": ["mse", "auc"]},
+        ),
+        # a dict by output name: the others keep their node's settings
+        ({"loss": {"aux": "mse"}}, {"main": "binary_crossentropy", "aux": "mse"}, None, None),
+        ({"loss_weights": {"main": 3}}, None, {"main": 3.0, "aux": 0.2}, None),
+        ({"metrics": {"aux": "auc"}}, None, None, {"main": ["accuracy"], "aux": ["auc"]}),
+        # `outputs` is more specific than the compile()-style value
+        (
+            {"loss": "mse", "outputs": {"aux": {"loss": "mae"}}},
+            {"main": "mse", "aux": "mae"},
+            None,
+            None,
+        ),
+    ],
+)
+def test_compile_style_loss_weights_and_metrics(settings, loss, weights, metrics):
+    args = _compile_args(settings)
+    defaults = _compile_args({})
+    assert args["loss"] == (loss or defaults["loss"])
+    assert args["loss_weights"] == (weights or defaults["loss_weights"])
+    assert args["metrics"] == (metrics or defaults["metrics"])
+
+
+def test_metrics_list_of_a_single_output_model_is_all_its_own():
+    graph = parse_graph(
+        {
+            "nodes": [
+                {"id": "in", "type": "Input", "params": {"shape": [4]}},
+                {"id": "d", "type": "Dense", "params": {"units": 1}},
+                {"id": "y", "type": "Output", "params": {"loss": "mse"}},
+            ],
+            "edges": [{"source": "in", "target": "d"}, {"source": "d", "target": "y"}],
+        }
     )
-    args = s.compile_args(spec)
-    assert args["loss"] == {"main": "binary_crossentropy", "aux": "mse"}
-    assert args["loss_weights"] == {"main": 1.0, "aux": 0.5}
-    assert args["metrics"] == {"main": ["accuracy"], "aux": ["mae"]}
-    assert spec["loss_weights"]["aux"] == 0.2  # the graph's spec is not modified
+    assert _compile_args({"metrics": ["mae", "mse"]}, graph)["metrics"] == {"y": ["mae", "mse"]}
+
+
+@pytest.mark.parametrize(
+    ("settings", "param", "code", "words"),
+    [
+        (
+            {"loss": ["mse"]},
+            "settings.loss",
+            "outputs_mismatch",
+            "a list of 1, but the graph has 2",
+        ),
+        ({"metrics": ["mae", "mse", "auc"]}, "settings.metrics", "outputs_mismatch", "list of 3"),
+        ({"loss_weights": {"nope": 1}}, "settings.loss_weights", "unknown_output", "'nope'"),
+    ],
+)
+def test_compile_style_values_that_do_not_fit_the_outputs_are_problems(
+    settings, param, code, words
+):
+    problems = parse_settings(settings).check_against(["main", "aux"])
+    assert [(p.param, p.code) for p in problems] == [(param, code)]
+    assert words in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"loss": "crossentropy"}, "unknown loss 'crossentropy'"),
+        ({"loss": {"main": "nope"}}, "unknown loss 'nope'"),
+        ({"metrics": ["acuracy"]}, "unknown metric 'acuracy'"),
+        ({"loss_weights": [-1, 1]}, "greater than or equal to 0"),
+        ({"gpus": 0}, "gpus"),
+        ({"gpus": 2, "backend": "jax"}, "needs the tensorflow backend"),
+    ],
+)
+def test_bad_compile_and_device_settings_name_the_field(data, words):
+    assert words in _message(data)
+
+
+def test_settings_losses_feed_the_data_set_check():
+    s = parse_settings({"loss": ["mse", "mae"], "outputs": {"aux": {"loss": "huber"}}})
+    assert s.losses(["main", "aux"]) == {"main": "mse", "aux": "huber"}
 
 
 def test_overrides_of_unknown_outputs_are_problems():

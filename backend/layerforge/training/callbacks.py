@@ -17,7 +17,7 @@ from typing import Any
 import keras
 
 from layerforge.events.types import BatchEvent, EpochEvent, ErrorEvent, LogEvent
-from layerforge.training.protocol import Emit
+from layerforge.training.protocol import Emit, Logs
 
 
 def clean_metrics(logs: dict[str, Any] | None) -> dict[str, float | None]:
@@ -32,7 +32,7 @@ def clean_metrics(logs: dict[str, Any] | None) -> dict[str, float | None]:
     return out
 
 
-class EventCallback(keras.callbacks.Callback):
+class EventCallback(keras.callbacks.Callback):  # type: ignore[misc]
     """Emits batch (throttled) and epoch events; stops on cancel or a non-finite loss."""
 
     async_safe = True
@@ -63,12 +63,12 @@ class EventCallback(keras.callbacks.Callback):
         if self.cancelled:
             self.model.stop_training = True
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
         self._epoch = epoch
         self._epoch_start = time.perf_counter()
         self._stop_if_cancelled()
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: Logs = None) -> None:
         self._stop_if_cancelled()
         epoch = self._epoch
         steps = self.params.get("steps")
@@ -83,8 +83,7 @@ class EventCallback(keras.callbacks.Callback):
                         code="nan_loss",
                         epoch=epoch,
                         batch=batch,
-                        message=f"the loss became {float(loss)} at epoch {epoch + 1}, "
-                        f"batch {batch + 1}",
+                        message=f"the loss became {loss} at epoch {epoch + 1}, batch {batch + 1}",
                     )
                 )
             now = time.monotonic()
@@ -105,7 +104,7 @@ class EventCallback(keras.callbacks.Callback):
                 )
             )
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         self.epochs_done = epoch + 1
         self.emit(
             EpochEvent(
@@ -117,7 +116,7 @@ class EventCallback(keras.callbacks.Callback):
         )
 
 
-class ResetStatefulLayers(keras.callbacks.Callback):
+class ResetStatefulLayers(keras.callbacks.Callback):  # type: ignore[misc]
     """Resets RNN state at the start of every epoch and before validation.
 
     Keras 3's Model has no `reset_states`; each stateful layer is reset instead."""
@@ -138,10 +137,10 @@ class ResetStatefulLayers(keras.callbacks.Callback):
         for layer in self.layers:
             layer.reset_states()
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
         self._reset()
 
-    def on_test_begin(self, logs=None):
+    def on_test_begin(self, logs: Logs = None) -> None:
         self._reset()
 
 
@@ -150,7 +149,7 @@ def _higher_is_better(monitor: str) -> bool:
     return any(word in monitor for word in ("acc", "auc", "precision", "recall", "r2"))
 
 
-class BestCheckpoint(keras.callbacks.Callback):
+class BestCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
     """Keeps the best weights (by `monitor`) in memory and writes them as a .keras file at
     most every `min_interval` seconds, and on `flush()` (the trainer's artifacts step).
 
@@ -166,11 +165,11 @@ class BestCheckpoint(keras.callbacks.Callback):
         self.maximize = _higher_is_better(monitor)
         self.best: float | None = None
         self.best_epoch: int | None = None
-        self._weights: list | None = None
+        self._weights: list[Any] | None = None
         self._dirty = False
         self._written = time.monotonic()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         value = (logs or {}).get(self.monitor)
         if value is None or not math.isfinite(float(value)):
             return
@@ -198,7 +197,7 @@ class BestCheckpoint(keras.callbacks.Callback):
         self._written = time.monotonic()
 
 
-class EpochTensorBoard(keras.callbacks.TensorBoard):
+class EpochTensorBoard(keras.callbacks.TensorBoard):  # type: ignore[misc]
     """TensorBoard logs per epoch only, with no per-batch work.
 
     Keras's TensorBoard calls `summary.scalar` for every metric after every batch (a
@@ -210,8 +209,8 @@ class EpochTensorBoard(keras.callbacks.TensorBoard):
     def __init__(self, log_dir: str):
         super().__init__(log_dir=log_dir, write_graph=False, update_freq="epoch", profile_batch=0)
 
-    def on_train_batch_begin(self, batch, logs=None):
+    def on_train_batch_begin(self, batch: int, logs: Logs = None) -> None:
         pass
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: Logs = None) -> None:
         pass

@@ -17,7 +17,14 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from layerforge.events.types import (
@@ -51,7 +58,7 @@ class ConsoleView:
             TimeElapsedColumn(),
             console=console,
         )
-        self.task = None
+        self.task: TaskID | None = None
         self.epochs: list[EpochEvent] = []
         self.status: RunStatus = "starting"
         self.errors: list[ErrorEvent] = []
@@ -138,11 +145,12 @@ def _load_graph(file: Path) -> dict[str, Any]:
         data = json.loads(file.read_text())
     except (OSError, ValueError) as exc:
         raise typer.BadParameter(f"{file} is not a readable graph JSON file ({exc})") from exc
-    return (
+    graph: dict[str, Any] = (
         data["graph"]
         if isinstance(data, dict) and "graph" in data and "nodes" not in data
         else data
     )
+    return graph
 
 
 def train_cmd(
@@ -200,7 +208,7 @@ def train_cmd(
     view = ConsoleView(console)
     cancel = threading.Event()
 
-    def on_sigint(signum, frame):
+    def on_sigint(signum: int, frame: object) -> None:
         if cancel.is_set():
             raise KeyboardInterrupt
         console.print("[yellow]cancelling after the current batch (Ctrl-C again to abort)[/yellow]")

@@ -48,15 +48,16 @@ def layer_node_map(graph: Graph) -> dict[str, str]:
 def _traceback_layers(exc: BaseException) -> list[str]:
     """Names of Keras layers whose frames are on the exception's traceback, outermost first."""
     seen: list[str] = []
-    while exc is not None:
-        tb = exc.__traceback__
+    current: BaseException | None = exc
+    while current is not None:
+        tb = current.__traceback__
         while tb is not None:
             owner: Any = tb.tb_frame.f_locals.get("self")
             name = getattr(owner, "name", None)
             if isinstance(name, str) and hasattr(owner, "trainable_weights") and name not in seen:
                 seen.append(name)
             tb = tb.tb_next
-        exc = exc.__cause__ or exc.__context__
+        current = current.__cause__ or current.__context__
     return seen
 
 

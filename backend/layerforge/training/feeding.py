@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from layerforge.graph.schema import Graph, Node
+from layerforge.graph.schema import Graph, InnerLayer, Node
 from layerforge.graph.structure import input_name, output_name
 from layerforge.training.datasets.fitting import DataPlan, adapt_target
 from layerforge.training.failures import TrainingFailed
@@ -21,7 +21,7 @@ Pair = tuple[Data, Data]
 def stateful_batch(graph: Graph) -> int | None:
     """The fixed batch size of a graph with stateful layers (None: not stateful)."""
 
-    def stateful(layer: Node | None) -> bool:
+    def stateful(layer: Node | InnerLayer | None) -> bool:
         return layer is not None and (bool(layer.params.get("stateful")) or stateful(layer.inner))
 
     if not any(stateful(n) for n in graph.nodes) and not any(
@@ -34,7 +34,7 @@ def stateful_batch(graph: Graph) -> int | None:
             "a graph with stateful layers needs the same fixed batch_size on every Input node",
             "stateful_batch_size",
         )
-    return int(sizes.pop())
+    return int(str(sizes.pop()))
 
 
 def node_shapes(graph: Graph, model: Any) -> dict[str, list[list[Any]]]:

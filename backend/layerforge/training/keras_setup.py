@@ -10,11 +10,29 @@ from layerforge.training.failures import TrainingFailed
 from layerforge.training.optimizers import OPTIMIZERS
 from layerforge.training.settings import OptimizerSettings
 
+CPU_DEVICES_ENV = "LAYERFORGE_CPU_DEVICES"
+
+
+def split_cpu() -> None:
+    """With `LAYERFORGE_CPU_DEVICES=N` (N > 1) on TensorFlow, show the CPU as N logical
+    devices, so that a machine without GPUs can run (and test) a run with `gpus: N`.
+    Must run before TensorFlow initialises its devices; later calls do nothing."""
+    wanted = int(os.environ.get(CPU_DEVICES_ENV) or 1)
+    if wanted < 2 or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        return
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    if not tf.config.get_logical_device_configuration(cpu):
+        config = [tf.config.LogicalDeviceConfiguration() for _ in range(wanted)]
+        tf.config.set_logical_device_configuration(cpu, config)
+
 
 def import_keras(backend: str) -> Any:
     """Import Keras for the wanted backend; a warm process is bound to the one it started with."""
     if "keras" not in sys.modules:
         os.environ["KERAS_BACKEND"] = backend
+        split_cpu()
     import keras
 
     if keras.backend.backend() != backend:
@@ -23,6 +41,25 @@ def import_keras(backend: str) -> Any:
             "backend_mismatch",
         )
     return keras
+
+
+def distribution_strategy(keras: Any, devices: int) -> Any:
+    """None for one device; else a `tf.distribute.MirroredStrategy` over the first `devices`
+    GPUs the process sees (CUDA_VISIBLE_DEVICES), or logical CPUs where it sees none."""
+    if devices == 1:
+        return None
+    if keras.backend.backend() != "tensorflow":
+        raise TrainingFailed("gpus > 1 needs the tensorflow backend", "backend_mismatch")
+    import tensorflow as tf
+
+    found = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    if len(found) < devices:
+        raise TrainingFailed(
+            f"the run asks for {devices} devices, this worker has {len(found)} "
+            f"({', '.join(d.name for d in found)})",
+            "not_enough_devices",
+        )
+    return tf.distribute.MirroredStrategy([d.name for d in found[:devices]])
 
 
 def has_gpu(keras: Any) -> bool:

@@ -36,7 +36,7 @@ def run_oneshot(spec: dict[str, Any], emit: EventStream) -> None:
         model = keras.saving.load_model(path, safe_mode=True, compile=False)
         # .keras does not keep output_names, and the compiled losses are keyed by them
         model.output_names = [output_name(n) for n in graph.nodes if n.type == "Output"]
-        model.compile(**settings.compile_args(compile_spec(graph)))
+        model.compile(**compile_spec(settings.resolve_graph(graph)))
         if mode == "predict":
             result = ResultEvent(
                 mode=mode, outputs=_predict(graph, model, spec.get("inputs") or {})
@@ -85,7 +85,7 @@ def _predict(graph: Graph, model: Any, inputs: dict[str, Any]) -> dict[str, list
 def _evaluate(graph: Graph, model: Any, spec: dict[str, Any], settings: RunSettings) -> ResultEvent:
     data_dir = Path(spec["data_dir"]) if spec.get("data_dir") else None
     info, arrays = load_dataset(spec["dataset"], data_dir)
-    losses = {name: o.loss for name, o in settings.outputs.items() if o.loss}
+    losses = settings.losses([output_name(n) for n in graph.nodes if n.type == "Output"])
     plan = plan_dataset(graph, info, node_shapes(graph, model), losses)
     if plan.problems:
         raise TrainingFailed("; ".join(p.message for p in plan.problems))

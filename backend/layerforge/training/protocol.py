@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import IO
+from typing import IO, Any
 
 from layerforge.events.types import ResultEvent, RunEvent
 
 CANCEL_LINE = "cancel"
 
 Emit = Callable[[RunEvent], None]
+Logs = dict[str, Any] | None
+"""What Keras passes its callbacks as `logs`."""
 
 
 class EventStream:

@@ -1,19 +1,30 @@
 """Run settings: what `POST /api/runs` and `layerforge train` accept besides the graph.
 
 Pure pydantic, no Keras import: the API process validates settings before queueing.
-Loss, loss weight and metrics default to the Output nodes' (`compile_spec`); `outputs`
-overrides them per Output name.
+Loss, loss weight and metrics default to the Output nodes' (`compile_spec`); `loss`,
+`loss_weights` and `metrics` replace them as Keras's `compile()` takes them (one value for
+every output, a list in output order, or a dict by output name), and `outputs` overrides
+them per Output name last.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from layerforge.graph.catalogue.compile import LOSSES, METRICS
 from layerforge.graph.problems import Problem
+from layerforge.graph.schema import Graph
+from layerforge.graph.structure import output_name
 from layerforge.training.optimizers import OPTIMIZERS
 
 Backend = Literal["tensorflow", "jax", "torch"]
@@ -21,7 +32,10 @@ BACKENDS: tuple[Backend, ...] = ("tensorflow", "jax", "torch")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Unknown keys refused; scalars strict, as a typed API: `"epochs": "5"` and
+    `"epochs": true` are errors, not 5 and 1 (an int is still a float)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class OptimizerSettings(_Strict):
@@ -69,27 +83,30 @@ class OptimizerSettings(_Strict):
         return {k: v for k, v in self.model_dump(exclude={"name"}).items() if v is not None}
 
 
+def _known_loss(v: str) -> str:
+    if v not in LOSSES:
+        raise ValueError(f"unknown loss {v!r}; choose one of {', '.join(sorted(LOSSES))}")
+    return v
+
+
+def _known_metric(v: str) -> str:
+    if v not in METRICS:
+        raise ValueError(f"unknown metric {v!r}; choose from {', '.join(sorted(METRICS))}")
+    return v
+
+
+LossName = Annotated[str, AfterValidator(_known_loss)]
+MetricName = Annotated[str, AfterValidator(_known_metric)]
+LossWeight = Annotated[float, Field(ge=0)]
+MetricNames = MetricName | list[MetricName]
+
+
 class OutputOverride(_Strict):
     """Replaces, for one Output node (by name), what the node itself says."""
 
-    loss: str | None = None
-    loss_weight: float | None = Field(default=None, ge=0)
-    metrics: list[str] | None = None
-
-    @field_validator("loss")
-    @classmethod
-    def _known_loss(cls, v: str | None) -> str | None:
-        if v is not None and v not in LOSSES:
-            raise ValueError(f"unknown loss {v!r}; choose one of {', '.join(sorted(LOSSES))}")
-        return v
-
-    @field_validator("metrics")
-    @classmethod
-    def _known_metrics(cls, v: list[str] | None) -> list[str] | None:
-        for m in v or []:
-            if m not in METRICS:
-                raise ValueError(f"unknown metric {m!r}; choose from {', '.join(sorted(METRICS))}")
-        return v
+    loss: LossName | None = None
+    loss_weight: LossWeight | None = None
+    metrics: list[MetricName] | None = None
 
 
 class EarlyStopping(_Strict):
@@ -117,6 +134,19 @@ def available_backends() -> list[Backend]:
 
 class RunSettings(_Strict):
     optimizer: OptimizerSettings = Field(default_factory=OptimizerSettings)
+    loss: LossName | list[LossName] | dict[str, LossName] | None = Field(
+        default=None,
+        description="As compile() takes it: one loss for every output, a list in output "
+        "order, or a dict by output name; replaces the Output nodes' losses.",
+    )
+    loss_weights: LossWeight | list[LossWeight] | dict[str, LossWeight] | None = Field(
+        default=None, description="One weight for every output, a list, or a dict by name."
+    )
+    metrics: MetricName | list[MetricNames] | dict[str, MetricNames] | None = Field(
+        default=None,
+        description="One metric for every output; a list (with several outputs one entry, a "
+        "name or a list of names, per output, as compile() reads it); or a dict by name.",
+    )
     outputs: dict[str, OutputOverride] = Field(
         default_factory=dict, description="Per Output name: loss, loss_weight, metrics overrides."
     )
@@ -138,6 +168,18 @@ class RunSettings(_Strict):
         default=False, description="float16 compute on GPUs; ignored on CPU."
     )
     backend: Backend = "tensorflow"
+    gpus: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Devices for one run: over 1, tf.distribute.MirroredStrategy over the "
+        "worker's first N GPUs (TensorFlow backend).",
+    )
+    layer_stats: bool = Field(
+        default=True,
+        description="Per-node weight/gradient norms and activation statistics at every "
+        "epoch end (`layer_stats` events).",
+    )
 
     @field_validator("backend")
     @classmethod
@@ -145,6 +187,14 @@ class RunSettings(_Strict):
         if v != "tensorflow" and not backend_available(v):
             raise ValueError(f"Keras backend {v!r} is not installed on this server")
         return v
+
+    @model_validator(mode="after")
+    def _gpus_need_tensorflow(self) -> RunSettings:
+        if self.gpus > 1 and self.backend != "tensorflow":
+            raise ValueError(
+                f"gpus > 1 (MirroredStrategy) needs the tensorflow backend, not {self.backend!r}"
+            )
+        return self
 
     @field_validator("validation_dataset")
     @classmethod
@@ -163,7 +213,9 @@ class RunSettings(_Strict):
             )
         if self.has_validation:
             return self
-        owners = [("checkpoint_monitor", self, "checkpoint_monitor")]
+        owners: list[tuple[str, BaseModel, str]] = [
+            ("checkpoint_monitor", self, "checkpoint_monitor")
+        ]
         if self.early_stopping:
             owners.append(("early_stopping.monitor", self.early_stopping, "monitor"))
         if self.reduce_lr_on_plateau:
@@ -185,8 +237,9 @@ class RunSettings(_Strict):
         return bool(self.validation_split) or self.validation_dataset is not None
 
     def check_against(self, output_names: list[str]) -> list[Problem]:
-        """Problems with `outputs` overrides that name no Output node of the graph."""
-        return [
+        """Problems of the settings with the graph's outputs: overrides of outputs the
+        graph does not have, lists of the wrong length."""
+        problems = [
             Problem(
                 param=f"settings.outputs.{name}",
                 code="unknown_output",
@@ -196,20 +249,84 @@ class RunSettings(_Strict):
             for name in self.outputs
             if name not in output_names
         ]
+        for field in ("loss", "loss_weights", "metrics"):
+            problems += _by_output(field, getattr(self, field), output_names)[1]
+        return problems
 
-    def compile_args(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """`compile_spec(graph)` with the per-output overrides applied."""
-        loss = dict(spec.get("loss") or {})
-        weights = dict(spec.get("loss_weights") or {})
-        metrics = {k: list(v or []) for k, v in (spec.get("metrics") or {}).items()}
+    def output_settings(self, output_names: list[str]) -> dict[str, OutputOverride]:
+        """What the settings say per output (`loss`/`loss_weights`/`metrics`, then
+        `outputs`); an output they say nothing about is absent."""
+        resolved: dict[str, dict[str, Any]] = {}
+        for field, key in (
+            ("loss", "loss"),
+            ("loss_weights", "loss_weight"),
+            ("metrics", "metrics"),
+        ):
+            values, _ = _by_output(field, getattr(self, field), output_names)
+            for name, value in values.items():
+                resolved.setdefault(name, {})[key] = value
         for name, o in self.outputs.items():
-            if o.loss is not None:
-                loss[name] = o.loss
-            if o.loss_weight is not None:
-                weights[name] = o.loss_weight
-            if o.metrics is not None:
-                metrics[name] = list(o.metrics)
-        return {"loss": loss, "loss_weights": weights, "metrics": metrics}
+            resolved.setdefault(name, {}).update(o.model_dump(exclude_none=True))
+        return {name: OutputOverride(**fields) for name, fields in resolved.items()}
+
+    def losses(self, output_names: list[str]) -> dict[str, str | None]:
+        """The loss names the settings give outputs (for the data set's target checks)."""
+        return {name: o.loss for name, o in self.output_settings(output_names).items() if o.loss}
+
+    def resolve_graph(self, graph: Graph) -> Graph:
+        """A copy of the graph whose Output nodes say what the settings say (the model
+        the run compiles, and its exported code, come from it)."""
+        graph = graph.model_copy(deep=True)
+        outputs = [n for n in graph.nodes if n.type == "Output"]
+        said = self.output_settings([output_name(n) for n in outputs])
+        for node in outputs:
+            o = said.get(output_name(node))
+            if o is None:
+                continue
+            updates = {"loss": o.loss, "loss_weight": o.loss_weight, "metrics": o.metrics}
+            node.params = {**node.params, **{k: v for k, v in updates.items() if v is not None}}
+        return graph
+
+
+def _by_output(field: str, value: Any, names: list[str]) -> tuple[dict[str, Any], list[Problem]]:
+    """A compile()-style argument (one value, a list in output order, a dict by name) as a
+    dict by output name, with the problems of a list or dict that does not fit `names`."""
+    if value is None:
+        return {}, []
+    param = f"settings.{field}"
+    metric_list = field == "metrics" and isinstance(value, list)
+    if metric_list and len(names) == 1:  # one output: every metric listed is its own
+        flat = [m for entry in value for m in ([entry] if isinstance(entry, str) else entry)]
+        return {names[0]: flat}, []
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            return {}, [
+                Problem(
+                    param=param,
+                    code="unknown_output",
+                    message=f"{field} names output {', '.join(map(repr, unknown))}, but the "
+                    f"graph's outputs are {', '.join(names) or 'none'}",
+                )
+            ]
+        values = dict(value)
+    elif isinstance(value, list):
+        if len(value) != len(names):
+            return {}, [
+                Problem(
+                    param=param,
+                    code="outputs_mismatch",
+                    message=f"{field} is a list of {len(value)}, but the graph has "
+                    f"{len(names)} outputs ({', '.join(names)}); give one entry per output "
+                    "or a dict by output name",
+                )
+            ]
+        values = dict(zip(names, value, strict=True))
+    else:
+        values = {name: value for name in names}
+    if field == "metrics":
+        values = {k: [v] if isinstance(v, str) else list(v) for k, v in values.items()}
+    return values, []
 
 
 def parse_settings(data: dict[str, Any] | None) -> RunSettings:

@@ -45,6 +45,10 @@ def _warm_up() -> None:
     metrics and tf.data input pipeline) is done before the run arrives, not after."""
     import sklearn.datasets  # noqa: F401 - the built-in data sets
 
+    from layerforge.training.keras_setup import split_cpu
+
+    split_cpu()  # before anything initialises TensorFlow's devices
+
     import layerforge.graph.convert.codegen  # model.py of a run
     import layerforge.training.callbacks  # noqa: F401
     from layerforge.graph import build_model, compile_spec

@@ -12,6 +12,7 @@ import os
 import threading
 import time
 import traceback
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,12 @@ from layerforge.training.feeding import (
     stateful_batch,
     trim_stateful,
 )
-from layerforge.training.keras_setup import has_gpu, import_keras, make_optimizer
+from layerforge.training.keras_setup import (
+    distribution_strategy,
+    has_gpu,
+    import_keras,
+    make_optimizer,
+)
 from layerforge.training.protocol import Emit
 from layerforge.training.settings import RunSettings, parse_settings
 
@@ -73,6 +79,9 @@ class Run:
         self.history: dict[str, list[Any]] = {}
         self.fit_seconds: float | None = None
         self.model: Any = None
+        self.compiled = self.graph  # the graph as compiled: Output nodes per the settings
+        self.compile_args: dict[str, Any] = {}
+        self.strategy: Any = None
         self.best: Any = None
 
     def log(self, message: str, level: LogLevel = "info", **extra: Any) -> None:
@@ -83,7 +92,7 @@ class Run:
         self.emit(ArtifactEvent(name=name, size=path.stat().st_size))
 
     # -- preparation ----------------------------------------------------------------------
-    def _data(self, ref: dict[str, Any], losses: dict[str, str]) -> Pair:
+    def _data(self, ref: dict[str, Any], losses: dict[str, str | None]) -> Pair:
         try:
             info, arrays = load_dataset(ref, self.data_dir)
         except DatasetError as exc:
@@ -104,8 +113,9 @@ class Run:
             )
         return feed(self.graph, plan, arrays)
 
-    def _build(self, keras: Any) -> dict[str, str]:
-        """Build and compile the model; returns the string losses by output name."""
+    def _build(self, keras: Any) -> dict[str, str | None]:
+        """Build and compile the model (under the run's distribution strategy); returns the
+        string losses by output name."""
         from layerforge.graph import build_model, compile_spec
         from layerforge.training.errors import layer_node_map, name_layers_after_nodes
 
@@ -117,16 +127,21 @@ class Run:
         if problems:
             emit_problems(self.emit, problems)
             raise TrainingFailed("run settings do not fit the graph")
-        try:
-            self.model = build_model(named)
-        except GraphError as exc:
-            emit_problems(self.emit, exc.problems)
-            raise TrainingFailed("the graph does not build") from exc
-        args = self.settings.compile_args(compile_spec(named))
-        self.model.compile(optimizer=make_optimizer(keras, self.settings.optimizer), **args)
-        return {k: v for k, v in args["loss"].items() if isinstance(v, str)}
+        self.compiled = self.settings.resolve_graph(named)
+        with self._scope():
+            try:
+                self.model = build_model(self.compiled)
+            except GraphError as exc:
+                emit_problems(self.emit, exc.problems)
+                raise TrainingFailed("the graph does not build") from exc
+            self.compile_args = compile_spec(self.compiled)
+            optimizer = make_optimizer(keras, self.settings.optimizer)
+            self.model.compile(optimizer=optimizer, **self.compile_args)
+        return {k: v for k, v in self.compile_args["loss"].items() if isinstance(v, str)}
 
-    def _callbacks(self, keras: Any, stateful: bool) -> list[Any]:
+    def _callbacks(
+        self, keras: Any, batch_size: int, stateful: bool, x: Data, y: Data
+    ) -> list[Any]:
         from layerforge.training.callbacks import (
             BestCheckpoint,
             EpochTensorBoard,
@@ -137,6 +152,15 @@ class Run:
         s = self.settings
         self.events = EventCallback(self.emit, self.cancel)
         callbacks: list[Any] = [self.events]
+        if s.layer_stats:
+            from layerforge.training.layer_stats import LayerStats
+
+            probe = {"probe_samples": batch_size} if stateful else {}
+            callbacks.append(
+                LayerStats(
+                    self.emit, self.compiled, self.layer_nodes, self.compile_args, x, y, **probe
+                )
+            )
         if stateful:
             callbacks.append(ResetStatefulLayers(ResetStatefulLayers.find(self.model)))
         if s.early_stopping:
@@ -164,9 +188,16 @@ class Run:
         return callbacks
 
     # -- the run --------------------------------------------------------------------------
+    def _scope(self) -> AbstractContextManager[Any]:
+        """Where variables are made: the distribution strategy's scope, if the run has one."""
+        return self.strategy.scope() if self.strategy is not None else nullcontext()
+
     def _set_up_keras(self) -> Any:
         s = self.settings
         keras = import_keras(self.spec.get("backend") or s.backend)
+        self.strategy = distribution_strategy(keras, s.gpus)
+        if self.strategy is not None:
+            self.log(f"MirroredStrategy over {', '.join(self.strategy.extended.worker_devices)}")
         seed = s.seed if s.seed is not None else int.from_bytes(os.urandom(3), "little")
         keras.utils.set_random_seed(seed)
         self.log(f"Keras {keras.__version__} on {keras.backend.backend()}, seed {seed}")
@@ -180,7 +211,9 @@ class Run:
                 )
         return keras
 
-    def _training_data(self, losses: dict[str, str]) -> tuple[Data, Data, Pair | None, int | None]:
+    def _training_data(
+        self, losses: dict[str, str | None]
+    ) -> tuple[Data, Data, Pair | None, int | None]:
         s = self.settings
         x, y = self._data(self.spec["dataset"], losses)
         val = self._data(s.validation_dataset, losses) if s.validation_dataset else None
@@ -203,10 +236,11 @@ class Run:
         if self.cancel.is_set():
             return self._finish("cancelled")
         self.emit(StatusEvent(status="running"))
-        callbacks = self._callbacks(keras, fixed is not None)
+        callbacks = self._callbacks(keras, batch_size, fixed is not None, x, y)
         start = time.perf_counter()
         try:
-            build_training_state(self.model, x, y, batch_size)
+            with self._scope():
+                build_training_state(self.model, x, y, batch_size)
             history = self.model.fit(
                 x,
                 y,
@@ -292,7 +326,7 @@ class Run:
         from layerforge.graph import to_python
 
         path = self.run_dir / "model.py"
-        path.write_text(to_python(self.graph))
+        path.write_text(to_python(self.compiled))
         self.artifact(path)
 
 

@@ -92,9 +92,7 @@ def _dataset_problems(
 
     outputs = [output_name(n) for n in graph.nodes if n.type == "Output"]
     problems = run_settings.check_against(outputs)
-    losses: dict[str, str | None] = {
-        name: o.loss for name, o in run_settings.outputs.items() if o.loss
-    }
+    losses = run_settings.losses(outputs)
     problems += check_dataset(
         graph, body.dataset.model_dump(), report_nodes, losses=losses, data_dir=data_dir
     )
