@@ -477,10 +477,13 @@ def test_every_node_reports_its_ports():
     )
     nodes = validated(g)["nodes"]
     assert nodes["lstm"]["output_ports"] == ["output", "state_h", "state_c"]
-    assert nodes["lstm"]["input_ports"] == ["input"] and not nodes["lstm"]["variadic_inputs"]
+    # positional ports first, then one per tensor argument of the layer's call
+    lstm_ports = ["input", "initial_state_h", "initial_state_c", "mask"]
+    assert nodes["lstm"]["input_ports"] == lstm_ports and not nodes["lstm"]["variadic_inputs"]
     assert nodes["cat"]["input_ports"] == ["input_0", "input_1"]
     assert nodes["cat"]["variadic_inputs"] is True
-    assert nodes["att"]["input_ports"] == ["query", "value", "key"]
+    masks = ["query_mask", "value_mask", "key_mask", "attention_mask"]
+    assert nodes["att"]["input_ports"] == ["query", "value", "key", *masks]
     assert nodes["bad"]["status"] == "error" and nodes["bad"]["output_ports"] == ["output"]
     assert nodes["out"]["input_ports"] == ["input"] and nodes["out"]["output_ports"] == []
     assert nodes["seq"]["input_ports"] == [] and nodes["seq"]["output_ports"] == ["output"]

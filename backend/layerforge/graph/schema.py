@@ -16,6 +16,11 @@ editor state) never changes what is built. Node ids are stable; names are labels
   nodes in order, its output ports its Output nodes in order.
 - Wrappers (`TimeDistributed`, `Bidirectional`) carry the wrapped layer in `inner`,
   which may itself be a `Model` use of a sub-graph.
+- A layer's tensor call arguments are input ports after its positional ones
+  (`initial_state_h`, `mask`, `attention_mask`: see `ports.py`); its flag arguments
+  (`use_causal_mask`) are the node's `call_params`, per call site.
+- An `Op` node calls one allowlisted `keras.ops` function: `params.function` names it,
+  its other params are the function's non-tensor arguments (see `catalogue/ops.py`).
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Unknown keys refused, scalars strict (`"trainable": "no"` is an error, not False)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class InnerLayer(_Strict):
@@ -59,6 +66,10 @@ class Node(_Strict):
     )
     inner: InnerLayer | None = Field(
         default=None, description="The wrapped layer, for TimeDistributed and Bidirectional."
+    )
+    call_params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Flag arguments of this call of the layer (use_causal_mask).",
     )
     trainable: bool = True
 

@@ -194,7 +194,7 @@ def sequential_chain(index: GraphIndex) -> list[str] | None:
         return None  # (a Sequential needs at least one layer)
     model_uses: dict[str, int] = {}
     for node in g.nodes:
-        if node.shared_with:
+        if node.shared_with or node.type == "Op":  # an Op is no layer of a Sequential
             return None
         sub = subgraph_use(node)
         if sub is not None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
 
 from layerforge.graph.catalogue.kinds import LIST, QKV, keras_kind
+from layerforge.graph.catalogue.ops import LIST_ARGUMENTS, key_value, op_function, op_ports
+from layerforge.graph.ports import argument_ports, op_function_name
 from layerforge.graph.schema import InnerLayer, Node
 
 ModelResolver = Callable[[str], keras.Model]
@@ -62,12 +64,14 @@ def make_layer(
     models: ModelResolver,
     *,
     throwaway: bool = False,
-) -> keras.layers.Layer:
+) -> keras.layers.Layer | None:
     """Instantiate the layer a node (or a wrapper's `inner`) describes.
 
     A `Model` use returns the shared keras.Model of its sub-graph; wrappers build
-    their inner layer first. `throwaway` layers (validation) skip TF tracking.
-    Raises whatever Keras raises for bad params."""
+    their inner layer first; an Op node has no layer (None). `throwaway` layers
+    (validation) skip TF tracking. Raises whatever Keras raises for bad params."""
+    if layer.type == "Op":
+        return None
     if layer.type == "Model":
         return models(layer.params["subgraph"])
     cls = layer_class(layer.type)
@@ -90,20 +94,86 @@ def make_layer(
     return layer_obj
 
 
-def call_layer(layer_obj: keras.layers.Layer, type_name: str, args: list[Any]) -> list[Any]:
-    """Call a layer on the tensors of its input ports (in port order); returns the
-    tensors of its output ports."""
-    layer_kind = keras_kind(type_name)
+def call_layer(
+    layer_obj: keras.layers.Layer | None,
+    layer: LayerLike,
+    args: Sequence[Any | None],
+    call_params: dict[str, Any] | None = None,
+) -> list[Any]:
+    """Call a layer on the tensors at its input ports (`args[port]`, None where nothing
+    is connected): positional ports as its `LayerKind.call` says, argument ports as
+    keyword arguments (`initial_state=[h, c]`, `mask=m`), plus the call's flags.
+    An Op node (no layer object) calls its keras.ops function. Returns the tensors of
+    its output ports."""
+    if layer.type == "Op":
+        return [call_op(layer, args)]
+    if layer_obj is None:
+        raise ValueError(f"{layer.type} needs a layer to call")
+    extra = argument_ports(layer)
+    split = len(args) if layer.type == "Model" else min(len(args), _positional(layer))
+    positional, rest = list(args[:split]), list(args[split:])
+    kwargs: dict[str, Any] = dict(call_params or {})
+    lists: dict[str, list[Any | None]] = {}
+    rest += [None] * (len(extra) - len(rest))
+    for port, tensor in zip(extra, rest, strict=False):
+        if port.item is None:
+            if tensor is not None:
+                kwargs[port.argument] = tensor
+        else:
+            lists.setdefault(port.argument, []).append(tensor)
+    for argument, items in lists.items():
+        if any(t is not None for t in items):
+            if any(t is None for t in items):
+                names = [p.name for p in extra if p.argument == argument]
+                raise ValueError(f"{argument} takes all of {', '.join(names)}: connect each")
+            kwargs[argument] = items
+    layer_kind = keras_kind(layer.type)
     style = layer_kind.call if layer_kind is not None else None
     if style == QKV:
-        key = args[2] if len(args) > 2 else None
-        out = layer_obj(args[0], args[1], key=key)
-    elif style == LIST or (type_name == "Model" and len(args) > 1):
-        out = layer_obj(list(args))
+        key = positional[2] if len(positional) > 2 else None
+        out = layer_obj(positional[0], positional[1], key=key, **kwargs)
+    elif style == LIST or (layer.type == "Model" and len(positional) > 1):
+        out = layer_obj([t for t in positional if t is not None], **kwargs)
     else:
-        out = layer_obj(args[0])
+        out = layer_obj(positional[0], **kwargs)
     if isinstance(out, dict):
         return list(out.values())
     if isinstance(out, (list, tuple)):
         return list(out)
     return [out]
+
+
+def _positional(layer: LayerLike) -> int:
+    """How many of a layer's ports are positional (the rest are argument ports)."""
+    layer_kind = keras_kind(layer.type)
+    if layer_kind is None or layer_kind.max_inputs is None:
+        return 1 << 30
+    return layer_kind.max_inputs
+
+
+def op_arguments_of(layer: LayerLike) -> dict[str, Any]:
+    """An Op node's non-tensor arguments as its function takes them."""
+    values = {k: v for k, v in layer.params.items() if k != "function"}
+    if "key" in values and op_function_name(layer) == "get_item":
+        values["key"] = key_value(values["key"])
+    return values
+
+
+def call_op(layer: LayerLike, args: Sequence[Any | None]) -> Any:
+    """`keras.ops.<function>(...)` on the tensors at an Op node's ports."""
+    name = op_function_name(layer) or ""
+    fn = op_function(name)
+    if fn is None:
+        raise ValueError(f"keras.ops.{name} is not an allowed operation")
+    values = op_arguments_of(layer)
+    listed = LIST_ARGUMENTS.get(name)
+    if listed is None:
+        given = {p: t for p, t in zip(op_ports(name), args, strict=False) if t is not None}
+        return fn(**given, **values)
+    tensors = [t for t in args if t is not None]
+    parameters = list(inspect.signature(fn).parameters.values())
+    star = next((p for p in parameters if p.name == listed and p.kind == p.VAR_POSITIONAL), None)
+    if star is not None:  # einsum(subscripts, *operands)
+        before = [values.pop(p.name) for p in parameters[: parameters.index(star)]]
+        return fn(*before, *tensors, **values)
+    return fn(**{listed: tensors}, **values)

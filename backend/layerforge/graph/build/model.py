@@ -129,7 +129,10 @@ def _build_sequential(
     for nid in chain[1:-1]:
         node = index.by_id[nid]
         try:
-            layers.append(make_layer(node, names.get(nid), scope.model))
+            layer = make_layer(node, names.get(nid), scope.model)
+            if layer is None:
+                raise ValueError(f"{node.type} cannot be part of a Sequential model")
+            layers.append(layer)
         except Exception as exc:
             raise _node_problem(node, exc, "bad_param") from exc
     return keras.Sequential([make_input(index.by_id[chain[0]]), *layers], name=name)
@@ -143,17 +146,17 @@ def _build_functional(
 ) -> keras.Model:
     """Call each layer on symbolic tensors in topological order, then keras.Model."""
     order, _ = topological_order(index)
-    layers: dict[str, keras.layers.Layer] = {}
+    layers: dict[str, keras.layers.Layer | None] = {}
     tensors: dict[str, list[Any]] = {}
     for nid in order:
         node = index.by_id[nid]
         if node.type == "Input":
             tensors[nid] = [make_input(node)]
             continue
-        args = []
-        for port in sorted(index.in_edges[nid]):
-            edge = index.in_edges[nid][port][0]
-            args.append(tensors[edge.source][edge.source_port])
+        ports = index.in_edges[nid]
+        args = [None] * (max(ports, default=-1) + 1)
+        for port, edges in ports.items():
+            args[port] = tensors[edges[0].source][edges[0].source_port]
         if node.type == "Output":
             tensors[nid] = args
             continue
@@ -164,7 +167,7 @@ def _build_functional(
         except Exception as exc:
             raise _node_problem(index.by_id[owner], exc, "bad_param") from exc
         try:
-            tensors[nid] = call_layer(layers[owner], node.type, args)
+            tensors[nid] = call_layer(layers[owner], index.by_id[owner], args, node.call_params)
         except Exception as exc:
             raise _node_problem(node, exc) from exc
     inputs = [tensors[n.id][0] for n in index.inputs()]

@@ -11,27 +11,38 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import keras
+from keras.src.backend import get_keras_mask, set_keras_mask
 from keras.src.backend.common import global_state
+
+Shape = tuple[int | None, ...]
 
 
 class TensorSpec(NamedTuple):
-    """What a port carries: shape (batch axis first, None for free axes) and dtype.
-    A named tuple, so cache keys made of specs hash at C speed."""
+    """What a port carries: shape (batch axis first, None for free axes), dtype and
+    the shape of the Keras mask riding on it (`Embedding(mask_zero=True)`, `Masking`,
+    and every layer passing a mask on), or None. A named tuple, so cache keys made of
+    specs hash at C speed."""
 
-    shape: tuple[int | None, ...]
+    shape: Shape
     dtype: str
     sparse: bool = False
+    mask: Shape | None = None
 
     @classmethod
     def of(cls, tensor: keras.KerasTensor) -> TensorSpec:
+        mask = get_keras_mask(tensor)
         return cls(
             tuple(tensor.shape),
             str(tensor.dtype),
             bool(getattr(tensor, "sparse", False)),
+            tuple(mask.shape) if mask is not None else None,
         )
 
     def tensor(self) -> keras.KerasTensor:
-        return keras.KerasTensor(self.shape, dtype=self.dtype, sparse=self.sparse)
+        tensor = keras.KerasTensor(self.shape, dtype=self.dtype, sparse=self.sparse)
+        if self.mask is not None:
+            set_keras_mask(tensor, keras.KerasTensor(self.mask, dtype="bool"))
+        return tensor
 
     def to_json(self) -> list[int | None]:
         return list(self.shape)

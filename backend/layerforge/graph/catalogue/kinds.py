@@ -28,6 +28,7 @@ CategoryId = Literal[
     "augmentation",
     "wrappers",
     "models",
+    "operations",
 ]
 
 CallStyle = Literal["single", "list", "qkv", "none"]
@@ -56,6 +57,9 @@ class LayerKind:
     """Recurrent layers: the state outputs `return_state=True` adds, in Keras's order."""
     key_params: tuple[str, ...] = ()
     """Parameters shown on the node; empty: the first required ones."""
+    argument_lists: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Call arguments that take a list of tensors, with a port name per item
+    (Attention's `mask` is [query_mask, value_mask]); `initial_state` follows `states`."""
     wraps: str | None = None
     """Wrappers: the type of the inner layer a sample instance is made with."""
     keras: bool = True
@@ -104,6 +108,15 @@ PSEUDO_KINDS = (
         "A use of a sub-graph defined once in `subgraphs`; uses share weights.",
         inputs=MANY,
         key_params=("subgraph",),
+        keras=False,
+    ),
+    LayerKind(
+        "Op",
+        "operations",
+        "A call of one keras.ops function (x + y, ops.reshape, x[:, 0], ...).",
+        inputs=MANY,
+        call="none",
+        key_params=("function",),
         keras=False,
     ),
 )
@@ -291,6 +304,7 @@ LAYER_KINDS = (
         inputs=3,
         call=LIST,
         input_names=("query", "value", "key"),
+        argument_lists=(("mask", ("query_mask", "value_mask")),),
     ),
     LayerKind(
         "AdditiveAttention",
@@ -299,6 +313,7 @@ LAYER_KINDS = (
         inputs=3,
         call=LIST,
         input_names=("query", "value", "key"),
+        argument_lists=(("mask", ("query_mask", "value_mask")),),
     ),
     # merging
     LayerKind(

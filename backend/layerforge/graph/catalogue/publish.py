@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from layerforge.graph.catalogue.compile import LOSSES, METRICS
 from layerforge.graph.catalogue.kinds import KINDS, MANY, CategoryId, LayerKind
+from layerforge.graph.catalogue.ops import OPS
 from layerforge.graph.catalogue.params import (
     ACTIVATIONS,
     CHOICES_BY_KIND,
@@ -100,10 +101,12 @@ CATEGORIES = (
     Category(id="augmentation", title="Augmentation", colour="#a8a29e"),
     Category(id="wrappers", title="Wrappers", colour="#b45309"),
     Category(id="models", title="Models", colour="#0f766e"),
+    Category(id="operations", title="Operations", colour="#475569"),
 )
 """In display order."""
 
 _SKIPPED_ARGS = {"self", "name", "layer", "backward_layer", "cell", "weights"}
+_CONFIG_ONLY_SKIPPED = {"trainable", "build_config", "compile_config"}
 
 
 def _param(
@@ -202,6 +205,13 @@ def _layer_params(layer_kind: LayerKind, cls: type) -> list[dict[str, Any]]:
         params.append(spec)
     if not any(p["name"] == "dtype" for p in params):
         params.append(_param("dtype", "dtype", None, choices=DTYPES))
+    # keys get_config() writes that the signature takes through **kwargs (an LSTM's
+    # zero_output_for_mask): Keras writes them, so a graph may carry them
+    named = {p["name"] for p in params} | _SKIPPED_ARGS | _CONFIG_ONLY_SKIPPED
+    for key, value in config.items():
+        if key not in named and not isinstance(value, dict):
+            default = _jsonable(value)
+            params.append(_param(key, _kind_from_default(key, default), default))
     return params
 
 
@@ -230,8 +240,23 @@ _PSEUDO_PARAMS: dict[str, list[dict[str, Any]]] = {
     "Model": [
         _param("subgraph", "str", None, True, description="Key of the sub-graph in `subgraphs`.")
     ],
+    "Op": [
+        _param(
+            "function",
+            "choice",
+            None,
+            True,
+            choices=sorted(OPS),
+            description="The keras.ops function; its other arguments are params too.",
+        )
+    ],
 }
-_PSEUDO_OUTPUTS: dict[str, int | Literal["many"]] = {"Input": 1, "Output": 0, "Model": MANY}
+_PSEUDO_OUTPUTS: dict[str, int | Literal["many"]] = {
+    "Input": 1,
+    "Output": 0,
+    "Model": MANY,
+    "Op": 1,
+}
 
 
 @cache

@@ -39,6 +39,16 @@ class NodeReport(BaseModel):
     variadic_inputs: bool = Field(
         default=False, description="The layer takes any number of inputs (merge layers)."
     )
+    argument_ports: list[str] = Field(
+        default_factory=list,
+        description="The input ports that feed call arguments (initial_state_h, mask, "
+        "attention_mask, ...): optional, after the positional ones.",
+    )
+    masked_outputs: list[str] = Field(
+        default_factory=list,
+        description="Output ports whose tensor carries a Keras mask (Embedding with "
+        "mask_zero, Masking, and layers passing it on): edges from them carry the mask.",
+    )
     macs: int | None = Field(
         default=None,
         description="Multiply-accumulates of this call for one sample (checks/cost.py); "

@@ -28,7 +28,13 @@ from layerforge.graph.build.symbolic import (
 from layerforge.graph.checks import cache
 from layerforge.graph.checks.findings import Findings
 from layerforge.graph.checks.report import NodeReport
-from layerforge.graph.ports import input_port_names, output_port_names, variadic_inputs
+from layerforge.graph.ports import (
+    argument_ports,
+    input_port_names,
+    output_port_names,
+    positional_port_names,
+    variadic_inputs,
+)
 from layerforge.graph.problems import GraphError, call_error_code, clean_message
 from layerforge.graph.schema import Graph, InnerLayer, Node
 from layerforge.graph.structure import GraphIndex, subgraph_use, topological_order
@@ -157,6 +163,8 @@ class Validator:
             else input_port_names(owner, scope.lookup, connected),
             output_ports=output_port_names(owner, scope.lookup),
             variadic_inputs=variadic_inputs(owner),
+            argument_ports=[p.name for p in argument_ports(owner)],
+            masked_outputs=[],
         )
         self.nodes[nid] = info
         return info
@@ -164,13 +172,16 @@ class Validator:
     @staticmethod
     def _input_specs(
         index: GraphIndex, nid: str, specs: dict[str, list[TensorSpec]]
-    ) -> list[TensorSpec] | None:
-        args = []
-        for port in sorted(index.in_edges.get(nid, {})):
-            edge = index.in_edges[nid][port][0]
+    ) -> list[TensorSpec | None] | None:
+        """The spec at each input port (None where nothing is connected), or None
+        when an input is not known (an upstream error)."""
+        ports = index.in_edges.get(nid, {})
+        args: list[TensorSpec | None] = [None] * (max(ports, default=-1) + 1)
+        for port, edges in ports.items():
+            edge = edges[0]
             if edge.source not in specs or edge.source_port >= len(specs[edge.source]):
                 return None
-            args.append(specs[edge.source][edge.source_port])
+            args[port] = specs[edge.source][edge.source_port]
         return args
 
     def _record(self, nid: str, info: NodeReport, outcome: Outcome) -> None:
@@ -179,6 +190,11 @@ class Validator:
             self.findings.error(nid, outcome.code, outcome.message or "", outcome.param)
             return
         info.output_shapes = [s.to_json() for s in outcome.specs or ()]
+        info.masked_outputs = [
+            port
+            for port, spec in zip(info.output_ports, outcome.specs or (), strict=False)
+            if spec.mask is not None
+        ]
         info.dtypes = [s.dtype for s in outcome.specs or ()]
         info.trainable_params = outcome.trainable
         info.non_trainable_params = outcome.non_trainable
@@ -189,7 +205,7 @@ class Validator:
         self,
         index: GraphIndex,
         node: Node,
-        args: list[TensorSpec],
+        args: list[TensorSpec | None],
         scope: _CachedScope,
         specs: dict[str, list[TensorSpec]],
         chain: list[Graph],
@@ -197,7 +213,7 @@ class Validator:
         if node.type == "Input":
             return _input_outcome(node)
         if node.type == "Output":
-            return Outcome(specs=tuple(args))
+            return Outcome(specs=tuple(s for s in args if s is not None))
         sub = _used_subgraph(node, scope)
         if sub is not None and id(sub) in self.broken_subgraphs:
             key = subgraph_use(node)
@@ -223,10 +239,11 @@ class Validator:
             tuple(args),
             tuple(owner_args) if owner_args is not None else None,
             subs,
+            _digest(node.call_params) if node.call_params else None,
         )
         cached: Outcome | None = cache.NODE_OUTCOMES.get(cache_key)
         if cached is None:
-            cached = _evaluate(owner, node.type, args, owner_args, scope)
+            cached = _evaluate(owner, node, args, owner_args, scope)
             cache.NODE_OUTCOMES.put(cache_key, cached)
         return cached
 
@@ -269,31 +286,40 @@ def _input_outcome(node: Node) -> Outcome:
     return Outcome(specs=(TensorSpec(tuple(shape), dtype, bool(params.get("sparse", False))),))
 
 
+Specs = list[TensorSpec | None]
+
+
 def _evaluate(
     owner: Node,
-    call_type: str,
-    args: list[TensorSpec],
-    owner_args: list[TensorSpec] | None,
+    node: Node,
+    args: Specs,
+    owner_args: Specs | None,
     scope: SubgraphScope,
 ) -> Outcome:
     try:
         with no_weights():
-            return _call(owner, call_type, args, owner_args, scope)
+            return _call(owner, node, args, owner_args, scope)
     except _NeedsWeights:
-        return _call(owner, call_type, args, owner_args, scope)
+        return _call(owner, node, args, owner_args, scope)
 
 
 class _NeedsWeights(Exception):
     pass
 
 
+def _tensors(specs: Specs) -> list[keras.KerasTensor | None]:
+    return [s.tensor() if s is not None else None for s in specs]
+
+
 def _call(
     owner: Node,
-    call_type: str,
-    args: list[TensorSpec],
-    owner_args: list[TensorSpec] | None,
+    node: Node,
+    args: Specs,
+    owner_args: Specs | None,
     scope: SubgraphScope,
 ) -> Outcome:
+    """Make the owner's layer, call it (first on the owner's inputs when `node` is
+    another call site of it), and read the output specs and weight counts."""
     try:
         layer = make_layer(owner, None, scope.model, throwaway=True)
     except GraphError as exc:
@@ -306,11 +332,56 @@ def _call(
         return Outcome(None, code="bad_param", message=message, param=_param_in(message, owner))
     try:
         if owner_args is not None:
-            call_layer(layer, owner.type, [s.tensor() for s in owner_args])
-        outputs = call_layer(layer, call_type, [s.tensor() for s in args])
+            call_layer(layer, owner, _tensors(owner_args), owner.call_params)
+        outputs = call_layer(layer, owner, _tensors(args), node.call_params)
     except Exception as exc:
         if needs_real_weights(exc):
             raise _NeedsWeights from exc
         return Outcome(None, code=call_error_code(exc), message=clean_message(exc))
-    trainable, non_trainable = weight_counts(layer)
+    problem = _state_mismatch(owner, node, args, scope)
+    if problem is not None:
+        return Outcome(None, code="shape_mismatch", message=problem)
+    trainable, non_trainable = weight_counts(layer) if layer is not None else (0, 0)
     return Outcome(tuple(TensorSpec.of(t) for t in outputs), trainable, non_trainable)
+
+
+def _state_mismatch(owner: Node, node: Node, args: Specs, scope: SubgraphScope) -> str | None:
+    """Keras's symbolic call does not look at `initial_state` shapes: compare each
+    state port with the state the same layer returns itself (`return_state=True`)."""
+    positional = len(positional_port_names(owner, scope.lookup, len(args)))
+    given = [
+        (port.name, spec)
+        for i, port in enumerate(argument_ports(owner))
+        if port.argument == "initial_state" and positional + i < len(args)
+        for spec in [args[positional + i]]
+        if spec is not None
+    ]
+    if not given:
+        return None
+    stateful = _with_return_state(owner)
+    layer = make_layer(stateful, None, scope.model, throwaway=True)
+    outputs = call_layer(layer, stateful, _tensors(args[:positional]), node.call_params)
+    states = {
+        f"initial_{n}": t
+        for n, t in zip(output_port_names(stateful, scope.lookup), outputs, strict=False)
+    }
+    for name, spec in given:
+        expected = tuple(states[name].shape)
+        if len(expected) != len(spec.shape) or any(
+            a is not None and b is not None and a != b
+            for a, b in zip(expected, spec.shape, strict=True)
+        ):
+            return (
+                f"{name} has shape {list(spec.shape)}; this layer's state has shape "
+                f"{list(expected)}"
+            )
+    return None
+
+
+def _with_return_state(layer: Node | InnerLayer) -> InnerLayer:
+    """A copy of a recurrent layer (or a Bidirectional's inner one) returning its states."""
+    if layer.inner is not None:
+        return InnerLayer(
+            type=layer.type, params=dict(layer.params), inner=_with_return_state(layer.inner)
+        )
+    return InnerLayer(type=layer.type, params={**layer.params, "return_state": True})

@@ -7,13 +7,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from layerforge.graph.catalogue.calls import call_options
 from layerforge.graph.catalogue.compile import LOSSES_TAKING_LOGITS
 from layerforge.graph.catalogue.kinds import is_known, is_refused, kind
 from layerforge.graph.checks import cache
 from layerforge.graph.checks.findings import Findings
+from layerforge.graph.checks.ops import op_param_problems
 from layerforge.graph.checks.params import check_output_params, check_params
 from layerforge.graph.limits import DEFAULT_LIMITS, GraphLimits
-from layerforge.graph.ports import input_port_range, output_ports
+from layerforge.graph.ports import (
+    input_port_range,
+    op_function_name,
+    output_ports,
+    positional_port_names,
+    variadic_inputs,
+)
 from layerforge.graph.problems import Problem
 from layerforge.graph.schema import Graph, InnerLayer, Node
 from layerforge.graph.structure import (
@@ -31,6 +39,7 @@ from layerforge.graph.structure import (
 )
 
 _LOGIT_ACTIVATIONS = {"softmax", "sigmoid", "log_softmax"}
+OUTPUT_CHANGING_FLAGS = {"return_attention_scores"}
 
 
 class _Checker:
@@ -82,6 +91,7 @@ class _Checker:
                 subgraph_use(n),
                 input_port_range(n, self.lookup) if is_known(n.type) else None,
                 output_ports(n, self.lookup) if is_known(n.type) else None,
+                tuple(sorted(n.params)) if n.type == "Op" else None,  # args given as params
             )
             for n in self.graph.nodes
         )
@@ -157,6 +167,8 @@ class _Checker:
             return False
         if layer.type == "Output":
             problems = check_output_params(nid, layer.params)
+        elif layer.type == "Op":
+            problems = op_param_problems(nid, layer.params)
         else:
             problems = check_params(
                 nid, layer.type, layer.params, param_prefix, key=self.f.key(layer)
@@ -198,6 +210,7 @@ class _Checker:
         return ok
 
     def check_node(self, node: Node) -> None:
+        self.check_call_params(node)
         if node.shared_with:
             self.check_shared(node)
             return
@@ -213,6 +226,36 @@ class _Checker:
             cache.LAYER_CHECKS.put(key, found)
         for param, code, message in found:
             self.f.error(self.nid(node.id), code, message, param)
+
+    def check_call_params(self, node: Node) -> None:
+        """A call's flags: the flag arguments of its layer's `call` (use_causal_mask)."""
+        if not node.call_params:
+            return
+        owner = self._layer_of(node)
+        options = call_options(owner.type) if is_known(owner.type) else {}
+        for key, value in node.call_params.items():
+            if key not in options:
+                known = ", ".join(options) or "none"
+                self.f.error(
+                    self.nid(node.id),
+                    "unknown_param",
+                    f"{owner.type}'s call takes no flag {key!r} (flags: {known})",
+                    f"call_params.{key}",
+                )
+            elif not isinstance(value, bool):
+                self.f.error(
+                    self.nid(node.id),
+                    "bad_param",
+                    f"{key} must be true or false",
+                    f"call_params.{key}",
+                )
+            elif key in OUTPUT_CHANGING_FLAGS and value:
+                self.f.error(
+                    self.nid(node.id),
+                    "unsupported",
+                    f"{key} adds outputs a graph cannot draw yet",
+                    f"call_params.{key}",
+                )
 
     def check_shared(self, node: Node) -> None:
         nid = self.nid(node.id)
@@ -301,6 +344,8 @@ class _Checker:
             needed = max(lo, (used[-1] + 1) if used else 0) if hi is None else lo
             missing = [p for p in range(needed) if p not in ports]
             layer_kind = kind(layer.type)
+            if layer.type == "Op":
+                self.check_op_ports(node, layer, set(ports))
             if missing:
                 names = layer_kind.input_names if layer_kind else None
                 label = ", ".join(names[p] if names else str(p) for p in missing[:8])
@@ -312,6 +357,28 @@ class _Checker:
                 )
             if layer_kind and layer_kind.keras and layer_kind.variadic and len(used) == 1:
                 self.s.warn(nid, "single_merge_input", f"{layer.type} with a single input")
+
+    def check_op_ports(self, node: Node, layer: Node, connected: set[int]) -> None:
+        """Each required argument of an Op comes as a tensor or as a param, not both."""
+        for port, name in enumerate(positional_port_names(layer, self.lookup)):
+            if variadic_inputs(layer):
+                break
+            given = name in layer.params
+            if given and port in connected:
+                self.s.error(
+                    self.nid(node.id),
+                    "duplicate_input",
+                    f"{name} is both a param and a tensor on port {port}; keep one",
+                    name,
+                )
+            elif not given and port not in connected:
+                self.s.error(
+                    self.nid(node.id),
+                    "missing_input",
+                    f"keras.ops.{op_function_name(layer)} needs {name}: connect a tensor "
+                    "or set it as a param",
+                    name,
+                )
 
     def check_order_and_reach(self) -> None:
         _order, cyclic = topological_order(self.index)

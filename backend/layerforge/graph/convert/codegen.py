@@ -23,7 +23,8 @@ import black
 from layerforge.graph.build.compile import compile_spec
 from layerforge.graph.build.layers import layer_class
 from layerforge.graph.catalogue.kinds import LIST, QKV, keras_kind
-from layerforge.graph.ports import output_ports
+from layerforge.graph.catalogue.ops import LIST_ARGUMENTS, op_ports
+from layerforge.graph.ports import argument_ports, output_ports, positional_port_names
 from layerforge.graph.schema import Edge, Graph, InnerLayer, Node
 from layerforge.graph.structure import (
     GraphIndex,
@@ -195,7 +196,13 @@ class _Writer:
                 continue
             if node.type == "Output":
                 continue
-            args = [self._ref(e, index, tensor_vars) for e in _in_edges(index, nid)]
+            ports = index.in_edges.get(nid, {})
+            args: list[Expr | None] = [None] * (max(ports, default=-1) + 1)
+            for port, edges in ports.items():
+                args[port] = self._ref(edges[0], index, tensor_vars)
+            if node.type == "Op":
+                lines += statement(f"{var} = ", _op_call(node, args), indent)
+                continue
             owner = node.shared_with or nid
             if owner in layer_vars:
                 if owner == nid:
@@ -208,7 +215,7 @@ class _Writer:
             else:
                 layer_expr = self._layer(node, names.get(nid))
             lines += statement(
-                f"{var} = ", self._call(layer_expr, index.by_id[owner], args), indent
+                f"{var} = ", self._call(layer_expr, index.by_id[owner], node, args), indent
             )
         inputs = [tensor_vars[n.id] for n in index.inputs()]
         outputs = [
@@ -274,16 +281,31 @@ class _Writer:
             kwargs["trainable"] = "False"
         return call(f"layers.{layer.type}", args, kwargs)
 
-    def _call(self, layer_expr: Expr, owner: Node, args: list[str]) -> Expr:
+    def _call(self, layer_expr: Expr, owner: Node, node: Node, args: list[Expr | None]) -> Expr:
+        """`layer(x, initial_state=[h, c], mask=m, use_causal_mask=True)`, as
+        `build.layers.call_layer` calls it."""
         layer_kind = keras_kind(owner.type)
         style = layer_kind.call if layer_kind is not None else None
+        count = len(positional_port_names(owner, self._lookup, len(args)))
+        positional = [a for a in args[:count] if a is not None]
+        kwargs: dict[str, Expr] = {}
+        lists: dict[str, list[Expr]] = {}
+        for port, arg in zip(argument_ports(owner), args[count:], strict=False):
+            if arg is None:
+                continue
+            if port.item is None:
+                kwargs[port.argument] = arg
+            else:
+                lists.setdefault(port.argument, []).append(arg)
+        kwargs |= {k: bracket_list(v) for k, v in lists.items()}
+        kwargs |= {k: literal(v) for k, v in node.call_params.items()}
         if style == QKV:
-            call_args: list[Expr] = args[:2]
-            kwargs = {"key": args[2]} if len(args) > 2 else {}
-            return call(layer_expr, call_args, kwargs)
-        if style == LIST or (owner.type == "Model" and len(args) > 1):
-            return call(layer_expr, [bracket_list(args)])
-        return call(layer_expr, args[:1])
+            if len(positional) > 2:
+                kwargs = {"key": positional[2], **kwargs}
+            return call(layer_expr, positional[:2], kwargs)
+        if style == LIST or (owner.type == "Model" and len(positional) > 1):
+            return call(layer_expr, [bracket_list(positional)], kwargs)
+        return call(layer_expr, positional[:1], kwargs)
 
     def _ref(self, edge: Edge, index: GraphIndex, tensor_vars: dict[str, str]) -> str:
         source = index.by_id[edge.source]
@@ -347,6 +369,40 @@ class _Writer:
 
     def _fresh(self, base: str) -> str:
         return _fresh_in(base, self.reserved)
+
+
+def _op_call(node: Node, args: list[Expr | None]) -> Expr:
+    """`keras.ops.add(a, b)`, `keras.ops.concatenate([a, b], axis=1)`,
+    `keras.ops.get_item(x, (slice(None, None, None), 0))`."""
+    name = str(node.params["function"])
+    values = {k: _op_literal(name, k, v) for k, v in node.params.items() if k != "function"}
+    tensors = [a for a in args if a is not None]
+    listed = LIST_ARGUMENTS.get(name)
+    positional: list[Expr] = []
+    if listed is None:
+        for port, argument in enumerate(op_ports(name)):
+            given = args[port] if port < len(args) else None
+            positional.append(given if given is not None else values.pop(argument))
+    elif listed in op_ports(name):
+        positional = [bracket_list(tensors)]
+    else:  # einsum(subscripts, *operands)
+        positional = [values.pop(p) for p in op_ports(name) if p in values] + tensors
+    return call(f"keras.ops.{name}", positional, values)
+
+
+def _op_literal(function: str, key: str, value: Any) -> Expr:
+    if function == "get_item" and key == "key":
+        if not isinstance(value, list):
+            return _index_literal(value)
+        parts = [_index_literal(v) for v in value]
+        return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
+    return literal(value)
+
+
+def _index_literal(item: Any) -> Expr:
+    if isinstance(item, dict):
+        return call("slice", [literal(b) for b in item["slice"]])
+    return "..." if item == "..." else literal(item)
 
 
 def _one_or_list(values: list[str]) -> Expr:

@@ -32,7 +32,10 @@ import keras
 
 from layerforge.graph.build.layers import layer_class
 from layerforge.graph.catalogue.kinds import KINDS
+from layerforge.graph.checks.params import check_params
+from layerforge.graph.convert.calls import PortTensor, is_op, layer_call, op_call
 from layerforge.graph.convert.layout import auto_layout
+from layerforge.graph.convert.masks import drop_implicit_masks
 from layerforge.graph.limits import DEFAULT_LIMITS, GraphLimits
 from layerforge.graph.problems import GraphError, Problem
 from layerforge.graph.schema import Edge, Graph, InnerLayer, Node
@@ -111,8 +114,8 @@ def import_keras_config(data: Any, limits: GraphLimits = DEFAULT_LIMITS) -> Grap
     return auto_layout(graph)
 
 
-def _error(node: str | None, code: str, message: str) -> GraphError:
-    return GraphError([Problem(node=node, code=code, message=message)])
+def _error(node: str | None, code: str, message: str, param: str | None = None) -> GraphError:
+    return GraphError([Problem(node=node, param=param, code=code, message=message)])
 
 
 class _Importer:
@@ -189,8 +192,9 @@ class _Importer:
         nodes: list[Node] = []
         taken: set[str] = set()
         call_ids: dict[tuple[str, int], str] = {}
-        calls: list[tuple[str, dict[str, Any], Any]] = []
-        for layer in map(_op_as_layer, config["layers"]):
+        inbound: list[tuple[Node, list[PortTensor], dict[str, Any]]] = []
+        calls: list[tuple[Node, Node, Any]] = []
+        for layer in config["layers"]:
             name = layer.get("name") or layer["config"].get("name")
             owner = _unique(_sanitize(name), taken)
             taken.add(owner)
@@ -198,12 +202,16 @@ class _Importer:
                 call_ids[(name, 0)] = owner
                 nodes.append(_input_node(layer["config"], owner))
                 continue
-            inbound = layer.get("inbound_nodes") or []
-            for index, call in enumerate(inbound):
+            if is_op(layer):
+                op, ports = op_call(layer, owner)
+                call_ids[(name, 0)] = owner
+                nodes.append(op)
+                inbound.append((op, ports, {}))
+                continue
+            for index, call in enumerate(layer.get("inbound_nodes") or []):
                 node_id = owner if index == 0 else _unique(f"{owner}_call{index}", taken)
                 taken.add(node_id)
                 call_ids[(name, index)] = node_id
-                calls.append((node_id, call, layer))
                 if index == 0:
                     first = self._layer_node(layer, node_id, name)
                     nodes.append(first)
@@ -211,16 +219,19 @@ class _Importer:
                     nodes.append(first.model_copy(update={"id": node_id}))
                 else:
                     nodes.append(Node(id=node_id, type=first.type, shared_with=owner))
+                calls.append((nodes[-1], first, call))
         # in input_layers/output_layers (and the older list form of inbound nodes)
         # a Functional layer counts its own built-in node first (Keras's get_config)
         functional = {
             layer.get("name") for layer in config["layers"] if layer["class_name"] in FUNCTIONAL
         }
-        edges = [
-            edge
-            for node_id, call, layer in calls
-            for edge in _call_edges(node_id, call, layer, call_ids, functional)
-        ]
+        for node, first, call in calls:
+            ports, flags = layer_call(first, _modern_call(call, functional))
+            inbound.append((node, ports, flags))
+        edges: list[Edge] = []
+        for node, ports, flags in inbound:
+            node.call_params.update(flags)
+            edges += _edges(node.id, ports, call_ids)
         inputs = [call_ids.get((n, 0)) for n, _, _ in _history_list(config.get("input_layers"))]
         nodes = _inputs_in_order(nodes, inputs)
         for name, index, port in _history_list(config.get("output_layers")):
@@ -232,7 +243,8 @@ class _Importer:
             out_name = _unique(name, {n.name for n in nodes if n.type == "Output"})
             nodes.append(Node(id=out_id, type="Output", name=out_name))
             edges.append(Edge(source=source, source_port=port, target=out_id))
-        return Graph(name=config.get("name"), model_type="functional", nodes=nodes, edges=edges)
+        graph = Graph(name=config.get("name"), model_type="functional", nodes=nodes, edges=edges)
+        return drop_implicit_masks(graph)
 
     def _layer_node(self, layer: dict[str, Any], node_id: str, name: str) -> Node:
         config = layer.get("config") or {}
@@ -279,56 +291,6 @@ class _Importer:
         )
 
 
-SCALAR_OPS = {"Add", "Subtract", "Multiply", "Divide", "TrueDivide"}
-MERGE_OPS = {"Add": "Add", "Subtract": "Subtract", "Multiply": "Multiply"}
-
-
-def _op_as_layer(layer: dict[str, Any]) -> dict[str, Any]:
-    """Arithmetic written with keras.ops on tensors (`x + 3.0`, `x * y`, as in
-    MobileNetV3's hard-swish) as the equivalent layer: Rescaling(scale, offset) for a
-    tensor and a number, Add/Subtract/Multiply for two tensors. Other layers pass."""
-    if not (layer.get("module") or "").startswith("keras.src.ops"):
-        return layer
-    op, name = layer["class_name"], layer.get("name") or layer["config"].get("name")
-    calls = layer.get("inbound_nodes") or []
-    args = calls[0].get("args", []) if len(calls) == 1 and isinstance(calls[0], dict) else []
-    tensors = [a for a in args if _tensor_history(a)]
-    numbers = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
-    config: dict[str, Any] | None = None
-    if len(args) == 2 and len(tensors) == 2 and op in MERGE_OPS:
-        return {
-            **layer,
-            "module": "keras.layers",
-            "class_name": MERGE_OPS[op],
-            "config": {"name": name},
-        }
-    if len(args) == 2 and len(tensors) == 1 and len(numbers) == 1 and op in SCALAR_OPS:
-        c, tensor_first = numbers[0], _tensor_history(args[0]) is not None
-        if op == "Add":
-            config = {"scale": 1.0, "offset": c}
-        elif op == "Multiply":
-            config = {"scale": c, "offset": 0.0}
-        elif op == "Subtract":
-            config = {"scale": 1.0, "offset": -c} if tensor_first else {"scale": -1.0, "offset": c}
-        elif tensor_first and c != 0:
-            config = {"scale": 1.0 / c, "offset": 0.0}
-    if config is None:
-        raise _error(
-            name,
-            "refused_type",
-            f"{name}: the operation {op!r} (keras.ops) is not a layer and cannot be drawn; "
-            "wrap it in a layer",
-        )
-    call = {"args": tensors, "kwargs": {}}
-    return {
-        **layer,
-        "module": "keras.layers",
-        "class_name": "Rescaling",
-        "config": {"name": name, **config},
-        "inbound_nodes": [call],
-    }
-
-
 def _input_node(config: dict[str, Any], node_id: str) -> Node:
     batch_shape = list(config.get("batch_shape") or config.get("batch_input_shape") or [None])
     params: dict[str, Any] = {"shape": batch_shape[1:]}
@@ -357,33 +319,18 @@ def _inputs_in_order(nodes: list[Node], order: list[str | None]) -> list[Node]:
     return result
 
 
-def _call_edges(
-    node_id: str,
-    call: Any,
-    layer: dict[str, Any],
-    call_ids: dict[tuple[str, int], str],
-    functional: set[str],
-) -> list[Edge]:
-    """Edges into one call: positional tensors in order, then tensor keyword arguments
-    at the port of their position in the layer's `call` signature."""
-    # the legacy format: [[layer, node_index, tensor_index, kwargs], ...]
+def _modern_call(call: Any, functional: set[str]) -> dict[str, Any]:
+    """A call in today's form; the legacy one is [[layer, node_index, tensor_index,
+    kwargs], ...] (node indices count a Functional layer's own node first)."""
     if isinstance(call, list):
         items = [[i[0], i[1] - (i[0] in functional), i[2]] for i in call]
-        call = {"args": [_legacy_tensor(item) for item in items], "kwargs": {}}
-    args = call.get("args") or []
-    if len(args) == 1 and isinstance(args[0], (list, tuple)):
-        args = args[0]  # a merge layer called on a list of tensors
-    ports: list[tuple[int, list[Any]]] = [
-        (port, history) for port, history in enumerate(_tensor_history(a) for a in args) if history
-    ]
-    kwargs = call.get("kwargs") or {}
-    tensor_kwargs = {k: h for k, h in ((k, _tensor_history(v)) for k, v in kwargs.items()) if h}
-    if tensor_kwargs:
-        order = _call_argument_order(layer["class_name"])
-        for key, history in tensor_kwargs.items():
-            if key not in order:
-                raise _error(node_id, "unsupported", f"{node_id}: tensor argument {key!r}")
-            ports.append((order.index(key), history))
+        return {"args": [_legacy_tensor(item) for item in items], "kwargs": {}}
+    return dict(call)
+
+
+def _edges(
+    node_id: str, ports: list[PortTensor], call_ids: dict[tuple[str, int], str]
+) -> list[Edge]:
     edges = []
     for port, (source_name, source_index, tensor_index) in ports:
         source = call_ids.get((source_name, source_index))
@@ -394,20 +341,9 @@ def _call_edges(
                 f"{node_id}: input from unknown layer {source_name!r}",
             )
         edges.append(
-            Edge(
-                source=source,
-                source_port=tensor_index,
-                target=node_id,
-                target_port=port,
-            )
+            Edge(source=source, source_port=tensor_index, target=node_id, target_port=port)
         )
     return edges
-
-
-def _tensor_history(value: Any) -> list[Any] | None:
-    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
-        return list(value["config"]["keras_history"])
-    return None
 
 
 def _legacy_tensor(item: list[Any]) -> dict[str, Any]:
@@ -423,13 +359,6 @@ def _history_list(value: Any) -> list[tuple[str, int, int]]:
     return [(v[0], int(v[1]), int(v[2])) for v in value]
 
 
-def _call_argument_order(class_name: str) -> list[str]:
-    cls = layer_class(class_name)
-    if cls is None:
-        raise _error(None, "refused_type", f"layer type {class_name!r} is not allowed")
-    return [p for p in inspect.signature(cls.call).parameters if p != "self"]
-
-
 # --- parameters -------------------------------------------------------------------
 
 DROPPED_KEYS = {"name", "trainable"}
@@ -441,9 +370,25 @@ def _layer_params(layer: dict[str, Any], name: str, skip: set[str]) -> dict[str,
     config = {k: v for k, v in (layer.get("config") or {}).items() if k not in DROPPED_KEYS | skip}
     params = {}
     for key, value in _minimal_config(layer["class_name"], config).items():
-        value = _simplify(value, name, key)
+        try:
+            value = _simplify(value, name, key)
+        except GraphError:
+            raise
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            raise _error(
+                name,
+                "bad_model",
+                f"{name}: {layer['class_name']}.{key} cannot be read ({type(exc).__name__}: "
+                f"{str(exc)[:200]})",
+                key,
+            ) from exc
         if not (key == "dtype" and value == "float32"):
             params[key] = value
+    # refuse here what the build would refuse (a layer object as an initializer, a
+    # serialized Python function as an activation), naming the layer and the field
+    problems = check_params(name, str(layer["class_name"]), params)
+    if problems:
+        raise GraphError(problems)
     return params
 
 
@@ -533,11 +478,23 @@ def _simplify(value: Any, name: str, key: str) -> Any:
         if family is not None:
             return _object_name(family, value)
         if module and not module.startswith("keras"):
-            raise _error(name, "refused_type", f"{name}: parameter {key!r} holds a custom object")
-        return {"class_name": value["class_name"], "config": value["config"]}
+            raise _error(
+                name, "refused_type", f"{name}: parameter {key!r} holds a custom object", key
+            )
+        if value["class_name"] in ("__numpy__", "__tensor__"):
+            return value["config"]["value"]  # an array argument (Constant's value)
+        return {"class_name": value["class_name"], "config": _plain_config(value, name, key)}
     if isinstance(value, list):
         return [_simplify(v, name, key) for v in value]
     return value
+
+
+def _plain_config(value: dict[str, Any], name: str, key: str) -> Any:
+    """An object's config with arrays as lists and Keras's bookkeeping keys dropped."""
+    config = value["config"]
+    if not isinstance(config, dict):
+        return config
+    return {k: _simplify(v, name, key) for k, v in config.items() if k != "shared_object_id"}
 
 
 def _family_of(key: str) -> Any:
@@ -551,11 +508,11 @@ def _family_of(key: str) -> Any:
 def _object_name(family: Any, value: dict[str, Any]) -> Any:
     """'he_normal' for a default-configured HeNormal, else {class_name, config}."""
     snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", value["class_name"]).lower()
-    plain = {"class_name": value["class_name"], "config": value["config"]}
+    plain = {"class_name": value["class_name"], "config": _plain_config(value, "", "")}
     try:
-        candidate = family.get(snake)
+        candidate = family.get(snake)  # (Constant has no default: KeyError)
         given = family.deserialize(plain)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, KeyError):
         return plain
     same_class = type(candidate) is type(given)
     if same_class and candidate.get_config() == given.get_config():
@@ -568,11 +525,20 @@ def _dtype_name(dtype: Any) -> str:
 
 
 def _is_mirror(forward: dict[str, Any], backward: dict[str, Any]) -> bool:
-    """Whether `backward` is the copy Bidirectional makes of `forward` by itself."""
+    """Whether `backward` is the copy Bidirectional makes of `forward` by itself (a
+    `.keras` file always writes it, with its own `shared_object_id`s)."""
     strip = {"name", "go_backwards"}
-    f = {k: v for k, v in forward["config"].items() if k not in strip}
-    b = {k: v for k, v in backward["config"].items() if k not in strip}
+    f = {k: _without_ids(v) for k, v in forward["config"].items() if k not in strip}
+    b = {k: _without_ids(v) for k, v in backward["config"].items() if k not in strip}
     return forward["class_name"] == backward["class_name"] and f == b
+
+
+def _without_ids(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_ids(v) for k, v in value.items() if k != "shared_object_id"}
+    if isinstance(value, list):
+        return [_without_ids(v) for v in value]
+    return value
 
 
 # --- compile config ------------------------------------------------------------------
