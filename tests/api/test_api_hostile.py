@@ -184,3 +184,45 @@ def test_client_routes_still_get_the_editor(editor_client):
     for path in ("/", "/graphs/abc", "/training"):
         response = editor_client.get(path)
         assert (response.status_code, response.text) == (200, "<html>the editor</html>")
+
+
+# -- strict scalars -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("settings", "param"),
+    [
+        ({"epochs": "5"}, "settings.epochs"),
+        ({"epochs": True}, "settings.epochs"),
+        ({"epochs": 5.0}, "settings.epochs"),
+        ({"batch_size": "32"}, "settings.batch_size"),
+        ({"shuffle": "false"}, "settings.shuffle"),
+        ({"shuffle": 0}, "settings.shuffle"),
+        ({"validation_split": "0.2"}, "settings.validation_split"),
+        (
+            {"optimizer": {"name": "adam", "learning_rate": True}},
+            "settings.optimizer.learning_rate",
+        ),
+    ],
+)
+def test_run_settings_scalars_are_strict(api, settings, param):
+    body = {"graph": iris_graph(), "dataset": {"name": "iris"}, "settings": settings}
+    response = api.post("/api/runs", json=body)
+    assert response.status_code == 422, response.text
+    assert param in [e["param"] for e in response.json()["errors"]]
+    assert api.get("/api/runs").json()["runs"] == []
+
+
+def test_an_int_is_still_a_float_and_graph_scalars_are_strict(api):
+    body = {
+        "graph": iris_graph(),
+        "dataset": {"name": "iris"},
+        "settings": {"epochs": 1, "validation_split": 0, "optimizer": {"learning_rate": 1}},
+    }
+    created = api.post("/api/runs", json=body)
+    assert created.status_code == 201, created.text
+    api.post(f"/api/runs/{created.json()['id']}/cancel")
+    graph = iris_graph()
+    graph["nodes"][1]["trainable"] = "no"
+    response = api.post("/api/graphs/validate", json={"graph": graph})
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert (error["param"], error["node"]) == ("graph.nodes[1].trainable", "hidden")
