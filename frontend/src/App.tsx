@@ -24,13 +24,63 @@ const CodeDialog = lazy(() => import('./editor/dialogs/CodeDialog'));
 
 type DockTab = 'problems' | 'training';
 
+const DOCK_KEY = 'layerforge.dockHeight';
+const DOCK_MIN = 120;
+
+/** The dock's height, changed by dragging its top edge or with the arrow keys there; kept. */
+function useDockHeight(): [number, React.ReactNode] {
+  const [height, setHeight] = useState(() => Number(localStorage.getItem(DOCK_KEY)) || 260);
+  const set = (h: number) => {
+    const clamped = Math.round(Math.min(Math.max(h, DOCK_MIN), window.innerHeight - 160));
+    setHeight(clamped);
+    localStorage.setItem(DOCK_KEY, String(clamped));
+  };
+  const resizer = (
+    <div
+      className="dock-resize"
+      role="separator"
+      aria-orientation="horizontal"
+      aria-label="Resize the dock (arrow keys)"
+      aria-valuenow={height}
+      aria-valuemin={DOCK_MIN}
+      tabIndex={0}
+      data-testid="dock-resize"
+      onPointerDown={(e) => {
+        const startY = e.clientY;
+        const start = height;
+        const move = (ev: PointerEvent) => set(start + startY - ev.clientY);
+        const up = () => {
+          window.removeEventListener('pointermove', move);
+          window.removeEventListener('pointerup', up);
+        };
+        window.addEventListener('pointermove', move);
+        window.addEventListener('pointerup', up);
+      }}
+      onKeyDown={(e) => {
+        if (e.key === 'ArrowUp') set(height + 30);
+        else if (e.key === 'ArrowDown') set(height - 30);
+        else return;
+        e.preventDefault();
+      }}
+    />
+  );
+  return [height, resizer];
+}
+
 function Dock() {
   // A link to a run (`#run=<id>`, also after a refresh) opens on its charts.
   const [tab, setTab] = useState<DockTab>(() => (runFromHash(window.location.hash) ? 'training' : 'problems'));
   const [open, setOpen] = useState(true);
   const errors = useEditor((s) => checkedAnswer(s)?.errors.length ?? 0);
+  const [height, resizer] = useDockHeight();
   return (
-    <section className={`dock ${open ? 'open' : 'closed'}`} data-testid="dock">
+    <section
+      className={`dock ${open ? 'open' : 'closed'}`}
+      data-testid="dock"
+      style={open ? { height } : undefined}
+      aria-label="Problems and training"
+    >
+      {open && resizer}
       <nav className="tabs">
         <button className={tab === 'problems' ? 'active' : ''} onClick={() => (setTab('problems'), setOpen(true))}>
           Problems {errors > 0 && <span className="count bad">{errors}</span>}

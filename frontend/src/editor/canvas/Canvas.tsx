@@ -17,9 +17,9 @@ import {
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createFlowMapper, NODE_WIDTH, type LayerFlowNode, type Size } from './flow';
-import { addNode, connect, connectionProblem } from '../graph/transforms';
+import { addNode, connect, connectionProblem, positionsOf } from '../graph/transforms';
 import { collapsedView } from '../graph/blocks';
-import type { Graph, NodeReport, ValidateAnswer } from '../graph/types';
+import type { Graph, NodeReport, ValidateAnswer, XY } from '../graph/types';
 import { ConnectionLine, refusalOf } from './ConnectionLine';
 import { checkedAnswer, currentGraph, useEditor, type Snapshot } from '../store/editor';
 import { initialParams } from '../palette/catalogue';
@@ -210,7 +210,7 @@ export function Canvas() {
     if (!type) return;
     e.preventDefault();
     const pos = rfRef.current.screenToFlowPosition({ x: e.clientX, y: e.clientY });
-    addLayerAt(type, { x: pos.x - 90, y: pos.y - 30 });
+    addLayerAt(type, { x: pos.x - 90, y: pos.y - 30 }, false); // placed by hand: no automatic edge
   }, []);
 
   const onDoubleClick = useCallback((e: React.MouseEvent) => {
@@ -221,6 +221,15 @@ export function Canvas() {
       y: e.clientY - bounds.top,
       flow: rfRef.current.screenToFlowPosition({ x: e.clientX, y: e.clientY }),
     });
+  }, []);
+
+  useEffect(() => {
+    viewCentre = () => {
+      const r = canvasRef.current?.getBoundingClientRect();
+      if (!r) return { x: 0, y: 0 };
+      const c = rfRef.current.screenToFlowPosition({ x: r.left + r.width / 2, y: r.top + r.height / 3 });
+      return { x: c.x - NODE_WIDTH / 2, y: c.y };
+    };
   }, []);
 
   useEffect(() => {
@@ -314,6 +323,10 @@ export function Canvas() {
         minZoom={0.05}
         maxZoom={2.5}
         proOptions={{ hideAttribution: true }}
+        colorMode="system"
+        onMove={(_, vp) =>
+          canvasRef.current?.style.setProperty('--port-scale', String(Math.min(4, Math.max(1, 1 / vp.zoom))))
+        }
         defaultEdgeOptions={{ type: 'shape' }}
       >
         <Background gap={20} size={1} />
@@ -357,14 +370,36 @@ function viewOf(graph: Graph, answer: ValidateAnswer | null): { graph: Graph; va
   return { graph: view.graph, validation: { ...answer, nodes } };
 }
 
-/** Add a layer of `type` from the catalogue at a canvas position and select it. */
-export function addLayerAt(type: string, position: { x: number; y: number }) {
+/** Room under a node for the edge into the next one and its shape label. */
+const FOLLOW_GAP = 70;
+
+/** Where the visible part of the canvas is centred (set by the mounted canvas). */
+let viewCentre: () => XY = () => ({ x: 0, y: 0 });
+
+/**
+ * Add a layer of `type` at `position` and select it. With `follow` and one node selected
+ * (that has an output), the new layer follows it: connected to its first output, and,
+ * without a position of its own, placed under it with room for the edge label.
+ */
+export function addLayerAt(type: string, position?: XY, follow = true) {
   const s = useEditor.getState();
+  const g = currentGraph(s);
+  const prev = s.selection.length === 1 ? g.nodes.find((n) => n.id === s.selection[0]) : undefined;
+  const follows = follow && prev && prev.type !== 'Output' && type !== 'Input' ? prev : undefined;
+  let at = position ?? viewCentre();
+  if (follows && !position) {
+    const p = positionsOf(g)[follows.id] ?? at;
+    const h = document.querySelector<HTMLElement>(
+      `.react-flow__node[data-id="${CSS.escape(follows.id)}"]`,
+    )?.offsetHeight;
+    at = { x: p.x, y: p.y + (h ?? 90) + FOLLOW_GAP };
+  }
   let id = '';
-  s.edit((g) => {
-    const r = addNode(g, type, position, { params: initialParams(s.specs.get(type)) });
+  s.edit((graph) => {
+    const r = addNode(graph, type, at, { params: initialParams(s.specs.get(type)) });
     id = r.id;
-    return r.graph;
+    if (!follows) return r.graph;
+    return connect(r.graph, { source: follows.id, source_port: 0, target: id, target_port: 0 });
   });
   if (id) useEditor.getState().setSelection([id]);
 }

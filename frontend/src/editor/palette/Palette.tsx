@@ -4,24 +4,35 @@ import { groupByCategory, searchLayers } from './catalogue';
 import type { LayerSpec } from '../graph/types';
 import { categoryColour } from '../canvas/colours';
 import { useEditor } from '../store/editor';
-import { DRAG_MIME } from '../canvas/Canvas';
+import { addLayerAt, DRAG_MIME } from '../canvas/Canvas';
 import { SubgraphList } from './SubgraphList';
 
 const PaletteItem = memo(function PaletteItem({ spec, colour }: { spec: LayerSpec; colour: string }) {
   return (
-    <li
-      className="palette-item"
-      draggable
-      data-testid={`palette-${spec.type}`}
-      title={spec.description}
-      onDragStart={(e) => {
-        e.dataTransfer.setData(DRAG_MIME, spec.type);
-        e.dataTransfer.effectAllowed = 'copy';
-      }}
-    >
-      <span className="dot" style={categoryColour(colour)} />
-      <span className="palette-type">{spec.type}</span>
-      <span className="palette-desc">{spec.description}</span>
+    <li>
+      <div
+        className="palette-item"
+        draggable
+        data-testid={`palette-${spec.type}`}
+        title={spec.description}
+        tabIndex={0}
+        role="button"
+        aria-label={`Add ${spec.type}: ${spec.description}`}
+        onClick={() => addLayerAt(spec.type)}
+        onKeyDown={(e) => {
+          if (e.key !== 'Enter' && e.key !== ' ') return;
+          e.preventDefault();
+          addLayerAt(spec.type);
+        }}
+        onDragStart={(e) => {
+          e.dataTransfer.setData(DRAG_MIME, spec.type);
+          e.dataTransfer.effectAllowed = 'copy';
+        }}
+      >
+        <span className="dot" style={categoryColour(colour)} />
+        <span className="palette-type">{spec.type}</span>
+        <span className="palette-desc">{spec.description}</span>
+      </div>
     </li>
   );
 });
@@ -54,7 +65,7 @@ export function Palette() {
         data-testid="palette-search"
       />
       {error && <div className="banner error">Layer catalogue unavailable: {error}</div>}
-      <div className="palette-scroll">
+      <div className="palette-scroll" tabIndex={0} role="region" aria-label="Layers">
         <SubgraphList />
         {groups.map(([category, layers]) => {
           const cat = category.id;
