@@ -11,8 +11,6 @@ PostgreSQL schema of its own; it is skipped, saying why, when either is unreacha
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -22,56 +20,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from contract.team import REDIS_URL, WorkerProcess, flush_redis, redis_or_skip, team_env
 from helpers import BASE_URL
 from layerforge.api.app import create_app
 from layerforge.settings import Settings
 
-REDIS_URL = "redis://127.0.0.1:6379/{db}"
 CONTRACT_REDIS_DB = 9
-
-
-def redis_or_skip(url: str) -> None:
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.exceptions.ConnectionError as exc:
-        pytest.skip(f"Redis at {url} is unreachable: {exc}")
-
-
-def flush_redis(url: str) -> None:
-    import redis
-
-    redis.Redis.from_url(url).flushdb()
-
-
-class WorkerProcess:
-    """`layerforge worker --cpu` in a subprocess, its output in a log file."""
-
-    def __init__(self, env: dict[str, str], log_path: Path, worker_id: str):
-        self.log_path = log_path
-        self.id = worker_id
-        self._log = log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "layerforge.cli", "worker", "--cpu", "--id", worker_id],
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-
-    def kill(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
-        self._log.close()
 
 
 @dataclass
@@ -85,21 +39,6 @@ class Implementation:
 
     def app(self) -> AbstractContextManager[TestClient]:
         return TestClient(create_app(self.settings), base_url=BASE_URL)
-
-
-def team_env(settings: Settings) -> dict[str, str]:
-    """The environment a worker gets, as compose gives it."""
-    return {
-        **os.environ,
-        "LAYERFORGE_DATABASE_URL": settings.database_url or "",
-        "LAYERFORGE_REDIS_URL": settings.redis_url,
-        "LAYERFORGE_DATA_DIR": str(settings.data_dir),
-        "LAYERFORGE_ARTIFACTS_DIR": str(settings.artifacts_dir),
-        "LAYERFORGE_HEARTBEAT_S": str(settings.heartbeat_s),
-        "LAYERFORGE_WORKER_LOST_S": str(settings.worker_lost_s),
-        "LAYERFORGE_CANCEL_GRACE_S": str(settings.cancel_grace_s),
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-    }
 
 
 def wait_for_workers(client: TestClient, count: int, timeout: float = 60) -> None:

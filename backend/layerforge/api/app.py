@@ -19,6 +19,7 @@ from layerforge.api.errors import install_error_handlers
 from layerforge.api.routers import (
     auth,
     datasets,
+    estimate,
     examples,
     graphs,
     meta,
@@ -27,6 +28,7 @@ from layerforge.api.routers import (
     runs,
     stream,
     training,
+    workers,
 )
 from layerforge.api.security import ensure_token, install_security
 from layerforge.jobs.runtime import Runtime
@@ -66,7 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         lock = InstanceLock(settings)  # before recovery touches another server's runs
-        lock.acquire()
+        if settings.queue == "local":  # team-server replicas share one store by design
+            lock.acquire()
         try:
             runtime = Runtime(settings)
             app.state.runtime = runtime
@@ -103,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stream,
         examples,
         auth,
+        estimate,
+        workers,
     ):
         app.include_router(module.router, prefix="/api")
     stream.publish_stream_schemas(app)

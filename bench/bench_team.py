@@ -1,0 +1,182 @@
+"""The team server against the one-machine mode, measured in one run (real processes:
+`layerforge serve`, `layerforge worker --cpu`, PostgreSQL, Redis).
+
+- Event latency from the trainer's batch end (the event's `time`) to a WebSocket client,
+  through Redis (dramatiq+redis) and in the one-machine mode (local+memory): median, p99.
+- Eight small runs on two workers: total wall time against the same eight trained one
+  after another with plain Keras `model.fit` in one process (the baseline).
+- 200 sockets on one run through Redis: each gets every event, in order.
+
+    .venv/bin/python bench/bench_team.py [--sockets 200] [--runs 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+import httpx  # noqa: E402
+import psycopg  # noqa: E402
+import websockets  # noqa: E402
+
+from contract.team import REDIS_URL, WorkerProcess, flush_redis, team_env  # noqa: E402
+from helpers import run_body  # noqa: E402
+from layerforge.settings import Settings  # noqa: E402
+from serve_process import Server  # noqa: E402
+
+BENCH_REDIS_DB = 11
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TERMINAL = {"succeeded", "failed", "cancelled"}
+
+
+def wait_done(server: Server, run_id: str, timeout: float = 600) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        run = httpx.get(f"{server.url}/api/runs/{run_id}", timeout=10).json()
+        if run["status"] in TERMINAL:
+            return run
+        assert time.monotonic() < deadline, f"run {run_id} did not finish"
+        time.sleep(0.2)
+
+
+async def latencies(server: Server, run_id: str) -> list[float]:
+    """Seconds from each batch event's `time` to its arrival on a socket."""
+    out = []
+    async with websockets.connect(f"ws://127.0.0.1:{server.port}/api/runs/{run_id}/stream") as ws:
+        async for text in ws:
+            now = time.time()
+            event = json.loads(text)
+            if event["type"] == "batch":
+                out.append(now - event["time"])
+    return out
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered) * 1000, ordered[int(0.99 * (len(ordered) - 1))] * 1000
+
+
+def latency_of(server: Server, batches: int) -> tuple[float, float, int]:
+    body = run_body(epochs=max(1, batches * 4 // 150), batch_size=4)
+    run_id = httpx.post(f"{server.url}/api/runs", json=body, timeout=30).json()["id"]
+    values = asyncio.run(latencies(server, run_id))
+    p50, p99 = percentiles(values)
+    return p50, p99, len(values)
+
+
+async def many_sockets(server: Server, run_id: str, count: int) -> list[list[int]]:
+    async def one() -> list[int]:
+        seqs = []
+        url = f"ws://127.0.0.1:{server.port}/api/runs/{run_id}/stream"
+        async with websockets.connect(url, open_timeout=60) as ws:
+            async for text in ws:
+                event = json.loads(text)
+                if "seq" in event:
+                    seqs.append(event["seq"])
+        return seqs
+
+    return await asyncio.gather(*(one() for _ in range(count)))
+
+
+def plain_keras(runs: int) -> float:
+    """The baseline: the same iris model and settings, `model.fit` one after another."""
+    import keras
+    import numpy as np
+    from sklearn.datasets import load_iris
+
+    x, y = load_iris(return_X_y=True)
+    x = x.astype("float32")
+    start = time.perf_counter()
+    for _ in range(runs):
+        model = keras.Sequential(
+            [
+                keras.Input((4,)),
+                keras.layers.Dense(8, activation="relu"),
+                keras.layers.Dense(3, activation="softmax"),
+            ]
+        )
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.fit(x, np.asarray(y), epochs=3, batch_size=16, verbose=0)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sockets", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=8)
+    parser.add_argument("--batches", type=int, default=300)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-team-"))
+    schema = f"lf_bench_{uuid.uuid4().hex[:8]}"
+    admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True)
+    admin.execute(f'CREATE SCHEMA "{schema}"')
+    redis_url = REDIS_URL.format(db=BENCH_REDIS_DB)
+    flush_redis(redis_url)
+    settings = Settings(
+        data_dir=tmp / "team",
+        artifacts_dir=tmp / "artifacts",
+        database_url=f"{PG}?options=-csearch_path%3D{schema}",
+        redis_url=redis_url,
+        queue="dramatiq",
+        events="redis",
+    )
+    env = {**team_env(settings), "LAYERFORGE_QUEUE": "dramatiq", "LAYERFORGE_EVENTS": "redis"}
+    workers = [WorkerProcess(env, tmp / f"w{i}.log", f"w{i}") for i in range(2)]
+    (tmp / "team").mkdir()
+    (tmp / "local").mkdir()
+    team = Server(tmp / "team", env=env, log_name="team.log")
+    local = Server(tmp / "local", log_name="local.log")
+    try:
+        redis_p50, redis_p99, n_redis = latency_of(team, args.batches)
+        local_p50, local_p99, n_local = latency_of(local, args.batches)
+        print(
+            f"batch end -> socket, redis: p50 {redis_p50:.1f} ms, p99 {redis_p99:.1f} ms "
+            f"({n_redis} batches); one machine: p50 {local_p50:.1f} ms, p99 {local_p99:.1f} ms "
+            f"({n_local}); ratio p50 {redis_p50 / local_p50:.2f}"
+        )
+
+        start = time.perf_counter()
+        ids = [
+            httpx.post(
+                f"{team.url}/api/runs", json=run_body(epochs=3, batch_size=16), timeout=30
+            ).json()["id"]
+            for _ in range(args.runs)
+        ]
+        finished = [wait_done(team, run_id)["status"] for run_id in ids]
+        on_workers = time.perf_counter() - start
+        baseline = plain_keras(args.runs)
+        print(
+            f"{args.runs} runs on 2 workers: {on_workers:.1f} s ({finished.count('succeeded')} "
+            f"succeeded); plain Keras one after another in one process: {baseline:.1f} s; "
+            f"ratio {on_workers / baseline:.2f}"
+        )
+
+        body = run_body(epochs=4, batch_size=8)
+        run_id = httpx.post(f"{team.url}/api/runs", json=body, timeout=30).json()["id"]
+        got = asyncio.run(many_sockets(team, run_id, args.sockets))
+        total = wait_done(team, run_id)["last_seq"]
+        complete = sum(seqs == list(range(1, total + 1)) for seqs in got)
+        print(f"{args.sockets} sockets on one run: {complete} got all {total} events in order")
+    finally:
+        team.stop()
+        local.stop()
+        for worker in workers:
+            worker.stop()
+        flush_redis(redis_url)
+        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+if __name__ == "__main__":
+    main()

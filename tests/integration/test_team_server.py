@@ -1,0 +1,186 @@
+"""The team server started natively, as docker compose would: `layerforge serve`
+processes with the PostgreSQL and Redis URLs (LAYERFORGE_QUEUE=dramatiq,
+LAYERFORGE_EVENTS=redis) and two `layerforge worker --cpu` processes, one artifacts
+folder shared by all. Skipped, saying why, when PostgreSQL or Redis is unreachable."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from contract.team import REDIS_URL, WorkerProcess, flush_redis, redis_or_skip, team_env
+from helpers import assert_whole, run_body
+from layerforge.settings import Settings
+from serve_process import Server
+
+TEAM_REDIS_DB = 10
+TERMINAL = {"succeeded", "failed", "cancelled"}
+
+
+class Team:
+    def __init__(self, tmp: Path, postgres_url: str):
+        self.tmp = tmp
+        self.settings = Settings(
+            data_dir=tmp / "data",
+            artifacts_dir=tmp / "artifacts",
+            database_url=postgres_url,
+            redis_url=REDIS_URL.format(db=TEAM_REDIS_DB),
+            queue="dramatiq",
+            events="redis",
+            heartbeat_s=0.5,
+            worker_lost_s=3,
+            cancel_grace_s=10,
+        )
+        self.env = {k: v for k, v in team_env(self.settings).items() if k != "LAYERFORGE_DATA_DIR"}
+        self.env |= {"LAYERFORGE_QUEUE": "dramatiq", "LAYERFORGE_EVENTS": "redis"}
+        self.workers: list[WorkerProcess] = []
+        self.apis: list[Server] = []
+
+    def worker(self, name: str) -> WorkerProcess:
+        proc = WorkerProcess(
+            {**self.env, "LAYERFORGE_DATA_DIR": str(self.tmp / name)},
+            self.tmp / f"{name}.log",
+            name,
+        )
+        self.workers.append(proc)
+        return proc
+
+    def api(self, name: str) -> Server:
+        data_dir = self.tmp / name  # each replica its own data dir; the store is shared
+        data_dir.mkdir()
+        server = Server(data_dir, env=self.env, log_name=f"{name}.log")
+        self.apis.append(server)
+        return server
+
+    def close(self) -> None:
+        for server in self.apis:
+            if server.proc.poll() is None:
+                server.stop()
+        for proc in self.workers:
+            proc.stop()
+
+
+@pytest.fixture
+def team(tmp_path: Path, postgres_url: str) -> Iterator[Team]:
+    redis_or_skip(REDIS_URL.format(db=TEAM_REDIS_DB))
+    flush_redis(REDIS_URL.format(db=TEAM_REDIS_DB))
+    team = Team(tmp_path, postgres_url)
+    try:
+        yield team
+    finally:
+        team.close()
+        flush_redis(REDIS_URL.format(db=TEAM_REDIS_DB))
+
+
+def get(server: Server, path: str, **params: object) -> dict:
+    answer = httpx.get(f"{server.url}{path}", params=params, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def post(server: Server, path: str, body: dict | None = None) -> httpx.Response:
+    return httpx.post(f"{server.url}{path}", json=body, timeout=30)
+
+
+def wait(server: Server, run_id: str, statuses: set[str], timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while (run := get(server, f"/api/runs/{run_id}"))["status"] not in statuses:
+        assert time.monotonic() < deadline, f"run {run_id} still {run['status']}"
+        time.sleep(0.1)
+    return run
+
+
+def workers_by_run(server: Server) -> dict[str, str]:
+    return {
+        run_id: w["id"] for w in get(server, "/api/workers")["workers"] for run_id in w["run_ids"]
+    }
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
+        time.sleep(0.1)
+    return value
+
+
+def stream(server: Server, run_id: str, after: int = 0) -> list[dict]:
+    events = []
+    with server.ws(f"/api/runs/{run_id}/stream?after={after}") as ws:
+        for text in ws:
+            message = json.loads(text)
+            if message["type"] != "ping":
+                events.append(message)
+    return events
+
+
+def test_two_runs_on_two_workers_read_from_two_replicas_and_cancel_across(team):
+    team.worker("w1"), team.worker("w2")
+    api_a, api_b = team.api("api-a"), team.api("api-b")
+    wait_for(lambda: len(get(api_a, "/api/workers")["workers"]) == 2, 60, "two workers")
+    workers = get(api_b, "/api/workers")["workers"]
+    assert {w["id"] for w in workers} == {"w1", "w2"}
+    assert all(w["devices"][0]["kind"] == "cpu" and w["free_slots"] == 1 for w in workers)
+
+    short = post(api_a, "/api/runs", run_body(epochs=3, batch_size=16)).json()["id"]
+    long = post(api_a, "/api/runs", run_body(epochs=500, batch_size=4)).json()["id"]
+
+    def both_held() -> dict[str, str] | None:
+        held = workers_by_run(api_b)
+        return held if {short, long} <= set(held) else None
+
+    holders = wait_for(both_held, 60, "both runs on workers at once")
+    assert holders[short] != holders[long]  # one run per worker, both at once
+
+    from_b = stream(api_b, short)  # replica B streams a run replica A queued
+    assert_whole(from_b)
+    assert [e["status"] for e in from_b if e["type"] == "status"] == [
+        "queued",
+        "starting",
+        "running",
+        "succeeded",
+    ]
+    assert from_b == get(api_a, f"/api/runs/{short}/events")["events"]
+    assert stream(api_a, short, after=5) == from_b[5:]
+    artifacts = {a["name"] for a in get(api_b, f"/api/runs/{short}/artifacts")["artifacts"]}
+    assert "model.keras" in artifacts  # written by a worker, read by any replica
+
+    wait_for(lambda: get(api_a, f"/api/runs/{long}")["metrics"], 60, "a batch of the long run")
+    asked = time.monotonic()
+    assert post(api_b, f"/api/runs/{long}/cancel").json()["cancel"] == "cancelling"
+    cancelled = wait(api_a, long, TERMINAL, timeout=30)
+    assert cancelled["status"] == "cancelled" and cancelled.get("error") is None
+    assert time.monotonic() - asked < 5
+
+
+def test_a_killed_worker_requeues_an_unstarted_run_and_fails_a_training_one(team):
+    first, second = team.worker("w1"), team.worker("w2")
+    api = team.api("api")
+    by_id = {"w1": first, "w2": second}
+    wait_for(lambda: len(get(api, "/api/workers")["workers"]) == 2, 60, "two workers")
+
+    # killed while its trainer starts (no batch yet): queued again once, on the other worker
+    early = post(api, "/api/runs", run_body(epochs=2, batch_size=16)).json()["id"]
+    holder = wait_for(lambda: workers_by_run(api).get(early), 30, "a worker holding it")
+    by_id[holder].kill()
+    assert not [e for e in get(api, f"/api/runs/{early}/events")["events"] if e["type"] == "batch"]
+    done = wait(api, early, TERMINAL, timeout=120)
+    events = get(api, f"/api/runs/{early}/events")["events"]
+    assert done["status"] == "succeeded", done
+    assert any(f"worker {holder} vanished" in e.get("message", "") for e in events)
+    assert_whole(events)
+
+    # killed mid-run: failed with worker_lost naming the worker, never stuck
+    survivor = "w2" if holder == "w1" else "w1"
+    late = post(api, "/api/runs", run_body(epochs=500, batch_size=4)).json()["id"]
+    wait_for(lambda: get(api, f"/api/runs/{late}")["metrics"], 90, "a batch")
+    by_id[survivor].kill()
+    lost = wait(api, late, TERMINAL, timeout=30)
+    assert lost["status"] == "failed"
+    assert lost["error"]["code"] == "worker_lost" and survivor in lost["error"]["message"]
+    assert get(api, "/api/workers")["workers"] == []
