@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -112,10 +114,31 @@ class Settings(BaseSettings):
         gt=0,
         description="On shutdown, how long open requests may finish before they are cut.",
     )
+    keras_backend: Literal["tensorflow", "jax", "torch"] | None = Field(
+        default=None,
+        description="The Keras backend of the server's own validation, build and export "
+        "(runs choose theirs in their settings); unset: KERAS_BACKEND, else tensorflow.",
+    )
     ws_ping_s: float = Field(default=15.0, description="WebSocket ping interval when idle.")
     ws_queue: int = Field(
         default=2000, description="Events a socket may fall behind before it is closed."
     )
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Point Keras at `keras_backend`. Keras reads KERAS_BACKEND once, when first
+        imported, and the server imports it only after reading its settings."""
+        if self.keras_backend is None:
+            return
+        if "keras" in sys.modules:
+            import keras
+
+            if keras.backend.backend() != self.keras_backend:
+                raise RuntimeError(
+                    f"Keras is already imported on {keras.backend.backend()!r}, "
+                    f"LAYERFORGE_KERAS_BACKEND asks for {self.keras_backend!r}"
+                )
+            return
+        os.environ["KERAS_BACKEND"] = self.keras_backend
 
     @property
     def db_url(self) -> str:
