@@ -116,7 +116,7 @@ export interface paths {
         /**
          * Export
          * @description Python source in the Keras guides' style, Keras JSON, or a `.keras` file with
-         *     freshly initialised weights.
+         *     freshly initialised weights (written by a child process, streamed from disk).
          */
         post: operations["export_api_models_export_post"];
         delete?: never;
@@ -190,7 +190,7 @@ export interface paths {
         post?: never;
         /**
          * Delete Graph
-         * @description Delete a saved graph and every version of it.
+         * @description Delete a saved graph and every version of it (its owner or an admin).
          */
         delete: operations["delete_graph_api_graphs__graph_id__delete"];
         options?: never;
@@ -292,7 +292,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Run Events */
+        /**
+         * Run Events
+         * @description The run's events with seq > `after`, oldest first. `WS /api/runs/{id}/stream`
+         *     sends the same objects (`RunStreamMessage`: these and pings); `WS /api/runs/stream`
+         *     sends `FeedMessage`s.
+         */
         get: operations["run_events_api_runs__run_id__events_get"];
         put?: never;
         post?: never;
@@ -370,6 +375,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/training/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Training Options */
+        get: operations["training_options_api_training_options_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/datasets": {
         parameters: {
             query?: never;
@@ -386,7 +408,9 @@ export interface paths {
         /**
          * Upload Dataset
          * @description Upload a .npz (arrays named after the Input and Output nodes, or `x` and `y`) or a
-         *     .csv (feature columns and a target column).
+         *     .csv (feature columns and a target column). What a file may hold is capped by the
+         *     `LAYERFORGE_LIMIT_*` settings (upload bytes, CSV columns and rows, inflated .npz bytes);
+         *     a breach is a 4xx naming the limit.
          */
         post: operations["upload_dataset_api_datasets_post"];
         delete?: never;
@@ -474,10 +498,199 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whoami
+         * @description The person this call is attributed to.
+         */
+        get: operations["whoami_api_auth_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Socket Ticket
+         * @description A short-lived, single-use ticket to open a WebSocket as this person.
+         */
+        post: operations["socket_ticket_api_auth_ticket_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/graphs/estimate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Estimate
+         * @description Training memory (weights, gradients, optimizer slots, activations kept for the
+         *     backward pass, at the settings' batch size and precision), one inference step, and
+         *     MACs per sample. An invalid graph is a 422 with its errors.
+         */
+        post: operations["estimate_api_graphs_estimate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Workers
+         * @description Workers heard from recently (`layerforge worker`), or this server's own slots
+         *     with the one-machine scheduler.
+         */
+        get: operations["list_workers_api_workers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ArrayInfo
+         * @description One array: shape (sample axis first), dtype and the range of its finite values.
+         */
+        ArrayInfo: {
+            /** Shape */
+            shape: number[];
+            /** Dtype */
+            dtype: string;
+            /** Min */
+            min?: number | null;
+            /** Max */
+            max?: number | null;
+            /**
+             * Integral
+             * @description Every value is a whole number.
+             * @default false
+             */
+            integral?: boolean;
+        };
+        /** Artifact */
+        Artifact: {
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+            /**
+             * Modified
+             * @description Unix time.
+             */
+            modified: number;
+        };
+        /** ArtifactEvent */
+        ArtifactEvent: {
+            /**
+             * Time
+             * @description Unix time it happened.
+             */
+            time: number;
+            /**
+             * Seq
+             * @description The run's event number (1, 2, ...); set by the event log.
+             * @default null
+             */
+            seq?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "artifact";
+            /**
+             * Name
+             * @description Path inside the run folder (GET .../artifacts/{name}).
+             */
+            name: string;
+            /** Size */
+            size: number;
+        };
+        /** ArtifactList */
+        ArtifactList: {
+            /** Artifacts */
+            artifacts: components["schemas"]["Artifact"][];
+        };
+        /** BatchEvent */
+        BatchEvent: {
+            /**
+             * Time
+             * @description Unix time it happened.
+             */
+            time: number;
+            /**
+             * Seq
+             * @description The run's event number (1, 2, ...); set by the event log.
+             * @default null
+             */
+            seq?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "batch";
+            /**
+             * Epoch
+             * @description 0-based.
+             */
+            epoch: number;
+            /**
+             * Epochs
+             * @default null
+             */
+            epochs?: number | null;
+            /**
+             * Batch
+             * @description 0-based, within the epoch.
+             */
+            batch: number;
+            /**
+             * Batches
+             * @default null
+             */
+            batches?: number | null;
+            /** Metrics */
+            metrics?: {
+                [key: string]: number | null;
+            };
+        };
         /** Body_upload_dataset_api_datasets_post */
         Body_upload_dataset_api_datasets_post: {
             /** File */
@@ -514,21 +727,89 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** Catalogue */
-        Catalogue: {
-            /** Layers */
-            layers: components["schemas"]["LayerSpec"][];
+        /** CancelledRun */
+        CancelledRun: {
+            /** Id */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "starting" | "running" | "succeeded" | "failed" | "cancelled";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at?: string | null;
+            /** Finished At */
+            finished_at?: string | null;
+            settings: components["schemas"]["RunSettings"];
+            dataset: components["schemas"]["DatasetRef"];
+            /** Graph Id */
+            graph_id?: string | null;
+            /** Graph Version */
+            graph_version?: number | null;
+            /** Owner */
+            owner?: string | null;
+            /**
+             * Metrics
+             * @description The last value of each metric (Keras history keys).
+             */
+            metrics: {
+                [key: string]: number | null;
+            };
+            error?: components["schemas"]["RunError"] | null;
+            /**
+             * Last Seq
+             * @description The seq of the run's last event.
+             */
+            last_seq: number;
+            /** @description The graph snapshot. */
+            graph?: components["schemas"]["Graph"] | null;
+            /**
+             * Cancel
+             * @enum {string}
+             */
+            cancel: "cancelled" | "cancelling";
+        };
+        /** Category */
+        Category: {
+            /**
+             * Id
+             * @enum {string}
+             */
+            id: "io" | "core" | "activation" | "convolution" | "pooling" | "recurrent" | "normalization" | "regularization" | "attention" | "merging" | "reshaping" | "preprocessing" | "augmentation" | "wrappers" | "models" | "operations";
+            /** Title */
+            title: string;
+            /** Colour */
+            colour: string;
+        };
+        /**
+         * Choices
+         * @description Named values the editor offers for parameters of these kinds and for Output nodes.
+         */
+        Choices: {
+            /** Dtype */
+            dtype: string[];
+            /** Activation */
+            activation: string[];
+            /** Initializer */
+            initializer: string[];
+            /** Regularizer */
+            regularizer: string[];
+            /** Constraint */
+            constraint: string[];
+            /** Loss */
+            loss: string[];
+            /** Metric */
+            metric: string[];
         };
         /** DatasetCheck */
         DatasetCheck: {
-            graph: components["schemas"]["Graph-Input"];
-            /**
-             * Dataset
-             * @description A data set reference: {"name": "digits"}.
-             */
-            dataset: {
-                [key: string]: unknown;
-            };
+            graph: components["schemas"]["Graph"];
+            dataset: components["schemas"]["DatasetRef"];
             /**
              * Settings
              * @description Run settings (their loss overrides count).
@@ -537,12 +818,124 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
-        /** DatasetRef */
+        /**
+         * DatasetCheckAnswer
+         * @description A data set checked against a graph; every mismatch names the node and the array.
+         */
+        DatasetCheckAnswer: {
+            /** Fits */
+            fits: boolean;
+            /** Errors */
+            errors: components["schemas"]["Problem-Output"][];
+            dataset: components["schemas"]["DatasetInfo"] | null;
+            /** Graph Valid */
+            graph_valid: boolean;
+        };
+        /**
+         * DatasetInfo
+         * @description A data set: its arrays, which of them are inputs and targets, and for uploads
+         *     where it came from.
+         */
+        DatasetInfo: {
+            /** Name */
+            name: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "builtin" | "generated" | "npz" | "csv";
+            /** Description */
+            description: string;
+            /** Arrays */
+            arrays: {
+                [key: string]: components["schemas"]["ArrayInfo"];
+            };
+            /** Inputs */
+            inputs: string[];
+            /** Targets */
+            targets: string[];
+            /**
+             * Classes
+             * @description Class names by label.
+             */
+            classes?: string[] | null;
+            /**
+             * Size
+             * @description Uploads: bytes stored.
+             */
+            size?: number | null;
+            /** Original Filename */
+            original_filename?: string | null;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Features
+             * @description CSV uploads: feature columns.
+             */
+            features?: string[] | null;
+            /**
+             * Target
+             * @description CSV uploads: the target column.
+             */
+            target?: string | null;
+            /** Samples */
+            readonly samples: number | null;
+        };
+        /** DatasetList */
+        DatasetList: {
+            /** Datasets */
+            datasets: components["schemas"]["DatasetInfo"][];
+        };
+        /**
+         * DatasetRef
+         * @description Which data set a run or a check uses: `{"name": "digits"}`; generated sets also
+         *     take `samples`.
+         */
         DatasetRef: {
             /** Name */
             name: string;
-        } & {
-            [key: string]: unknown;
+            /** Samples */
+            samples?: number | null;
+        };
+        /** DeviceInfo */
+        DeviceInfo: {
+            /**
+             * Id
+             * @description "cpu", or the GPU index as CUDA numbers it.
+             */
+            id: string;
+            /**
+             * Kind
+             * @description "cpu" or "gpu".
+             */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Memory Mb */
+            memory_mb?: number | null;
+        };
+        /** EarlyStopping */
+        EarlyStopping: {
+            /**
+             * Monitor
+             * @default val_loss
+             */
+            monitor?: string;
+            /**
+             * Patience
+             * @default 3
+             */
+            patience?: number;
+            /**
+             * Min Delta
+             * @default 0
+             */
+            min_delta?: number;
+            /**
+             * Restore Best Weights
+             * @default true
+             */
+            restore_best_weights?: boolean;
         };
         /** Edge */
         Edge: {
@@ -563,9 +956,156 @@ export interface components {
              */
             target_port?: number;
         };
+        /** EpochEvent */
+        EpochEvent: {
+            /**
+             * Time
+             * @description Unix time it happened.
+             */
+            time: number;
+            /**
+             * Seq
+             * @description The run's event number (1, 2, ...); set by the event log.
+             * @default null
+             */
+            seq?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "epoch";
+            /**
+             * Epoch
+             * @description 0-based.
+             */
+            epoch: number;
+            /**
+             * Epochs
+             * @default null
+             */
+            epochs?: number | null;
+            /** Metrics */
+            metrics?: {
+                [key: string]: number | null;
+            };
+            /**
+             * Duration
+             * @description Seconds the epoch took.
+             * @default null
+             */
+            duration?: number | null;
+        };
+        /**
+         * ErrorBody
+         * @description The body of every 4xx and 5xx answer.
+         */
+        ErrorBody: {
+            /** Errors */
+            errors: components["schemas"]["Problem-Input"][];
+        };
+        /**
+         * ErrorEvent
+         * @description A problem found while preparing or training, on its node and parameter if known.
+         */
+        ErrorEvent: {
+            /**
+             * Time
+             * @description Unix time it happened.
+             */
+            time: number;
+            /**
+             * Seq
+             * @description The run's event number (1, 2, ...); set by the event log.
+             * @default null
+             */
+            seq?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "error";
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+            /**
+             * Node
+             * @default null
+             */
+            node?: string | null;
+            /**
+             * Param
+             * @default null
+             */
+            param?: string | null;
+            /**
+             * Epoch
+             * @default null
+             */
+            epoch?: number | null;
+            /**
+             * Batch
+             * @default null
+             */
+            batch?: number | null;
+        };
+        /** Estimate */
+        Estimate: {
+            /** Batch Size */
+            batch_size: number;
+            /** Trainable Params */
+            trainable_params: number;
+            /** Non Trainable Params */
+            non_trainable_params: number;
+            training: components["schemas"]["TrainingMemory"];
+            inference: components["schemas"]["InferenceMemory"];
+            /** Per Sample Bytes */
+            per_sample_bytes: number;
+            /** Max Batch Size */
+            max_batch_size?: number | null;
+            /** Total Params */
+            total_params: number;
+            /** Total Macs */
+            total_macs: number;
+            /** Macs Uncounted */
+            macs_uncounted: string[];
+            /** Optimizer Slots */
+            optimizer_slots: number;
+            /** Mixed Precision */
+            mixed_precision: boolean;
+        };
+        /** EstimateRequest */
+        EstimateRequest: {
+            graph: components["schemas"]["Graph"];
+            settings?: components["schemas"]["RunSettings"];
+            /**
+             * Device Memory Bytes
+             * @description Memory of the device; the answer then says the largest batch size whose training fits.
+             */
+            device_memory_bytes?: number | null;
+        };
         /** EvaluateRequest */
         EvaluateRequest: {
             dataset?: components["schemas"]["DatasetRef"] | null;
+        };
+        /** Evaluation */
+        Evaluation: {
+            /** Metrics */
+            metrics: {
+                [key: string]: number | null;
+            };
+            /** Samples */
+            samples: number;
+            /** Dataset */
+            dataset: string;
+        };
+        /**
+         * EventList
+         * @description A run's events after `after`; the WebSocket sends the same objects one by one.
+         */
+        EventList: {
+            /** Events */
+            events: (components["schemas"]["StatusEvent"] | components["schemas"]["BatchEvent"] | components["schemas"]["EpochEvent"] | components["schemas"]["LayerStatsEvent"] | components["schemas"]["LogEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["ArtifactEvent"])[];
         };
         /** Example */
         Example: {
@@ -592,7 +1132,7 @@ export interface components {
         };
         /** ExportRequest */
         ExportRequest: {
-            graph: components["schemas"]["Graph-Input"];
+            graph: components["schemas"]["Graph"];
             /**
              * Format
              * @default python
@@ -600,43 +1140,23 @@ export interface components {
              */
             format?: "python" | "json" | "keras";
         };
-        /** Graph */
-        "Graph-Input": {
+        /**
+         * Fix
+         * @description A change that makes a problem go away, checked by the server before it is offered.
+         */
+        Fix: {
+            /** Label */
+            label: string;
             /**
-             * Schema Version
-             * @default 1
+             * Patch
+             * @description A JSON Patch (RFC 6902) on the graph.
              */
-            schema_version?: number;
-            /** Name */
-            name?: string | null;
-            /**
-             * Model Type
-             * @description auto: Sequential when one chain with nothing shared, else Functional.
-             * @default auto
-             * @enum {string}
-             */
-            model_type?: "auto" | "sequential" | "functional";
-            /** Nodes */
-            nodes?: components["schemas"]["Node-Input"][];
-            /** Edges */
-            edges?: components["schemas"]["Edge"][];
-            /**
-             * Subgraphs
-             * @description Sub-graph definitions, used by `Model` nodes.
-             */
-            subgraphs?: {
-                [key: string]: components["schemas"]["Graph-Input"];
-            };
-            /**
-             * Layout
-             * @description Editor state (positions, viewport, groups): never changes the model.
-             */
-            layout?: {
+            patch: {
                 [key: string]: unknown;
-            };
+            }[];
         };
         /** Graph */
-        "Graph-Output": {
+        Graph: {
             /**
              * Schema Version
              * @default 1
@@ -652,7 +1172,7 @@ export interface components {
              */
             model_type?: "auto" | "sequential" | "functional";
             /** Nodes */
-            nodes?: components["schemas"]["Node-Output"][];
+            nodes?: components["schemas"]["Node"][];
             /** Edges */
             edges?: components["schemas"]["Edge"][];
             /**
@@ -660,7 +1180,7 @@ export interface components {
              * @description Sub-graph definitions, used by `Model` nodes.
              */
             subgraphs?: {
-                [key: string]: components["schemas"]["Graph-Output"];
+                [key: string]: components["schemas"]["Graph"];
             };
             /**
              * Layout
@@ -678,6 +1198,11 @@ export interface components {
             name: string;
             /** Latest Version */
             latest_version: number;
+            /**
+             * Owner
+             * @description Who saved it first; null for older graphs.
+             */
+            owner: string | null;
             /**
              * Created At
              * Format: date-time
@@ -698,7 +1223,7 @@ export interface components {
         };
         /** GraphRequest */
         GraphRequest: {
-            graph: components["schemas"]["Graph-Input"];
+            graph: components["schemas"]["Graph"];
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -714,13 +1239,22 @@ export interface components {
         };
         /** ImportedGraph */
         ImportedGraph: {
-            graph: components["schemas"]["Graph-Output"];
+            graph: components["schemas"]["Graph"];
+        };
+        /** InferenceMemory */
+        InferenceMemory: {
+            /** Weights Bytes */
+            weights_bytes: number;
+            /** Activations Bytes */
+            activations_bytes: number;
+            /** Total Bytes */
+            total_bytes: number;
         };
         /**
          * InnerLayer
          * @description The layer a wrapper node wraps (a plain layer or a `Model` use of a sub-graph).
          */
-        "InnerLayer-Input": {
+        InnerLayer: {
             /** Type */
             type: string;
             /** Name */
@@ -729,48 +1263,45 @@ export interface components {
             params?: {
                 [key: string]: unknown;
             };
-            inner?: components["schemas"]["InnerLayer-Input"] | null;
+            inner?: components["schemas"]["InnerLayer"] | null;
         };
-        /**
-         * InnerLayer
-         * @description The layer a wrapper node wraps (a plain layer or a `Model` use of a sub-graph).
-         */
-        "InnerLayer-Output": {
+        /** LayerCatalogue */
+        LayerCatalogue: {
+            /** Layers */
+            layers: components["schemas"]["LayerEntry"][];
+            /** Categories */
+            categories: components["schemas"]["Category"][];
+            choices: components["schemas"]["Choices"];
+        };
+        /** LayerEntry */
+        LayerEntry: {
             /** Type */
             type: string;
-            /** Name */
-            name?: string | null;
-            /** Params */
-            params?: {
-                [key: string]: unknown;
-            };
-            inner?: components["schemas"]["InnerLayer-Output"] | null;
-        };
-        /** LayerParam */
-        LayerParam: {
-            /** Name */
-            name: string;
-            /** Kind */
-            kind: string;
-            /** Default */
-            default?: unknown;
-            /** Required */
-            required: boolean;
-            /** Choices */
-            choices?: unknown[] | null;
-            /** Min */
-            min?: number | null;
-            /** Max */
-            max?: number | null;
             /**
-             * Nullable
-             * @default false
+             * Category
+             * @enum {string}
              */
-            nullable?: boolean;
+            category: "io" | "core" | "activation" | "convolution" | "pooling" | "recurrent" | "normalization" | "regularization" | "attention" | "merging" | "reshaping" | "preprocessing" | "augmentation" | "wrappers" | "models" | "operations";
             /** Description */
-            description?: string | null;
-        } & {
-            [key: string]: unknown;
+            description: string;
+            /** Inputs */
+            inputs: number | "many";
+            /** Outputs */
+            outputs: number | "many";
+            /** Multi Output Param */
+            multi_output_param: string | null;
+            /** Key Params */
+            key_params: string[];
+            /** Params */
+            params: components["schemas"]["ParamSpec"][];
+            /** Input Ports */
+            input_ports: string[] | null;
+            /** Min Inputs */
+            min_inputs: number | null;
+            /** Wraps */
+            wraps: boolean;
+            /** Keras Class */
+            keras_class: string | null;
         };
         /** LayerRow */
         LayerRow: {
@@ -787,32 +1318,92 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** LayerSpec */
-        LayerSpec: {
-            /** Type */
-            type: string;
-            /** Category */
-            category: string;
-            /** Description */
-            description: string;
-            /** Inputs */
-            inputs: number | string;
-            /** Outputs */
-            outputs: number;
-            /** Multi Output Param */
-            multi_output_param?: string | null;
+        /**
+         * LayerStatsEvent
+         * @description Per-node statistics measured at an epoch end on a fixed probe batch.
+         */
+        LayerStatsEvent: {
             /**
-             * Key Params
-             * @default []
+             * Time
+             * @description Unix time it happened.
              */
-            key_params?: string[];
-            /** Params */
-            params: components["schemas"]["LayerParam"][];
-        } & {
-            [key: string]: unknown;
+            time: number;
+            /**
+             * Seq
+             * @description The run's event number (1, 2, ...); set by the event log.
+             * @default null
+             */
+            seq?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "layer_stats";
+            /**
+             * Epoch
+             * @description 0-based.
+             */
+            epoch: number;
+            /**
+             * Nodes
+             * @description By node id.
+             */
+            nodes?: {
+                [key: string]: components["schemas"]["NodeStats"];
+            };
+        };
+        /** LogEvent */
+        LogEvent: {
+            /**
+             * Time
+             * @description Unix time it happened.
+             */
+            time: number;
+            /**
+             * Seq
+             * @description The run's event number (1, 2, ...); set by the event log.
+             * @default null
+             */
+            seq?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "log";
+            /**
+             * Level
+             * @default info
+             * @enum {string}
+             */
+            level?: "debug" | "info" | "warning" | "error";
+            /** Message */
+            message: string;
+            /**
+             * Fit Seconds
+             * @default null
+             */
+            fit_seconds?: number | null;
+            /**
+             * Samples
+             * @default null
+             */
+            samples?: number | null;
+        };
+        /** Me */
+        Me: {
+            /**
+             * Name
+             * @description `admin` for LAYERFORGE_TOKEN, `local` on a lone machine.
+             */
+            name: string;
+            /**
+             * Admin
+             * @description Admins may cancel and delete everyone's runs and graphs.
+             */
+            admin: boolean;
         };
         /** Node */
-        "Node-Input": {
+        Node: {
             /** Id */
             id: string;
             /**
@@ -835,38 +1426,14 @@ export interface components {
              */
             shared_with?: string | null;
             /** @description The wrapped layer, for TimeDistributed and Bidirectional. */
-            inner?: components["schemas"]["InnerLayer-Input"] | null;
+            inner?: components["schemas"]["InnerLayer"] | null;
             /**
-             * Trainable
-             * @default true
+             * Call Params
+             * @description Flag arguments of this call of the layer (use_causal_mask).
              */
-            trainable?: boolean;
-        };
-        /** Node */
-        "Node-Output": {
-            /** Id */
-            id: string;
-            /**
-             * Type
-             * @description A layer type from GET /api/layers, or Input, Output, Model.
-             */
-            type: string;
-            /**
-             * Name
-             * @description Label and Keras name.
-             */
-            name?: string | null;
-            /** Params */
-            params?: {
+            call_params?: {
                 [key: string]: unknown;
             };
-            /**
-             * Shared With
-             * @description Id of the node that owns this layer: this node is another call of it.
-             */
-            shared_with?: string | null;
-            /** @description The wrapped layer, for TimeDistributed and Bidirectional. */
-            inner?: components["schemas"]["InnerLayer-Output"] | null;
             /**
              * Trainable
              * @default true
@@ -898,12 +1465,178 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * NodeStats
+         * @description One node's training statistics at an epoch end; a field is absent where it does not
+         *     apply (no weights, no activation, not of the ReLU family).
+         */
+        NodeStats: {
+            /**
+             * Weight Norm
+             * @description L2 norm of the node's trainable weights.
+             * @default null
+             */
+            weight_norm?: number | null;
+            /**
+             * Grad Norm
+             * @description L2 norm of the loss gradient on the probe batch.
+             * @default null
+             */
+            grad_norm?: number | null;
+            /**
+             * Update Ratio
+             * @description Norm of the weights' change since the previous epoch / weight norm.
+             * @default null
+             */
+            update_ratio?: number | null;
+            /**
+             * Mean
+             * @description Mean activation on the probe batch.
+             * @default null
+             */
+            mean?: number | null;
+            /**
+             * Std
+             * @description Activation standard deviation.
+             * @default null
+             */
+            std?: number | null;
+            /**
+             * Dead Fraction
+             * @description Fraction of units (last axis) that never fire on the probe batch (ReLU family).
+             * @default null
+             */
+            dead_fraction?: number | null;
+        };
+        /** OptimizerOption */
+        OptimizerOption: {
+            /** Name */
+            name: string;
+            /**
+             * Learning Rate
+             * @description The learning rate a run uses when none is set.
+             */
+            learning_rate: number;
+            /**
+             * Params
+             * @description What it takes besides learning_rate.
+             */
+            params: string[];
+        };
+        /** OptimizerSettings */
+        OptimizerSettings: {
+            /**
+             * Name
+             * @default adam
+             */
+            name?: string;
+            /**
+             * Learning Rate
+             * @default 0.001
+             */
+            learning_rate?: number;
+            /** Beta 1 */
+            beta_1?: number | null;
+            /** Beta 2 */
+            beta_2?: number | null;
+            /** Epsilon */
+            epsilon?: number | null;
+            /** Amsgrad */
+            amsgrad?: boolean | null;
+            /** Momentum */
+            momentum?: number | null;
+            /** Nesterov */
+            nesterov?: boolean | null;
+            /** Rho */
+            rho?: number | null;
+            /** Centered */
+            centered?: boolean | null;
+            /** Weight Decay */
+            weight_decay?: number | null;
+            /** Clipnorm */
+            clipnorm?: number | null;
+            /** Clipvalue */
+            clipvalue?: number | null;
+            /** Global Clipnorm */
+            global_clipnorm?: number | null;
+        };
+        /**
+         * OutputOverride
+         * @description Replaces, for one Output node (by name), what the node itself says.
+         */
+        OutputOverride: {
+            /** Loss */
+            loss?: string | null;
+            /** Loss Weight */
+            loss_weight?: number | null;
+            /** Metrics */
+            metrics?: string[] | null;
+        };
+        /**
+         * ParamSpec
+         * @description One constructor parameter as the editor's form shows it and the checks read it.
+         */
+        ParamSpec: {
+            /** Name */
+            name: string;
+            /** Kind */
+            kind: string;
+            /** Default */
+            default?: unknown;
+            /**
+             * Required
+             * @default false
+             */
+            required?: boolean;
+            /** Choices */
+            choices?: unknown[] | null;
+            /** Min */
+            min?: number | null;
+            /** Max */
+            max?: number | null;
+            /**
+             * Nullable
+             * @default false
+             */
+            nullable?: boolean;
+            /** Description */
+            description?: string | null;
+        };
         /** PredictRequest */
         PredictRequest: {
             /** Inputs */
             inputs: {
                 [key: string]: unknown[];
             };
+        };
+        /** Prediction */
+        Prediction: {
+            /**
+             * Outputs
+             * @description Per Output name, one row per sample.
+             */
+            outputs: {
+                [key: string]: unknown[];
+            };
+        };
+        /** Problem */
+        "Problem-Input": {
+            /** Node */
+            node?: string | null;
+            /** Param */
+            param?: string | null;
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+            /**
+             * Fixes
+             * @description One-click fixes (validate answers only); left out when there are none.
+             */
+            fixes?: components["schemas"]["Fix"][];
+        };
+        "Problem-Output": {
+            [key: string]: unknown;
         };
         /** ProblemOut */
         ProblemOut: {
@@ -916,18 +1649,276 @@ export interface components {
             /** Message */
             message: string;
         };
+        /** ReduceLROnPlateau */
+        ReduceLROnPlateau: {
+            /**
+             * Monitor
+             * @default val_loss
+             */
+            monitor?: string;
+            /**
+             * Factor
+             * @default 0.1
+             */
+            factor?: number;
+            /**
+             * Patience
+             * @default 2
+             */
+            patience?: number;
+            /**
+             * Min Lr
+             * @default 0
+             */
+            min_lr?: number;
+        };
+        /** Run */
+        Run: {
+            /** Id */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "starting" | "running" | "succeeded" | "failed" | "cancelled";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at?: string | null;
+            /** Finished At */
+            finished_at?: string | null;
+            settings: components["schemas"]["RunSettings"];
+            dataset: components["schemas"]["DatasetRef"];
+            /** Graph Id */
+            graph_id?: string | null;
+            /** Graph Version */
+            graph_version?: number | null;
+            /** Owner */
+            owner?: string | null;
+            /**
+             * Metrics
+             * @description The last value of each metric (Keras history keys).
+             */
+            metrics: {
+                [key: string]: number | null;
+            };
+            error?: components["schemas"]["RunError"] | null;
+            /**
+             * Last Seq
+             * @description The seq of the run's last event.
+             */
+            last_seq: number;
+            /** @description The graph snapshot. */
+            graph?: components["schemas"]["Graph"] | null;
+        };
+        /**
+         * RunError
+         * @description Why a run failed: a machine code and a message, where known the node and step.
+         */
+        RunError: {
+            /**
+             * Code
+             * @default null
+             */
+            code?: string | null;
+            /**
+             * Message
+             * @default null
+             */
+            message?: string | null;
+            /**
+             * Node
+             * @default null
+             */
+            node?: string | null;
+            /**
+             * Epoch
+             * @default null
+             */
+            epoch?: number | null;
+            /**
+             * Batch
+             * @default null
+             */
+            batch?: number | null;
+            /**
+             * Exit Code
+             * @default null
+             */
+            exit_code?: number | null;
+            /**
+             * Stderr
+             * @default null
+             */
+            stderr?: string | null;
+            /**
+             * Worker
+             * @default null
+             */
+            worker?: string | null;
+        };
+        /** RunList */
+        RunList: {
+            /** Runs */
+            runs: components["schemas"]["RunSummary"][];
+        };
         /** RunRequest */
         RunRequest: {
-            graph?: components["schemas"]["Graph-Input"] | null;
+            graph?: components["schemas"]["Graph"] | null;
             /** Graph Id */
             graph_id?: string | null;
             /** Graph Version */
             graph_version?: number | null;
             dataset: components["schemas"]["DatasetRef"];
-            /** Settings */
-            settings?: {
-                [key: string]: unknown;
+            settings?: components["schemas"]["RunSettings"];
+        };
+        /** RunSettings */
+        RunSettings: {
+            optimizer?: components["schemas"]["OptimizerSettings"];
+            /**
+             * Loss
+             * @description As compile() takes it: one loss for every output, a list in output order, or a dict by output name; replaces the Output nodes' losses.
+             */
+            loss?: string | string[] | {
+                [key: string]: string;
+            } | null;
+            /**
+             * Loss Weights
+             * @description One weight for every output, a list, or a dict by name.
+             */
+            loss_weights?: number | number[] | {
+                [key: string]: number;
+            } | null;
+            /**
+             * Metrics
+             * @description One metric for every output; a list (with several outputs one entry, a name or a list of names, per output, as compile() reads it); or a dict by name.
+             */
+            metrics?: string | (string | string[])[] | {
+                [key: string]: string | string[];
+            } | null;
+            /**
+             * Outputs
+             * @description Per Output name: loss, loss_weight, metrics overrides.
+             */
+            outputs?: {
+                [key: string]: components["schemas"]["OutputOverride"];
             };
+            /**
+             * Epochs
+             * @default 5
+             */
+            epochs?: number;
+            /**
+             * Batch Size
+             * @default 32
+             */
+            batch_size?: number;
+            /**
+             * Validation Split
+             * @default 0.2
+             */
+            validation_split?: number;
+            /**
+             * Validation Dataset
+             * @description A data set reference ({'name': ...}) used for validation instead of a split.
+             */
+            validation_dataset?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Shuffle
+             * @default true
+             */
+            shuffle?: boolean;
+            /** Seed */
+            seed?: number | null;
+            early_stopping?: components["schemas"]["EarlyStopping"] | null;
+            reduce_lr_on_plateau?: components["schemas"]["ReduceLROnPlateau"] | null;
+            /**
+             * Keep Best Checkpoint
+             * @default true
+             */
+            keep_best_checkpoint?: boolean;
+            /**
+             * Checkpoint Monitor
+             * @default val_loss
+             */
+            checkpoint_monitor?: string;
+            /**
+             * Tensorboard
+             * @default true
+             */
+            tensorboard?: boolean;
+            /**
+             * Mixed Precision
+             * @description float16 compute on GPUs; ignored on CPU.
+             * @default false
+             */
+            mixed_precision?: boolean;
+            /**
+             * Backend
+             * @default tensorflow
+             * @enum {string}
+             */
+            backend?: "tensorflow" | "jax" | "torch";
+            /**
+             * Gpus
+             * @description Devices for one run: over 1, tf.distribute.MirroredStrategy over the worker's first N GPUs (TensorFlow backend).
+             * @default 1
+             */
+            gpus?: number;
+            /**
+             * Layer Stats
+             * @description Per-node weight/gradient norms and activation statistics at every epoch end (`layer_stats` events).
+             * @default true
+             */
+            layer_stats?: boolean;
+        };
+        /**
+         * RunSummary
+         * @description A run as listed: everything but the graph snapshot.
+         */
+        RunSummary: {
+            /** Id */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "starting" | "running" | "succeeded" | "failed" | "cancelled";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at?: string | null;
+            /** Finished At */
+            finished_at?: string | null;
+            settings: components["schemas"]["RunSettings"];
+            dataset: components["schemas"]["DatasetRef"];
+            /** Graph Id */
+            graph_id?: string | null;
+            /** Graph Version */
+            graph_version?: number | null;
+            /** Owner */
+            owner?: string | null;
+            /**
+             * Metrics
+             * @description The last value of each metric (Keras history keys).
+             */
+            metrics: {
+                [key: string]: number | null;
+            };
+            error?: components["schemas"]["RunError"] | null;
+            /**
+             * Last Seq
+             * @description The seq of the run's last event.
+             */
+            last_seq: number;
         };
         /** SaveGraph */
         SaveGraph: {
@@ -936,7 +1927,7 @@ export interface components {
              * @description Defaults to the graph's name.
              */
             name?: string | null;
-            graph: components["schemas"]["Graph-Input"];
+            graph: components["schemas"]["Graph"];
             /**
              * Message
              * @description A note on this version.
@@ -951,6 +1942,11 @@ export interface components {
             name: string;
             /** Latest Version */
             latest_version: number;
+            /**
+             * Owner
+             * @description Who saved it first; null for older graphs.
+             */
+            owner: string | null;
             /**
              * Created At
              * Format: date-time
@@ -975,6 +1971,80 @@ export interface components {
             graph: {
                 [key: string]: unknown;
             };
+        };
+        /** StatusEvent */
+        StatusEvent: {
+            /**
+             * Time
+             * @description Unix time it happened.
+             */
+            time: number;
+            /**
+             * Seq
+             * @description The run's event number (1, 2, ...); set by the event log.
+             * @default null
+             */
+            seq?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "status";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "starting" | "running" | "succeeded" | "failed" | "cancelled";
+            /** @default null */
+            error?: components["schemas"]["RunError"] | null;
+        };
+        /** Ticket */
+        Ticket: {
+            /**
+             * Ticket
+             * @description Open one WebSocket with `?ticket=<ticket>`.
+             */
+            ticket: string;
+            /**
+             * Expires In
+             * @description Seconds it stays valid; it is single use.
+             */
+            expires_in: number;
+        };
+        /** TrainingMemory */
+        TrainingMemory: {
+            /** Weights Bytes */
+            weights_bytes: number;
+            /** Gradients Bytes */
+            gradients_bytes: number;
+            /** Optimizer Bytes */
+            optimizer_bytes: number;
+            /** Updates Bytes */
+            updates_bytes: number;
+            /** Activations Bytes */
+            activations_bytes: number;
+            /** Total Bytes */
+            total_bytes: number;
+        };
+        /** TrainingOptions */
+        TrainingOptions: {
+            /** Optimizers */
+            optimizers: components["schemas"]["OptimizerOption"][];
+            /**
+             * Losses
+             * @description In the order the editor offers them.
+             */
+            losses: string[];
+            /** Metrics */
+            metrics: string[];
+            /**
+             * Backends
+             * @description Keras backends installed on this server.
+             */
+            backends: ("tensorflow" | "jax" | "torch")[];
+            /** Statuses */
+            statuses: ("queued" | "starting" | "running" | "succeeded" | "failed" | "cancelled")[];
+            defaults: components["schemas"]["RunSettings"];
         };
         /** ValidationError */
         ValidationError: {
@@ -1027,6 +2097,107 @@ export interface components {
             /** Versions */
             versions: components["schemas"]["VersionInfo"][];
         };
+        /** WorkerInfo */
+        WorkerInfo: {
+            /** Id */
+            id: string;
+            /** Host */
+            host: string;
+            /**
+             * Devices
+             * @description One run at a time on each.
+             */
+            devices: components["schemas"]["DeviceInfo"][];
+            /**
+             * Run Id
+             * @description The run it trains (the first, with several slots).
+             */
+            run_id: string | null;
+            /**
+             * Run Ids
+             * @description Every run it trains, one per busy slot.
+             */
+            run_ids: string[];
+            /** Free Slots */
+            free_slots: number;
+            /**
+             * Last Seen S
+             * @description Seconds since its last heartbeat.
+             */
+            last_seen_s: number;
+        };
+        /** WorkerList */
+        WorkerList: {
+            /** Workers */
+            workers: components["schemas"]["WorkerInfo"][];
+        };
+        /**
+         * PingMessage
+         * @description Sent on an idle socket; no seq.
+         */
+        PingMessage: {
+            /**
+             * Time
+             * @description Unix time it happened.
+             */
+            time: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "ping";
+        };
+        RunStreamMessage: components["schemas"]["StatusEvent"] | components["schemas"]["BatchEvent"] | components["schemas"]["EpochEvent"] | components["schemas"]["LayerStatsEvent"] | components["schemas"]["LogEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["ArtifactEvent"] | components["schemas"]["PingMessage"];
+        /** RunDeleted */
+        RunDeleted: {
+            /**
+             * Time
+             * @description Unix time it happened.
+             */
+            time: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "deleted";
+            /** Run Id */
+            run_id: string;
+        };
+        /**
+         * RunStatusChange
+         * @description All-runs feed: one run changed status (with its error and metrics once it ended).
+         */
+        RunStatusChange: {
+            /**
+             * Time
+             * @description Unix time it happened.
+             */
+            time: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "status";
+            /** Run Id */
+            run_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "starting" | "running" | "succeeded" | "failed" | "cancelled";
+            /** Seq */
+            seq: number;
+            /** @default null */
+            error?: components["schemas"]["RunError"] | null;
+            /**
+             * Metrics
+             * @default null
+             */
+            metrics?: {
+                [key: string]: number | null;
+            } | null;
+        };
+        FeedMessage: components["schemas"]["RunStatusChange"] | components["schemas"]["RunDeleted"] | components["schemas"]["PingMessage"];
     };
     responses: never;
     parameters: never;
@@ -1071,7 +2242,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Catalogue"];
+                    "application/json": components["schemas"]["LayerCatalogue"];
                 };
             };
             /** @description Unchanged since the ETag sent in If-None-Match. */
@@ -1516,7 +2687,8 @@ export interface operations {
     list_runs_api_runs_get: {
         parameters: {
             query?: {
-                status?: string | null;
+                /** @description Only runs in this status: queued, starting, running, succeeded, failed, cancelled. */
+                status?: ("queued" | "starting" | "running" | "succeeded" | "failed" | "cancelled") | null;
                 limit?: number;
                 offset?: number;
             };
@@ -1532,9 +2704,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["RunList"];
                 };
             };
             /** @description Validation Error */
@@ -1567,18 +2737,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Run"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1600,9 +2768,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Validation Error */
@@ -1634,6 +2809,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -1662,9 +2846,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CancelledRun"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Validation Error */
@@ -1698,9 +2889,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Validation Error */
@@ -1731,9 +2929,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ArtifactList"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Validation Error */
@@ -1765,7 +2970,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Validation Error */
@@ -1800,9 +3014,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Prediction"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Validation Error */
@@ -1837,9 +3058,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Evaluation"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Validation Error */
@@ -1849,6 +3077,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    training_options_api_training_options_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingOptions"];
                 };
             };
         };
@@ -1868,9 +3116,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DatasetList"];
                 };
             };
         };
@@ -1894,9 +3140,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DatasetInfo"];
                 };
             };
             /** @description Validation Error */
@@ -1928,9 +3172,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DatasetInfo"];
                 };
             };
             /** @description Validation Error */
@@ -1993,9 +3235,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DatasetCheckAnswer"];
                 };
             };
             /** @description Validation Error */
@@ -2063,6 +3303,97 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    whoami_api_auth_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+        };
+    };
+    socket_ticket_api_auth_ticket_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+        };
+    };
+    estimate_api_graphs_estimate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EstimateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Estimate"];
+                };
+            };
+            /** @description The graph or the settings are invalid: `{"errors": [...]}`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_workers_api_workers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkerList"];
                 };
             };
         };

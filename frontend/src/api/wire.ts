@@ -8,14 +8,17 @@ import type { components } from './schema';
 
 type Schemas = components['schemas'];
 
-export type WireGraph = Schemas['Graph-Input'];
-export type WireNode = Schemas['Node-Input'];
-export type WireInnerLayer = Schemas['InnerLayer-Input'];
+export type WireGraph = Schemas['Graph'];
+export type WireNode = Schemas['Node'];
+export type WireInnerLayer = Schemas['InnerLayer'];
 export type Edge = Schemas['Edge'];
 export type Problem = Schemas['ProblemOut'];
-export type LayerSpec = Schemas['LayerSpec'];
-export type ParamSpec = Schemas['LayerParam'];
-export type Catalogue = Schemas['Catalogue'];
+export type LayerSpec = Schemas['LayerEntry'];
+export type ParamSpec = Schemas['ParamSpec'];
+export type Catalogue = Schemas['LayerCatalogue'];
+export type Category = Schemas['Category'];
+export type Choices = Schemas['Choices'];
+export type ChoiceKind = keyof Choices;
 export type ValidateAnswer = Schemas['ValidationReport'];
 export type NodeReport = Schemas['NodeReport'];
 export type BuildAnswer = Schemas['BuildSummary'];
@@ -27,23 +30,15 @@ export type GraphVersionInfo = Schemas['VersionInfo'];
 export type ExampleInfo = Schemas['ExampleInfo'];
 export type RunSettingsIn = NonNullable<Schemas['RunRequest']['settings']>;
 
-// -- pending: what GET /api/layers publishes beside the layers once the server declares
-// it (issue 7); remove this block after `npm run gen:api` brings it into Catalogue.
-export interface Category {
-  id: string;
-  title: string;
-  colour: string;
-}
-export type ChoiceKind = 'dtype' | 'activation' | 'initializer' | 'regularizer' | 'constraint' | 'loss' | 'metric';
-export type Choices = Partial<Record<ChoiceKind, string[]>>;
-export type FullCatalogue = Catalogue & { categories?: Category[]; choices?: Choices };
-
-// -- pending: the ports the validate answer reports per node (issue 7); remove after
-// `npm run gen:api` brings them into NodeReport (and LayerSpec).
+// -- pending: the ports the validate answer reports per node (issue 7); the server sends
+// them but does not declare them yet (NodeReport allows extra keys, LayerEntry has only
+// input_ports). Remove after `npm run gen:api` brings them into both.
 export interface Ports {
   input_ports: string[];
   output_ports: string[];
   variadic_inputs: boolean;
 }
 export type PortedReport = NodeReport & Partial<Ports>;
-export type PortedSpec = LayerSpec & Partial<Ports>;
+export type PortedSpec = Omit<LayerSpec, 'input_ports'> & { input_ports?: string[] | null } & Partial<
+    Omit<Ports, 'input_ports'>
+  >;

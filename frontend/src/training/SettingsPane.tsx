@@ -5,7 +5,7 @@
  */
 import { useEditor } from '../editor/store/editor';
 import { DatasetUpload } from './DatasetUpload';
-import { OPTIMIZERS, setForm, startRun, useTraining } from './store';
+import { setForm, startRun, useTraining } from './store';
 import { startBlocker } from './startBlocker';
 import type { DatasetInfo } from './types';
 
@@ -107,6 +107,7 @@ function DatasetCheckView() {
 
 export function SettingsPane() {
   const form = useTraining((s) => s.form);
+  const optimizers = useTraining((s) => s.optimizers);
   const datasets = useTraining((s) => s.datasets);
   const datasetsError = useTraining((s) => s.datasetsError);
   const check = useTraining((s) => s.check);
@@ -167,12 +168,16 @@ export function SettingsPane() {
           <span>Optimizer</span>
           <select
             value={form.optimizer}
-            onChange={(e) => setForm({ optimizer: e.target.value })}
+            onChange={(e) => {
+              // a new optimizer starts at its own default learning rate
+              const picked = optimizers.find((o) => o.name === e.target.value);
+              setForm({ optimizer: e.target.value, ...(picked ? { learningRate: picked.learning_rate } : {}) });
+            }}
             data-testid="optimizer-select"
           >
-            {OPTIMIZERS.map((o) => (
-              <option key={o} value={o}>
-                {o}
+            {(optimizers.length ? optimizers.map((o) => o.name) : [form.optimizer]).map((name) => (
+              <option key={name} value={name}>
+                {name}
               </option>
             ))}
           </select>

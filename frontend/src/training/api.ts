@@ -16,6 +16,8 @@ export const EVENTS_PAGE = 5000;
 // pending (issue 7): these routes answer free-form dicts in the schema today, so their
 // answers are read as the shapes in ./types until the server declares its models
 export const trainingApi = {
+  /** Optimizers (with their default learning rates), losses, metrics, statuses: the server's tables. */
+  options: () => unwrap(http.GET('/api/training/options')),
   datasets: async () => ((await unwrap(http.GET('/api/datasets'))) as { datasets: DatasetInfo[] }).datasets,
   uploadDataset: async (file: File, target?: string) => {
     const form = new FormData();

@@ -6,6 +6,7 @@
  * Streams live here too, not in components: switching dock tabs keeps them running.
  */
 import { create } from 'zustand';
+import type { components } from '../api/schema';
 import { ApiError } from '../api/client';
 import type { Problem } from '../editor/graph/types';
 import { confirmDiscard } from '../editor/store/commands';
@@ -42,9 +43,11 @@ function storedForm(): TrainForm {
   }
 }
 
-export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop', 'nadam', 'adamax', 'adagrad', 'adadelta', 'lion', 'ftrl'];
+export type OptimizerOption = components['schemas']['OptimizerOption'];
 
 export interface TrainingState {
+  /** The optimizers the server accepts (GET /api/training/options). */
+  optimizers: OptimizerOption[];
   datasets: DatasetInfo[];
   datasetsError: string | null;
   form: TrainForm;
@@ -66,6 +69,7 @@ export interface TrainingState {
 }
 
 export const useTraining = create<TrainingState>()(() => ({
+  optimizers: [],
   datasets: [],
   datasetsError: null,
   form: typeof localStorage === 'undefined' ? DEFAULT_FORM : storedForm(),
@@ -311,6 +315,10 @@ export function initTraining(): void {
   if (started) return;
   started = true;
   void loadDatasets().then(() => scheduleCheck(0));
+  trainingApi.options().then(
+    (o) => useTraining.setState({ optimizers: o.optimizers }),
+    (e) => useEditor.getState().notify(`Cannot read the training options: ${(e as Error).message}`, 'error'),
+  );
   void refreshRuns();
 
   const feed = new RetryingSocket({

@@ -11,6 +11,11 @@ const spec = (type: string, inputs: number | 'many', extra: Partial<LayerSpec> =
   outputs: 1,
   key_params: ['units'],
   params: [{ name: 'units', kind: 'int', required: true }],
+  multi_output_param: null,
+  input_ports: null,
+  min_inputs: null,
+  wraps: false,
+  keras_class: null,
   ...extra,
 });
 const specs = new Map<string, LayerSpec>([

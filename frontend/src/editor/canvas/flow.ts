@@ -174,7 +174,7 @@ function portsOf(
   // pending (issue 7): the catalogue and answer as published before they named every port
   const variadic = spec?.inputs === 'many';
   const inputs = typeof spec?.inputs === 'number' ? spec.inputs : variadic ? 2 : 1;
-  const outputs = Math.max(spec?.outputs ?? 1, report?.output_shapes?.length ?? 0);
+  const outputs = Math.max(typeof spec?.outputs === 'number' ? spec.outputs : 1, report?.output_shapes?.length ?? 0);
   return {
     input_ports: spec?.input_ports ?? named(inputs, 'input_'),
     output_ports: named(outputs, 'output_'),

@@ -8,13 +8,13 @@ import type { LayerSpec, Params } from '../graph/types';
  */
 export function groupByCategory(layers: LayerSpec[], categories: Category[]): [Category, LayerSpec[]][] {
   const known = new Map(categories.map((c) => [c.id, c]));
-  const groups = new Map<string, LayerSpec[]>();
+  const groups = new Map<LayerSpec['category'], LayerSpec[]>();
   for (const l of layers) {
     const g = groups.get(l.category);
     if (g) g.push(l);
     else groups.set(l.category, [l]);
   }
-  const rank = (id: string) => {
+  const rank = (id: LayerSpec['category']) => {
     const i = categories.findIndex((c) => c.id === id);
     return i < 0 ? categories.length : i;
   };

@@ -6,7 +6,7 @@
  */
 import { create } from 'zustand';
 import { emptyHistory, record, redo, undo, type History } from './history';
-import type { Category, Choices, FullCatalogue } from '../../api/wire';
+import type { Catalogue, Category, Choices } from '../../api/wire';
 import type { Graph, LayerSpec, NodeId, Problem, ValidateAnswer, XY } from '../graph/types';
 import { emptyGraph } from '../graph/types';
 import { normalizeGraph, positionsOf, withPositions, type Clip } from '../graph/transforms';
@@ -28,7 +28,7 @@ export interface EditorState {
   /** The catalogue's categories in display order, with their titles and colours. */
   categories: Category[];
   /** Names the server accepts for dtype, activation, initializer, ... params. */
-  choices: Choices;
+  choices: Partial<Choices>;
   catalogueError: string | null;
   root: Graph;
   /** Names of the sub-graphs opened for editing, outermost first; [] edits the root. */
@@ -56,7 +56,7 @@ export interface EditorState {
    */
   fieldErrors: Record<string, Problem>;
 
-  setCatalogue(catalogue: FullCatalogue): void;
+  setCatalogue(catalogue: Catalogue): void;
   setCatalogueError(message: string): void;
   /** Apply an edit to the graph being edited (root or open sub-graph). */
   edit(fn: (g: Graph) => Graph, group?: string | null): void;
@@ -135,7 +135,7 @@ export const useEditor = create<EditorState>()((set, get) => ({
   toast: null,
   fieldErrors: {},
 
-  setCatalogue: ({ layers, categories = [], choices = {} }) =>
+  setCatalogue: ({ layers, categories, choices }) =>
     set({
       catalogue: layers,
       specs: new Map(layers.map((l) => [l.type, l])),
