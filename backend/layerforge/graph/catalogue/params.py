@@ -195,6 +195,8 @@ SAMPLE_REQUIRED = {
     "width_factor": 0.1,
     "value_range": [0, 255],
     "groups": 1,
+    "pool_size": 2,
+    "axes": 1,
 }
 """Values for required constructor arguments, so a default instance can be made and
 its `get_config()` read for the other defaults."""

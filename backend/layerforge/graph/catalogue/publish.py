@@ -200,6 +200,9 @@ def _layer_params(layer_kind: LayerKind, cls: type) -> list[dict[str, Any]]:
             rules.pop("kind")  # the signature knows better (e.g. a tuple-valued `size`)
         spec = _param(p.name, kind, default, is_required)
         spec.update(rules)
+        if spec["kind"] in ("int", "float") and isinstance(config.get(p.name), (list, tuple)):
+            # a number or a range: Keras writes the pair (RandomShear's x_factor)
+            spec.update(kind="any", min=None, max=None)
         if default is None and not is_required:
             spec["nullable"] = True
         params.append(spec)

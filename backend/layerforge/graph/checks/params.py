@@ -119,7 +119,18 @@ def value_error(value: Any, spec: ParamSpec) -> str | None:
         return (
             None if isinstance(value, list) and _plain(value) else "must be a list of plain values"
         )
-    return None if _plain(value) else "must be a plain value (number, string, list), not an object"
+    if _plain(value) or _plain_mapping(value):
+        return None
+    return "must be a plain value (number, string, list), not an object"
+
+
+def _plain_mapping(value: Any) -> bool:
+    """A dict of plain values that names no class (BatchNormalization's renorm_clipping)."""
+    return (
+        isinstance(value, dict)
+        and not {"class_name", "module", "registered_name"} & set(value)
+        and all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    )
 
 
 def check_params(
