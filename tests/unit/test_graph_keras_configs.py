@@ -92,9 +92,8 @@ def sample_model(layer_type: str, category: str, make: Any) -> keras.Model | Non
     dtype = "int32" if layer_type in INT_INPUTS else "float32"
     x = keras.Input(shape, dtype=dtype)
     layer = make()
-    if kind.variadic or kind.call == "list":
-        inputs = [x, x] if kind.type != "Attention" and kind.type != "AdditiveAttention" else [x, x]
-        return keras.Model(x, layer(inputs))
+    if kind.variadic or kind.call == "list":  # merge layers, Dot, Attention: [x, x]
+        return keras.Model(x, layer([x, x]))
     if kind.call == "qkv":
         return keras.Model(x, layer(x, x))
     return keras.Model(x, layer(x))
@@ -118,7 +117,7 @@ def instance_args(
             continue
         trial = {**args, name: value}
         try:
-            sample_model(layer_type, category, lambda: cls(**_fresh(trial)))
+            sample_model(layer_type, category, lambda trial=trial: cls(**_fresh(trial)))
         except Exception:  # noqa: BLE001 - Keras refuses this combination; keep the default
             continue
         args = trial
