@@ -226,3 +226,43 @@ def test_an_int_is_still_a_float_and_graph_scalars_are_strict(api):
     assert response.status_code == 422, response.text
     (error,) = response.json()["errors"]
     assert (error["param"], error["node"]) == ("graph.nodes[1].trainable", "hidden")
+
+
+# -- .keras export in a child process -------------------------------------------------------
+def export_client(tmp_path: Path, **limits: int) -> TestClient:
+    from layerforge.settings import Limits
+
+    settings = Settings(data_dir=tmp_path / "data", limits=Limits(**limits))
+    return TestClient(create_app(settings), base_url=BASE_URL)
+
+
+def test_export_size_is_estimated_and_capped_before_anything_starts(tmp_path):
+    client = export_client(tmp_path, export_bytes=100)
+    response = client.post("/api/models/export", json={"graph": iris_graph(), "format": "keras"})
+    assert response.status_code == 413, response.text
+    (error,) = response.json()["errors"]
+    assert error["code"] == "too_large" and "LAYERFORGE_LIMIT_EXPORT_BYTES" in error["message"]
+    assert "about 804 bytes (67 parameters)" in error["message"]  # 67 x 4 bytes x 3 (Adam)
+
+
+def test_export_past_its_memory_ceiling_is_killed_and_named(tmp_path):
+    client = export_client(tmp_path, export_memory_bytes=64 * 1024**2)
+    response = client.post("/api/models/export", json={"graph": iris_graph(), "format": "keras"})
+    assert response.status_code == 413, response.text
+    (error,) = response.json()["errors"]
+    assert "LAYERFORGE_LIMIT_EXPORT_MEMORY_BYTES" in error["message"]
+
+
+def test_export_streams_a_file_a_child_wrote_and_keeps_no_copy(tmp_path):
+    import tempfile as tf
+
+    before = set(Path(tf.gettempdir()).glob("layerforge-export-*"))
+    client = export_client(tmp_path)
+    with client.stream(
+        "POST", "/api/models/export", json={"graph": iris_graph(), "format": "keras"}
+    ) as response:
+        assert response.status_code == 200
+        assert "content-length" in response.headers  # a file on disk, sent as it is read
+        data = b"".join(response.iter_bytes())
+    assert data[:2] == b"PK" and len(data) == int(response.headers["content-length"])
+    assert set(Path(tf.gettempdir()).glob("layerforge-export-*")) == before

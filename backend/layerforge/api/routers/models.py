@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
 from layerforge.api.bodies import GraphRequest
 from layerforge.api.deps import app_settings, check_graph_size, keras_lock
-from layerforge.api.errors import error_response, problem, validation_problems
+from layerforge.api.errors import ApiError, error_response, problem, validation_problems
+from layerforge.api.export_process import ExportTooLarge, export_in_child
 from layerforge.graph.problems import GraphError, clean_message
 from layerforge.graph.schema import Graph
 from layerforge.settings import Settings
@@ -91,6 +94,9 @@ class ImportedGraph(BaseModel):
 
 
 SIZE_CODES = ("too_large", "too_deep")
+BYTES_PER_PARAM = 4  # float32 weights
+ADAM_COPIES = 3  # a compiled export holds Adam's m and v beside each weight
+EXPORT_TIMEOUT_S = 600.0
 
 
 def _validate(graph: Graph, settings: Settings) -> ValidationReport:
@@ -106,11 +112,12 @@ def _validate(graph: Graph, settings: Settings) -> ValidationReport:
     return report
 
 
-def _require_valid(graph: Graph, settings: Settings) -> None:
+def _require_valid(graph: Graph, settings: Settings) -> ValidationReport:
     """Raise a 422 with every error unless the graph validates."""
     report = _validate(graph, settings)
     if report.errors:
         raise GraphError(report.errors)
+    return report
 
 
 @router.post("/graphs/validate", response_model=ValidationReport)
@@ -156,9 +163,11 @@ def _download_name(graph: Graph, suffix: str) -> str:
 )
 def export(body: ExportRequest, settings: Settings = Depends(app_settings)) -> Response:
     """Python source in the Keras guides' style, Keras JSON, or a `.keras` file with
-    freshly initialised weights."""
+    freshly initialised weights (written by a child process, streamed from disk)."""
     graph = body.graph
-    _require_valid(graph, settings)
+    report = _require_valid(graph, settings)
+    if body.format == "keras":
+        return _export_keras_file(graph, report.total_params or 0, settings)
     with keras_lock:
         if body.format == "python":
             from layerforge.graph import to_python
@@ -174,15 +183,49 @@ def export(body: ExportRequest, settings: Settings = Depends(app_settings)) -> R
             from layerforge.graph import export_keras_json
 
             return Response(export_keras_json(graph), media_type="application/json")
-        from layerforge.graph import export_keras_file
 
-        data = export_keras_file(graph)
-    return Response(
-        data,
+
+def _export_keras_file(graph: Graph, params: int, settings: Settings) -> Response:
+    """The .keras file from a child process (export_process), a 413 naming the limit
+    when its estimated size or the child's memory would pass a cap."""
+    limits = settings.limits
+    compiled = any(n.type == "Output" and n.params.get("loss") for n in graph.nodes)
+    estimate = params * BYTES_PER_PARAM * (ADAM_COPIES if compiled else 1)
+    if estimate > limits.export_bytes:
+        raise ApiError.one(
+            413,
+            "too_large",
+            f"A .keras file of this model would take about {estimate:,} bytes "
+            f"({params:,} parameters); LAYERFORGE_LIMIT_EXPORT_BYTES is {limits.export_bytes:,}",
+            param="graph",
+        )
+    folder = Path(tempfile.mkdtemp(prefix="layerforge-export-"))
+    out = folder / "model.keras"
+    try:
+        export_in_child(
+            graph.model_dump(mode="json"),
+            limits.model_dump(mode="json"),
+            out,
+            limits.export_memory_bytes,
+            EXPORT_TIMEOUT_S,
+        )
+    except ExportTooLarge as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise ApiError.one(
+            413,
+            "too_large",
+            f"Writing the .keras file took over {limits.export_memory_bytes:,} bytes of "
+            f"memory (LAYERFORGE_LIMIT_EXPORT_MEMORY_BYTES; peak seen {exc.args[0]:,})",
+            param="graph",
+        ) from None
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        out,
         media_type="application/octet-stream",
-        headers={
-            "Content-Disposition": f'attachment; filename="{_download_name(graph, ".keras")}"'
-        },
+        filename=_download_name(graph, ".keras"),
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
     )
 
 
