@@ -35,7 +35,7 @@ class Limits(GraphLimits, BaseSettings):
     export_memory_bytes: int = Field(
         default=8 * 1024**3,
         ge=64 * 1024**2,
-        description="Address space of the process that writes a .keras file.",
+        description="Resident memory the process that writes a .keras file may use.",
     )
 
 
