@@ -105,6 +105,9 @@ class LogEvent(RunEventBase):
     level: LogLevel = "info"
     message: str
     fit_seconds: float | None = None
+    fit_cpu_seconds: float | None = Field(
+        default=None, description="CPU seconds the trainer process spent in fit (all threads)."
+    )
     samples: int | None = None
 
 

@@ -237,7 +237,7 @@ class Run:
             return self._finish("cancelled")
         self.emit(StatusEvent(status="running"))
         callbacks = self._callbacks(keras, batch_size, fixed is not None, x, y)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         try:
             with self._scope():
                 build_training_state(self.model, x, y, batch_size)
@@ -269,11 +269,13 @@ class Run:
             error = RunError(code="training_error", node=node)
             return self._finish("failed", save_model=False, error=error)
         self.fit_seconds = time.perf_counter() - start
+        fit_cpu_seconds = time.process_time() - cpu_start
         samples = count(x) * self.events.epochs_done
         rate = samples / max(self.fit_seconds, 1e-9)
         self.log(
             f"fit took {self.fit_seconds:.2f} s ({rate:.0f} samples/s)",
             fit_seconds=self.fit_seconds,
+            fit_cpu_seconds=fit_cpu_seconds,
             samples=samples,
         )
         if self.events.nan_at is not None:
