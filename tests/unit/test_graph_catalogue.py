@@ -8,6 +8,7 @@ import re
 
 import keras
 
+from layerforge.graph.catalogue.classes import keras_class
 from layerforge.graph.catalogue.kinds import REFUSED_TYPES
 from layerforge.graph.catalogue.publish import get_catalogue, layer_spec
 
@@ -54,7 +55,7 @@ def test_specs_follow_keras_signatures():
     for spec in catalogue()["layers"]:
         if not spec["keras_class"]:
             continue
-        signature = inspect.signature(getattr(keras.layers, spec["type"]).__init__)
+        signature = inspect.signature(keras_class(spec["type"]).__init__)
         names = {p["name"] for p in spec["params"]}
         required = {p["name"] for p in spec["params"] if p["required"]}
         expected_required = {

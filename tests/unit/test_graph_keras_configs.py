@@ -11,6 +11,7 @@ import keras
 import pytest
 
 from layerforge.graph import build_model, import_keras_json
+from layerforge.graph.catalogue.classes import keras_class
 from layerforge.graph.catalogue.kinds import LAYER_KINDS
 from layerforge.graph.catalogue.params import SAMPLE_REQUIRED
 from layerforge.graph.catalogue.publish import ParamSpec, param_specs
@@ -45,6 +46,8 @@ SPECIAL_SHAPES = {
     "Rescaling": (8, 8, 3),
     "GroupNormalization": (4, 64),
     "Reshape": (1,),
+    "LayerScale": (4, 2),
+    "CustomScaleLayer": (4, 2),
 }
 
 
@@ -161,7 +164,7 @@ def round_trip(model: keras.Model, layer: keras.layers.Layer) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", TYPES, ids=[k.type for k in TYPES])
 def test_every_config_keras_writes_round_trips(kind):
-    cls = getattr(keras.layers, kind.type)
+    cls = keras_class(kind.type)
     args = instance_args(kind.type, kind.category, cls)
     layer = cls(**args)
     model = sample_model(kind.type, kind.category, lambda: layer)
@@ -172,13 +175,13 @@ def test_every_config_keras_writes_round_trips(kind):
 @pytest.mark.parametrize(("wrapper", "inner"), WRAPPED)
 def test_wrapped_configs_round_trip(wrapper, inner):
     inner_kind = next(k for k in LAYER_KINDS if k.type == inner)
-    inner_cls = getattr(keras.layers, inner)
+    inner_cls = keras_class(inner)
     keep = frozenset(NOT_CHANGED.get(wrapper, set()))
     inner_args = instance_args(inner, inner_kind.category, inner_cls, keep=keep)
     if wrapper == "Bidirectional":
         inner_args["return_sequences"] = True
     wrapped = inner_cls(**inner_args)
-    cls = getattr(keras.layers, wrapper)
+    cls = keras_class(wrapper)
     args = instance_args(wrapper, "wrappers", cls, wrap=wrapped)
     layer = cls(**_fresh(args))
     model = sample_model(wrapper, "wrappers", lambda: layer)

@@ -10,6 +10,7 @@ from typing import Any
 
 import keras
 
+from layerforge.graph.catalogue.classes import keras_class
 from layerforge.graph.catalogue.kinds import LIST, QKV, keras_kind
 from layerforge.graph.catalogue.ops import LIST_ARGUMENTS, key_value, op_function, op_ports
 from layerforge.graph.ports import argument_ports, op_function_name
@@ -23,9 +24,7 @@ LayerLike = Node | InnerLayer
 
 def layer_class(type_name: str) -> type[keras.layers.Layer] | None:
     """The Keras class for an allowlisted type, else None (never looked up otherwise)."""
-    if keras_kind(type_name) is None:
-        return None
-    cls: type[keras.layers.Layer] = getattr(keras.layers, type_name)
+    cls: type[keras.layers.Layer] | None = keras_class(type_name)
     return cls
 
 

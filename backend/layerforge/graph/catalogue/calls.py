@@ -15,6 +15,7 @@ import inspect
 from functools import cache
 from typing import Any
 
+from layerforge.graph.catalogue.classes import keras_class
 from layerforge.graph.catalogue.kinds import QKV, keras_kind
 
 _NEVER = {"self", "training"}
@@ -26,9 +27,7 @@ def _call_parameters(type_name: str) -> tuple[inspect.Parameter, ...]:
     found = keras_kind(type_name)
     if found is None:
         return ()
-    import keras
-
-    cls = getattr(keras.layers, type_name)
+    cls = keras_class(type_name)
     params = [p for p in inspect.signature(cls.call).parameters.values() if p.name != "self"]
     positional = len(found.input_names or ()) if found.call == QKV else 1
     return tuple(p for p in params[positional:] if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL))

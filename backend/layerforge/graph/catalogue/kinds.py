@@ -64,6 +64,10 @@ class LayerKind:
     """Wrappers: the type of the inner layer a sample instance is made with."""
     keras: bool = True
     """False for the pseudo-types (Input, Output, Model) that are no Keras layer class."""
+    module: str = "keras.layers"
+    """Where the Keras class lives: keras.layers, or the Keras module of an internal
+    layer of `keras.applications` (imported only from a `.keras`/JSON config naming
+    exactly this module)."""
 
     @property
     def variadic(self) -> bool:
@@ -137,6 +141,22 @@ LAYER_KINDS = (
         key_params=("input_dim", "output_dim"),
     ),
     LayerKind("Identity", "core", "Passes its input through unchanged."),
+    LayerKind(
+        "LayerScale",
+        "core",
+        "ConvNeXt's learned per-channel scale of its input (keras.applications).",
+        key_params=("init_values", "projection_dim"),
+        module="keras.src.applications.convnext",
+    ),
+    LayerKind(
+        "CustomScaleLayer",
+        "merging",
+        "InceptionResNetV2's residual sum x + scale * y (keras.applications).",
+        inputs=2,
+        call=LIST,
+        key_params=("scale",),
+        module="keras.src.applications.inception_resnet_v2",
+    ),
     LayerKind("Masking", "core", "Masks timesteps whose features all equal mask_value."),
     # activation
     LayerKind(

@@ -197,6 +197,8 @@ SAMPLE_REQUIRED = {
     "groups": 1,
     "pool_size": 2,
     "axes": 1,
+    "init_values": 1e-6,
+    "projection_dim": 2,
 }
 """Values for required constructor arguments, so a default instance can be made and
 its `get_config()` read for the other defaults."""

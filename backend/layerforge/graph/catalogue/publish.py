@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from layerforge.graph.catalogue.classes import keras_class
 from layerforge.graph.catalogue.compile import LOSSES, METRICS
 from layerforge.graph.catalogue.kinds import KINDS, MANY, CategoryId, LayerKind
 from layerforge.graph.catalogue.ops import OPS
@@ -268,9 +269,7 @@ def _entry(type_name: str) -> LayerEntry | None:
     if layer_kind is None:
         return None
     if layer_kind.keras:
-        import keras
-
-        params = _layer_params(layer_kind, getattr(keras.layers, type_name))
+        params = _layer_params(layer_kind, keras_class(type_name))
         outputs: int | Literal["many"] = 1
     else:
         params = _PSEUDO_PARAMS[type_name]
@@ -288,7 +287,7 @@ def _entry(type_name: str) -> LayerEntry | None:
         input_ports=list(layer_kind.input_names) if layer_kind.input_names else None,
         min_inputs=2 if layer_kind.input_names else None,
         wraps=layer_kind.wraps is not None,
-        keras_class=f"keras.layers.{type_name}" if layer_kind.keras else None,
+        keras_class=f"{layer_kind.module}.{type_name}" if layer_kind.keras else None,
     )
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import keras
 
 from layerforge.graph.build.layers import layer_class
-from layerforge.graph.catalogue.kinds import KINDS
+from layerforge.graph.catalogue.kinds import KINDS, keras_kind
 from layerforge.graph.checks.params import check_params
 from layerforge.graph.convert.calls import PortTensor, is_op, layer_call, op_call
 from layerforge.graph.convert.layout import auto_layout
@@ -393,16 +393,18 @@ def _layer_params(layer: dict[str, Any], name: str, skip: set[str]) -> dict[str,
 
 
 def _check_allowed(layer: dict[str, Any], name: str) -> None:
-    class_name = layer.get("class_name")
+    """Keras's own classes only: a public layer from keras.layers, an internal one
+    (ConvNeXt's LayerScale) from exactly the Keras module its `LayerKind` names."""
+    class_name = str(layer.get("class_name"))
     module = layer.get("module") or "keras.layers"
-    if not module.startswith("keras.") and module != "keras":
-        raise _error(
-            name,
-            "refused_type",
-            f"{name}: custom class {class_name!r} from {module!r} is refused",
-        )
-    if layer_class(str(class_name)) is None:
-        raise _error(name, "refused_type", f"{name}: layer type {class_name!r} is not allowed")
+    found = keras_kind(class_name)
+    public = module in ("keras", "keras.layers") or module.startswith("keras.src.layers")
+    if found is None or (module != found.module if found.module != "keras.layers" else not public):
+        where = f" from {module!r}" if found is not None or not module.startswith("keras") else ""
+        code = "refused_type"
+        if not module.startswith("keras.") and module != "keras":
+            raise _error(name, code, f"{name}: custom class {class_name!r}{where} is refused")
+        raise _error(name, code, f"{name}: layer type {class_name!r}{where} is not allowed")
 
 
 def _minimal_config(class_name: str, config: dict[str, Any]) -> dict[str, Any]:
