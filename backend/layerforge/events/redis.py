@@ -24,7 +24,7 @@ import time
 from collections import OrderedDict
 from typing import Any, cast
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import WatchError
 
 from layerforge.events.log import Event, Subscription
@@ -45,6 +45,7 @@ STATUS_CHANNEL = "layerforge:status"
 KEEP_FINISHED_S = 3600  # a finished run's stream and state stay this long (the store has all)
 TAIL_BLOCK_MS = 1000
 FRESH_STATES = 1000  # states remembered for fresh_states()
+MAX_CONNECTIONS = 256
 
 
 def state_key(run_id: str) -> str:
@@ -94,7 +95,10 @@ class RedisEventLog:
         flush_interval: float = 0.1,
     ):
         self.store = store
-        self.redis: Redis = Redis.from_url(redis_url)
+        # waits for a free connection instead of failing when hundreds of sockets
+        # subscribe at once (each tailed run also holds one in XREAD BLOCK)
+        pool = BlockingConnectionPool.from_url(redis_url, max_connections=MAX_CONNECTIONS)
+        self.redis: Redis = Redis(connection_pool=pool)
         self.maxlen = maxlen
         self.writer = StoreWriter(store, interval=flush_interval)
         self._fresh: OrderedDict[str, RunState] = OrderedDict()
