@@ -71,7 +71,9 @@ def test_services_wait_for_healthy_stores_and_gpu_workers_reserve_gpus() -> None
     assert gpu["profiles"] == ["gpu"]
     (device,) = gpu["deploy"]["resources"]["reservations"]["devices"]
     assert device["driver"] == "nvidia" and device["capabilities"] == ["gpu"]
-    assert set(compose()["volumes"]) >= {"pgdata", "redisdata", "artifacts"}
+    assert set(compose()["volumes"]) >= {"pgdata", "redisdata", "data"}
+    for name in ("api", "worker-cpu", "worker-gpu"):  # uploads and artifacts seen by all
+        assert "data:/data" in services[name]["volumes"], name
 
 
 def env_names(model: type, prefix: str) -> set[str]:
