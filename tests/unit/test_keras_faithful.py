@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from graphs import validated
+from graphs import EXAMPLE_NAMES, load_example, validated
 from layerforge.graph import (
     GraphError,
     build_model,
@@ -23,6 +23,7 @@ from layerforge.graph import (
     to_python,
     validate_graph,
 )
+from layerforge.graph.build.symbolic import no_weights
 from layerforge.graph.convert.export import export_keras_json
 from layerforge.graph.schema import Graph
 
@@ -31,7 +32,7 @@ def sample_inputs(model: keras.Model, seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     arrays = []
     for tensor in model.inputs:
-        shape = (2, *[d or 5 for d in tensor.shape[1:]])
+        shape = (tensor.shape[0] or 2, *[d or 5 for d in tensor.shape[1:]])
         dtype = str(tensor.dtype)
         if "int" in dtype or dtype == "bool":
             arrays.append(rng.integers(0, 3, shape).astype(dtype))
@@ -351,3 +352,49 @@ def test_a_real_backward_layer_is_still_refused_naming_the_layer(tmp_path):
     with pytest.raises(GraphError) as exc:
         import_keras_file(path)
     assert exc.value.problems[0].node == bi.name
+
+
+# --- every example and keras.applications --------------------------------------------
+
+APPLICATION_NAMES = sorted(n for n in dir(keras.applications) if n[0].isupper())
+SMALL = {"input_shape": (75, 75, 3)}  # the smallest size every application takes
+
+
+def test_there_are_forty_applications():
+    assert len(APPLICATION_NAMES) == 40
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", APPLICATION_NAMES)
+def test_every_application_imports_and_validates_with_keras_count(name):
+    with no_weights():  # the config and the count need no weights
+        model = getattr(keras.applications, name)(weights=None, **SMALL)
+        text, count = model.to_json(), model.count_params()
+    report = validate_graph(import_keras_json(text))
+    assert report.valid, report.errors[:3]
+    assert report.total_params == count
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_every_example_computes_the_same_after_import(name):
+    original = build_model(load_example(name))
+    imported = build_model(import_keras_json(original.to_json()))
+    assert_same_outputs(original, imported)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [
+        ("MobileNetV3Small", (32, 32, 3)),  # keras.ops hard-swish: Op nodes
+        ("EfficientNetV2B0", (32, 32, 3)),  # a Constant bias initializer
+        ("ConvNeXtTiny", (32, 32, 3)),  # Keras's internal LayerScale
+    ],
+)
+def test_applications_compute_the_same_after_import(name, shape):
+    original = getattr(keras.applications, name)(weights=None, input_shape=shape)
+    graph = import_keras_json(original.to_json())
+    assert_same_outputs(original, build_model(graph))
+    namespace: dict = {}
+    exec(to_python(graph), namespace)  # internal layers imported from their modules
+    assert namespace["model"].count_params() == original.count_params()

@@ -38,17 +38,21 @@ from layerforge.graph.structure import (
 )
 
 
-def to_python(graph: Graph) -> str:
-    """Python source that builds and compiles the model `graph` describes."""
+def to_python(graph: Graph, optimizer: tuple[str, dict[str, Any]] | None = None) -> str:
+    """Python source that builds and compiles the model `graph` describes; `optimizer`
+    (a `keras.optimizers` class and its arguments) replaces the default "adam"."""
     writer = _Writer(graph)
     defs, builds = writer.subgraph_blocks()
+    body = writer.model_lines(graph, "model", None) + writer.compile_lines(graph, optimizer)
     lines = ["import keras", "from keras import layers"]
+    # Keras's internal layers (ConvNeXt's LayerScale) from their own modules
+    lines += [f"from {module} import {name}" for module, name in sorted(writer.internal)]
     for block in defs:  # black: two blank lines around top-level functions
         lines += ["", "", *block]
     lines += ["", ""] if defs else [""]
     if builds:
         lines += [*builds, ""]
-    lines += writer.model_lines(graph, "model", None) + writer.compile_lines(graph)
+    lines += body
     return black.format_str("\n".join(lines) + "\n", mode=_BLACK)
 
 
@@ -105,6 +109,8 @@ class _Writer:
         self.definitions = _definitions(root)
         self.model_vars: dict[str, str] = {}
         self.reserved: set[str] = {"keras", "layers", "model"}
+        self.internal: set[tuple[str, str]] = set()
+        """(module, class) of Keras's internal layers used (ConvNeXt's LayerScale)."""
         for key in self.definitions:
             self.model_vars[key] = self._fresh(_identifier(key))
 
@@ -279,6 +285,10 @@ class _Writer:
             kwargs["name"] = literal(name)
         if isinstance(layer, Node) and not layer.trainable:
             kwargs["trainable"] = "False"
+        found = keras_kind(layer.type)
+        if found is not None and found.module != "keras.layers":
+            self.internal.add((found.module, layer.type))
+            return call(layer.type, args, kwargs)
         return call(f"layers.{layer.type}", args, kwargs)
 
     def _call(self, layer_expr: Expr, owner: Node, node: Node, args: list[Expr | None]) -> Expr:
@@ -346,10 +356,16 @@ class _Writer:
             return None
         return names.get(owner.id)
 
-    def compile_lines(self, graph: Graph) -> list[str]:
+    def compile_lines(
+        self, graph: Graph, optimizer: tuple[str, dict[str, Any]] | None
+    ) -> list[str]:
         spec = compile_spec(graph)
         outputs = [output_name(n) for n in graph.nodes if n.type == "Output"]
         kwargs: dict[str, Expr] = {"optimizer": literal("adam")}
+        if optimizer is not None:
+            cls, args = optimizer
+            params = {k: literal(v) for k, v in args.items()}
+            kwargs["optimizer"] = call(f"keras.optimizers.{cls}", [], params)
         single = len(outputs) == 1
         losses = {k: _loss_expr(v) for k, v in spec["loss"].items()}
         if losses:
