@@ -398,3 +398,13 @@ def test_applications_compute_the_same_after_import(name, shape):
     namespace: dict = {}
     exec(to_python(graph), namespace)  # internal layers imported from their modules
     assert namespace["model"].count_params() == original.count_params()
+
+
+def test_a_graph_with_an_implicit_mask_trains():
+    model = embedding_lstm()
+    built = build_model(import_keras_json(model.to_json()))
+    built.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(0).integers(0, 10, (8, 6)).astype("int32")
+    x[:, 4:] = 0
+    history = built.fit(x, np.zeros((8, 1)), epochs=1, batch_size=4, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
