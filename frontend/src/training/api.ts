@@ -55,6 +55,16 @@ export function socketUrl(path: string, loc: Pick<Location, 'protocol' | 'host'>
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}${path}`;
 }
 
+/**
+ * The URL of a socket opened with a fresh single-use ticket (`POST /api/auth/ticket`):
+ * a browser cannot send a header on a WebSocket, and a long-lived token never goes in
+ * a URL. Asked right before each (re)connection, since a ticket serves one socket.
+ */
+export async function ticketedSocketUrl(path: string): Promise<string> {
+  const { ticket } = await unwrap(http.POST('/api/auth/ticket'));
+  return socketUrl(`${path}${path.includes('?') ? '&' : '?'}ticket=${encodeURIComponent(ticket)}`);
+}
+
 export function runStreamPath(id: string, after: number): string {
   return `/api/runs/${encodeURIComponent(id)}/stream?after=${after}`;
 }

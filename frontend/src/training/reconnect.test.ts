@@ -95,3 +95,32 @@ describe('RetryingSocket', () => {
     expect(g.timers.pending.size).toBe(0);
   });
 });
+
+describe('RetryingSocket with a URL that needs a round trip (a ticket)', () => {
+  it('opens once the URL arrives, and retries when fetching it fails', async () => {
+    const sockets: FakeSocket[] = [];
+    const timers = new ManualTimers();
+    let n = 0;
+    const rs = new RetryingSocket({
+      url: () => (n++ === 0 ? Promise.reject(new Error('no ticket')) : Promise.resolve(`ws://x/s?ticket=t${n}`)),
+      onMessage: () => {},
+      isFinal: () => false,
+      open: (url) => {
+        const s = new FakeSocket(url);
+        sockets.push(s);
+        return s;
+      },
+      timers,
+      backoff: { baseMs: 100, maxMs: 1000, jitter: 0 },
+    });
+    rs.start();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(sockets).toHaveLength(0);
+    expect(timers.delays()).toEqual([100]);
+    timers.runAll();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(sockets.map((s) => s.url)).toEqual(['ws://x/s?ticket=t2']);
+  });
+});

@@ -53,7 +53,8 @@ export type ConnState =
   | { kind: 'stopped'; code: number | null; reason: string };
 
 export interface RetryOptions {
-  url(): string;
+  /** Where to connect, asked afresh for every attempt (a promise: a ticket to fetch first). */
+  url(): string | Promise<string>;
   onMessage(text: string): void;
   /** True when a close with this code ends the connection for good. */
   isFinal(code: number, reason: string): boolean;
@@ -99,9 +100,25 @@ export class RetryingSocket {
   private connect(): void {
     if (this.stopped) return;
     this.o.onState?.({ kind: 'connecting', attempt: this.attempt });
+    let url: string | Promise<string>;
+    try {
+      url = this.o.url();
+    } catch {
+      this.retry(1006);
+      return;
+    }
+    if (typeof url === 'string') this.openAt(url);
+    else
+      url.then(
+        (u) => !this.stopped && this.openAt(u),
+        () => !this.stopped && this.retry(1006),
+      );
+  }
+
+  private openAt(url: string): void {
     let ws: SocketLike;
     try {
-      ws = (this.o.open ?? openBrowserSocket)(this.o.url());
+      ws = (this.o.open ?? openBrowserSocket)(url);
     } catch {
       this.retry(1006);
       return;

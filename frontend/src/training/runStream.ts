@@ -26,7 +26,8 @@ export interface RunStreamOptions {
   onEvents(events: RunEvent[]): void;
   onState?(s: StreamState): void;
   fetchEvents(runId: string, after: number): Promise<RunEvent[]>;
-  socketUrl(runId: string, after: number): string;
+  /** The socket's URL; a promise when it needs a round trip first (a ticket). */
+  socketUrl(runId: string, after: number): string | Promise<string>;
   open?: OpenSocket;
   timers?: Timers;
   backoff?: Backoff;

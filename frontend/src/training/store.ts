@@ -12,7 +12,7 @@ import type { Problem } from '../editor/graph/types';
 import { confirmDiscard } from '../editor/store/commands';
 import { useEditor } from '../editor/store/editor';
 import { meaningOf } from '../editor/store/validation';
-import { runStreamPath, socketUrl, trainingApi } from './api';
+import { runStreamPath, ticketedSocketUrl, trainingApi } from './api';
 import { RetryingSocket } from './reconnect';
 import { readActiveRun, writeActiveRun } from './resume';
 import { RunData } from './runData';
@@ -140,7 +140,7 @@ export function watchRun(id: string): RunData {
       runId: id,
       after: 0,
       fetchEvents: trainingApi.events,
-      socketUrl: (runId, after) => socketUrl(runStreamPath(runId, after)),
+      socketUrl: (runId, after) => ticketedSocketUrl(runStreamPath(runId, after)),
       onEvents: (events) => {
         d.apply(events);
         for (const ev of events) if (ev.type === 'status') upsertRun({ id, status: ev.status });
@@ -322,7 +322,7 @@ export function initTraining(): void {
   void refreshRuns();
 
   const feed = new RetryingSocket({
-    url: () => socketUrl('/api/runs/stream'),
+    url: () => ticketedSocketUrl('/api/runs/stream'),
     isFinal: (code) => code === 4403,
     onOpen: () => void refreshRuns(), // catch up on what changed while we were away
     onState: (st) =>
