@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import keras
 import pytest
 from fastapi import WebSocket
 from fastapi.testclient import TestClient
@@ -55,12 +56,25 @@ def test_streamed_body_without_length_is_cut_at_the_cap(tmp_path):
 
 
 def test_uploads_have_their_own_larger_cap(tmp_path):
-    small = make_client(tmp_path, limits=Limits(request_bytes=2000, upload_bytes=50_000))
+    limits = Limits(request_bytes=2000, upload_bytes=50_000, keras_file_bytes=50_000)
+    small = make_client(tmp_path, limits=limits)
     blob = b"not a zip" * 500  # 4.5 kB: over the JSON cap, under the upload cap
     response = small.post("/api/models/import", files={"file": ("m.keras", blob)})
     assert response.status_code == 422  # it reached the importer, which refuses it
     too_big = small.post("/api/models/import", files={"file": ("m.keras", blob * 20)})
     assert too_big.status_code == 413
+
+
+def test_a_keras_file_larger_than_the_upload_cap_imports(tmp_path):
+    """Only config.json is read: VGG16's 528 MB of weights do not count."""
+    small = make_client(tmp_path, limits=Limits(upload_bytes=20_000))
+    path = tmp_path / "wide.keras"
+    x = keras.Input((64,))
+    keras.Model(x, keras.layers.Dense(128)(x)).save(path)  # 8k weights: ~40 kB
+    assert path.stat().st_size > 20_000
+    response = small.post("/api/models/import", files={"file": ("m.keras", path.read_bytes())})
+    assert response.status_code == 200, response.text
+    assert any(n["type"] == "Dense" for n in response.json()["graph"]["nodes"])
 
 
 # --- graph size ------------------------------------------------------------------------

@@ -295,12 +295,17 @@ def test_keras_file_that_is_not_a_keras_file(tmp_path):
     assert problem(exc).code == "bad_file"
 
 
-def test_keras_file_over_the_upload_limit(tmp_path):
+def test_keras_file_over_its_limit_but_not_the_upload_limit(tmp_path):
     model = build_model(load_example("functional_dense"))
     path = tmp_path / "dense.keras"
     model.save(path)
     with pytest.raises(GraphError) as exc:
-        import_keras_file(path, GraphLimits(upload_bytes=1000))
+        import_keras_file(path, GraphLimits(keras_file_bytes=1000))
+    assert problem(exc).code == "too_large"
+    # only config.json is read: a file larger than the upload cap imports
+    assert import_keras_file(path, GraphLimits(upload_bytes=1000)).nodes
+    with pytest.raises(GraphError) as exc:  # and config.json itself stays capped
+        import_keras_file(path, GraphLimits(request_bytes=100))
     assert problem(exc).code == "too_large"
 
 

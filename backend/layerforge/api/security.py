@@ -14,7 +14,8 @@
   `POST /api/auth/ticket` (short-lived, single use) or an `Authorization` header; a
   token in a socket URL is refused. Origin is checked on every socket.
 - Request bodies are capped: JSON at `limits.request_bytes`, multipart uploads at
-  `limits.upload_bytes`; a larger body is a 413 before the route runs.
+  `limits.upload_bytes` (a `.keras` file to import at `limits.keras_file_bytes`: only
+  its config.json is read); a larger body is a 413 before the route runs.
 """
 
 from __future__ import annotations
@@ -240,6 +241,9 @@ class AccessGuard:
         return response
 
 
+KERAS_IMPORT_PATH = "/api/models/import"
+
+
 class BodySizeLimit:
     """413 for a body over the cap: at once by Content-Length, else while it streams."""
 
@@ -247,6 +251,7 @@ class BodySizeLimit:
         self.app = app
         self.request_bytes = settings.limits.request_bytes
         self.upload_bytes = settings.limits.upload_bytes
+        self.keras_file_bytes = settings.limits.keras_file_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -254,6 +259,8 @@ class BodySizeLimit:
         headers = Headers(scope=scope)
         multipart = headers.get("content-type", "").startswith("multipart/form-data")
         limit = self.upload_bytes if multipart else self.request_bytes
+        if multipart and scope.get("path") == KERAS_IMPORT_PATH:
+            limit = self.keras_file_bytes  # only its config.json is read (and capped)
         message = f"The request body is larger than the {limit}-byte limit."
         try:
             length = int(headers.get("content-length", "0"))

@@ -13,6 +13,9 @@ class GraphLimits(BaseModel):
 
     request_bytes: int = 8 * 1024 * 1024
     upload_bytes: int = 200 * 1024 * 1024
+    keras_file_bytes: int = 16 * 1024**3
+    """A `.keras` file to import: only its config.json is read (and capped at
+    `request_bytes`), so VGG16's 528 MB of weights pass."""
     nodes: int = 2000
     nesting_depth: int = 8
     params: int = 500_000_000

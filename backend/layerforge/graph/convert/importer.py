@@ -69,10 +69,11 @@ def import_keras_json(text: str, limits: GraphLimits = DEFAULT_LIMITS) -> Graph:
 
 
 def import_keras_file(path: str | Path, limits: GraphLimits = DEFAULT_LIMITS) -> Graph:
-    """A graph from a `.keras` file, read from its `config.json` without loading weights."""
+    """A graph from a `.keras` file, read from its `config.json` without loading weights
+    (so the file may be as large as its weights make it, up to `keras_file_bytes`)."""
     path = Path(path)
-    if path.stat().st_size > limits.upload_bytes:
-        raise _error(None, "too_large", f"{path.name} is larger than the upload limit")
+    if path.stat().st_size > limits.keras_file_bytes:
+        raise _error(None, "too_large", f"{path.name} is larger than the .keras file limit")
     try:
         with zipfile.ZipFile(path) as archive, archive.open("config.json") as member:
             # read one byte past the cap rather than trust the declared size
