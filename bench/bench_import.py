@@ -118,10 +118,6 @@ def main() -> None:
             "yes" if row["structure_match"] else "no",
         )
     console.print(table)
-    console.print(
-        "structure match 'no' with params 'yes': keras.ops arithmetic (x + 3.0) is "
-        "imported as equivalent layers (Rescaling, Multiply)."
-    )
 
 
 if __name__ == "__main__":
