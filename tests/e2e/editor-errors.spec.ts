@@ -20,6 +20,9 @@ test('a wrong parameter marks its node and field; fixing it clears the mark', as
   await page.getByTestId('problem').first().click();
   await expect(page.getByTestId('inspector-node')).toContainText('dense_1');
 
+  // past the 1 s in which typing into one field merges into one undo step, so that the
+  // wrong value stays a step of its own (undone below)
+  await page.waitForTimeout(1100);
   await page.locator('#param-units').fill('128');
   await expect(node.getByTestId('node-error')).toHaveCount(0);
   await expect(page.getByTestId('check-status')).toContainText('sequential');

@@ -208,7 +208,7 @@ export const useEditor = create<EditorState>()((set, get) => ({
   setFieldError: (node, param, message) =>
     set((s) => {
       const key = `${node}\u0000${param}`;
-      if ((s.fieldErrors[key]?.message ?? null) === message) return {};
+      if ((s.fieldErrors[key]?.message ?? null) === message) return s; // unchanged: no update
       const next = { ...s.fieldErrors };
       if (message) next[key] = { node, param, code: 'invalid_text', message };
       else delete next[key];
