@@ -1384,6 +1384,12 @@ export interface components {
              */
             fit_seconds?: number | null;
             /**
+             * Fit Cpu Seconds
+             * @description CPU seconds the trainer process spent in fit (all threads).
+             * @default null
+             */
+            fit_cpu_seconds?: number | null;
+            /**
              * Samples
              * @default null
              */
