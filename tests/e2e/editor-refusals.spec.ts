@@ -61,8 +61,8 @@ test('the node menu closes on Escape, on a press elsewhere and when another grap
   await expect(menu).toHaveCount(0);
   await open();
   await page.evaluate(() => {
-    const store = (window as any).__layerforge.store; // eslint-disable-line @typescript-eslint/no-explicit-any
-    store.getState().load({ schema_version: 1, name: 'other', nodes: [], edges: [], layout: {} });
+    const w = window as unknown as { __layerforge: { store: { getState(): { load(g: unknown): void } } } };
+    w.__layerforge.store.getState().load({ schema_version: 1, name: 'other', nodes: [], edges: [], layout: {} });
   });
   await expect(menu).toHaveCount(0);
 });
