@@ -48,10 +48,12 @@ def count_gpus() -> int:
 
 
 class WarmPool:
-    """Keeps one trainer started ahead for the default backend."""
+    """Keeps one trainer started ahead for the default backend (with `env`, such as a
+    worker slot's devices)."""
 
-    def __init__(self, backend: str = WARM_BACKEND):
+    def __init__(self, backend: str = WARM_BACKEND, env: dict[str, str] | None = None):
         self.backend = backend
+        self.env = env
         self._trainer: TrainerProcess | None = None
         self._refill: asyncio.Task[None] | None = None
         self._stopped = False
@@ -65,7 +67,7 @@ class WarmPool:
         if self._stopped:
             return
         try:
-            self._trainer = await spawn_trainer(self.backend, warm=True)
+            self._trainer = await spawn_trainer(self.backend, warm=True, env=self.env)
         except OSError:
             log.exception("could not start a warm trainer")
 

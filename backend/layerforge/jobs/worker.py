@@ -1,5 +1,7 @@
 """`layerforge worker`: takes runs from the Dramatiq queue and trains them, one at a time
-per device slot, each in a fresh trainer subprocess (jobs/supervisor.py).
+per device slot, each in a fresh trainer subprocess (jobs/supervisor.py). Each slot keeps
+one trainer started ahead with its devices (the local scheduler's WarmPool), so a run
+skips the TensorFlow import; the replacement starts once the run has its first batch.
 
 Dramatiq calls the actors in its own threads; they hand the work to this process's
 event loop, where the supervision, the event log (Redis Streams, events/redis.py), the
@@ -40,8 +42,9 @@ from layerforge.jobs.dramatiq_queue import (
     reply_key,
 )
 from layerforge.jobs.heartbeat import Heartbeat
+from layerforge.jobs.local import WarmPool
 from layerforge.jobs.spec import RunSpec, run_spec
-from layerforge.jobs.supervisor import Supervision, spawn_trainer
+from layerforge.jobs.supervisor import Supervision, TrainerProcess, spawn_trainer
 from layerforge.settings import Settings
 from layerforge.store.db import database_url, sessions_for
 from layerforge.store.runs import RunStore
@@ -69,6 +72,9 @@ class TeamWorker:
         self.active: dict[str, Supervision] = {}
         self._free: asyncio.Queue[Slot] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._warm = (
+            {slot.index: WarmPool(env=slot.env) for slot in slots} if settings.warm_trainer else {}
+        )
         devices = [d.describe() for slot in slots for d in slot.devices]
         self.heartbeat = Heartbeat(settings, self.workers, self.id, devices, self.current_runs)
 
@@ -81,6 +87,8 @@ class TeamWorker:
         self._loop = asyncio.get_running_loop()
         for slot in self.slots:
             self._free.put_nowait(slot)
+        for pool in self._warm.values():
+            pool.start()
         await self.events.start()
         await self.heartbeat.beat()  # listed before it takes anything
         tasks = [
@@ -98,6 +106,7 @@ class TeamWorker:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*(pool.stop() for pool in self._warm.values()))
             await self.heartbeat.remove()
             await self.events.stop()
             await self.redis.aclose()
@@ -163,14 +172,36 @@ class TeamWorker:
         await self._train(spec, slot)
 
     async def _train(self, spec: RunSpec, slot: Slot) -> None:
-        run_id = spec.run_id
+        started = asyncio.Event()  # the first batch, or the end: the slot's warm pool refills
         try:
-            trainer = await spawn_trainer(spec.backend, warm=False, env=slot.env)
+            await self._train_on(spec, slot, started)
+        finally:
+            started.set()
+
+    async def _trainer_for(
+        self, spec: RunSpec, slot: Slot, started: asyncio.Event
+    ) -> TrainerProcess | None:
+        """The slot's warm trainer, or a cold one; None (and the run failed) when none
+        starts."""
+        pool = self._warm.get(slot.index)
+        trainer = await pool.take(spec.backend, started) if pool else None
+        if trainer is not None:
+            return trainer
+        try:
+            return await spawn_trainer(spec.backend, warm=False, env=slot.env)
         except OSError as exc:
             error = RunError(code="trainer_start_failed", message=f"could not start it: {exc}")
-            await self.events.append(run_id, StatusEvent(status="failed", error=error))
+            await self.events.append(spec.run_id, StatusEvent(status="failed", error=error))
+            return None
+
+    async def _train_on(self, spec: RunSpec, slot: Slot, started: asyncio.Event) -> None:
+        run_id = spec.run_id
+        trainer = await self._trainer_for(spec, slot, started)
+        if trainer is None:
             return
-        sup = Supervision(run_id, trainer, self.events, self.settings.cancel_grace_s)
+        sup = Supervision(
+            run_id, trainer, self.events, self.settings.cancel_grace_s, first_batch=started
+        )
         self.active[run_id] = sup
         try:
             if await self.redis.exists(cancel_key(run_id)):
