@@ -156,3 +156,25 @@ def test_a_second_server_on_the_same_data_refuses_and_changes_nothing(backend, t
     finally:
         log = first.stop()
     assert "UniqueViolation" not in log and "IntegrityError" not in log, log
+
+
+def test_a_stuck_request_does_not_hold_shutdown_past_the_grace_time(tmp_path):
+    import socket
+    import time
+
+    server = Server(tmp_path / "data", env={"LAYERFORGE_SHUTDOWN_GRACE_S": "2"})
+    stuck = socket.create_connection(("127.0.0.1", server.port))
+    try:  # a body promised and never sent: the request stays in flight
+        stuck.sendall(
+            b"POST /api/graphs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"
+        )
+        time.sleep(1)
+        started = time.monotonic()
+        server.proc.terminate()
+        server.proc.wait(timeout=60)
+        took = time.monotonic() - started
+    finally:
+        stuck.close()
+        server.log.close()
+    assert took < 2 + 5, f"shutdown took {took:.1f} s"
