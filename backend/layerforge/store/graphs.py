@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from layerforge.store.models import GraphVersion, SavedGraph, utcnow
@@ -100,4 +101,4 @@ def delete_graph(session: Session, graph_id: str) -> bool:
     """Delete a graph and all its versions; False when it does not exist."""
     session.execute(delete(GraphVersion).where(GraphVersion.graph_id == graph_id))
     result = session.execute(delete(SavedGraph).where(SavedGraph.id == graph_id))
-    return bool(result.rowcount)
+    return bool(cast("CursorResult[Any]", result).rowcount)

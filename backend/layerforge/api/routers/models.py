@@ -11,7 +11,7 @@ import shutil
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -28,9 +28,14 @@ from layerforge.graph.problems import GraphError, clean_message
 from layerforge.graph.schema import Graph
 from layerforge.settings import Settings
 
+if TYPE_CHECKING:  # the graph package imports Keras on first use only
+    from layerforge.graph.checks.report import ValidationReport as GraphReport
+
 router = APIRouter(tags=["models"])
 
-ERRORS_422 = {422: {"description": 'The graph or the request is invalid: `{"errors": [...]}`.'}}
+ERRORS_422: dict[int | str, dict[str, Any]] = {
+    422: {"description": 'The graph or the request is invalid: `{"errors": [...]}`.'}
+}
 
 
 class ProblemOut(BaseModel):
@@ -99,7 +104,7 @@ ADAM_COPIES = 3  # a compiled export holds Adam's m and v beside each weight
 EXPORT_TIMEOUT_S = 600.0
 
 
-def _validate(graph: Graph, settings: Settings) -> ValidationReport:
+def _validate(graph: Graph, settings: Settings) -> GraphReport:
     """The validation report; a graph over a size cap (nodes, nesting, parameters) is a 422."""
     check_graph_size(graph, settings)
     from layerforge.graph import validate_graph
@@ -112,7 +117,7 @@ def _validate(graph: Graph, settings: Settings) -> ValidationReport:
     return report
 
 
-def _require_valid(graph: Graph, settings: Settings) -> ValidationReport:
+def _require_valid(graph: Graph, settings: Settings) -> GraphReport:
     """Raise a 422 with every error unless the graph validates."""
     report = _validate(graph, settings)
     if report.errors:
