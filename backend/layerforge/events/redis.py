@@ -9,7 +9,8 @@ change on the all-runs channel. A concurrent append makes EXEC fail and is retri
 seqs never repeat or skip whichever process appends.
 
 The appending process also writes the event to the store (`run_events`, same seq;
-events/store_writer.py). The stream keeps the newest `maxlen` events (MAXLEN ~); a read
+events/store_writer.py); what a killed process appended but had not stored yet is
+copied from the stream by `store_unwritten` (the reaper calls it). The stream keeps the newest `maxlen` events (MAXLEN ~); a read
 or a replay takes what the stream no longer has from the store, so any API replica
 serves any socket with the same replay-then-tail semantics as the one-machine log. Each
 process tails a run's stream once (XREAD BLOCK) and fans it out to its own subscribers.
@@ -26,6 +27,7 @@ from typing import Any, cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import WatchError
+from sqlalchemy.exc import IntegrityError
 
 from layerforge.events.log import Event, Subscription
 from layerforge.events.run_state import RunState
@@ -223,6 +225,30 @@ class RedisEventLog:
 
     async def flush(self) -> None:
         await self.writer.flush()
+
+    async def store_unwritten(self, run_id: str) -> int:
+        """Copy into the store the events the run's stream has past the stored `last_seq`
+        (its writer was killed between the Redis append and the store flush), with the
+        run's state from Redis; how many. For a run whose writer is gone: the reaper."""
+        await self.writer.flush()  # what this process appended is not missing
+        row = await asyncio.to_thread(self.store.get_run, run_id, with_graph=False)
+        raw = await self.redis.get(state_key(run_id))
+        if row is None or raw is None:
+            return 0
+        entries = await self.redis.xrange(
+            stream_key(run_id), min=f"({entry_id(row['last_seq'])}", max="+"
+        )
+        missing = [
+            StoredEvent(run_id=run_id, seq=ev.seq or 0, type=str(ev.data["type"]), data=ev.data)
+            for ev in _events_of(entries)
+        ]
+        if missing:
+            columns = state_columns(load_state(raw))
+            try:
+                await asyncio.to_thread(self.store.write_events, missing, {run_id: columns})
+            except IntegrityError:  # another API replica copied them first
+                return 0
+        return len(missing)
 
     # -- reading ---------------------------------------------------------------------
     async def _collect(self, run_id: str, after: int, limit: int) -> list[Event]:

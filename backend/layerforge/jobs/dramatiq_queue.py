@@ -22,6 +22,7 @@ from dramatiq.brokers.redis import RedisBroker
 from redis.asyncio import Redis
 
 from layerforge.events.log import EventLog
+from layerforge.events.redis import RedisEventLog
 from layerforge.events.types import TRAINER_EVENT, ResultEvent, StatusEvent
 from layerforge.jobs.heartbeat import Reaper
 from layerforge.jobs.scheduler import CancelOutcome
@@ -67,6 +68,8 @@ class DramatiqScheduler:
     def __init__(self, settings: Settings, store: RunStore, events: EventLog):
         self.settings = settings
         self.store = store
+        if not isinstance(events, RedisEventLog):  # workers write their runs' events to Redis
+            raise TypeError("LAYERFORGE_QUEUE=dramatiq needs LAYERFORGE_EVENTS=redis")
         self.events = events
         self.broker = make_broker(settings.redis_url)
         self.redis: Redis = Redis.from_url(settings.redis_url)

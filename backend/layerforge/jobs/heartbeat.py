@@ -4,7 +4,8 @@ A worker writes its row every `heartbeat_s` seconds (host, devices, current runs
 process looks every `heartbeat_s` seconds (and once at start) for active runs held by a
 worker silent for `worker_lost_s`: a run that trained no batch there and was taken only
 once is released and queued again; any other ends `failed` with `worker_lost`, naming
-the worker. Several API replicas may reap together: releasing is a conditional update
+the worker. First, the events the worker put in the run's Redis stream but had not yet
+written to the store (a kill -9 between the two) are copied into the store. Several API replicas may reap together: releasing is a conditional update
 only one wins, and the state machine refuses a second terminal status.
 """
 
@@ -17,7 +18,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from layerforge.events.log import EventLog
+from layerforge.events.redis import RedisEventLog
 from layerforge.events.types import LogEvent, RunError, StatusEvent
 from layerforge.settings import Settings
 from layerforge.store.workers import LostRun, WorkerStore
@@ -74,7 +75,7 @@ class Reaper:
         self,
         settings: Settings,
         workers: WorkerStore,
-        events: EventLog,
+        events: RedisEventLog,
         submit: Callable[[str], None],
     ):
         self.settings = settings
@@ -99,6 +100,11 @@ class Reaper:
         state = await self.events.state(run.run_id)
         if state is None or state.terminal:
             return
+        copied = await self.events.store_unwritten(run.run_id)
+        if copied:
+            log.info(
+                "run %s: %d events of worker %s stored from Redis", run.run_id, copied, run.worker
+            )
         trained = bool(state.metrics) or run.trained
         if not trained and run.attempts < MAX_ATTEMPTS:
             if await asyncio.to_thread(self.workers.release, run.run_id, run.worker):
