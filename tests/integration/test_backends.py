@@ -112,6 +112,7 @@ def trained(tmp_path_factory) -> dict[tuple[str, str], Trainer]:
                 seed=1,
                 tensorboard=False,
                 keep_best_checkpoint=False,
+                layer_stats=True,
                 backend=backend,
             )
             spec["backend"] = backend

@@ -18,13 +18,16 @@ def _compile_kwargs(source: str) -> dict:
     """The literal keyword arguments of the `model.compile(...)` call in model.py."""
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and ast.unparse(node.func) == "model.compile":
-            return {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg != "optimizer"}
+            return {
+                k.arg: ast.unparse(k.value) if k.arg == "optimizer" else ast.literal_eval(k.value)
+                for k in node.keywords
+            }
     raise AssertionError("model.py has no model.compile call")
 
 
 def test_compile_style_settings_train_and_reach_model_py(tmp_path):
-    """One loss for both outputs, weights as a list in output order, metrics by name: the
-    history has what they ask for, and model.py compiles with the same arguments."""
+    """One loss for both outputs, weights as a list in output order, metrics by name, an
+    optimizer: the history has what they ask for, and model.py compiles with the same."""
     graph = example("functional_headline_two_inputs_two_outputs.json")
     t = run_trainer(
         tmp_path,
@@ -36,6 +39,7 @@ def test_compile_style_settings_train_and_reach_model_py(tmp_path):
         loss="mse",
         loss_weights=[1.0, 0.5],
         metrics={"aux_output": ["mae"]},
+        optimizer={"name": "sgd", "learning_rate": 0.05, "momentum": 0.9},
         **QUIET,
     )
     assert t.of("status")[-1]["status"] == "succeeded", (t.events[-5:], t.stderr[-2000:])
@@ -46,6 +50,7 @@ def test_compile_style_settings_train_and_reach_model_py(tmp_path):
     assert m["loss"] == pytest.approx(m["main_output_loss"] + 0.5 * m["aux_output_loss"], rel=0.1)
     kwargs = _compile_kwargs((tmp_path / "run" / "model.py").read_text())
     assert kwargs == {
+        "optimizer": "keras.optimizers.SGD(learning_rate=0.05, momentum=0.9)",
         "loss": {"main_output": "mse", "aux_output": "mse"},
         "loss_weights": {"main_output": 1.0, "aux_output": 0.5},
         "metrics": {"main_output": ["accuracy"], "aux_output": ["mae"]},
@@ -75,6 +80,7 @@ def test_gpus_two_trains_with_mirrored_strategy_over_two_devices(tmp_path, two_c
         batch_size=64,
         seed=1,
         gpus=2,
+        layer_stats=True,
         optimizer={"name": "adam", "learning_rate": 0.01},
         **QUIET,
     )

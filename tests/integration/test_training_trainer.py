@@ -41,6 +41,7 @@ def digits_run(tmp_path_factory):
         batch_size=32,
         optimizer={"name": "adam", "learning_rate": 0.01},
         seed=1,
+        layer_stats=True,
     )
     t = Trainer(spec, warm=True)
     t.finish()

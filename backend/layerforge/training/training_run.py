@@ -52,6 +52,7 @@ from layerforge.training.keras_setup import (
     import_keras,
     make_optimizer,
 )
+from layerforge.training.optimizers import OPTIMIZERS
 from layerforge.training.protocol import Emit
 from layerforge.training.settings import RunSettings, parse_settings
 
@@ -328,7 +329,9 @@ class Run:
         from layerforge.graph import to_python
 
         path = self.run_dir / "model.py"
-        path.write_text(to_python(self.compiled))
+        o = self.settings.optimizer
+        optimizer = (OPTIMIZERS[o.name].keras_class, o.keras_config())
+        path.write_text(to_python(self.compiled, optimizer))
         self.artifact(path)
 
 
