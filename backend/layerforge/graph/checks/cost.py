@@ -335,7 +335,7 @@ def _add_level(
         if info is None or info.status != "ok":
             continue
         owner = index.by_id.get(node.shared_with or "", node)
-        ins = _input_shapes(index, node.id, prefix, nodes)
+        ins = input_shapes(index, node.id, prefix, nodes)
         info.macs = layer_macs(owner, ins, info.output_shapes, lambda k: _lookup(scopes, k))
         info.activation_bytes = output_bytes(info)
         if node.id not in used or node.type == "Output":
@@ -355,7 +355,7 @@ def _lookup(scopes: list[dict[str, int | None]], key: str) -> int | None:
     return None
 
 
-def _input_shapes(
+def input_shapes(
     index: GraphIndex, nid: str, prefix: str, nodes: dict[str, NodeReport]
 ) -> list[Shape]:
     shapes: list[Shape] = []
