@@ -11,7 +11,7 @@ STATIC := backend/layerforge/static
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,jax,torch]'
 	touch $@
 
 venv: $(VENV)/.installed

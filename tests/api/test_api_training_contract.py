@@ -36,7 +36,7 @@ def test_openapi_publishes_the_event_union_and_stream_messages(client):
     schemas = client.get("/api/openapi.json").json()["components"]["schemas"]
     items = schemas["EventList"]["properties"]["events"]["items"]
     mapping = items["discriminator"]["mapping"]
-    assert set(mapping) == {"status", "batch", "epoch", "log", "error", "artifact"}
+    assert set(mapping) == {"status", "batch", "epoch", "log", "error", "artifact", "layer_stats"}
     assert items["discriminator"]["propertyName"] == "type"
     assert {"type", "time", "status"} <= set(schemas["StatusEvent"]["required"])
     stream = schemas["RunStreamMessage"]["discriminator"]["mapping"]
