@@ -27,7 +27,7 @@ EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.glob("*.json"))
 TRAINED = {
     "functional_headline_two_inputs_two_outputs.json": {"name": "headline", "samples": 32},
     "sequential_stacked_lstm.json": {"name": "sequences", "samples": 64},
-    "sequential_stateful_lstm.json": {"name": "sequences", "samples": 64},
+    "sequential_stateful_lstm.json": {"name": "sequences", "samples": 128},
 }
 # Keras 3.15 on PyTorch cannot train a stateful LSTM ("one of the variables needed for
 # gradient computation has been modified by an inplace operation"), with or without

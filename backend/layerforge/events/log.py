@@ -136,8 +136,10 @@ class EventLog(Protocol):
 
     async def append(self, run_id: str, event: RunEvent) -> Event | None:
         """Give the event the run's next seq, apply it to the run's state, fan it out and
-        store it. Returns None for an event the run no longer accepts (after its terminal
-        status, or a status step back). Raises KeyError for an unknown run."""
+        store it. A status event is stored before this returns; others may be stored a
+        moment later, but before any reader or subscriber sees them. Returns None for an
+        event the run no longer accepts (after its terminal status, or a status step
+        back). Raises KeyError for an unknown run."""
 
     async def read(self, run_id: str, after: int = 0, limit: int = 1000) -> list[RunEvent]:
         """Events with seq > after, oldest first. Raises KeyError for an unknown run."""

@@ -4,7 +4,9 @@ A seq is assigned once, forever: an appended event is applied to the run's state
 (so the next append is checked against it) but reaches no reader until it is stored.
 The flusher commits whatever is pending in one transaction as soon as there is any
 (events appended while a commit is under way go in the next one), and only then fans
-the batch out to subscribers and to memory for readers. So every event a client ever
+the batch out to subscribers and to memory for readers. A status event is the
+exception: its append returns only once it is stored, so whoever changed a run's
+status (a cancel over REST, the trainer's end) reads it back at once. So every event a client ever
 saw is in the store with the same seq, and a server that dies loses only events nobody
 saw; the next server numbers after the stored `last_seq`. The same transaction updates
 the run row (status, timestamps, last value per metric, last_seq, error).
@@ -125,6 +127,8 @@ class MemoryStoreEventLog:
         self._pending.append(_Pending(stored, ev))
         self._dirty.add(run_id)
         self._has_pending.set()
+        if isinstance(event, StatusEvent):
+            await self.flush()  # a status change is stored before its caller goes on
         return ev
 
     def _deliver(self, run: _Run, ev: Event) -> None:
