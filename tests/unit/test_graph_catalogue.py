@@ -96,8 +96,15 @@ def test_ports_and_multi_output():
     assert spec_of("Concatenate")["inputs"] == "many"
     assert spec_of("Subtract")["inputs"] == 2 and spec_of("Dot")["inputs"] == 2
     mha = spec_of("MultiHeadAttention")
-    assert mha["input_ports"] == ["query", "value", "key"] and mha["min_inputs"] == 2
+    masks = ["query_mask", "value_mask", "key_mask", "attention_mask"]
+    assert mha["input_ports"] == ["query", "value", "key", *masks] and mha["min_inputs"] == 2
     assert spec_of("LSTM")["multi_output_param"] == "return_state"
+    # a new node's ports, as the validate answer names them before return_state is set
+    lstm = spec_of("LSTM")
+    assert lstm["input_ports"] == ["input", "initial_state_h", "initial_state_c", "mask"]
+    assert lstm["output_ports"] == ["output"] and not lstm["variadic_inputs"]
+    assert spec_of("Concatenate")["variadic_inputs"] is True
+    assert spec_of("Output")["output_ports"] == [] and spec_of("Input")["input_ports"] == []
     conv1d = {p["name"]: p for p in spec_of("Conv1D")["params"]}
     assert conv1d["padding"]["choices"] == ["valid", "same", "causal"]
     dropout = {p["name"]: p for p in spec_of("Dropout")["params"]}

@@ -53,7 +53,21 @@ class _Message(BaseModel):
         self.__pydantic_fields_set__.update(("type", "time"))
 
 
+def _numbered(schema: dict[str, Any]) -> None:
+    """A run event a client reads has its seq: the schema says so (it is None only
+    between the trainer and the event log)."""
+    _type_and_time_required(schema)
+    schema["required"] = sorted({"seq", *schema["required"]})
+    schema["properties"]["seq"] = {
+        "type": "integer",
+        "title": "Seq",
+        "description": schema["properties"]["seq"].get("description"),
+    }
+
+
 class RunEventBase(_Message):
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_numbered)
+
     seq: int | None = Field(
         default=None, description="The run's event number (1, 2, ...); set by the event log."
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, Field
 
 
 class Fix(BaseModel):
@@ -23,15 +23,9 @@ class Problem(BaseModel):
     message: str
     fixes: list[Fix] = Field(
         default_factory=list,
+        exclude_if=lambda fixes: not fixes,
         description="One-click fixes (validate answers only); left out when there are none.",
     )
-
-    @model_serializer(mode="wrap")
-    def _without_empty_fixes(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if not data.get("fixes"):
-            data.pop("fixes", None)
-        return data
 
 
 class GraphError(Exception):

@@ -72,7 +72,7 @@ export interface paths {
         put?: never;
         /**
          * Validate
-         * @description Check a graph with Keras: per node output shapes, parameters, errors and warnings.
+         * @description Check a graph with Keras: per node output shapes, ports, parameters, errors and warnings.
          *
          *     An invalid graph is still a 200 (`valid: false`); a body that is not a graph, or a
          *     graph over a size cap (nodes, nesting depth, parameters), is a 422.
@@ -627,9 +627,8 @@ export interface components {
             /**
              * Seq
              * @description The run's event number (1, 2, ...); set by the event log.
-             * @default null
              */
-            seq?: number | null;
+            seq: number;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -658,9 +657,8 @@ export interface components {
             /**
              * Seq
              * @description The run's event number (1, 2, ...); set by the event log.
-             * @default null
              */
-            seq?: number | null;
+            seq: number;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -713,19 +711,22 @@ export interface components {
         };
         /** BuildSummary */
         BuildSummary: {
-            /**
-             * Model Type
-             * @enum {string}
-             */
-            model_type: "sequential" | "functional";
+            /** Model Type */
+            model_type: ("sequential" | "functional") | null;
             /** Total Params */
-            total_params: number;
+            total_params: number | null;
             /** Trainable Params */
             trainable_params: number;
+            /** Non Trainable Params */
+            non_trainable_params: number;
+            /** Total Macs */
+            total_macs: number | null;
             /** Layers */
-            layers: components["schemas"]["LayerRow"][];
-        } & {
-            [key: string]: unknown;
+            layers: components["schemas"]["SummaryLayer"][];
+            /** Outputs */
+            outputs: components["schemas"]["SummaryOutput"][];
+            /** Warnings */
+            warnings: components["schemas"]["Problem"][];
         };
         /** CancelledRun */
         CancelledRun: {
@@ -826,7 +827,7 @@ export interface components {
             /** Fits */
             fits: boolean;
             /** Errors */
-            errors: components["schemas"]["Problem-Output"][];
+            errors: components["schemas"]["Problem"][];
             dataset: components["schemas"]["DatasetInfo"] | null;
             /** Graph Valid */
             graph_valid: boolean;
@@ -966,9 +967,8 @@ export interface components {
             /**
              * Seq
              * @description The run's event number (1, 2, ...); set by the event log.
-             * @default null
              */
-            seq?: number | null;
+            seq: number;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -1001,7 +1001,7 @@ export interface components {
          */
         ErrorBody: {
             /** Errors */
-            errors: components["schemas"]["Problem-Input"][];
+            errors: components["schemas"]["Problem"][];
         };
         /**
          * ErrorEvent
@@ -1016,9 +1016,8 @@ export interface components {
             /**
              * Seq
              * @description The run's event number (1, 2, ...); set by the event log.
-             * @default null
              */
-            seq?: number | null;
+            seq: number;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -1241,6 +1240,15 @@ export interface components {
         ImportedGraph: {
             graph: components["schemas"]["Graph"];
         };
+        /** Inbound */
+        Inbound: {
+            /** Node */
+            node: string;
+            /** Port */
+            port: number;
+            /** Target Port */
+            target_port: number;
+        };
         /** InferenceMemory */
         InferenceMemory: {
             /** Weights Bytes */
@@ -1295,28 +1303,17 @@ export interface components {
             /** Params */
             params: components["schemas"]["ParamSpec"][];
             /** Input Ports */
-            input_ports: string[] | null;
+            input_ports: string[];
+            /** Output Ports */
+            output_ports: string[];
+            /** Variadic Inputs */
+            variadic_inputs: boolean;
             /** Min Inputs */
             min_inputs: number | null;
             /** Wraps */
             wraps: boolean;
             /** Keras Class */
             keras_class: string | null;
-        };
-        /** LayerRow */
-        LayerRow: {
-            /** Node */
-            node: string | null;
-            /** Name */
-            name: string;
-            /** Type */
-            type: string;
-            /** Output Shapes */
-            output_shapes: unknown[];
-            /** Params */
-            params: number;
-        } & {
-            [key: string]: unknown;
         };
         /**
          * LayerStatsEvent
@@ -1331,9 +1328,8 @@ export interface components {
             /**
              * Seq
              * @description The run's event number (1, 2, ...); set by the event log.
-             * @default null
              */
-            seq?: number | null;
+            seq: number;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -1362,9 +1358,8 @@ export interface components {
             /**
              * Seq
              * @description The run's event number (1, 2, ...); set by the event log.
-             * @default null
              */
-            seq?: number | null;
+            seq: number;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -1446,30 +1441,81 @@ export interface components {
              */
             trainable?: boolean;
         };
-        /** NodeReport */
+        /**
+         * NodeReport
+         * @description What validation found for one node (sub-graph nodes under `key/id`).
+         */
         NodeReport: {
-            /**
-             * Output Shapes
-             * @default []
-             */
-            output_shapes?: unknown[];
+            /** Output Shapes */
+            output_shapes: (number | null)[][];
+            /** Dtypes */
+            dtypes: string[];
             /**
              * Params
              * @default 0
              */
-            params?: number;
+            params: number;
             /**
-             * Errors
-             * @default []
+             * Trainable Params
+             * @default 0
              */
-            errors?: components["schemas"]["ProblemOut"][];
+            trainable_params: number;
             /**
-             * Warnings
-             * @default []
+             * Non Trainable Params
+             * @default 0
              */
-            warnings?: components["schemas"]["ProblemOut"][];
-        } & {
-            [key: string]: unknown;
+            non_trainable_params: number;
+            /** Errors */
+            errors: components["schemas"]["Problem"][];
+            /** Warnings */
+            warnings: components["schemas"]["Problem"][];
+            /**
+             * Status
+             * @default ok
+             * @enum {string}
+             */
+            status: "ok" | "error" | "skipped";
+            /**
+             * Weights Shared With
+             * @description The node holding the weights this node uses (counted there).
+             */
+            weights_shared_with: string | null;
+            /**
+             * Input Ports
+             * @description Input port names in order: input, query/value/key, a sub-graph's Inputs.
+             */
+            input_ports: string[];
+            /**
+             * Output Ports
+             * @description Output port names in order: output, the states of return_state, a sub-graph's Outputs.
+             */
+            output_ports: string[];
+            /**
+             * Variadic Inputs
+             * @description The layer takes any number of inputs (merge layers).
+             * @default false
+             */
+            variadic_inputs: boolean;
+            /**
+             * Argument Ports
+             * @description The input ports that feed call arguments (initial_state_h, mask, attention_mask, ...): optional, after the positional ones.
+             */
+            argument_ports: string[];
+            /**
+             * Masked Outputs
+             * @description Output ports whose tensor carries a Keras mask (Embedding with mask_zero, Masking, and layers passing it on): edges from them carry the mask.
+             */
+            masked_outputs: string[];
+            /**
+             * Macs
+             * @description Multiply-accumulates of this call for one sample (checks/cost.py); null when no rule counts the layer.
+             */
+            macs: number | null;
+            /**
+             * Activation Bytes
+             * @description Memory of the outputs for one sample; null when an axis is free.
+             */
+            activation_bytes: number | null;
         };
         /**
          * NodeStats
@@ -1626,7 +1672,7 @@ export interface components {
             };
         };
         /** Problem */
-        "Problem-Input": {
+        Problem: {
             /** Node */
             node?: string | null;
             /** Param */
@@ -1640,20 +1686,6 @@ export interface components {
              * @description One-click fixes (validate answers only); left out when there are none.
              */
             fixes?: components["schemas"]["Fix"][];
-        };
-        "Problem-Output": {
-            [key: string]: unknown;
-        };
-        /** ProblemOut */
-        ProblemOut: {
-            /** Node */
-            node: string | null;
-            /** Param */
-            param: string | null;
-            /** Code */
-            code: string;
-            /** Message */
-            message: string;
         };
         /** ReduceLROnPlateau */
         ReduceLROnPlateau: {
@@ -1988,9 +2020,8 @@ export interface components {
             /**
              * Seq
              * @description The run's event number (1, 2, ...); set by the event log.
-             * @default null
              */
-            seq?: number | null;
+            seq: number;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -2003,6 +2034,44 @@ export interface components {
             status: "queued" | "starting" | "running" | "succeeded" | "failed" | "cancelled";
             /** @default null */
             error?: components["schemas"]["RunError"] | null;
+        };
+        /**
+         * SummaryLayer
+         * @description One layer call, like a row of `model.summary()`.
+         */
+        SummaryLayer: {
+            /** Node */
+            node: string;
+            /** Name */
+            name: string | null;
+            /** Type */
+            type: string;
+            /** Output Shapes */
+            output_shapes: (number | null)[][];
+            /** Params */
+            params: number;
+            /** Trainable Params */
+            trainable_params: number;
+            /** Shared With */
+            shared_with: string | null;
+            /**
+             * Call Index
+             * @default 0
+             */
+            call_index: number;
+            /** Weights Shared With */
+            weights_shared_with: string | null;
+            /** Inbound */
+            inbound: components["schemas"]["Inbound"][];
+        };
+        /** SummaryOutput */
+        SummaryOutput: {
+            /** Node */
+            node: string;
+            /** Name */
+            name: string;
+            /** Output Shapes */
+            output_shapes: (number | null)[][];
         };
         /** Ticket */
         Ticket: {
@@ -2073,16 +2142,29 @@ export interface components {
             model_type: ("sequential" | "functional") | null;
             /** Total Params */
             total_params: number | null;
+            /**
+             * Total Macs
+             * @description Multiply-accumulates for one sample, the counted nodes.
+             */
+            total_macs: number | null;
+            /**
+             * Total Activation Bytes
+             * @description Memory of every layer output for one sample.
+             */
+            total_activation_bytes: number | null;
+            /**
+             * Macs Uncounted
+             * @description Nodes no MAC rule counts (left out of total_macs).
+             */
+            macs_uncounted: string[];
             /** Errors */
-            errors: components["schemas"]["ProblemOut"][];
+            errors: components["schemas"]["Problem"][];
             /** Warnings */
-            warnings: components["schemas"]["ProblemOut"][];
+            warnings: components["schemas"]["Problem"][];
             /** Nodes */
             nodes: {
                 [key: string]: components["schemas"]["NodeReport"];
             };
-        } & {
-            [key: string]: unknown;
         };
         /** VersionInfo */
         VersionInfo: {

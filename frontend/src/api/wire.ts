@@ -12,7 +12,7 @@ export type WireGraph = Schemas['Graph'];
 export type WireNode = Schemas['Node'];
 export type WireInnerLayer = Schemas['InnerLayer'];
 export type Edge = Schemas['Edge'];
-export type Problem = Schemas['ProblemOut'];
+export type Problem = Schemas['Problem'];
 export type LayerSpec = Schemas['LayerEntry'];
 export type ParamSpec = Schemas['ParamSpec'];
 export type Catalogue = Schemas['LayerCatalogue'];
@@ -22,23 +22,10 @@ export type ChoiceKind = keyof Choices;
 export type ValidateAnswer = Schemas['ValidationReport'];
 export type NodeReport = Schemas['NodeReport'];
 export type BuildAnswer = Schemas['BuildSummary'];
-export type SummaryLayer = Schemas['LayerRow'];
+export type SummaryLayer = Schemas['SummaryLayer'];
 export type Health = Schemas['Health'];
 export type SavedGraphInfo = Schemas['GraphInfo'];
 export type SavedGraph = Schemas['SavedGraphOut'];
 export type GraphVersionInfo = Schemas['VersionInfo'];
 export type ExampleInfo = Schemas['ExampleInfo'];
 export type RunSettingsIn = NonNullable<Schemas['RunRequest']['settings']>;
-
-// -- pending: the ports the validate answer reports per node (issue 7); the server sends
-// them but does not declare them yet (NodeReport allows extra keys, LayerEntry has only
-// input_ports). Remove after `npm run gen:api` brings them into both.
-export interface Ports {
-  input_ports: string[];
-  output_ports: string[];
-  variadic_inputs: boolean;
-}
-export type PortedReport = NodeReport & Partial<Ports>;
-export type PortedSpec = Omit<LayerSpec, 'input_ports'> & { input_ports?: string[] | null } & Partial<
-    Omit<Ports, 'input_ports'>
-  >;

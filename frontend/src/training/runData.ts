@@ -4,7 +4,7 @@
  * lines. Mutable on purpose: events arrive by the hundred and the panel re-reads this
  * once per animation frame (see store.ts).
  */
-import { addEvent, emptyTable, pointCount, type SeriesTable } from './series';
+import { addEvent, batchStep, emptyTable, pointCount, type SeriesTable } from './series';
 import type { BatchEvent, EpochEvent, ErrorEvent, LogEvent, RunEvent, RunStatus, StatusEvent } from './types';
 
 const MAX_LOG_LINES = 200;
@@ -82,10 +82,10 @@ export function progressOf(
   const b = d.lastBatch;
   const e = d.lastEpoch;
   if (!b && !e) return null;
-  const epochs = b?.epochs ?? e!.epochs;
+  const epochs = b?.epochs ?? e?.epochs ?? 1; // absent: the trainer did not know
   // an epoch event after the last batch event means that epoch is complete
   const useEpoch = e && (!b || e.epoch >= b.epoch);
-  const done = useEpoch ? e.epoch + 1 : b!.epoch + (b!.batch + 1) / Math.max(1, b!.batches);
+  const done = useEpoch ? e.epoch + 1 : batchStep(b!);
   const fraction = d.status === 'succeeded' ? 1 : Math.min(1, Math.max(0, done / Math.max(1, epochs)));
   const elapsedS = d.startedAt !== null && d.lastTime !== null ? Math.max(0, d.lastTime - d.startedAt) : null;
   const leftS =

@@ -20,8 +20,11 @@ export function emptyTable(): SeriesTable {
   return { x: [], cols: new Map() };
 }
 
+/** Where a batch lies on the epoch axis; with the batch count unknown, it creeps towards
+ * the epoch's end so the points stay in order. */
 export function batchStep(ev: Pick<BatchEvent, 'epoch' | 'batch' | 'batches'>): number {
-  return ev.epoch + (ev.batch + 1) / Math.max(1, ev.batches);
+  const within = ev.batches ? (ev.batch + 1) / ev.batches : 1 - 1 / (ev.batch + 2);
+  return ev.epoch + within;
 }
 
 /** The row for x: appended at the end (the usual case), found, or inserted in order. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyGraph, type Graph } from '../editor/graph/types';
+import { answerOfErrors, emptyGraph, type Graph } from '../editor/graph/types';
 import { startBlocker, type BlockerInput } from './startBlocker';
 
 const graph: Graph = {
@@ -12,7 +12,7 @@ const graph: Graph = {
 };
 const ok: BlockerInput = {
   graph,
-  validation: { valid: true, model_type: 'sequential', total_params: 650, errors: [], warnings: [], nodes: {} },
+  validation: { ...answerOfErrors([]), valid: true, model_type: 'sequential', total_params: 650 },
   dataset: 'digits_flat',
   check: { kind: 'done', answer: { fits: true, errors: [], dataset: null, graph_valid: true } },
   starting: false,

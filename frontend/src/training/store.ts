@@ -9,6 +9,7 @@ import { create } from 'zustand';
 import type { components } from '../api/schema';
 import { ApiError } from '../api/client';
 import type { Problem } from '../editor/graph/types';
+import { normalizeGraph } from '../editor/graph/transforms';
 import { confirmDiscard } from '../editor/store/commands';
 import { useEditor } from '../editor/store/editor';
 import { meaningOf } from '../editor/store/validation';
@@ -227,7 +228,7 @@ export async function openRunGraph(id: string): Promise<void> {
     if (!confirmDiscard('open the model this run trained')) return;
     const editor = useEditor.getState();
     const name = `${run.graph.name || 'Model'} (from run ${id.slice(0, 8)})`;
-    editor.load({ ...run.graph, name }, null, { dirty: true });
+    editor.load(normalizeGraph({ ...run.graph, name }), null, { dirty: true });
     editor.notify(`Opened the graph of run ${id.slice(0, 8)} as a copy`);
   } catch (e) {
     useEditor.getState().notify(`Cannot open the run's graph: ${(e as Error).message}`, 'error');

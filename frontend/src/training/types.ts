@@ -1,128 +1,51 @@
 /**
- * Shapes of the training API as the dashboard uses them: run events (one per message on
+ * Names for the training API's wire types, all taken from the schema generated from the
+ * server's OpenAPI document (src/api/schema.d.ts): run events (one per message on
  * `WS /api/runs/{id}/stream`, the same objects as `GET /api/runs/{id}/events`), runs,
- * data sets and the data set check. Request bodies are typed from the generated OpenAPI
- * file; the responses of these routes are free-form dicts there, so they are spelled out.
+ * data sets and the data set check. Only the settings form is the editor's own.
  */
 import type { components } from '../api/schema';
-import type { Problem } from '../editor/graph/types';
 
-export type RunStatus = 'queued' | 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+type Schemas = components['schemas'];
 
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
+export type RunStatus = Schemas['StatusEvent']['status'];
+
+/** Whether a run in each status is over; the compiler asks for every status the server has. */
+const ENDED: Record<RunStatus, boolean> = {
+  queued: false,
+  starting: false,
+  running: false,
+  succeeded: true,
+  failed: true,
+  cancelled: true,
+};
 
 export function isTerminal(status: string | null | undefined): boolean {
-  return !!status && TERMINAL_STATUSES.has(status);
+  return !!status && ENDED[status as RunStatus] === true;
 }
 
-export type Metrics = Record<string, number | null>;
-
-interface EventBase {
-  seq: number;
-  time: number;
-}
-
-export interface StatusEvent extends EventBase {
-  type: 'status';
-  status: RunStatus;
-  error?: { code?: string; message?: string; node?: string | null } | null;
-}
-
-export interface BatchEvent extends EventBase {
-  type: 'batch';
-  epoch: number;
-  epochs: number;
-  batch: number;
-  batches: number;
-  metrics: Metrics;
-}
-
-export interface EpochEvent extends EventBase {
-  type: 'epoch';
-  epoch: number;
-  epochs: number;
-  metrics: Metrics;
-  duration?: number;
-}
-
-export interface LogEvent extends EventBase {
-  type: 'log';
-  level: 'info' | 'warning';
-  message: string;
-}
-
-export interface ErrorEvent extends EventBase {
-  type: 'error';
-  code: string;
-  message: string;
-  node?: string | null;
-  epoch?: number | null;
-  batch?: number | null;
-}
-
-export interface ArtifactEvent extends EventBase {
-  type: 'artifact';
-  name: string;
-  size: number;
-}
-
-export type RunEvent = StatusEvent | BatchEvent | EpochEvent | LogEvent | ErrorEvent | ArtifactEvent;
+export type Metrics = Schemas['EpochEvent']['metrics'];
+export type StatusEvent = Schemas['StatusEvent'];
+export type BatchEvent = Schemas['BatchEvent'];
+export type EpochEvent = Schemas['EpochEvent'];
+export type LayerStatsEvent = Schemas['LayerStatsEvent'];
+export type LogEvent = Schemas['LogEvent'];
+export type ErrorEvent = Schemas['ErrorEvent'];
+export type ArtifactEvent = Schemas['ArtifactEvent'];
+/** A message on a run's stream: one of its events (pings are dropped by the socket). */
+export type RunEvent = Schemas['EventList']['events'][number];
 
 /** A message on the all-runs feed (`WS /api/runs/stream`). */
-export interface RunStatusChange {
-  type: 'status';
-  run_id: string;
-  status: RunStatus;
-  [key: string]: unknown;
-}
+export type RunStatusChange = Schemas['RunStatusChange'];
 
-export type RunSettingsIn = components['schemas']['RunRequest']['settings'];
-
-export interface RunInfo {
-  id: string;
-  status: RunStatus;
-  created_at?: string | null;
-  started_at?: string | null;
-  finished_at?: string | null;
-  metrics?: Metrics | null;
-  dataset?: { name: string; [key: string]: unknown } | null;
-  settings?: Record<string, unknown> | null;
-  graph?: import('../editor/graph/types').Graph | null;
-  graph_id?: string | null;
-  error?: { code?: string; message?: string; node?: string | null } | null;
-  [key: string]: unknown;
-}
-
-export interface ArrayInfo {
-  shape: number[];
-  dtype: string;
-  min?: number | null;
-  max?: number | null;
-  integral?: boolean;
-}
-
-export interface DatasetInfo {
-  name: string;
-  kind: string;
-  description: string;
-  samples?: number | null;
-  inputs?: string[];
-  targets?: string[];
-  arrays?: Record<string, ArrayInfo>;
-  classes?: string[] | null;
-}
-
-export interface DatasetCheckAnswer {
-  fits: boolean;
-  errors: Problem[];
-  dataset: DatasetInfo | null;
-  graph_valid: boolean;
-}
-
-export interface Artifact {
-  name: string;
-  size: number;
-}
+export type RunSettingsIn = NonNullable<Schemas['RunRequest']['settings']>;
+/** A run as `GET /api/runs/{id}` answers (the list's rows have no graph). */
+export type RunInfo = Schemas['Run'];
+export type RunSummary = Schemas['RunSummary'];
+export type ArrayInfo = Schemas['ArrayInfo'];
+export type DatasetInfo = Schemas['DatasetInfo'];
+export type DatasetCheckAnswer = Schemas['DatasetCheckAnswer'];
+export type Artifact = Schemas['Artifact'];
 
 /** What the settings form edits (sent as `settings` of `POST /api/runs`). */
 export interface TrainForm {

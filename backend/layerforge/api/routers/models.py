@@ -11,7 +11,7 @@ import shutil
 import tempfile
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -24,64 +24,16 @@ from layerforge.api.bodies import GraphRequest
 from layerforge.api.deps import app_settings, check_graph_size, keras_lock
 from layerforge.api.errors import ApiError, error_response, problem, validation_problems
 from layerforge.api.export_process import ExportTooLarge, export_in_child
+from layerforge.graph.checks.report import BuildSummary, ValidationReport
 from layerforge.graph.problems import GraphError, clean_message
 from layerforge.graph.schema import Graph
 from layerforge.settings import Settings
-
-if TYPE_CHECKING:  # the graph package imports Keras on first use only
-    from layerforge.graph.checks.report import ValidationReport as GraphReport
 
 router = APIRouter(tags=["models"])
 
 ERRORS_422: dict[int | str, dict[str, Any]] = {
     422: {"description": 'The graph or the request is invalid: `{"errors": [...]}`.'}
 }
-
-
-class ProblemOut(BaseModel):
-    node: str | None
-    param: str | None
-    code: str
-    message: str
-
-
-class NodeReport(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    output_shapes: list[Any] = []
-    params: int = 0
-    errors: list[ProblemOut] = []
-    warnings: list[ProblemOut] = []
-
-
-class ValidationReport(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    valid: bool
-    model_type: Literal["sequential", "functional"] | None
-    total_params: int | None
-    errors: list[ProblemOut]
-    warnings: list[ProblemOut]
-    nodes: dict[str, NodeReport]
-
-
-class LayerRow(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    node: str | None
-    name: str
-    type: str
-    output_shapes: list[Any]
-    params: int
-
-
-class BuildSummary(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    model_type: Literal["sequential", "functional"]
-    total_params: int
-    trainable_params: int
-    layers: list[LayerRow]
 
 
 class ExportRequest(GraphRequest):
@@ -104,7 +56,7 @@ ADAM_COPIES = 3  # a compiled export holds Adam's m and v beside each weight
 EXPORT_TIMEOUT_S = 600.0
 
 
-def _validate(graph: Graph, settings: Settings) -> GraphReport:
+def _validate(graph: Graph, settings: Settings) -> ValidationReport:
     """The validation report; a graph over a size cap (nodes, nesting, parameters) is a 422."""
     check_graph_size(graph, settings)
     from layerforge.graph import validate_graph
@@ -117,7 +69,7 @@ def _validate(graph: Graph, settings: Settings) -> GraphReport:
     return report
 
 
-def _require_valid(graph: Graph, settings: Settings) -> GraphReport:
+def _require_valid(graph: Graph, settings: Settings) -> ValidationReport:
     """Raise a 422 with every error unless the graph validates."""
     report = _validate(graph, settings)
     if report.errors:
@@ -127,7 +79,7 @@ def _require_valid(graph: Graph, settings: Settings) -> GraphReport:
 
 @router.post("/graphs/validate", response_model=ValidationReport)
 def validate(body: GraphRequest, settings: Settings = Depends(app_settings)) -> JSONResponse:
-    """Check a graph with Keras: per node output shapes, parameters, errors and warnings.
+    """Check a graph with Keras: per node output shapes, ports, parameters, errors and warnings.
 
     An invalid graph is still a 200 (`valid: false`); a body that is not a graph, or a
     graph over a size cap (nodes, nesting depth, parameters), is a 422."""

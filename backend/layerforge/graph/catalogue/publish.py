@@ -28,6 +28,8 @@ from layerforge.graph.catalogue.params import (
     REGULARIZERS,
     SAMPLE_REQUIRED,
 )
+from layerforge.graph.ports import input_port_names, output_port_names, variadic_inputs
+from layerforge.graph.schema import Node
 
 
 class ParamSpec(BaseModel):
@@ -55,8 +57,14 @@ class LayerEntry(BaseModel):
     """The parameter that adds output ports (`return_state`), if any."""
     key_params: list[str]
     params: list[ParamSpec]
-    input_ports: list[str] | None
-    """Names of the input ports when the layer names them (query, value, key)."""
+    input_ports: list[str]
+    """Input port names of a new node of this type (its default params), as the validate
+    answer reports them for one: positional (input; query, value, key; input_0..), then
+    call-argument ports (initial_state_h, mask, ...)."""
+    output_ports: list[str]
+    """Output port names of a new node: output (none for an Output node)."""
+    variadic_inputs: bool
+    """The layer takes any number of inputs (merge layers): the editor offers a spare port."""
     min_inputs: int | None
     wraps: bool
     keras_class: str | None
@@ -263,6 +271,11 @@ _PSEUDO_OUTPUTS: dict[str, int | Literal["many"]] = {
 }
 
 
+def _no_subgraphs(_key: str) -> None:
+    """A catalogue entry is a node before it names a sub-graph."""
+    return None
+
+
 @cache
 def _entry(type_name: str) -> LayerEntry | None:
     layer_kind = KINDS.get(type_name)
@@ -275,6 +288,7 @@ def _entry(type_name: str) -> LayerEntry | None:
         params = _PSEUDO_PARAMS[type_name]
         outputs = _PSEUDO_OUTPUTS[type_name]
     key = list(layer_kind.key_params) or [p["name"] for p in params if p["required"]][:3]
+    fresh = Node(id="new", type=type_name)
     return LayerEntry(
         type=type_name,
         category=layer_kind.category,
@@ -284,7 +298,9 @@ def _entry(type_name: str) -> LayerEntry | None:
         multi_output_param="return_state" if layer_kind.states else None,
         key_params=key,
         params=[ParamSpec(**p) for p in params],
-        input_ports=list(layer_kind.input_names) if layer_kind.input_names else None,
+        input_ports=input_port_names(fresh, _no_subgraphs, 0),
+        output_ports=output_port_names(fresh, _no_subgraphs),
+        variadic_inputs=variadic_inputs(fresh),
         min_inputs=2 if layer_kind.input_names else None,
         wraps=layer_kind.wraps is not None,
         keras_class=f"{layer_kind.module}.{type_name}" if layer_kind.keras else None,

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from layerforge.graph.problems import Problem
 from layerforge.graph.structure import ModelType
@@ -13,7 +13,17 @@ from layerforge.graph.structure import ModelType
 Shape = list[int | None]
 
 
-class NodeReport(BaseModel):
+def _every_field_sent(schema: dict[str, Any]) -> None:
+    """An answer always carries every field, defaults included: say so in its schema,
+    so the editor's generated types need no `?`."""
+    schema["required"] = list(schema.get("properties", {}))
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_every_field_sent)
+
+
+class NodeReport(_Answer):
     """What validation found for one node (sub-graph nodes under `key/id`)."""
 
     output_shapes: list[Shape] = Field(default_factory=list)
@@ -59,7 +69,7 @@ class NodeReport(BaseModel):
     )
 
 
-class ValidationReport(BaseModel):
+class ValidationReport(_Answer):
     valid: bool
     model_type: ModelType | None = None
     total_params: int | None = None
@@ -77,13 +87,13 @@ class ValidationReport(BaseModel):
     nodes: dict[str, NodeReport] = Field(default_factory=dict)
 
 
-class Inbound(BaseModel):
+class Inbound(_Answer):
     node: str
     port: int
     target_port: int
 
 
-class SummaryLayer(BaseModel):
+class SummaryLayer(_Answer):
     """One layer call, like a row of `model.summary()`."""
 
     node: str
@@ -98,13 +108,13 @@ class SummaryLayer(BaseModel):
     inbound: list[Inbound] = Field(default_factory=list)
 
 
-class SummaryOutput(BaseModel):
+class SummaryOutput(_Answer):
     node: str
     name: str
     output_shapes: list[Shape]
 
 
-class BuildSummary(BaseModel):
+class BuildSummary(_Answer):
     model_type: ModelType | None
     total_params: int | None
     trainable_params: int

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createFlowMapper, formatShape } from './flow';
 import { callAgain, normalizeGraph, setParam } from '../graph/transforms';
-import type { LayerSpec, ValidateAnswer } from '../graph/types';
+import { answerOfErrors, emptyNodeReport, type LayerSpec, type ValidateAnswer } from '../graph/types';
 
 const spec = (type: string, inputs: number | 'many', extra: Partial<LayerSpec> = {}): LayerSpec => ({
   type,
@@ -12,7 +12,12 @@ const spec = (type: string, inputs: number | 'many', extra: Partial<LayerSpec> =
   key_params: ['units'],
   params: [{ name: 'units', kind: 'int', required: true }],
   multi_output_param: null,
-  input_ports: null,
+  input_ports:
+    inputs === 'many'
+      ? ['input_0', 'input_1']
+      : Array.from({ length: inputs }, (_, i) => (inputs === 1 ? 'input' : `input_${i}`)),
+  output_ports: type === 'Output' ? [] : ['output'],
+  variadic_inputs: inputs === 'many',
   min_inputs: null,
   wraps: false,
   keras_class: null,
@@ -37,23 +42,19 @@ const graph = normalizeGraph({
   ],
 });
 const answer: ValidateAnswer = {
-  valid: false,
-  model_type: null,
+  ...answerOfErrors([{ node: 'cat', param: 'axis', code: 'bad_param', message: 'axis out of range' }]),
   total_params: 0,
-  errors: [{ node: 'cat', param: 'axis', code: 'bad_param', message: 'axis out of range' }],
-  warnings: [],
   nodes: {
-    a: { output_shapes: [[null, 4]], params: 0, errors: [], warnings: [] },
-    lstm: {
+    a: emptyNodeReport({ output_shapes: [[null, 4]], input_ports: [] }),
+    lstm: emptyNodeReport({
       output_shapes: [
         [null, 8],
         [null, 8],
         [null, 8],
       ],
       params: 416,
-      errors: [],
-      warnings: [],
-    },
+      output_ports: ['output', 'h', 'c'],
+    }),
   },
 };
 

@@ -4,8 +4,7 @@
  * 400-node graph costs one cheap pass per edit.
  */
 import { Position, type Edge as FlowEdge, type Node as FlowNode } from '@xyflow/react';
-import type { PortedReport, PortedSpec, Ports } from '../../api/wire';
-import type { Graph, GraphNode, LayerSpec, Problem, ValidateAnswer, XY } from '../graph/types';
+import type { Graph, GraphNode, LayerSpec, NodeReport, Problem, ValidateAnswer, XY } from '../graph/types';
 import { edgeKey, positionsOf, subgraphPorts, subgraphUsedBy } from '../graph/transforms';
 
 export interface LayerNodeData extends Record<string, unknown> {
@@ -145,22 +144,29 @@ function estimatedHandles(d: LayerNodeData, w: number, h: number): NonNullable<L
   return handles;
 }
 
+/** A node's ports, by name. */
+interface Ports {
+  input_ports: string[];
+  output_ports: string[];
+  variadic_inputs: boolean;
+}
+
 /**
- * A node's ports: as the validate answer reports them; before an answer, the catalogue
- * entry's (a sub-graph use: the definition's Input and Output nodes).
+ * A node's ports: as the validate answer reports them; before an answer, those of a new
+ * node of its type from the catalogue (a sub-graph use: the definition's Input and
+ * Output nodes).
  */
 function portsOf(
-  report: PortedReport | undefined,
-  spec: PortedSpec | undefined,
+  report: NodeReport | undefined,
+  spec: LayerSpec | undefined,
   sub: { inputs: number; outputs: number } | null,
 ): Ports {
-  if (report?.input_ports && report.output_ports) {
-    return {
-      input_ports: report.input_ports,
-      output_ports: report.output_ports,
-      variadic_inputs: !!report.variadic_inputs,
-    };
-  }
+  const pick = ({ input_ports, output_ports, variadic_inputs }: Ports): Ports => ({
+    input_ports,
+    output_ports,
+    variadic_inputs,
+  });
+  if (report) return pick(report);
   const named = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
   if (sub)
     return {
@@ -168,18 +174,7 @@ function portsOf(
       output_ports: named(sub.outputs, 'output_'),
       variadic_inputs: false,
     };
-  if (spec?.input_ports && spec.output_ports) {
-    return { input_ports: spec.input_ports, output_ports: spec.output_ports, variadic_inputs: !!spec.variadic_inputs };
-  }
-  // pending (issue 7): the catalogue and answer as published before they named every port
-  const variadic = spec?.inputs === 'many';
-  const inputs = typeof spec?.inputs === 'number' ? spec.inputs : variadic ? 2 : 1;
-  const outputs = Math.max(typeof spec?.outputs === 'number' ? spec.outputs : 1, report?.output_shapes?.length ?? 0);
-  return {
-    input_ports: spec?.input_ports ?? named(inputs, 'input_'),
-    output_ports: named(outputs, 'output_'),
-    variadic_inputs: variadic,
-  };
+  return spec ? pick(spec) : { input_ports: ['input'], output_ports: ['output'], variadic_inputs: false };
 }
 
 /** Where nodes without a stored position go: a loose grid below the rest. */
@@ -218,7 +213,7 @@ export function createFlowMapper(): FlowMapper {
       const result = graph.nodes.map((node, index) => {
         seen.add(node.id);
         const owner = (node.shared_with && byId.get(node.shared_with)) || node;
-        const report: PortedReport | undefined = answer?.nodes[node.id];
+        const report: NodeReport | undefined = answer?.nodes[node.id];
         const probs = problems.get(node.id);
         const sub = subgraphUsedBy(owner);
         const spec = specs.get(owner.type);

@@ -65,11 +65,11 @@ export function SummaryDialog({ onClose }: { onClose(): void }) {
           </table>
           <dl className="stats">
             <dt>Total params</dt>
-            <dd data-testid="summary-total">{formatCount(answer.total_params)}</dd>
+            <dd data-testid="summary-total">{formatCount(answer.total_params ?? 0)}</dd>
             <dt>Trainable params</dt>
             <dd>{formatCount(answer.trainable_params)}</dd>
             <dt>Non-trainable params</dt>
-            <dd>{formatCount(answer.total_params - answer.trainable_params)}</dd>
+            <dd>{formatCount(answer.non_trainable_params)}</dd>
           </dl>
         </>
       )}

@@ -3,7 +3,7 @@
  * every defaulted field filled in (see normalizeGraph), so edits never meet a missing
  * field. Still assignable to the wire type, so it is sent as it is.
  */
-import type { Edge, WireGraph, WireInnerLayer, WireNode } from '../../api/wire';
+import type { Edge, NodeReport, Problem, ValidateAnswer, WireGraph, WireInnerLayer, WireNode } from '../../api/wire';
 
 export type { LayerSpec, NodeReport, ParamSpec, Problem, ValidateAnswer } from '../../api/wire';
 
@@ -50,4 +50,42 @@ export type Shape = (number | null)[];
 
 export function emptyGraph(name = 'Untitled model'): Graph {
   return { schema_version: 1, name, model_type: 'auto', nodes: [], edges: [], subgraphs: {}, layout: {} };
+}
+
+/** A validate answer that carries only these errors (a refused request: no node was checked). */
+export function answerOfErrors(errors: Problem[]): ValidateAnswer {
+  return {
+    valid: false,
+    model_type: null,
+    total_params: null,
+    total_macs: null,
+    total_activation_bytes: null,
+    macs_uncounted: [],
+    errors,
+    warnings: [],
+    nodes: {},
+  };
+}
+
+/** A node's report with nothing found yet; tests fill in what they need. */
+export function emptyNodeReport(ports: Partial<NodeReport> = {}): NodeReport {
+  return {
+    output_shapes: [],
+    dtypes: [],
+    params: 0,
+    trainable_params: 0,
+    non_trainable_params: 0,
+    errors: [],
+    warnings: [],
+    status: 'ok',
+    weights_shared_with: null,
+    input_ports: ['input'],
+    output_ports: ['output'],
+    variadic_inputs: false,
+    argument_ports: [],
+    masked_outputs: [],
+    macs: null,
+    activation_bytes: null,
+    ...ports,
+  };
 }

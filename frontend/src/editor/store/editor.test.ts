@@ -1,16 +1,14 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { addNode, callAgain, connect, groupIntoSubgraph, setParam } from '../graph/transforms';
-import { emptyGraph, type Graph, type ValidateAnswer } from '../graph/types';
+import { answerOfErrors, emptyGraph, type Graph, type ValidateAnswer } from '../graph/types';
 import { checkedAnswer, currentGraph, graphToValidate, useEditor } from './editor';
 import { startValidation } from './validation';
 
 const answer = (total: number): ValidateAnswer => ({
+  ...answerOfErrors([]),
   valid: true,
   model_type: 'sequential',
   total_params: total,
-  errors: [],
-  warnings: [],
-  nodes: {},
 });
 
 beforeEach(() => useEditor.getState().load(emptyGraph()));

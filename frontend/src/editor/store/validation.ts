@@ -5,7 +5,7 @@
  * newer request was sent are dropped (request counter), so marks never go backwards.
  */
 import { api, ApiError } from '../../api/client';
-import type { Graph, ValidateAnswer } from '../graph/types';
+import { answerOfErrors, type Graph, type ValidateAnswer } from '../graph/types';
 import { graphToValidate, useEditor } from './editor';
 
 export const VALIDATE_DEBOUNCE_MS = 150;
@@ -52,14 +52,7 @@ export function startValidation(
       if (ticket !== sent) return;
       const err = e as ApiError;
       if (err.problems?.length) {
-        useEditor.getState().setValidation(graph, {
-          valid: false,
-          model_type: null,
-          total_params: null,
-          errors: err.problems,
-          warnings: [],
-          nodes: {},
-        });
+        useEditor.getState().setValidation(graph, answerOfErrors(err.problems));
       } else useEditor.getState().setValidation(graph, null, err.message);
     }
   };
