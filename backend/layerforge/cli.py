@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -21,6 +21,9 @@ from rich.table import Table
 
 from layerforge.graph.problems import GraphError, Problem
 from layerforge.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from layerforge.graph.schema import Graph
 
 app = typer.Typer(
     add_completion=False,
@@ -52,7 +55,7 @@ def _print_problems(problems: list[Problem] | list[dict[str, Any]], kind: str = 
         err.print(f"[{colour}]{kind}[/{colour}] {text}", highlight=False, soft_wrap=True)
 
 
-def _load_graph(path: Path):
+def _load_graph(path: Path) -> Graph:
     """Parse a graph file; a file that is not a graph exits 2 naming the field."""
     from layerforge.api.errors import validation_problems
     from layerforge.graph.schema import parse_graph

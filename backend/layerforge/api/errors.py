@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -58,7 +58,7 @@ def problems_body(problems: Sequence[Problem]) -> dict[str, Any]:
 
 
 def error_response(
-    status: int, problems: Sequence[Problem], headers: dict[str, str] | None = None
+    status: int, problems: Sequence[Problem], headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(problems_body(problems), status_code=status, headers=headers)
 
@@ -103,7 +103,7 @@ def _node_at(body: Any, loc: Sequence[Any]) -> str | None:
     return found
 
 
-def validation_problems(errors: Sequence[dict[str, Any]], body: Any) -> list[Problem]:
+def validation_problems(errors: Sequence[Mapping[str, Any]], body: Any) -> list[Problem]:
     problems = []
     for err in errors:
         loc = tuple(err.get("loc", ()))

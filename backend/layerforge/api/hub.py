@@ -60,7 +60,7 @@ class Hub:
         self.settings = settings
         self.events = events
         self._connections: set[_Connection] = set()
-        self._pinger: asyncio.Task | None = None
+        self._pinger: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._pinger = asyncio.create_task(self._ping_idle(), name="ws-pinger")

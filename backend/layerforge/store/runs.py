@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
 from layerforge.events.run_state import RunState
@@ -153,7 +154,8 @@ class RunStore:
     def delete_run(self, run_id: str) -> bool:
         with session_scope(self.sessions) as s:
             s.execute(delete(RunEvent).where(RunEvent.run_id == run_id))
-            return s.execute(delete(Run).where(Run.id == run_id)).rowcount > 0
+            deleted = cast("CursorResult[Any]", s.execute(delete(Run).where(Run.id == run_id)))
+            return deleted.rowcount > 0
 
     def get_graph_version(
         self, graph_id: str, version: int | None

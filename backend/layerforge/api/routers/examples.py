@@ -11,9 +11,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi import Path as PathParam
 from pydantic import BaseModel
-from starlette.exceptions import HTTPException
 
-from layerforge.api.errors import problem, problems_body
+from layerforge.api.errors import ApiError
 
 router = APIRouter(prefix="/examples", tags=["examples"])
 
@@ -37,31 +36,25 @@ class Example(BaseModel):
 
 
 def _read(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8"))
+    graph: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return graph
 
 
-@router.get("", response_model=ExampleList)
-def list_examples() -> dict[str, Any]:
+@router.get("")
+def list_examples() -> ExampleList:
     """Every example graph, by file name (without `.json`), with its title and size."""
     items = []
     for path in sorted(EXAMPLES_DIR.glob("*.json")):
         graph = _read(path)
-        items.append(
-            {
-                "name": path.stem,
-                "title": graph.get("name") or path.stem,
-                "nodes": len(graph.get("nodes", [])),
-            }
-        )
-    return {"examples": items}
+        title = graph.get("name") or path.stem
+        items.append(ExampleInfo(name=path.stem, title=title, nodes=len(graph.get("nodes", []))))
+    return ExampleList(examples=items)
 
 
-@router.get("/{name}", response_model=Example, responses={404: {"description": "No such example."}})
-def get_example(name: str = PathParam(max_length=100)) -> dict[str, Any]:
+@router.get("/{name}", responses={404: {"description": "No such example."}})
+def get_example(name: str = PathParam(max_length=100)) -> Example:
     """One example graph, as stored (a graph JSON ready for the editor or validate)."""
     path = EXAMPLES_DIR / f"{name}.json"
     if not NAME.match(name) or not path.is_file():
-        raise HTTPException(
-            404, problems_body([problem("not_found", f"No example named {name!r}")])
-        )
-    return {"name": name, "graph": _read(path)}
+        raise ApiError.one(404, "not_found", f"No example named {name!r}", param="name")
+    return Example(name=name, graph=_read(path))

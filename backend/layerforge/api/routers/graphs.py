@@ -23,7 +23,9 @@ from layerforge.store.models import GraphVersion, SavedGraph
 router = APIRouter(prefix="/graphs", tags=["graphs"])
 
 GraphId = Path(min_length=1, max_length=64, description="A saved graph's id.")
-NOT_FOUND = {404: {"description": "No saved graph (or version) with that id."}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No saved graph (or version) with that id."}
+}
 
 
 class SaveGraph(BaseModel):
