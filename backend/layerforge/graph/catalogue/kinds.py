@@ -10,7 +10,7 @@ itself says (constructor parameters and defaults)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 CategoryId = Literal[
     "io",
@@ -87,6 +87,49 @@ class LayerKind:
         """The most input ports; None: any number."""
         return None if self.variadic else int(self.inputs)
 
+
+_DIMENSIONS = {
+    1: {"what": "a sequence", "axes": "the whole time axis", "size": "length"},
+    2: {"what": "an image", "axes": "both spatial axes", "size": "size"},
+    3: {"what": "a volume", "axes": "all three spatial axes", "size": "volume"},
+}
+
+
+def per_dimension(
+    name: str,
+    category: CategoryId,
+    description: str,
+    dims: tuple[int, ...] = (1, 2, 3),
+    **more: Any,
+) -> tuple[LayerKind, ...]:
+    """The 1D, 2D and 3D members of a family: `{d}` in the name and the description is
+    the dimension; `{what}`, `{axes}` and `{size}` say what it works on."""
+    return tuple(
+        LayerKind(name.format(d=d), category, description.format(d=d, **_DIMENSIONS[d]), **more)
+        for d in dims
+    )
+
+
+def merging(type_name: str, description: str, inputs: int | Literal["many"] = MANY) -> LayerKind:
+    """A layer called with the list of its inputs."""
+    return LayerKind(type_name, "merging", description, inputs=inputs, call=LIST)
+
+
+def attention(type_name: str, description: str, call: CallStyle, **more: Any) -> LayerKind:
+    """A layer with query, value and (optional) key ports."""
+    return LayerKind(
+        type_name,
+        "attention",
+        description,
+        inputs=3,
+        call=call,
+        input_names=("query", "value", "key"),
+        **more,
+    )
+
+
+RNN_KEY_PARAMS = ("units", "return_sequences", "return_state")
+CONV_KEY_PARAMS = ("filters", "kernel_size", "activation")
 
 PSEUDO_KINDS = (
     LayerKind(
@@ -173,94 +216,66 @@ LAYER_KINDS = (
     LayerKind("ELU", "activation", "Exponential linear unit."),
     LayerKind("Softmax", "activation", "Softmax over an axis."),
     # convolution
-    LayerKind(
-        "Conv1D",
+    *per_dimension(
+        "Conv{d}D", "convolution", "{d}D convolution over {what}.", key_params=CONV_KEY_PARAMS
+    ),
+    *per_dimension(
+        "Conv{d}DTranspose", "convolution", "Transposed {d}D convolution (learned upsampling)."
+    ),
+    *per_dimension(
+        "SeparableConv{d}D",
         "convolution",
-        "1D convolution over sequences.",
-        key_params=("filters", "kernel_size", "activation"),
+        "Depthwise then pointwise {d}D convolution.",
+        dims=(1, 2),
     ),
-    LayerKind(
-        "Conv2D",
+    *per_dimension(
+        "DepthwiseConv{d}D",
         "convolution",
-        "2D convolution over images.",
-        key_params=("filters", "kernel_size", "activation"),
-    ),
-    LayerKind(
-        "Conv3D",
-        "convolution",
-        "3D convolution over volumes or videos.",
-        key_params=("filters", "kernel_size", "activation"),
-    ),
-    LayerKind("Conv1DTranspose", "convolution", "Transposed 1D convolution (learned upsampling)."),
-    LayerKind("Conv2DTranspose", "convolution", "Transposed 2D convolution (learned upsampling)."),
-    LayerKind("Conv3DTranspose", "convolution", "Transposed 3D convolution (learned upsampling)."),
-    LayerKind("SeparableConv1D", "convolution", "Depthwise then pointwise 1D convolution."),
-    LayerKind("SeparableConv2D", "convolution", "Depthwise then pointwise 2D convolution."),
-    LayerKind(
-        "DepthwiseConv1D", "convolution", "1D convolution applied to each channel separately."
-    ),
-    LayerKind(
-        "DepthwiseConv2D", "convolution", "2D convolution applied to each channel separately."
+        "{d}D convolution applied to each channel separately.",
+        dims=(1, 2),
     ),
     # pooling
-    LayerKind("MaxPooling1D", "pooling", "Max over windows of a sequence."),
-    LayerKind(
-        "MaxPooling2D", "pooling", "Max over windows of an image.", key_params=("pool_size",)
+    *per_dimension(
+        "MaxPooling{d}D", "pooling", "Max over windows of {what}.", key_params=("pool_size",)
     ),
-    LayerKind("MaxPooling3D", "pooling", "Max over windows of a volume."),
-    LayerKind("AveragePooling1D", "pooling", "Average over windows of a sequence."),
-    LayerKind("AveragePooling2D", "pooling", "Average over windows of an image."),
-    LayerKind("AveragePooling3D", "pooling", "Average over windows of a volume."),
-    LayerKind("GlobalMaxPooling1D", "pooling", "Max over the whole time axis."),
-    LayerKind("GlobalMaxPooling2D", "pooling", "Max over both spatial axes."),
-    LayerKind("GlobalMaxPooling3D", "pooling", "Max over all three spatial axes."),
-    LayerKind("GlobalAveragePooling1D", "pooling", "Average over the whole time axis."),
-    LayerKind("GlobalAveragePooling2D", "pooling", "Average over both spatial axes."),
-    LayerKind("GlobalAveragePooling3D", "pooling", "Average over all three spatial axes."),
-    LayerKind("AdaptiveAveragePooling1D", "pooling", "Average pooling to a fixed output length."),
-    LayerKind("AdaptiveAveragePooling2D", "pooling", "Average pooling to a fixed output size."),
-    LayerKind("AdaptiveAveragePooling3D", "pooling", "Average pooling to a fixed output volume."),
-    LayerKind("AdaptiveMaxPooling1D", "pooling", "Max pooling to a fixed output length."),
-    LayerKind("AdaptiveMaxPooling2D", "pooling", "Max pooling to a fixed output size."),
-    LayerKind("AdaptiveMaxPooling3D", "pooling", "Max pooling to a fixed output volume."),
+    *per_dimension(
+        "AveragePooling{d}D",
+        "pooling",
+        "Average over windows of {what}.",
+        key_params=("pool_size",),
+    ),
+    *per_dimension("GlobalMaxPooling{d}D", "pooling", "Max over {axes}."),
+    *per_dimension("GlobalAveragePooling{d}D", "pooling", "Average over {axes}."),
+    *per_dimension(
+        "AdaptiveAveragePooling{d}D", "pooling", "Average pooling to a fixed output {size}."
+    ),
+    *per_dimension("AdaptiveMaxPooling{d}D", "pooling", "Max pooling to a fixed output {size}."),
     # recurrent
     LayerKind(
         "LSTM",
         "recurrent",
         "Long short-term memory layer.",
         states=("state_h", "state_c"),
-        key_params=("units", "return_sequences", "return_state"),
+        key_params=RNN_KEY_PARAMS,
     ),
     LayerKind(
         "GRU",
         "recurrent",
         "Gated recurrent unit layer.",
         states=("state",),
-        key_params=("units", "return_sequences", "return_state"),
+        key_params=RNN_KEY_PARAMS,
     ),
     LayerKind(
         "SimpleRNN",
         "recurrent",
         "Fully connected RNN whose output is fed back as input.",
         states=("state",),
-        key_params=("units", "return_sequences", "return_state"),
+        key_params=RNN_KEY_PARAMS,
     ),
-    LayerKind(
-        "ConvLSTM1D",
+    *per_dimension(
+        "ConvLSTM{d}D",
         "recurrent",
-        "LSTM with 1D convolutions in its input and recurrent transforms.",
-        states=("state_h", "state_c"),
-    ),
-    LayerKind(
-        "ConvLSTM2D",
-        "recurrent",
-        "LSTM with 2D convolutions in its input and recurrent transforms.",
-        states=("state_h", "state_c"),
-    ),
-    LayerKind(
-        "ConvLSTM3D",
-        "recurrent",
-        "LSTM with 3D convolutions in its input and recurrent transforms.",
+        "LSTM with {d}D convolutions in its input and recurrent transforms.",
         states=("state_h", "state_c"),
     ),
     # normalization
@@ -282,9 +297,9 @@ LAYER_KINDS = (
         "Randomly sets a fraction of inputs to zero during training.",
         key_params=("rate",),
     ),
-    LayerKind("SpatialDropout1D", "regularization", "Drops whole 1D feature maps during training."),
-    LayerKind("SpatialDropout2D", "regularization", "Drops whole 2D feature maps during training."),
-    LayerKind("SpatialDropout3D", "regularization", "Drops whole 3D feature maps during training."),
+    *per_dimension(
+        "SpatialDropout{d}D", "regularization", "Drops whole {d}D feature maps during training."
+    ),
     LayerKind(
         "GaussianDropout",
         "regularization",
@@ -300,39 +315,25 @@ LAYER_KINDS = (
         "ActivityRegularization", "regularization", "Adds an L1/L2 penalty on the activations."
     ),
     # attention
-    LayerKind(
+    attention(
         "MultiHeadAttention",
-        "attention",
         "Multi-head attention of a query over value (and key).",
-        inputs=3,
-        call=QKV,
-        input_names=("query", "value", "key"),
+        QKV,
         key_params=("num_heads", "key_dim"),
     ),
-    LayerKind(
-        "GroupQueryAttention",
-        "attention",
-        "Grouped-query attention of a query over value (and key).",
-        inputs=3,
-        call=QKV,
-        input_names=("query", "value", "key"),
+    attention(
+        "GroupQueryAttention", "Grouped-query attention of a query over value (and key).", QKV
     ),
-    LayerKind(
+    attention(
         "Attention",
-        "attention",
         "Dot-product (Luong) attention over [query, value, key].",
-        inputs=3,
-        call=LIST,
-        input_names=("query", "value", "key"),
+        LIST,
         argument_lists=(("mask", ("query_mask", "value_mask")),),
     ),
-    LayerKind(
+    attention(
         "AdditiveAttention",
-        "attention",
         "Additive (Bahdanau) attention over [query, value, key].",
-        inputs=3,
-        call=LIST,
-        input_names=("query", "value", "key"),
+        LIST,
         argument_lists=(("mask", ("query_mask", "value_mask")),),
     ),
     # merging
@@ -344,15 +345,13 @@ LAYER_KINDS = (
         call=LIST,
         key_params=("axis",),
     ),
-    LayerKind("Add", "merging", "Adds its inputs element-wise.", inputs=MANY, call=LIST),
-    LayerKind(
-        "Subtract", "merging", "Subtracts the second input from the first.", inputs=2, call=LIST
-    ),
-    LayerKind("Multiply", "merging", "Multiplies its inputs element-wise.", inputs=MANY, call=LIST),
-    LayerKind("Average", "merging", "Averages its inputs element-wise.", inputs=MANY, call=LIST),
-    LayerKind("Maximum", "merging", "Element-wise maximum of its inputs.", inputs=MANY, call=LIST),
-    LayerKind("Minimum", "merging", "Element-wise minimum of its inputs.", inputs=MANY, call=LIST),
-    LayerKind("Dot", "merging", "Dot product between samples of two inputs.", inputs=2, call=LIST),
+    merging("Add", "Adds its inputs element-wise."),
+    merging("Subtract", "Subtracts the second input from the first.", inputs=2),
+    merging("Multiply", "Multiplies its inputs element-wise."),
+    merging("Average", "Averages its inputs element-wise."),
+    merging("Maximum", "Element-wise maximum of its inputs."),
+    merging("Minimum", "Element-wise minimum of its inputs."),
+    merging("Dot", "Dot product between samples of two inputs.", inputs=2),
     # reshaping
     LayerKind("Flatten", "reshaping", "Flattens all axes but the batch axis."),
     LayerKind(
@@ -363,15 +362,11 @@ LAYER_KINDS = (
     ),
     LayerKind("Permute", "reshaping", "Permutes the non-batch axes."),
     LayerKind("RepeatVector", "reshaping", "Repeats a vector n times, giving a sequence."),
-    LayerKind("Cropping1D", "reshaping", "Crops a sequence at both ends."),
-    LayerKind("Cropping2D", "reshaping", "Crops an image at its borders."),
-    LayerKind("Cropping3D", "reshaping", "Crops a volume at its borders."),
+    *per_dimension("Cropping{d}D", "reshaping", "Crops {what} at its edges."),
     LayerKind("UpSampling1D", "reshaping", "Repeats each timestep size times."),
     LayerKind("UpSampling2D", "reshaping", "Upsamples an image by repeating or interpolating."),
     LayerKind("UpSampling3D", "reshaping", "Upsamples a volume by repeating."),
-    LayerKind("ZeroPadding1D", "reshaping", "Pads a sequence with zeros at both ends."),
-    LayerKind("ZeroPadding2D", "reshaping", "Pads an image with zeros at its borders."),
-    LayerKind("ZeroPadding3D", "reshaping", "Pads a volume with zeros at its borders."),
+    *per_dimension("ZeroPadding{d}D", "reshaping", "Pads {what} with zeros at its edges."),
     # preprocessing
     LayerKind("Rescaling", "preprocessing", "Multiplies by scale and adds offset."),
     LayerKind("Normalization", "preprocessing", "Shifts and scales by a given mean and variance."),
