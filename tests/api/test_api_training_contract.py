@@ -32,6 +32,32 @@ def test_training_options_list_what_run_settings_accept(client):
     assert options["defaults"] == RunSettings().model_dump(mode="json")
 
 
+def _settings_with(name: str, value: float) -> dict:
+    if name == "learning_rate":
+        return {"optimizer": {"name": "adam", "learning_rate": value}}
+    if name == "batch_size" or name == "epochs":
+        value = int(value)
+    return {name: value}
+
+
+@pytest.mark.parametrize("name", ["epochs", "batch_size", "validation_split", "learning_rate"])
+def test_published_bounds_are_the_ones_run_settings_enforce(client, name):
+    b = client.get("/api/training/options").json()["bounds"][name]
+    step = 1 if name in ("epochs", "batch_size") else 1e-6
+    for edge, exclusive, outside in (
+        (b["minimum"], b["exclusive_minimum"], -step),
+        (b["maximum"], b["exclusive_maximum"], step),
+    ):
+        assert edge is not None
+        with pytest.raises(ValidationError):
+            RunSettings.model_validate(_settings_with(name, edge + outside))
+        if exclusive:
+            with pytest.raises(ValidationError):
+                RunSettings.model_validate(_settings_with(name, edge))
+        else:
+            RunSettings.model_validate(_settings_with(name, edge))
+
+
 def test_openapi_publishes_the_event_union_and_stream_messages(client):
     schemas = client.get("/api/openapi.json").json()["components"]["schemas"]
     items = schemas["EventList"]["properties"]["events"]["items"]

@@ -709,6 +709,26 @@ export interface components {
              */
             features?: string | null;
         };
+        /**
+         * Bounds
+         * @description A number setting's range (a bound is exclusive where the field says so).
+         */
+        Bounds: {
+            /** Minimum */
+            minimum?: number | null;
+            /** Maximum */
+            maximum?: number | null;
+            /**
+             * Exclusive Minimum
+             * @default false
+             */
+            exclusive_minimum?: boolean;
+            /**
+             * Exclusive Maximum
+             * @default false
+             */
+            exclusive_maximum?: boolean;
+        };
         /** BuildSummary */
         BuildSummary: {
             /** Model Type */
@@ -2120,6 +2140,13 @@ export interface components {
             /** Statuses */
             statuses: ("queued" | "starting" | "running" | "succeeded" | "failed" | "cancelled")[];
             defaults: components["schemas"]["RunSettings"];
+            /**
+             * Bounds
+             * @description The range of each number setting the editor asks for: epochs, batch_size, validation_split, and learning_rate (of `optimizer`).
+             */
+            bounds: {
+                [key: string]: components["schemas"]["Bounds"];
+            };
         };
         /** ValidationError */
         ValidationError: {

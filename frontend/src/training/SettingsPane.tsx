@@ -5,6 +5,7 @@
  */
 import { useEditor } from '../editor/store/editor';
 import { DatasetUpload } from './DatasetUpload';
+import { inputRange, NUMBER_SETTINGS, type Bounds } from './numberSettings';
 import { setForm, startRun, useTraining } from './store';
 import { startBlocker } from './startBlocker';
 import type { DatasetInfo } from './types';
@@ -27,9 +28,8 @@ function arraysText(d: DatasetInfo, names: string[] | undefined): string {
 function NumberField(props: {
   label: string;
   value: number;
-  step?: number;
-  min?: number;
-  max?: number;
+  step: number;
+  bounds: Bounds | undefined;
   testId: string;
   onChange(v: number): void;
 }) {
@@ -40,8 +40,7 @@ function NumberField(props: {
         type="number"
         value={Number.isFinite(props.value) ? props.value : ''}
         step={props.step}
-        min={props.min}
-        max={props.max}
+        {...inputRange(props.bounds, props.step)}
         data-testid={props.testId}
         onChange={(e) => props.onChange(e.target.value === '' ? NaN : Number(e.target.value))}
       />
@@ -108,6 +107,7 @@ function DatasetCheckView() {
 export function SettingsPane() {
   const form = useTraining((s) => s.form);
   const optimizers = useTraining((s) => s.optimizers);
+  const bounds = useTraining((s) => s.bounds);
   const datasets = useTraining((s) => s.datasets);
   const datasetsError = useTraining((s) => s.datasetsError);
   const check = useTraining((s) => s.check);
@@ -116,7 +116,7 @@ export function SettingsPane() {
   const root = useEditor((s) => s.root);
   const validation = useEditor((s) => (s.path.length === 0 && s.validatedGraph === s.root ? s.validation : null));
 
-  const blocker = startBlocker({ graph: root, validation, dataset: form.dataset, check, starting, form });
+  const blocker = startBlocker({ graph: root, validation, dataset: form.dataset, check, starting, form, bounds });
   const selected = datasets.find((d) => d.name === form.dataset);
   const builtin = datasets.filter((d) => d.kind === 'builtin' || d.kind === 'generated');
   const uploaded = datasets.filter((d) => d.kind !== 'builtin' && d.kind !== 'generated');
@@ -182,39 +182,17 @@ export function SettingsPane() {
             ))}
           </select>
         </label>
-        <NumberField
-          label="Learning rate"
-          value={form.learningRate}
-          step={0.0001}
-          min={0}
-          testId="learning-rate"
-          onChange={(v) => setForm({ learningRate: v })}
-        />
-        <NumberField
-          label="Epochs"
-          value={form.epochs}
-          step={1}
-          min={1}
-          testId="epochs"
-          onChange={(v) => setForm({ epochs: v })}
-        />
-        <NumberField
-          label="Batch size"
-          value={form.batchSize}
-          step={1}
-          min={1}
-          testId="batch-size"
-          onChange={(v) => setForm({ batchSize: v })}
-        />
-        <NumberField
-          label="Validation split"
-          value={form.validationSplit}
-          step={0.05}
-          min={0}
-          max={0.95}
-          testId="validation-split"
-          onChange={(v) => setForm({ validationSplit: v })}
-        />
+        {NUMBER_SETTINGS.map((f) => (
+          <NumberField
+            key={f.field}
+            label={f.label}
+            value={form[f.field]}
+            step={f.step}
+            bounds={bounds[f.setting]}
+            testId={f.testId}
+            onChange={(v) => setForm({ [f.field]: v })}
+          />
+        ))}
       </div>
 
       <button

@@ -17,6 +17,13 @@ const ok: BlockerInput = {
   check: { kind: 'done', answer: { fits: true, errors: [], dataset: null, graph_valid: true } },
   starting: false,
   form: { epochs: 3, batchSize: 32, learningRate: 0.001, validationSplit: 0.2 },
+  // as GET /api/training/options publishes them
+  bounds: {
+    epochs: { minimum: 1, maximum: 100000, exclusive_minimum: false, exclusive_maximum: false },
+    batch_size: { minimum: 1, maximum: 1000000, exclusive_minimum: false, exclusive_maximum: false },
+    validation_split: { minimum: 0, maximum: 1, exclusive_minimum: false, exclusive_maximum: true },
+    learning_rate: { minimum: 0, maximum: 10, exclusive_minimum: true, exclusive_maximum: false },
+  },
 };
 
 describe('startBlocker', () => {
@@ -58,6 +65,12 @@ describe('startBlocker', () => {
     expect(startBlocker({ ...ok, graph: { ...graph, nodes: graph.nodes.slice(0, 2) } })).toMatch(/Output node/);
     expect(startBlocker({ ...ok, form: { ...ok.form, epochs: 0 } })).toMatch(/Epochs/);
     expect(startBlocker({ ...ok, form: { ...ok.form, learningRate: NaN } })).toMatch(/Learning rate/);
+    expect(startBlocker({ ...ok, form: { ...ok.form, learningRate: 0 } })).toBe('Learning rate must be > 0 and ≤ 10.');
+    expect(startBlocker({ ...ok, form: { ...ok.form, validationSplit: 1 } })).toBe(
+      'Validation split must be ≥ 0 and < 1.',
+    );
+    expect(startBlocker({ ...ok, form: { ...ok.form, batchSize: 2.5 } })).toMatch(/whole number/);
+    expect(startBlocker({ ...ok, bounds: {} })).toMatch(/training options/);
     expect(startBlocker({ ...ok, check: { kind: 'error', message: 'offline' } })).toMatch(/offline/);
   });
 });

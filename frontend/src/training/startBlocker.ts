@@ -1,5 +1,6 @@
 /** Why the Start button is disabled, in words a person can act on (null: it may start). */
 import type { Graph, ValidateAnswer } from '../editor/graph/types';
+import { formProblem, type Bounds } from './numberSettings';
 import type { DatasetCheckAnswer } from './types';
 
 export interface CheckState {
@@ -16,6 +17,8 @@ export interface BlockerInput {
   check: CheckState;
   starting: boolean;
   form: { epochs: number; batchSize: number; learningRate: number; validationSplit: number };
+  /** The server's range per number setting (empty until the training options arrive). */
+  bounds: Record<string, Bounds>;
 }
 
 export function startBlocker(i: BlockerInput): string | null {
@@ -30,11 +33,8 @@ export function startBlocker(i: BlockerInput): string | null {
     return `The graph has ${errors.length} error${errors.length > 1 ? 's' : ''}: ${first.node ? `${first.node}: ` : ''}${first.message}`;
   }
   if (!i.dataset) return 'Choose a data set.';
-  if (!(Number.isInteger(i.form.epochs) && i.form.epochs >= 1)) return 'Epochs must be a whole number ≥ 1.';
-  if (!(Number.isInteger(i.form.batchSize) && i.form.batchSize >= 1)) return 'Batch size must be a whole number ≥ 1.';
-  if (!(i.form.learningRate > 0 && i.form.learningRate <= 10)) return 'Learning rate must be > 0 and ≤ 10.';
-  if (!(i.form.validationSplit >= 0 && i.form.validationSplit < 1))
-    return 'Validation split must be from 0 to below 1.';
+  const numbers = formProblem(i.form, i.bounds);
+  if (numbers) return numbers;
   if (i.check.kind === 'checking' || i.check.kind === 'idle') return 'Checking the data set against the model…';
   if (i.check.kind === 'error') return `The data set check failed: ${i.check.message}`;
   const a = i.check.answer;

@@ -23,32 +23,59 @@ import { isTerminal, type DatasetInfo, type RunInfo, type RunStatusChange, type 
 
 export const CHECK_DEBOUNCE_MS = 300;
 
-export const DEFAULT_FORM: TrainForm = {
+/** The form until the server's defaults arrive: nothing chosen yet. */
+const UNLOADED_FORM: TrainForm = {
   dataset: '',
-  optimizer: 'adam',
-  learningRate: 0.001,
-  epochs: 5,
-  batchSize: 32,
-  validationSplit: 0.2,
+  optimizer: '',
+  learningRate: NaN,
+  epochs: NaN,
+  batchSize: NaN,
+  validationSplit: NaN,
 };
 
 /** The form survives a reload (localStorage), as the graph and the run shown do. */
 const FORM_KEY = 'layerforge.trainForm';
 
-function storedForm(): TrainForm {
+/** What this browser kept of the form: only values that were set (a number, a name). */
+function storedForm(): Partial<TrainForm> {
   try {
-    const saved = JSON.parse(localStorage.getItem(FORM_KEY) ?? 'null') as Partial<TrainForm> | null;
-    return saved && typeof saved === 'object' ? { ...DEFAULT_FORM, ...saved } : DEFAULT_FORM;
+    const saved = JSON.parse(localStorage.getItem(FORM_KEY) ?? 'null') as Record<string, unknown> | null;
+    if (!saved || typeof saved !== 'object') return {};
+    return Object.fromEntries(
+      Object.entries(saved).filter(
+        ([k, v]) =>
+          k in UNLOADED_FORM && ((typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v)),
+      ),
+    ) as Partial<TrainForm>;
   } catch {
-    return DEFAULT_FORM;
+    return {};
   }
 }
 
+/** The server's default settings (GET /api/training/options) under what the person set. */
+export function formWithDefaults(defaults: TrainingOptions['defaults'], form: Partial<TrainForm>): TrainForm {
+  const kept = Object.fromEntries(
+    Object.entries(form).filter(([, v]) => (typeof v === 'number' ? Number.isFinite(v) : !!v)),
+  ) as Partial<TrainForm>;
+  return {
+    dataset: '',
+    optimizer: defaults.optimizer?.name ?? UNLOADED_FORM.optimizer,
+    learningRate: defaults.optimizer?.learning_rate ?? UNLOADED_FORM.learningRate,
+    epochs: defaults.epochs ?? UNLOADED_FORM.epochs,
+    batchSize: defaults.batch_size ?? UNLOADED_FORM.batchSize,
+    validationSplit: defaults.validation_split ?? UNLOADED_FORM.validationSplit,
+    ...kept,
+  };
+}
+
 export type OptimizerOption = components['schemas']['OptimizerOption'];
+export type TrainingOptions = components['schemas']['TrainingOptions'];
 
 export interface TrainingState {
   /** The optimizers the server accepts (GET /api/training/options). */
   optimizers: OptimizerOption[];
+  /** The range of each number setting, by its name in RunSettings (same source). */
+  bounds: TrainingOptions['bounds'];
   datasets: DatasetInfo[];
   datasetsError: string | null;
   form: TrainForm;
@@ -71,9 +98,10 @@ export interface TrainingState {
 
 export const useTraining = create<TrainingState>()(() => ({
   optimizers: [],
+  bounds: {},
   datasets: [],
   datasetsError: null,
-  form: typeof localStorage === 'undefined' ? DEFAULT_FORM : storedForm(),
+  form: { ...UNLOADED_FORM, ...(typeof localStorage === 'undefined' ? {} : storedForm()) },
   check: { kind: 'idle' },
   runs: [],
   runsError: null,
@@ -317,7 +345,12 @@ export function initTraining(): void {
   started = true;
   void loadDatasets().then(() => scheduleCheck(0));
   trainingApi.options().then(
-    (o) => useTraining.setState({ optimizers: o.optimizers }),
+    (o) =>
+      useTraining.setState((s) => ({
+        optimizers: o.optimizers,
+        bounds: o.bounds,
+        form: formWithDefaults(o.defaults, s.form),
+      })),
     (e) => useEditor.getState().notify(`Cannot read the training options: ${(e as Error).message}`, 'error'),
   );
   void refreshRuns();
