@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from layerforge.graph.problems import GraphError, Problem
-from layerforge.settings import Settings, get_settings
+from layerforge.settings import Settings, get_settings, use_keras_backend
 
 if TYPE_CHECKING:
     from layerforge.graph.schema import Graph
@@ -37,6 +37,13 @@ err = Console(stderr=True)
 GraphFile = typer.Argument(
     ..., exists=True, dir_okay=False, readable=True, help="A graph JSON file."
 )
+
+
+def _settings() -> Settings:
+    """This process's settings, with Keras pointed at their backend."""
+    settings = get_settings()
+    use_keras_backend(settings)
+    return settings
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -147,7 +154,7 @@ def validate(
     graph = _load_graph(file)
     from layerforge.graph import validate_graph
 
-    report = validate_graph(graph, get_settings().limits)
+    report = validate_graph(graph, _settings().limits)
     if as_json:
         out.print_json(data=report.model_dump(mode="json"))
     else:
@@ -179,7 +186,7 @@ def build(file: Path = GraphFile) -> None:
     from layerforge.graph import model_summary
 
     try:
-        summary = model_summary(graph, get_settings().limits)
+        summary = model_summary(graph, _settings().limits)
     except GraphError as exc:
         _print_problems(exc.problems)
         raise typer.Exit(1) from exc
@@ -219,7 +226,7 @@ def export(
     graph = _load_graph(file)
     from layerforge.graph import validate_graph
 
-    report = validate_graph(graph, get_settings().limits)
+    report = validate_graph(graph, _settings().limits)
     if not report.valid:
         _print_problems(report.errors)
         raise typer.Exit(1)
@@ -231,11 +238,11 @@ def export(
         elif format == "json":
             from layerforge.graph import export_keras_json
 
-            data = export_keras_json(graph, get_settings().limits)
+            data = export_keras_json(graph, _settings().limits)
         else:
             from layerforge.graph import export_keras_file
 
-            data = export_keras_file(graph, get_settings().limits)
+            data = export_keras_file(graph, _settings().limits)
     except GraphError as exc:
         _print_problems(exc.problems)
         raise typer.Exit(1) from exc
@@ -268,9 +275,9 @@ def import_(
 
     try:
         if zipfile.is_zipfile(file):
-            graph = import_keras_file(file, get_settings().limits)
+            graph = import_keras_file(file, _settings().limits)
         else:
-            graph = import_keras_json(file.read_text(), get_settings().limits)
+            graph = import_keras_json(file.read_text(), _settings().limits)
     except GraphError as exc:
         _print_problems(exc.problems)
         raise typer.Exit(1) from exc

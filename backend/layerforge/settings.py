@@ -6,7 +6,7 @@ import os
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -124,22 +124,6 @@ class Settings(BaseSettings):
         default=2000, description="Events a socket may fall behind before it is closed."
     )
 
-    def model_post_init(self, context: Any, /) -> None:
-        """Point Keras at `keras_backend`. Keras reads KERAS_BACKEND once, when first
-        imported, and the server imports it only after reading its settings."""
-        if self.keras_backend is None:
-            return
-        if "keras" in sys.modules:
-            import keras
-
-            if keras.backend.backend() != self.keras_backend:
-                raise RuntimeError(
-                    f"Keras is already imported on {keras.backend.backend()!r}, "
-                    f"LAYERFORGE_KERAS_BACKEND asks for {self.keras_backend!r}"
-                )
-            return
-        os.environ["KERAS_BACKEND"] = self.keras_backend
-
     @property
     def db_url(self) -> str:
         if self.database_url:
@@ -156,3 +140,22 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def use_keras_backend(settings: Settings) -> None:
+    """Point this process's Keras at `settings.keras_backend` (the server's and the CLI's
+    entry points call it). Keras reads KERAS_BACKEND once, when first imported, so this
+    must run before anything imports Keras; a Keras already on another backend is an
+    error, not a silent mismatch."""
+    if settings.keras_backend is None:
+        return
+    if "keras" in sys.modules:
+        import keras
+
+        if keras.backend.backend() != settings.keras_backend:
+            raise RuntimeError(
+                f"Keras is already imported on {keras.backend.backend()!r}, "
+                f"LAYERFORGE_KERAS_BACKEND asks for {settings.keras_backend!r}"
+            )
+        return
+    os.environ["KERAS_BACKEND"] = settings.keras_backend

@@ -37,8 +37,9 @@ KERAS_CANNOT = {("torch", "sequential_stateful_lstm.json")}
 BUILD_ALL = """
 import json, sys
 from pathlib import Path
-from layerforge.settings import Settings
-settings = Settings()  # LAYERFORGE_KERAS_BACKEND points Keras at the backend
+from layerforge.settings import Settings, use_keras_backend
+settings = Settings()
+use_keras_backend(settings)  # LAYERFORGE_KERAS_BACKEND points Keras at the backend
 import keras
 from layerforge.graph import model_summary, validate_graph
 from layerforge.graph.schema import parse_graph

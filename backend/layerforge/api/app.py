@@ -32,7 +32,7 @@ from layerforge.api.routers import (
 )
 from layerforge.api.security import ensure_token, install_security
 from layerforge.jobs.runtime import Runtime
-from layerforge.settings import Settings, get_settings
+from layerforge.settings import Settings, get_settings, use_keras_backend
 from layerforge.store.instance_lock import InstanceLock
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -64,6 +64,7 @@ class EditorFiles(StaticFiles):
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings = ensure_token(settings)
+    use_keras_backend(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -51,8 +51,6 @@ class ImportedGraph(BaseModel):
 
 
 SIZE_CODES = ("too_large", "too_deep")
-BYTES_PER_PARAM = 4  # float32 weights
-ADAM_COPIES = 3  # a compiled export holds Adam's m and v beside each weight
 EXPORT_TIMEOUT_S = 600.0
 
 
@@ -145,9 +143,10 @@ def export(body: ExportRequest, settings: Settings = Depends(app_settings)) -> R
 def _export_keras_file(graph: Graph, params: int, settings: Settings) -> Response:
     """The .keras file from a child process (export_process), a 413 naming the limit
     when its estimated size or the child's memory would pass a cap."""
+    from layerforge.graph.convert.export import estimated_file_bytes
+
     limits = settings.limits
-    compiled = any(n.type == "Output" and n.params.get("loss") for n in graph.nodes)
-    estimate = params * BYTES_PER_PARAM * (ADAM_COPIES if compiled else 1)
+    estimate = estimated_file_bytes(graph, params)
     if estimate > limits.export_bytes:
         raise ApiError.one(
             413,

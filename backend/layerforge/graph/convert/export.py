@@ -19,6 +19,16 @@ def export_keras_json(graph: Graph, limits: GraphLimits = DEFAULT_LIMITS) -> str
     return text
 
 
+BYTES_PER_PARAM = 4  # float32 weights
+COMPILED_COPIES = 3  # a compiled file holds Adam's m and v beside each weight
+
+
+def estimated_file_bytes(graph: Graph, params: int) -> int:
+    """About how many bytes `export_keras_file` writes for a graph of `params` weights."""
+    copies = COMPILED_COPIES if compile_spec(graph)["loss"] else 1
+    return params * BYTES_PER_PARAM * copies
+
+
 def export_keras_file(graph: Graph, limits: GraphLimits = DEFAULT_LIMITS) -> bytes:
     """The bytes of a `.keras` file: architecture, new random weights and, when the
     Output nodes name losses, the compile settings (Adam, losses, weights, metrics)."""
@@ -39,5 +49,7 @@ def _compiled(graph: Graph, limits: GraphLimits) -> keras.Model:
             loss_weights=spec["loss_weights"],
             metrics={k: v for k, v in spec["metrics"].items() if v},
         )
-        model.optimizer.build(model.trainable_variables)  # saved state matches on load
+        # built, so the file holds its slots: Keras builds the optimizer of a compiled
+        # file on load and warns ("Skipping variable loading for optimizer") otherwise
+        model.optimizer.build(model.trainable_variables)
     return model
