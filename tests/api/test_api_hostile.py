@@ -180,6 +180,23 @@ def test_unknown_api_paths_are_json_404s(editor_client, path):
     assert json.loads(body)["errors"][0]["code"] == "not_found"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("TRACE", "/api/runs/abc", "DELETE, GET"),
+        ("PATCH", "/api/graphs", "GET, POST"),
+        ("PUT", "/api/health", "GET"),
+    ],
+)
+def test_a_method_a_path_does_not_take_is_a_405_naming_those_it_does(
+    editor_client, method, path, allowed
+):
+    response = editor_client.request(method, path)
+    assert response.status_code == 405, response.text
+    assert response.headers["allow"] == allowed
+    assert response.json()["errors"][0]["code"] == "method_not_allowed"
+
+
 def test_client_routes_still_get_the_editor(editor_client):
     for path in ("/", "/graphs/abc", "/training"):
         response = editor_client.get(path)

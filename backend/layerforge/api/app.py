@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ from starlette.types import Scope
 from layerforge import __version__
 from layerforge.api.bodies import refuse_unstorable
 from layerforge.api.docs import install_docs
-from layerforge.api.errors import install_error_handlers
+from layerforge.api.errors import COMMON_ERRORS, install_error_handlers
 from layerforge.api.routers import (
     auth,
     datasets,
@@ -45,13 +46,30 @@ def _not_for_the_editor(raw_path: str) -> bool:
     return (bool(segments) and segments[0] == "api") or ".." in segments
 
 
+def _methods_of(scope: Scope) -> set[str]:
+    """The methods the OpenAPI document lists at this path (none: no route has it)."""
+    path = scope["path"]
+    for template, operations in scope["app"].openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^}/]+\}", "[^/]+", template), path):
+            return {method.upper() for method in operations}
+    return set()
+
+
 class EditorFiles(StaticFiles):
     """The built editor; an unknown client route (no file extension) gets index.html,
-    but nothing under /api ever does: an unknown API path stays a 404 (JSON)."""
+    but nothing under /api ever does: an unknown API path stays a 404 (JSON), and a
+    known one asked with a method it does not take is a 405 naming those it does."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         raw_path = scope.get("raw_path", b"").decode("latin-1")
         if any(_not_for_the_editor(p) for p in (raw_path, scope["path"], path)):
+            allowed = _methods_of(scope)
+            if allowed:
+                raise HTTPException(
+                    405,
+                    f"{scope['method']} is not allowed here; use {', '.join(sorted(allowed))}",
+                    headers={"Allow": ", ".join(sorted(allowed))},
+                )
             raise HTTPException(404, f"No such path: {scope['path'][:200]}")
         try:
             return await super().get_response(path, scope)
@@ -90,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served by install_docs, with local assets
         redoc_url=None,
         separate_input_output_schemas=False,
+        responses=COMMON_ERRORS,
         dependencies=[Depends(refuse_unstorable)],
     )
     app.state.settings = settings

@@ -35,6 +35,17 @@ class ErrorBody(BaseModel):
     errors: list[Problem]
 
 
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": ErrorBody,
+        "description": "The body could not be parsed (not JSON, a bad form).",
+    },
+    401: {"model": ErrorBody, "description": "No token or session (when the server has one)."},
+    403: {"model": ErrorBody, "description": "The token's person may not do this."},
+}
+"""Answers any route may give, declared once for all of them (FastAPI's `responses`)."""
+
+
 class ApiError(Exception):
     """An answer other than 2xx: its status and every problem, each naming its field."""
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from layerforge.api.bodies import GraphIn
 from layerforge.api.deps import SessionDep, SettingsDep, check_graph_size, keras_lock
-from layerforge.api.errors import ApiError, validation_problems
+from layerforge.api.errors import ApiError, ErrorBody, validation_problems
 from layerforge.store import datasets as store
 from layerforge.training.datasets import (
     DatasetCheckAnswer,
@@ -69,7 +69,7 @@ def list_datasets(session: SessionDep) -> DatasetList:
     return DatasetList(datasets=builtin_infos() + uploads)
 
 
-@router.get("/{name}", response_model=DatasetInfo)
+@router.get("/{name}", response_model=DatasetInfo, responses={404: {"model": ErrorBody}})
 def get_dataset(session: SessionDep, name: str = DatasetName) -> DatasetInfo:
     if is_builtin(_checked_name(name)):
         return dataset_info(name)
@@ -79,7 +79,14 @@ def get_dataset(session: SessionDep, name: str = DatasetName) -> DatasetInfo:
     return upload_info(record)
 
 
-@router.delete("/{name}", status_code=204)
+@router.delete(
+    "/{name}",
+    status_code=204,
+    responses={
+        404: {"model": ErrorBody},
+        409: {"model": ErrorBody, "description": "A built-in set."},
+    },
+)
 def delete_dataset(session: SessionDep, settings: SettingsDep, name: str = DatasetName) -> Response:
     if is_builtin(_checked_name(name)):
         raise ApiError.one(
@@ -106,7 +113,12 @@ def _received(file: UploadFile, folder: Path, limit: int) -> Path:
     return part
 
 
-@router.post("", status_code=201, response_model=DatasetInfo)
+@router.post(
+    "",
+    status_code=201,
+    response_model=DatasetInfo,
+    responses={413: {"model": ErrorBody, "description": "Over LAYERFORGE_LIMIT_UPLOAD_BYTES."}},
+)
 def upload_dataset(
     session: SessionDep,
     settings: SettingsDep,

@@ -114,6 +114,10 @@ def _download_name(graph: Graph, suffix: str) -> str:
             },
         },
         **ERRORS_422,
+        413: {
+            "description": "The .keras file would pass LAYERFORGE_LIMIT_EXPORT_BYTES or "
+            "the export's memory cap."
+        },
     },
 )
 def export(body: ExportRequest, settings: Settings = Depends(app_settings)) -> Response:

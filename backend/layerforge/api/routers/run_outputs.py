@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from layerforge.api.deps import RuntimeDep, SettingsDep
-from layerforge.api.errors import ApiError
+from layerforge.api.errors import ApiError, ErrorBody
 from layerforge.api.routers.runs import NOT_FOUND, run_or_404
 from layerforge.api.schemas.runs import (
     Artifact,
@@ -27,6 +27,12 @@ from layerforge.jobs.spec import OneshotMode, oneshot_spec
 from layerforge.settings import Settings
 
 router = APIRouter(tags=["runs"])
+
+ONESHOT_ERRORS: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    409: {"model": ErrorBody, "description": "The run has no trained model (yet)."},
+    504: {"model": ErrorBody, "description": "The trainer took over LAYERFORGE_ONESHOT_TIMEOUT_S."},
+}
 
 MODEL_FILE = "model.keras"
 
@@ -99,7 +105,7 @@ async def _oneshot(
         raise ApiError.one(504, "timeout", str(exc)) from exc
 
 
-@router.post("/runs/{run_id}/predict", response_model=Prediction, responses=NOT_FOUND)
+@router.post("/runs/{run_id}/predict", response_model=Prediction, responses=ONESHOT_ERRORS)
 async def predict(
     run_id: str, body: PredictRequest, runtime: RuntimeDep, settings: SettingsDep
 ) -> Prediction:
@@ -108,7 +114,7 @@ async def predict(
     return Prediction(outputs=result.outputs or {})
 
 
-@router.post("/runs/{run_id}/evaluate", response_model=Evaluation, responses=NOT_FOUND)
+@router.post("/runs/{run_id}/evaluate", response_model=Evaluation, responses=ONESHOT_ERRORS)
 async def evaluate(
     run_id: str, body: EvaluateRequest, runtime: RuntimeDep, settings: SettingsDep
 ) -> Evaluation:

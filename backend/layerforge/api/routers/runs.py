@@ -36,6 +36,10 @@ router = APIRouter(tags=["runs"])
 
 STATUS_FILTER = f"Only runs in this status: {', '.join(RUN_STATUSES)}."
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
+ENDED_OR_BUSY: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    409: {"model": ErrorBody, "description": "The run has ended, or did not stop in time."},
+}
 
 
 def not_found(run_id: str) -> ApiError:
@@ -164,7 +168,7 @@ async def get_run(run_id: str, runtime: RuntimeDep) -> Run:
     return run_out(await run_or_404(runtime, run_id))
 
 
-@router.post("/runs/{run_id}/cancel", response_model=CancelledRun, responses=NOT_FOUND)
+@router.post("/runs/{run_id}/cancel", response_model=CancelledRun, responses=ENDED_OR_BUSY)
 async def cancel_run(run_id: str, runtime: RuntimeDep, person: CurrentPerson) -> CancelledRun:
     owner = (await run_or_404(runtime, run_id)).get("owner")
     require_owner(person, owner, f"Run {run_id}", "cancel")
@@ -180,7 +184,7 @@ async def cancel_run(run_id: str, runtime: RuntimeDep, person: CurrentPerson) ->
     return CancelledRun.model_validate({**run, "cancel": outcome})
 
 
-@router.delete("/runs/{run_id}", status_code=204, responses=NOT_FOUND)
+@router.delete("/runs/{run_id}", status_code=204, responses=ENDED_OR_BUSY)
 async def delete_run(
     run_id: str, runtime: RuntimeDep, settings: SettingsDep, person: CurrentPerson
 ) -> Response:

@@ -11,7 +11,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from layerforge.graph.problems import Problem
-from layerforge.training.datasets.names import name_problem
+from layerforge.training.datasets.names import NAME_SCHEMA_PATTERN, name_problem
 
 MAX_SAMPLES = 20000  # the most samples a generated set makes
 
@@ -107,7 +107,9 @@ class DatasetRef(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    name: str = Field(min_length=1, max_length=64)
+    name: str = Field(
+        min_length=1, max_length=64, json_schema_extra={"pattern": NAME_SCHEMA_PATTERN}
+    )
     samples: int | None = Field(default=None, ge=1, le=MAX_SAMPLES)
 
     @field_validator("name")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+NAME_SCHEMA_PATTERN = rf"^(?!\.{{1,2}}$){NAME_PATTERN.pattern}$"
+"""The same rule as a JSON Schema pattern, for the OpenAPI document."""
 
 
 def name_problem(name: str) -> str | None:
