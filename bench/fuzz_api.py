@@ -104,7 +104,7 @@ def write_config(folder: Path, url: str, ids: dict[str, str], examples: int) -> 
     named = {
         "/api/datasets/{name}": ids["dataset"],
         "/api/runs/{run_id}/artifacts/{name}": ids["artifact"],
-        "/api/examples/{name}": "sequential_mnist_mlp",
+        "/api/examples/{name}": "sequential_mlp_mnist",
     }
     for path, name in named.items():
         lines += [

@@ -186,6 +186,7 @@ def test_unknown_api_paths_are_json_404s(editor_client, path):
         ("TRACE", "/api/runs/abc", "DELETE, GET"),
         ("PATCH", "/api/graphs", "GET, POST"),
         ("PUT", "/api/health", "GET"),
+        ("OPTIONS", "/api/datasets/check", "POST"),  # the literal route, not /datasets/{name}
     ],
 )
 def test_a_method_a_path_does_not_take_is_a_405_naming_those_it_does(

@@ -192,3 +192,36 @@ def test_cancel_a_queued_run_and_bad_requests(runs_client):
         with client.websocket_connect("/api/runs/nope/stream") as ws:
             ws.receive_json()
     assert closed.value.code == 4404
+
+
+def test_a_run_trains_and_evaluates_on_an_uploaded_set_it_reads_from_its_spec(runs_client):
+    """The trainer gets the uploaded set's file and description in its run spec (it never
+    opens the database): training on it, validating on a second one, and evaluating."""
+    import io
+
+    import numpy as np
+
+    client = runs_client
+    rng = np.random.default_rng(0)
+    names = []
+    for name in ("flowers", "flowers_val"):
+        buf = io.BytesIO()
+        np.savez(buf, x=rng.normal(size=(48, 4)).astype("float32"), y=rng.integers(0, 3, 48))
+        up = client.post(
+            "/api/datasets",
+            files={"file": (f"{name}.npz", buf.getvalue(), "application/octet-stream")},
+            data={"name": name},
+        )
+        assert up.status_code == 201, up.text
+        names.append(up.json()["name"])
+    body = run_body(epochs=1, batch_size=16, validation_split=0.0)
+    body["dataset"] = {"name": names[0]}
+    body["settings"]["validation_dataset"] = {"name": names[1]}
+    created = client.post("/api/runs", json=body)
+    assert created.status_code == 201, created.text
+    run = wait_status(client, created.json()["id"], TERMINAL)
+    assert run["status"] == "succeeded", run
+    assert {"loss", "val_loss"} <= set(run["metrics"])
+    evaluated = client.post(f"/api/runs/{run['id']}/evaluate", json={"dataset": {"name": names[1]}})
+    assert evaluated.status_code == 200, evaluated.text
+    assert "loss" in evaluated.json()["metrics"]

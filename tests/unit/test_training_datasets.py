@@ -15,8 +15,10 @@ import numpy as np
 import pytest
 
 from helpers import EXAMPLES, chain, digits_mlp
+from layerforge.jobs.spec import uploaded_sets
 from layerforge.settings import Limits, Settings
 from layerforge.store.db import database_url, session_scope, sessions_for
+from layerforge.store.runs import RunStore
 from layerforge.training.datasets import (
     DatasetError,
     adapt_target,
@@ -242,6 +244,12 @@ def _npz(tmp_path: Path, **arrays) -> Path:
     return path
 
 
+def _as_in_a_run_spec(data_dir, sessions, name: str) -> dict:
+    """The uploads a run spec carries for the set `name` (what a trainer reads)."""
+    found = uploaded_sets(Settings(data_dir=data_dir), RunStore(sessions), [{"name": name}])
+    return {k: v.model_dump(mode="json") for k, v in found.items()}
+
+
 def test_npz_upload_is_stored_under_a_server_name_and_loads(tmp_path, store):
     data_dir, sessions = store
     src = _npz(tmp_path, main_input=np.zeros((10, 3), "float32"), label=np.arange(10))
@@ -251,7 +259,10 @@ def test_npz_upload_is_stored_under_a_server_name_and_loads(tmp_path, store):
         record.name == "mine" and record.filename.endswith(".npz") and ".." not in record.filename
     )
     assert (data_dir / "datasets" / record.filename).exists() and not src.exists()
-    info, arrays = load_dataset("mine", data_dir)
+    # a trainer reads the set from its run spec, never from the database
+    with pytest.raises(DatasetError, match="unknown data set 'mine'"):
+        load_dataset("mine", data_dir)
+    info, arrays = load_dataset("mine", data_dir, _as_in_a_run_spec(data_dir, sessions, "mine"))
     assert info.arrays["main_input"].shape == (10, 3) and arrays["label"].tolist() == list(
         range(10)
     )
@@ -266,7 +277,7 @@ def test_csv_upload_encodes_class_names(tmp_path, store):
     src = _write(tmp_path, "f.csv", b"a,b,kind\n1,2,cat\n3,4.5,dog\n5,6,cat\n")
     with session_scope(sessions) as s:
         save_upload(s, src, "pets.csv", data_dir, limits=LIMITS, target="kind")
-    info, arrays = load_dataset("pets", data_dir)
+    info, arrays = load_dataset("pets", data_dir, _as_in_a_run_spec(data_dir, sessions, "pets"))
     assert arrays["x"].tolist() == [[1, 2], [3, 4.5], [5, 6]] and arrays["y"].tolist() == [0, 1, 0]
     assert info.classes == ["cat", "dog"] and info.kind == "csv"
 

@@ -47,12 +47,17 @@ def _not_for_the_editor(raw_path: str) -> bool:
 
 
 def _methods_of(scope: Scope) -> set[str]:
-    """The methods the OpenAPI document lists at this path (none: no route has it)."""
+    """The methods the OpenAPI document lists at this path, for its most specific
+    template (`/api/datasets/check` before `/api/datasets/{name}`); none: no route has it."""
     path = scope["path"]
-    for template, operations in scope["app"].openapi()["paths"].items():
-        if re.fullmatch(re.sub(r"\{[^}/]+\}", "[^/]+", template), path):
-            return {method.upper() for method in operations}
-    return set()
+    matches = [
+        (template.count("{"), operations)
+        for template, operations in scope["app"].openapi()["paths"].items()
+        if re.fullmatch(re.sub(r"\{[^}/]+\}", "[^/]+", template), path)
+    ]
+    if not matches:
+        return set()
+    return {method.upper() for method in min(matches, key=lambda m: m[0])[1]}
 
 
 class EditorFiles(StaticFiles):

@@ -83,7 +83,11 @@ class Edge(_Strict):
 
 
 class Graph(_Strict):
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = Field(
+        default=SCHEMA_VERSION,
+        json_schema_extra={"minimum": 1, "maximum": SCHEMA_VERSION},
+        description="Older versions are upgraded on read; newer ones are refused.",
+    )
     name: str | None = Field(default=None, max_length=200)
     model_type: Literal["auto", "sequential", "functional"] = Field(
         default="auto",

@@ -1,9 +1,10 @@
 """A run described once, so whoever executes it needs nothing from the API process.
 
 `RunSpec` is what a scheduler hands a trainer (the JSON line on its stdin): the graph
-snapshot and settings as stored with the run, the data set reference and, for an
-uploaded set, its file resolved to a path (on the shared artifacts volume in a team
-server), and the run folder. The local scheduler and `layerforge worker` both build it
+snapshot and settings as stored with the run, the data set reference and, for each
+uploaded set the run reads (its data set, its validation set), the file resolved to a
+path (on the shared volume in a team server) with the set's description, so the
+trainer never looks anything up in the database; and the run folder. The local scheduler and `layerforge worker` both build it
 with `run_spec`; evaluate and predict add their request with `oneshot_spec`.
 """
 
@@ -16,6 +17,7 @@ from pydantic import BaseModel, Field
 from layerforge.settings import Settings
 from layerforge.store.db import session_scope
 from layerforge.store.runs import RunStore
+from layerforge.training.datasets.models import UploadedSet
 
 DEFAULT_BACKEND = "tensorflow"
 OneshotMode = Literal["evaluate", "predict"]
@@ -26,8 +28,9 @@ class RunSpec(BaseModel):
     run_dir: str = Field(description="The run's folder (artifacts), absolute.")
     graph: dict[str, Any]
     dataset: dict[str, Any] = Field(description="The data set reference stored with the run.")
-    dataset_file: str | None = Field(
-        default=None, description="An uploaded set's file, absolute; None for a built-in set."
+    uploads: dict[str, UploadedSet] = Field(
+        default_factory=dict,
+        description="The uploaded sets the run reads, by name (built-in sets are not here).",
     )
     settings: dict[str, Any]
     data_dir: str = Field(description="Where uploaded data sets and caches live, absolute.")
@@ -40,21 +43,23 @@ class RunSpec(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-def dataset_file(settings: Settings, store: RunStore, dataset: dict[str, Any]) -> str | None:
-    """The file of an uploaded data set, absolute (None for built-in and generated sets,
-    or a name the store does not know: the trainer then reports the problem)."""
+def uploaded_sets(settings: Settings, store: RunStore, refs: list[Any]) -> dict[str, UploadedSet]:
+    """The uploaded sets among `refs` (data set references), resolved: built-in sets and
+    names the store does not know are left out (the trainer then reports the problem)."""
     from layerforge.store import datasets as uploads
-    from layerforge.training.datasets.catalogue import is_builtin, uploads_dir
+    from layerforge.training.datasets.catalogue import is_builtin, upload_info, uploads_dir
 
-    name = str(dataset.get("name", ""))
-    if is_builtin(name):
-        return None
+    found: dict[str, UploadedSet] = {}
+    names = {str(r.get("name", "")) for r in refs if isinstance(r, dict)}
     with session_scope(store.sessions) as s:
-        record = uploads.get_dataset(s, name)
-        filename = record.filename if record is not None else None
-    if filename is None:
-        return None
-    return str((uploads_dir(settings.data_dir) / filename).resolve())
+        for name in sorted(n for n in names if not is_builtin(n)):
+            record = uploads.get_dataset(s, name)
+            if record is not None:
+                found[name] = UploadedSet(
+                    file=str((uploads_dir(settings.data_dir) / record.filename).resolve()),
+                    info=upload_info(record),
+                )
+    return found
 
 
 def run_spec(settings: Settings, store: RunStore, run: dict[str, Any]) -> RunSpec:
@@ -65,7 +70,9 @@ def run_spec(settings: Settings, store: RunStore, run: dict[str, Any]) -> RunSpe
         run_dir=str(settings.run_root / run["id"]),
         graph=run["graph"],
         dataset=run["dataset"],
-        dataset_file=dataset_file(settings, store, run["dataset"]),
+        uploads=uploaded_sets(
+            settings, store, [run["dataset"], run_settings.get("validation_dataset")]
+        ),
         settings=run_settings,
         data_dir=str(settings.data_dir.resolve()),
         backend=run_settings.get("backend") or DEFAULT_BACKEND,

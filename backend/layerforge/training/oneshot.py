@@ -84,7 +84,7 @@ def _predict(graph: Graph, model: Any, inputs: dict[str, Any]) -> dict[str, list
 
 def _evaluate(graph: Graph, model: Any, spec: dict[str, Any], settings: RunSettings) -> ResultEvent:
     data_dir = Path(spec["data_dir"]) if spec.get("data_dir") else None
-    info, arrays = load_dataset(spec["dataset"], data_dir)
+    info, arrays = load_dataset(spec["dataset"], data_dir, spec.get("uploads"))
     losses = settings.losses([output_name(n) for n in graph.nodes if n.type == "Output"])
     plan = plan_dataset(graph, info, node_shapes(graph, model), losses)
     if plan.problems:

@@ -95,7 +95,7 @@ class Run:
     # -- preparation ----------------------------------------------------------------------
     def _data(self, ref: dict[str, Any], losses: dict[str, str | None]) -> Pair:
         try:
-            info, arrays = load_dataset(ref, self.data_dir)
+            info, arrays = load_dataset(ref, self.data_dir, self.spec.get("uploads"))
         except DatasetError as exc:
             problem = Problem(param="dataset", code="dataset_unavailable", message=str(exc))
             emit_problems(self.emit, [problem])

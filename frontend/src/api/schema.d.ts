@@ -1178,6 +1178,7 @@ export interface components {
         Graph: {
             /**
              * Schema Version
+             * @description Older versions are upgraded on read; newer ones are refused.
              * @default 1
              */
             schema_version?: number;
@@ -3287,6 +3288,15 @@ export interface operations {
             };
             /** @description The token's person may not do this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No saved graph (version) `graph_id`. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -129,7 +129,15 @@ def _checked_run(graph: Graph, body: RunRequest, limits: GraphLimits, data_dir: 
         raise ApiError(422, problems)
 
 
-@router.post("/runs", status_code=201, response_model=Run, responses={422: {"model": ErrorBody}})
+@router.post(
+    "/runs",
+    status_code=201,
+    response_model=Run,
+    responses={
+        404: {"model": ErrorBody, "description": "No saved graph (version) `graph_id`."},
+        422: {"model": ErrorBody},
+    },
+)
 async def create_run(
     body: RunRequest, runtime: RuntimeDep, settings: SettingsDep, person: CurrentPerson
 ) -> Run:

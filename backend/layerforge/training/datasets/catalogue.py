@@ -3,7 +3,7 @@ where their shapes are known), and uploads (described from their store record)."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +24,7 @@ from layerforge.training.datasets.models import (
     DatasetKind,
     DatasetRef,
     Loaded,
+    UploadedSet,
 )
 from layerforge.training.datasets.names import shown
 
@@ -178,9 +179,10 @@ def builtin_infos() -> list[DatasetInfo]:
 
 
 def load_dataset(
-    ref: Ref, data_dir: Path | None = None
+    ref: Ref, data_dir: Path | None = None, uploads: Mapping[str, Any] | None = None
 ) -> tuple[DatasetInfo, dict[str, np.ndarray]]:
-    """The set's description and its arrays (in the trainer; may import keras for mnist)."""
+    """The set's description and its arrays (in the trainer; may import keras for mnist).
+    An uploaded set comes from `uploads` (the run spec's, by name), never the store."""
     ref = parse_ref(ref)
     if is_builtin(ref.name):
         generated = ref.name in GENERATED
@@ -188,11 +190,13 @@ def load_dataset(
         loaded = _load_builtin(ref.name, samples, str(data_dir) if data_dir else None)
         kind: DatasetKind = "generated" if generated else "builtin"
         return _described(ref.name, kind, loaded), loaded.arrays
-    with store_session(None, data_dir) as s:
-        record = find_upload(s, ref.name)
-        info = upload_info(record)
-    assert data_dir is not None  # find_upload found no upload without a store
-    path = uploads_dir(data_dir) / record.filename
+    found = (uploads or {}).get(ref.name)
+    if found is None:
+        raise DatasetError(
+            f"unknown data set {ref.name!r}; built-in sets: {shown(builtin_names())}, or upload one"
+        )
+    upload = UploadedSet.model_validate(found)
+    info, path = upload.info, Path(upload.file)
     if not path.exists():
         raise DatasetError(f"the file of data set {ref.name!r} is missing from {path.parent}")
     with np.load(path, allow_pickle=False) as f:

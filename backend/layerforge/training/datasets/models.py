@@ -138,6 +138,14 @@ class DatasetCheckAnswer(BaseModel):
     graph_valid: bool
 
 
+class UploadedSet(BaseModel):
+    """An uploaded data set as a trainer reads it (from its run spec): its file, resolved
+    by whoever queued the run, and its description, so the trainer needs no database."""
+
+    file: str = Field(description="The .npz file, absolute.")
+    info: DatasetInfo
+
+
 @dataclass
 class Loaded:
     """A set's arrays in memory with their roles (inputs, targets)."""
