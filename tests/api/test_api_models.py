@@ -244,3 +244,11 @@ def test_import_upload_that_is_not_a_keras_file(client):
         "/api/models/import", content=b"hello", headers={"content-type": "text/plain"}
     )
     assert text.status_code == 415
+
+
+def test_a_subgraph_with_a_schema_version_out_of_range_is_a_422_naming_it(client):
+    """Found by bench/fuzz_api.py: only the top-level schema_version was checked."""
+    graph = {"nodes": [], "edges": [], "subgraphs": {"block": {"nodes": [], "schema_version": 0}}}
+    response = client.post("/api/graphs/validate", json={"graph": graph})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["param"] == "graph.subgraphs.block.schema_version"

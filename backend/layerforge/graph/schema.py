@@ -85,7 +85,8 @@ class Edge(_Strict):
 class Graph(_Strict):
     schema_version: int = Field(
         default=SCHEMA_VERSION,
-        json_schema_extra={"minimum": 1, "maximum": SCHEMA_VERSION},
+        ge=1,
+        le=SCHEMA_VERSION,
         description="Older versions are upgraded on read; newer ones are refused.",
     )
     name: str | None = Field(default=None, max_length=200)
