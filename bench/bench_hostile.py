@@ -112,8 +112,8 @@ def npz_bomb() -> bytes:
     return buf.getvalue()
 
 
-def upload(c: httpx.Client, name: str, content: bytes, **data: str) -> httpx.Response:
-    return c.post("/api/datasets", files={"file": (name, content)}, data=data)
+def upload(c: httpx.Client, filename: str, content: bytes, **data: str) -> httpx.Response:
+    return c.post("/api/datasets", files={"file": (filename, content)}, data=data)
 
 
 def raw(c: httpx.Client, path: str, text: str, method: str = "POST") -> httpx.Response:
@@ -172,7 +172,8 @@ def cases(
             "output_layers": [["d", 0, 0]],
         },
     }
-    big = wide(20_000, 20_000)  # 4x10^8 parameters: under the parameter cap
+    big = wide(20_000, 20_000)  # 4x10^8 parameters: under the parameter cap; compiled
+    big["nodes"][2]["params"] = {"loss": "mse"}
     export_body = {"graph": wide(args.export_params // 1000, 1000), "format": "keras"}
     return [
         (
@@ -267,6 +268,7 @@ def postgres_schema() -> Iterator[str]:
 def measure(store: str, env: dict[str, str], todo: list, folder: Path) -> dict[str, str]:
     """Every case on one server; then a second server on the same store must refuse."""
     out: dict[str, str] = {}
+    (folder / store).mkdir(parents=True)
     server = Server(folder / store / "data", env=env, log_name=f"{store}.log")
     try:
         with httpx.Client(base_url=server.url, timeout=600) as c:
