@@ -564,3 +564,18 @@ def test_structure_cache_key_covers_what_the_structure_checks_read():
     for change in structural:
         key, found = _structural(variant(change))
         assert key != key0
+
+
+def test_output_metrics_are_a_choice_of_the_published_names():
+    """The catalogue offers an Output's metrics as a multi_choice of the one metric list;
+    a name outside it is an error on that node and field."""
+    from layerforge.graph.catalogue.compile import METRICS
+    from layerforge.graph.catalogue.publish import param_specs
+
+    spec = param_specs("Output")["metrics"]
+    assert spec.kind == "multi_choice" and spec.choices == sorted(METRICS)
+    assert spec.default == []
+    g = chain([4], ("Dense", {"units": 2}), output={"loss": "mse", "metrics": ["mae", "maee"]})
+    (problem,) = [e for e in validated(g)["errors"] if e["param"] == "metrics"]
+    assert problem["node"] == "out" and "'maee'" in problem["message"]
+    assert "'mae'" not in problem["message"]

@@ -146,7 +146,7 @@ PSEUDO_KINDS = (
         "io",
         "A model output: names it and carries its loss, loss weight and metrics.",
         call="none",
-        key_params=("loss", "loss_weight"),
+        key_params=("loss", "loss_weight", "metrics"),
         keras=False,
     ),
     LayerKind(

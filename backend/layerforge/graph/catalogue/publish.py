@@ -244,7 +244,13 @@ _PSEUDO_PARAMS: dict[str, list[dict[str, Any]]] = {
     "Output": [
         _param("loss", "choice", None, choices=list(LOSSES), description="Loss for this output."),
         _param("loss_weight", "float", 1.0, min=0.0),
-        _param("metrics", "list", [], description="Metric names, e.g. accuracy."),
+        _param(
+            "metrics",
+            "multi_choice",
+            [],
+            choices=sorted(METRICS),
+            description="Metrics Keras reports for this output, e.g. accuracy.",
+        ),
         _param(
             "from_logits", "bool", False, description="The loss reads logits, not probabilities."
         ),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from layerforge.graph.catalogue.compile import METRICS
 from layerforge.graph.catalogue.params import NAMED_CLASS_CHOICES
 from layerforge.graph.catalogue.publish import ParamSpec, param_specs
 from layerforge.graph.checks import cache
@@ -115,6 +114,14 @@ def value_error(value: Any, spec: ParamSpec) -> str | None:
         if any(v == 0 for v in value):
             return "sizes must not be 0"
         return None
+    if kind == "multi_choice":
+        if not isinstance(value, list):
+            return "must be a list of names"
+        unknown = [v for v in value if v not in (spec.choices or [])]
+        if not unknown:
+            return None
+        examples = ", ".join(map(str, (spec.choices or [])[:4]))
+        return f"unknown {spec.name.rstrip('s')} {', '.join(map(repr, unknown))} (e.g. {examples})"
     if kind == "list":
         return (
             None if isinstance(value, list) and _plain(value) else "must be a list of plain values"
@@ -189,18 +196,6 @@ def _param_problems(
 
 
 def check_output_params(node_id: str | None, params: dict[str, Any]) -> list[Problem]:
-    """Output nodes: the generic checks plus metric names from the one metric list."""
-    problems = check_params(node_id, "Output", params)
-    metrics = params.get("metrics")
-    if isinstance(metrics, list):
-        problems += [
-            Problem(
-                node=node_id,
-                param="metrics",
-                code="bad_param",
-                message=f"Unknown metric {metric!r}",
-            )
-            for metric in metrics
-            if not (isinstance(metric, str) and metric in METRICS)
-        ]
-    return problems
+    """Output nodes: their params checked like a layer's (metrics against the one list
+    of metric names, a `multi_choice`)."""
+    return check_params(node_id, "Output", params)

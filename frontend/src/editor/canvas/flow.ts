@@ -65,7 +65,7 @@ function keyParamsText(owner: GraphNode, spec: LayerSpec | undefined): string {
   const parts: string[] = [];
   for (const name of names) {
     const value = owner.params[name] ?? spec?.params.find((p) => p.name === name)?.default;
-    if (value === undefined || value === null) continue;
+    if (value === undefined || value === null || (Array.isArray(value) && !value.length)) continue;
     parts.push(`${name}=${formatValue(value)}`);
     if (parts.length === 3) break;
   }

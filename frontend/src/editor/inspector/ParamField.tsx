@@ -93,7 +93,11 @@ function ParamFieldView({ spec, value, error, onChange, onTextError }: Props) {
   const id = `param-${spec.name}`;
   const placeholder = spec.default === undefined ? (spec.required ? 'required' : '') : formatValue(spec.default);
   const label = (
-    <label htmlFor={id} title={spec.description ?? undefined}>
+    <label
+      id={`${id}-label`}
+      htmlFor={spec.kind === 'multi_choice' ? undefined : id}
+      title={spec.description ?? undefined}
+    >
       {spec.name}
       {spec.required && <span className="req">*</span>}
     </label>
@@ -113,6 +117,25 @@ function ParamFieldView({ spec, value, error, onChange, onTextError }: Props) {
     const checked = (value ?? spec.default) === true;
     control = (
       <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(spec.name, e.target.checked)} />
+    );
+  } else if (spec.kind === 'multi_choice') {
+    const options = (spec.choices ?? []).map(String);
+    const source = Array.isArray(value) ? value : Array.isArray(spec.default) ? spec.default : [];
+    const picked = new Set(source.map(String));
+    const toggle = (name: string, on: boolean) =>
+      onChange(
+        spec.name,
+        options.filter((o) => (o === name ? on : picked.has(o))),
+      );
+    control = (
+      <div id={id} role="group" aria-labelledby={`${id}-label`} className="multi-choice">
+        {options.map((name) => (
+          <label key={name} className="multi-choice-item">
+            <input type="checkbox" checked={picked.has(name)} onChange={(e) => toggle(name, e.target.checked)} />
+            {name}
+          </label>
+        ))}
+      </div>
     );
   } else if (choices) {
     const current = value === undefined ? '' : JSON.stringify(value);
