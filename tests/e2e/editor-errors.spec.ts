@@ -36,3 +36,16 @@ test('a wrong parameter marks its node and field; fixing it clears the mark', as
   await page.keyboard.press('Control+y');
   await expect(node.getByTestId('node-error')).toHaveCount(0);
 });
+
+test("an Output's metrics are ticked from the server's list and shown on its card", async ({ editor: page }) => {
+  await openTemplate(page, 'sequential_mlp_mnist');
+  await selectNode(page, 'output');
+  const field = page.getByTestId('field-metrics');
+  await expect(field.getByLabel('accuracy', { exact: true })).toBeChecked();
+  await field.getByLabel('mae', { exact: true }).check();
+  const card = page.getByTestId('node-output').locator('.layer-params');
+  await expect(card).toContainText('metrics=(accuracy, mae)');
+  await field.getByLabel('accuracy', { exact: true }).uncheck();
+  await expect(card).toContainText('metrics=(mae)');
+  await expect(page.getByTestId('check-status')).toContainText('sequential');
+});
