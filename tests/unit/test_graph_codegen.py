@@ -4,6 +4,7 @@ is already formatted as `ruff format` (black style) would leave it."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -78,9 +79,40 @@ def test_guide_style_for_the_headline_model():
     assert 'main_input = keras.Input(shape=(100,), dtype="int32", name="main_input")\n' in code
     assert 'lstm = layers.LSTM(32, name="lstm")(embedding)\n' in code
     assert (
-        "model = keras.Model(inputs=[main_input, aux_input], "
-        "outputs=[main_output, aux_output])\n" in code
+        "model = keras.Model(\n"
+        "    inputs=[main_input, aux_input],\n"
+        "    outputs=[main_output, aux_output],\n"
+        '    name="Headline_model_two_inputs_two_outputs",\n'
+        ")\n" in code
     )
+
+
+def test_the_model_is_named_as_the_graph_and_no_variable_shadows_a_builtin():
+    """The canvas, the built model and the exported code give the model the same name;
+    a node called `input` (or `sum`, `type`) does not shadow the Python built-in."""
+    graph = parse_graph(
+        {
+            "name": "tiny/net: v2",
+            "nodes": [
+                {"id": "input", "type": "Input", "params": {"shape": [4]}},
+                {"id": "sum", "type": "Dense", "params": {"units": 2}},
+                {"id": "other", "type": "Input", "params": {"shape": [2]}},
+                {"id": "add", "type": "Add"},
+                {"id": "out", "type": "Output", "params": {"loss": "mse"}},
+            ],
+            "edges": [
+                {"source": "input", "target": "sum"},
+                {"source": "sum", "target": "add"},
+                {"source": "other", "target": "add", "target_port": 1},
+                {"source": "add", "target": "out"},
+            ],
+        }
+    )
+    code = to_python(graph)
+    assert "input_ = keras.Input(" in code and "sum_ = layers.Dense(" in code
+    assert not re.search(r"^(input|sum) = ", code, re.M)
+    assert 'name="tiny_net_v2"' in code
+    assert build_model(graph).name == "tiny_net_v2" == run(code).name
 
 
 def test_shared_layer_is_one_variable_called_at_each_call_site():

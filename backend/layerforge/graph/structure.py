@@ -5,6 +5,7 @@ Sequential-or-Functional choice."""
 from __future__ import annotations
 
 import heapq
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -149,6 +150,15 @@ def output_name(node: Node) -> str:
 
 def input_name(node: Node) -> str:
     return node.name or node.id
+
+
+def model_name(graph: Graph) -> str | None:
+    """The name the built model (and the exported code) gives keras.Model/Sequential:
+    the graph's name with each run of other characters than letters, digits and `_.>-`
+    as one `_` (TensorFlow names optimizer variables after it and refuses the rest);
+    None lets Keras choose."""
+    name = re.sub(r"[^A-Za-z0-9_.>-]+", "_", graph.name or "").strip("_")
+    return name or None
 
 
 def layer_names(index: GraphIndex) -> dict[str, str | None]:

@@ -21,6 +21,7 @@ from layerforge.graph.structure import (
     choose_model_type,
     input_name,
     layer_names,
+    model_name,
     output_name,
     sequential_chain,
     topological_order,
@@ -188,4 +189,4 @@ def build_model(graph: Graph, limits: GraphLimits = DEFAULT_LIMITS) -> keras.Mod
     errors = static_problems(graph, limits)
     if errors:
         raise GraphError(errors)
-    return assemble(graph, SubgraphScope([graph]))
+    return assemble(graph, SubgraphScope([graph]), name=model_name(graph))

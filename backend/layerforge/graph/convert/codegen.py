@@ -11,6 +11,7 @@ by black (as a library) at the guides' line length of 88.
 
 from __future__ import annotations
 
+import builtins
 import inspect
 import json
 import keyword
@@ -31,6 +32,7 @@ from layerforge.graph.structure import (
     choose_model_type,
     input_name,
     layer_names,
+    model_name,
     output_name,
     sequential_chain,
     subgraph_uses,
@@ -43,7 +45,9 @@ def to_python(graph: Graph, optimizer: tuple[str, dict[str, Any]] | None = None)
     (a `keras.optimizers` class and its arguments) replaces the default "adam"."""
     writer = _Writer(graph)
     defs, builds = writer.subgraph_blocks()
-    body = writer.model_lines(graph, "model", None) + writer.compile_lines(graph, optimizer)
+    body = writer.model_lines(graph, "model", model_name(graph)) + writer.compile_lines(
+        graph, optimizer
+    )
     lines = ["import keras", "from keras import layers"]
     # Keras's internal layers (ConvNeXt's LayerScale) from their own modules
     lines += [f"from {module} import {name}" for module, name in sorted(writer.internal)]
@@ -448,11 +452,15 @@ def _definitions(graph: Graph) -> dict[str, Graph]:
     return found
 
 
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+
 def _identifier(text: str) -> str:
     name = re.sub(r"\W", "_", text).strip("_").lower() or "x"
     if name[0].isdigit():
         name = f"x_{name}"
-    return f"{name}_" if keyword.iskeyword(name) else name
+    # a keyword or a built-in (`input`, `sum`, `type`) gets a trailing underscore
+    return f"{name}_" if keyword.iskeyword(name) or name in BUILTIN_NAMES else name
 
 
 def _fresh_in(base: str, taken: set[str]) -> str:
