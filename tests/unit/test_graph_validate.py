@@ -579,3 +579,23 @@ def test_output_metrics_are_a_choice_of_the_published_names():
     (problem,) = [e for e in validated(g)["errors"] if e["param"] == "metrics"]
     assert problem["node"] == "out" and "'maee'" in problem["message"]
     assert "'mae'" not in problem["message"]
+
+
+def test_keras_messages_name_the_users_node_not_the_throwaway_layer():
+    """Validation builds layers Keras names itself (conv2d_89); the message says the
+    user's node, the shape that arrived and the rank the layer needs."""
+    g = graph(
+        [
+            node("in", "Input", shape=[64]),
+            node("dense_2", "Conv2D", filters=4, kernel_size=3),
+            node("out", "Output", loss="mse"),
+        ],
+        [edge("in", "dense_2"), edge("dense_2", "out")],
+    )
+    (problem,) = validated(g)["errors"]
+    assert problem["node"] == "dense_2" and problem["code"] == "shape_mismatch"
+    assert problem["message"] == (
+        "dense_2 (Conv2D) needs input 0 with at least 4 axes (batch included) "
+        "but got (None, 64), with 2"
+    )
+    assert "conv2d" not in problem["message"]

@@ -44,9 +44,38 @@ _SPACES = re.compile(r"[ \t]+")
 MAX_MESSAGE = 600
 
 
-def clean_message(exc: BaseException | str) -> str:
-    """Strip ANSI codes, file paths, Keras's call-argument dumps and excess whitespace."""
+_INPUT_SPEC = re.compile(
+    r"Input (?P<port>\d+)(?: with name '[^']*')? of layer '[^']*' is incompatible with the "
+    r"layer: expected (?P<bound>min_ndim|max_ndim|ndim)=(?P<want>\d+), found ndim=(?P<got>\d+)"
+    r"\. Full shape received: (?P<shape>\([^)]*\))"
+)
+_OF_LAYER = re.compile(r"(?: with name '[^']*')? of layer '[^']*'")
+_BOUND_WORDS = {"min_ndim": "at least ", "max_ndim": "at most ", "ndim": ""}
+
+
+def _about_the_node(text: str, who: str) -> str:
+    """Keras's input-spec messages name the throwaway layer validation made
+    ('conv2d_89'): say the user's node instead, the shape that arrived and the rank the
+    layer needs."""
+
+    def rank(m: re.Match[str]) -> str:
+        need = f"{_BOUND_WORDS[m['bound']]}{m['want']}"
+        return (
+            f"{who} needs input {m['port']} with {need} axes (batch included) "
+            f"but got {m['shape']}, with {m['got']}"
+        )
+
+    text = _INPUT_SPEC.sub(rank, text)
+    return _OF_LAYER.sub(f" of {who}", text)
+
+
+def clean_message(exc: BaseException | str, who: str | None = None) -> str:
+    """Strip ANSI codes, file paths, Keras's call-argument dumps and excess whitespace;
+    with `who` (the user's node, e.g. "dense_2 (Conv2D)"), Keras's names for its own
+    layers become that node."""
     text = exc if isinstance(exc, str) else (str(exc) or type(exc).__name__)
+    if who is not None:
+        text = _about_the_node(text, who)
     text = _ANSI.sub("", text)
     text = _CALL_ARGS.sub("", text)
     text = _PATH.sub("<keras>", text)

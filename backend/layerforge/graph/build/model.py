@@ -87,7 +87,7 @@ def _node_problem(node: Node, exc: Exception, code: str | None = None) -> GraphE
             Problem(
                 node=node.id,
                 code=code or call_error_code(exc),
-                message=clean_message(exc),
+                message=clean_message(exc, f"{node.name or node.id} ({node.type})"),
             )
         ]
     )

@@ -337,7 +337,8 @@ def _call(
     except Exception as exc:
         if needs_real_weights(exc):
             raise _NeedsWeights from exc
-        return Outcome(None, code=call_error_code(exc), message=clean_message(exc))
+        who = f"{node.name or node.id} ({owner.type})"
+        return Outcome(None, code=call_error_code(exc), message=clean_message(exc, who))
     problem = _state_mismatch(owner, node, args, scope)
     if problem is not None:
         return Outcome(None, code="shape_mismatch", message=problem)
