@@ -7,7 +7,7 @@ export default defineConfig({
   testMatch: 'bench_*.spec.ts',
   outputDir: '../test-results/bench',
   globalSetup: '../tests/e2e/global-setup.ts',
-  timeout: 600_000,
+  timeout: 1_500_000,
   workers: 1,
   reporter: [['list']],
   use: { viewport: { width: 1600, height: 1000 }, launchOptions: chromiumLaunch },
