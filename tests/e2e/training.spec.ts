@@ -86,6 +86,34 @@ test.describe('training from the page', () => {
     await shot(page, 'training-03-succeeded');
   });
 
+  test('the graph as the dashboard: colour the nodes by a statistic of an epoch', async ({ editor: page }) => {
+    test.setTimeout(180_000);
+    await digitsMlp(page);
+    await setNumbers(page, 3, 64);
+    await page.getByTestId('layer-stats').check();
+    await page.getByTestId('start-run').click();
+    const view = page.getByTestId(RUN_VIEW);
+    await expect(view).toHaveAttribute('data-status', 'succeeded', { timeout: 120_000 });
+    await page.getByTestId('colour-by').selectOption('grad_norm');
+    // every Dense node carries its gradient norm and a colour along the legend
+    const stat = page.getByTestId('node-dense_1').getByTestId('node-stat');
+    await expect(stat).toContainText('gradient norm');
+    await expect(page.getByTestId('node-predictions').getByTestId('node-stat')).toBeVisible();
+    await expect(page.getByTestId('node-input').getByTestId('node-stat')).toHaveCount(0);
+    const heats = await page.getByTestId('node-stat').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-heat'))));
+    expect(Math.min(...heats)).toBe(0);
+    expect(Math.max(...heats)).toBe(1);
+    // the timeline goes back to the first epoch; the text follows
+    await expect(page.getByTestId('graph-colouring')).toContainText('epoch 3');
+    const latest = await stat.textContent();
+    await page.getByTestId('colour-epoch').fill('0');
+    await expect(page.getByTestId('graph-colouring')).toContainText('epoch 1');
+    await expect(stat).not.toHaveText(latest!);
+    await shot(page, 'training-dashboard-colours');
+    await page.getByTestId('colour-by').selectOption('');
+    await expect(page.getByTestId('node-stat')).toHaveCount(0);
+  });
+
   test('cancel a run', async ({ editor: page }) => {
     test.setTimeout(180_000);
     await digitsMlp(page);

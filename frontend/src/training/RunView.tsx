@@ -6,7 +6,8 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import { useEditor } from '../editor/store/editor';
 import { trainingApi } from './api';
 import { formatSeconds, progressOf } from './runData';
-import { cancelRun, compareRun, dataOf, useTraining } from './store';
+import { colourGraph, formatStat, statEpochs, STATS, type StatKey } from './layerStats';
+import { cancelRun, compareRun, dataOf, setColourBy, useTraining } from './store';
 import { isTerminal, type Artifact } from './types';
 
 const RunCharts = lazy(() => import('./RunCharts'));
@@ -102,6 +103,69 @@ function StreamNote({ runId }: { runId: string }) {
   return null;
 }
 
+/** Colour the graph by a statistic of this run at an epoch: the choice, a timeline over
+ * the epochs that have statistics, the legend and the flagged nodes. */
+function GraphColouring({ runId }: { runId: string }) {
+  const colourBy = useTraining((s) => s.colourBy);
+  useTraining((s) => s.tick);
+  const stats = dataOf(runId)?.layerStats ?? [];
+  if (!stats.length)
+    return (
+      <p className="muted small" data-testid="stats-none">
+        Turn on layer statistics in the run settings to colour the graph by gradient norms, activations and dead units.
+      </p>
+    );
+  const epochs = statEpochs(stats);
+  const stat = STATS.find((s) => s.key === colourBy.stat);
+  const colouring = stat ? colourGraph(stats, stat, colourBy.epoch) : null;
+  const flagged = colouring ? [...colouring.nodes].filter(([, m]) => m.flags.length) : [];
+  const epochIndex = colouring ? epochs.indexOf(colouring.epoch) : epochs.length - 1;
+  return (
+    <div className="stat-legend small" data-testid="graph-colouring">
+      <label>
+        Colour the graph by{' '}
+        <select
+          value={colourBy.stat ?? ''}
+          onChange={(e) => setColourBy({ ...colourBy, stat: (e.target.value || null) as StatKey | null })}
+          data-testid="colour-by"
+        >
+          <option value="">nothing</option>
+          {STATS.map((s) => (
+            <option key={s.key} value={s.key}>
+              {s.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      {colouring && (
+        <>
+          <label>
+            epoch {colouring.epoch + 1}
+            <input
+              type="range"
+              min={0}
+              max={epochs.length - 1}
+              value={epochIndex}
+              onChange={(e) => setColourBy({ ...colourBy, epoch: epochs[Number(e.target.value)] })}
+              aria-label="epoch"
+              data-testid="colour-epoch"
+            />
+          </label>
+          <span className="mono">{formatStat(colouring.low)}</span>
+          <span className="stat-legend-bar" aria-hidden />
+          <span className="mono">{formatStat(colouring.high)}</span>
+          {stat?.log && <span className="muted">log scale</span>}
+          {flagged.length > 0 && (
+            <span className="tr-bad" data-testid="colour-flags">
+              ⚠ {flagged.map(([id, m]) => `${id}: ${m.flags[0]}`).join('; ')}
+            </span>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
 export function RunView() {
   const viewId = useTraining((s) => s.viewRunId);
   const compareId = useTraining((s) => s.compareRunId);
@@ -172,6 +236,7 @@ export function RunView() {
           {w.message}
         </div>
       ))}
+      <GraphColouring runId={viewId} />
       <Suspense fallback={<p className="muted small">Loading charts…</p>}>
         <RunCharts viewId={viewId} compareId={compareId} />
       </Suspense>

@@ -194,6 +194,18 @@ export function SettingsPane() {
           />
         ))}
       </div>
+      <label
+        className="tr-check small"
+        title="Weight and gradient norms, activations and dead units per node at each epoch end; colours the graph (costs some speed)"
+      >
+        <input
+          type="checkbox"
+          checked={form.layerStats}
+          onChange={(e) => setForm({ layerStats: e.target.checked })}
+          data-testid="layer-stats"
+        />
+        Layer statistics (colour the graph by them)
+      </label>
 
       <button
         className="primary tr-start"

@@ -5,7 +5,16 @@
  * once per animation frame (see store.ts).
  */
 import { addEvent, batchStep, emptyTable, pointCount, type SeriesTable } from './series';
-import type { BatchEvent, EpochEvent, ErrorEvent, LogEvent, RunEvent, RunStatus, StatusEvent } from './types';
+import type {
+  BatchEvent,
+  EpochEvent,
+  ErrorEvent,
+  LayerStatsEvent,
+  LogEvent,
+  RunEvent,
+  RunStatus,
+  StatusEvent,
+} from './types';
 
 const MAX_LOG_LINES = 200;
 
@@ -21,6 +30,8 @@ export class RunData {
   errors: ErrorEvent[] = [];
   logs: LogEvent[] = [];
   artifacts: string[] = [];
+  /** Per-node training statistics, one event per epoch end (settings.layer_stats). */
+  layerStats: LayerStatsEvent[] = [];
   /** Events folded in (seq-deduplicated upstream by RunStream). */
   events = 0;
 
@@ -54,6 +65,9 @@ export class RunData {
           break;
         case 'artifact':
           if (!this.artifacts.includes(ev.name)) this.artifacts.push(ev.name);
+          break;
+        case 'layer_stats':
+          this.layerStats.push(ev);
           break;
       }
     }

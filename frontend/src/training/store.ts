@@ -16,6 +16,7 @@ import { meaningOf } from '../editor/store/validation';
 import { runStreamPath, ticketedSocketUrl, trainingApi } from './api';
 import { RetryingSocket } from './reconnect';
 import { readActiveRun, writeActiveRun } from './resume';
+import { colourGraph, STATS, type StatKey } from './layerStats';
 import { RunData } from './runData';
 import { RunStream, type StreamState } from './runStream';
 import type { CheckState } from './startBlocker';
@@ -31,6 +32,7 @@ const UNLOADED_FORM: TrainForm = {
   epochs: NaN,
   batchSize: NaN,
   validationSplit: NaN,
+  layerStats: false,
 };
 
 /** The form survives a reload (localStorage), as the graph and the run shown do. */
@@ -44,7 +46,8 @@ function storedForm(): Partial<TrainForm> {
     return Object.fromEntries(
       Object.entries(saved).filter(
         ([k, v]) =>
-          k in UNLOADED_FORM && ((typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v)),
+          k in UNLOADED_FORM &&
+          ((typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v) || typeof v === 'boolean'),
       ),
     ) as Partial<TrainForm>;
   } catch {
@@ -64,6 +67,7 @@ export function formWithDefaults(defaults: TrainingOptions['defaults'], form: Pa
     epochs: defaults.epochs ?? UNLOADED_FORM.epochs,
     batchSize: defaults.batch_size ?? UNLOADED_FORM.batchSize,
     validationSplit: defaults.validation_split ?? UNLOADED_FORM.validationSplit,
+    layerStats: defaults.layer_stats ?? UNLOADED_FORM.layerStats,
     ...kept,
   };
 }
@@ -94,6 +98,9 @@ export interface TrainingState {
   feed: 'connecting' | 'live' | 'reconnecting';
   /** Bumped (per animation frame at most) whenever run data changed. */
   tick: number;
+  /** The statistic the graph is coloured by for the run shown (null: not coloured), and
+   * the epoch (null: the latest). */
+  colourBy: { stat: StatKey | null; epoch: number | null };
 }
 
 export const useTraining = create<TrainingState>()(() => ({
@@ -113,6 +120,7 @@ export const useTraining = create<TrainingState>()(() => ({
   streams: {},
   feed: 'connecting',
   tick: 0,
+  colourBy: { stat: null, epoch: null },
 }));
 
 const runData = new Map<string, RunData>();
@@ -133,7 +141,29 @@ function scheduleTick(): void {
   nextFrame(() => {
     framePending = false;
     useTraining.setState((s) => ({ tick: s.tick + 1 }));
+    syncOverlay();
   });
+}
+
+// -- the graph as the dashboard ----------------------------------------------------------
+let overlayKey = '';
+
+/** Colour the editor's nodes by the chosen statistic of the run shown (layerStats.ts);
+ * recomputed only when the choice, the run or its statistics change. */
+function syncOverlay(): void {
+  const { colourBy, viewRunId } = useTraining.getState();
+  const data = dataOf(viewRunId);
+  const stat = STATS.find((s) => s.key === colourBy.stat);
+  const key = JSON.stringify([colourBy, viewRunId, data?.layerStats.length ?? 0]);
+  if (key === overlayKey) return;
+  overlayKey = key;
+  const colouring = stat && data ? colourGraph(data.layerStats, stat, colourBy.epoch) : null;
+  useEditor.getState().setOverlay(colouring ? { nodes: colouring.nodes } : null);
+}
+
+export function setColourBy(colourBy: { stat: StatKey | null; epoch: number | null }): void {
+  useTraining.setState({ colourBy });
+  syncOverlay();
 }
 
 // -- runs ------------------------------------------------------------------------------
@@ -184,7 +214,12 @@ export function watchRun(id: string): RunData {
 }
 
 export function viewRun(id: string | null): void {
-  useTraining.setState((s) => ({ viewRunId: id, compareRunId: s.compareRunId === id ? null : s.compareRunId }));
+  useTraining.setState((s) => ({
+    viewRunId: id,
+    compareRunId: s.compareRunId === id ? null : s.compareRunId,
+    colourBy: { ...s.colourBy, epoch: null },
+  }));
+  syncOverlay();
   writeActiveRun(id);
   if (id) watchRun(id);
   scheduleTick();
@@ -211,6 +246,7 @@ export function settingsOf(form: TrainForm) {
     batch_size: form.batchSize,
     validation_split: form.validationSplit,
     optimizer: { name: form.optimizer, learning_rate: form.learningRate },
+    layer_stats: form.layerStats,
   };
 }
 

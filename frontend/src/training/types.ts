@@ -55,4 +55,6 @@ export interface TrainForm {
   epochs: number;
   batchSize: number;
   validationSplit: number;
+  /** Per-node statistics at each epoch end, for colouring the graph (settings.layer_stats). */
+  layerStats: boolean;
 }

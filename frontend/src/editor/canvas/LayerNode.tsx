@@ -1,6 +1,6 @@
 /** One layer on the canvas: type, name, key params, output shape(s), params, problems. */
 import { Handle, Position, type NodeProps } from '@xyflow/react';
-import { memo } from 'react';
+import { memo, type CSSProperties } from 'react';
 import { formatCount, type LayerFlowNode } from './flow';
 import { useEditor } from '../store/editor';
 import { toggleBlock } from '../store/commands';
@@ -10,7 +10,13 @@ function portLeft(i: number, n: number): string {
   return `${((i + 1) / (n + 1)) * 100}%`;
 }
 
+/** Low to high along the dashboard's legend: blue, green, yellow, red. */
+export function heatColour(heat: number): string {
+  return `hsl(${Math.round((1 - heat) * 220)}, 75%, 48%)`;
+}
+
 function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
+  const mark = useEditor((s) => s.overlay?.nodes.get(id));
   const hasError = data.errors.length > 0;
   const cls = [
     'layer-node',
@@ -18,9 +24,13 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
     data.warnings.length && !hasError ? 'has-warning' : '',
     selected ? 'selected' : '',
     data.shared === 'call' ? 'is-call' : '',
+    mark ? 'has-stat' : '',
   ].join(' ');
+  const style = mark
+    ? ({ ...categoryColour(data.colour), '--stat-colour': heatColour(mark.heat) } as CSSProperties)
+    : categoryColour(data.colour);
   return (
-    <div className={cls} style={categoryColour(data.colour)} data-testid={`node-${id}`} data-type={data.type}>
+    <div className={cls} style={style} data-testid={`node-${id}`} data-type={data.type}>
       {Array.from({ length: data.inputs }, (_, i) => (
         <Handle
           key={`in-${i}`}
@@ -54,6 +64,18 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
         {data.label}
       </div>
       {data.keyParams && <div className="layer-params">{data.keyParams}</div>}
+      {mark && (
+        <div className="layer-stat" data-testid="node-stat" data-heat={mark.heat.toFixed(2)}>
+          <span className="stat-swatch" />
+          {mark.text}
+          {mark.flags.length > 0 && (
+            <span className="badge badge-flag" data-testid="node-flag" title={mark.flags.join('\n')}>
+              ⚠ {mark.flags[0].split(/ \(|:/)[0]}
+              {mark.flags.length > 1 ? ` +${mark.flags.length - 1}` : ''}
+            </span>
+          )}
+        </div>
+      )}
       <div className="layer-foot">
         <span className="layer-shape" data-testid="node-shape">
           {data.shapes.length ? data.shapes.join(' ') : '…'}

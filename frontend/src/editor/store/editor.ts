@@ -22,6 +22,17 @@ export interface SavedRef {
   version: number;
 }
 
+/** A mark on a node: a colour along a legend (0..1), a line of text, flags explained. */
+export interface NodeMark {
+  heat: number;
+  text: string;
+  flags: string[];
+}
+
+export interface NodeOverlay {
+  nodes: Map<NodeId, NodeMark>;
+}
+
 export interface EditorState {
   catalogue: LayerSpec[];
   specs: Map<string, LayerSpec>;
@@ -55,6 +66,8 @@ export interface EditorState {
    * param: it stands in for the server's (older) word on that param everywhere.
    */
   fieldErrors: Record<string, Problem>;
+  /** Marks drawn over nodes by someone else (the training dashboard's colouring). */
+  overlay: NodeOverlay | null;
 
   setCatalogue(catalogue: Catalogue): void;
   setCatalogueError(message: string): void;
@@ -81,6 +94,7 @@ export interface EditorState {
   focusNode(id: NodeId): void;
   notify(text: string, kind?: 'info' | 'error'): void;
   setFieldError(node: NodeId, param: string, message: string | null): void;
+  setOverlay(overlay: NodeOverlay | null): void;
 }
 
 export function currentGraph(s: Pick<EditorState, 'root' | 'path'>): Graph {
@@ -134,6 +148,8 @@ export const useEditor = create<EditorState>()((set, get) => ({
   focusRequest: null,
   toast: null,
   fieldErrors: {},
+  overlay: null,
+  setOverlay: (overlay) => set({ overlay }),
 
   setCatalogue: ({ layers, categories, choices }) =>
     set({
