@@ -49,3 +49,21 @@ test("an Output's metrics are ticked from the server's list and shown on its car
   await expect(card).toContainText('metrics=(mae)');
   await expect(page.getByTestId('check-status')).toContainText('sequential');
 });
+
+test('a one-click fix beside an error repairs the graph as one undo step', async ({ editor: page }) => {
+  await openTemplate(page, 'sequential_mlp_mnist');
+  await selectNode(page, 'output');
+  await page.locator('#param-loss').selectOption('');
+  const problem = page.getByTestId('problem').filter({ hasText: 'no_loss' });
+  await expect(problem).toBeVisible();
+  const fix = problem.getByTestId('fix').first();
+  await expect(fix).toContainText('Use the loss');
+  await shot(page, 'errors-03-fix-offered');
+  await fix.click();
+  await expect(page.getByTestId('check-status')).toContainText('sequential');
+  await expect(page.getByTestId('problem')).toHaveCount(0);
+  await expect(page.getByTestId('node-output').locator('.layer-params')).toContainText('loss=');
+  await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('Control+z');
+  await expect(page.getByTestId('problem').filter({ hasText: 'no_loss' })).toBeVisible();
+});

@@ -13,6 +13,7 @@ export type WireNode = Schemas['Node'];
 export type WireInnerLayer = Schemas['InnerLayer'];
 export type Edge = Schemas['Edge'];
 export type Problem = Schemas['Problem'];
+export type Fix = Schemas['Fix'];
 export type LayerSpec = Schemas['LayerEntry'];
 export type ParamSpec = Schemas['ParamSpec'];
 export type Catalogue = Schemas['LayerCatalogue'];

@@ -1,8 +1,11 @@
 /** Editor commands shared by the toolbar, the context menu and the keyboard shortcuts. */
+import { applyPatch, type Operation } from 'fast-json-patch';
 import { api } from '../../api/client';
+import type { Fix } from '../../api/wire';
 import {
   callAgain,
   copyNodes,
+  normalizeGraph,
   groupIntoSubgraph,
   pasteClip,
   positionsOf,
@@ -151,4 +154,27 @@ export async function toggleBlock(name: string) {
   const next = { ...g, layout: { ...g.layout, collapsed } };
   useEditor.setState({ root: replaceCurrent(s.root, s.path, next), selection: [] });
   await autoLayout({ record: false });
+}
+
+/** A one-click fix of the last check: its JSON Patch (RFC 6902), which the server has
+ * checked makes the error go away, applied to the graph it checked as one undo step.
+ * Refused when the graph has changed since (the next check brings fresh fixes). */
+export function applyFix(fix: Fix): boolean {
+  const s = useEditor.getState();
+  const cur = currentGraph(s);
+  const checked = s.validatedGraph;
+  if (!checked || checked.nodes !== cur.nodes || checked.edges !== cur.edges) {
+    s.notify('The graph changed since it was checked; the fixes come back with the next check', 'error');
+    return false;
+  }
+  try {
+    // the server sends RFC 6902 operations; fast-json-patch checks each one (validate = true)
+    const { newDocument } = applyPatch(cur, fix.patch as unknown as Operation[], true, false);
+    s.edit(() => ({ ...normalizeGraph(newDocument), subgraphs: cur.subgraphs, layout: cur.layout }));
+    s.notify(`Applied: ${fix.label}`);
+    return true;
+  } catch (e) {
+    s.notify(`Cannot apply "${fix.label}": ${(e as Error).message}`, 'error');
+    return false;
+  }
 }
