@@ -91,5 +91,6 @@ test('build the headline model by dragging and connecting; shapes appear on the 
   // the summary table agrees
   await page.getByRole('button', { name: 'Summary' }).click();
   await expect(page.getByTestId('summary-total')).toHaveText('5,200,610');
+  await expect(page.getByTestId('summary-macs')).toBeVisible();
   await shot(page, 'build-04-summary');
 });

@@ -39,6 +39,8 @@ test('a wrong parameter marks its node and field; fixing it clears the mark', as
 
 test("an Output's metrics are ticked from the server's list and shown on its card", async ({ editor: page }) => {
   await openTemplate(page, 'sequential_mlp_mnist');
+  // each layer's multiply-accumulates for one sample: 784 x 64 for the first Dense
+  await expect(page.getByTestId('node-dense_1').getByTestId('node-macs')).toHaveText('50.2 k MAC');
   await selectNode(page, 'output');
   const field = page.getByTestId('field-metrics');
   await expect(field.getByLabel('accuracy', { exact: true })).toBeChecked();

@@ -1,7 +1,7 @@
 /** One layer on the canvas: type, name, key params, output shape(s), params, problems. */
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo, type CSSProperties } from 'react';
-import { formatCount, type LayerFlowNode } from './flow';
+import { formatCount, formatShort, type LayerFlowNode } from './flow';
 import { useEditor } from '../store/editor';
 import { toggleBlock } from '../store/commands';
 import { categoryColour } from './colours';
@@ -80,6 +80,11 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
         <span className="layer-shape" data-testid="node-shape">
           {data.shapes.length ? data.shapes.join(' ') : '…'}
         </span>
+        {data.macs !== null && data.macs > 0 && (
+          <span className="layer-count" data-testid="node-macs" title="Multiply-accumulates for one sample">
+            {formatShort(data.macs)} MAC
+          </span>
+        )}
         {data.params !== null && data.params > 0 && (
           <span className="layer-count" data-testid="node-params">
             {formatCount(data.params)} p

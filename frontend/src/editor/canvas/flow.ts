@@ -15,6 +15,8 @@ export interface LayerNodeData extends Record<string, unknown> {
   keyParams: string;
   shapes: string[];
   params: number | null;
+  /** Multiply-accumulates of this call for one sample (null: no rule counts it). */
+  macs: number | null;
   inputs: number;
   /** Names of the input ports when the layer names them (attention: query, value, key). */
   inputNames: string[] | null;
@@ -58,6 +60,18 @@ export function formatValue(v: unknown): string {
 
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
+}
+
+/** 3,877,600,000 -> "3.88 G"; for MACs and bytes on small cards. */
+export function formatShort(n: number): string {
+  for (const [size, unit] of [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ] as const)
+    if (n >= size) return `${(n / size).toPrecision(3)} ${unit}`;
+  return String(n);
 }
 
 function keyParamsText(owner: GraphNode, spec: LayerSpec | undefined): string {
@@ -222,6 +236,7 @@ export function createFlowMapper(): FlowMapper {
         const extra = JSON.stringify([
           report?.output_shapes,
           report?.params,
+          report?.macs,
           probs?.errors.map((p) => p.message),
           probs?.warnings.map((p) => p.message),
           maxInPort.get(node.id),
@@ -246,6 +261,7 @@ export function createFlowMapper(): FlowMapper {
             keyParams: owner.type === 'Block' ? `${String(owner.params.layers)} layers` : keyParamsText(owner, spec),
             shapes,
             params: report?.params ?? null,
+            macs: report?.macs ?? null,
             inputs,
             inputNames: ports.variadic_inputs ? null : ports.input_ports,
             outputs: ports.output_ports.length,

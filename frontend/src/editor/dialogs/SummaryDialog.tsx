@@ -1,7 +1,7 @@
 /** A model.summary()-like table from POST /api/models/build. */
 import { useEffect, useState } from 'react';
 import { api, ApiError } from '../../api/client';
-import { formatCount, formatShape } from '../canvas/flow';
+import { formatCount, formatShape, formatShort } from '../canvas/flow';
 import type { BuildAnswer } from '../../api/wire';
 import { graphForExport } from '../store/commands';
 import { useEditor } from '../store/editor';
@@ -70,6 +70,12 @@ export function SummaryDialog({ onClose }: { onClose(): void }) {
             <dd>{formatCount(answer.trainable_params)}</dd>
             <dt>Non-trainable params</dt>
             <dd>{formatCount(answer.non_trainable_params)}</dd>
+            {answer.total_macs !== null && (
+              <>
+                <dt>Multiply-accumulates (one sample)</dt>
+                <dd data-testid="summary-macs">{formatShort(answer.total_macs)}</dd>
+              </>
+            )}
           </dl>
         </>
       )}
