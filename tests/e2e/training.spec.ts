@@ -90,6 +90,8 @@ test.describe('training from the page', () => {
     test.setTimeout(180_000);
     await digitsMlp(page);
     await setNumbers(page, 3, 64);
+    // what the run will cost, before it is queued
+    await expect(page.getByTestId('memory-estimate')).toContainText('to train at batch 64');
     await page.getByTestId('layer-stats').check();
     await page.getByTestId('start-run').click();
     const view = page.getByTestId(RUN_VIEW);

@@ -3,12 +3,15 @@
  * Input and Output nodes, optimizer, learning rate, epochs, batch size, validation
  * split, and Start (disabled with the reason while the model or the data cannot train).
  */
+import { useEffect, useState } from 'react';
+import { formatShort } from '../editor/canvas/flow';
 import { useEditor } from '../editor/store/editor';
+import { trainingApi } from './api';
 import { DatasetUpload } from './DatasetUpload';
-import { inputRange, NUMBER_SETTINGS, type Bounds } from './numberSettings';
-import { setForm, startRun, useTraining } from './store';
+import { formProblem, inputRange, NUMBER_SETTINGS, type Bounds } from './numberSettings';
+import { CHECK_DEBOUNCE_MS, setForm, settingsOf, startRun, useTraining } from './store';
 import { startBlocker } from './startBlocker';
-import type { DatasetInfo } from './types';
+import type { DatasetInfo, Estimate } from './types';
 
 function shapeText(shape: unknown): string {
   return Array.isArray(shape)
@@ -45,6 +48,49 @@ function NumberField(props: {
         onChange={(e) => props.onChange(e.target.value === '' ? NaN : Number(e.target.value))}
       />
     </label>
+  );
+}
+
+/** 1,234,567,890 bytes -> "1.23 GB"; 512 -> "512 B". */
+function bytesText(n: number): string {
+  const short = formatShort(n);
+  return /[kMGT]$/.test(short) ? `${short}B` : `${short} B`;
+}
+
+/** What a run with these settings will take, before it is queued (POST /api/graphs/estimate). */
+function MemoryEstimate() {
+  const root = useEditor((s) => s.root);
+  const valid = useEditor((s) => s.validation?.valid === true);
+  const form = useTraining((s) => s.form);
+  const bounds = useTraining((s) => s.bounds);
+  const [estimate, setEstimate] = useState<Estimate | null>(null);
+  const ready = valid && !formProblem(form, bounds);
+  useEffect(() => {
+    if (!ready) return;
+    let live = true;
+    const timer = setTimeout(() => {
+      trainingApi.estimate(root, settingsOf(form)).then(
+        (e) => live && setEstimate(e),
+        () => live && setEstimate(null),
+      );
+    }, CHECK_DEBOUNCE_MS);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [root, form, ready]);
+  if (!ready || !estimate?.training) return null;
+  const t = estimate.training;
+  return (
+    <p
+      className="muted small"
+      data-testid="memory-estimate"
+      title={`weights ${bytesText(t.weights_bytes)}, gradients ${bytesText(t.gradients_bytes)}, optimizer ${bytesText(t.optimizer_bytes)}, activations kept for the backward pass ${bytesText(t.activations_bytes)}`}
+    >
+      ≈ {bytesText(t.total_bytes)} to train at batch {estimate.batch_size}
+      {estimate.inference ? `, ${bytesText(estimate.inference.total_bytes)} for one inference step` : ''};{' '}
+      {formatShort(estimate.total_macs)} multiply-accumulates per sample
+    </p>
   );
 }
 
@@ -194,6 +240,7 @@ export function SettingsPane() {
           />
         ))}
       </div>
+      <MemoryEstimate />
       <label
         className="tr-check small"
         title="Weight and gradient norms, activations and dead units per node at each epoch end; colours the graph (costs some speed)"

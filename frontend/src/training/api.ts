@@ -6,46 +6,54 @@
  */
 import { http, unwrap } from '../api/client';
 import type { Graph } from '../editor/graph/types';
-import type { Artifact, DatasetCheckAnswer, DatasetInfo, RunEvent, RunInfo, RunSettingsIn } from './types';
+import type {
+  Artifact,
+  DatasetCheckAnswer,
+  DatasetInfo,
+  Estimate,
+  RunEvent,
+  RunInfo,
+  RunSettingsIn,
+  RunSummary,
+} from './types';
 
 const run = (id: string) => ({ params: { path: { run_id: id } } });
 
 /** Events come in pages of at most this many; a full page means "ask again". */
 export const EVENTS_PAGE = 5000;
 
-// pending (issue 7): these routes answer free-form dicts in the schema today, so their
-// answers are read as the shapes in ./types until the server declares its models
 export const trainingApi = {
   /** Optimizers (with their default learning rates), losses, metrics, statuses: the server's tables. */
   options: () => unwrap(http.GET('/api/training/options')),
-  datasets: async () => ((await unwrap(http.GET('/api/datasets'))) as { datasets: DatasetInfo[] }).datasets,
+  datasets: async (): Promise<DatasetInfo[]> => (await unwrap(http.GET('/api/datasets'))).datasets,
   uploadDataset: async (file: File, target?: string) => {
     const form = new FormData();
     form.append('file', file, file.name);
     if (target) form.append('target', target);
     const body = form as unknown as { file: string };
-    return (await unwrap(http.POST('/api/datasets', { body }))) as unknown as DatasetInfo;
+    return unwrap(http.POST('/api/datasets', { body }));
   },
-  checkDataset: async (graph: Graph, dataset: string) =>
-    (await unwrap(
-      http.POST('/api/datasets/check', { body: { graph, dataset: { name: dataset } } }),
-    )) as unknown as DatasetCheckAnswer,
-  startRun: async (graph: Graph, dataset: string, settings: RunSettingsIn) =>
-    (await unwrap(http.POST('/api/runs', { body: { graph, dataset: { name: dataset }, settings } }))) as RunInfo,
-  runs: async () =>
-    ((await unwrap(http.GET('/api/runs', { params: { query: { limit: 200 } } }))) as { runs: RunInfo[] }).runs,
-  run: async (id: string) => (await unwrap(http.GET('/api/runs/{run_id}', run(id)))) as RunInfo,
-  cancel: async (id: string) => (await unwrap(http.POST('/api/runs/{run_id}/cancel', run(id)))) as RunInfo,
-  events: async (id: string, after: number) =>
+  checkDataset: (graph: Graph, dataset: string): Promise<DatasetCheckAnswer> =>
+    unwrap(http.POST('/api/datasets/check', { body: { graph, dataset: { name: dataset } } })),
+  /** Training and inference memory of the graph for these settings (POST /api/graphs/estimate). */
+  estimate: (graph: Graph, settings: RunSettingsIn): Promise<Estimate> =>
+    unwrap(http.POST('/api/graphs/estimate', { body: { graph, settings } })),
+  startRun: (graph: Graph, dataset: string, settings: RunSettingsIn): Promise<RunInfo> =>
+    unwrap(http.POST('/api/runs', { body: { graph, dataset: { name: dataset }, settings } })),
+  runs: async (): Promise<RunSummary[]> =>
+    (await unwrap(http.GET('/api/runs', { params: { query: { limit: 200 } } }))).runs,
+  run: (id: string): Promise<RunInfo> => unwrap(http.GET('/api/runs/{run_id}', run(id))),
+  cancel: (id: string) => unwrap(http.POST('/api/runs/{run_id}/cancel', run(id))),
+  events: async (id: string, after: number): Promise<RunEvent[]> =>
     (
-      (await unwrap(
+      await unwrap(
         http.GET('/api/runs/{run_id}/events', {
           params: { path: { run_id: id }, query: { after, limit: EVENTS_PAGE } },
         }),
-      )) as { events: RunEvent[] }
+      )
     ).events,
-  artifacts: async (id: string) =>
-    ((await unwrap(http.GET('/api/runs/{run_id}/artifacts', run(id)))) as { artifacts: Artifact[] }).artifacts,
+  artifacts: async (id: string): Promise<Artifact[]> =>
+    (await unwrap(http.GET('/api/runs/{run_id}/artifacts', run(id)))).artifacts,
   artifactUrl: (id: string, name: string) =>
     `/api/runs/${encodeURIComponent(id)}/artifacts/${name.split('/').map(encodeURIComponent).join('/')}`,
 };

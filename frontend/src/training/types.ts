@@ -46,6 +46,7 @@ export type ArrayInfo = Schemas['ArrayInfo'];
 export type DatasetInfo = Schemas['DatasetInfo'];
 export type DatasetCheckAnswer = Schemas['DatasetCheckAnswer'];
 export type Artifact = Schemas['Artifact'];
+export type Estimate = Schemas['Estimate'];
 
 /** What the settings form edits (sent as `settings` of `POST /api/runs`). */
 export interface TrainForm {
