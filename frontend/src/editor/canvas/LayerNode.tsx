@@ -59,6 +59,11 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
           </span>
         )}
         {!data.trainable && <span className="badge">frozen</span>}
+        {data.macs !== null && data.macs > 0 && (
+          <span className="layer-macs" data-testid="node-macs" title="Multiply-accumulates for one sample">
+            {formatShort(data.macs)} MAC
+          </span>
+        )}
       </div>
       <div className="layer-name" title={data.label}>
         {data.label}
@@ -80,11 +85,6 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
         <span className="layer-shape" data-testid="node-shape">
           {data.shapes.length ? data.shapes.join(' ') : '…'}
         </span>
-        {data.macs !== null && data.macs > 0 && (
-          <span className="layer-count" data-testid="node-macs" title="Multiply-accumulates for one sample">
-            {formatShort(data.macs)} MAC
-          </span>
-        )}
         {data.params !== null && data.params > 0 && (
           <span className="layer-count" data-testid="node-params">
             {formatCount(data.params)} p
