@@ -19,7 +19,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createFlowMapper, NODE_WIDTH, type LayerFlowNode, type Size } from './flow';
 import { addNode, connect, connectionProblem, positionsOf } from '../graph/transforms';
 import { collapsedView } from '../graph/blocks';
-import type { Graph, NodeReport, ValidateAnswer, XY } from '../graph/types';
+import { emptyNodeReport, type Graph, type NodeReport, type ValidateAnswer, type XY } from '../graph/types';
 import { ConnectionLine, refusalOf } from './ConnectionLine';
 import { checkedAnswer, currentGraph, useEditor, type Snapshot } from '../store/editor';
 import { initialParams } from '../palette/catalogue';
@@ -366,7 +366,9 @@ function viewOf(graph: Graph, answer: ValidateAnswer | null): { graph: Graph; va
   const view = collapsedView(graph, graph.layout.collapsed ?? [], answer);
   if (!view.groups.size || !answer) return { graph: view.graph, validation: answer };
   const nodes = { ...answer.nodes };
-  for (const [id, g] of view.groups) nodes[id] = { output_shapes: g.shapes, params: g.params ?? 0 } as NodeReport;
+  // a block has one input and one output port (its edges are drawn to port 0)
+  for (const [id, g] of view.groups)
+    nodes[id] = emptyNodeReport({ output_shapes: g.shapes as NodeReport['output_shapes'], params: g.params ?? 0 });
   return { graph: view.graph, validation: { ...answer, nodes } };
 }
 
