@@ -4,12 +4,13 @@ A seq is assigned once, forever: an appended event is applied to the run's state
 (so the next append is checked against it) but reaches no reader until it is stored.
 The flusher commits whatever is pending in one transaction as soon as there is any
 (events appended while a commit is under way go in the next one), and only then fans
-the batch out to subscribers and to memory for readers. A status event is the
-exception: its append returns only once it is stored, so whoever changed a run's
-status (a cancel over REST, the trainer's end) reads it back at once. So every event a client ever
+the batch out to subscribers and to memory for readers. So every event a client ever
 saw is in the store with the same seq, and a server that dies loses only events nobody
 saw; the next server numbers after the stored `last_seq`. The same transaction updates
 the run row (status, timestamps, last value per metric, last_seq, error).
+
+A status event's append returns only once it is stored, so whoever changed a run's
+status (a cancel over REST, the trainer's end) reads it back at once.
 """
 
 from __future__ import annotations

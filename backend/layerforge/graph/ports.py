@@ -25,6 +25,11 @@ SubgraphLookup = Callable[[str], Graph | None]
 LayerLike = Node | InnerLayer
 
 
+def no_subgraphs(_key: str) -> Graph | None:
+    """The lookup for a layer seen on its own, outside any graph's sub-graphs."""
+    return None
+
+
 def _model_of(layer: LayerLike, subgraphs: SubgraphLookup) -> Graph | None:
     key = layer.params.get("subgraph")
     return subgraphs(key) if isinstance(key, str) else None

@@ -4,8 +4,9 @@
 snapshot and settings as stored with the run, the data set reference and, for each
 uploaded set the run reads (its data set, its validation set), the file resolved to a
 path (on the shared volume in a team server) with the set's description, so the
-trainer never looks anything up in the database; and the run folder. The local scheduler and `layerforge worker` both build it
-with `run_spec`; evaluate and predict add their request with `oneshot_spec`.
+trainer never looks anything up in the database; and the run folder. The local
+scheduler and `layerforge worker` both build it with `run_spec`; evaluate and predict
+add their request with `oneshot_spec`.
 """
 
 from __future__ import annotations

@@ -28,7 +28,12 @@ from layerforge.graph.catalogue.params import (
     REGULARIZERS,
     SAMPLE_REQUIRED,
 )
-from layerforge.graph.ports import input_port_names, output_port_names, variadic_inputs
+from layerforge.graph.ports import (
+    input_port_names,
+    no_subgraphs,
+    output_port_names,
+    variadic_inputs,
+)
 from layerforge.graph.schema import Node
 
 
@@ -277,11 +282,6 @@ _PSEUDO_OUTPUTS: dict[str, int | Literal["many"]] = {
 }
 
 
-def _no_subgraphs(_key: str) -> None:
-    """A catalogue entry is a node before it names a sub-graph."""
-    return None
-
-
 @cache
 def _entry(type_name: str) -> LayerEntry | None:
     layer_kind = KINDS.get(type_name)
@@ -304,8 +304,8 @@ def _entry(type_name: str) -> LayerEntry | None:
         multi_output_param="return_state" if layer_kind.states else None,
         key_params=key,
         params=[ParamSpec(**p) for p in params],
-        input_ports=input_port_names(fresh, _no_subgraphs, 0),
-        output_ports=output_port_names(fresh, _no_subgraphs),
+        input_ports=input_port_names(fresh, no_subgraphs, 0),
+        output_ports=output_port_names(fresh, no_subgraphs),
         variadic_inputs=variadic_inputs(fresh),
         min_inputs=2 if layer_kind.input_names else None,
         wraps=layer_kind.wraps is not None,

@@ -13,7 +13,7 @@ from typing import Any
 from layerforge.graph.catalogue.calls import call_options
 from layerforge.graph.catalogue.kinds import QKV, keras_kind
 from layerforge.graph.catalogue.ops import LIST_ARGUMENTS, OP_MODULES, op_arguments, op_ports
-from layerforge.graph.ports import argument_ports, positional_port_names
+from layerforge.graph.ports import argument_ports, no_subgraphs, positional_port_names
 from layerforge.graph.problems import GraphError, Problem
 from layerforge.graph.schema import Node
 
@@ -65,7 +65,7 @@ def layer_call(owner: Node, call: dict[str, Any]) -> tuple[list[PortTensor], dic
                 owner.id, "unsupported", f"{owner.id}: positional argument {port} is no tensor"
             )
         ports.append((port, history))
-    positional = positional_port_names(owner, lambda _key: None, len(args))
+    positional = positional_port_names(owner, no_subgraphs, len(args))
     named = argument_ports(owner)
     options = call_options(owner.type)
     params: dict[str, Any] = {}

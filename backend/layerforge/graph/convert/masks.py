@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from layerforge.graph.ports import argument_ports, positional_port_names
+from layerforge.graph.ports import argument_ports, no_subgraphs, positional_port_names
 from layerforge.graph.schema import Edge, Graph, Node
 
 Tensor = tuple[str, int]
@@ -50,7 +50,7 @@ def drop_implicit_masks(graph: Graph) -> Graph:
 
 def _mask_of(owner: Node, port: int) -> int | None:
     """The positional port whose mask a `mask` argument port carries, or None."""
-    positional = len(positional_port_names(owner, lambda _key: None))
+    positional = len(positional_port_names(owner, no_subgraphs))
     named = argument_ports(owner)
     if not positional <= port < positional + len(named):
         return None

@@ -78,12 +78,16 @@ def find_upload(session: Session | None, name: str) -> Dataset:
         known = builtin_names()
         if session is not None:
             known += [d.name for d in store.list_datasets(session)]
-        raise DatasetError(
-            f"unknown data set {name!r}; known: {shown(known, 40)}",
-            code="dataset_unknown",
-            param="dataset",
-        )
+        raise unknown_dataset(name, known)
     return record
+
+
+def unknown_dataset(name: str, known: list[str]) -> DatasetError:
+    return DatasetError(
+        f"unknown data set {name!r}; known: {shown(known, 40)}",
+        code="dataset_unknown",
+        param="dataset",
+    )
 
 
 def upload_info(record: Dataset) -> DatasetInfo:
@@ -191,10 +195,8 @@ def load_dataset(
         kind: DatasetKind = "generated" if generated else "builtin"
         return _described(ref.name, kind, loaded), loaded.arrays
     found = (uploads or {}).get(ref.name)
-    if found is None:
-        raise DatasetError(
-            f"unknown data set {ref.name!r}; built-in sets: {shown(builtin_names())}, or upload one"
-        )
+    if found is None:  # not built in, and not among the uploads the spec carries
+        raise unknown_dataset(ref.name, builtin_names())
     upload = UploadedSet.model_validate(found)
     info, path = upload.info, Path(upload.file)
     if not path.exists():
