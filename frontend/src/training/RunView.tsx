@@ -6,7 +6,7 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import { useEditor } from '../editor/store/editor';
 import { trainingApi } from './api';
 import { formatSeconds, progressOf } from './runData';
-import { colourGraph, formatStat, statEpochs, STATS, type StatKey } from './layerStats';
+import { formatStat, statEpochs, STATS, type StatKey } from './layerStats';
 import { cancelRun, compareRun, dataOf, setColourBy, useTraining } from './store';
 import { isTerminal, type Artifact } from './types';
 
@@ -107,6 +107,7 @@ function StreamNote({ runId }: { runId: string }) {
  * the epochs that have statistics, the legend and the flagged nodes. */
 function GraphColouring({ runId }: { runId: string }) {
   const colourBy = useTraining((s) => s.colourBy);
+  const colouring = useTraining((s) => s.colouring);
   useTraining((s) => s.tick);
   const stats = dataOf(runId)?.layerStats ?? [];
   if (!stats.length)
@@ -116,8 +117,7 @@ function GraphColouring({ runId }: { runId: string }) {
       </p>
     );
   const epochs = statEpochs(stats);
-  const stat = STATS.find((s) => s.key === colourBy.stat);
-  const colouring = stat ? colourGraph(stats, stat, colourBy.epoch) : null;
+  const stat = colouring?.stat;
   const flagged = colouring ? [...colouring.nodes].filter(([, m]) => m.flags.length) : [];
   const epochIndex = colouring ? epochs.indexOf(colouring.epoch) : epochs.length - 1;
   return (

@@ -16,7 +16,7 @@ import { meaningOf } from '../editor/store/validation';
 import { runStreamPath, ticketedSocketUrl, trainingApi } from './api';
 import { RetryingSocket } from './reconnect';
 import { readActiveRun, writeActiveRun } from './resume';
-import { colourGraph, STATS, type StatKey } from './layerStats';
+import { colourGraph, STATS, type GraphColouring, type StatKey } from './layerStats';
 import { RunData } from './runData';
 import { RunStream, type StreamState } from './runStream';
 import type { CheckState } from './startBlocker';
@@ -38,18 +38,19 @@ const UNLOADED_FORM: TrainForm = {
 /** The form survives a reload (localStorage), as the graph and the run shown do. */
 const FORM_KEY = 'layerforge.trainForm';
 
-/** What this browser kept of the form: only values that were set (a number, a name). */
+/** The fields of `form` that were set: a number, a name, a ticked box (not the
+ * unloaded form's NaN, '' and false). */
+function setFields(form: Record<string, unknown>): Partial<TrainForm> {
+  return Object.fromEntries(
+    Object.entries(form).filter(([k, v]) => k in UNLOADED_FORM && (typeof v === 'number' ? Number.isFinite(v) : !!v)),
+  ) as Partial<TrainForm>;
+}
+
+/** What this browser kept of the form. */
 function storedForm(): Partial<TrainForm> {
   try {
     const saved = JSON.parse(localStorage.getItem(FORM_KEY) ?? 'null') as Record<string, unknown> | null;
-    if (!saved || typeof saved !== 'object') return {};
-    return Object.fromEntries(
-      Object.entries(saved).filter(
-        ([k, v]) =>
-          k in UNLOADED_FORM &&
-          ((typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v) || typeof v === 'boolean'),
-      ),
-    ) as Partial<TrainForm>;
+    return saved && typeof saved === 'object' ? setFields(saved) : {};
   } catch {
     return {};
   }
@@ -57,9 +58,7 @@ function storedForm(): Partial<TrainForm> {
 
 /** The server's default settings (GET /api/training/options) under what the person set. */
 export function formWithDefaults(defaults: TrainingOptions['defaults'], form: Partial<TrainForm>): TrainForm {
-  const kept = Object.fromEntries(
-    Object.entries(form).filter(([, v]) => (typeof v === 'number' ? Number.isFinite(v) : !!v)),
-  ) as Partial<TrainForm>;
+  const kept = setFields(form);
   return {
     dataset: '',
     optimizer: defaults.optimizer?.name ?? UNLOADED_FORM.optimizer,
@@ -101,6 +100,8 @@ export interface TrainingState {
   /** The statistic the graph is coloured by for the run shown (null: not coloured), and
    * the epoch (null: the latest). */
   colourBy: { stat: StatKey | null; epoch: number | null };
+  /** That colouring of the run shown (drawn on the nodes through the editor's overlay). */
+  colouring: GraphColouring | null;
 }
 
 export const useTraining = create<TrainingState>()(() => ({
@@ -121,6 +122,7 @@ export const useTraining = create<TrainingState>()(() => ({
   feed: 'connecting',
   tick: 0,
   colourBy: { stat: null, epoch: null },
+  colouring: null,
 }));
 
 const runData = new Map<string, RunData>();
@@ -158,6 +160,7 @@ function syncOverlay(): void {
   if (key === overlayKey) return;
   overlayKey = key;
   const colouring = stat && data ? colourGraph(data.layerStats, stat, colourBy.epoch) : null;
+  useTraining.setState({ colouring });
   useEditor.getState().setOverlay(colouring ? { nodes: colouring.nodes } : null);
 }
 
