@@ -6,6 +6,9 @@ folder shared by all. Skipped, saying why, when PostgreSQL or Redis is unreachab
 from __future__ import annotations
 
 import json
+import shutil
+import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,13 +26,15 @@ TERMINAL = {"succeeded", "failed", "cancelled"}
 
 
 class Team:
-    def __init__(self, tmp: Path, postgres_url: str):
+    def __init__(
+        self, tmp: Path, postgres_url: str, redis_url: str = REDIS_URL.format(db=TEAM_REDIS_DB)
+    ):
         self.tmp = tmp
         self.settings = Settings(
             data_dir=tmp / "data",
             artifacts_dir=tmp / "artifacts",
             database_url=postgres_url,
-            redis_url=REDIS_URL.format(db=TEAM_REDIS_DB),
+            redis_url=redis_url,
             queue="dramatiq",
             events="redis",
             heartbeat_s=0.5,
@@ -184,3 +189,68 @@ def test_a_killed_worker_requeues_an_unstarted_run_and_fails_a_training_one(team
     assert lost["status"] == "failed"
     assert lost["error"]["code"] == "worker_lost" and survivor in lost["error"]["message"]
     assert get(api, "/api/workers")["workers"] == []
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, without persistence, so a restart loses
+    everything it held (as a crashed Redis without a volume would)."""
+
+    def __init__(self, tmp: Path):
+        if not shutil.which("redis-server"):
+            pytest.skip("redis-server is not installed")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.tmp = tmp
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        args += ["--save", "", "--appendonly", "no", "--dir", str(self.tmp)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+        wait_for(lambda: self._pings(), 10, "redis-server up")
+
+    def _pings(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis.from_url(self.url, socket_connect_timeout=0.5).ping())
+        except redis.exceptions.ConnectionError:
+            return False
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+
+
+def test_redis_restarted_mid_run_loses_no_event(tmp_path: Path, postgres_url: str):
+    redis_server = PrivateRedis(tmp_path)
+    team = Team(tmp_path, postgres_url, redis_url=redis_server.url)
+    try:
+        team.worker("w1")
+        api = team.api("api")
+        wait_for(lambda: get(api, "/api/workers")["workers"], 60, "the worker")
+        run_id = post(api, "/api/runs", run_body(epochs=12, batch_size=4)).json()["id"]
+        wait_for(lambda: get(api, f"/api/runs/{run_id}")["metrics"], 90, "a batch")
+        assert get(api, f"/api/runs/{run_id}")["status"] == "running"
+        redis_server.kill()  # everything in Redis is gone: streams, states, the queue
+        time.sleep(1.5)
+        redis_server.start()
+        done = wait(api, run_id, TERMINAL, timeout=120)
+        assert done["status"] == "succeeded", done
+        events = get(api, f"/api/runs/{run_id}/events")["events"]
+        assert_whole(events)
+        assert [e["epoch"] for e in events if e["type"] == "epoch"] == list(range(12))
+        batches = [(e["epoch"], e["batch"]) for e in events if e["type"] == "batch"]
+        assert batches == sorted(set(batches))  # in order, none twice
+        assert {epoch for epoch, _ in batches} == set(range(12))
+        assert stream(api, run_id) == events  # a socket after the restart replays it all
+        # the team still takes runs: the worker's queue consumer came back
+        after = post(api, "/api/runs", run_body(epochs=1, batch_size=16)).json()["id"]
+        assert wait(api, after, TERMINAL, timeout=120)["status"] == "succeeded"
+    finally:
+        team.close()
+        redis_server.kill()

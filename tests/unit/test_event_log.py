@@ -14,6 +14,7 @@ from layerforge.store.db import sessions_for
 from layerforge.store.runs import RunStore
 
 pytestmark = pytest.mark.asyncio
+EVENT_LOG_REDIS_DB = 13
 
 
 def batch(i: int) -> BatchEvent:
@@ -158,3 +159,44 @@ async def test_status_feed_sees_every_run(run_store):
     assert (second.data["run_id"], second.data["status"]) == (b, "cancelled")
     assert feed._queue.empty()
     await log.stop()
+
+
+async def test_redis_append_stored_before_a_dropped_reply_is_not_appended_twice(
+    run_store, monkeypatch
+):
+    """A connection that drops after EXEC stored the event (redis-py reconnects and says
+    WatchError): the append finds its event in the stream instead of numbering it again."""
+    from redis.asyncio.client import Pipeline
+    from redis.exceptions import WatchError
+
+    from contract.team import REDIS_URL, flush_redis, redis_or_skip
+    from layerforge.events.redis import RedisEventLog
+
+    url = REDIS_URL.format(db=EVENT_LOG_REDIS_DB)
+    redis_or_skip(url)
+    flush_redis(url)
+    run_id = new_run(run_store)
+    log = RedisEventLog(run_store, url)
+    await log.start()
+    try:
+        await log.append(run_id, StatusEvent(status="queued"))
+        execute = Pipeline.execute
+        drops = []
+
+        async def stored_then_dropped(self, *args, **kwargs):
+            result = await execute(self, *args, **kwargs)
+            if not drops:
+                drops.append(1)
+                raise WatchError("the connection dropped while watching")
+            return result
+
+        monkeypatch.setattr(Pipeline, "execute", stored_then_dropped)
+        appended = await log.append(run_id, StatusEvent(status="running"))
+        assert drops and appended is not None and appended.seq == 2
+        await log.append(run_id, batch(0))
+        events = await log.read(run_id)
+        assert [e.seq for e in events] == [1, 2, 3]
+        assert [e.type for e in events] == ["status", "status", "batch"]
+    finally:
+        await log.stop()
+        flush_redis(url)

@@ -25,11 +25,12 @@ import time
 from collections import OrderedDict
 from typing import Any, cast
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.exceptions import WatchError
 from sqlalchemy.exc import IntegrityError
 
 from layerforge.events.log import Event, Subscription
+from layerforge.events.redis_clients import pooled_redis
 from layerforge.events.run_state import RunState
 from layerforge.events.store_writer import StoreWriter
 from layerforge.events.types import (
@@ -97,10 +98,8 @@ class RedisEventLog:
         flush_interval: float = 0.1,
     ):
         self.store = store
-        # waits for a free connection instead of failing when hundreds of sockets
-        # subscribe at once (each tailed run also holds one in XREAD BLOCK)
-        pool = BlockingConnectionPool.from_url(redis_url, max_connections=MAX_CONNECTIONS)
-        self.redis: Redis = Redis(connection_pool=pool)
+        # each tailed run also holds a connection, in XREAD BLOCK
+        self.redis: Redis = pooled_redis(redis_url, MAX_CONNECTIONS)
         self.maxlen = maxlen
         self.writer = StoreWriter(store, interval=flush_interval)
         self._fresh: OrderedDict[str, RunState] = OrderedDict()
@@ -138,6 +137,9 @@ class RedisEventLog:
             self._fresh.popitem(last=False)
 
     async def _stored_state(self, run_id: str) -> RunState:
+        """The run's state from the store: Redis has not got it (a finished run's expired,
+        or Redis restarted empty). What this process appended is stored first."""
+        await self.writer.flush()
         row = await asyncio.to_thread(self.store.get_run, run_id, with_graph=False)
         if row is None:
             raise KeyError(run_id)
@@ -158,10 +160,13 @@ class RedisEventLog:
     # -- writing ---------------------------------------------------------------------
     async def append(self, run_id: str, event: RunEvent) -> Event | None:
         key = state_key(run_id)
+        tried: Event | None = None
         pipeline: Any = self.redis.pipeline(transaction=True)  # redis-py leaves it untyped
         async with pipeline as pipe:
             while True:
                 try:
+                    if tried is not None and await self._in_stream(run_id, tried):
+                        break  # the connection dropped after EXEC had stored it
                     await pipe.watch(key)
                     raw = await pipe.get(key)
                     state = load_state(raw) if raw is not None else await self._stored_state(run_id)
@@ -170,19 +175,29 @@ class RedisEventLog:
                         return None
                     numbered = event.model_copy(update={"seq": state.last_seq + 1})
                     state.apply(numbered)
-                    ev = Event(numbered)
+                    ev = tried = Event(numbered)
                     pipe.multi()
                     self._queue_writes(pipe, run_id, state, ev)
                     await pipe.execute()
                     break
                 except WatchError:
-                    continue  # another process appended meanwhile: number it again
+                    # another process appended meanwhile, or the connection dropped
+                    # (redis-py reconnects and says WatchError): number it again
+                    continue
         self._remember(run_id, state)
         self.writer.add(
             StoredEvent(run_id=run_id, seq=state.last_seq, type=numbered.type, data=ev.data),
             state.copy(),
         )
         return ev
+
+    async def _in_stream(self, run_id: str, ev: Event) -> bool:
+        assert ev.seq is not None
+        at = entry_id(ev.seq)
+        entries = await self.redis.xrange(stream_key(run_id), min=at, max=at)
+        return any(
+            stored.seq == ev.seq and stored.text == ev.text for stored in _events_of(entries)
+        )
 
     def _queue_writes(self, pipe: Any, run_id: str, state: RunState, ev: Event) -> None:
         """The writes of one append, inside its MULTI."""

@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 
 from layerforge.events.log import EventLog
 from layerforge.events.redis import RedisEventLog
+from layerforge.events.redis_clients import async_redis, sync_redis
 from layerforge.events.types import TRAINER_EVENT, ResultEvent, StatusEvent
 from layerforge.jobs.heartbeat import Reaper
 from layerforge.jobs.scheduler import CancelOutcome
@@ -51,8 +52,9 @@ def reply_key(request_id: str) -> str:
 
 
 def make_broker(redis_url: str) -> RedisBroker:
-    """A Redis broker with no middleware: no retries, no time or age limits."""
-    broker = RedisBroker(url=redis_url, middleware=[])  # type: ignore[no-untyped-call]
+    """A Redis broker with no middleware: no retries, no time or age limits (its
+    client waits out a Redis restart as ours do)."""
+    broker = RedisBroker(client=sync_redis(redis_url), middleware=[])  # type: ignore[no-untyped-call]
     broker.declare_queue(RUN_QUEUE)
     broker.declare_queue(ONESHOT_QUEUE)
     return broker
@@ -72,7 +74,7 @@ class DramatiqScheduler:
             raise TypeError("LAYERFORGE_QUEUE=dramatiq needs LAYERFORGE_EVENTS=redis")
         self.events = events
         self.broker = make_broker(settings.redis_url)
-        self.redis: Redis = Redis.from_url(settings.redis_url)
+        self.redis: Redis = async_redis(settings.redis_url)
         self.workers_store = WorkerStore(store.sessions)
         self.reaper = Reaper(settings, self.workers_store, events, self.submit)
         self._oneshots = asyncio.Semaphore(settings.oneshot_slots)

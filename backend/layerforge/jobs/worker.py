@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import dramatiq
-from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from layerforge.events.redis import RedisEventLog
+from layerforge.events.redis_clients import async_redis, sync_redis
 from layerforge.events.types import RunError, StatusEvent
 from layerforge.jobs.devices import Slot
 from layerforge.jobs.dramatiq_queue import (
@@ -68,7 +68,7 @@ class TeamWorker:
         self.store = RunStore(sessions_for(database_url(settings)))
         self.events = RedisEventLog(self.store, settings.redis_url, maxlen=settings.stream_maxlen)
         self.workers = WorkerStore(self.store.sessions)
-        self.redis: Redis = Redis.from_url(settings.redis_url)
+        self.redis: Redis = async_redis(settings.redis_url)
         self.active: dict[str, Supervision] = {}
         self._free: asyncio.Queue[Slot] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -239,7 +239,7 @@ class TeamWorker:
             body = {"failure": str(exc)}
         except TimeoutError as exc:
             body = {"failure": str(exc), "timed_out": True}
-        client = SyncRedis.from_url(self.settings.redis_url)
+        client = sync_redis(self.settings.redis_url)
         try:
             client.rpush(reply_key(request_id), json.dumps(body))
             client.expire(reply_key(request_id), REPLY_KEEP_S)
