@@ -181,6 +181,23 @@ test.describe('training from the page', () => {
     await shot(page, 'training-06-resumed-and-cancelled');
   });
 
+  test('a loss that does not fit the labels is fixed from the data set check in one click', async ({ editor: page }) => {
+    await digitsMlp(page);
+    // ten digit classes on five output units: the check says so and offers a checked fix
+    await selectNode(page, 'predictions');
+    await page.getByTestId('field-units').locator('input').fill('5');
+    const problems = page.getByTestId('dataset-problems');
+    await expect(problems).toContainText('integer class labels from 0 to 4');
+    const fix = problems.getByTestId('fix').filter({ hasText: '10 units' });
+    await expect(fix).toBeVisible();
+    await shot(page, 'training-07-label-fix');
+    await fix.click();
+    await expect(page.getByTestId('dataset-fits')).toBeVisible();
+    await expect(page.getByTestId('start-run')).toBeEnabled();
+    await selectNode(page, 'predictions');
+    await expect(page.getByTestId('field-units').locator('input')).toHaveValue('10');
+  });
+
   test('upload a CSV data set: pick its target column, see it checked against the model', async ({ editor: page }) => {
     await openTemplate(page, 'sequential_mlp_mnist');
     await openTraining(page);

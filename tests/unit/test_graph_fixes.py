@@ -139,3 +139,54 @@ def test_a_valid_graph_computes_no_fixes(monkeypatch):
     monkeypatch.setattr(fixes, "_works", lambda *a: calls.append(a) or True)
     assert validate_graph(chain([4], ("Dense", {"units": 2}))).valid
     assert calls == []
+
+
+# -- a loss that does not fit the labels of the chosen data set (POST /api/datasets/check) --
+def fit_through_api(client: TestClient, g: Graph, label_part: str) -> dict[str, Any]:
+    """Check `g` against iris (labels 0 to 2), apply the fix whose label contains
+    `label_part`, and return the fixed graph after checking it fits, validates and builds."""
+    data = _sent(g)
+    body = {"graph": data, "dataset": {"name": "iris"}}
+    answer = client.post("/api/datasets/check", json=body).json()
+    mismatch = [p for p in answer["errors"] if p["code"] == "dataset_target_mismatch"]
+    assert mismatch and mismatch[0]["node"] == "out", answer
+    fixes = [f for f in mismatch[0].get("fixes", []) if label_part in f["label"]]
+    assert fixes, mismatch[0]
+    fixed = jsonpatch.apply_patch(data, fixes[0]["patch"])
+    again = client.post("/api/datasets/check", json={**body, "graph": fixed}).json()
+    assert again["fits"] and again["graph_valid"], again["errors"]
+    build_model(parse_graph(fixed))
+    return fixed
+
+
+def test_a_regression_loss_on_class_labels_becomes_sparse_categorical(client):
+    g = chain([4], ("Dense", {"units": 3, "activation": "softmax"}), output={"loss": "mse"})
+    fixed = fit_through_api(client, g, "sparse_categorical_crossentropy")
+    assert fixed["nodes"][-1]["params"]["loss"] == "sparse_categorical_crossentropy"
+
+
+def test_an_output_with_fewer_units_than_classes_gets_one_per_class(client):
+    g = chain(
+        [4],
+        ("Dense", {"units": 2, "activation": "softmax"}),
+        output={"loss": "sparse_categorical_crossentropy"},
+    )
+    fixed = fit_through_api(client, g, "3 units")
+    assert fixed["nodes"][1]["params"]["units"] == 3
+
+
+def test_binary_crossentropy_on_three_classes_gets_a_softmax_over_three(client):
+    g = chain(
+        [4],
+        ("Dense", {"units": 1, "activation": "sigmoid"}),
+        output={"loss": "binary_crossentropy"},
+    )
+    answer = client.post(
+        "/api/datasets/check", json={"graph": _sent(g), "dataset": {"name": "iris"}}
+    ).json()
+    labels = [f["label"] for f in answer["errors"][0].get("fixes", [])]
+    # the loss alone would not do: one unit cannot hold three classes, so it is not offered
+    assert not any(label.startswith("Use the loss") for label in labels), labels
+    fixed = fit_through_api(client, g, "3 units")
+    assert fixed["nodes"][1]["params"] == {"units": 3, "activation": "softmax"}
+    assert fixed["nodes"][-1]["params"]["loss"] == "sparse_categorical_crossentropy"

@@ -24,7 +24,7 @@ class Problem(BaseModel):
     fixes: list[Fix] = Field(
         default_factory=list,
         exclude_if=lambda fixes: not fixes,
-        description="One-click fixes (validate answers only); left out when there are none.",
+        description="One-click fixes (validate and data set check answers); left out when there are none.",
     )
 
 

@@ -1704,7 +1704,7 @@ export interface components {
             message: string;
             /**
              * Fixes
-             * @description One-click fixes (validate answers only); left out when there are none.
+             * @description One-click fixes (validate and data set check answers); left out when there are none.
              */
             fixes?: components["schemas"]["Fix"][];
         };

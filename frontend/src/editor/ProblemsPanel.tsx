@@ -1,6 +1,6 @@
 /** Every error and warning of the last check; clicking one brings its node into view, and
  * a fix the server offers (and has checked) is one click beside its error. */
-import { applyFix } from './store/commands';
+import { FixButton } from './FixButton';
 import { checkedAnswer, useEditor } from './store/editor';
 
 /** Bring a problem's node into view; "block/dense" names node dense inside sub-graph block. */
@@ -41,20 +41,7 @@ export function ProblemsPanel() {
             {p.param && <code className="muted">{p.param}</code>}
             <span>{p.message}</span>
             <span className="muted small">{p.code}</span>
-            {p.fixes?.map((fix) => (
-              <button
-                key={fix.label}
-                className="small fix"
-                data-testid="fix"
-                title="Apply this fix (one undo step)"
-                onClick={(e) => {
-                  e.stopPropagation();
-                  applyFix(fix);
-                }}
-              >
-                ✓ {fix.label}
-              </button>
-            ))}
+            {p.fixes?.map((fix) => <FixButton key={fix.label} fix={fix} />)}
           </li>
         ))}
       </ul>

@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'react';
 import { formatShort } from '../editor/canvas/flow';
 import { useEditor } from '../editor/store/editor';
+import { FixButton } from '../editor/FixButton';
 import { trainingApi } from './api';
 import { DatasetUpload } from './DatasetUpload';
 import { formProblem, inputRange, NUMBER_SETTINGS, type Bounds } from './numberSettings';
@@ -141,6 +142,7 @@ function DatasetCheckView() {
               )}
               {p.node && ': '}
               {p.message}
+              {p.fixes?.map((fix) => <FixButton key={fix.label} fix={fix} checked={check.graph} />)}
             </li>
           ))}
           {!answer.errors.length && !answer.graph_valid && <li>The graph has errors (see Problems).</li>}
@@ -275,6 +277,7 @@ export function SettingsPane() {
               {p.node ? `${p.node}: ` : ''}
               {p.param ? `${p.param}: ` : ''}
               {p.message}
+              {p.fixes?.map((fix) => <FixButton key={fix.label} fix={fix} checked={check.graph} />)}
             </li>
           ))}
         </ul>

@@ -6,6 +6,8 @@ import type { DatasetCheckAnswer } from './types';
 export interface CheckState {
   kind: 'idle' | 'checking' | 'done' | 'error';
   answer?: DatasetCheckAnswer;
+  /** The root graph the answer is about (its fixes are patches on it). */
+  graph?: Graph;
   message?: string;
 }
 

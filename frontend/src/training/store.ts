@@ -356,7 +356,7 @@ async function runCheck(): Promise<void> {
   useTraining.setState({ check: { kind: 'checking' } });
   try {
     const answer = await trainingApi.checkDataset(graph, dataset);
-    if (ticket === checkTicket) useTraining.setState({ check: { kind: 'done', answer } });
+    if (ticket === checkTicket) useTraining.setState({ check: { kind: 'done', answer, graph } });
   } catch (e) {
     if (ticket !== checkTicket) return;
     const err = e as ApiError;

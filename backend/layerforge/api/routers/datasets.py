@@ -5,6 +5,7 @@ data set against a graph that the editor shows before a run starts."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from layerforge.api.bodies import GraphIn
 from layerforge.api.deps import SessionDep, SettingsDep, check_graph_size, keras_lock
 from layerforge.api.errors import ApiError, ErrorBody, validation_problems
+from layerforge.graph.limits import GraphLimits
+from layerforge.graph.problems import Problem
+from layerforge.graph.schema import Graph
 from layerforge.store import datasets as store
 from layerforge.training.datasets import (
     DatasetCheckAnswer,
@@ -31,6 +35,7 @@ from layerforge.training.datasets import (
     uploads_dir,
 )
 from layerforge.training.datasets.errors import DatasetError, limit_exceeded
+from layerforge.training.datasets.label_fixes import add_label_fixes
 from layerforge.training.datasets.names import name_problem
 from layerforge.training.settings import parse_settings
 
@@ -159,6 +164,21 @@ def upload_dataset(
         part.unlink(missing_ok=True)
 
 
+def _refit(
+    info: DatasetInfo, losses: dict[str, str | None], limits: GraphLimits
+) -> Callable[[Graph], list[Problem]]:
+    """A patched graph validated and fitted to the set again: every error of both."""
+    from layerforge.graph import validate_graph
+
+    def refit(graph: Graph) -> list[Problem]:
+        with keras_lock:
+            report = validate_graph(graph, limits, fixes=False)
+        shapes = {node: r.output_shapes for node, r in report.nodes.items()}
+        return [*report.errors, *plan_dataset(graph, info, shapes, losses).problems]
+
+    return refit
+
+
 @router.post("/check", response_model=DatasetCheckAnswer)
 def check(body: DatasetCheck, session: SessionDep, settings: SettingsDep) -> DatasetCheckAnswer:
     """The data set checked against the graph: `fits`, and every mismatch as an error
@@ -183,6 +203,8 @@ def check(body: DatasetCheck, session: SessionDep, settings: SettingsDep) -> Dat
         problems = plan_dataset(body.graph, info, shapes, losses).problems
     except DatasetError as exc:
         info, problems = None, [exc.problem()]
+    if info is not None and problems:
+        add_label_fixes(body.graph, info, problems, _refit(info, losses, settings.limits))
     return DatasetCheckAnswer(
         fits=not problems, errors=problems, dataset=info, graph_valid=report.valid
     )

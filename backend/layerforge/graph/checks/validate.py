@@ -32,11 +32,13 @@ from layerforge.graph.structure import (
 _SIZE_CODES = ("too_large", "too_deep")
 
 
-def validate_graph(graph: Graph, limits: GraphLimits = DEFAULT_LIMITS) -> ValidationReport:
+def validate_graph(
+    graph: Graph, limits: GraphLimits = DEFAULT_LIMITS, *, fixes: bool = True
+) -> ValidationReport:
     """The body of `POST /api/graphs/validate` (see DESIGN.md), with checked fixes on the
-    problems that have one (only computed when there are such problems)."""
+    problems that have one (only computed when there are such problems, and `fixes`)."""
     report = _check(graph, limits)
-    if needs_fixes(report):
+    if fixes and needs_fixes(report):
         add_fixes(graph, report, lambda fixed: _check(fixed, limits))
     return report
 

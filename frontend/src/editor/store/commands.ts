@@ -156,13 +156,13 @@ export async function toggleBlock(name: string) {
   await autoLayout({ record: false });
 }
 
-/** A one-click fix of the last check: its JSON Patch (RFC 6902), which the server has
- * checked makes the error go away, applied to the graph it checked as one undo step.
- * Refused when the graph has changed since (the next check brings fresh fixes). */
-export function applyFix(fix: Fix): boolean {
+/** A one-click fix: its JSON Patch (RFC 6902), which the server has checked makes the
+ * error go away, applied as one undo step to the graph it was computed on (`checked`:
+ * the live check's unless given). Refused when the graph has changed since (the next
+ * check brings fresh fixes). */
+export function applyFix(fix: Fix, checked: Graph | null = useEditor.getState().validatedGraph): boolean {
   const s = useEditor.getState();
   const cur = currentGraph(s);
-  const checked = s.validatedGraph;
   if (!checked || checked.nodes !== cur.nodes || checked.edges !== cur.edges) {
     s.notify('The graph changed since it was checked; the fixes come back with the next check', 'error');
     return false;

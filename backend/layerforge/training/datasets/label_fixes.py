@@ -1,0 +1,78 @@
+"""One-click fixes for a loss that does not fit the labels of the chosen data set.
+
+Integer class labels are the common case: a regression loss on them, or an output with
+fewer units than there are classes. Each fix is a JSON Patch (RFC 6902) on the graph,
+offered only after the patched graph was validated and fitted to the same data set
+again with its problem gone and no new one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jsonpatch
+
+from layerforge.graph.problems import Fix, Problem
+from layerforge.graph.schema import Graph, parse_graph
+from layerforge.graph.structure import output_name
+from layerforge.training.datasets.fitting import CATEGORICAL, SPARSE, map_arrays
+from layerforge.training.datasets.models import ArrayInfo, DatasetInfo
+
+Patch = list[dict[str, Any]]
+#: The patched graph fitted again: its errors (validation and data set together).
+Refit = Callable[[Graph], list[Problem]]
+
+CODE = "dataset_target_mismatch"
+
+
+def add_label_fixes(graph: Graph, info: DatasetInfo, problems: list[Problem], refit: Refit) -> None:
+    """Attach checked fixes to the target mismatches among `problems`."""
+    data = graph.model_dump(mode="json")
+    before = {(p.node, p.code) for p in problems}
+    for problem in problems:
+        if problem.code != CODE or problem.node is None:
+            continue
+        for label, patch in _candidates(graph, info, problem.node):
+            try:
+                fixed = parse_graph(jsonpatch.apply_patch(data, patch))
+            except Exception:  # a candidate that does not make a graph is never offered
+                continue
+            after = {(p.node, p.code) for p in refit(fixed)}
+            if (problem.node, CODE) not in after and after <= before:
+                problem.fixes.append(Fix(label=label, patch=patch))
+
+
+def _candidates(graph: Graph, info: DatasetInfo, out_id: str) -> Iterator[tuple[str, Patch]]:
+    position = {n.id: i for i, n in enumerate(graph.nodes)}
+    out = graph.nodes[position[out_id]]
+    targets, _ = map_arrays(
+        info, [output_name(n) for n in graph.nodes if n.type == "Output"], "targets"
+    )
+    labels = info.arrays.get(targets.get(output_name(out), ""))
+    if labels is None or not _class_labels(labels):
+        return
+    classes = int(labels.max or 0) + 1
+
+    def set_param(nid: str, name: str, value: Any) -> Patch:
+        return [{"op": "add", "path": f"/nodes/{position[nid]}/params/{name}", "value": value}]
+
+    loss = out.params.get("loss")
+    use_sparse = [] if loss in (SPARSE, CATEGORICAL) else set_param(out_id, "loss", SPARSE)
+    if use_sparse:
+        yield f"Use the loss {SPARSE} (the targets are class labels)", use_sparse
+    source = next((e.source for e in graph.edges if e.target == out_id), None)
+    layer = graph.nodes[position[source]] if source in position else None
+    if layer is not None and "units" in layer.params and layer.params["units"] != classes:
+        ops = set_param(layer.id, "units", classes)
+        if layer.params.get("activation") in (None, "linear", "sigmoid"):
+            ops += set_param(layer.id, "activation", "softmax")
+        yield (
+            f"Give {layer.id!r} {classes} units, one per class (labels 0 to {classes - 1})",
+            ops + use_sparse,
+        )
+
+
+def _class_labels(a: ArrayInfo) -> bool:
+    """Non-negative integers, one per sample: (N,) or (N, 1)."""
+    one_per_sample = len(a.shape) == 1 or (len(a.shape) == 2 and a.shape[1] == 1)
+    return a.integral and one_per_sample and a.min is not None and a.min >= 0 and a.max is not None
