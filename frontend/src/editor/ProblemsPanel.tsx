@@ -41,7 +41,9 @@ export function ProblemsPanel() {
             {p.param && <code className="muted">{p.param}</code>}
             <span>{p.message}</span>
             <span className="muted small">{p.code}</span>
-            {p.fixes?.map((fix) => <FixButton key={fix.label} fix={fix} />)}
+            {p.fixes?.map((fix) => (
+              <FixButton key={fix.label} fix={fix} />
+            ))}
           </li>
         ))}
       </ul>

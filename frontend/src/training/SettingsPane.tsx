@@ -142,7 +142,9 @@ function DatasetCheckView() {
               )}
               {p.node && ': '}
               {p.message}
-              {p.fixes?.map((fix) => <FixButton key={fix.label} fix={fix} checked={check.graph} />)}
+              {p.fixes?.map((fix) => (
+                <FixButton key={fix.label} fix={fix} checked={check.graph} />
+              ))}
             </li>
           ))}
           {!answer.errors.length && !answer.graph_valid && <li>The graph has errors (see Problems).</li>}
@@ -277,7 +279,9 @@ export function SettingsPane() {
               {p.node ? `${p.node}: ` : ''}
               {p.param ? `${p.param}: ` : ''}
               {p.message}
-              {p.fixes?.map((fix) => <FixButton key={fix.label} fix={fix} checked={check.graph} />)}
+              {p.fixes?.map((fix) => (
+                <FixButton key={fix.label} fix={fix} checked={check.graph} />
+              ))}
             </li>
           ))}
         </ul>
