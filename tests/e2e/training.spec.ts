@@ -116,6 +116,27 @@ test.describe('training from the page', () => {
     await expect(page.getByTestId('node-stat')).toHaveCount(0);
   });
 
+  test('the form warns before queueing a run that will not fit the largest GPU, and offers a batch that does', async ({ editor: page }) => {
+    // this machine has no GPU: the workers list is answered with one small GPU worker;
+    // the estimate against its memory comes from the real server
+    const device = { id: '0', kind: 'gpu', name: 'NVIDIA T4', memory_mb: 1, run_id: null };
+    const worker = { id: 'gpu-box:1', host: 'gpu-box', devices: [device], run_id: null, run_ids: [], free_slots: 1, last_seen_s: 1 };
+    await page.route('**/api/workers', (route) => route.fulfill({ json: { workers: [worker] } }));
+    await digitsMlp(page);
+    await setNumbers(page, 1, 8192);
+    await expect(page.getByTestId('workers')).toContainText('1 worker · 1 of 1 GPUs free');
+    const warning = page.getByTestId('memory-warning');
+    await expect(warning).toContainText("Will not fit on gpu-box's GPU 0 (NVIDIA T4");
+    const fits = Number((await warning.textContent())!.match(/batch ≤ (\d+) fits/)![1]);
+    expect(fits).toBeGreaterThan(0);
+    expect(fits).toBeLessThan(8192);
+    await shot(page, 'training-memory-warning');
+    await page.getByTestId('use-batch').click();
+    await expect(page.getByTestId('batch-size')).toHaveValue(String(fits));
+    await expect(warning).toHaveCount(0);
+    await expect(page.getByTestId('memory-estimate')).toContainText(`to train at batch ${fits} on gpu-box's GPU 0`);
+  });
+
   test('cancel a run', async ({ editor: page }) => {
     test.setTimeout(180_000);
     await digitsMlp(page);

@@ -141,6 +141,14 @@ def test_two_runs_on_two_workers_read_from_two_replicas_and_cancel_across(team):
 
     holders = wait_for(both_held, 60, "both runs on workers at once")
     assert holders[short] != holders[long]  # one run per worker, both at once
+    # each worker's device names the run training on it (the editor shows which device)
+    on_device = {
+        d["run_id"]: w["id"]
+        for w in get(api_a, "/api/workers")["workers"]
+        for d in w["devices"]
+        if d["run_id"]
+    }
+    assert on_device.get(long) == holders[long]
 
     from_b = stream(api_b, short)  # replica B streams a run replica A queued
     assert_whole(from_b)

@@ -36,7 +36,7 @@ class Heartbeat:
         settings: Settings,
         workers: WorkerStore,
         worker_id: str,
-        devices: list[dict[str, Any]],
+        devices: Callable[[], list[dict[str, Any]]],
         current_runs: Callable[[], list[str]],
     ):
         self.settings = settings
@@ -52,7 +52,7 @@ class Heartbeat:
             self.worker_id,
             host=self.host,
             pid=os.getpid(),
-            devices=self.devices,
+            devices=self.devices(),
             runs=self.current_runs(),
         )
 

@@ -70,16 +70,26 @@ class TeamWorker:
         self.workers = WorkerStore(self.store.sessions)
         self.redis: Redis = async_redis(settings.redis_url)
         self.active: dict[str, Supervision] = {}
+        self.on_slot: dict[int, str] = {}  # slot index -> the run training there
         self._free: asyncio.Queue[Slot] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._warm = (
             {slot.index: WarmPool(env=slot.env) for slot in slots} if settings.warm_trainer else {}
         )
-        devices = [d.describe() for slot in slots for d in slot.devices]
-        self.heartbeat = Heartbeat(settings, self.workers, self.id, devices, self.current_runs)
+        self.heartbeat = Heartbeat(
+            settings, self.workers, self.id, self.current_devices, self.current_runs
+        )
 
     def current_runs(self) -> list[str]:
         return list(self.active)
+
+    def current_devices(self) -> list[dict[str, object]]:
+        """Every slot's devices, each with the run training on it (None: free)."""
+        return [
+            {**d.describe(), "run_id": self.on_slot.get(slot.index)}
+            for slot in self.slots
+            for d in slot.devices
+        ]
 
     # -- the process -------------------------------------------------------------------
     async def serve(self, stop: asyncio.Event) -> None:
@@ -203,6 +213,7 @@ class TeamWorker:
             run_id, trainer, self.events, self.settings.cancel_grace_s, first_batch=started
         )
         self.active[run_id] = sup
+        self.on_slot[slot.index] = run_id
         try:
             if await self.redis.exists(cancel_key(run_id)):
                 await trainer.close()
@@ -215,6 +226,7 @@ class TeamWorker:
             await sup.run(spec.line())
         finally:
             self.active.pop(run_id, None)
+            self.on_slot.pop(slot.index, None)
             await self.events.flush()
 
     async def _listen_for_cancel(self) -> None:

@@ -11,6 +11,9 @@ class DeviceInfo(BaseModel):
     kind: str = Field(description='"cpu" or "gpu".')
     name: str
     memory_mb: int | None = None
+    run_id: str | None = Field(
+        default=None, description="The run training on it now (team workers; None: free)."
+    )
 
 
 class WorkerInfo(BaseModel):

@@ -934,6 +934,11 @@ export interface components {
             name: string;
             /** Memory Mb */
             memory_mb?: number | null;
+            /**
+             * Run Id
+             * @description The run training on it now (team workers; None: free).
+             */
+            run_id?: string | null;
         };
         /** EarlyStopping */
         EarlyStopping: {

@@ -6,6 +6,7 @@
 import { StatusChip } from './RunView';
 import { cancelRun, compareRun, openRunGraph, refreshRuns, useTraining, viewRun } from './store';
 import { isTerminal, type RunInfo } from './types';
+import { deviceLabel, deviceState, devicesOfRuns, workersSummary } from './workers';
 
 function when(iso: string | null | undefined): string {
   if (!iso) return '';
@@ -33,6 +34,8 @@ export function RunHistory() {
   const compareId = useTraining((s) => s.compareRunId);
   const runsError = useTraining((s) => s.runsError);
   const feed = useTraining((s) => s.feed);
+  const workers = useTraining((s) => s.workers);
+  const onDevice = devicesOfRuns(workers);
   return (
     <section className="tr-history" data-testid="run-history">
       <header className="tr-history-head">
@@ -45,6 +48,21 @@ export function RunHistory() {
           ↻
         </button>
       </header>
+      <details className="tr-workers small" data-testid="workers">
+        <summary>{workersSummary(workers)}</summary>
+        <ul>
+          {workers.map((w) => (
+            <li key={w.id} data-testid="worker">
+              <b>{w.host}</b>
+              {w.devices.map((d) => (
+                <div key={d.id} className="muted">
+                  {deviceLabel(d)}: {deviceState(w, d)}
+                </div>
+              ))}
+            </li>
+          ))}
+        </ul>
+      </details>
       {runsError && <p className="tr-bad small">{runsError}</p>}
       {!runs.length && !runsError && <p className="muted small pad">No runs yet.</p>}
       <ul>
@@ -60,6 +78,11 @@ export function RunHistory() {
               <StatusChip status={r.status} />
               <span className="mono">{r.id.slice(0, 8)}</span>
               <span className="muted small">{r.dataset?.name}</span>
+              {onDevice.has(r.id) && (
+                <span className="muted small" data-testid="run-device" title="Where it trains">
+                  on {onDevice.get(r.id)}
+                </span>
+              )}
               <span className="grow" />
               <span className="muted small">{when(r.created_at)}</span>
             </div>

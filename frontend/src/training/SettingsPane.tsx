@@ -13,6 +13,7 @@ import { formProblem, inputRange, NUMBER_SETTINGS, type Bounds } from './numberS
 import { CHECK_DEBOUNCE_MS, setForm, settingsOf, startRun, useTraining } from './store';
 import { startBlocker } from './startBlocker';
 import type { DatasetInfo, Estimate } from './types';
+import { largestGpu } from './workers';
 
 function shapeText(shape: unknown): string {
   return Array.isArray(shape)
@@ -58,19 +59,25 @@ function bytesText(n: number): string {
   return /[kMGT]$/.test(short) ? `${short}B` : `${short} B`;
 }
 
-/** What a run with these settings will take, before it is queued (POST /api/graphs/estimate). */
+/**
+ * What a run with these settings will take, before it is queued (POST /api/graphs/estimate);
+ * when a worker has a GPU, against the largest one: a warning when the run will not fit
+ * there, with the largest batch size that does.
+ */
 function MemoryEstimate() {
   const root = useEditor((s) => s.root);
   const valid = useEditor((s) => s.validation?.valid === true);
   const form = useTraining((s) => s.form);
   const bounds = useTraining((s) => s.bounds);
+  const gpu = largestGpu(useTraining((s) => s.workers));
+  const gpuBytes = gpu?.bytes;
   const [estimate, setEstimate] = useState<Estimate | null>(null);
   const ready = valid && !formProblem(form, bounds);
   useEffect(() => {
     if (!ready) return;
     let live = true;
     const timer = setTimeout(() => {
-      trainingApi.estimate(root, settingsOf(form)).then(
+      trainingApi.estimate(root, settingsOf(form), gpuBytes).then(
         (e) => live && setEstimate(e),
         () => live && setEstimate(null),
       );
@@ -79,19 +86,35 @@ function MemoryEstimate() {
       live = false;
       clearTimeout(timer);
     };
-  }, [root, form, ready]);
+  }, [root, form, ready, gpuBytes]);
   if (!ready || !estimate?.training) return null;
   const t = estimate.training;
+  const fits = estimate.max_batch_size;
+  const tooBig = gpu && t.total_bytes > gpu.bytes;
   return (
-    <p
-      className="muted small"
-      data-testid="memory-estimate"
-      title={`weights ${bytesText(t.weights_bytes)}, gradients ${bytesText(t.gradients_bytes)}, optimizer ${bytesText(t.optimizer_bytes)}, activations kept for the backward pass ${bytesText(t.activations_bytes)}`}
-    >
-      ≈ {bytesText(t.total_bytes)} to train at batch {estimate.batch_size}
-      {estimate.inference ? `, ${bytesText(estimate.inference.total_bytes)} for one inference step` : ''};{' '}
-      {formatShort(estimate.total_macs)} multiply-accumulates per sample
-    </p>
+    <>
+      <p
+        className="muted small"
+        data-testid="memory-estimate"
+        title={`weights ${bytesText(t.weights_bytes)}, gradients ${bytesText(t.gradients_bytes)}, optimizer ${bytesText(t.optimizer_bytes)}, activations kept for the backward pass ${bytesText(t.activations_bytes)}`}
+      >
+        ≈ {bytesText(t.total_bytes)} to train at batch {estimate.batch_size}
+        {gpu && !tooBig ? ` on ${gpu.label}${fits != null ? `; batch ≤ ${fits} fits` : ''}` : ''}
+        {estimate.inference ? `, ${bytesText(estimate.inference.total_bytes)} for one inference step` : ''};{' '}
+        {formatShort(estimate.total_macs)} multiply-accumulates per sample
+      </p>
+      {tooBig && (
+        <p className="tr-bad small" data-testid="memory-warning">
+          Will not fit on {gpu.label}, the largest GPU of the workers:{' '}
+          {fits ? `batch ≤ ${fits} fits. ` : 'not even at batch 1. '}
+          {fits ? (
+            <button className="small" data-testid="use-batch" onClick={() => setForm({ batchSize: fits })}>
+              Use batch {fits}
+            </button>
+          ) : null}
+        </p>
+      )}
+    </>
   );
 }
 

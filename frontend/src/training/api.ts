@@ -15,6 +15,7 @@ import type {
   RunInfo,
   RunSettingsIn,
   RunSummary,
+  WorkerInfo,
 } from './types';
 
 const run = (id: string) => ({ params: { path: { run_id: id } } });
@@ -35,9 +36,15 @@ export const trainingApi = {
   },
   checkDataset: (graph: Graph, dataset: string): Promise<DatasetCheckAnswer> =>
     unwrap(http.POST('/api/datasets/check', { body: { graph, dataset: { name: dataset } } })),
+  /** Workers heard from recently: their devices and the runs on them. */
+  workers: async (): Promise<WorkerInfo[]> => (await unwrap(http.GET('/api/workers'))).workers,
   /** Training and inference memory of the graph for these settings (POST /api/graphs/estimate). */
-  estimate: (graph: Graph, settings: RunSettingsIn): Promise<Estimate> =>
-    unwrap(http.POST('/api/graphs/estimate', { body: { graph, settings } })),
+  estimate: (graph: Graph, settings: RunSettingsIn, deviceMemoryBytes?: number): Promise<Estimate> =>
+    unwrap(
+      http.POST('/api/graphs/estimate', {
+        body: { graph, settings, device_memory_bytes: deviceMemoryBytes ?? null },
+      }),
+    ),
   startRun: (graph: Graph, dataset: string, settings: RunSettingsIn): Promise<RunInfo> =>
     unwrap(http.POST('/api/runs', { body: { graph, dataset: { name: dataset }, settings } })),
   runs: async (): Promise<RunSummary[]> =>

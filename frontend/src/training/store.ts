@@ -20,7 +20,14 @@ import { colourGraph, STATS, type GraphColouring, type StatKey } from './layerSt
 import { RunData } from './runData';
 import { RunStream, type StreamState } from './runStream';
 import type { CheckState } from './startBlocker';
-import { isTerminal, type DatasetInfo, type RunInfo, type RunStatusChange, type TrainForm } from './types';
+import {
+  isTerminal,
+  type DatasetInfo,
+  type RunInfo,
+  type RunStatusChange,
+  type TrainForm,
+  type WorkerInfo,
+} from './types';
 
 export const CHECK_DEBOUNCE_MS = 300;
 
@@ -102,6 +109,8 @@ export interface TrainingState {
   colourBy: { stat: StatKey | null; epoch: number | null };
   /** That colouring of the run shown (drawn on the nodes through the editor's overlay). */
   colouring: GraphColouring | null;
+  /** The workers and their devices (GET /api/workers, polled while the page is open). */
+  workers: WorkerInfo[];
 }
 
 export const useTraining = create<TrainingState>()(() => ({
@@ -123,6 +132,7 @@ export const useTraining = create<TrainingState>()(() => ({
   tick: 0,
   colourBy: { stat: null, epoch: null },
   colouring: null,
+  workers: [],
 }));
 
 const runData = new Map<string, RunData>();
@@ -375,6 +385,18 @@ export function scheduleCheck(delay = CHECK_DEBOUNCE_MS): void {
   checkTimer = setTimeout(() => void runCheck(), delay);
 }
 
+/** How often the workers list is asked for again (their heartbeats are a few seconds apart). */
+const WORKERS_POLL_MS = 5000;
+
+async function loadWorkers(): Promise<void> {
+  if (typeof document !== 'undefined' && document.hidden) return;
+  try {
+    useTraining.setState({ workers: await trainingApi.workers() });
+  } catch {
+    // kept as last heard: the next poll tries again
+  }
+}
+
 // -- start-up ----------------------------------------------------------------------------
 let started = false;
 
@@ -393,6 +415,8 @@ export function initTraining(): void {
     (e) => useEditor.getState().notify(`Cannot read the training options: ${(e as Error).message}`, 'error'),
   );
   void refreshRuns();
+  void loadWorkers();
+  setInterval(() => void loadWorkers(), WORKERS_POLL_MS);
 
   const feed = new RetryingSocket({
     url: () => ticketedSocketUrl('/api/runs/stream'),
@@ -412,6 +436,7 @@ export function initTraining(): void {
       if (msg.type !== 'status' || !msg.run_id) return;
       const known = useTraining.getState().runs.some((r) => r.id === msg.run_id);
       upsertRun({ id: msg.run_id, status: msg.status });
+      void loadWorkers(); // a run started or ended on some device
       if (!known || isTerminal(msg.status)) void refreshRuns(); // new run, or final metrics
     },
   });

@@ -59,3 +59,6 @@ export interface TrainForm {
   /** Per-node statistics at each epoch end, for colouring the graph (settings.layer_stats). */
   layerStats: boolean;
 }
+
+/** A worker as GET /api/workers lists it: its devices, each with the run on it. */
+export type WorkerInfo = Schemas['WorkerInfo'];
