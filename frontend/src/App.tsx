@@ -24,16 +24,25 @@ const CodeDialog = lazy(() => import('./editor/dialogs/CodeDialog'));
 
 type DockTab = 'problems' | 'training';
 
-const DOCK_KEY = 'layerforge.dockHeight';
 const DOCK_MIN = 120;
 
-/** The dock's height, changed by dragging its top edge or with the arrow keys there; kept. */
-function useDockHeight(): [number, React.ReactNode] {
-  const [height, setHeight] = useState(() => Number(localStorage.getItem(DOCK_KEY)) || 260);
+/** A tab's first height: the problems list is short; the training charts need room. */
+function defaultDockHeight(tab: DockTab): number {
+  return tab === 'training' ? Math.max(360, Math.round(window.innerHeight * 0.5)) : 260;
+}
+
+/**
+ * The dock's height for the tab shown, changed by dragging its top edge or with the arrow
+ * keys there; kept per tab.
+ */
+function useDockHeight(tab: DockTab): [number, React.ReactNode] {
+  const key = `layerforge.dockHeight.${tab}`;
+  const [heights, setHeights] = useState<Partial<Record<DockTab, number>>>({});
+  const height = heights[tab] ?? (Number(localStorage.getItem(key)) || defaultDockHeight(tab));
   const set = (h: number) => {
     const clamped = Math.round(Math.min(Math.max(h, DOCK_MIN), window.innerHeight - 160));
-    setHeight(clamped);
-    localStorage.setItem(DOCK_KEY, String(clamped));
+    setHeights((all) => ({ ...all, [tab]: clamped }));
+    localStorage.setItem(key, String(clamped));
   };
   const resizer = (
     <div
@@ -72,7 +81,7 @@ function Dock() {
   const [tab, setTab] = useState<DockTab>(() => (runFromHash(window.location.hash) ? 'training' : 'problems'));
   const [open, setOpen] = useState(true);
   const errors = useEditor((s) => checkedAnswer(s)?.errors.length ?? 0);
-  const [height, resizer] = useDockHeight();
+  const [height, resizer] = useDockHeight(tab);
   return (
     <section
       className={`dock ${open ? 'open' : 'closed'}`}

@@ -28,7 +28,7 @@ const root = (page: Page) =>
 
 /** No two nodes on screen cover each other. */
 async function expectNoOverlap(page: Page) {
-  const boxes = await page.locator('.react-flow__node').evaluateAll((els) =>
+  const boxes = await page.locator('.react-flow__node-layer').evaluateAll((els) =>
     els.map((e) => e.getBoundingClientRect()).map((r) => ({ x: r.x, y: r.y, w: r.width, h: r.height })),
   );
   expect(boxes.length).toBeGreaterThan(3);
@@ -78,10 +78,25 @@ test('an imported MobileNetV2 opens as its blocks; a block expands with its skip
   await page.waitForTimeout(800);
   await expect(page.locator('.react-flow__edge-path.edge-routed').first()).toBeVisible();
   await expectNoOverlap(page);
+  // a frame around the expanded block, with its name, size and parameters
+  const frame = page.getByTestId('frame-block_2');
+  await expect(frame).toBeVisible();
+  await expect(frame).toContainText('9 layers · 9,456 p');
+  const f = (await frame.boundingBox())!;
+  for (const id of ['block_2_project_BN', 'block_2_add']) {
+    const n = (await page.getByTestId(`node-${id}`).boundingBox())!;
+    expect(n.x >= f.x && n.y >= f.y && n.x + n.width <= f.x + f.width && n.y + n.height <= f.y + f.height, id).toBe(true);
+  }
   await shot(page, 'big-02-mobilenetv2-block-expanded');
 
   // and it collapses again from a layer's menu
   await page.getByTestId('node-block_2_add').locator('.layer-head').click({ button: 'right' });
   await page.getByRole('button', { name: 'Collapse block “block_2”' }).click();
   await expect(page.getByTestId('node-block:block_2')).toBeVisible();
+  await expect(frame).toHaveCount(0);
+  // or from its frame
+  await page.getByTestId('node-block:block_2').getByTestId('block-expand').click();
+  await frame.getByTestId('block-collapse').click();
+  await expect(page.getByTestId('node-block:block_2')).toBeVisible();
+  await expect(frame).toHaveCount(0);
 });

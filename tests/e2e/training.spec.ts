@@ -76,8 +76,8 @@ test.describe('training from the page', () => {
     const loss = page.getByTestId('chart-loss');
     await expect(loss).toBeVisible();
     await expect(page.getByTestId('chart-accuracy')).toBeVisible();
-    await expect(loss.locator('.u-legend')).toContainText('batch');
-    await expect(loss.locator('.u-legend')).toContainText('val');
+    await expect(loss).toHaveAttribute('data-series', 'batch,train,val');
+    await expect(page.getByTestId('charts-legend')).toContainText('validation');
     await expect(page.getByTestId('run-progress')).toContainText('Epoch 4/4');
     const expected = await expectedFromHistory(page, runId);
     expect(await points(page)).toBe(expected.points);
@@ -135,6 +135,38 @@ test.describe('training from the page', () => {
     await expect(page.getByTestId('batch-size')).toHaveValue(String(fits));
     await expect(warning).toHaveCount(0);
     await expect(page.getByTestId('memory-estimate')).toContainText(`to train at batch ${fits} on gpu-box's GPU 0`);
+  });
+
+  test('at 1440×900 every chart of a two-output run and its whole progress line are in view without scrolling', async ({ editor: page }) => {
+    test.setTimeout(240_000);
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await openTemplate(page, 'functional_headline_two_inputs_two_outputs');
+    await openTraining(page);
+    await page.getByTestId('dataset-select').selectOption('headline');
+    await expect(page.getByTestId('dataset-fits')).toBeVisible();
+    await setNumbers(page, 2, 64);
+    await page.getByTestId('start-run').click();
+    const view = page.getByTestId(RUN_VIEW);
+    await expect(view).toHaveAttribute('data-status', 'succeeded', { timeout: 200_000 });
+    const charts = page.locator('.tr-chart');
+    // loss, each output's loss and accuracy
+    await expect.poll(() => charts.count()).toBeGreaterThanOrEqual(5);
+    const box = (await view.boundingBox())!;
+    for (const chart of await charts.all()) {
+      const b = (await chart.boundingBox())!;
+      expect(b.y).toBeGreaterThanOrEqual(box.y - 1);
+      expect(b.y + b.height).toBeLessThanOrEqual(Math.min(box.y + box.height, 900) + 1);
+      expect(b.x + b.width).toBeLessThanOrEqual(box.x + box.width + 1);
+      expect(b.height).toBeGreaterThan(85); // a plot, not a sliver
+    }
+    for (const scroller of [view, page.getByTestId('charts')]) {
+      const { scroll, client } = await scroller.evaluate((el) => ({ scroll: el.scrollHeight, client: el.clientHeight }));
+      expect(scroll).toBeLessThanOrEqual(client + 1);
+    }
+    const line = (await page.locator('.tr-progress-text').boundingBox())!;
+    expect(line.x + line.width).toBeLessThanOrEqual(box.x + box.width + 1);
+    await expect(page.locator('.tr-progress-text')).toContainText('elapsed');
+    await shot(page, 'training-1440x900-all-charts');
   });
 
   test('cancel a run', async ({ editor: page }) => {
@@ -263,7 +295,8 @@ test.describe('training from the page', () => {
     expect(await points(page)).toBe((await expectedFromHistory(page, ids[0])).points);
 
     await row(ids[1]).getByTestId('compare-run').click();
-    await expect(page.getByTestId('chart-loss').locator('.u-legend')).toContainText('val (B)');
+    await expect(page.getByTestId('chart-loss')).toHaveAttribute('data-series', /val \(B\)/);
+    await expect(page.getByTestId('charts-legend')).toContainText('run B (dashed)');
     await shot(page, 'training-08-overlay');
 
     await row(ids[1]).getByRole('button', { name: 'Open graph' }).click();

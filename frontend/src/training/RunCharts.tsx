@@ -4,15 +4,15 @@
  * a compared run is drawn dashed on the same axes. Charts re-read their data once per
  * animation frame (the store's `tick`) and are rebuilt only when their series change.
  */
-import { memo, useEffect, useMemo, useRef } from 'react';
+import { memo, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { chartGrid, MAX_PLOT, type ChartGrid } from './chartGrid';
 import { chartsOf, joinColumns, type ChartSpec, type SeriesKind, type SeriesTable } from './series';
 import { dataOf, useTraining } from './store';
 import { isTerminal } from './types';
 
 const COLOURS: Record<SeriesKind, string> = { batch: 'rgba(79, 70, 229, 0.35)', train: '#4f46e5', val: '#ea580c' };
-const CHART_HEIGHT = 150;
 
 interface Line {
   col: string;
@@ -45,13 +45,13 @@ function dataOfLines(lines: Line[]): uPlot.AlignedData {
   return [x, ...ys] as uPlot.AlignedData;
 }
 
-function options(title: string, lines: Line[], width: number): uPlot.Options {
+function options(title: string, lines: Line[], width: number, height: number): uPlot.Options {
   return {
     title,
     width,
-    height: CHART_HEIGHT,
+    height,
     scales: { x: { time: false } },
-    legend: { show: true, live: false },
+    legend: { show: false }, // one legend above all charts (the series are the same kinds)
     cursor: { drag: { x: true, y: false } },
     axes: [
       {
@@ -81,18 +81,50 @@ function options(title: string, lines: Line[], width: number): uPlot.Options {
   };
 }
 
-const MetricChart = memo(function MetricChart({ spec, lines, tick }: { spec: ChartSpec; lines: Line[]; tick: number }) {
+const KIND_LABELS: Record<SeriesKind, string> = { batch: 'batch', train: 'train (epoch end)', val: 'validation' };
+
+/** One legend for every chart: each draws the same kinds of series in the same colours. */
+function ChartsLegend({ compare }: { compare: boolean }) {
+  return (
+    <div className="tr-legend small" data-testid="charts-legend">
+      {(Object.keys(KIND_LABELS) as SeriesKind[]).map((kind) => (
+        <span key={kind}>
+          <i style={{ background: COLOURS[kind] }} />
+          {KIND_LABELS[kind]}
+        </span>
+      ))}
+      {compare && (
+        <span>
+          <i className="dashed" />
+          run B (dashed)
+        </span>
+      )}
+    </div>
+  );
+}
+
+interface ChartProps {
+  spec: ChartSpec;
+  lines: Line[];
+  tick: number;
+  height: number;
+}
+
+const MetricChart = memo(function MetricChart({ spec, lines, tick, height }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  const heightNow = useRef(height);
+  heightNow.current = height;
   const signature = lines.map((l) => `${l.compare ? 'c' : 'v'}:${l.col}`).join('|');
 
   useEffect(() => {
     const el = box.current!;
-    const u = new uPlot(options(spec.metric, lines, Math.max(200, el.clientWidth)), dataOfLines(lines), el);
+    const width = () => Math.max(120, el.clientWidth - 12); // the box's padding
+    const u = new uPlot(options(spec.metric, lines, width(), heightNow.current), dataOfLines(lines), el);
     plot.current = u;
     const ro = new ResizeObserver(() => {
-      const w = Math.max(200, el.clientWidth);
-      if (Math.abs(w - u.width) > 2) u.setSize({ width: w, height: CHART_HEIGHT });
+      const w = width();
+      if (Math.abs(w - u.width) > 2) u.setSize({ width: w, height: u.height });
     });
     ro.observe(el);
     return () => {
@@ -108,11 +140,39 @@ const MetricChart = memo(function MetricChart({ spec, lines, tick }: { spec: Cha
     plot.current?.setData(dataOfLines(lines));
   }, [tick, lines]);
 
+  useEffect(() => {
+    const u = plot.current;
+    if (u && u.height !== height) u.setSize({ width: u.width, height });
+  }, [height]);
+
   const points = lines
     .filter((l) => !l.compare)
     .reduce((n, l) => n + (l.table.cols.get(l.col)?.filter((v) => v !== null).length ?? 0), 0);
-  return <div className="tr-chart" ref={box} data-testid={`chart-${spec.metric}`} data-points={points} />;
+  return (
+    <div
+      className="tr-chart"
+      ref={box}
+      data-testid={`chart-${spec.metric}`}
+      data-points={points}
+      data-series={lines.map((l) => l.label).join(',')}
+    />
+  );
 });
+
+/** The grid that fits `count` charts into the element's box, kept up to date as it resizes. */
+function useChartGrid(count: number): [RefObject<HTMLDivElement>, ChartGrid] {
+  const ref = useRef<HTMLDivElement>(null);
+  const [box, setBox] = useState({ width: 0, height: 0 });
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setBox({ width: el.clientWidth, height: el.clientHeight }));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [count > 0]); // eslint-disable-line react-hooks/exhaustive-deps -- the element exists once there are charts
+  const grid = box.width && box.height ? chartGrid(count, box.width, box.height) : { columns: 1, plotHeight: MAX_PLOT };
+  return [ref, grid];
+}
 
 export default function RunCharts({ viewId, compareId }: { viewId: string; compareId: string | null }) {
   const tick = useTraining((s) => s.tick);
@@ -137,6 +197,7 @@ export default function RunCharts({ viewId, compareId }: { viewId: string; compa
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [colKey, view, compare]);
 
+  const [gridRef, grid] = useChartGrid(charts.length);
   if (!view || !charts.length) {
     return (
       <p className="muted small tr-charts-empty" data-testid="charts" data-points={0}>
@@ -147,10 +208,19 @@ export default function RunCharts({ viewId, compareId }: { viewId: string; compa
     );
   }
   return (
-    <div className="tr-charts" data-testid="charts" data-points={view.points}>
-      {charts.map(({ spec, lines }) => (
-        <MetricChart key={spec.metric} spec={spec} lines={lines} tick={tick} />
-      ))}
-    </div>
+    <>
+      <ChartsLegend compare={!!compare} />
+      <div
+        className="tr-charts"
+        ref={gridRef}
+        style={{ gridTemplateColumns: `repeat(${grid.columns}, minmax(0, 1fr))` }}
+        data-testid="charts"
+        data-points={view.points}
+      >
+        {charts.map(({ spec, lines }) => (
+          <MetricChart key={spec.metric} spec={spec} lines={lines} tick={tick} height={grid.plotHeight} />
+        ))}
+      </div>
+    </>
   );
 }

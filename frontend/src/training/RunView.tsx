@@ -72,14 +72,16 @@ function Artifacts({ runId, status }: { runId: string; status: string | null | u
   }, [runId, status]);
   if (!items?.length) return null;
   return (
-    <p className="small tr-artifacts">
-      <span className="muted">Files: </span>
-      {items.map((a) => (
-        <a key={a.name} href={trainingApi.artifactUrl(runId, a.name)} download>
-          {a.name}
-        </a>
-      ))}
-    </p>
+    <details className="small tr-artifacts" data-testid="run-files">
+      <summary title="The files this run wrote">Files ({items.length})</summary>
+      <div className="tr-artifacts-list">
+        {items.map((a) => (
+          <a key={a.name} href={trainingApi.artifactUrl(runId, a.name)} download>
+            {a.name}
+          </a>
+        ))}
+      </div>
+    </details>
   );
 }
 
@@ -112,8 +114,12 @@ function GraphColouring({ runId }: { runId: string }) {
   const stats = dataOf(runId)?.layerStats ?? [];
   if (!stats.length)
     return (
-      <p className="muted small" data-testid="stats-none">
-        Turn on layer statistics in the run settings to colour the graph by gradient norms, activations and dead units.
+      <p
+        className="muted small tr-one-line"
+        data-testid="stats-none"
+        title="Turn on layer statistics in the run settings to colour the graph by gradient norms, activations and dead units."
+      >
+        No layer statistics in this run: turn them on in the settings to colour the graph by them.
       </p>
     );
   const epochs = statEpochs(stats);
@@ -212,6 +218,7 @@ export function RunView() {
             </button>
           </span>
         )}
+        <Artifacts runId={viewId} status={status} />
         {!isTerminal(status) && (
           <button
             className="small danger"
@@ -240,7 +247,6 @@ export function RunView() {
       <Suspense fallback={<p className="muted small">Loading charts…</p>}>
         <RunCharts viewId={viewId} compareId={compareId} />
       </Suspense>
-      <Artifacts runId={viewId} status={status} />
     </section>
   );
 }

@@ -14,11 +14,13 @@ import {
   type InternalNode,
   type NodeChange,
   type OnSelectionChangeParams,
+  type Viewport,
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { createFlowMapper, NODE_WIDTH, type LayerFlowNode, type Size } from './flow';
+import { createFlowMapper, NODE_WIDTH, type Size } from './flow';
 import { addNode, connect, connectionProblem, positionsOf } from '../graph/transforms';
-import { collapsedView } from '../graph/blocks';
+import { blockFrames, collapsedView } from '../graph/blocks';
+import { BlockFrameNode, frameNodes, FRAME_PREFIX, type CanvasNode } from './BlockFrameNode';
 import { emptyNodeReport, type Graph, type NodeReport, type ValidateAnswer, type XY } from '../graph/types';
 import { ConnectionLine, refusalOf } from './ConnectionLine';
 import { checkedAnswer, currentGraph, useEditor, type Snapshot } from '../store/editor';
@@ -28,9 +30,10 @@ import { ShapeEdge, TieEdge } from './edges';
 import { AddNodeSearch } from './AddNodeSearch';
 import { NodeMenu } from './NodeMenu';
 
-const nodeTypes = { layer: LayerNode };
+const nodeTypes = { layer: LayerNode, frame: BlockFrameNode };
 const edgeTypes = { shape: ShapeEdge, tie: TieEdge };
-const minimapColour = (n: LayerFlowNode) => (n.data.errors.length ? '#ef4444' : n.data.colour || '#94a3b8');
+const minimapColour = (n: CanvasNode) =>
+  n.type === 'frame' ? 'transparent' : n.data.errors.length ? '#ef4444' : n.data.colour || '#94a3b8';
 
 /** Above this many nodes a graph opens at its start instead of fitted to the view. */
 const LARGE_GRAPH = 150;
@@ -56,6 +59,8 @@ export function Canvas() {
   const fitTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const fitUntil = useRef(0);
   const canvasRef = useRef<HTMLDivElement>(null);
+  /** The viewport of the last fit, while the user has not moved it since. */
+  const fitted = useRef<Viewport | null>(null);
   /**
    * Fit every node into view. React Flow's own fitView waits until every node has been
    * measured, which never happens for nodes it skips rendering off screen; positions
@@ -88,6 +93,7 @@ export function Canvas() {
       1.2,
       0.12,
     );
+    fitted.current = vp;
     void rfRef.current.setViewport(vp);
   }, []);
   const requestFit = useCallback(() => {
@@ -110,13 +116,22 @@ export function Canvas() {
     [mapper, graph, validation, specs, colours, selectedSet, measureTick],
   );
   const edges = useMemo(() => mapper.edges(graph, validation, edgeSet), [mapper, graph, validation, edgeSet]);
+  // frames behind the expanded blocks of an imported model, sized to their nodes
+  const frames = useMemo(() => {
+    const estimated = new Map(nodes.map((n) => [n.id, n.initialHeight ?? 90]));
+    const sizeOf = (id: string) => measured.current.get(id) ?? { width: NODE_WIDTH, height: estimated.get(id) ?? 90 };
+    return frameNodes(blockFrames(graph, graph.layout.collapsed ?? [], sizeOf, validation));
+  }, [graph, validation, nodes]);
+  const drawn = useMemo<CanvasNode[]>(() => (frames.length ? [...frames, ...nodes] : nodes), [frames, nodes]);
 
   useEffect(() => {
     useEditor.getState().setEdgeSelection(edgeSelection);
   }, [edgeSelection]);
 
   const onNodesChange = useCallback(
-    (changes: NodeChange<LayerFlowNode>[]) => {
+    (all: NodeChange<CanvasNode>[]) => {
+      // frames are drawn from their nodes: nothing React Flow says about them is kept
+      const changes = all.filter((c) => !('id' in c) || !c.id.startsWith(FRAME_PREFIX));
       let sized = false;
       const moved: Record<string, { x: number; y: number }> = {};
       let anyMove = false;
@@ -233,6 +248,21 @@ export function Canvas() {
   }, []);
 
   useEffect(() => {
+    // a fitted graph stays fitted when the canvas changes size (the dock opens, grows, a
+    // tab with a taller dock): unless the view was panned or zoomed since the fit
+    const el = canvasRef.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => {
+      const vp = rfRef.current.getViewport();
+      const f = fitted.current;
+      if (f && Math.abs(vp.x - f.x) < 0.5 && Math.abs(vp.y - f.y) < 0.5 && Math.abs(vp.zoom - f.zoom) < 1e-3)
+        requestFit();
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [requestFit]);
+
+  useEffect(() => {
     // the node menu closes on Escape and on a press anywhere outside it
     if (!menu) return;
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setMenu(null);
@@ -284,7 +314,7 @@ export function Canvas() {
   return (
     <div className="canvas" ref={canvasRef} onDoubleClick={onDoubleClick} data-testid="canvas">
       <ReactFlow
-        nodes={nodes}
+        nodes={drawn}
         edges={edges}
         nodeTypes={nodeTypes}
         edgeTypes={edgeTypes}

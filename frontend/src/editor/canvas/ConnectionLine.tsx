@@ -6,7 +6,8 @@
 import { getBezierPath, type ConnectionLineComponentProps, type Handle, type InternalNode } from '@xyflow/react';
 import { connectionProblem } from '../graph/transforms';
 import { currentGraph, useEditor } from '../store/editor';
-import type { LayerFlowNode, LayerNodeData } from './flow';
+import type { LayerNodeData } from './flow';
+import type { CanvasNode } from './BlockFrameNode';
 
 interface End {
   node: InternalNode | null;
@@ -29,7 +30,7 @@ export function refusalOf(from: End, to: End): string | null {
   );
 }
 
-export function ConnectionLine(props: ConnectionLineComponentProps<LayerFlowNode>) {
+export function ConnectionLine(props: ConnectionLineComponentProps<CanvasNode>) {
   const [path] = getBezierPath({
     sourceX: props.fromX,
     sourceY: props.fromY,

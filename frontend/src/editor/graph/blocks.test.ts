@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockOf, blocksOf, collapsedView } from './blocks';
+import { blockFrames, blockOf, blocksOf, collapsedView } from './blocks';
 import type { Graph, ValidateAnswer } from './types';
 import { normalizeGraph } from './transforms';
 
@@ -52,5 +52,47 @@ describe('blocks from Keras layer names', () => {
     ]);
     expect(view.groups.get('block:block_1')).toEqual({ name: 'block_1', nodes: 2, params: 40, shapes: [[null, 4]] });
     expect(collapsedView(graph, []).graph).toBe(graph);
+  });
+});
+
+describe('frames around expanded blocks', () => {
+  const placed: Graph = normalizeGraph({
+    nodes: [
+      { id: 'input', type: 'Input', params: { shape: [4] } },
+      { id: 'block_1_a', type: 'Dense', params: { units: 4 } },
+      { id: 'block_1_b', type: 'Dense', params: { units: 4 } },
+      { id: 'block_2_a', type: 'Dense', params: { units: 4 } },
+      { id: 'block_2_b', type: 'Dense', params: { units: 4 } },
+      { id: 'out', type: 'Output', params: {} },
+    ],
+    edges: [],
+    layout: {
+      positions: {
+        input: { x: 0, y: 0 },
+        block_1_a: { x: 0, y: 100 },
+        block_1_b: { x: 300, y: 200 },
+        block_2_a: { x: 0, y: 400 },
+      },
+    },
+  });
+  const size = () => ({ width: 190, height: 80 });
+
+  it('boxes every node of an expanded block, with a title row above them', () => {
+    const answer = { nodes: { block_1_a: { params: 20 }, block_1_b: { params: 20 } } } as unknown as ValidateAnswer;
+    const [frame, ...rest] = blockFrames(placed, [], size, answer);
+    expect(rest).toEqual([]); // block_2 has a node with no position yet
+    expect(frame).toEqual({
+      name: 'block_1',
+      nodes: 2,
+      params: 40,
+      x: -14,
+      y: 100 - 14 - 26,
+      width: 490 + 28,
+      height: 180 + 28 + 26,
+    });
+  });
+
+  it('draws none around a collapsed block', () => {
+    expect(blockFrames(placed, ['block_1'], size)).toEqual([]);
   });
 });

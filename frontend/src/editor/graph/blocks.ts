@@ -100,3 +100,62 @@ export function collapsedView(graph: Graph, collapsed: string[], answer: Validat
   }
   return { graph: { ...graph, nodes, edges }, groups };
 }
+
+/** The frame drawn around an expanded block: its box on the canvas and its summary. */
+export interface BlockFrame {
+  name: string;
+  nodes: number;
+  params: number | null;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Room around a frame's nodes, and above them for its title row. */
+const FRAME_PAD = 14;
+const FRAME_HEAD = 26;
+
+/**
+ * Frames around the blocks that are shown expanded, from the positions of their nodes
+ * and their sizes (`sizeOf`: measured, or an estimate); a block with an unplaced node
+ * gets none.
+ */
+export function blockFrames(
+  graph: Graph,
+  collapsed: string[],
+  sizeOf: (id: NodeId) => { width: number; height: number },
+  answer: ValidateAnswer | null = null,
+): BlockFrame[] {
+  const shut = new Set(collapsed);
+  const positions = graph.layout.positions ?? {};
+  const frames: BlockFrame[] = [];
+  for (const b of blocksOf(graph)) {
+    if (shut.has(b.name) || b.nodes.some((n) => !positions[n])) continue;
+    let x0 = Infinity,
+      y0 = Infinity,
+      x1 = -Infinity,
+      y1 = -Infinity;
+    let params: number | null = 0;
+    for (const n of b.nodes) {
+      const p = positions[n];
+      const size = sizeOf(n);
+      x0 = Math.min(x0, p.x);
+      y0 = Math.min(y0, p.y);
+      x1 = Math.max(x1, p.x + size.width);
+      y1 = Math.max(y1, p.y + size.height);
+      const count = answer?.nodes[n]?.params;
+      params = count == null || params == null ? null : params + count;
+    }
+    frames.push({
+      name: b.name,
+      nodes: b.nodes.length,
+      params: answer ? params : null,
+      x: x0 - FRAME_PAD,
+      y: y0 - FRAME_PAD - FRAME_HEAD,
+      width: x1 - x0 + 2 * FRAME_PAD,
+      height: y1 - y0 + 2 * FRAME_PAD + FRAME_HEAD,
+    });
+  }
+  return frames;
+}
