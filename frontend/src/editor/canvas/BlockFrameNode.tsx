@@ -1,12 +1,14 @@
 /**
- * The frame behind an expanded block of an imported model: its name, size and
- * parameters, and Collapse. Only its title row takes the pointer; the nodes inside and
+ * The frame behind an expanded block of an imported model (Collapse), or behind the
+ * layers of a Model node opened in place (Close, and Edit to open its sub-graph): its
+ * name, size and parameters. Only its title row takes the pointer; the nodes inside and
  * the canvas under it stay as they are.
  */
 import type { Node as FlowNode, NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import type { BlockFrame } from '../graph/blocks';
-import { toggleBlock } from '../store/commands';
+import { toggleBlock, toggleOpenModel } from '../store/commands';
+import { currentGraph, useEditor } from '../store/editor';
 import { formatCount, type LayerFlowNode } from './flow';
 
 export type BlockFrameFlowNode = FlowNode<BlockFrame & Record<string, unknown>, 'frame'>;
@@ -17,23 +19,38 @@ export const FRAME_PREFIX = 'frame:';
 export type CanvasNode = LayerFlowNode | BlockFrameFlowNode;
 
 function BlockFrameView({ data }: NodeProps<BlockFrameFlowNode>) {
+  const model = data.kind === 'model';
+  const act = (fn: () => void) => (e: React.MouseEvent) => {
+    e.stopPropagation();
+    fn();
+  };
   return (
-    <div className="block-frame" data-testid={`frame-${data.name}`}>
+    <div className={`block-frame ${data.kind}`} data-testid={`frame-${data.target}`}>
       <div className="block-frame-head">
-        <b>{data.name}</b>
+        <b>{model ? `Model ${data.name}` : data.name}</b>
         <span className="muted">
           {data.nodes} layers{data.params != null ? ` · ${formatCount(data.params)} p` : ''}
         </span>
+        {model && (
+          <button
+            className="small ghost nodrag"
+            title="Edit the layers of this model"
+            onClick={act(() => {
+              const s = useEditor.getState();
+              const name = currentGraph(s).nodes.find((n) => n.id === data.target)?.params.subgraph;
+              if (typeof name === 'string') s.openSubgraph(name);
+            })}
+          >
+            Edit ▸
+          </button>
+        )}
         <button
           className="small ghost nodrag"
           data-testid="block-collapse"
-          title="Show this block as one node"
-          onClick={(e) => {
-            e.stopPropagation();
-            void toggleBlock(data.name);
-          }}
+          title={model ? 'Show this model as one node' : 'Show this block as one node'}
+          onClick={act(() => void (model ? toggleOpenModel(data.target) : toggleBlock(data.target)))}
         >
-          Collapse ▴
+          {model ? 'Close' : 'Collapse'} ▴
         </button>
       </div>
     </div>
@@ -45,7 +62,7 @@ export const BlockFrameNode = memo(BlockFrameView);
 /** React Flow nodes for the frames, drawn under every layer node. */
 export function frameNodes(frames: BlockFrame[]): BlockFrameFlowNode[] {
   return frames.map((f) => ({
-    id: FRAME_PREFIX + f.name,
+    id: FRAME_PREFIX + f.target,
     type: 'frame',
     position: { x: f.x, y: f.y },
     width: f.width,

@@ -19,9 +19,11 @@ import {
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createFlowMapper, NODE_WIDTH, type Size } from './flow';
 import { addNode, connect, connectionProblem, positionsOf } from '../graph/transforms';
-import { blockFrames, collapsedView } from '../graph/blocks';
+import { blockFrames, modelFrames } from '../graph/blocks';
+import { drawnView } from '../graph/view';
+import { useInsideAnswers } from './insideAnswers';
 import { BlockFrameNode, frameNodes, FRAME_PREFIX, type CanvasNode } from './BlockFrameNode';
-import { emptyNodeReport, type Graph, type NodeReport, type ValidateAnswer, type XY } from '../graph/types';
+import type { XY } from '../graph/types';
 import { ConnectionLine, refusalOf } from './ConnectionLine';
 import { checkedAnswer, currentGraph, useEditor, type Snapshot } from '../store/editor';
 import { initialParams } from '../palette/catalogue';
@@ -44,7 +46,11 @@ export function Canvas() {
   const fullGraph = useEditor((s) => currentGraph(s));
   const checked = useEditor(checkedAnswer);
   // collapsed blocks show as one node each, with their parameters and outgoing shapes
-  const { graph, validation } = useMemo(() => viewOf(fullGraph, checked), [fullGraph, checked]);
+  const inside = useInsideAnswers(fullGraph);
+  const { graph, validation, models } = useMemo(
+    () => drawnView(fullGraph, checked, inside),
+    [fullGraph, checked, inside],
+  );
   const specs = useEditor((s) => s.specs);
   const categories = useEditor((s) => s.categories);
   const colours = useMemo(() => new Map(categories.map((c) => [c.id, c.colour])), [categories]);
@@ -68,7 +74,7 @@ export function Canvas() {
    */
   const fitAll = useCallback(() => {
     const el = canvasRef.current;
-    const g = viewOf(currentGraph(useEditor.getState()), null).graph;
+    const g = drawnView(currentGraph(useEditor.getState()), null).graph;
     if (!el || !g.nodes.length) return;
     const positions = g.layout.positions ?? {};
     let x0 = Infinity,
@@ -120,8 +126,11 @@ export function Canvas() {
   const frames = useMemo(() => {
     const estimated = new Map(nodes.map((n) => [n.id, n.initialHeight ?? 90]));
     const sizeOf = (id: string) => measured.current.get(id) ?? { width: NODE_WIDTH, height: estimated.get(id) ?? 90 };
-    return frameNodes(blockFrames(graph, graph.layout.collapsed ?? [], sizeOf, validation));
-  }, [graph, validation, nodes]);
+    return frameNodes([
+      ...blockFrames(graph, fullGraph.layout.collapsed ?? [], sizeOf, validation),
+      ...modelFrames(graph, models, sizeOf, validation),
+    ]);
+  }, [graph, fullGraph, models, validation, nodes]);
   const drawn = useMemo<CanvasNode[]>(() => (frames.length ? [...frames, ...nodes] : nodes), [frames, nodes]);
 
   useEffect(() => {
@@ -295,7 +304,7 @@ export function Canvas() {
     setMenu(null);
     if (!loadedAt && !path.length) return;
     const flow = rfRef.current;
-    const g = viewOf(currentGraph(useEditor.getState()), null).graph;
+    const g = drawnView(currentGraph(useEditor.getState()), null).graph;
     if (!g.nodes.length) {
       void flow.setViewport({ x: 0, y: 0, zoom: 1 }); // New: back to the start
       return;
@@ -389,17 +398,6 @@ export function Canvas() {
       {menu && <NodeMenu id={menu.id} x={menu.x} y={menu.y} onClose={() => setMenu(null)} />}
     </div>
   );
-}
-
-/** The graph and answer as drawn: collapsed blocks as nodes reporting their summary. */
-function viewOf(graph: Graph, answer: ValidateAnswer | null): { graph: Graph; validation: ValidateAnswer | null } {
-  const view = collapsedView(graph, graph.layout.collapsed ?? [], answer);
-  if (!view.groups.size || !answer) return { graph: view.graph, validation: answer };
-  const nodes = { ...answer.nodes };
-  // a block has one input and one output port (its edges are drawn to port 0)
-  for (const [id, g] of view.groups)
-    nodes[id] = emptyNodeReport({ output_shapes: g.shapes as NodeReport['output_shapes'], params: g.params ?? 0 });
-  return { graph: view.graph, validation: { ...answer, nodes } };
 }
 
 /** Room under a node for the edge into the next one and its shape label. */

@@ -3,7 +3,7 @@ import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo, type CSSProperties } from 'react';
 import { formatCount, formatShort, type LayerFlowNode } from './flow';
 import { useEditor } from '../store/editor';
-import { toggleBlock } from '../store/commands';
+import { toggleBlock, toggleOpenModel } from '../store/commands';
 import { categoryColour } from './colours';
 
 function portLeft(i: number, n: number): string {
@@ -100,6 +100,19 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
           }}
         >
           Open {data.subgraph} ▸
+        </button>
+      )}
+      {data.openable && (
+        <button
+          className="node-open nodrag"
+          data-testid="model-open-in-place"
+          title="Show its layers here, wired to the graph around it"
+          onClick={(e) => {
+            e.stopPropagation();
+            void toggleOpenModel(id);
+          }}
+        >
+          Open in place ▾
         </button>
       )}
       {data.group && (

@@ -6,6 +6,7 @@
 import { Position, type Edge as FlowEdge, type Node as FlowNode } from '@xyflow/react';
 import type { Graph, GraphNode, LayerSpec, NodeReport, Problem, ValidateAnswer, XY } from '../graph/types';
 import { edgeKey, positionsOf, subgraphPorts, subgraphUsedBy } from '../graph/transforms';
+import { isInside } from '../graph/inPlace';
 
 export interface LayerNodeData extends Record<string, unknown> {
   type: string;
@@ -27,6 +28,8 @@ export interface LayerNodeData extends Record<string, unknown> {
   shared: 'owner' | 'call' | null;
   sharedCount: number;
   subgraph: string | null;
+  /** A plain Model node, which can open in place (see graph/inPlace.ts). */
+  openable: boolean;
   /** A collapsed block of layers (see graph/blocks.ts): its name. */
   group: string | null;
   inner: string | null;
@@ -125,6 +128,7 @@ function estimatedHeight(d: LayerNodeData): number {
     58 +
     (d.keyParams ? 14 * Math.ceil(d.keyParams.length / 30) : 0) +
     (d.subgraph || d.group ? 26 : 0) +
+    (d.openable ? 26 : 0) +
     (d.errors.length || d.warnings.length ? 40 : 0)
   );
 }
@@ -209,6 +213,8 @@ export function problemsByNode(answer: ValidateAnswer | null): Map<string, { err
   return out;
 }
 
+const VIEW_ONLY = { selectable: false, draggable: false, connectable: false, deletable: false } as const;
+
 export function createFlowMapper(): FlowMapper {
   const nodeCache = new Map<string, Cached>();
   const edgeCache = new Map<string, FlowEdge<ShapeEdgeData>>();
@@ -270,6 +276,7 @@ export function createFlowMapper(): FlowMapper {
             shared: node.shared_with ? 'call' : count > 0 ? 'owner' : null,
             sharedCount: count,
             subgraph: sub,
+            openable: node.type === 'Model' && !node.shared_with && !isInside(node.id) && !!sub,
             group: owner.type === 'Block' ? (node.name ?? node.id) : null,
             inner: owner.inner ? (subgraphUsedBy({ ...owner.inner, id: '' } as GraphNode) ?? owner.inner.type) : null,
             trainable: node.trainable !== false,
@@ -299,6 +306,8 @@ export function createFlowMapper(): FlowMapper {
           data: entry.data,
           selected: isSelected,
         };
+        // a layer of a Model opened in place is shown, not edited here (Edit opens it)
+        if (isInside(node.id)) Object.assign(flow, VIEW_ONLY);
         if (size) flow.measured = size;
         else {
           // not measured yet: an estimate lets React Flow skip rendering it while it is
@@ -349,6 +358,7 @@ export function createFlowMapper(): FlowMapper {
           data: { label, bends },
           selected: isSelected,
         };
+        if (isInside(e.source) || isInside(e.target)) Object.assign(edge, { selectable: false, deletable: false });
         edgeCache.set(id, edge);
         out.push(edge);
       }

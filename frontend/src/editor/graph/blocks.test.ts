@@ -82,6 +82,8 @@ describe('frames around expanded blocks', () => {
     const [frame, ...rest] = blockFrames(placed, [], size, answer);
     expect(rest).toEqual([]); // block_2 has a node with no position yet
     expect(frame).toEqual({
+      kind: 'block',
+      target: 'block_1',
       name: 'block_1',
       nodes: 2,
       params: 40,

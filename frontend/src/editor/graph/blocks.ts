@@ -101,8 +101,11 @@ export function collapsedView(graph: Graph, collapsed: string[], answer: Validat
   return { graph: { ...graph, nodes, edges }, groups };
 }
 
-/** The frame drawn around an expanded block: its box on the canvas and its summary. */
+/** The frame drawn around an expanded block, or a Model node opened in place. */
 export interface BlockFrame {
+  kind: 'block' | 'model';
+  /** The block's name, or the Model node's id. */
+  target: string;
   name: string;
   nodes: number;
   params: number | null;
@@ -112,50 +115,74 @@ export interface BlockFrame {
   height: number;
 }
 
+type SizeOf = (id: NodeId) => { width: number; height: number };
+
 /** Room around a frame's nodes, and above them for its title row. */
 const FRAME_PAD = 14;
 const FRAME_HEAD = 26;
 
-/**
- * Frames around the blocks that are shown expanded, from the positions of their nodes
- * and their sizes (`sizeOf`: measured, or an estimate); a block with an unplaced node
- * gets none.
- */
+/** The frame around `ids` (null when one of them has no position yet). */
+function frameAround(
+  graph: Graph,
+  ids: NodeId[],
+  sizeOf: SizeOf,
+  answer: ValidateAnswer | null,
+): Omit<BlockFrame, 'kind' | 'target' | 'name'> | null {
+  const positions = graph.layout.positions ?? {};
+  if (!ids.length || ids.some((n) => !positions[n])) return null;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
+  let params: number | null = 0;
+  for (const n of ids) {
+    const p = positions[n];
+    const size = sizeOf(n);
+    x0 = Math.min(x0, p.x);
+    y0 = Math.min(y0, p.y);
+    x1 = Math.max(x1, p.x + size.width);
+    y1 = Math.max(y1, p.y + size.height);
+    const count = answer?.nodes[n]?.params;
+    params = count == null || params == null ? null : params + count;
+  }
+  return {
+    nodes: ids.length,
+    params: answer ? params : null,
+    x: x0 - FRAME_PAD,
+    y: y0 - FRAME_PAD - FRAME_HEAD,
+    width: x1 - x0 + 2 * FRAME_PAD,
+    height: y1 - y0 + 2 * FRAME_PAD + FRAME_HEAD,
+  };
+}
+
+/** Frames around the blocks that are shown expanded, sized to their nodes (`sizeOf`:
+ * measured, or an estimate). */
 export function blockFrames(
   graph: Graph,
   collapsed: string[],
-  sizeOf: (id: NodeId) => { width: number; height: number },
+  sizeOf: SizeOf,
   answer: ValidateAnswer | null = null,
 ): BlockFrame[] {
   const shut = new Set(collapsed);
-  const positions = graph.layout.positions ?? {};
   const frames: BlockFrame[] = [];
   for (const b of blocksOf(graph)) {
-    if (shut.has(b.name) || b.nodes.some((n) => !positions[n])) continue;
-    let x0 = Infinity,
-      y0 = Infinity,
-      x1 = -Infinity,
-      y1 = -Infinity;
-    let params: number | null = 0;
-    for (const n of b.nodes) {
-      const p = positions[n];
-      const size = sizeOf(n);
-      x0 = Math.min(x0, p.x);
-      y0 = Math.min(y0, p.y);
-      x1 = Math.max(x1, p.x + size.width);
-      y1 = Math.max(y1, p.y + size.height);
-      const count = answer?.nodes[n]?.params;
-      params = count == null || params == null ? null : params + count;
-    }
-    frames.push({
-      name: b.name,
-      nodes: b.nodes.length,
-      params: answer ? params : null,
-      x: x0 - FRAME_PAD,
-      y: y0 - FRAME_PAD - FRAME_HEAD,
-      width: x1 - x0 + 2 * FRAME_PAD,
-      height: y1 - y0 + 2 * FRAME_PAD + FRAME_HEAD,
-    });
+    const box = shut.has(b.name) ? null : frameAround(graph, b.nodes, sizeOf, answer);
+    if (box) frames.push({ kind: 'block', target: b.name, name: b.name, ...box });
+  }
+  return frames;
+}
+
+/** Frames around the layers of the Model nodes opened in place (see inPlace.ts). */
+export function modelFrames(
+  graph: Graph,
+  models: { id: NodeId; label: string; nodes: NodeId[] }[],
+  sizeOf: SizeOf,
+  answer: ValidateAnswer | null = null,
+): BlockFrame[] {
+  const frames: BlockFrame[] = [];
+  for (const m of models) {
+    const box = frameAround(graph, m.nodes, sizeOf, answer);
+    if (box) frames.push({ kind: 'model', target: m.id, name: m.label, ...box });
   }
   return frames;
 }

@@ -35,6 +35,8 @@ export interface Layout {
   routes?: Record<string, EdgeRoute>;
   /** Names of the blocks shown collapsed (see graph/blocks.ts). */
   collapsed?: string[];
+  /** Ids of the Model nodes shown open in place (see graph/inPlace.ts). */
+  open?: string[];
   [key: string]: unknown;
 }
 

@@ -13,7 +13,7 @@ import {
   removeNodes,
   withPositions,
 } from '../graph/transforms';
-import { collapsedView } from '../graph/blocks';
+import { drawnView } from '../graph/view';
 import type { Graph, Shape } from '../graph/types';
 import { currentGraph, replaceCurrent, useEditor } from './editor';
 
@@ -102,8 +102,8 @@ export async function autoLayout({ record = true } = {}) {
   const s = useEditor.getState();
   const g = currentGraph(s);
   const { layoutPositions } = await import('../graph/autoLayout');
-  // what is on screen is laid out: a collapsed block is one node
-  const view = collapsedView(g, g.layout.collapsed ?? []).graph;
+  // what is on screen is laid out: a collapsed block is one node, an open Model its layers
+  const view = drawnView(g, null).graph;
   const { positions, routes } = await layoutPositions(view, s.validation);
   const place = (graph: Graph) => {
     const placed = withPositions(graph, { ...positionsOf(graph), ...positions });
@@ -145,16 +145,22 @@ export function confirmDiscard(action: string): boolean {
   return window.confirm(`“${name}” has unsaved changes. Discard them and ${action}?`);
 }
 
-/** Collapse or expand the block `name` (view state, kept in the layout), then lay out again. */
-export async function toggleBlock(name: string) {
+/** Add `value` to the layout's list `key`, or take it out (view state); lay out again. */
+async function toggleInLayout(key: 'collapsed' | 'open', value: string) {
   const s = useEditor.getState();
   const g = currentGraph(s);
-  const now = g.layout.collapsed ?? [];
-  const collapsed = now.includes(name) ? now.filter((b) => b !== name) : [...now, name];
-  const next = { ...g, layout: { ...g.layout, collapsed } };
+  const now = g.layout[key] ?? [];
+  const list = now.includes(value) ? now.filter((v) => v !== value) : [...now, value];
+  const next = { ...g, layout: { ...g.layout, [key]: list } };
   useEditor.setState({ root: replaceCurrent(s.root, s.path, next), selection: [] });
   await autoLayout({ record: false });
 }
+
+/** Collapse or expand the block `name`. */
+export const toggleBlock = (name: string) => toggleInLayout('collapsed', name);
+
+/** Open the Model node `id` in place, or close it. */
+export const toggleOpenModel = (id: string) => toggleInLayout('open', id);
 
 /** A one-click fix: its JSON Patch (RFC 6902), which the server has checked makes the
  * error go away, applied as one undo step to the graph it was computed on (`checked`:
