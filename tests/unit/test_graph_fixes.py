@@ -4,6 +4,7 @@ would, and the fixed graph validates and builds in Keras."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +191,20 @@ def test_binary_crossentropy_on_three_classes_gets_a_softmax_over_three(client):
     fixed = fit_through_api(client, g, "3 units")
     assert fixed["nodes"][1]["params"] == {"units": 3, "activation": "softmax"}
     assert fixed["nodes"][-1]["params"]["loss"] == "sparse_categorical_crossentropy"
+
+
+def test_a_patch_is_applied_to_a_copy_of_what_it_touches():
+    from layerforge.graph.checks.fixes import patched
+
+    data = _sent(chain([4], ("Dense", {"units": 3})))
+    before = json.dumps(data, sort_keys=True)
+    patch = [
+        {"op": "add", "path": "/nodes/1/params/units", "value": 5},
+        {"op": "add", "path": "/edges/0/target_port", "value": 0},
+        {"op": "remove", "path": "/edges/1"},
+        {"op": "add", "path": "/nodes/-", "value": {"id": "x", "type": "Flatten", "params": {}}},
+    ]
+    fixed = patched(data, patch)
+    assert fixed is not None and fixed.nodes[1].params["units"] == 5 and len(fixed.edges) == 1
+    assert json.dumps(data, sort_keys=True) == before  # the checked graph is unchanged
+    assert patched(data, [{"op": "remove", "path": "/nodes/9"}]) is None

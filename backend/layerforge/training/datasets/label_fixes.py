@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import jsonpatch
-
+from layerforge.graph.checks.fixes import patched
 from layerforge.graph.problems import Fix, Problem
-from layerforge.graph.schema import Graph, parse_graph
+from layerforge.graph.schema import Graph
 from layerforge.graph.structure import output_name
 from layerforge.training.datasets.fitting import CATEGORICAL, SPARSE, map_arrays
 from layerforge.training.datasets.models import ArrayInfo, DatasetInfo
@@ -33,9 +32,8 @@ def add_label_fixes(graph: Graph, info: DatasetInfo, problems: list[Problem], re
         if problem.code != CODE or problem.node is None:
             continue
         for label, patch in _candidates(graph, info, problem.node):
-            try:
-                fixed = parse_graph(jsonpatch.apply_patch(data, patch))
-            except Exception:  # a candidate that does not make a graph is never offered
+            fixed = patched(data, patch)
+            if fixed is None:
                 continue
             after = {(p.node, p.code) for p in refit(fixed)}
             if (problem.node, CODE) not in after and after <= before:
