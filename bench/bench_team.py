@@ -4,10 +4,12 @@
 - Event latency from the trainer's batch end (the event's `time`) to a WebSocket client,
   through Redis (dramatiq+redis) and in the one-machine mode (local+memory): median, p99.
 - Eight small runs on two workers: total wall time against the same eight trained one
-  after another with plain Keras `model.fit` in one process (the baseline).
+  after another with plain Keras `model.fit` in one process (the baseline), for runs far
+  shorter than a trainer process's start (each run has a fresh one; a warm one waits per
+  worker) and for runs of several seconds.
 - 200 sockets on one run through Redis: each gets every event, in order.
 
-    .venv/bin/python bench/bench_team.py [--sockets 200] [--runs 8]
+    .venv/bin/python bench/bench_team.py [--sockets 200] [--runs 8] [--epochs 3,60]
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ async def many_sockets(server: Server, run_id: str, count: int) -> list[list[int
     return await asyncio.gather(*(one() for _ in range(count)))
 
 
-def plain_keras(runs: int) -> float:
+def plain_keras(runs: int, epochs: int) -> float:
     """The baseline: the same iris model and settings, `model.fit` one after another."""
     import keras
     import numpy as np
@@ -108,7 +110,7 @@ def plain_keras(runs: int) -> float:
             ]
         )
         model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-        model.fit(x, np.asarray(y), epochs=3, batch_size=16, verbose=0)
+        model.fit(x, np.asarray(y), epochs=epochs, batch_size=16, verbose=0)
     return time.perf_counter() - start
 
 
@@ -117,6 +119,12 @@ def main() -> None:
     parser.add_argument("--sockets", type=int, default=200)
     parser.add_argument("--runs", type=int, default=8)
     parser.add_argument("--batches", type=int, default=300)
+    parser.add_argument(
+        "--epochs",
+        default="3,60",
+        help="epochs of each of the runs, one measurement per value (3: a run far shorter "
+        "than a trainer's start; 60: several seconds of training each)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-team-"))
     schema = f"lf_bench_{uuid.uuid4().hex[:8]}"
@@ -147,21 +155,22 @@ def main() -> None:
             f"({n_local}); ratio p50 {redis_p50 / local_p50:.2f}"
         )
 
-        start = time.perf_counter()
-        ids = [
-            httpx.post(
-                f"{team.url}/api/runs", json=run_body(epochs=3, batch_size=16), timeout=30
-            ).json()["id"]
-            for _ in range(args.runs)
-        ]
-        finished = [wait_done(team, run_id)["status"] for run_id in ids]
-        on_workers = time.perf_counter() - start
-        baseline = plain_keras(args.runs)
-        print(
-            f"{args.runs} runs on 2 workers: {on_workers:.1f} s ({finished.count('succeeded')} "
-            f"succeeded); plain Keras one after another in one process: {baseline:.1f} s; "
-            f"ratio {on_workers / baseline:.2f}"
-        )
+        for epochs in (int(e) for e in args.epochs.split(",")):
+            start = time.perf_counter()
+            ids = [
+                httpx.post(
+                    f"{team.url}/api/runs", json=run_body(epochs=epochs, batch_size=16), timeout=30
+                ).json()["id"]
+                for _ in range(args.runs)
+            ]
+            finished = [wait_done(team, run_id)["status"] for run_id in ids]
+            on_workers = time.perf_counter() - start
+            baseline = plain_keras(args.runs, epochs)
+            print(
+                f"{args.runs} runs of {epochs} epochs on 2 workers: {on_workers:.1f} s "
+                f"({finished.count('succeeded')} succeeded); plain Keras one after another in "
+                f"one process: {baseline:.1f} s; ratio {on_workers / baseline:.2f}"
+            )
 
         body = run_body(epochs=4, batch_size=8)
         run_id = httpx.post(f"{team.url}/api/runs", json=body, timeout=30).json()["id"]
