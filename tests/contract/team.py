@@ -30,14 +30,22 @@ def flush_redis(url: str) -> None:
 
 
 class WorkerProcess:
-    """`layerforge worker --cpu` in a subprocess, its output in a log file."""
+    """`layerforge worker --cpu` (or with `devices`, e.g. `[]`: the GPUs it finds) in a
+    subprocess, its output in a log file."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, worker_id: str):
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        worker_id: str,
+        devices: list[str] | None = None,
+    ):
         self.log_path = log_path
         self.id = worker_id
         self._log = log_path.open("ab")
+        choice = ["--cpu"] if devices is None else devices
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "layerforge.cli", "worker", "--cpu", "--id", worker_id],
+            [sys.executable, "-m", "layerforge.cli", "worker", *choice, "--id", worker_id],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

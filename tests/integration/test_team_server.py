@@ -6,6 +6,7 @@ folder shared by all. Skipped, saying why, when PostgreSQL or Redis is unreachab
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -46,11 +47,14 @@ class Team:
         self.workers: list[WorkerProcess] = []
         self.apis: list[Server] = []
 
-    def worker(self, name: str) -> WorkerProcess:
+    def worker(
+        self, name: str, devices: list[str] | None = None, env: dict[str, str] | None = None
+    ) -> WorkerProcess:
         proc = WorkerProcess(
-            {**self.env, "LAYERFORGE_DATA_DIR": str(self.tmp / name)},
+            {**self.env, "LAYERFORGE_DATA_DIR": str(self.tmp / name), **(env or {})},
             self.tmp / f"{name}.log",
             name,
+            devices,
         )
         self.workers.append(proc)
         return proc
@@ -197,6 +201,42 @@ def test_a_killed_worker_requeues_an_unstarted_run_and_fails_a_training_one(team
     assert lost["status"] == "failed"
     assert lost["error"]["code"] == "worker_lost" and survivor in lost["error"]["message"]
     assert get(api, "/api/workers")["workers"] == []
+
+
+def test_a_run_with_gpus_2_trains_over_two_of_a_workers_devices(team: Team, tmp_path: Path):
+    # this machine has no GPU: a stand-in nvidia-smi lists two, so the worker makes two
+    # slots; the trainer's TensorFlow then finds no GPU and mirrors over two logical CPUs
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    smi = tools / "nvidia-smi"
+    smi.write_text("#!/bin/sh\necho '0, Stand-in GPU, 16384'\necho '1, Stand-in GPU, 16384'\n")
+    smi.chmod(0o755)
+    env = {"PATH": f"{tools}:{os.environ['PATH']}", "LAYERFORGE_CPU_DEVICES": "2"}
+    team.worker("w1", devices=[], env=env)
+    api = team.api("api")
+    workers = wait_for(lambda: get(api, "/api/workers")["workers"], 60, "the worker")
+    assert [(d["id"], d["kind"]) for d in workers[0]["devices"]] == [("0", "gpu"), ("1", "gpu")]
+
+    run_id = post(api, "/api/runs", run_body(epochs=15, batch_size=4, gpus=2)).json()["id"]
+
+    def on_devices() -> list[str | None]:
+        return [d["run_id"] for d in get(api, "/api/workers")["workers"][0]["devices"]]
+
+    wait_for(lambda: on_devices() == [run_id, run_id], 90, "the run on both devices")
+    done = wait(api, run_id, TERMINAL, timeout=240)
+    assert done["status"] == "succeeded", done
+    events = get(api, f"/api/runs/{run_id}/events")["events"]
+    logs = [e["message"] for e in events if e["type"] == "log"]
+    assert any(m.startswith("MirroredStrategy over") and m.count("CPU:") == 2 for m in logs), logs
+    assert wait_for(lambda: on_devices() == [None, None], 30, "both devices free again")
+
+    # more devices than the worker has: failed, saying so, and the worker goes on
+    too_many = post(api, "/api/runs", run_body(epochs=1, gpus=3)).json()["id"]
+    failed = wait(api, too_many, TERMINAL, timeout=60)
+    assert failed["status"] == "failed" and failed["error"]["code"] == "not_enough_devices"
+    assert "asks for 3 devices, worker w1 has 2" in failed["error"]["message"]
+    one = post(api, "/api/runs", run_body(epochs=1)).json()["id"]
+    assert wait(api, one, TERMINAL, timeout=120)["status"] == "succeeded"
 
 
 class PrivateRedis:

@@ -1,5 +1,6 @@
 """`layerforge worker`: takes runs from the Dramatiq queue and trains them, one at a time
-per device slot, each in a fresh trainer subprocess (jobs/supervisor.py). Each slot keeps
+per device slot, each in a fresh trainer subprocess (jobs/supervisor.py); a run with
+`gpus: N` takes N slots and trains over their devices (MirroredStrategy). Each slot keeps
 one trainer started ahead with its devices (the local scheduler's WarmPool), so a run
 skips the TensorFlow import; the replacement starts once the run has its first batch.
 
@@ -72,6 +73,7 @@ class TeamWorker:
         self.active: dict[str, Supervision] = {}
         self.on_slot: dict[int, str] = {}  # slot index -> the run training there
         self._free: asyncio.Queue[Slot] = asyncio.Queue()
+        self._gathering = asyncio.Lock()  # one run at a time gathers several slots
         self._loop: asyncio.AbstractEventLoop | None = None
         self._warm = (
             {slot.index: WarmPool(env=slot.env) for slot in slots} if settings.warm_trainer else {}
@@ -156,64 +158,90 @@ class TeamWorker:
         self._on_loop(self.execute(run_id))
 
     async def execute(self, run_id: str) -> None:
-        slot = await self._free.get()
+        slots = [await self._free.get()]
         try:
-            await self._execute_on(run_id, slot)
+            spec = await self._claimed(run_id)
+            if spec is not None:
+                slots = await self._devices_for(spec, slots)
+                if slots:
+                    await self._train(spec, slots)
         except Exception:
             log.exception("run %s: the worker failed", run_id)
             error = RunError(code="worker_error", message=f"worker {self.id} failed; see its log")
             await self.events.append(run_id, StatusEvent(status="failed", error=error))
         finally:
-            self._free.put_nowait(slot)
+            for slot in slots:
+                self._free.put_nowait(slot)
 
-    async def _execute_on(self, run_id: str, slot: Slot) -> None:
+    async def _claimed(self, run_id: str) -> RunSpec | None:
+        """The run's spec once this worker holds it and said `starting`; None when another
+        worker has it, it ended or it was cancelled meanwhile."""
         if not await asyncio.to_thread(self.workers.claim, run_id, self.id):
-            return  # another worker has it, or it ended
+            return None
         state = await self.events.state(run_id)
         if state is None or state.terminal:
-            return
+            return None
         if state.status == "queued":
             if await self.events.append(run_id, StatusEvent(status="starting")) is None:
-                return  # cancelled meanwhile
+                return None
         run = await asyncio.to_thread(self.store.get_run, run_id)
-        if run is None:
-            return
-        spec = run_spec(self.settings, self.store, run)
-        await self._train(spec, slot)
+        return None if run is None else run_spec(self.settings, self.store, run)
 
-    async def _train(self, spec: RunSpec, slot: Slot) -> None:
+    async def _devices_for(self, spec: RunSpec, held: list[Slot]) -> list[Slot]:
+        """The slots a run trains on: the one held, or, for `gpus: N`, N of this worker's
+        (gathered one run at a time, the held one given back first, so two such runs
+        never wait on each other); [] (and the run failed) when the worker has fewer."""
+        wanted = int(spec.settings.get("gpus") or 1)
+        if wanted == 1:
+            return held
+        if wanted > len(self.slots):
+            devices = ", ".join(d.name for slot in self.slots for d in slot.devices)
+            message = f"the run asks for {wanted} devices, worker {self.id} has {len(self.slots)} ({devices})"
+            error = RunError(code="not_enough_devices", message=message)
+            await self.events.append(spec.run_id, StatusEvent(status="failed", error=error))
+            return held
+        for slot in held:
+            self._free.put_nowait(slot)
+        gathered: list[Slot] = []
+        async with self._gathering:
+            while len(gathered) < wanted:
+                gathered.append(await self._free.get())
+        return gathered
+
+    async def _train(self, spec: RunSpec, slots: list[Slot]) -> None:
         started = asyncio.Event()  # the first batch, or the end: the slot's warm pool refills
         try:
-            await self._train_on(spec, slot, started)
+            await self._train_on(spec, slots, started)
         finally:
             started.set()
 
     async def _trainer_for(
-        self, spec: RunSpec, slot: Slot, started: asyncio.Event
+        self, spec: RunSpec, slots: list[Slot], started: asyncio.Event
     ) -> TrainerProcess | None:
-        """The slot's warm trainer, or a cold one; None (and the run failed) when none
-        starts."""
-        pool = self._warm.get(slot.index)
+        """The slot's warm trainer (one slot), or a cold one seeing every slot's devices;
+        None (and the run failed) when none starts."""
+        pool = self._warm.get(slots[0].index) if len(slots) == 1 else None
         trainer = await pool.take(spec.backend, started) if pool else None
         if trainer is not None:
             return trainer
+        devices = Slot(slots[0].index, tuple(d for slot in slots for d in slot.devices))
         try:
-            return await spawn_trainer(spec.backend, warm=False, env=slot.env)
+            return await spawn_trainer(spec.backend, warm=False, env=devices.env)
         except OSError as exc:
             error = RunError(code="trainer_start_failed", message=f"could not start it: {exc}")
             await self.events.append(spec.run_id, StatusEvent(status="failed", error=error))
             return None
 
-    async def _train_on(self, spec: RunSpec, slot: Slot, started: asyncio.Event) -> None:
+    async def _train_on(self, spec: RunSpec, slots: list[Slot], started: asyncio.Event) -> None:
         run_id = spec.run_id
-        trainer = await self._trainer_for(spec, slot, started)
+        trainer = await self._trainer_for(spec, slots, started)
         if trainer is None:
             return
         sup = Supervision(
             run_id, trainer, self.events, self.settings.cancel_grace_s, first_batch=started
         )
         self.active[run_id] = sup
-        self.on_slot[slot.index] = run_id
+        self.on_slot.update((slot.index, run_id) for slot in slots)
         try:
             if await self.redis.exists(cancel_key(run_id)):
                 await trainer.close()
@@ -226,7 +254,8 @@ class TeamWorker:
             await sup.run(spec.line())
         finally:
             self.active.pop(run_id, None)
-            self.on_slot.pop(slot.index, None)
+            for slot in slots:
+                self.on_slot.pop(slot.index, None)
             await self.events.flush()
 
     async def _listen_for_cancel(self) -> None:
