@@ -6,7 +6,7 @@
 - Eight small runs on two workers: total wall time against the same eight trained one
   after another with plain Keras `model.fit` in one process (the baseline), for runs far
   shorter than a trainer process's start (each run has a fresh one; a warm one waits per
-  worker) and for runs of several seconds.
+  worker) and for runs of several seconds each.
 - 200 sockets on one run through Redis: each gets every event, in order.
 
     .venv/bin/python bench/bench_team.py [--sockets 200] [--runs 8] [--epochs 3,60]
