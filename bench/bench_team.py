@@ -93,7 +93,8 @@ async def many_sockets(server: Server, run_id: str, count: int) -> list[list[int
 
 
 def plain_keras(runs: int, epochs: int) -> float:
-    """The baseline: the same iris model and settings, `model.fit` one after another."""
+    """The baseline: the same iris model and settings (the runs' default validation split
+    of 0.2 included), `model.fit` one after another."""
     import keras
     import numpy as np
     from sklearn.datasets import load_iris
@@ -110,7 +111,7 @@ def plain_keras(runs: int, epochs: int) -> float:
             ]
         )
         model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-        model.fit(x, np.asarray(y), epochs=epochs, batch_size=16, verbose=0)
+        model.fit(x, np.asarray(y), epochs=epochs, batch_size=16, validation_split=0.2, verbose=0)
     return time.perf_counter() - start
 
 
