@@ -208,3 +208,24 @@ def test_a_patch_is_applied_to_a_copy_of_what_it_touches():
     assert fixed is not None and fixed.nodes[1].params["units"] == 5 and len(fixed.edges) == 1
     assert json.dumps(data, sort_keys=True) == before  # the checked graph is unchanged
     assert patched(data, [{"op": "remove", "path": "/nodes/9"}]) is None
+
+
+def test_an_output_fix_is_checked_once_while_that_output_stays_the_same(monkeypatch):
+    from layerforge.graph.checks import cache, validate
+
+    cache.FIX_VERDICTS.clear()
+    checks = []
+    real = validate._check
+    monkeypatch.setattr(validate, "_check", lambda g, limits: checks.append(g) or real(g, limits))
+
+    def fixes_of(units: int) -> list[str]:
+        g = chain([4], ("Dense", {"units": units}), ("Dense", {"units": 3}), output={"name": "y"})
+        report = validate_graph(g)
+        no_loss = [w for w in report.warnings if w.code == "no_loss"]
+        return [f.label for f in no_loss[0].fixes]
+
+    first = fixes_of(8)
+    assert first and len(checks) == 1 + 1  # the graph, and its one loss candidate
+    checks.clear()
+    assert fixes_of(16) == first  # an edit upstream: the Output and what feeds it unchanged
+    assert len(checks) == 1

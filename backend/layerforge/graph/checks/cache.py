@@ -56,7 +56,10 @@ LAYER_CHECKS: Cache[Any] = Cache(20_000)
 PARAM_CHECKS: Cache[Any] = Cache(20_000)
 """Parameter problems by (type, canonical text, parameter prefix)."""
 
-ALL = (NODE_OUTCOMES, SUBGRAPH_MODELS, STRUCTURE, LAYER_CHECKS, PARAM_CHECKS)
+FIX_VERDICTS: Cache[bool] = Cache(4_096)
+"""Whether a fix that sets an Output's parameters works, by `fixes._verdict_key`."""
+
+ALL = (NODE_OUTCOMES, SUBGRAPH_MODELS, STRUCTURE, LAYER_CHECKS, PARAM_CHECKS, FIX_VERDICTS)
 
 
 def clear() -> None:

@@ -10,12 +10,14 @@ Bounded: top-level nodes only, at most `MAX_PROBLEMS` problems, `MAX_CHECKS` che
 from __future__ import annotations
 
 import copy
+import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 import jsonpatch
 
+from layerforge.graph.checks.cache import FIX_VERDICTS
 from layerforge.graph.checks.report import Shape, ValidationReport
 from layerforge.graph.problems import Fix, Problem
 from layerforge.graph.schema import Graph, parse_graph
@@ -45,9 +47,39 @@ def add_fixes(graph: Graph, report: ValidationReport, check: Check) -> None:
         for label, patch in context.candidates(problem):
             if budget <= 0 or len(problem.fixes) >= FIXES_PER_PROBLEM:
                 break
-            budget -= 1
-            if _works(context, problem, patch, check):
+            key = _verdict_key(context, problem, patch)
+            works = FIX_VERDICTS.get(key) if key is not None else None
+            if works is None:
+                budget -= 1
+                works = _works(context, problem, patch, check)
+                if key is not None:
+                    FIX_VERDICTS.put(key, works)
+            if works:
                 problem.fixes.append(Fix(label=label, patch=patch))
+
+
+def _verdict_key(context: _Context, problem: Problem, patch: Patch) -> Hashable | None:
+    """For a patch that only sets parameters of one Output node: everything its verdict
+    depends on (that node, what feeds it, the patch). An Output has nothing downstream,
+    so such a patch can change no other node's answer: while the Output and its input
+    stay the same, an edit elsewhere reuses the verdict instead of checking the whole
+    graph again (on an imported 1,000-node model with no loss yet, two full checks per
+    edit). None for any other patch: it is checked every time."""
+    parts = [str(op.get("path", "")).split("/") for op in patch]
+    if not all(len(p) > 4 and p[1] == "nodes" and p[3] == "params" for p in parts):
+        return None
+    if len({p[2] for p in parts}) != 1 or not parts[0][2].isdigit():
+        return None
+    node = context.graph.nodes[int(parts[0][2])]
+    if node.type != "Output" or node.id != problem.node:
+        return None
+    feeds = [
+        (e.source_port, context.report.nodes.get(e.source))
+        for e in context.graph.edges
+        if e.target == node.id
+    ]
+    seen = [(port, info.output_shapes, info.dtypes) if info else None for port, info in feeds]
+    return json.dumps([problem.code, node.model_dump(mode="json"), seen, patch], sort_keys=True)
 
 
 def patched(data: dict[str, Any], patch: Patch) -> Graph | None:
