@@ -161,10 +161,16 @@ class TeamWorker:
         slots = [await self._free.get()]
         try:
             spec = await self._claimed(run_id)
-            if spec is not None:
-                slots = await self._devices_for(spec, slots)
-                if slots:
-                    await self._train(spec, slots)
+            if spec is None:
+                return
+            wanted = int(spec.settings.get("gpus") or 1)
+            if wanted > 1:
+                for slot in slots:  # given back: the run gathers its devices afresh
+                    self._free.put_nowait(slot)
+                slots = []
+                slots = await self._gather(spec, wanted)
+            if slots:
+                await self._train(spec, slots)
         except Exception:
             log.exception("run %s: the worker failed", run_id)
             error = RunError(code="worker_error", message=f"worker {self.id} failed; see its log")
@@ -187,25 +193,25 @@ class TeamWorker:
         run = await asyncio.to_thread(self.store.get_run, run_id)
         return None if run is None else run_spec(self.settings, self.store, run)
 
-    async def _devices_for(self, spec: RunSpec, held: list[Slot]) -> list[Slot]:
-        """The slots a run trains on: the one held, or, for `gpus: N`, N of this worker's
-        (gathered one run at a time, the held one given back first, so two such runs
-        never wait on each other); [] (and the run failed) when the worker has fewer."""
-        wanted = int(spec.settings.get("gpus") or 1)
-        if wanted == 1:
-            return held
+    async def _gather(self, spec: RunSpec, wanted: int) -> list[Slot]:
+        """`wanted` of this worker's slots for a run with `gpus: N`, gathered one run at a
+        time (so two such runs never hold part each and wait on each other); [] (and the
+        run failed) when the worker has fewer."""
         if wanted > len(self.slots):
             devices = ", ".join(d.name for slot in self.slots for d in slot.devices)
             message = f"the run asks for {wanted} devices, worker {self.id} has {len(self.slots)} ({devices})"
             error = RunError(code="not_enough_devices", message=message)
             await self.events.append(spec.run_id, StatusEvent(status="failed", error=error))
-            return held
-        for slot in held:
-            self._free.put_nowait(slot)
+            return []
         gathered: list[Slot] = []
-        async with self._gathering:
-            while len(gathered) < wanted:
-                gathered.append(await self._free.get())
+        try:
+            async with self._gathering:
+                while len(gathered) < wanted:
+                    gathered.append(await self._free.get())
+        except BaseException:
+            for slot in gathered:
+                self._free.put_nowait(slot)
+            raise
         return gathered
 
     async def _train(self, spec: RunSpec, slots: list[Slot]) -> None:
