@@ -82,6 +82,11 @@ def _verdict_key(context: _Context, problem: Problem, patch: Patch) -> Hashable 
     return json.dumps([problem.code, node.model_dump(mode="json"), seen, patch], sort_keys=True)
 
 
+def set_param(position: dict[str, int], nid: str, name: str, value: Any) -> Patch:
+    """The patch that sets parameter `name` of node `nid` (`position`: node id -> index)."""
+    return [{"op": "add", "path": f"/nodes/{position[nid]}/params/{name}", "value": value}]
+
+
 def patched(data: dict[str, Any], patch: Patch) -> Graph | None:
     """The graph `data` (JSON) with `patch` applied, or None when that is no graph.
 
@@ -141,8 +146,7 @@ class _Context:
         return f"{base}_{n}"
 
     def set_param(self, nid: str, name: str, value: Any) -> Patch:
-        path = f"/nodes/{self.position[nid]}/params/{name}"
-        return [{"op": "add", "path": path, "value": value}]
+        return set_param(self.position, nid, name, value)
 
     def insert(
         self, edge_index: int, layer: str, params: dict[str, Any], before: Patch | None = None

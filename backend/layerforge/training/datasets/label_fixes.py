@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from layerforge.graph.checks.fixes import patched
+from layerforge.graph.checks.fixes import patched, set_param
 from layerforge.graph.problems import Fix, Problem
 from layerforge.graph.schema import Graph
 from layerforge.graph.structure import output_name
@@ -50,20 +50,18 @@ def _candidates(graph: Graph, info: DatasetInfo, out_id: str) -> Iterator[tuple[
     if labels is None or not _class_labels(labels):
         return
     classes = int(labels.max or 0) + 1
-
-    def set_param(nid: str, name: str, value: Any) -> Patch:
-        return [{"op": "add", "path": f"/nodes/{position[nid]}/params/{name}", "value": value}]
-
     loss = out.params.get("loss")
-    use_sparse = [] if loss in (SPARSE, CATEGORICAL) else set_param(out_id, "loss", SPARSE)
+    use_sparse = (
+        [] if loss in (SPARSE, CATEGORICAL) else set_param(position, out_id, "loss", SPARSE)
+    )
     if use_sparse:
         yield f"Use the loss {SPARSE} (the targets are class labels)", use_sparse
     source = next((e.source for e in graph.edges if e.target == out_id), None)
     layer = graph.nodes[position[source]] if source in position else None
     if layer is not None and "units" in layer.params and layer.params["units"] != classes:
-        ops = set_param(layer.id, "units", classes)
+        ops = set_param(position, layer.id, "units", classes)
         if layer.params.get("activation") in (None, "linear", "sigmoid"):
-            ops += set_param(layer.id, "activation", "softmax")
+            ops += set_param(position, layer.id, "activation", "softmax")
         yield (
             f"Give {layer.id!r} {classes} units, one per class (labels 0 to {classes - 1})",
             ops + use_sparse,

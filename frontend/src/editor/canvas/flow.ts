@@ -6,7 +6,7 @@
 import { Position, type Edge as FlowEdge, type Node as FlowNode } from '@xyflow/react';
 import type { Graph, GraphNode, LayerSpec, NodeReport, Problem, ValidateAnswer, XY } from '../graph/types';
 import { edgeKey, positionsOf, subgraphPorts, subgraphUsedBy } from '../graph/transforms';
-import { isInside } from '../graph/inPlace';
+import { isInside, openable } from '../graph/inPlace';
 
 export interface LayerNodeData extends Record<string, unknown> {
   type: string;
@@ -276,7 +276,7 @@ export function createFlowMapper(): FlowMapper {
             shared: node.shared_with ? 'call' : count > 0 ? 'owner' : null,
             sharedCount: count,
             subgraph: sub,
-            openable: node.type === 'Model' && !node.shared_with && !isInside(node.id) && !!sub,
+            openable: !isInside(node.id) && openable(graph, node) !== null,
             group: owner.type === 'Block' ? (node.name ?? node.id) : null,
             inner: owner.inner ? (subgraphUsedBy({ ...owner.inner, id: '' } as GraphNode) ?? owner.inner.type) : null,
             trainable: node.trainable !== false,

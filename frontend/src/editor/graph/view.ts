@@ -4,14 +4,13 @@
  * drawn nodes too: a block's summary, and each opened layer as the check of its own
  * sub-graph reported it (`inside`: answers by sub-graph name).
  */
-import { collapsedView, type GroupSummary } from './blocks';
+import { collapsedView } from './blocks';
 import { insideId, openView, type OpenModel } from './inPlace';
-import { emptyNodeReport, type Graph, type NodeId, type NodeReport, type ValidateAnswer } from './types';
+import { emptyNodeReport, type Graph, type NodeReport, type ValidateAnswer } from './types';
 
 export interface DrawnView {
   graph: Graph;
   validation: ValidateAnswer | null;
-  groups: Map<NodeId, GroupSummary>;
   models: OpenModel[];
 }
 
@@ -39,5 +38,5 @@ export function drawnView(
       nodes[id] = emptyNodeReport({ output_shapes: g.shapes as NodeReport['output_shapes'], params: g.params ?? 0 });
     validation = { ...validation, nodes };
   }
-  return { graph: view.graph, validation, groups: view.groups, models: opened.models };
+  return { graph: view.graph, validation, models: opened.models };
 }
