@@ -21,6 +21,8 @@ describe('workers', () => {
   it('names the device each run trains on', () => {
     expect(devicesOfRuns(team).get('r1')).toBe('gpu-a · GPU 0 (NVIDIA L4, 24 GB)');
     expect(devicesOfRuns(team).size).toBe(1);
+    const both = worker('gpu-c', [gpu('0', 24576, 'r2'), gpu('1', 24576, 'r2')], 0);
+    expect(devicesOfRuns([both]).get('r2')).toBe('gpu-c · GPU 0 (NVIDIA L4, 24 GB), GPU 1 (NVIDIA L4, 24 GB)');
   });
 
   it('says what each device does', () => {

@@ -21,11 +21,14 @@ export function deviceState(w: WorkerInfo, d: Device): string {
   return loose.length ? `runs ${loose.map((r) => r.slice(0, 8)).join(', ')}; ${w.free_slots} free` : 'free';
 }
 
-/** run id -> "host · GPU 0 (NVIDIA …)" for the runs a worker says it trains. */
+/** run id -> "host · GPU 0 (NVIDIA …)" for the runs a worker says it trains (every
+ * device of a run on several, `gpus: N`). */
 export function devicesOfRuns(workers: WorkerInfo[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const w of workers) {
-    for (const d of w.devices) if (d.run_id) out.set(d.run_id, `${w.host} · ${deviceLabel(d)}`);
+    const on = new Map<string, string[]>();
+    for (const d of w.devices) if (d.run_id) on.set(d.run_id, [...(on.get(d.run_id) ?? []), deviceLabel(d)]);
+    for (const [run, labels] of on) out.set(run, `${w.host} · ${labels.join(', ')}`);
     for (const r of w.run_ids) if (!out.has(r)) out.set(r, w.host);
   }
   return out;
