@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from layerforge.api.bodies import GraphIn
 from layerforge.api.deps import SessionDep, SettingsDep, check_graph_size, keras_lock
 from layerforge.api.errors import ApiError, ErrorBody, validation_problems
+from layerforge.graph.checks.report import ValidationReport
 from layerforge.graph.limits import GraphLimits
 from layerforge.graph.problems import Problem
 from layerforge.graph.schema import Graph
@@ -164,15 +165,22 @@ def upload_dataset(
         part.unlink(missing_ok=True)
 
 
+def _checked(graph: Graph, limits: GraphLimits) -> ValidationReport:
+    """The graph validated for its shapes and errors (the fixes of a validate answer are
+    not part of a data set check)."""
+    from layerforge.graph import validate_graph
+
+    with keras_lock:
+        return validate_graph(graph, limits, fixes=False)
+
+
 def _refit(
     info: DatasetInfo, losses: dict[str, str | None], limits: GraphLimits
 ) -> Callable[[Graph], list[Problem]]:
     """A patched graph validated and fitted to the set again: every error of both."""
-    from layerforge.graph import validate_graph
 
     def refit(graph: Graph) -> list[Problem]:
-        with keras_lock:
-            report = validate_graph(graph, limits, fixes=False)
+        report = _checked(graph, limits)
         shapes = {node: r.output_shapes for node, r in report.nodes.items()}
         return [*report.errors, *plan_dataset(graph, info, shapes, losses).problems]
 
@@ -191,10 +199,7 @@ def check(body: DatasetCheck, session: SessionDep, settings: SettingsDep) -> Dat
         for p in problems:
             p.param = f"settings.{p.param}" if p.param else "settings"
         raise ApiError(422, problems) from None
-    from layerforge.graph import validate_graph
-
-    with keras_lock:
-        report = validate_graph(body.graph, settings.limits)
+    report = _checked(body.graph, settings.limits)
     shapes = {node: r.output_shapes for node, r in report.nodes.items()}
     losses: dict[str, str | None] = {k: o.loss for k, o in run_settings.outputs.items() if o.loss}
     info: DatasetInfo | None
