@@ -210,10 +210,9 @@ def test_a_patch_is_applied_to_a_copy_of_what_it_touches():
     assert patched(data, [{"op": "remove", "path": "/nodes/9"}]) is None
 
 
-def test_an_output_fix_is_checked_once_while_that_output_stays_the_same(monkeypatch):
-    from layerforge.graph.checks import cache, validate
+def test_an_output_fix_is_judged_by_that_outputs_own_checks(monkeypatch):
+    from layerforge.graph.checks import validate
 
-    cache.FIX_VERDICTS.clear()
     checks = []
     real = validate._check
     monkeypatch.setattr(validate, "_check", lambda g, limits: checks.append(g) or real(g, limits))
@@ -225,7 +224,33 @@ def test_an_output_fix_is_checked_once_while_that_output_stays_the_same(monkeypa
         return [f.label for f in no_loss[0].fixes]
 
     first = fixes_of(8)
-    assert first and len(checks) == 1 + 1  # the graph, and its one loss candidate
-    checks.clear()
-    assert fixes_of(16) == first  # an edit upstream: the Output and what feeds it unchanged
-    assert len(checks) == 1
+    assert first and len(checks) == 1  # the graph only: each loss offered needs no whole check
+    assert fixes_of(16) == first
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"loss": "mse"},
+        {"loss": "no_such_loss"},
+        {"loss": "mse", "from_logits": True},
+        {"loss": "categorical_crossentropy", "from_logits": True},
+        {"loss": "mse", "metrics": ["no_such_metric"]},
+        {"loss": "mse", "loss_weight": -1},
+    ],
+)
+def test_an_outputs_own_checks_agree_with_the_whole_check(params):
+    from layerforge.graph.checks.fixes import patched
+    from layerforge.graph.checks.structure import output_findings
+
+    g = chain([4], ("Dense", {"units": 3, "activation": "softmax"}), output={"name": "y"})
+    data = _sent(g)
+    out = len(data["nodes"]) - 1
+    patch = [{"op": "add", "path": f"/nodes/{out}/params/{k}", "value": v} for k, v in params.items()]
+    fixed = patched(data, patch)
+    assert fixed is not None
+    whole = validate_graph(fixed, fixes=False)
+    own = output_findings(fixed, fixed.nodes[out].id)
+    keys = lambda problems: sorted((p.node, p.code, p.param) for p in problems)  # noqa: E731
+    assert keys(own.errors) == keys(whole.errors)
+    assert keys(own.warnings) == keys(whole.warnings)

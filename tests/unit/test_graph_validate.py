@@ -8,7 +8,7 @@ import re
 import pytest
 
 from graphs import chain, edge, example, graph, node, validated
-from layerforge.graph import GraphLimits
+from layerforge.graph import GraphLimits, validate_graph
 from layerforge.graph.checks import cache
 from layerforge.graph.schema import parse_graph
 
@@ -360,6 +360,30 @@ def test_one_node_edit_rechecks_only_downstream():
     assert report["valid"]
     # n25 changes, and n26 sees a new input shape; n27.. see the same specs as before
     assert cache.NODE_OUTCOMES.misses - before == 2
+
+
+def test_the_report_of_a_graph_just_checked_is_reused(monkeypatch):
+    """The editor asks for a validation, a data set check (no fixes) and an estimate of
+    the same graph: one check answers all three; another graph or limits is checked."""
+    from layerforge.graph.checks import validate
+
+    cache.clear()
+    checks = []
+    real = validate._check
+    monkeypatch.setattr(validate, "_check", lambda g, limits: checks.append(g) or real(g, limits))
+    g = chain([4], ("Dense", {"units": 7}), ("Dense", {"units": 3}))
+    first = validate_graph(g, fixes=False)
+    assert len(checks) == 1 and first.valid
+    assert validate_graph(g, fixes=False) is first and len(checks) == 1
+    with_fixes = validate_graph(g)  # fixes were not computed yet: checked again
+    assert len(checks) == 2 and with_fixes.nodes["n1"].output_shapes == [[None, 3]]
+    assert validate_graph(g, fixes=False) is with_fixes and len(checks) == 2
+    assert validate_graph(parse_graph(g.model_dump())) is with_fixes  # equal graph, same key
+    validate_graph(g, GraphLimits(params=10))
+    assert len(checks) == 3
+    assert not validate_graph(g, GraphLimits(params=10)).valid
+    validate_graph(chain([4], ("Dense", {"units": 8}), ("Dense", {"units": 3})))
+    assert len(checks) == 4
 
 
 def test_messages_are_clean_of_ansi_and_paths():

@@ -55,11 +55,12 @@ LAYER_CHECKS: Cache[Any] = Cache(20_000)
 """A layer's own checks (type, params, wrapper) by its canonical text."""
 PARAM_CHECKS: Cache[Any] = Cache(20_000)
 """Parameter problems by (type, canonical text, parameter prefix)."""
+REPORTS: Cache[Any] = Cache(16)
+"""Whole validation reports, with whether fixes were added, by `validate._report_key`."""
+PORT_NAMES: Cache[Any] = Cache(20_000)
+"""A layer's port names by (canonical text, connected input ports)."""
 
-FIX_VERDICTS: Cache[bool] = Cache(4_096)
-"""Whether a fix that sets an Output's parameters works, by `fixes._verdict_key`."""
-
-ALL = (NODE_OUTCOMES, SUBGRAPH_MODELS, STRUCTURE, LAYER_CHECKS, PARAM_CHECKS, FIX_VERDICTS)
+ALL = (NODE_OUTCOMES, SUBGRAPH_MODELS, STRUCTURE, LAYER_CHECKS, PARAM_CHECKS, PORT_NAMES, REPORTS)
 
 
 def clear() -> None:

@@ -10,17 +10,18 @@ Bounded: top-level nodes only, at most `MAX_PROBLEMS` problems, `MAX_CHECKS` che
 from __future__ import annotations
 
 import copy
-import json
+import dataclasses
+import functools
 import math
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jsonpatch
 
-from layerforge.graph.checks.cache import FIX_VERDICTS
 from layerforge.graph.checks.report import Shape, ValidationReport
+from layerforge.graph.checks.structure import output_findings
 from layerforge.graph.problems import Fix, Problem
-from layerforge.graph.schema import Graph, parse_graph
+from layerforge.graph.schema import Graph, Node, parse_graph
 from layerforge.graph.structure import GraphIndex
 
 Patch = list[dict[str, Any]]
@@ -47,39 +48,39 @@ def add_fixes(graph: Graph, report: ValidationReport, check: Check) -> None:
         for label, patch in context.candidates(problem):
             if budget <= 0 or len(problem.fixes) >= FIXES_PER_PROBLEM:
                 break
-            key = _verdict_key(context, problem, patch)
-            works = FIX_VERDICTS.get(key) if key is not None else None
-            if works is None:
-                budget -= 1
-                works = _works(context, problem, patch, check)
-                if key is not None:
-                    FIX_VERDICTS.put(key, works)
-            if works:
+            output = _output_only(context, patch)
+            if output is None:
+                budget -= 1  # a whole-graph check; an Output's own checks cost next to nothing
+            if _works(context, problem, patch, check, output):
                 problem.fixes.append(Fix(label=label, patch=patch))
 
 
-def _verdict_key(context: _Context, problem: Problem, patch: Patch) -> Hashable | None:
-    """For a patch that only sets parameters of one Output node: everything its verdict
-    depends on (that node, what feeds it, the patch). An Output has nothing downstream,
-    so such a patch can change no other node's answer: while the Output and its input
-    stay the same, an edit elsewhere reuses the verdict instead of checking the whole
-    graph again (on an imported 1,000-node model with no loss yet, two full checks per
-    edit). None for any other patch: it is checked every time."""
+def _output_only(context: _Context, patch: Patch) -> int | None:
+    """The position of the one Output node whose params are all the patch sets, else None."""
     parts = [str(op.get("path", "")).split("/") for op in patch]
     if not all(len(p) > 4 and p[1] == "nodes" and p[3] == "params" for p in parts):
         return None
     if len({p[2] for p in parts}) != 1 or not parts[0][2].isdigit():
         return None
-    node = context.graph.nodes[int(parts[0][2])]
-    if node.type != "Output" or node.id != problem.node:
+    position = int(parts[0][2])
+    if position >= len(context.graph.nodes):
         return None
-    feeds = [
-        (e.source_port, context.report.nodes.get(e.source))
-        for e in context.graph.edges
-        if e.target == node.id
-    ]
-    seen = [(port, info.output_shapes, info.dtypes) if info else None for port, info in feeds]
-    return json.dumps([problem.code, node.model_dump(mode="json"), seen, patch], sort_keys=True)
+    return position if context.graph.nodes[position].type == "Output" else None
+
+
+def _with_node_patched(graph: Graph, position: int, patch: Patch) -> Graph | None:
+    """The graph with a patch of one node applied to that node alone: the other nodes
+    are shared, not dumped and parsed again. None when the node it makes is no node."""
+    node = graph.nodes[position]
+    prefix = f"/nodes/{position}"
+    local = [{**op, "path": op["path"][len(prefix) :]} for op in patch]
+    try:
+        fixed = Node.model_validate(jsonpatch.apply_patch(node.model_dump(mode="json"), local))
+    except Exception:  # a candidate that does not even make a node is never offered
+        return None
+    nodes = list(graph.nodes)
+    nodes[position] = fixed
+    return graph.model_copy(update={"nodes": nodes})
 
 
 def set_param(position: dict[str, int], nid: str, name: str, value: Any) -> Patch:
@@ -105,11 +106,26 @@ def patched(data: dict[str, Any], patch: Patch) -> Graph | None:
         return None
 
 
-def _works(context: _Context, problem: Problem, patch: Patch, check: Check) -> bool:
-    fixed = patched(context.data, patch)
-    if fixed is None:
+def _works(
+    context: _Context, problem: Problem, patch: Patch, check: Check, output: str | None
+) -> bool:
+    """Whether the patched graph is free of the problem and has no new error. A patch of
+    one Output's params (`output`: its position) is judged by that Output's own checks
+    (`output_findings`): on an imported 1,000-node model with no loss yet, each edit
+    would otherwise check the whole graph again once per loss offered."""
+    if output is not None:
+        fixed = _with_node_patched(context.graph, output, patch)
+        after = None
+        if fixed is not None:
+            node = fixed.nodes[output]
+            by_id = {**context.index.by_id, node.id: node}  # the same edges: the index holds
+            index = dataclasses.replace(context.index, graph=fixed, by_id=by_id)
+            after = output_findings(fixed, node.id, index)
+    else:
+        fixed = patched(context.data, patch)
+        after = check(fixed) if fixed else None
+    if after is None:
         return False
-    after = check(fixed)
     before = {(p.node, p.code) for p in context.report.errors}
     still = {(p.node, p.code) for p in [*after.errors, *after.warnings]}
     new_errors = {(p.node, p.code) for p in after.errors} - before
@@ -122,9 +138,13 @@ class _Context:
     def __init__(self, graph: Graph, report: ValidationReport):
         self.graph = graph
         self.report = report
-        self.data = graph.model_dump(mode="json")
         self.index = GraphIndex.of(graph)
         self.position = {n.id: i for i, n in enumerate(graph.nodes)}
+
+    @functools.cached_property
+    def data(self) -> dict[str, Any]:
+        """The graph as JSON, for whole-graph patches (dumped only when one is checked)."""
+        return self.graph.model_dump(mode="json")
 
     # -- what the candidates read ---------------------------------------------------
     def in_shapes(self, nid: str) -> list[tuple[int, int, Shape]]:

@@ -10,6 +10,7 @@ edit only nodes whose definition or input specs changed are called again."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -50,6 +51,18 @@ class Outcome:
     code: str | None = None
     message: str | None = None
     param: str | None = None
+
+    @functools.cached_property
+    def entry_fields(
+        self,
+    ) -> tuple[tuple[list[int | None], ...], tuple[str, ...], tuple[bool, ...]]:
+        """(output shapes as JSON, dtypes, which outputs carry a mask), once per outcome."""
+        specs = self.specs or ()
+        return (
+            tuple(s.to_json() for s in specs),
+            tuple(s.dtype for s in specs),
+            tuple(s.mask is not None for s in specs),
+        )
 
 
 def _digest(obj: Any) -> str:
@@ -101,6 +114,9 @@ class _CachedScope(SubgraphScope):
         return model
 
 
+PortNames = tuple[tuple[str, ...], tuple[str, ...], bool, tuple[str, ...]]
+
+
 class Validator:
     """Calls every node of a graph (and of its sub-graphs) on symbolic tensors; fills
     `nodes` (one NodeReport per node, ids of sub-graph nodes as `key/id`) and writes the
@@ -128,46 +144,77 @@ class Validator:
         specs: dict[str, list[TensorSpec]] = {}
         for nid in [*order, *sorted(cyclic)]:
             node = index.by_id[nid]
-            info = self._info(prefix + nid, index, node, scope)
             if prefix + nid in bad:
-                info.status = "error"
+                self._enter(prefix + nid, index, node, scope, "error")
                 continue
             args = self._input_specs(index, nid, specs)
             if nid in cyclic or args is None:
-                info.status = "skipped"
+                self._enter(prefix + nid, index, node, scope, "skipped")
                 continue
             outcome = self._outcome(index, node, args, scope, specs, chain)
-            self._record(prefix + nid, info, outcome)
+            if outcome.code:
+                self.findings.error(
+                    prefix + nid, outcome.code, outcome.message or "", outcome.param
+                )
+                self._enter(prefix + nid, index, node, scope, "error")
+                continue
+            self._enter(prefix + nid, index, node, scope, "ok", outcome)
             if outcome.specs is not None:
                 specs[nid] = list(outcome.specs)
         self._dedupe_weights(index, prefix)
         return index
 
-    def _info(self, nid: str, index: GraphIndex, node: Node, scope: SubgraphScope) -> NodeReport:
-        """A node's entry, with its ports (from the structure, no Keras call)."""
+    def _enter(
+        self,
+        nid: str,
+        index: GraphIndex,
+        node: Node,
+        scope: SubgraphScope,
+        status: str,
+        outcome: Outcome | None = None,
+    ) -> None:
+        """A node's entry: its ports (from the structure, no Keras call) and, when its
+        call worked, what it gave; made once with every field (a pydantic model's
+        attribute writes cost more than the whole entry)."""
         owner = index.by_id.get(node.shared_with or "", node)
         ports = index.in_edges.get(node.id, {})
         connected = max(ports, default=-1) + 1
-        info = NodeReport.model_construct(
-            output_shapes=[],
-            dtypes=[],
-            params=0,
-            trainable_params=0,
-            non_trainable_params=0,
+        inputs, outputs, variadic, arguments = self._ports(owner, connected, scope)
+        shapes, dtypes, masked = outcome.entry_fields if outcome else ((), (), ())
+        self.nodes[nid] = NodeReport.model_construct(
+            output_shapes=list(shapes),
+            dtypes=list(dtypes),
+            params=outcome.trainable + outcome.non_trainable if outcome else 0,
+            trainable_params=outcome.trainable if outcome else 0,
+            non_trainable_params=outcome.non_trainable if outcome else 0,
             errors=[],
             warnings=[],
-            status="ok",
+            status=status,
             weights_shared_with=None,
-            input_ports=[]
-            if owner.type == "Input"
-            else input_port_names(owner, scope.lookup, connected),
-            output_ports=output_port_names(owner, scope.lookup),
-            variadic_inputs=variadic_inputs(owner),
-            argument_ports=[p.name for p in argument_ports(owner)],
-            masked_outputs=[],
+            input_ports=list(inputs),
+            output_ports=list(outputs),
+            variadic_inputs=variadic,
+            argument_ports=list(arguments),
+            masked_outputs=[port for port, m in zip(outputs, masked, strict=False) if m],
         )
-        self.nodes[nid] = info
-        return info
+
+    def _ports(self, owner: Node, connected: int, scope: SubgraphScope) -> PortNames:
+        """(input, output, variadic, argument) port names of a layer; cached by its text
+        unless it uses a sub-graph (whose Inputs and Outputs name its ports)."""
+        key = None if subgraph_use(owner) is not None else (self.findings.key(owner), connected)
+        found: PortNames | None = cache.PORT_NAMES.get(key) if key is not None else None
+        if found is None:
+            found = (
+                ()
+                if owner.type == "Input"
+                else tuple(input_port_names(owner, scope.lookup, connected)),
+                tuple(output_port_names(owner, scope.lookup)),
+                variadic_inputs(owner),
+                tuple(p.name for p in argument_ports(owner)),
+            )
+            if key is not None:
+                cache.PORT_NAMES.put(key, found)
+        return found
 
     @staticmethod
     def _input_specs(
@@ -183,22 +230,6 @@ class Validator:
                 return None
             args[port] = specs[edge.source][edge.source_port]
         return args
-
-    def _record(self, nid: str, info: NodeReport, outcome: Outcome) -> None:
-        if outcome.code:
-            info.status = "error"
-            self.findings.error(nid, outcome.code, outcome.message or "", outcome.param)
-            return
-        info.output_shapes = [s.to_json() for s in outcome.specs or ()]
-        info.masked_outputs = [
-            port
-            for port, spec in zip(info.output_ports, outcome.specs or (), strict=False)
-            if spec.mask is not None
-        ]
-        info.dtypes = [s.dtype for s in outcome.specs or ()]
-        info.trainable_params = outcome.trainable
-        info.non_trainable_params = outcome.non_trainable
-        info.params = outcome.trainable + outcome.non_trainable
 
     # -- one node -------------------------------------------------------------------
     def _outcome(

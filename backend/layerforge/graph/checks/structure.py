@@ -541,6 +541,18 @@ def _walk(graph: Graph, chain: list[Graph], prefix: str, f: Findings) -> None:
         _walk(sub, [*chain, sub], f"{prefix}{key}/", f)
 
 
+def output_findings(graph: Graph, node_id: str, index: GraphIndex | None = None) -> Findings:
+    """What a top-level graph's checks find that an Output node's params can change: the
+    node's parameter checks and the loss and logits warnings. Nothing else reads them
+    (an Output has nothing downstream and its call only passes its inputs on), so a fix
+    that only sets an Output's params is judged by these alone (`fixes`)."""
+    f = Findings()
+    checker = _Checker(graph, [graph], "", f, index)
+    checker.check_node(checker.index.by_id[node_id])
+    checker.check_logits()
+    return f
+
+
 def static_problems(graph: Graph, limits: GraphLimits = DEFAULT_LIMITS) -> list[Problem]:
     """The errors (not warnings) `static_findings` reports."""
     return static_findings(graph, limits).errors

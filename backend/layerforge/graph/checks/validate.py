@@ -3,6 +3,9 @@ from Keras itself; `model_summary`: the rows of `model.summary()` for a valid gr
 
 from __future__ import annotations
 
+import hashlib
+
+from layerforge.graph.checks import cache
 from layerforge.graph.checks.cost import GraphCost, add_costs
 from layerforge.graph.checks.findings import Findings
 from layerforge.graph.checks.fixes import add_fixes, needs_fixes
@@ -36,11 +39,27 @@ def validate_graph(
     graph: Graph, limits: GraphLimits = DEFAULT_LIMITS, *, fixes: bool = True
 ) -> ValidationReport:
     """The body of `POST /api/graphs/validate` (see DESIGN.md), with checked fixes on the
-    problems that have one (only computed when there are such problems, and `fixes`)."""
+    problems that have one (only computed when there are such problems, and `fixes`).
+
+    The report of a graph just checked is kept (`cache.REPORTS`): one edit in the editor
+    asks for the validation, the data set check and the memory estimate of the same
+    graph, and the last two reuse it. Callers read the report, never change it."""
+    key = _report_key(graph, limits)
+    kept = cache.REPORTS.get(key)
+    if kept is not None and (kept[1] or not fixes):
+        return kept[0]
     report = _check(graph, limits)
     if fixes and needs_fixes(report):
         add_fixes(graph, report, lambda fixed: _check(fixed, limits))
+    cache.REPORTS.put(key, (report, fixes))
     return report
+
+
+def _report_key(graph: Graph, limits: GraphLimits) -> str:
+    """Everything a report depends on: the graph as sent and the limits it is held to."""
+    digest = hashlib.sha1(graph.model_dump_json().encode())
+    digest.update(limits.model_dump_json().encode())
+    return digest.hexdigest()
 
 
 def _check(graph: Graph, limits: GraphLimits) -> ValidationReport:
