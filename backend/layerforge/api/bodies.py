@@ -9,7 +9,7 @@ from starlette.requests import HTTPConnection, Request
 
 from layerforge.api.errors import ApiError, validation_problems
 from layerforge.graph.schema import Graph, migrate
-from layerforge.store.text import storable_problem, unstorable_text
+from layerforge.store.text import may_hold_unstorable, storable_problem, unstorable_text
 
 
 def _migrated(value: Any) -> Any:
@@ -42,7 +42,8 @@ async def refuse_unstorable(conn: HTTPConnection) -> None:
             found.append((("query", name), why))
     body: Any = None
     if isinstance(conn, Request) and conn.method in WRITE_METHODS:
-        if conn.headers.get("content-type", "").startswith("application/json"):
+        json_body = conn.headers.get("content-type", "").startswith("application/json")
+        if json_body and may_hold_unstorable(await conn.body()):
             try:
                 body = await conn.json()  # parsed once: the route's body reuses it
             except ValueError:  # not JSON: the route's own validation answers

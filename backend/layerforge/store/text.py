@@ -8,8 +8,11 @@ accept the same things.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
+
+_ESCAPES = re.compile(rb"\\u(?:0000|[dD][89abcdefABCDEF])")
 
 
 def storable_problem(text: str) -> str | None:
@@ -21,6 +24,14 @@ def storable_problem(text: str) -> str | None:
     except UnicodeEncodeError:
         return "holds a lone surrogate (not valid Unicode text)"
     return None
+
+
+def may_hold_unstorable(raw: bytes) -> bool:
+    """False when JSON text cannot hold a NUL or a lone surrogate, read off its bytes:
+    in UTF-8 JSON both can only be spelled as escapes (\\u0000, \\ud800 to \\udfff), and
+    a body with a zero byte is not UTF-8 JSON text. True means "walk it" (an emoji's
+    surrogate pair is fine, but spelled so): `unstorable_text` then says what is wrong."""
+    return b"\x00" in raw or _ESCAPES.search(raw) is not None
 
 
 def unstorable_text(
