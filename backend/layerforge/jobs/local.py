@@ -4,7 +4,9 @@ Slots default to one per GPU (one without GPUs); GPUs are counted without import
 TensorFlow. With several GPUs each slot pins its trainer to one GPU. An optional warm
 trainer (Keras imported, waiting on stdin) takes the next run whose backend matches,
 which cuts the time to the first metric; it is replaced once that run has trained its
-first batch (a replacement importing TensorFlow beside it would slow that start down).
+first batch. Warm trainers are forked from a fork server that imported TensorFlow once
+(`jobs/forked.py`), so a replacement costs a fork and a warm-up, not an import beside
+the runs training.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from layerforge.events.log import EventLog
 from layerforge.events.types import ResultEvent, RunError, StatusEvent
 from layerforge.jobs.devices import cpu_device, nvidia_gpus
+from layerforge.jobs.forked import ForkServer
 from layerforge.jobs.scheduler import CancelOutcome
 from layerforge.jobs.spec import RunSpec, run_spec
 from layerforge.jobs.supervisor import Supervision, TrainerProcess, spawn_trainer
@@ -49,9 +52,16 @@ def count_gpus() -> int:
 
 class WarmPool:
     """Keeps one trainer started ahead for the default backend (with `env`, such as a
-    worker slot's devices)."""
+    worker slot's devices), forked from `forks` (started with `python -m` when that
+    fails)."""
 
-    def __init__(self, backend: str = WARM_BACKEND, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        forks: ForkServer,
+        backend: str = WARM_BACKEND,
+        env: dict[str, str] | None = None,
+    ):
+        self.forks = forks
         self.backend = backend
         self.env = env
         self._trainer: TrainerProcess | None = None
@@ -66,6 +76,12 @@ class WarmPool:
             await after.wait()
         if self._stopped:
             return
+        try:
+            forked = await self.forks.spawn(self.env or {}, warm=True)
+            self._trainer = TrainerProcess(forked, self.backend)
+            return
+        except OSError:
+            log.exception("could not fork a warm trainer; starting one")
         try:
             self._trainer = await spawn_trainer(self.backend, warm=True, env=self.env)
         except OSError:
@@ -111,7 +127,8 @@ class LocalScheduler:
         self._stopping = False
         self._oneshots = asyncio.Semaphore(settings.oneshot_slots)
         # A warm trainer sees every GPU, so it serves only when slots need no pinning.
-        self._warm = WarmPool() if settings.warm_trainer and gpus <= 1 else None
+        self._forks = ForkServer(WARM_BACKEND)
+        self._warm = WarmPool(self._forks) if settings.warm_trainer and gpus <= 1 else None
 
     async def start(self) -> None:
         if self._warm:
@@ -133,6 +150,7 @@ class LocalScheduler:
         self._workers = []
         if self._warm:
             await self._warm.stop()
+        await self._forks.stop()
 
     def submit(self, run_id: str) -> None:
         self._queue.put_nowait(run_id)

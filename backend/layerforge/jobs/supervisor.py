@@ -31,6 +31,7 @@ from layerforge.events.types import (
     RunStatus,
     StatusEvent,
 )
+from layerforge.jobs.forked import ForkedProcess
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class TrainerProcess:
     imported, waiting on stdin). Its stderr is drained into a short tail, and into the
     run's `trainer.log` once it has a run."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, backend: str):
+    def __init__(self, proc: asyncio.subprocess.Process | ForkedProcess, backend: str):
         self.proc = proc
         self.backend = backend
         self.stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)

@@ -42,8 +42,9 @@ from layerforge.jobs.dramatiq_queue import (
     make_broker,
     reply_key,
 )
+from layerforge.jobs.forked import ForkServer
 from layerforge.jobs.heartbeat import Heartbeat
-from layerforge.jobs.local import WarmPool
+from layerforge.jobs.local import WARM_BACKEND, WarmPool
 from layerforge.jobs.spec import RunSpec, run_spec
 from layerforge.jobs.supervisor import Supervision, TrainerProcess, spawn_trainer
 from layerforge.settings import Settings
@@ -75,8 +76,11 @@ class TeamWorker:
         self._free: asyncio.Queue[Slot] = asyncio.Queue()
         self._gathering = asyncio.Lock()  # one run at a time gathers several slots
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._forks = ForkServer(WARM_BACKEND)  # one for every slot's warm trainers
         self._warm = (
-            {slot.index: WarmPool(env=slot.env) for slot in slots} if settings.warm_trainer else {}
+            {slot.index: WarmPool(self._forks, env=slot.env) for slot in slots}
+            if settings.warm_trainer
+            else {}
         )
         self.heartbeat = Heartbeat(
             settings, self.workers, self.id, self.current_devices, self.current_runs
@@ -119,6 +123,7 @@ class TeamWorker:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await asyncio.gather(*(pool.stop() for pool in self._warm.values()))
+            await self._forks.stop()
             await self.heartbeat.remove()
             await self.events.stop()
             await self.redis.aclose()

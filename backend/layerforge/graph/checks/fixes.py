@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonpatch
 
+from layerforge.graph.checks.findings import Findings
 from layerforge.graph.checks.report import Shape, ValidationReport
 from layerforge.graph.checks.structure import output_findings
 from layerforge.graph.problems import Fix, Problem
@@ -107,7 +108,7 @@ def patched(data: dict[str, Any], patch: Patch) -> Graph | None:
 
 
 def _works(
-    context: _Context, problem: Problem, patch: Patch, check: Check, output: str | None
+    context: _Context, problem: Problem, patch: Patch, check: Check, output: int | None
 ) -> bool:
     """Whether the patched graph is free of the problem and has no new error. A patch of
     one Output's params (`output`: its position) is judged by that Output's own checks
@@ -115,7 +116,7 @@ def _works(
     would otherwise check the whole graph again once per loss offered."""
     if output is not None:
         fixed = _with_node_patched(context.graph, output, patch)
-        after = None
+        after: Findings | ValidationReport | None = None
         if fixed is not None:
             node = fixed.nodes[output]
             by_id = {**context.index.by_id, node.id: node}  # the same edges: the index holds

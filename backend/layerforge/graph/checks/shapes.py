@@ -14,7 +14,7 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import keras
 
@@ -170,7 +170,7 @@ class Validator:
         index: GraphIndex,
         node: Node,
         scope: SubgraphScope,
-        status: str,
+        status: Literal["ok", "error", "skipped"],
         outcome: Outcome | None = None,
     ) -> None:
         """A node's entry: its ports (from the structure, no Keras call) and, when its

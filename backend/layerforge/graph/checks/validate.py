@@ -45,7 +45,7 @@ def validate_graph(
     asks for the validation, the data set check and the memory estimate of the same
     graph, and the last two reuse it. Callers read the report, never change it."""
     key = _report_key(graph, limits)
-    kept = cache.REPORTS.get(key)
+    kept: tuple[ValidationReport, bool] | None = cache.REPORTS.get(key)
     if kept is not None and (kept[1] or not fixes):
         return kept[0]
     report = _check(graph, limits)
