@@ -106,6 +106,13 @@ class Settings(BaseSettings):
         default=True,
         description="Keep a trainer started ahead, TensorFlow imported, for the next run.",
     )
+    trainer_threads: int = Field(
+        default=0,
+        ge=0,
+        description="CPU threads each trainer's TensorFlow uses (intra- and inter-op); 0: "
+        "TensorFlow's choice, every core. Set it to cores / runs when several CPU slots or "
+        "workers share one machine, so their runs do not fight over the cores.",
+    )
     cancel_grace_s: float = Field(
         default=10.0, description="Kill a trainer this long after cancel."
     )

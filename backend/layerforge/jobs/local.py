@@ -25,7 +25,7 @@ from layerforge.jobs.devices import cpu_device, nvidia_gpus
 from layerforge.jobs.forked import ForkServer
 from layerforge.jobs.scheduler import CancelOutcome
 from layerforge.jobs.spec import RunSpec, run_spec
-from layerforge.jobs.supervisor import Supervision, TrainerProcess, spawn_trainer
+from layerforge.jobs.supervisor import Supervision, TrainerProcess, spawn_trainer, trainer_env
 from layerforge.jobs.worker_info import WorkerInfo
 from layerforge.settings import Settings
 from layerforge.store.runs import RunStore
@@ -128,7 +128,11 @@ class LocalScheduler:
         self._oneshots = asyncio.Semaphore(settings.oneshot_slots)
         # A warm trainer sees every GPU, so it serves only when slots need no pinning.
         self._forks = ForkServer(WARM_BACKEND)
-        self._warm = WarmPool(self._forks) if settings.warm_trainer and gpus <= 1 else None
+        self._warm = (
+            WarmPool(self._forks, env=trainer_env(settings))
+            if settings.warm_trainer and gpus <= 1
+            else None
+        )
 
     async def start(self) -> None:
         if self._warm:
@@ -260,7 +264,8 @@ class LocalScheduler:
         run_id = run["id"]
         trainer = await self._warm.take(backend, started) if self._warm else None
         if trainer is None:
-            env = {"CUDA_VISIBLE_DEVICES": str(slot)} if self.gpus > 1 else None
+            devices = {"CUDA_VISIBLE_DEVICES": str(slot)} if self.gpus > 1 else None
+            env = trainer_env(self.settings, devices)
             try:
                 trainer = await spawn_trainer(backend, warm=False, env=env)
             except OSError as exc:

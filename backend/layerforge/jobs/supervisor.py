@@ -32,6 +32,8 @@ from layerforge.events.types import (
     StatusEvent,
 )
 from layerforge.jobs.forked import ForkedProcess
+from layerforge.settings import Settings
+from layerforge.training.keras_setup import THREADS_ENV
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,12 @@ class TrainerProcess:
         if self._log_file:
             self._log_file.close()
             self._log_file = None
+
+
+def trainer_env(settings: Settings, devices: dict[str, str] | None = None) -> dict[str, str]:
+    """What a trainer's environment adds for this server: its devices and CPU threads."""
+    threads = {THREADS_ENV: str(settings.trainer_threads)} if settings.trainer_threads else {}
+    return {**(devices or {}), **threads}
 
 
 async def spawn_trainer(

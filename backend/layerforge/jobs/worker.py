@@ -46,7 +46,7 @@ from layerforge.jobs.forked import ForkServer
 from layerforge.jobs.heartbeat import Heartbeat
 from layerforge.jobs.local import WARM_BACKEND, WarmPool
 from layerforge.jobs.spec import RunSpec, run_spec
-from layerforge.jobs.supervisor import Supervision, TrainerProcess, spawn_trainer
+from layerforge.jobs.supervisor import Supervision, TrainerProcess, spawn_trainer, trainer_env
 from layerforge.settings import Settings
 from layerforge.store.db import database_url, sessions_for
 from layerforge.store.runs import RunStore
@@ -78,7 +78,10 @@ class TeamWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._forks = ForkServer(WARM_BACKEND)  # one for every slot's warm trainers
         self._warm = (
-            {slot.index: WarmPool(self._forks, env=slot.env) for slot in slots}
+            {
+                slot.index: WarmPool(self._forks, env=trainer_env(settings, slot.env))
+                for slot in slots
+            }
             if settings.warm_trainer
             else {}
         )
@@ -237,7 +240,8 @@ class TeamWorker:
             return trainer
         devices = Slot(slots[0].index, tuple(d for slot in slots for d in slot.devices))
         try:
-            return await spawn_trainer(spec.backend, warm=False, env=devices.env)
+            env = trainer_env(self.settings, devices.env)
+            return await spawn_trainer(spec.backend, warm=False, env=env)
         except OSError as exc:
             error = RunError(code="trainer_start_failed", message=f"could not start it: {exc}")
             await self.events.append(spec.run_id, StatusEvent(status="failed", error=error))

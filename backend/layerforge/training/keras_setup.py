@@ -11,16 +11,25 @@ from layerforge.training.optimizers import OPTIMIZERS
 from layerforge.training.settings import OptimizerSettings
 
 CPU_DEVICES_ENV = "LAYERFORGE_CPU_DEVICES"
+THREADS_ENV = "LAYERFORGE_TRAINER_THREADS"
 
 
 def split_cpu() -> None:
-    """With `LAYERFORGE_CPU_DEVICES=N` (N > 1) on TensorFlow, show the CPU as N logical
-    devices, so that a machine without GPUs can run (and test) a run with `gpus: N`.
-    Must run before TensorFlow initialises its devices; later calls do nothing."""
-    wanted = int(os.environ.get(CPU_DEVICES_ENV) or 1)
-    if wanted < 2 or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+    """Set TensorFlow's devices up from the environment, before it initialises them
+    (later calls do nothing): with `LAYERFORGE_TRAINER_THREADS=N` (N > 0) it uses N CPU
+    threads per pool; with `LAYERFORGE_CPU_DEVICES=N` (N > 1) it shows the CPU as N
+    logical devices, so that a machine without GPUs can run (and test) `gpus: N`."""
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
         return
     import tensorflow as tf
+
+    threads = int(os.environ.get(THREADS_ENV) or 0)
+    if threads > 0 and not tf.config.threading.get_intra_op_parallelism_threads():
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    wanted = int(os.environ.get(CPU_DEVICES_ENV) or 1)
+    if wanted < 2:
+        return
 
     cpu = tf.config.list_physical_devices("CPU")[0]
     if not tf.config.get_logical_device_configuration(cpu):
@@ -60,6 +69,15 @@ def distribution_strategy(keras: Any, devices: int) -> Any:
             "not_enough_devices",
         )
     return tf.distribute.MirroredStrategy([d.name for d in found[:devices]])
+
+
+def cpu_threads(keras: Any) -> int:
+    """The CPU threads per pool TensorFlow was limited to (0: not limited)."""
+    if keras.backend.backend() != "tensorflow":
+        return 0
+    import tensorflow as tf
+
+    return int(tf.config.threading.get_intra_op_parallelism_threads())
 
 
 def has_gpu(keras: Any) -> bool:

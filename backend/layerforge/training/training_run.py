@@ -47,6 +47,8 @@ from layerforge.training.feeding import (
     trim_stateful,
 )
 from layerforge.training.keras_setup import (
+    THREADS_ENV,
+    cpu_threads,
     distribution_strategy,
     has_gpu,
     import_keras,
@@ -202,6 +204,9 @@ class Run:
         seed = s.seed if s.seed is not None else int.from_bytes(os.urandom(3), "little")
         keras.utils.set_random_seed(seed)
         self.log(f"Keras {keras.__version__} on {keras.backend.backend()}, seed {seed}")
+        threads = cpu_threads(keras)
+        if threads:
+            self.log(f"TensorFlow uses {threads} CPU thread(s) per pool ({THREADS_ENV})")
         if s.mixed_precision:
             if has_gpu(keras):
                 keras.mixed_precision.set_global_policy("mixed_float16")
