@@ -10,6 +10,7 @@
 - 200 sockets on one run through Redis: each gets every event, in order.
 
     .venv/bin/python bench/bench_team.py [--sockets 200] [--runs 8] [--epochs 3,60]
+        [--trainer-threads N]
 """
 
 from __future__ import annotations
@@ -126,6 +127,13 @@ def main() -> None:
         help="epochs of each of the runs, one measurement per value (3: a run far shorter "
         "than a trainer's start; 60: several seconds of training each)",
     )
+    parser.add_argument(
+        "--trainer-threads",
+        type=int,
+        default=max(1, (os.cpu_count() or 2) // 2),
+        help="LAYERFORGE_TRAINER_THREADS of the two workers (default cores / 2: two CPU "
+        "workers share this machine, as the README says to configure them; 0: TensorFlow's)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-team-"))
     schema = f"lf_bench_{uuid.uuid4().hex[:8]}"
@@ -142,7 +150,9 @@ def main() -> None:
         events="redis",
     )
     env = {**team_env(settings), "LAYERFORGE_QUEUE": "dramatiq", "LAYERFORGE_EVENTS": "redis"}
-    workers = [WorkerProcess(env, tmp / f"w{i}.log", f"w{i}") for i in range(2)]
+    threads = str(args.trainer_threads)
+    worker_env = {**env, "LAYERFORGE_TRAINER_THREADS": threads}
+    workers = [WorkerProcess(worker_env, tmp / f"w{i}.log", f"w{i}") for i in range(2)]
     (tmp / "team").mkdir()
     (tmp / "local").mkdir()
     team = Server(tmp / "team", env=env, log_name="team.log")
@@ -168,7 +178,8 @@ def main() -> None:
             on_workers = time.perf_counter() - start
             baseline = plain_keras(args.runs, epochs)
             print(
-                f"{args.runs} runs of {epochs} epochs on 2 workers: {on_workers:.1f} s "
+                f"{args.runs} runs of {epochs} epochs on 2 workers ({threads} CPU thread(s) "
+                f"per trainer): {on_workers:.1f} s "
                 f"({finished.count('succeeded')} succeeded); plain Keras one after another in "
                 f"one process: {baseline:.1f} s; ratio {on_workers / baseline:.2f}"
             )
