@@ -246,7 +246,9 @@ def test_an_outputs_own_checks_agree_with_the_whole_check(params):
     g = chain([4], ("Dense", {"units": 3, "activation": "softmax"}), output={"name": "y"})
     data = _sent(g)
     out = len(data["nodes"]) - 1
-    patch = [{"op": "add", "path": f"/nodes/{out}/params/{k}", "value": v} for k, v in params.items()]
+    patch = [
+        {"op": "add", "path": f"/nodes/{out}/params/{k}", "value": v} for k, v in params.items()
+    ]
     fixed = patched(data, patch)
     assert fixed is not None
     whole = validate_graph(fixed, fixes=False)
