@@ -6,6 +6,7 @@
  */
 import createClient from 'openapi-fetch';
 import type { Graph } from '../editor/graph/types';
+import { graphJson } from '../editor/graph/json';
 import { normalizeGraph } from '../editor/graph/transforms';
 import type { paths } from './schema';
 import type { Problem, WireGraph } from './wire';
@@ -87,7 +88,11 @@ const graphPath = (id: string) => ({ params: { path: { graph_id: id } } });
 export const api = {
   health: () => unwrap(http.GET('/api/health')),
   catalogue: () => unwrap(http.GET('/api/layers')),
-  validate: (graph: Graph) => unwrap(http.POST('/api/graphs/validate', { body: { graph } })),
+  // sent on every edit: the body's text reuses that of the nodes an edit did not touch
+  validate: (graph: Graph) =>
+    unwrap(
+      http.POST('/api/graphs/validate', { body: { graph }, bodySerializer: () => `{"graph":${graphJson(graph)}}` }),
+    ),
   build: (graph: Graph) => unwrap(http.POST('/api/models/build', { body: { graph } })),
   importJson: async (kerasJson: string) =>
     normalizeGraph((await unwrap(http.POST('/api/models/import', { body: { keras_json: kerasJson } }))).graph),

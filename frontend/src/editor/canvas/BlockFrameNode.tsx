@@ -9,7 +9,7 @@ import { memo } from 'react';
 import type { BlockFrame } from '../graph/blocks';
 import { toggleBlock, toggleOpenModel } from '../store/commands';
 import { currentGraph, useEditor } from '../store/editor';
-import { formatCount, type LayerFlowNode } from './flow';
+import { formatCount, keepIfSame, type LayerFlowNode } from './flow';
 
 export type BlockFrameFlowNode = FlowNode<BlockFrame & Record<string, unknown>, 'frame'>;
 
@@ -59,9 +59,8 @@ function BlockFrameView({ data }: NodeProps<BlockFrameFlowNode>) {
 
 export const BlockFrameNode = memo(BlockFrameView);
 
-/** React Flow nodes for the frames, drawn under every layer node. */
-export function frameNodes(frames: BlockFrame[]): BlockFrameFlowNode[] {
-  return frames.map((f) => ({
+function frameNode(f: BlockFrame): BlockFrameFlowNode {
+  return {
     id: FRAME_PREFIX + f.target,
     type: 'frame',
     position: { x: f.x, y: f.y },
@@ -75,5 +74,30 @@ export function frameNodes(frames: BlockFrame[]): BlockFrameFlowNode[] {
     connectable: false,
     focusable: false,
     deletable: false,
-  }));
+  };
+}
+
+function sameFrame(a: BlockFrame, b: BlockFrame): boolean {
+  return (Object.keys(b) as (keyof BlockFrame)[]).every((k) => a[k] === b[k]);
+}
+
+/**
+ * React Flow nodes for the frames, drawn under every layer node. A frame whose box, name
+ * and counts are unchanged keeps its node object, and the list keeps its identity when
+ * no frame changed (see keepIfSame).
+ */
+export function createFrameMapper(): (frames: BlockFrame[]) => BlockFrameFlowNode[] {
+  let byId = new Map<string, BlockFrameFlowNode>();
+  let last: BlockFrameFlowNode[] | null = null;
+  return (frames) => {
+    const next = new Map<string, BlockFrameFlowNode>();
+    const nodes = frames.map((f) => {
+      const prev = byId.get(FRAME_PREFIX + f.target);
+      const node = prev && sameFrame(prev.data, f) ? prev : frameNode(f);
+      next.set(node.id, node);
+      return node;
+    });
+    byId = next;
+    return (last = keepIfSame(last, nodes));
+  };
 }

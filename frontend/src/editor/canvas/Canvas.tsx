@@ -22,7 +22,7 @@ import { addNode, connect, connectionProblem, positionsOf } from '../graph/trans
 import { blockFrames, modelFrames } from '../graph/blocks';
 import { drawnView } from '../graph/view';
 import { useInsideAnswers } from './insideAnswers';
-import { BlockFrameNode, frameNodes, FRAME_PREFIX, type CanvasNode } from './BlockFrameNode';
+import { BlockFrameNode, createFrameMapper, FRAME_PREFIX, type CanvasNode } from './BlockFrameNode';
 import type { XY } from '../graph/types';
 import { ConnectionLine, refusalOf } from './ConnectionLine';
 import { checkedAnswer, currentGraph, useEditor, type Snapshot } from '../store/editor';
@@ -41,6 +41,16 @@ const minimapColour = (n: CanvasNode) =>
 const LARGE_GRAPH = 150;
 
 export const DRAG_MIME = 'application/x-layerforge-layer';
+
+/*
+ * Props of <ReactFlow> are kept identical between renders (constants here, callbacks
+ * below): React Flow copies each changed one into its store, and every such update runs
+ * the selectors of every node (the minimap's too), which on a 1,000-node graph costs
+ * more than the edit itself.
+ */
+const MULTI_SELECT_KEYS = ['Shift', 'Meta', 'Control'];
+const PRO_OPTIONS = { hideAttribution: true };
+const DEFAULT_EDGE_OPTIONS = { type: 'shape' };
 
 export function Canvas() {
   const fullGraph = useEditor((s) => currentGraph(s));
@@ -107,6 +117,7 @@ export function Canvas() {
     fitTimer.current = setTimeout(() => fitAll(), 80);
   }, [fitAll]);
   const mapper = useMemo(() => createFlowMapper(), []);
+  const frameMapper = useMemo(() => createFrameMapper(), []);
   const measured = useRef(new Map<string, Size>());
   const [measureTick, setMeasureTick] = useState(0);
   const [edgeSelection, setEdgeSelection] = useState<string[]>([]);
@@ -121,16 +132,16 @@ export function Canvas() {
     // eslint-disable-next-line react-hooks/exhaustive-deps -- measureTick: sizes changed in the ref
     [mapper, graph, validation, specs, colours, selectedSet, measureTick],
   );
-  const edges = useMemo(() => mapper.edges(graph, validation, edgeSet), [mapper, graph, validation, edgeSet]);
+  const edges = useMemo(() => mapper.edges(graph, edgeSet), [mapper, graph, edgeSet]);
   // frames behind the expanded blocks of an imported model, sized to their nodes
   const frames = useMemo(() => {
     const estimated = new Map(nodes.map((n) => [n.id, n.initialHeight ?? 90]));
     const sizeOf = (id: string) => measured.current.get(id) ?? { width: NODE_WIDTH, height: estimated.get(id) ?? 90 };
-    return frameNodes([
+    return frameMapper([
       ...blockFrames(graph, fullGraph.layout.collapsed ?? [], sizeOf, validation),
       ...modelFrames(graph, models, sizeOf, validation),
     ]);
-  }, [graph, fullGraph, models, validation, nodes]);
+  }, [frameMapper, graph, fullGraph, models, validation, nodes]);
   const drawn = useMemo<CanvasNode[]>(() => (frames.length ? [...frames, ...nodes] : nodes), [frames, nodes]);
 
   useEffect(() => {
@@ -220,6 +231,32 @@ export function Canvas() {
     if (st.isValid !== false || !st.toHandle) return;
     const reason = refusalOf({ node: st.fromNode, handle: st.fromHandle }, { node: st.toNode, handle: st.toHandle });
     if (reason) useEditor.getState().notify(`Not connected: ${reason}`, 'error');
+  }, []);
+
+  const onNodeDragStart = useCallback(() => {
+    const s = useEditor.getState();
+    dragStart.current = { root: s.root, path: s.path };
+  }, []);
+
+  const onNodeDragStop = useCallback(() => {
+    if (dragStart.current) useEditor.getState().commitMove(dragStart.current);
+    dragStart.current = null;
+  }, []);
+
+  const onNodeContextMenu = useCallback((e: React.MouseEvent, node: CanvasNode) => {
+    e.preventDefault();
+    const bounds = (e.currentTarget as HTMLElement).closest('.canvas')!.getBoundingClientRect();
+    if (!useEditor.getState().selection.includes(node.id)) useEditor.getState().setSelection([node.id]);
+    setMenu({ id: node.id, x: e.clientX - bounds.left, y: e.clientY - bounds.top });
+  }, []);
+
+  const onPaneClick = useCallback(() => {
+    setMenu(null);
+    setSearch(null);
+  }, []);
+
+  const onMove = useCallback((_: unknown, vp: Viewport) => {
+    canvasRef.current?.style.setProperty('--port-scale', String(Math.min(4, Math.max(1, 1 / vp.zoom))));
   }, []);
 
   const onDragOver = useCallback((e: React.DragEvent) => {
@@ -334,39 +371,23 @@ export function Canvas() {
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
         connectionLineComponent={ConnectionLine}
-        onNodeDragStart={() => {
-          const s = useEditor.getState();
-          dragStart.current = { root: s.root, path: s.path };
-        }}
-        onNodeDragStop={() => {
-          if (dragStart.current) useEditor.getState().commitMove(dragStart.current);
-          dragStart.current = null;
-        }}
-        onNodeContextMenu={(e, node) => {
-          e.preventDefault();
-          const bounds = (e.currentTarget as HTMLElement).closest('.canvas')!.getBoundingClientRect();
-          if (!useEditor.getState().selection.includes(node.id)) useEditor.getState().setSelection([node.id]);
-          setMenu({ id: node.id, x: e.clientX - bounds.left, y: e.clientY - bounds.top });
-        }}
-        onPaneClick={() => {
-          setMenu(null);
-          setSearch(null);
-        }}
+        onNodeDragStart={onNodeDragStart}
+        onNodeDragStop={onNodeDragStop}
+        onNodeContextMenu={onNodeContextMenu}
+        onPaneClick={onPaneClick}
         onDragOver={onDragOver}
         onDrop={onDrop}
         deleteKeyCode={null}
-        multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
+        multiSelectionKeyCode={MULTI_SELECT_KEYS}
         selectionKeyCode="Shift"
         zoomOnDoubleClick={false}
         onlyRenderVisibleElements
         minZoom={0.05}
         maxZoom={2.5}
-        proOptions={{ hideAttribution: true }}
+        proOptions={PRO_OPTIONS}
         colorMode="system"
-        onMove={(_, vp) =>
-          canvasRef.current?.style.setProperty('--port-scale', String(Math.min(4, Math.max(1, 1 / vp.zoom))))
-        }
-        defaultEdgeOptions={{ type: 'shape' }}
+        onMove={onMove}
+        defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}
       >
         <Background gap={20} size={1} />
         <MiniMap pannable zoomable nodeColor={minimapColour} nodeStrokeWidth={0} />

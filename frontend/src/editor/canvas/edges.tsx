@@ -1,7 +1,7 @@
 /** Edges: a data edge labelled with its tensor shape, and the dashed tie of a shared layer. */
-import { BaseEdge, getBezierPath, Position, type EdgeProps, type Edge } from '@xyflow/react';
+import { BaseEdge, getBezierPath, Position, useStore, type EdgeProps, type Edge, type Node } from '@xyflow/react';
 import { memo } from 'react';
-import type { ShapeEdgeData } from './flow';
+import type { LayerNodeData, ShapeEdgeData } from './flow';
 import type { XY } from '../graph/types';
 
 type ShapeEdgeT = Edge<ShapeEdgeData, 'shape'>;
@@ -28,12 +28,22 @@ export function routedPath(from: XY, bends: XY[], to: XY): [string, number, numb
   return [`M ${points.map((p) => `${p.x},${p.y}`).join(' L ')}`, labelX, labelY];
 }
 
+/**
+ * An edge's label: the shape its source's card shows for that output port. Read from the
+ * node, so a new answer changes no edge object and React Flow keeps its edge lookups;
+ * only the edges whose label changed draw again.
+ */
+export function edgeLabel(source: Node | undefined, sourceHandle: string | null | undefined): string {
+  const port = sourceHandle?.startsWith('out-') ? Number(sourceHandle.slice(4)) : 0;
+  return (source?.data as Partial<LayerNodeData> | undefined)?.shapes?.[port] ?? '';
+}
+
 function ShapeEdgeView(props: EdgeProps<ShapeEdgeT>) {
   const bends = props.data?.bends;
   const [path, labelX, labelY] = bends?.length
     ? routedPath({ x: props.sourceX, y: props.sourceY }, bends, { x: props.targetX, y: props.targetY })
     : getBezierPath(props);
-  const label = props.data?.label;
+  const label = useStore((s) => edgeLabel(s.nodeLookup.get(props.source), props.sourceHandleId));
   return (
     <BaseEdge
       id={props.id}

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createFlowMapper, formatShape } from './flow';
+import { edgeLabel } from './edges';
+import { createFrameMapper } from './BlockFrameNode';
 import { callAgain, normalizeGraph, setParam } from '../graph/transforms';
 import { answerOfErrors, emptyNodeReport, type LayerSpec, type ValidateAnswer } from '../graph/types';
 
@@ -73,9 +75,12 @@ describe('graph -> React Flow mapping', () => {
   });
 
   it('labels each edge with the tensor shape of its source port', () => {
-    const edges = createFlowMapper().edges(graph, answer, none);
-    expect(edges.find((e) => e.source === 'a')!.data!.label).toBe('(None, 4)');
-    expect(edges.find((e) => e.source === 'b')!.data!.label).toBe('');
+    const nodes = createFlowMapper().nodes(graph, answer, specs, new Map(), none, new Map());
+    const node = (id: string) => nodes.find((n) => n.id === id);
+    expect(edgeLabel(node('a'), 'out-0')).toBe('(None, 4)');
+    expect(edgeLabel(node('lstm'), 'out-2')).toBe('(None, 8)');
+    expect(edgeLabel(node('b'), 'out-0')).toBe('');
+    expect(edgeLabel(undefined, 'out-0')).toBe('');
     expect(formatShape([null])).toBe('(None,)');
   });
 
@@ -91,6 +96,63 @@ describe('graph -> React Flow mapping', () => {
     expect(second[3].data.keyParams).toBe('units=16');
   });
 
+  it('keeps the node and edge lists, and every object in them, while nothing shown changed', () => {
+    const m = createFlowMapper();
+    const colours = new Map();
+    const nodes = m.nodes(graph, answer, specs, colours, none, new Map());
+    const edges = m.edges(graph, none);
+    const moved = { ...graph, layout: { ...graph.layout } }; // another graph object, same content
+    expect(m.nodes(moved, answer, specs, colours, none, new Map())).toBe(nodes);
+    const edited = setParam(graph, 'lstm', 'units', 16);
+    expect(m.edges(edited, none)).toBe(edges); // an edit of a param leaves every edge as it was
+    const after = m.nodes(edited, answer, specs, colours, none, new Map());
+    expect(after).not.toBe(nodes);
+    expect(after.filter((n, i) => n !== nodes[i]).map((n) => n.id)).toEqual(['lstm']);
+    expect(m.edges(edited, new Set([edges[0].id]))[0].selected).toBe(true);
+  });
+
+  it('shows a new answer and a new call site on cards whose node objects did not change', () => {
+    const m = createFlowMapper();
+    const colours = new Map();
+    const first = m.nodes(graph, answer, specs, colours, none, new Map());
+    const next: ValidateAnswer = {
+      ...answer,
+      nodes: { ...answer.nodes, a: emptyNodeReport({ output_shapes: [[null, 6]], input_ports: [] }) },
+    };
+    const second = m.nodes(graph, next, specs, colours, none, new Map());
+    expect(second[0].data.shapes).toEqual(['(None, 6)']);
+    expect(second[3]).toBe(first[3]); // the LSTM's report is the same: its card is kept
+    const g = normalizeGraph({ nodes: [{ id: 'd', type: 'Dense', params: { units: 2 } }] });
+    expect(m.nodes(g, next, specs, colours, none, new Map())[0].data.shared).toBeNull();
+    const shared = callAgain(g, 'd', { x: 0, y: 0 }).graph; // same node "d", same edges
+    expect(m.nodes(shared, next, specs, colours, none, new Map())[0].data).toMatchObject({
+      shared: 'owner',
+      sharedCount: 2,
+    });
+  });
+
+  it('keeps a frame node while its box is the same', () => {
+    const frames = createFrameMapper();
+    const box = {
+      kind: 'block',
+      target: 'b1',
+      name: 'b1',
+      nodes: 2,
+      params: 10,
+      x: 0,
+      y: 0,
+      width: 9,
+      height: 9,
+    } as const;
+    const other = { ...box, target: 'b2', name: 'b2', x: 50 };
+    const first = frames([box, other]);
+    expect(frames([{ ...box }, { ...other }])).toBe(first);
+    const grown = frames([{ ...box, height: 20 }, { ...other }]);
+    expect(grown[0]).not.toBe(first[0]);
+    expect(grown[0].style).toEqual({ width: 9, height: 20 });
+    expect(grown[1]).toBe(first[1]);
+  });
+
   it('draws the tie of a shared layer and badges both call sites', () => {
     const g = callAgain(normalizeGraph({ nodes: [{ id: 'd', type: 'Dense', params: { units: 2 } }] }), 'd', {
       x: 0,
@@ -103,7 +165,7 @@ describe('graph -> React Flow mapping', () => {
       ['call', 2],
     ]);
     expect(nodes[1].data.keyParams).toBe('units=2'); // the call site shows the owner's params
-    const ties = m.edges(g, null, none).filter((e) => e.type === 'tie');
+    const ties = m.edges(g, none).filter((e) => e.type === 'tie');
     expect(ties).toHaveLength(1);
     expect(ties[0]).toMatchObject({ source: 'd', target: 'dense', type: 'tie' });
   });

@@ -4,7 +4,7 @@
  * 400-node graph costs one cheap pass per edit.
  */
 import { Position, type Edge as FlowEdge, type Node as FlowNode } from '@xyflow/react';
-import type { Graph, GraphNode, LayerSpec, NodeReport, Problem, ValidateAnswer, XY } from '../graph/types';
+import type { Graph, GraphEdge, GraphNode, LayerSpec, NodeReport, Problem, ValidateAnswer, XY } from '../graph/types';
 import { edgeKey, positionsOf, subgraphPorts, subgraphUsedBy } from '../graph/transforms';
 import { isInside, openable } from '../graph/inPlace';
 
@@ -38,8 +38,8 @@ export interface LayerNodeData extends Record<string, unknown> {
 
 export type LayerFlowNode = FlowNode<LayerNodeData, 'layer'>;
 
+/** An edge's label is not here: it is the shape its source's card shows (see ShapeEdge). */
 export interface ShapeEdgeData extends Record<string, unknown> {
-  label: string;
   tie?: boolean;
   /** Bend points of a laid-out skip edge (see EdgeRoute), while its nodes stay put. */
   bends?: XY[];
@@ -61,8 +61,11 @@ export function formatValue(v: unknown): string {
   return String(v);
 }
 
+/** One formatter for every count: toLocaleString would build one per call (slow, per card). */
+const COUNT = new Intl.NumberFormat('en-US');
+
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  return COUNT.format(n);
 }
 
 /** 3,877,600,000 -> "3.88 G"; for MACs and bytes on small cards. */
@@ -92,6 +95,8 @@ function keyParamsText(owner: GraphNode, spec: LayerSpec | undefined): string {
 interface Cached {
   node: GraphNode;
   owner: GraphNode;
+  /** Calls of the layer, when shared (see LayerNodeData.sharedCount). */
+  count: number;
   extra: string;
   data: LayerNodeData;
   flow?: LayerFlowNode;
@@ -115,7 +120,7 @@ export interface FlowMapper {
     selected: Set<string>,
     measured: Map<string, Size>,
   ): LayerFlowNode[];
-  edges(graph: Graph, answer: ValidateAnswer | null, selected: Set<string>): FlowEdge<ShapeEdgeData>[];
+  edges(graph: Graph, selected: Set<string>): FlowEdge<ShapeEdgeData>[];
 }
 
 /** Width of a layer node (CSS .layer-node) and the size of a port (CSS .port). */
@@ -213,14 +218,35 @@ export function problemsByNode(answer: ValidateAnswer | null): Map<string, { err
   return out;
 }
 
+/**
+ * `prev` when `next` holds the very same items in the same order, else `next`: React Flow
+ * rebuilds all its lookups (and runs every node's selectors) for a new array, even one
+ * that holds only the objects it already had.
+ */
+export function keepIfSame<T>(prev: readonly T[] | null, next: T[]): T[] {
+  if (!prev || prev.length !== next.length) return next;
+  for (let i = 0; i < next.length; i++) if (prev[i] !== next[i]) return next;
+  return prev as T[];
+}
+
 const VIEW_ONLY = { selectable: false, draggable: false, connectable: false, deletable: false } as const;
 
 export function createFlowMapper(): FlowMapper {
   const nodeCache = new Map<string, Cached>();
   const edgeCache = new Map<string, FlowEdge<ShapeEdgeData>>();
+  let lastNodes: LayerFlowNode[] | null = null;
+  let lastEdges: FlowEdge<ShapeEdgeData>[] | null = null;
+  /** What a card shows beyond its node's own objects, as of the last `nodes()` call. */
+  let lastContext: unknown[] = [];
+  const edgeIds = new WeakMap<GraphEdge, string>();
 
   return {
     nodes(graph, answer, specs, colours, selected, measured) {
+      // while none of this changed (a param edited, a node moved), a node whose own objects
+      // are unchanged keeps its data without its report being compared
+      const context = [answer, specs, colours, graph.edges, graph.subgraphs];
+      const sameContext = context.every((v, i) => v === lastContext[i]);
+      lastContext = context;
       const positions = positionsOf(graph);
       const byId = new Map(graph.nodes.map((n) => [n.id, n]));
       const sharedCount = new Map<string, number>();
@@ -229,16 +255,13 @@ export function createFlowMapper(): FlowMapper {
       const maxInPort = new Map<string, number>();
       for (const e of graph.edges) maxInPort.set(e.target, Math.max(maxInPort.get(e.target) ?? -1, e.target_port));
       const problems = problemsByNode(answer);
-      const seen = new Set<string>();
-      const result = graph.nodes.map((node, index) => {
-        seen.add(node.id);
-        const owner = (node.shared_with && byId.get(node.shared_with)) || node;
+      /** A node's card: the `cached` one while all it shows is the same. */
+      const nodeEntry = (node: GraphNode, owner: GraphNode, count: number, cached: Cached | undefined): Cached => {
         const report: NodeReport | undefined = answer?.nodes[node.id];
         const probs = problems.get(node.id);
         const sub = subgraphUsedBy(owner);
         const spec = specs.get(owner.type);
         const ports = portsOf(report, spec, sub ? subgraphPorts(graph, sub) : null);
-        const count = node.shared_with ? (sharedCount.get(node.shared_with) ?? 1) : (sharedCount.get(node.id) ?? 0);
         const extra = JSON.stringify([
           report?.output_shapes,
           report?.params,
@@ -251,39 +274,45 @@ export function createFlowMapper(): FlowMapper {
           spec?.type,
           colours.get(spec?.category ?? ''),
         ]);
+        if (cached && cached.node === node && cached.owner === owner && cached.extra === extra) return cached;
+        const shapes = (report?.output_shapes ?? []).map(formatShape);
+        // a variadic layer (Concatenate, Add) shows one free port beyond those connected
+        const inputs = ports.variadic_inputs
+          ? Math.max(2, ports.input_ports.length, (maxInPort.get(node.id) ?? -1) + 2)
+          : ports.input_ports.length;
+        const data: LayerNodeData = {
+          type: owner.type,
+          label: node.name || node.id,
+          colour: colours.get(spec?.category ?? '') ?? '',
+          keyParams: owner.type === 'Block' ? `${String(owner.params.layers)} layers` : keyParamsText(owner, spec),
+          shapes,
+          params: report?.params ?? null,
+          macs: report?.macs ?? null,
+          inputs,
+          inputNames: ports.variadic_inputs ? null : ports.input_ports,
+          outputs: ports.output_ports.length,
+          errors: probs?.errors.map((p) => (p.param ? `${p.param}: ${p.message}` : p.message)) ?? [],
+          warnings: probs?.warnings.map((p) => p.message) ?? [],
+          shared: node.shared_with ? 'call' : count > 0 ? 'owner' : null,
+          sharedCount: count,
+          subgraph: sub,
+          openable: !isInside(node.id) && openable(graph, node) !== null,
+          group: owner.type === 'Block' ? (node.name ?? node.id) : null,
+          inner: owner.inner ? (subgraphUsedBy({ ...owner.inner, id: '' } as GraphNode) ?? owner.inner.type) : null,
+          trainable: node.trainable !== false,
+        };
+        const entry = { node, owner, count, extra, data };
+        nodeCache.set(node.id, entry);
+        return entry;
+      };
+      const seen = new Set<string>();
+      const result = graph.nodes.map((node, index) => {
+        seen.add(node.id);
+        const owner = (node.shared_with && byId.get(node.shared_with)) || node;
+        const count = node.shared_with ? (sharedCount.get(node.shared_with) ?? 1) : (sharedCount.get(node.id) ?? 0);
         const cached = nodeCache.get(node.id);
-        let entry: Cached;
-        if (cached && cached.node === node && cached.owner === owner && cached.extra === extra) entry = cached;
-        else {
-          const shapes = (report?.output_shapes ?? []).map(formatShape);
-          // a variadic layer (Concatenate, Add) shows one free port beyond those connected
-          const inputs = ports.variadic_inputs
-            ? Math.max(2, ports.input_ports.length, (maxInPort.get(node.id) ?? -1) + 2)
-            : ports.input_ports.length;
-          const data: LayerNodeData = {
-            type: owner.type,
-            label: node.name || node.id,
-            colour: colours.get(spec?.category ?? '') ?? '',
-            keyParams: owner.type === 'Block' ? `${String(owner.params.layers)} layers` : keyParamsText(owner, spec),
-            shapes,
-            params: report?.params ?? null,
-            macs: report?.macs ?? null,
-            inputs,
-            inputNames: ports.variadic_inputs ? null : ports.input_ports,
-            outputs: ports.output_ports.length,
-            errors: probs?.errors.map((p) => (p.param ? `${p.param}: ${p.message}` : p.message)) ?? [],
-            warnings: probs?.warnings.map((p) => p.message) ?? [],
-            shared: node.shared_with ? 'call' : count > 0 ? 'owner' : null,
-            sharedCount: count,
-            subgraph: sub,
-            openable: !isInside(node.id) && openable(graph, node) !== null,
-            group: owner.type === 'Block' ? (node.name ?? node.id) : null,
-            inner: owner.inner ? (subgraphUsedBy({ ...owner.inner, id: '' } as GraphNode) ?? owner.inner.type) : null,
-            trainable: node.trainable !== false,
-          };
-          entry = { node, owner, extra, data };
-          nodeCache.set(node.id, entry);
-        }
+        const unchanged = cached && cached.node === node && cached.owner === owner && cached.count === count;
+        const entry = unchanged && sameContext ? cached : nodeEntry(node, owner, count, cached);
         const position = positions[node.id] ?? fallbackPosition(index);
         const isSelected = selected.has(node.id);
         const size = measured.get(node.id);
@@ -320,18 +349,18 @@ export function createFlowMapper(): FlowMapper {
         return flow;
       });
       for (const id of nodeCache.keys()) if (!seen.has(id)) nodeCache.delete(id);
-      return result;
+      return (lastNodes = keepIfSame(lastNodes, result));
     },
 
-    edges(graph, answer, selected) {
+    edges(graph, selected) {
       const seen = new Set<string>();
       const out: FlowEdge<ShapeEdgeData>[] = [];
       const positions = positionsOf(graph);
       const routes = graph.layout.routes ?? {};
       for (const e of graph.edges) {
-        const id = edgeKey(e);
+        let id = edgeIds.get(e);
+        if (id === undefined) edgeIds.set(e, (id = edgeKey(e)));
         seen.add(id);
-        const label = formatShape(answer?.nodes[e.source]?.output_shapes?.[e.source_port]);
         const isSelected = selected.has(id);
         const route = routes[id];
         const bends =
@@ -339,12 +368,7 @@ export function createFlowMapper(): FlowMapper {
             ? route.points
             : undefined;
         const cached = edgeCache.get(id);
-        if (
-          cached &&
-          cached.data!.label === label &&
-          cached.data!.bends === bends &&
-          !!cached.selected === isSelected
-        ) {
+        if (cached && cached.data!.bends === bends && !!cached.selected === isSelected) {
           out.push(cached);
           continue;
         }
@@ -355,7 +379,7 @@ export function createFlowMapper(): FlowMapper {
           sourceHandle: `out-${e.source_port}`,
           target: e.target,
           targetHandle: `in-${e.target_port}`,
-          data: { label, bends },
+          data: { bends },
           selected: isSelected,
         };
         if (isInside(e.source) || isInside(e.target)) Object.assign(edge, { selectable: false, deletable: false });
@@ -379,14 +403,14 @@ export function createFlowMapper(): FlowMapper {
             selectable: false,
             deletable: false,
             focusable: false,
-            data: { label: 'shared', tie: true },
+            data: { tie: true },
           };
           edgeCache.set(id, edge);
         }
         out.push(edge);
       }
       for (const id of edgeCache.keys()) if (!seen.has(id)) edgeCache.delete(id);
-      return out;
+      return (lastEdges = keepIfSame(lastEdges, out));
     },
   };
 }

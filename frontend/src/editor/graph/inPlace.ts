@@ -33,6 +33,7 @@ export function openable(graph: Graph, node: GraphNode): string | null {
 }
 
 export function openView(graph: Graph, open: NodeId[]): { graph: Graph; models: OpenModel[] } {
+  if (!open.length) return { graph, models: [] }; // nothing open (the usual case): no pass over the nodes
   const wanted = new Set(open);
   const models: OpenModel[] = [];
   let nodes = graph.nodes;

@@ -5,11 +5,13 @@
  * the draft is put back and a note says so.
  */
 import type { Graph } from '../graph/types';
+import { graphJson } from '../graph/json';
 import { normalizeGraph } from '../graph/transforms';
 import { useEditor, type SavedRef } from './editor';
 
 export const DRAFT_KEY = 'layerforge.draft';
 const WRITE_DELAY_MS = 400;
+const IDLE_TIMEOUT_MS = 1000;
 
 export interface Draft {
   graph: Graph;
@@ -36,8 +38,9 @@ function writeDraft(storage: Storage): void {
   try {
     if (!s.root.nodes.length && !s.saved) storage.removeItem(DRAFT_KEY);
     else {
-      const draft: Draft = { graph: s.root, saved: s.saved, dirty: s.dirty, at: Date.now() };
-      storage.setItem(DRAFT_KEY, JSON.stringify(draft));
+      // the text of a Draft ({graph, saved, dirty, at}); the graph's reuses what is unchanged
+      const text = `{"graph":${graphJson(s.root)},"saved":${JSON.stringify(s.saved)},"dirty":${s.dirty},"at":${Date.now()}}`;
+      storage.setItem(DRAFT_KEY, text);
     }
   } catch {
     /* storage full or disabled: the draft is a convenience, the editor goes on */
@@ -57,27 +60,43 @@ export function restoreDraft(storage: Storage = localStorage): boolean {
   return true;
 }
 
-/** Keep writing drafts as the graph changes; returns a stop function. */
+/** Run `fn` when the page is idle (soon, at the latest); returns a cancel function. */
+function whenIdle(fn: () => void): () => void {
+  if (typeof requestIdleCallback === 'function') {
+    const id = requestIdleCallback(fn, { timeout: IDLE_TIMEOUT_MS });
+    return () => cancelIdleCallback(id);
+  }
+  const id = setTimeout(fn, 0);
+  return () => clearTimeout(id);
+}
+
+/**
+ * Keep writing drafts as the graph changes: a quiet `WRITE_DELAY_MS` after the last
+ * change, when the page is idle (not while it draws the answer to an edit), and at once
+ * when the page goes away. Returns a stop function.
+ */
 export function keepDrafts(storage: Storage = localStorage): () => void {
-  let timer: ReturnType<typeof setTimeout> | null = null;
+  let cancel: (() => void) | null = null;
   const flush = () => {
-    if (timer) clearTimeout(timer);
-    timer = null;
+    cancel?.();
+    cancel = null;
     writeDraft(storage);
   };
   const unsubscribe = useEditor.subscribe((s, prev) => {
     if (s.root === prev.root && s.saved === prev.saved && s.dirty === prev.dirty) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(flush, WRITE_DELAY_MS);
+    cancel?.();
+    let stopIdle: (() => void) | null = null;
+    const timer = setTimeout(() => (stopIdle = whenIdle(flush)), WRITE_DELAY_MS);
+    cancel = () => (stopIdle ? stopIdle() : clearTimeout(timer));
   });
   const onHide = () => {
-    if (timer) flush();
+    if (cancel) flush();
   };
   window.addEventListener('pagehide', onHide);
   window.addEventListener('beforeunload', onHide);
   return () => {
     unsubscribe();
-    if (timer) flush();
+    if (cancel) flush();
     window.removeEventListener('pagehide', onHide);
     window.removeEventListener('beforeunload', onHide);
   };

@@ -61,22 +61,26 @@ export function startValidation(
   /**
    * Leading and trailing: a lone edit is checked at once; edits in quick succession
    * (typing, dragging a value) wait for a quiet `debounceMs` and go as one request.
+   * `inline`: a lone edit's request is sent right here, inside the store update, so it is
+   * on the wire while React renders the edit (a timer would fire only after that render).
    */
-  const schedule = () => {
+  const schedule = (inline: boolean) => {
     const now = Date.now();
     const quiet = !timer && now - lastScheduled >= debounceMs;
     lastScheduled = now;
     if (timer) clearTimeout(timer);
-    timer = setTimeout(run, quiet ? 0 : debounceMs);
+    timer = null;
+    if (quiet && inline) void run();
+    else timer = setTimeout(run, quiet ? 0 : debounceMs);
   };
 
   const unsubscribe = useEditor.subscribe((s, prev) => {
     if (s.root === prev.root && s.path === prev.path) return;
     const now = graphToValidate(s.root, s.path);
     if (s.path === prev.path && sameMeaning(graphToValidate(prev.root, prev.path), now)) return;
-    schedule();
+    schedule(true);
   });
-  schedule();
+  schedule(false);
 
   return {
     stop: () => {
