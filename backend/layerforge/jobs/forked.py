@@ -17,10 +17,11 @@ import socket
 import sys
 from typing import Any
 
+from layerforge.training.protocol import LINE_LIMIT
+
 log = logging.getLogger(__name__)
 
 SERVER_MODULE = "layerforge.training.forkserver"
-LINE_LIMIT = 16 * 1024 * 1024
 LOST_SERVER_CODE = -signal.SIGKILL
 """A child's exit code when its server died first (the child is killed with it)."""
 

@@ -34,12 +34,12 @@ from layerforge.events.types import (
 from layerforge.jobs.forked import ForkedProcess
 from layerforge.settings import Settings
 from layerforge.training.keras_setup import THREADS_ENV
+from layerforge.training.protocol import LINE_LIMIT
 
 log = logging.getLogger(__name__)
 
 TRAINER_MODULE = "layerforge.training.trainer"
 STDERR_TAIL_LINES = 40
-LINE_LIMIT = 16 * 1024 * 1024
 
 
 class TrainerProcess:

@@ -29,16 +29,6 @@ from typing import Any
 PR_SET_PDEATHSIG = 1
 
 
-def _preload() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras  # noqa: F401
-    import sklearn.datasets  # noqa: F401 - the built-in data sets
-
-    import layerforge.graph.convert.codegen  # noqa: F401 - model.py of a run
-    import layerforge.training.callbacks  # noqa: F401
-    import layerforge.training.trainer  # noqa: F401
-
-
 def _send(sock: socket.socket, message: dict[str, Any]) -> None:
     sock.sendall(json.dumps(message).encode() + b"\n")
 
@@ -105,7 +95,10 @@ def serve(sock: socket.socket) -> None:
 
 def main(argv: list[str]) -> int:
     sock = socket.socket(fileno=int(argv[0]))
-    _preload()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from layerforge.training import trainer
+
+    trainer.preload()
     serve(sock)
     return 0
 

@@ -14,7 +14,7 @@ CPU_DEVICES_ENV = "LAYERFORGE_CPU_DEVICES"
 THREADS_ENV = "LAYERFORGE_TRAINER_THREADS"
 
 
-def split_cpu() -> None:
+def set_up_tensorflow() -> None:
     """Set TensorFlow's devices up from the environment, before it initialises them
     (later calls do nothing): with `LAYERFORGE_TRAINER_THREADS=N` (N > 0) it uses N CPU
     threads per pool; with `LAYERFORGE_CPU_DEVICES=N` (N > 1) it shows the CPU as N
@@ -41,7 +41,7 @@ def import_keras(backend: str) -> Any:
     """Import Keras for the wanted backend; a warm process is bound to the one it started with."""
     if "keras" not in sys.modules:
         os.environ["KERAS_BACKEND"] = backend
-        split_cpu()
+        set_up_tensorflow()
     import keras
 
     if keras.backend.backend() != backend:

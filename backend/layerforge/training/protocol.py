@@ -15,6 +15,8 @@ from typing import IO, Any
 from layerforge.events.types import ResultEvent, RunEvent
 
 CANCEL_LINE = "cancel"
+LINE_LIMIT = 16 * 1024 * 1024
+"""The longest event line the supervising end reads (a result with many predictions)."""
 
 Emit = Callable[[RunEvent], None]
 Logs = dict[str, Any] | None

@@ -38,19 +38,25 @@ WARM_UP_GRAPH = {
 }
 
 
+def preload() -> None:
+    """Import what a run uses beyond this module (no device is touched): by a warm
+    trainer, and once by the fork server for all the trainers it forks."""
+    import keras  # noqa: F401
+    import sklearn.datasets  # noqa: F401 - the built-in data sets
+
+    import layerforge.graph.convert.codegen  # noqa: F401 - model.py of a run
+    import layerforge.training.callbacks  # noqa: F401
+
+
 def _warm_up() -> None:
     """What a `--warm` trainer does while it waits for its run: import everything a run
     uses, build a one-layer graph and train it for one batch, so that the lazy set-up of
     TensorFlow and Keras (autograph's conversion of the train step, the optimizer, loss,
     metrics and tf.data input pipeline) is done before the run arrives, not after."""
-    import sklearn.datasets  # noqa: F401 - the built-in data sets
+    from layerforge.training.keras_setup import set_up_tensorflow
 
-    from layerforge.training.keras_setup import split_cpu
-
-    split_cpu()  # before anything initialises TensorFlow's devices
-
-    import layerforge.graph.convert.codegen  # model.py of a run
-    import layerforge.training.callbacks  # noqa: F401
+    set_up_tensorflow()  # before anything initialises TensorFlow's devices
+    preload()
     from layerforge.graph import build_model, compile_spec
 
     graph = parse_graph(WARM_UP_GRAPH)
