@@ -136,6 +136,14 @@ def test_export_python_is_code_that_builds_the_same_model(client):
     assert models and models[0].count_params() == HEADLINE_PARAMS
 
 
+def test_exported_files_are_named_after_the_model_keras_builds(client):
+    graph = {**mlp_graph(), "name": "digits v1.2 > small (test)"}
+    response = client.post("/api/models/export", json={"graph": graph, "format": "python"})
+    assert response.status_code == 200
+    assert "name='digits_v1.2_>_small_test'" in response.text.replace('"', "'")
+    assert 'filename="digits_v1_2_small_test.py"' in response.headers["content-disposition"]
+
+
 def test_export_json_loads_in_keras(client):
     response = client.post("/api/models/export", json={"graph": mlp_graph(), "format": "json"})
     assert response.status_code == 200

@@ -88,13 +88,18 @@ def test_a_killed_workers_unstored_events_are_stored_before_worker_lost(postgres
         flush_redis(redis_url)
 
 
+async def kept(_run_id: str) -> bool:
+    return False  # the queue still holds every message
+
+
 async def reap(store: RunStore, redis_url: str) -> None:
     """One look of an API's reaper; the ghost has no heartbeat row, so it is lost."""
     settings = Settings(redis_url=redis_url, worker_lost_s=1)
     events = RedisEventLog(store, redis_url)
     await events.start()
     try:
-        await Reaper(settings, WorkerStore(store.sessions), events, lambda _run: None).reap()
+        reaper = Reaper(settings, WorkerStore(store.sessions), events, lambda _run: None, kept)
+        await reaper.reap()
         await events.flush()
     finally:
         await events.stop()

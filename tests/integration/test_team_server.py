@@ -302,3 +302,31 @@ def test_redis_restarted_mid_run_loses_no_event(tmp_path: Path, postgres_url: st
     finally:
         team.close()
         redis_server.kill()
+
+
+def test_a_run_queued_when_redis_restarts_is_queued_again(tmp_path: Path, postgres_url: str):
+    """Redis without persistence loses the queue's messages on a restart; a run that was
+    waiting for a worker then is queued again by the API's reaper, and trains once."""
+    import redis
+
+    redis_server = PrivateRedis(tmp_path)
+    team = Team(tmp_path, postgres_url, redis_url=redis_server.url)
+    try:
+        api = team.api("api")
+        run_id = post(api, "/api/runs", run_body(epochs=1, batch_size=16)).json()["id"]
+        client = redis.Redis.from_url(redis_server.url)
+        time.sleep(2)  # several reaper looks: the message is there, none is added
+        assert client.llen("dramatiq:layerforge-runs") == 1
+        redis_server.kill()  # no worker yet: the run's only message is gone
+        redis_server.start()  # empty: the reaper's next look sends the run again
+        wait_for(lambda: client.llen("dramatiq:layerforge-runs") == 1, 30, "the run queued again")
+        team.worker("w1")
+        done = wait(api, run_id, TERMINAL, timeout=120)
+        assert done["status"] == "succeeded", done
+        events = get(api, f"/api/runs/{run_id}/events")["events"]
+        warnings = [e["message"] for e in events if e["type"] == "log" and e["level"] == "warning"]
+        assert any("queued again" in w for w in warnings), warnings
+        assert [e["status"] for e in events if e["type"] == "status"].count("starting") == 1
+    finally:
+        team.close()
+        redis_server.kill()

@@ -6,8 +6,11 @@ it there before starting a trainer, so a duplicate message is harmless). Dramati
 retries, time limits and age limits are off (no middleware): our code decides what
 happens to a run whose worker vanished (jobs/heartbeat.py). Cancel is a message on a
 Redis channel every worker listens to, plus a key for a worker that has claimed the run
-but not started its trainer yet. Evaluate and predict are queued too (their own queue),
-at most `oneshot_slots` at once per API process; the answer comes back on a Redis list.
+but not started its trainer yet. A queued run's message has a key beside it until a
+worker claims the run: a Redis restarted without persistence loses both, and the
+reaper queues such a run again (`requeue_if_lost`). Evaluate and predict are queued
+too (their own queue), at most `oneshot_slots` at once per API process; the answer
+comes back on a Redis list.
 """
 
 from __future__ import annotations
@@ -41,10 +44,15 @@ RUN_ACTOR = "layerforge_run"
 ONESHOT_ACTOR = "layerforge_oneshot"
 CANCEL_CHANNEL = "layerforge:cancel"
 CANCEL_KEEP_S = 24 * 3600
+QUEUED_KEEP_S = 7 * 24 * 3600  # past it, a run still waiting gets a second message
 
 
 def cancel_key(run_id: str) -> str:
     return f"layerforge:run:{run_id}:cancel"
+
+
+def queued_key(run_id: str) -> str:
+    return f"layerforge:run:{run_id}:queued"
 
 
 def reply_key(request_id: str) -> str:
@@ -76,7 +84,9 @@ class DramatiqScheduler:
         self.broker = make_broker(settings.redis_url)
         self.redis: Redis = async_redis(settings.redis_url)
         self.workers_store = WorkerStore(store.sessions)
-        self.reaper = Reaper(settings, self.workers_store, events, self.submit)
+        self.reaper = Reaper(
+            settings, self.workers_store, events, self.submit, self.requeue_if_lost
+        )
         self._oneshots = asyncio.Semaphore(settings.oneshot_slots)
         self._reaping: asyncio.Task[None] | None = None
 
@@ -92,7 +102,16 @@ class DramatiqScheduler:
         await self.redis.aclose()
 
     def submit(self, run_id: str) -> None:
+        # the key first: a message is never in the queue without it
+        self.broker.client.set(queued_key(run_id), "1", ex=QUEUED_KEEP_S)
         self.broker.enqueue(run_message(run_id))
+
+    async def requeue_if_lost(self, run_id: str) -> bool:
+        """Queue again a queued, unclaimed run whose message Redis no longer holds."""
+        if await self.redis.exists(queued_key(run_id)):
+            return False
+        self.submit(run_id)
+        return True
 
     async def cancel(self, run_id: str) -> CancelOutcome:
         state = await self.events.state(run_id)

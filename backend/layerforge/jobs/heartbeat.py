@@ -5,8 +5,11 @@ process looks every `heartbeat_s` seconds (and once at start) for active runs he
 worker silent for `worker_lost_s`: a run that trained no batch there and was taken only
 once is released and queued again; any other ends `failed` with `worker_lost`, naming
 the worker. First, the events the worker put in the run's Redis stream but had not yet
-written to the store (a kill -9 between the two) are copied into the store. Several API replicas may reap together: releasing is a conditional update
-only one wins, and the state machine refuses a second terminal status.
+written to the store (a kill -9 between the two) are copied into the store. It also
+queues again the queued runs no worker took whose message the queue lost (a Redis
+restarted without persistence). Several API replicas may reap together: releasing is a
+conditional update only one wins, the state machine refuses a second terminal status,
+and a second message for a run finds it claimed.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from layerforge.events.redis import RedisEventLog
@@ -77,11 +80,13 @@ class Reaper:
         workers: WorkerStore,
         events: RedisEventLog,
         submit: Callable[[str], None],
+        requeue_if_lost: Callable[[str], Awaitable[bool]],
     ):
         self.settings = settings
         self.workers = workers
         self.events = events
         self.submit = submit
+        self.requeue_if_lost = requeue_if_lost
 
     async def watch(self) -> None:
         while True:
@@ -95,6 +100,11 @@ class Reaper:
         lost = await asyncio.to_thread(self.workers.lost_runs, self.settings.worker_lost_s)
         for run in lost:
             await self._handle(run)
+        waiting = await asyncio.to_thread(self.workers.unclaimed_runs, self.settings.heartbeat_s)
+        for run_id in waiting:
+            if await self.requeue_if_lost(run_id):
+                message = "the queue had lost this run (Redis restarted); it is queued again"
+                await self.events.append(run_id, LogEvent(level="warning", message=message))
 
     async def _handle(self, run: LostRun) -> None:
         state = await self.events.state(run.run_id)

@@ -65,10 +65,14 @@ class Runtime:
         self.hub.start()
 
     async def recover(self) -> None:
-        if self.settings.queue == "local":
-            active = sorted(ACTIVE_STATUSES)
-            for run_id in await asyncio.to_thread(self.store.run_ids_with_status, active):
-                await self.events.append(run_id, StatusEvent(status="failed", error=RESTARTED))
+        """One machine: the runs this process was training died with it, and its queue
+        was in memory. The team server's runs live on in their workers and its queue in
+        Redis (the reaper handles lost workers and lost messages)."""
+        if self.settings.queue != "local":
+            return
+        active = sorted(ACTIVE_STATUSES)
+        for run_id in await asyncio.to_thread(self.store.run_ids_with_status, active):
+            await self.events.append(run_id, StatusEvent(status="failed", error=RESTARTED))
         for run_id in await asyncio.to_thread(self.store.run_ids_with_status, ["queued"]):
             self.scheduler.submit(run_id)
 

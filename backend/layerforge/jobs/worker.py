@@ -40,6 +40,7 @@ from layerforge.jobs.dramatiq_queue import (
     RUN_QUEUE,
     cancel_key,
     make_broker,
+    queued_key,
     reply_key,
 )
 from layerforge.jobs.forked import ForkServer
@@ -192,6 +193,7 @@ class TeamWorker:
         worker has it, it ended or it was cancelled meanwhile."""
         if not await asyncio.to_thread(self.workers.claim, run_id, self.id):
             return None
+        await self.redis.delete(queued_key(run_id))  # held: no longer a message to lose
         state = await self.events.state(run_id)
         if state is None or state.terminal:
             return None

@@ -108,8 +108,14 @@ class WorkerStore:
                 for r in rows
             ]
 
-    def forget_silent(self, silent_for_s: float) -> None:
-        """Drop workers not heard from in `silent_for_s` seconds (long gone)."""
-        cutoff = utcnow() - timedelta(seconds=silent_for_s)
+    def unclaimed_runs(self, older_than_s: float) -> list[str]:
+        """Queued runs no worker has taken, made at least `older_than_s` seconds ago."""
+        cutoff = utcnow() - timedelta(seconds=older_than_s)
         with session_scope(self.sessions) as s:
-            s.execute(delete(Worker).where(Worker.last_seen < cutoff))
+            return list(
+                s.scalars(
+                    select(Run.id)
+                    .where(Run.status == "queued", Run.worker.is_(None), Run.created_at < cutoff)
+                    .order_by(Run.created_at)
+                )
+            )

@@ -27,6 +27,7 @@ from layerforge.api.export_process import ExportTooLarge, export_in_child
 from layerforge.graph.checks.report import BuildSummary, ValidationReport
 from layerforge.graph.problems import GraphError, clean_message
 from layerforge.graph.schema import Graph
+from layerforge.graph.structure import model_name
 from layerforge.settings import Settings
 
 router = APIRouter(tags=["models"])
@@ -99,7 +100,9 @@ def build(body: GraphRequest, settings: Settings = Depends(app_settings)) -> JSO
 
 
 def _download_name(graph: Graph, suffix: str) -> str:
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", graph.name or "model").strip("_")[:60]
+    """The model's name (`model_name`, as Keras gets it) without the `.` and `>` it may
+    hold, which file names should not."""
+    stem = re.sub(r"_*[.>]+_*", "_", model_name(graph) or "").strip("_")[:60]
     return f"{stem or 'model'}{suffix}"
 
 

@@ -111,6 +111,15 @@ describe('graph -> React Flow mapping', () => {
     expect(m.edges(edited, new Set([edges[0].id]))[0].selected).toBe(true);
   });
 
+  it('shows an error moved to another parameter with the same message', () => {
+    const m = createFlowMapper();
+    const colours = new Map();
+    expect(m.nodes(graph, answer, specs, colours, none, new Map())[2].data.errors).toEqual(['axis: axis out of range']);
+    const moved = answerOfErrors([{ node: 'cat', param: 'units', code: 'bad_param', message: 'axis out of range' }]);
+    const next: ValidateAnswer = { ...answer, errors: moved.errors };
+    expect(m.nodes(graph, next, specs, colours, none, new Map())[2].data.errors).toEqual(['units: axis out of range']);
+  });
+
   it('shows a new answer and a new call site on cards whose node objects did not change', () => {
     const m = createFlowMapper();
     const colours = new Map();

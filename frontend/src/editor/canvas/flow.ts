@@ -262,12 +262,14 @@ export function createFlowMapper(): FlowMapper {
         const sub = subgraphUsedBy(owner);
         const spec = specs.get(owner.type);
         const ports = portsOf(report, spec, sub ? subgraphPorts(graph, sub) : null);
+        const errors = probs?.errors.map((p) => (p.param ? `${p.param}: ${p.message}` : p.message)) ?? [];
+        const warnings = probs?.warnings.map((p) => p.message) ?? [];
         const extra = JSON.stringify([
           report?.output_shapes,
           report?.params,
           report?.macs,
-          probs?.errors.map((p) => p.message),
-          probs?.warnings.map((p) => p.message),
+          errors,
+          warnings,
           maxInPort.get(node.id),
           count,
           ports,
@@ -291,8 +293,8 @@ export function createFlowMapper(): FlowMapper {
           inputs,
           inputNames: ports.variadic_inputs ? null : ports.input_ports,
           outputs: ports.output_ports.length,
-          errors: probs?.errors.map((p) => (p.param ? `${p.param}: ${p.message}` : p.message)) ?? [],
-          warnings: probs?.warnings.map((p) => p.message) ?? [],
+          errors,
+          warnings,
           shared: node.shared_with ? 'call' : count > 0 ? 'owner' : null,
           sharedCount: count,
           subgraph: sub,
