@@ -45,4 +45,17 @@ describe('drafts', () => {
     stop();
     expect(readDraft(storage)!.graph.nodes[0].params.units).toBe(4);
   });
+
+  it('waits for the answer to a check in flight before writing', async () => {
+    const storage = memoryStorage();
+    const stop = keepDrafts(storage);
+    useEditor.getState().edit((g) => addNode(g, 'Dense', { x: 0, y: 0 }, { params: { units: 2 } }).graph);
+    useEditor.getState().setValidating(true);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(storage.getItem(DRAFT_KEY)).toBeNull(); // the server is checking the edit
+    useEditor.getState().setValidation(useEditor.getState().root, null);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(readDraft(storage)!.graph).toEqual(useEditor.getState().root);
+    stop();
+  });
 });
