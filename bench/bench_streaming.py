@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import connect
 
-TRAINER_FLAG = "--warm"
+TRAINING_MODULE = b"layerforge.training."  # the trainer and the fork server
 
 
 def digits_mlp(units: int) -> dict[str, Any]:
@@ -130,11 +130,12 @@ class Server:
         return answer.json()["id"]
 
     def wait_warm_trainer(self, timeout: float = 300) -> None:
-        """Until the warm trainer has imported TensorFlow: its CPU time stops growing."""
+        """Until the warm trainer is ready: the CPU time of the server's trainer processes
+        (the fork server and the warm trainer it forked) stops growing."""
         deadline = time.monotonic() + timeout
         last, steady_since = None, None
         while time.monotonic() < deadline:
-            cpu = self._warm_trainer_cpu()
+            cpu = self._trainers_cpu()
             now = time.monotonic()
             if cpu is not None and cpu == last:
                 steady_since = steady_since or now
@@ -146,7 +147,11 @@ class Server:
             time.sleep(0.25)
         raise RuntimeError("no warm trainer became ready")
 
-    def _warm_trainer_cpu(self) -> int | None:
+    def _trainers_cpu(self) -> int | None:
+        """utime + stime (clock ticks) of the server's descendants that run Layerforge's
+        training code, once a warm trainer is among them (forked by the fork server, or
+        started with `--warm` where there is none); None before."""
+        procs: dict[int, tuple[int, int, bytes]] = {}  # pid -> (parent, ticks, cmdline)
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
@@ -155,9 +160,16 @@ class Server:
                 cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if int(stat[1]) == self.proc.pid and TRAINER_FLAG.encode() in cmdline:
-                return int(stat[11]) + int(stat[12])  # utime + stime, in clock ticks
-        return None
+            procs[int(entry.name)] = (int(stat[1]), int(stat[11]) + int(stat[12]), cmdline)
+
+        def under_server(pid: int) -> bool:
+            while pid in procs and pid != self.proc.pid:
+                pid = procs[pid][0]
+            return pid == self.proc.pid
+
+        mine = {pid: p for pid, p in procs.items() if TRAINING_MODULE in p[2] and under_server(pid)}
+        warm = any(p[0] in mine or b"--warm" in p[2] for p in mine.values())
+        return sum(p[1] for p in mine.values()) if warm else None
 
     def close(self) -> None:
         self.http.close()
