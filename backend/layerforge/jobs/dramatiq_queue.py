@@ -107,7 +107,7 @@ class DramatiqScheduler:
         self.broker.enqueue(run_message(run_id))
 
     async def requeue_if_lost(self, run_id: str) -> bool:
-        """Queue again a queued, unclaimed run whose message Redis no longer holds."""
+        """Queue again a run waiting for a worker whose message Redis no longer holds."""
         if await self.redis.exists(queued_key(run_id)):
             return False
         self.submit(run_id)

@@ -109,13 +109,18 @@ class WorkerStore:
             ]
 
     def unclaimed_runs(self, older_than_s: float) -> list[str]:
-        """Queued runs no worker has taken, made at least `older_than_s` seconds ago."""
+        """Runs waiting for a worker, made at least `older_than_s` seconds ago: queued,
+        or released after their worker vanished (still `starting`, held by nobody)."""
         cutoff = utcnow() - timedelta(seconds=older_than_s)
         with session_scope(self.sessions) as s:
             return list(
                 s.scalars(
                     select(Run.id)
-                    .where(Run.status == "queued", Run.worker.is_(None), Run.created_at < cutoff)
+                    .where(
+                        Run.status.in_(["queued", *ACTIVE_STATUSES]),
+                        Run.worker.is_(None),
+                        Run.created_at < cutoff,
+                    )
                     .order_by(Run.created_at)
                 )
             )
