@@ -133,11 +133,10 @@ def _fits(runs: int, epochs: int) -> None:
 
 
 def _floor_process(runs: int, epochs: int, threads: int, ready: Any, done: Any) -> None:
-    import tensorflow as tf
+    from layerforge.training.keras_setup import THREADS_ENV, set_up_tensorflow
 
-    if threads:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    os.environ[THREADS_ENV] = str(threads)
+    set_up_tensorflow()  # the threads a trainer is given, set the trainer's way
     import keras  # noqa: F401  (imported before the clock starts)
 
     ready.wait()
@@ -173,7 +172,7 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} (range {min(values):.2f}-{max(values):.2f})"
 
 
-def eight_on_workers(team: Server, runs: int, epochs: int) -> float:
+def runs_on_workers(team: Server, runs: int, epochs: int) -> float:
     """Seconds from posting `runs` runs to the last one ending; every one must succeed."""
     start = time.perf_counter()
     ids = [
@@ -243,7 +242,7 @@ def main() -> None:
             with Progress(transient=True) as progress:
                 task = progress.add_task(f"{epochs}-epoch runs", total=args.repeats)
                 for _ in range(args.repeats):
-                    ours.append(eight_on_workers(team, args.runs, epochs))
+                    ours.append(runs_on_workers(team, args.runs, epochs))
                     plain.append(plain_keras(args.runs, epochs))
                     floor.append(parallel_floor(args.runs, epochs, args.trainer_threads))
                     progress.advance(task)

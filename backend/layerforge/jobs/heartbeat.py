@@ -7,9 +7,9 @@ once is released and queued again; any other ends `failed` with `worker_lost`, n
 the worker. First, the events the worker put in the run's Redis stream but had not yet
 written to the store (a kill -9 between the two) are copied into the store. It also
 queues again the runs waiting for a worker (queued, or released) whose message the
-queue lost (a Redis restarted without persistence). Several API replicas may reap together: releasing is a
-conditional update only one wins, the state machine refuses a second terminal status,
-and a second message for a run finds it claimed.
+queue lost (a Redis restarted without persistence). Several API replicas may reap
+together: releasing is a conditional update only one wins, the state machine refuses a
+second terminal status, and a second message for a run finds it claimed.
 """
 
 from __future__ import annotations
