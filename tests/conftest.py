@@ -20,9 +20,9 @@ os.environ.setdefault("LAYERFORGE_ALLOW_TEST_HOST", "true")  # TestClient's Host
 
 from layerforge.store.db import engine_for, sessions_for  # noqa: E402 - after the environment
 from layerforge.store.runs import RunStore  # noqa: E402
+from needs import postgres_admin  # noqa: E402
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture
@@ -33,12 +33,8 @@ def run_store(tmp_path: Path) -> RunStore:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL URL on a fresh schema of the `test` database, dropped afterwards;
-    skips the test when the server cannot be reached."""
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(ADMIN_DSN, connect_timeout=3, autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432/test is unreachable: {exc}")
+    skips the test when the server cannot be reached (fails it in CI)."""
+    admin = postgres_admin()
     schema = f"lf_test_{uuid.uuid4().hex[:12]}"
     url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     with admin:

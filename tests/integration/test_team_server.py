@@ -20,6 +20,7 @@ import pytest
 from contract.team import REDIS_URL, WorkerProcess, flush_redis, redis_or_skip, team_env
 from helpers import assert_whole, run_body
 from layerforge.settings import Settings
+from needs import unavailable
 from serve_process import Server
 
 TEAM_REDIS_DB = 10
@@ -245,7 +246,7 @@ class PrivateRedis:
 
     def __init__(self, tmp: Path):
         if not shutil.which("redis-server"):
-            pytest.skip("redis-server is not installed")
+            unavailable("redis-server is not installed")
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
