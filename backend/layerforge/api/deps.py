@@ -1,6 +1,7 @@
 """What routes share, as FastAPI dependencies (as in the FastAPI full-stack template):
 `SettingsDep` (the app's settings), `RuntimeDep` (the training runtime), `SessionDep`
-(a database session that commits when the route succeeds); and the lock around Keras."""
+(a database session that commits when the route succeeds, before its answer is sent);
+and the lock around Keras."""
 
 from __future__ import annotations
 
@@ -70,14 +71,19 @@ def _sessions(app: FastAPI) -> sessionmaker[Session]:
 
 
 def db_session(request: Request) -> Iterator[Session]:
-    """A session on the app's database that commits when the route succeeds."""
+    """A session on the app's database that commits when the route succeeds.
+
+    Its scope is the route function (FastAPI's `scope="function"`), so the commit runs
+    before the answer is sent: a commit that fails (a full disk, a lost connection)
+    answers 507 or 503 instead of a 2xx whose id then 404s. With the default, request
+    scope, the teardown runs after the response has gone out."""
     with session_scope(_sessions(request.app)) as session:
         yield session
 
 
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 RuntimeDep = Annotated[Runtime, Depends(app_runtime)]
-SessionDep = Annotated[Session, Depends(db_session)]
+SessionDep = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def check_graph_size(graph: Graph, settings: Settings) -> None:

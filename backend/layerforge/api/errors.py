@@ -4,7 +4,8 @@ Routes raise one type, `ApiError(status, problems)`; a `GraphError` is a 422 and
 `DatasetError` carries its own status. Malformed JSON, wrong types, a graph that is not
 a graph, an unknown route: each is a 4xx naming the field (and the node, when the field
 lies inside one). Nothing becomes a 500 with a traceback: an unexpected exception is
-logged here and answered with a plain message.
+logged here and answered with a plain message. A write that did not reach the disk is
+the server's trouble: 507 for a full disk, 503 for a lost database, neither with an id.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from layerforge.graph.problems import GraphError, Problem, clean_message
+from layerforge.store.failures import write_failure
 from layerforge.training.datasets.errors import DatasetError
 
 log = logging.getLogger("layerforge.api")
@@ -42,6 +45,8 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     },
     401: {"model": ErrorBody, "description": "No token or session (when the server has one)."},
     403: {"model": ErrorBody, "description": "The token's person may not do this."},
+    503: {"model": ErrorBody, "description": "The database is unreachable; nothing was stored."},
+    507: {"model": ErrorBody, "description": "The server's disk is full; nothing was stored."},
 }
 """Answers any route may give, declared once for all of them (FastAPI's `responses`)."""
 
@@ -166,6 +171,30 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, [problem(code, message)], exc.headers)
 
 
+STORAGE_ERRORS: dict[str, tuple[int, str]] = {
+    "disk_full": (
+        507,
+        "The server's disk is full: nothing was stored. Free space on the server and try again.",
+    ),
+    "database_unavailable": (
+        503,
+        "The server lost its database connection: nothing was stored. Try again.",
+    ),
+}
+
+
+async def _on_storage_error(request: Request, exc: Exception) -> JSONResponse:
+    """An OSError or a database error: 507 or 503 when the disk or the database failed
+    (the session rolled back, so nothing of the request is stored), else a 500."""
+    failure = write_failure(exc)
+    if failure is None:
+        return await _on_unexpected(request, exc)
+    log.error("%s on %s %s: %s", failure, request.method, request.url.path, exc)
+    status, message = STORAGE_ERRORS[failure]
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return error_response(status, [problem(failure, message)], headers)
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(
@@ -178,4 +207,6 @@ def install_error_handlers(app: FastAPI) -> None:
     for kind in (ApiError, GraphError, DatasetError):
         app.add_exception_handler(kind, _on_api_error)
     app.add_exception_handler(HTTPException, _on_http_error)
+    for kind in (OSError, SQLAlchemyError):
+        app.add_exception_handler(kind, _on_storage_error)
     app.add_exception_handler(Exception, _on_unexpected)

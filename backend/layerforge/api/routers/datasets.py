@@ -104,18 +104,23 @@ def delete_dataset(session: SessionDep, settings: SettingsDep, name: str = Datas
 
 
 def _received(file: UploadFile, folder: Path, limit: int) -> Path:
-    """The upload written to a temp file in `folder`; a 413 past `limit` bytes."""
+    """The upload written to a temp file in `folder`; a 413 past `limit` bytes. On any
+    failure (a full disk too) the temp file is gone."""
     with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as tmp:
         part = Path(tmp.name)
-        size = 0
-        while chunk := file.file.read(CHUNK):
-            size += len(chunk)
-            if size > limit:
-                tmp.close()
-                part.unlink(missing_ok=True)
-                error = limit_exceeded("the upload is too large", limit, "upload_bytes", "file")
-                raise ApiError(413, [error.problem()])
-            tmp.write(chunk)
+        try:
+            size = 0
+            while chunk := file.file.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    error = limit_exceeded("the upload is too large", limit, "upload_bytes", "file")
+                    raise ApiError(413, [error.problem()])
+                tmp.write(chunk)
+            tmp.flush()
+        except BaseException:
+            tmp.close()
+            part.unlink(missing_ok=True)
+            raise
     return part
 
 

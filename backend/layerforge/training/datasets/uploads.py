@@ -84,7 +84,8 @@ def save_upload(
     features: list[str] | None = None,
 ) -> Dataset:
     """Store an uploaded .npz or .csv (already written to `data`, a temp file) under a
-    server-chosen file name and record it; returns the store record. Raises DatasetError
+    server-chosen file name and record it, committed; returns the store record. When
+    anything fails (a full disk, the commit) the stored file is removed. Raises DatasetError
     (its `param` names the form field at fault: `name`, `target`, `features`, or None for
     the file)."""
     suffix = Path(original_filename).suffix.lower()
@@ -100,15 +101,23 @@ def save_upload(
     folder.mkdir(parents=True, exist_ok=True)
     filename = f"{uuid.uuid4().hex}.npz"
     stored = folder / filename
-    if suffix == ".npz":
-        meta = _npz_meta(describe_npz(data, limits))
-        data.replace(stored)
-    else:
-        meta = _csv_meta(data, stored, limits, target, features)
-        data.unlink(missing_ok=True)
-    meta["size"] = stored.stat().st_size
-    meta["original_filename"] = original_filename[:200]
-    return store.add_dataset(session, name=name, kind=suffix[1:], filename=filename, meta=meta)
+    try:
+        if suffix == ".npz":
+            meta = _npz_meta(describe_npz(data, limits))
+            data.replace(stored)
+        else:
+            meta = _csv_meta(data, stored, limits, target, features)
+            data.unlink(missing_ok=True)
+        meta["size"] = stored.stat().st_size
+        meta["original_filename"] = original_filename[:200]
+        record = store.add_dataset(
+            session, name=name, kind=suffix[1:], filename=filename, meta=meta
+        )
+        session.commit()  # the file is kept only with its record (a full disk fails here)
+    except BaseException:
+        stored.unlink(missing_ok=True)
+        raise
+    return record
 
 
 def delete_upload(session: Session, name: str, data_dir: Path) -> bool:
