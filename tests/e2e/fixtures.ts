@@ -16,6 +16,19 @@ export const test = base.extend<{ editor: Page }>({
 });
 export { expect };
 
+/**
+ * Collect what would blank or break the page: uncaught errors and console errors.
+ * A test ends with `expect(errors).toEqual([])`.
+ */
+export function pageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  return errors;
+}
+
 export async function shot(page: Page, name: string) {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
 }

@@ -1,5 +1,6 @@
 /** The right-hand inspector: the selected node's form, or the graph's settings. */
 import { useCallback, useMemo } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { formatCount } from '../canvas/flow';
 import { callSites, ownerOf, setParam, updateNode } from '../graph/transforms';
 import type { GraphNode, InnerLayer, LayerSpec, Problem } from '../graph/types';
@@ -103,7 +104,8 @@ function ParamsForm(props: {
 function WrapperInner({ node, owner }: { node: GraphNode; owner: GraphNode }) {
   const catalogue = useEditor((s) => s.catalogue);
   const specs = useEditor((s) => s.specs);
-  const subgraphs = useEditor((s) => Object.keys(s.root.subgraphs));
+  // a new array each call: compared item by item, or every store update renders again (React #185)
+  const subgraphs = useEditor(useShallow((s) => Object.keys(s.root.subgraphs)));
   const inner = owner.inner ?? null;
   const setInner = (next: InnerLayer | null) =>
     useEditor.getState().edit((g) => updateNode(g, node.id, { inner: next }), `inner:${node.id}`);
