@@ -178,24 +178,21 @@ STORAGE_ERRORS: dict[str, tuple[int, str]] = {
     ),
     "database_unavailable": (
         503,
-        "The server lost its database connection: nothing was stored. Try again.",
+        "The server could not reach its database: nothing was stored. Try again.",
     ),
 }
 
 
-async def _on_storage_error(request: Request, exc: Exception) -> JSONResponse:
-    """An OSError or a database error: 507 or 503 when the disk or the database failed
-    (the session rolled back, so nothing of the request is stored), else a 500."""
-    failure = write_failure(exc)
-    if failure is None:
-        return await _on_unexpected(request, exc)
-    log.error("%s on %s %s: %s", failure, request.method, request.url.path, exc)
-    status, message = STORAGE_ERRORS[failure]
-    headers = {"Retry-After": "5"} if status == 503 else None
-    return error_response(status, [problem(failure, message)], headers)
-
-
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """A 500, unless the disk or the database failed (an OSError or a database error,
+    in a route or in a middleware such as authentication): then 507 or 503, and the
+    session rolled back, so nothing of the request is stored."""
+    failure = write_failure(exc)
+    if failure is not None:
+        log.error("%s on %s %s: %s", failure, request.method, request.url.path, exc)
+        status, message = STORAGE_ERRORS[failure]
+        headers = {"Retry-After": "5"} if status == 503 else None
+        return error_response(status, [problem(failure, message)], headers)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(
         500, [problem("internal_error", "The server failed on this request; see its log.")]
@@ -208,5 +205,5 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(kind, _on_api_error)
     app.add_exception_handler(HTTPException, _on_http_error)
     for kind in (OSError, SQLAlchemyError):
-        app.add_exception_handler(kind, _on_storage_error)
+        app.add_exception_handler(kind, _on_unexpected)  # handled here, not re-raised
     app.add_exception_handler(Exception, _on_unexpected)
