@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import '@xyflow/react/dist/style.css';
 import './styles/app.css';
 import App from './App';
+import { ErrorBoundary } from './ui/ErrorBoundary';
 import { useEditor } from './editor/store/editor';
 
 // a handle for the benchmarks (bench/bench_editor.spec.ts) and for debugging in the console
@@ -10,6 +11,8 @@ import { useEditor } from './editor/store/editor';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <ErrorBoundary>
+      <App />
+    </ErrorBoundary>
   </StrictMode>,
 );

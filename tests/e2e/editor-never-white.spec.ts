@@ -53,3 +53,31 @@ test('three layers grouped into a model, placed again "In TimeDistributed"', asy
   await wrapperShown(page, errors);
   await expect(page.locator('#inner-type')).toHaveValue('Model:block');
 });
+
+test('a component that throws shows what happened, with Reload and Discard draft', async ({ editor: page }) => {
+  // a draft this editor cannot draw: a node whose name is an object, which React refuses to render
+  const corrupt = {
+    graph: {
+      schema_version: 1,
+      nodes: [{ id: 'dense', type: 'Dense', name: { not: 'a name' }, params: { units: 4 } }],
+      edges: [],
+    },
+    saved: null,
+    dirty: true,
+    at: Date.now(),
+  };
+  await page.evaluate((d) => localStorage.setItem('layerforge.draft', JSON.stringify(d)), corrupt);
+  await page.reload();
+  await expect(page.getByTestId('crash')).toBeVisible();
+  await expect(page.getByTestId('crash-message')).toContainText('React error #31') // objects are not valid as a React child;
+  // Reload keeps the draft: the same error again, nothing lost
+  await page.getByTestId('crash-reload').click();
+  await expect(page.getByTestId('crash')).toBeVisible();
+  expect(await page.evaluate(() => localStorage.getItem('layerforge.draft'))).toContain('not');
+  // Discard draft: an empty, working editor
+  await page.getByTestId('crash-discard').click();
+  await expect(page.getByTestId('palette-Dense')).toBeVisible();
+  await expect(page.getByTestId('crash')).toHaveCount(0);
+  await page.getByTestId('palette-Dense').click();
+  await expect(page.getByTestId('node-dense')).toBeVisible();
+});
