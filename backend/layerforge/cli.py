@@ -100,11 +100,11 @@ def serve(
     port: int = typer.Option(None, help="Port (default: LAYERFORGE_PORT or 8000)."),
     reload: bool = typer.Option(False, help="Restart when the sources change (development)."),
 ) -> None:
-    """Serve the API and the editor. Beyond loopback with no token or users, it makes a
-    token and prints the editor link with it."""
+    """Serve the API and the editor. Beyond loopback with no token, the first start adds
+    an admin person and prints its token with the editor link (once)."""
     import uvicorn
 
-    from layerforge.api.security import ensure_token
+    from layerforge.api.first_admin import editor_url
     from layerforge.settings import get_settings
 
     overrides = {"host": host, "port": port}
@@ -112,15 +112,13 @@ def serve(
         update={k: v for k, v in overrides.items() if v is not None}
     )
     _refuse_a_second_server(settings)
-    settings = ensure_token(settings)
-    overrides["token"] = settings.token
     # The app reads its settings from the environment (also in a --reload child).
     for key, value in overrides.items():
         if value is not None:
             os.environ[f"LAYERFORGE_{key.upper()}"] = str(value)
     get_settings.cache_clear()
     login = "?token=<LAYERFORGE_TOKEN>" if settings.token else ""
-    err.print(f"Layerforge editor: http://{settings.host}:{settings.port}/{login}", highlight=False)
+    err.print(f"Layerforge editor: {editor_url(settings)}{login}", highlight=False)
     uvicorn.run(
         "layerforge.api.app:create_app",
         factory=True,

@@ -1,7 +1,8 @@
-"""`layerforge users add|list|revoke`: people on a shared server, each with a token.
+"""`layerforge users add|list|revoke|reset-token`: people on a shared server, each with a
+token.
 
-The token is printed once, alone on the last line of `add` (so a script can take it with
-`tail -n1`); the database keeps only its hash. The commands act on the settings'
+The token is printed once, alone on the last line of `add` and `reset-token` (so a script
+can take it with `tail -n1`); the database keeps only its hash. The commands act on the settings'
 database (LAYERFORGE_DATABASE_URL, else the SQLite file under LAYERFORGE_DATA_DIR) and
 upgrade its schema first, as the server does.
 """
@@ -63,3 +64,21 @@ def revoke(name: str = typer.Argument(..., help="The person whose token to revok
         err.print(f"[red]error:[/red] no user named {escape(repr(name))}", highlight=False)
         raise typer.Exit(1)
     err.print(f"Revoked {name!r}.", highlight=False)
+
+
+@users_app.command("reset-token")
+def reset_token(name: str = typer.Argument(..., help="The person whose token to replace.")) -> None:
+    """Give a person a new token (the old one stops working at once) and print it once:
+    for a lost token, the first admin's (`admin`) included."""
+    with session_scope() as session:
+        token = users.reset_token(session, name)
+    if token is None:
+        err.print(
+            f"[red]error:[/red] no active user named {escape(repr(name))} "
+            "(`layerforge users list` shows everyone; a revoked person is added again "
+            "under a new name)",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    err.print(f"New token for {name!r} (shown only now; the old one no longer works):")
+    print(token, flush=True)

@@ -164,17 +164,6 @@ def test_allowed_origins_get_cors_headers(tmp_path):
     assert response.headers["access-control-allow-origin"] == "https://lab.example"
 
 
-def test_binding_beyond_loopback_without_a_token_makes_one(tmp_path, capsys):
-    app = create_app(Settings(data_dir=tmp_path, host="0.0.0.0"))
-    token = app.state.settings.token
-    assert token and len(token) >= 32
-    assert f"http://0.0.0.0:8000/?token={token}" in capsys.readouterr().err
-    secured = TestClient(app, base_url=LOCAL)
-    assert secured.get("/api/graphs").status_code == 401
-    bearer = {"authorization": f"Bearer {token}"}
-    assert secured.get("/api/graphs", headers=bearer).status_code == 200
-
-
 def test_token_mode_requires_bearer_on_api_calls(tmp_path):
     secured = make_client(tmp_path, host="0.0.0.0", token="s3cret-token")
     missing = secured.get("/api/graphs", headers={"host": "lab.example:8000"})

@@ -17,6 +17,7 @@ from layerforge import __version__
 from layerforge.api.bodies import refuse_unstorable
 from layerforge.api.docs import install_docs
 from layerforge.api.errors import COMMON_ERRORS, install_error_handlers
+from layerforge.api.first_admin import ensure_first_admin
 from layerforge.api.routers import (
     auth,
     datasets,
@@ -31,7 +32,7 @@ from layerforge.api.routers import (
     training,
     workers,
 )
-from layerforge.api.security import ensure_token, install_security
+from layerforge.api.security import install_security
 from layerforge.jobs.runtime import Runtime
 from layerforge.settings import Settings, get_settings, use_keras_backend
 from layerforge.store.instance_lock import InstanceLock
@@ -86,7 +87,7 @@ class EditorFiles(StaticFiles):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    settings = ensure_token(settings)
+    ensure_first_admin(settings)
     use_keras_backend(settings)
 
     @asynccontextmanager

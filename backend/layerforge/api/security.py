@@ -6,8 +6,8 @@
   `settings.allowed_origins`.
 - With `LAYERFORGE_TOKEN` (an admin) or people of `layerforge users add`, every `/api`
   call but the public ones carries `Authorization: Bearer <token>`. Beyond loopback
-  with neither, the server makes a token at start and prints the editor link
-  (`ensure_token`), as Jupyter does. A person opens the editor once at
+  with neither, the first start adds an admin person and prints its token once with
+  the editor link (api/first_admin.py). A person opens the editor once at
   `/?token=<token>`: the token moves into an HttpOnly, SameSite=Strict cookie that the
   editor's calls carry. Cross-origin pages must be listed in `allowed_origins`.
 - WebSockets, which a browser cannot give headers, open with `?ticket=` from
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import anyio
@@ -36,7 +35,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from layerforge.api.auth import People, Person, is_loopback
 from layerforge.api.errors import error_response, problem, problems_body
 from layerforge.settings import Settings
-from layerforge.store.users import new_secret
 
 TOKEN_COOKIE = "layerforge_token"
 PUBLIC_API_PATHS = frozenset({"/api/health", "/api/openapi.json", "/api/docs"})
@@ -46,21 +44,6 @@ TEST_HOST = "testserver"
 _SECRET_IN_QUERY = re.compile(r"((?:^|[?&])(?:token|ticket)=)[^&\s\"]*", re.IGNORECASE)
 
 Refusal = tuple[int, str, str]
-
-
-def ensure_token(settings: Settings) -> Settings:
-    """Beyond loopback with no token configured and no users, make a token (printing the
-    editor link with it, as Jupyter does) instead of serving an open API."""
-    if settings.token or is_loopback(settings.host) or People(settings).has_users():
-        return settings
-    token = new_secret()
-    print(
-        "No LAYERFORGE_TOKEN and no users: made an admin token for this run. Open the editor at\n"
-        f"    http://{settings.host}:{settings.port}/?token={token}",
-        file=sys.stderr,
-        flush=True,
-    )
-    return settings.model_copy(update={"token": token})
 
 
 def _query(scope: Scope, name: str) -> str | None:

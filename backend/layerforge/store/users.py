@@ -51,6 +51,29 @@ def add_user(session: Session, name: str, admin: bool = False) -> tuple[User, st
     return user, token
 
 
+def add_first_admin(session: Session) -> tuple[User, str] | None:
+    """The server's own admin (named `admin`), made when nobody is in the store yet; None
+    when someone is. Returns the row and the token (shown once, kept hashed)."""
+    if session.scalar(select(User.id).limit(1)) is not None:
+        return None
+    token = new_secret()
+    user = User(name="admin", token_hash=secret_hash(token), admin=True)
+    session.add(user)
+    session.flush()
+    return user, token
+
+
+def reset_token(session: Session, name: str) -> str | None:
+    """A new token for the person (the old one stops working); None when there is no such
+    person or they were revoked."""
+    user = session.scalars(select(User).where(User.name == name)).first()
+    if user is None or user.revoked_at is not None:
+        return None
+    token = new_secret()
+    user.token_hash = secret_hash(token)
+    return token
+
+
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.created_at, User.name)).all())
 
