@@ -21,6 +21,7 @@ from layerforge.api.first_admin import ensure_first_admin
 from layerforge.api.routers import (
     auth,
     datasets,
+    diffs,
     estimate,
     examples,
     graphs,
@@ -28,6 +29,7 @@ from layerforge.api.routers import (
     models,
     run_outputs,
     runs,
+    serving,
     stream,
     training,
     workers,
@@ -134,6 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth,
         estimate,
         workers,
+        serving,
+        diffs,
     ):
         app.include_router(module.router, prefix="/api")
     stream.publish_stream_schemas(app)
