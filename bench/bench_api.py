@@ -30,7 +30,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from bench_validate import chain_graph, chain_layers, edited  # noqa: E402
 from layerforge.api.app import create_app  # noqa: E402
 from layerforge.graph import validate_graph  # noqa: E402
-from layerforge.graph.catalogue.publish import get_catalogue  # noqa: E402
+from layerforge.graph.catalogue.specs import get_catalogue  # noqa: E402
 from layerforge.settings import Settings  # noqa: E402
 
 

@@ -36,7 +36,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from layerforge.graph import GraphError, build_model, export_keras_json, to_python
-from layerforge.graph.convert import importer
+from layerforge.graph.convert import importer, minimal_config
 
 MODELS = sorted(n for n in dir(keras.applications) if n[0].isupper())
 STEPS = ("params match", "structure match", "JSON export", "Python export", "trains")
@@ -74,7 +74,7 @@ def measure(name: str, repeats: int) -> dict:
     keras_s = median_seconds(lambda: keras.models.model_from_json(text), repeats)
     row: dict = {"model": name, "params": params, "keras_s": keras_s}
     try:
-        cold = importer._cached_config.cache_clear
+        cold = minimal_config.cached_config.cache_clear
         row["import_s"] = median_seconds(lambda: importer.import_keras_json(text), repeats, cold)
         graph = importer.import_keras_json(text)
         start = time.perf_counter()

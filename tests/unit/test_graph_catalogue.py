@@ -10,7 +10,7 @@ import keras
 
 from layerforge.graph.catalogue.classes import keras_class
 from layerforge.graph.catalogue.kinds import REFUSED_TYPES
-from layerforge.graph.catalogue.publish import get_catalogue, layer_spec
+from layerforge.graph.catalogue.specs import get_catalogue, layer_spec
 
 
 def catalogue() -> dict:
@@ -163,7 +163,7 @@ def test_categories_and_choices_are_published():
 
 
 def test_losses_and_metrics_resolve_in_keras():
-    from layerforge.graph.catalogue.compile import LOSSES, LOSSES_TAKING_LOGITS, METRICS
+    from layerforge.graph.catalogue.losses_metrics import LOSSES, LOSSES_TAKING_LOGITS, METRICS
 
     for loss in LOSSES:
         assert keras.losses.get(loss) is not None, loss

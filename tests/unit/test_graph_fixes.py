@@ -241,7 +241,7 @@ def test_an_output_fix_is_judged_by_that_outputs_own_checks(monkeypatch):
 )
 def test_an_outputs_own_checks_agree_with_the_whole_check(params):
     from layerforge.graph.checks.fixes import patched
-    from layerforge.graph.checks.structure import output_findings
+    from layerforge.graph.checks.output_checks import output_findings
 
     g = chain([4], ("Dense", {"units": 3, "activation": "softmax"}), output={"name": "y"})
     data = _sent(g)

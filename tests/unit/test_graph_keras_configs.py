@@ -13,8 +13,8 @@ import pytest
 from layerforge.graph import build_model, import_keras_json
 from layerforge.graph.catalogue.classes import keras_class
 from layerforge.graph.catalogue.kinds import LAYER_KINDS
-from layerforge.graph.catalogue.params import SAMPLE_REQUIRED
-from layerforge.graph.catalogue.publish import ParamSpec, param_specs
+from layerforge.graph.catalogue.param_rules import SAMPLE_REQUIRED
+from layerforge.graph.catalogue.specs import ParamSpec, param_specs
 
 SKIPPED = {
     # need adapt() or data the config does not carry

@@ -527,13 +527,14 @@ def test_model_nodes_report_their_subgraph_ports():
 def _structural(g):
     """Structural findings of a graph computed afresh (no cached answer)."""
     from layerforge.graph.checks.findings import Findings
-    from layerforge.graph.checks.structure import _Checker
+    from layerforge.graph.checks.level import Level
+    from layerforge.graph.checks.topology_checks import check_structure, structure_key
 
     cache.clear()
     f = Findings()
-    checker = _Checker(g, [g], "", f)
-    checker.check_structure()
-    return checker.structure_key(), [p.model_dump() for p in f.errors + f.warnings]
+    level = Level.of(g, [g], "", f)
+    check_structure(level)
+    return structure_key(level), [p.model_dump() for p in f.errors + f.warnings]
 
 
 def test_structure_cache_key_covers_what_the_structure_checks_read():
@@ -593,8 +594,8 @@ def test_structure_cache_key_covers_what_the_structure_checks_read():
 def test_output_metrics_are_a_choice_of_the_published_names():
     """The catalogue offers an Output's metrics as a multi_choice of the one metric list;
     a name outside it is an error on that node and field."""
-    from layerforge.graph.catalogue.compile import METRICS
-    from layerforge.graph.catalogue.publish import param_specs
+    from layerforge.graph.catalogue.losses_metrics import METRICS
+    from layerforge.graph.catalogue.specs import param_specs
 
     spec = param_specs("Output")["metrics"]
     assert spec.kind == "multi_choice" and spec.choices == sorted(METRICS)

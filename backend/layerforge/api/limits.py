@@ -10,7 +10,7 @@ from layerforge.settings import Limits
 def graph_size_problems(graph: Graph, limits: Limits) -> list[Problem]:
     """`too_large` when the graph (sub-graphs included) has too many nodes, `too_deep`
     when sub-graphs nest too deep; the same measures as validation uses."""
-    from layerforge.graph.structure import count_nodes, nesting_depth  # imports Keras
+    from layerforge.graph.topology import count_nodes, nesting_depth  # imports Keras
 
     nodes, depth = count_nodes(graph), nesting_depth(graph)
     problems = []

@@ -8,7 +8,7 @@ contract (`Graph`, `parse_graph`, `Problem`, `GraphError`, `GraphLimits`), the
 catalogue (`get_catalogue`, `LayerCatalogue`) and `clear_caches`.
 
 They load on first use (PEP 562), so importing a Keras-free module of this package
-(`schema`, `structure`, `problems`, `limits`, `catalogue.kinds`) never imports Keras."""
+(`schema`, `topology`, `problems`, `limits`, `catalogue.kinds`) never imports Keras."""
 
 from __future__ import annotations
 
@@ -22,14 +22,14 @@ _ENTRY_POINTS = {
     "NodeReport": "checks.report",
     "BuildSummary": "checks.report",
     "build_model": "build.model",
-    "compile_spec": "build.compile",
+    "compile_spec": "build.compile_args",
     "import_keras_json": "convert.importer",
     "import_keras_file": "convert.importer",
     "to_python": "convert.codegen",
     "export_keras_json": "convert.export",
     "export_keras_file": "convert.export",
-    "get_catalogue": "catalogue.publish",
-    "LayerCatalogue": "catalogue.publish",
+    "get_catalogue": "catalogue.specs",
+    "LayerCatalogue": "catalogue.specs",
     "Graph": "schema",
     "parse_graph": "schema",
     "Problem": "problems",
@@ -61,9 +61,9 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from layerforge.graph.build.compile import compile_spec
+    from layerforge.graph.build.compile_args import compile_spec
     from layerforge.graph.build.model import build_model
-    from layerforge.graph.catalogue.publish import LayerCatalogue, get_catalogue
+    from layerforge.graph.catalogue.specs import LayerCatalogue, get_catalogue
     from layerforge.graph.checks.cache import clear as clear_caches
     from layerforge.graph.checks.report import BuildSummary, NodeReport, ValidationReport
     from layerforge.graph.checks.validate import model_summary, validate_graph

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from layerforge.graph.catalogue.calls import tensor_arguments
+from layerforge.graph.catalogue.call_arguments import tensor_arguments
+from layerforge.graph.catalogue.keras_ops import LIST_ARGUMENTS, op_ports
 from layerforge.graph.catalogue.kinds import kind
-from layerforge.graph.catalogue.ops import LIST_ARGUMENTS, op_ports
 from layerforge.graph.schema import Graph, InnerLayer, Node
-from layerforge.graph.structure import input_name, output_name
+from layerforge.graph.topology import input_name, output_name
 
 SubgraphLookup = Callable[[str], Graph | None]
 """Sub-graph key -> its definition in scope, or None."""

@@ -20,7 +20,7 @@ editor state) never changes what is built. Node ids are stable; names are labels
   (`initial_state_h`, `mask`, `attention_mask`: see `ports.py`); its flag arguments
   (`use_causal_mask`) are the node's `call_params`, per call site.
 - An `Op` node calls one allowlisted `keras.ops` function: `params.function` names it,
-  its other params are the function's non-tensor arguments (see `catalogue/ops.py`).
+  its other params are the function's non-tensor arguments (see `catalogue/keras_ops.py`).
 """
 
 from __future__ import annotations

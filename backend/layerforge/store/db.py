@@ -58,10 +58,6 @@ def database_url(settings: Settings) -> str:
     return settings.db_url
 
 
-def get_engine() -> Engine:
-    return engine_for(database_url(get_settings()))
-
-
 def _session_factory() -> sessionmaker[Session]:
     return sessions_for(database_url(get_settings()))
 
@@ -79,11 +75,3 @@ def session_scope(sessions: sessionmaker[Session] | None = None) -> Iterator[Ses
         raise
     finally:
         session.close()
-
-
-def reset_caches() -> None:
-    """Forget every engine (tests that change settings call this)."""
-    with _engines_lock:
-        for engine in _engines.values():
-            engine.dispose()
-        _engines.clear()

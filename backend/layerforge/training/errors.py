@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from layerforge.graph.schema import Graph
-from layerforge.graph.structure import GraphIndex, input_name, layer_names
+from layerforge.graph.topology import GraphIndex, input_name, layer_names
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from layerforge.graph.schema import Graph, InnerLayer, Node
-from layerforge.graph.structure import input_name, output_name
+from layerforge.graph.topology import input_name, output_name
 from layerforge.training.datasets.fitting import DataPlan, adapt_target
 from layerforge.training.failures import TrainingFailed
 

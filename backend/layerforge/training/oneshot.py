@@ -12,7 +12,7 @@ import numpy as np
 from layerforge.events.types import ResultEvent, RunError
 from layerforge.graph.problems import clean_message
 from layerforge.graph.schema import Graph, parse_graph
-from layerforge.graph.structure import input_name, output_name
+from layerforge.graph.topology import input_name, output_name
 from layerforge.training.datasets.catalogue import load_dataset
 from layerforge.training.datasets.fitting import plan_dataset
 from layerforge.training.failures import TrainingFailed

@@ -21,10 +21,10 @@ from pydantic import (
     model_validator,
 )
 
-from layerforge.graph.catalogue.compile import LOSSES, METRICS
+from layerforge.graph.catalogue.losses_metrics import LOSSES, METRICS
 from layerforge.graph.problems import Problem
 from layerforge.graph.schema import Graph
-from layerforge.graph.structure import output_name
+from layerforge.graph.topology import output_name
 from layerforge.training.optimizers import OPTIMIZERS
 
 Backend = Literal["tensorflow", "jax", "torch"]

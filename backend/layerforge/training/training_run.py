@@ -30,7 +30,7 @@ from layerforge.events.types import (
 )
 from layerforge.graph.problems import GraphError, Problem, clean_message
 from layerforge.graph.schema import parse_graph
-from layerforge.graph.structure import output_name
+from layerforge.graph.topology import output_name
 from layerforge.training.datasets.catalogue import load_dataset
 from layerforge.training.datasets.errors import DatasetError
 from layerforge.training.datasets.fitting import plan_dataset

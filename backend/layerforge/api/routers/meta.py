@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from layerforge import __version__
-from layerforge.graph.catalogue.publish import LayerCatalogue
+from layerforge.graph.catalogue.specs import LayerCatalogue
 from layerforge.graph.schema import graph_json_schema
 
 router = APIRouter(tags=["meta"])
@@ -30,7 +30,7 @@ def health() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def _catalogue_body() -> tuple[bytes, bytes, str]:
     """The catalogue serialised and gzipped once per process, and its ETag."""
-    from layerforge.graph.catalogue.publish import get_catalogue  # imports Keras
+    from layerforge.graph.catalogue.specs import get_catalogue  # imports Keras
 
     body = get_catalogue().model_dump_json().encode()
     return body, gzip.compress(body, mtime=0), '"' + hashlib.sha256(body).hexdigest()[:32] + '"'

@@ -27,7 +27,7 @@ from layerforge.api.export_process import ExportTooLarge, export_in_child
 from layerforge.graph.checks.report import BuildSummary, ValidationReport
 from layerforge.graph.problems import GraphError, clean_message
 from layerforge.graph.schema import Graph
-from layerforge.graph.structure import model_name
+from layerforge.graph.topology import model_name
 from layerforge.settings import Settings
 
 router = APIRouter(tags=["models"])

@@ -28,7 +28,7 @@ from layerforge.events.types import RUN_STATUSES, RunStatus, StatusEvent
 from layerforge.graph.limits import GraphLimits
 from layerforge.graph.problems import Problem
 from layerforge.graph.schema import Graph, parse_graph
-from layerforge.graph.structure import output_name
+from layerforge.graph.topology import output_name
 from layerforge.jobs.runtime import Runtime
 from layerforge.training.settings import RunSettings
 

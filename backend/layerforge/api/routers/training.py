@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from layerforge.events.types import RUN_STATUSES, RunStatus
-from layerforge.graph.catalogue.compile import LOSSES, METRICS
+from layerforge.graph.catalogue.losses_metrics import LOSSES, METRICS
 from layerforge.training.optimizers import OPTIMIZERS
 from layerforge.training.settings import (
     Backend,

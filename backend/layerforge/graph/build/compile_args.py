@@ -6,9 +6,9 @@ from typing import Any
 
 import keras
 
-from layerforge.graph.catalogue.compile import LOSSES_TAKING_LOGITS
+from layerforge.graph.catalogue.losses_metrics import LOSSES_TAKING_LOGITS
 from layerforge.graph.schema import Graph
-from layerforge.graph.structure import output_name
+from layerforge.graph.topology import output_name
 
 
 def compile_spec(graph: Graph) -> dict[str, dict[str, Any]]:

@@ -11,8 +11,8 @@ from typing import Any
 import keras
 
 from layerforge.graph.catalogue.classes import keras_class
+from layerforge.graph.catalogue.keras_ops import LIST_ARGUMENTS, key_value, op_function, op_ports
 from layerforge.graph.catalogue.kinds import LIST, QKV, keras_kind
-from layerforge.graph.catalogue.ops import LIST_ARGUMENTS, key_value, op_function, op_ports
 from layerforge.graph.ports import argument_ports, op_function_name
 from layerforge.graph.schema import InnerLayer, Node
 

@@ -11,12 +11,12 @@ from typing import Any
 import keras
 
 from layerforge.graph.build.layers import call_layer, make_layer
-from layerforge.graph.checks.structure import static_problems
+from layerforge.graph.checks.static import static_problems
 from layerforge.graph.limits import DEFAULT_LIMITS, GraphLimits
 from layerforge.graph.ports import output_ports
 from layerforge.graph.problems import GraphError, Problem, call_error_code, clean_message
 from layerforge.graph.schema import Graph, Node
-from layerforge.graph.structure import (
+from layerforge.graph.topology import (
     GraphIndex,
     choose_model_type,
     input_name,

@@ -87,10 +87,6 @@ def op_arguments(name: str) -> dict[str, Any]:
     return {p.name: p.default for p in sig.parameters.values() if p.kind != p.VAR_KEYWORD}
 
 
-def is_variadic_op(name: str) -> bool:
-    return name in LIST_ARGUMENTS
-
-
 def key_value(key: Any) -> Any:
     """A `get_item` key from its JSON form to what Python indexing takes."""
     if isinstance(key, list):

@@ -13,10 +13,10 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from layerforge.graph.catalogue.classes import keras_class
-from layerforge.graph.catalogue.compile import LOSSES, METRICS
+from layerforge.graph.catalogue.keras_ops import OPS
 from layerforge.graph.catalogue.kinds import KINDS, MANY, CategoryId, LayerKind
-from layerforge.graph.catalogue.ops import OPS
-from layerforge.graph.catalogue.params import (
+from layerforge.graph.catalogue.losses_metrics import LOSSES, METRICS
+from layerforge.graph.catalogue.param_rules import (
     ACTIVATIONS,
     CHOICES_BY_KIND,
     CONSTRAINTS,

@@ -23,7 +23,7 @@ from typing import Any
 
 from layerforge.graph.checks.report import NodeReport, Shape
 from layerforge.graph.schema import Graph, InnerLayer, Node
-from layerforge.graph.structure import GraphIndex, subgraph_use
+from layerforge.graph.topology import GraphIndex, subgraph_use
 
 Shapes = Sequence[Shape]
 Rule = Callable[[dict[str, Any], Shapes, Shapes], int | None]

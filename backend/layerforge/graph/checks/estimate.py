@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from layerforge.graph.checks.cost import dtype_bytes, elements, input_shapes
 from layerforge.graph.checks.report import NodeReport, Shape, ValidationReport
 from layerforge.graph.schema import Graph, Node
-from layerforge.graph.structure import GraphIndex
+from layerforge.graph.topology import GraphIndex
 
 WEIGHT_BYTES = 4
 """Variables are float32, mixed precision included (its master weights)."""

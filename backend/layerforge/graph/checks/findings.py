@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from layerforge.graph.problems import Problem
 from layerforge.graph.schema import Graph, InnerLayer, Node
-from layerforge.graph.structure import GraphIndex
+from layerforge.graph.topology import GraphIndex
 
 
 @dataclass

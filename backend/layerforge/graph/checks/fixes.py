@@ -19,11 +19,11 @@ from typing import Any
 import jsonpatch
 
 from layerforge.graph.checks.findings import Findings
+from layerforge.graph.checks.output_checks import output_findings
 from layerforge.graph.checks.report import Shape, ValidationReport
-from layerforge.graph.checks.structure import output_findings
 from layerforge.graph.problems import Fix, Problem
 from layerforge.graph.schema import Graph, Node, parse_graph
-from layerforge.graph.structure import GraphIndex
+from layerforge.graph.topology import GraphIndex
 
 Patch = list[dict[str, Any]]
 Candidate = tuple[str, Patch]

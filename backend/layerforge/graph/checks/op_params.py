@@ -1,11 +1,11 @@
 """Parameter checks of `Op` nodes: an allowlisted keras.ops function and, as params,
-only arguments that function takes, with plain JSON values (see `catalogue/ops.py`)."""
+only arguments that function takes, with plain JSON values (see `catalogue/keras_ops.py`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from layerforge.graph.catalogue.ops import OPS, key_error, op_arguments
+from layerforge.graph.catalogue.keras_ops import OPS, key_error, op_arguments
 from layerforge.graph.problems import Problem
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from layerforge.graph.catalogue.params import NAMED_CLASS_CHOICES
-from layerforge.graph.catalogue.publish import ParamSpec, param_specs
+from layerforge.graph.catalogue.param_rules import NAMED_CLASS_CHOICES
+from layerforge.graph.catalogue.specs import ParamSpec, param_specs
 from layerforge.graph.checks import cache
 from layerforge.graph.problems import Problem
 

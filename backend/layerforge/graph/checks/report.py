@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from layerforge.graph.problems import Problem
-from layerforge.graph.structure import ModelType
+from layerforge.graph.topology import ModelType
 
 Shape = list[int | None]
 

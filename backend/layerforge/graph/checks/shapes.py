@@ -38,7 +38,7 @@ from layerforge.graph.ports import (
 )
 from layerforge.graph.problems import GraphError, call_error_code, clean_message
 from layerforge.graph.schema import Graph, InnerLayer, Node
-from layerforge.graph.structure import GraphIndex, subgraph_use, topological_order
+from layerforge.graph.topology import GraphIndex, subgraph_use, topological_order
 
 
 @dataclass(frozen=True)

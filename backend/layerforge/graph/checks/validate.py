@@ -18,11 +18,11 @@ from layerforge.graph.checks.report import (
     ValidationReport,
 )
 from layerforge.graph.checks.shapes import Validator
-from layerforge.graph.checks.structure import static_findings
+from layerforge.graph.checks.static import static_findings
 from layerforge.graph.limits import DEFAULT_LIMITS, GraphLimits
 from layerforge.graph.problems import GraphError
 from layerforge.graph.schema import Graph, InnerLayer, Node
-from layerforge.graph.structure import (
+from layerforge.graph.topology import (
     GraphIndex,
     ModelType,
     choose_model_type,

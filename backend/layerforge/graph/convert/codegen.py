@@ -21,13 +21,13 @@ from typing import Any
 
 import black
 
-from layerforge.graph.build.compile import compile_spec
+from layerforge.graph.build.compile_args import compile_spec
 from layerforge.graph.build.layers import layer_class
+from layerforge.graph.catalogue.keras_ops import LIST_ARGUMENTS, op_ports
 from layerforge.graph.catalogue.kinds import LIST, QKV, keras_kind
-from layerforge.graph.catalogue.ops import LIST_ARGUMENTS, op_ports
 from layerforge.graph.ports import argument_ports, output_ports, positional_port_names
 from layerforge.graph.schema import Edge, Graph, InnerLayer, Node
-from layerforge.graph.structure import (
+from layerforge.graph.topology import (
     GraphIndex,
     choose_model_type,
     input_name,

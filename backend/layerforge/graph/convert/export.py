@@ -7,7 +7,7 @@ from pathlib import Path
 
 import keras
 
-from layerforge.graph.build.compile import compile_spec
+from layerforge.graph.build.compile_args import compile_spec
 from layerforge.graph.build.model import build_model
 from layerforge.graph.limits import DEFAULT_LIMITS, GraphLimits
 from layerforge.graph.schema import Graph

@@ -10,9 +10,9 @@ import inspect
 import re
 from typing import Any
 
-from layerforge.graph.catalogue.calls import call_options
+from layerforge.graph.catalogue.call_arguments import call_options
+from layerforge.graph.catalogue.keras_ops import LIST_ARGUMENTS, OP_MODULES, op_arguments, op_ports
 from layerforge.graph.catalogue.kinds import QKV, keras_kind
-from layerforge.graph.catalogue.ops import LIST_ARGUMENTS, OP_MODULES, op_arguments, op_ports
 from layerforge.graph.ports import argument_ports, no_subgraphs, positional_port_names
 from layerforge.graph.problems import GraphError, Problem
 from layerforge.graph.schema import Node

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from layerforge.graph.problems import Problem
 from layerforge.graph.schema import Graph, parse_graph
-from layerforge.graph.structure import input_name, output_name
+from layerforge.graph.topology import input_name, output_name
 from layerforge.training.datasets.catalogue import Ref, dataset_info
 from layerforge.training.datasets.errors import DatasetError
 from layerforge.training.datasets.models import ArrayInfo, DatasetInfo

@@ -13,7 +13,7 @@ from typing import Any
 from layerforge.graph.checks.fixes import patched, set_param
 from layerforge.graph.problems import Fix, Problem
 from layerforge.graph.schema import Graph
-from layerforge.graph.structure import output_name
+from layerforge.graph.topology import output_name
 from layerforge.training.datasets.fitting import CATEGORICAL, SPARSE, map_arrays
 from layerforge.training.datasets.models import ArrayInfo, DatasetInfo
 
