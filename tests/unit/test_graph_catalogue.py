@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
+from typing import get_args
 
 import keras
 
@@ -170,3 +171,20 @@ def test_losses_and_metrics_resolve_in_keras():
     for metric in METRICS - {"accuracy", "acc"}:
         assert keras.metrics.get(metric) is not None, metric
     assert LOSSES_TAKING_LOGITS <= set(LOSSES)
+
+
+def test_every_param_kind_has_a_value_check():
+    """A kind added to ParamKind without its check (or the reverse) fails here."""
+    from layerforge.graph.catalogue.specs import ParamKind
+    from layerforge.graph.checks.param_values import VALUE_CHECKS
+
+    assert set(VALUE_CHECKS) == set(get_args(ParamKind.__value__))
+
+
+def test_param_kinds_are_published_by_name():
+    """The editor's types name the kinds (`components["schemas"]["ParamKind"]`)."""
+    from layerforge.graph.catalogue.specs import LayerCatalogue, ParamKind
+
+    schema = LayerCatalogue.model_json_schema()
+    assert schema["$defs"]["ParamSpec"]["properties"]["kind"] == {"$ref": "#/$defs/ParamKind"}
+    assert schema["$defs"]["ParamKind"]["enum"] == list(get_args(ParamKind.__value__))

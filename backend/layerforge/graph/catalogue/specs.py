@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel
+from typing_extensions import TypeAliasType
 
 from layerforge.graph.catalogue.classes import keras_class
 from layerforge.graph.catalogue.keras_ops import OPS
@@ -36,12 +37,36 @@ from layerforge.graph.ports import (
 )
 from layerforge.graph.schema import Node
 
+ParamKind = TypeAliasType(
+    "ParamKind",
+    Literal[
+        "int",
+        "float",
+        "bool",
+        "str",
+        "dtype",
+        "choice",
+        "multi_choice",
+        "activation",
+        "initializer",
+        "regularizer",
+        "constraint",
+        "int_tuple",
+        "shape",
+        "list",
+        "any",
+    ],
+)
+"""What a parameter holds, which decides its form field in the editor and its value
+check (`checks/param_values.py` VALUE_CHECKS, one per kind). Published by name in the
+OpenAPI document, so the editor's switches over it are exhaustive."""
+
 
 class ParamSpec(BaseModel):
     """One constructor parameter as the editor's form shows it and the checks read it."""
 
     name: str
-    kind: str
+    kind: ParamKind
     default: Any = None
     required: bool = False
     choices: list[Any] | None = None
@@ -124,7 +149,7 @@ _CONFIG_ONLY_SKIPPED = {"trainable", "build_config", "compile_config"}
 
 
 def _param(
-    name: str, kind: str, default: Any = None, required: bool = False, **more: Any
+    name: str, kind: ParamKind, default: Any = None, required: bool = False, **more: Any
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "name": name,
@@ -146,7 +171,7 @@ def _jsonable(value: Any) -> Any:
     return None
 
 
-def _kind_from_default(name: str, default: Any) -> str:
+def _kind_from_default(name: str, default: Any) -> ParamKind:
     if name == "activation" or name.endswith("_activation"):
         return "activation"
     for suffix in ("initializer", "regularizer", "constraint"):

@@ -8,10 +8,11 @@ make Keras import a module or resolve an arbitrary object."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import Any
 
 from layerforge.graph.catalogue.param_rules import NAMED_CLASS_CHOICES
-from layerforge.graph.catalogue.specs import ParamSpec, param_specs
+from layerforge.graph.catalogue.specs import ParamKind, ParamSpec, param_specs
 from layerforge.graph.checks import cache
 from layerforge.graph.problems import Problem
 
@@ -76,59 +77,97 @@ def _named_object_error(value: Any, spec: ParamSpec) -> str | None:
     return f"must be a {kind} name"
 
 
-def value_error(value: Any, spec: ParamSpec) -> str | None:
-    """Why `value` does not fit the parameter `spec`, or None when it does."""
-    kind = spec.kind
-    if value is None:
-        return None if spec.nullable or not spec.required else "is required"
-    if kind == "int":
-        return "must be an integer" if not _is_int(value) else _range_error(value, spec)
-    if kind == "float":
-        return "must be a number" if not _is_number(value) else _range_error(value, spec)
-    if kind == "bool":
-        return None if isinstance(value, bool) else "must be true or false"
-    if kind in ("str", "dtype"):
-        if not isinstance(value, str):
-            return "must be a string"
-        if spec.choices and kind == "dtype" and value not in spec.choices:
-            return f"unknown dtype {value!r}"
+def _int(value: Any, spec: ParamSpec) -> str | None:
+    return "must be an integer" if not _is_int(value) else _range_error(value, spec)
+
+
+def _float(value: Any, spec: ParamSpec) -> str | None:
+    return "must be a number" if not _is_number(value) else _range_error(value, spec)
+
+
+def _bool(value: Any, spec: ParamSpec) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _str(value: Any, spec: ParamSpec) -> str | None:
+    return None if isinstance(value, str) else "must be a string"
+
+
+def _dtype(value: Any, spec: ParamSpec) -> str | None:
+    if not isinstance(value, str):
+        return "must be a string"
+    return f"unknown dtype {value!r}" if spec.choices and value not in spec.choices else None
+
+
+def _choice(value: Any, spec: ParamSpec) -> str | None:
+    if value not in (spec.choices or []):
+        return f"{value!r} is not allowed; one of {', '.join(map(str, spec.choices or []))}"
+    return None
+
+
+def _multi_choice(value: Any, spec: ParamSpec) -> str | None:
+    if not isinstance(value, list):
+        return "must be a list of names"
+    unknown = [v for v in value if v not in (spec.choices or [])]
+    if not unknown:
         return None
-    if kind in ("choice", "activation"):
-        if value not in (spec.choices or []):
-            return f"{value!r} is not allowed; one of {', '.join(map(str, spec.choices or []))}"
-        return None
-    if kind in ("initializer", "regularizer", "constraint"):
-        return _named_object_error(value, spec)
-    if kind == "int_tuple":
-        items = _flat_ints(value)
-        if not items:
-            return "must be an integer, a list of integers, or a list of integer pairs"
-        errors = [_range_error(v, spec) for v in items]
-        return next((e for e in errors if e), None)
-    if kind == "shape":
-        lowest = -1 if spec.min is None else spec.min
-        if not isinstance(value, list) or not all(
-            v is None or (_is_int(v) and v >= lowest) for v in value
-        ):
-            return f"must be a list of sizes (integers >= {lowest}, null for a free axis)"
-        if any(v == 0 for v in value):
-            return "sizes must not be 0"
-        return None
-    if kind == "multi_choice":
-        if not isinstance(value, list):
-            return "must be a list of names"
-        unknown = [v for v in value if v not in (spec.choices or [])]
-        if not unknown:
-            return None
-        examples = ", ".join(map(str, (spec.choices or [])[:4]))
-        return f"unknown {spec.name.rstrip('s')} {', '.join(map(repr, unknown))} (e.g. {examples})"
-    if kind == "list":
-        return (
-            None if isinstance(value, list) and _plain(value) else "must be a list of plain values"
-        )
+    examples = ", ".join(map(str, (spec.choices or [])[:4]))
+    return f"unknown {spec.name.rstrip('s')} {', '.join(map(repr, unknown))} (e.g. {examples})"
+
+
+def _int_tuple(value: Any, spec: ParamSpec) -> str | None:
+    items = _flat_ints(value)
+    if not items:
+        return "must be an integer, a list of integers, or a list of integer pairs"
+    errors = [_range_error(v, spec) for v in items]
+    return next((e for e in errors if e), None)
+
+
+def _shape(value: Any, spec: ParamSpec) -> str | None:
+    lowest = -1 if spec.min is None else spec.min
+    if not isinstance(value, list) or not all(
+        v is None or (_is_int(v) and v >= lowest) for v in value
+    ):
+        return f"must be a list of sizes (integers >= {lowest}, null for a free axis)"
+    return "sizes must not be 0" if any(v == 0 for v in value) else None
+
+
+def _list(value: Any, spec: ParamSpec) -> str | None:
+    return None if isinstance(value, list) and _plain(value) else "must be a list of plain values"
+
+
+def _any(value: Any, spec: ParamSpec) -> str | None:
     if _plain(value) or _plain_mapping(value):
         return None
     return "must be a plain value (number, string, list), not an object"
+
+
+VALUE_CHECKS: dict[ParamKind, Callable[[Any, ParamSpec], str | None]] = {
+    "int": _int,
+    "float": _float,
+    "bool": _bool,
+    "str": _str,
+    "dtype": _dtype,
+    "choice": _choice,
+    "multi_choice": _multi_choice,
+    "activation": _choice,
+    "initializer": _named_object_error,
+    "regularizer": _named_object_error,
+    "constraint": _named_object_error,
+    "int_tuple": _int_tuple,
+    "shape": _shape,
+    "list": _list,
+    "any": _any,
+}
+"""Why a value does not fit a parameter of each kind, or None (a test holds it to every
+`ParamKind`)."""
+
+
+def value_error(value: Any, spec: ParamSpec) -> str | None:
+    """Why `value` does not fit the parameter `spec`, or None when it does."""
+    if value is None:
+        return None if spec.nullable or not spec.required else "is required"
+    return VALUE_CHECKS[spec.kind](value, spec)
 
 
 def _plain_mapping(value: Any) -> bool:
