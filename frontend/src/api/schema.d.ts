@@ -1650,6 +1650,8 @@ export interface components {
             /** Metrics */
             metrics?: string[] | null;
         };
+        /** @enum {string} */
+        ParamKind: "int" | "float" | "bool" | "str" | "dtype" | "choice" | "multi_choice" | "activation" | "initializer" | "regularizer" | "constraint" | "int_tuple" | "shape" | "list" | "any";
         /**
          * ParamSpec
          * @description One constructor parameter as the editor's form shows it and the checks read it.
@@ -1657,8 +1659,7 @@ export interface components {
         ParamSpec: {
             /** Name */
             name: string;
-            /** Kind */
-            kind: string;
+            kind: components["schemas"]["ParamKind"];
             /** Default */
             default?: unknown;
             /**
