@@ -28,6 +28,7 @@ from layerforge.jobs.spec import RunSpec, run_spec
 from layerforge.jobs.supervisor import Supervision, TrainerProcess, spawn_trainer, trainer_env
 from layerforge.jobs.worker_info import WorkerInfo
 from layerforge.settings import Settings
+from layerforge.store.failures import write_failure
 from layerforge.store.runs import RunStore
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ class LocalScheduler:
         self._active: dict[str, Supervision] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._cancel_before_start: set[str] = set()
+        self._taken: set[str] = set()  # runs a slot has taken, from `starting` to their end
         self._stopping = False
         self._oneshots = asyncio.Semaphore(settings.oneshot_slots)
         # A warm trainer sees every GPU, so it serves only when slots need no pinning.
@@ -170,10 +172,15 @@ class LocalScheduler:
         if state.status == "queued":
             await self.events.append(run_id, StatusEvent(status="cancelled"))
             return "cancelled"
-        if state.status == "starting":  # taken by a slot, its trainer not handed the run yet
+        if state.terminal:
+            return "finished"
+        if run_id in self._taken:  # starting: its trainer is not handed the run yet
             self._cancel_before_start.add(run_id)
             return "cancelling"
-        return "finished"
+        # active in the store, but no slot here has it: its trainer is gone
+        error = RunError(code="trainer_died", message="cancelled: the run's trainer was gone")
+        await self.events.append(run_id, StatusEvent(status="cancelled", error=error))
+        return "cancelled"
 
     async def wait_idle(self, run_id: str, timeout: float) -> bool:
         sup = self._active.get(run_id)
@@ -244,19 +251,27 @@ class LocalScheduler:
             )
         except KeyError:
             pass
+        except Exception as exc:  # the log keeps the event until the store takes it
+            if write_failure(exc) is None:
+                raise
+            log.warning("run %s: the store refused its failed status: %s", run_id, exc)
 
     async def _execute(self, run: dict[str, Any], slot: int) -> None:
         run_id = run["id"]
-        if await self.events.append(run_id, StatusEvent(status="starting")) is None:
-            return
-        run_dir = self.settings.run_root / run_id
-        run_dir.mkdir(parents=True, exist_ok=True)
-        backend = (run["settings"] or {}).get("backend") or WARM_BACKEND
-        started = asyncio.Event()  # the run's first batch, or its end: the warm pool refills then
+        self._taken.add(run_id)
         try:
-            await self._run_on_trainer(run, slot, run_dir, backend, started)
+            if await self.events.append(run_id, StatusEvent(status="starting")) is None:
+                return
+            run_dir = self.settings.run_root / run_id
+            run_dir.mkdir(parents=True, exist_ok=True)
+            backend = (run["settings"] or {}).get("backend") or WARM_BACKEND
+            started = asyncio.Event()  # its first batch, or its end: the warm pool refills then
+            try:
+                await self._run_on_trainer(run, slot, run_dir, backend, started)
+            finally:
+                started.set()
         finally:
-            started.set()
+            self._taken.discard(run_id)
 
     async def _run_on_trainer(
         self, run: dict[str, Any], slot: int, run_dir: Path, backend: str, started: asyncio.Event

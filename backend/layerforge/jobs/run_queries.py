@@ -24,6 +24,10 @@ class RunQueries:
         state = fresh.get(run_id)
         return with_state(row, state) if state else row
 
+    async def matching(self, prefix: str, limit: int = 10) -> list[str]:
+        """Ids of runs that start with `prefix` (a short id, as git takes one)."""
+        return await asyncio.to_thread(self.store.ids_starting_with, prefix, limit)
+
     async def list(
         self, status: RunStatus | None = None, limit: int = 100, offset: int = 0
     ) -> list[dict[str, Any]]:

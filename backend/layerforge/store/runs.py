@@ -141,6 +141,12 @@ class RunStore:
             rows = s.scalars(query.limit(limit).offset(offset)).all()
             return [run_to_dict(r, with_graph=False) for r in rows]
 
+    def ids_starting_with(self, prefix: str, limit: int) -> list[str]:
+        """Ids of runs that start with `prefix` (at most `limit`), in id order."""
+        with session_scope(self.sessions) as s:
+            query = select(Run.id).where(Run.id.startswith(prefix, autoescape=True))
+            return list(s.scalars(query.order_by(Run.id).limit(limit)).all())
+
     def run_ids_with_status(self, statuses: Iterable[str]) -> list[str]:
         """Ids of runs in the given states, oldest first (first-come order)."""
         with session_scope(self.sessions) as s:

@@ -53,8 +53,7 @@ def _artifact_list(run_dir: Path) -> list[Artifact]:
 
 @router.get("/runs/{run_id}/artifacts", response_model=ArtifactList, responses=NOT_FOUND)
 async def list_artifacts(run_id: str, runtime: RuntimeDep, settings: SettingsDep) -> ArtifactList:
-    await run_or_404(runtime, run_id)
-    run_dir = settings.run_root / run_id
+    run_dir = settings.run_root / (await run_or_404(runtime, run_id))["id"]
     return ArtifactList(artifacts=await asyncio.to_thread(_artifact_list, run_dir))
 
 
@@ -66,7 +65,7 @@ async def list_artifacts(run_id: str, runtime: RuntimeDep, settings: SettingsDep
 async def get_artifact(
     run_id: str, name: str, runtime: RuntimeDep, settings: SettingsDep
 ) -> FileResponse:
-    await run_or_404(runtime, run_id)
+    run_id = (await run_or_404(runtime, run_id))["id"]
     run_dir = (settings.run_root / run_id).resolve()
     if not name or Path(name).is_absolute() or ".." in Path(name).parts:
         raise ApiError.one(

@@ -35,19 +35,45 @@ from layerforge.training.settings import RunSettings
 router = APIRouter(tags=["runs"])
 
 STATUS_FILTER = f"Only runs in this status: {', '.join(RUN_STATUSES)}."
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No run with that id (or short id)."},
+    409: {"model": ErrorBody, "description": "A short id that several runs start with."},
+}
 ENDED_OR_BUSY: dict[int | str, dict[str, Any]] = {
     **NOT_FOUND,
-    409: {"model": ErrorBody, "description": "The run has ended, or did not stop in time."},
+    409: {
+        "model": ErrorBody,
+        "description": "The run has ended, did not stop in time, or the short id is ambiguous.",
+    },
 }
+CANDIDATES_SHOWN = 10
 
 
 def not_found(run_id: str) -> ApiError:
-    return ApiError.one(404, "run_not_found", f"no run with id {run_id!r}")
+    return ApiError.one(404, "run_not_found", f"no run with id {run_id!r}", param="run_id")
+
+
+async def full_run_id(runtime: Runtime, run_id: str) -> str:
+    """The id of the run that `run_id` names: its whole id, or any prefix of it that no
+    other run's id starts with (a short id, as git takes one). 404 when none does, 409
+    naming the candidates when several do."""
+    found = await runtime.runs.matching(run_id, CANDIDATES_SHOWN + 1)
+    if run_id in found or len(found) == 1:
+        return run_id if run_id in found else found[0]
+    if not found:
+        raise not_found(run_id)
+    shown = ", ".join(found[:CANDIDATES_SHOWN]) + (", ..." if len(found) > CANDIDATES_SHOWN else "")
+    raise ApiError.one(
+        409,
+        "ambiguous_run_id",
+        f"{run_id!r} is the start of several runs' ids ({shown}); give more of the id",
+        param="run_id",
+    )
 
 
 async def run_or_404(runtime: Runtime, run_id: str) -> dict[str, Any]:
-    run = await runtime.runs.get(run_id)
+    """The run that `run_id` (its id or a short id) names."""
+    run = await runtime.runs.get(await full_run_id(runtime, run_id))
     if run is None:
         raise not_found(run_id)
     return run
@@ -178,17 +204,19 @@ async def get_run(run_id: str, runtime: RuntimeDep) -> Run:
 
 @router.post("/runs/{run_id}/cancel", response_model=CancelledRun, responses=ENDED_OR_BUSY)
 async def cancel_run(run_id: str, runtime: RuntimeDep, person: CurrentPerson) -> CancelledRun:
-    owner = (await run_or_404(runtime, run_id)).get("owner")
-    require_owner(person, owner, f"Run {run_id}", "cancel")
+    run = await run_or_404(runtime, run_id)
+    run_id = run["id"]
+    require_owner(person, run.get("owner"), f"Run {run_id}", "cancel")
     outcome = await runtime.scheduler.cancel(run_id)
     if outcome == "unknown":
         raise not_found(run_id)
-    run = await run_or_404(runtime, run_id)
-    if outcome == "finished":
+    if outcome == "finished":  # the log's state: the store may be a little behind it
+        state = await runtime.events.state(run_id)
+        status = state.status if state else run["status"]
         raise ApiError(
-            409,
-            [problem("run_finished", f"run {run_id} already ended with status {run['status']!r}")],
+            409, [problem("run_finished", f"run {run_id} already ended with status {status!r}")]
         )
+    run = await run_or_404(runtime, run_id)
     return CancelledRun.model_validate({**run, "cancel": outcome})
 
 
@@ -196,8 +224,9 @@ async def cancel_run(run_id: str, runtime: RuntimeDep, person: CurrentPerson) ->
 async def delete_run(
     run_id: str, runtime: RuntimeDep, settings: SettingsDep, person: CurrentPerson
 ) -> Response:
-    owner = (await run_or_404(runtime, run_id)).get("owner")
-    require_owner(person, owner, f"Run {run_id}", "delete")
+    run = await run_or_404(runtime, run_id)
+    run_id = run["id"]
+    require_owner(person, run.get("owner"), f"Run {run_id}", "delete")
     outcome = await runtime.scheduler.cancel(run_id)
     if outcome == "cancelling" and not await runtime.scheduler.wait_idle(
         run_id, settings.cancel_grace_s + 10
@@ -226,6 +255,7 @@ async def run_events(
     """The run's events with seq > `after`, oldest first. `WS /api/runs/{id}/stream`
     sends the same objects (`RunStreamMessage`: these and pings); `WS /api/runs/stream`
     sends `FeedMessage`s."""
+    run_id = await full_run_id(runtime, run_id)
     try:
         events = await runtime.events.read(run_id, after, limit)
     except KeyError:

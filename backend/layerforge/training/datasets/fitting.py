@@ -130,6 +130,32 @@ def _input_dtype_problem(dtype: str, info: ArrayInfo) -> str | None:
     return None
 
 
+def _token_problems(graph: Graph, node: Any, name: str, array: str, a: ArrayInfo) -> list[Problem]:
+    """An Embedding fed straight from this input looks ids up in a table of `input_dim`
+    rows: an id below 0 or at `input_dim` or beyond fails inside fit, so it is refused
+    here, on the Embedding's `input_dim`."""
+    if a.max is None or a.min is None:
+        return []
+    fed = {e.target for e in graph.edges if e.source == node.id}
+    problems = []
+    for layer in graph.nodes:
+        dim = layer.params.get("input_dim")
+        if layer.id not in fed or layer.type != "Embedding" or not isinstance(dim, int):
+            continue
+        if a.max >= dim or a.min < 0:
+            problems.append(
+                Problem(
+                    node=layer.id,
+                    param="input_dim",
+                    code="dataset_ids_out_of_range",
+                    message=f"Embedding `{layer.id}` has input_dim {dim} (ids 0 to {dim - 1}), "
+                    f"but input `{name}` feeds it ids from {a.min:g} to {a.max:g} "
+                    f"(array `{array}`): set input_dim to at least {int(a.max) + 1}",
+                )
+            )
+    return problems
+
+
 @dataclass
 class DataPlan:
     """How a set feeds a graph: array per Input/Output name and target conversions."""
@@ -207,6 +233,7 @@ def plan_dataset(
                     message=f"input `{name}` {dtype_problem}: array `{in_map[name]}`",
                 )
             )
+        problems += _token_problems(graph, node, name, in_map[name], a)
     for node in outs:
         name = output_name(node)
         if name not in out_map:
