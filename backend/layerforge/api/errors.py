@@ -204,6 +204,6 @@ def install_error_handlers(app: FastAPI) -> None:
     for kind in (ApiError, GraphError, DatasetError):
         app.add_exception_handler(kind, _on_api_error)
     app.add_exception_handler(HTTPException, _on_http_error)
-    for kind in (OSError, SQLAlchemyError):
-        app.add_exception_handler(kind, _on_unexpected)  # handled here, not re-raised
+    for storage in (OSError, SQLAlchemyError):
+        app.add_exception_handler(storage, _on_unexpected)  # handled here, not re-raised
     app.add_exception_handler(Exception, _on_unexpected)
