@@ -21,6 +21,9 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 PROTOCOL_TRAINER = Path(__file__).resolve().parent / "runs_protocol_trainer.py"
 TERMINAL = {"succeeded", "failed", "cancelled"}
+HEADLINE_PARAMS = 5_200_610
+"""Parameters of the headline example (Keras's functional API guide): Embedding 5,120,000
++ LSTM 69,760 + the Dense layers 10,850."""
 BASE_URL = "http://127.0.0.1:8000"
 
 

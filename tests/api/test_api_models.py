@@ -9,11 +9,10 @@ import keras
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers import example_graph, mlp_graph
+from helpers import HEADLINE_PARAMS, example_graph, mlp_graph
 from layerforge.api.app import create_app
 from layerforge.settings import Limits
 
-HEADLINE_PARAMS = 5_200_610  # Embedding 5,120,000 + LSTM 69,760 + the Dense layers 10,850
 MLP_PARAMS = 4 * 8 + 8 + 8 * 1 + 1
 
 

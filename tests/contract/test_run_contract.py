@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import time
 
-from helpers import assert_whole, receive_until_end, run_body, wait_event, wait_status
-
-TERMINAL = {"succeeded", "failed", "cancelled"}
+from helpers import TERMINAL, assert_whole, receive_until_end, run_body, wait_event, wait_status
 
 
 def statuses(events: list[dict]) -> list[str]:

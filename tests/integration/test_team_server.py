@@ -18,13 +18,12 @@ import httpx
 import pytest
 
 from contract.team import REDIS_URL, WorkerProcess, flush_redis, redis_or_skip, team_env
-from helpers import assert_whole, run_body
+from helpers import TERMINAL, assert_whole, run_body
 from layerforge.settings import Settings
 from needs import unavailable
 from serve_process import Server
 
 TEAM_REDIS_DB = 10
-TERMINAL = {"succeeded", "failed", "cancelled"}
 
 
 class Team:

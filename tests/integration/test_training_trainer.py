@@ -11,12 +11,10 @@ import time
 
 import pytest
 
-from helpers import Trainer, chain, digits_mlp, example, run_trainer, train_spec
+from helpers import TERMINAL, Trainer, chain, digits_mlp, example, run_trainer, train_spec
 from layerforge.training.client import OneshotError, run_oneshot
 
 pytestmark = pytest.mark.slow
-
-TERMINAL = {"succeeded", "failed", "cancelled"}
 
 
 def _assert_protocol(t: Trainer) -> None:

@@ -15,11 +15,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from helpers import HEADLINE_PARAMS
 from layerforge.cli import app
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 HEADLINE = EXAMPLES / "functional_headline_two_inputs_two_outputs.json"
-HEADLINE_PARAMS = 5_200_610  # Embedding 5,120,000 + LSTM 69,760 + Dense heads and stack 10,850
 
 runner = CliRunner()
 

@@ -8,6 +8,7 @@ import pytest
 from keras import layers
 
 from graphs import chain, edge, example, graph, node
+from helpers import HEADLINE_PARAMS
 from layerforge.graph import build_model, compile_spec
 
 
@@ -32,7 +33,7 @@ def hand_headline() -> keras.Model:
 def test_headline_matches_hand_written(headline):
     hand = hand_headline()
     assert type(headline) is keras.Model or headline.__class__.__name__ == "Functional"
-    assert headline.count_params() == hand.count_params() == 5_200_610
+    assert headline.count_params() == hand.count_params() == HEADLINE_PARAMS
     assert sorted(headline.output_names) == sorted(hand.output_names)
     assert [t.name for t in headline.inputs] == ["main_input", "aux_input"]
 
