@@ -94,7 +94,7 @@ def test_people_owners_tickets_and_revocation_beyond_loopback(serve):
     assert api.delete(graph_url).status_code == 401
     not_yours = api.delete(graph_url, headers=bob)
     assert not_yours.status_code == 403
-    assert not_yours.json()["errors"][0]["code"] == "not_owner"
+    assert not_yours.json()["errors"][0]["code"] == "forbidden"
     assert "alice" in not_yours.json()["errors"][0]["message"]
     assert api.delete(graph_url, headers=alice).status_code == 204
 

@@ -90,7 +90,7 @@ def assert_old_rows_readable(url: str) -> None:
         saved = graphs.get_graph(session, "g1")
         assert saved is not None and (saved.name, saved.owner) == ("old graph", None)
         version = graphs.get_version(session, "g1", 1)
-        assert version is not None and version.message == "first"
+        assert version is not None and (version.message, version.saved_by) == ("first", None)
 
 
 def test_a_new_database_gets_the_schema_of_the_models(db_url):
@@ -103,6 +103,8 @@ def test_a_new_database_gets_the_schema_of_the_models(db_url):
 def test_the_first_revision_is_the_schema_before_people(raw_engine):
     upgrade(raw_engine, FIRST_REVISION)
     assert schema_differences(raw_engine) == [
+        ("add_column", "datasets"),
+        ("add_column", "graph_versions"),
         ("add_column", "graphs"),
         ("add_column", "runs"),
         ("add_column", "runs"),

@@ -110,4 +110,4 @@ def require_owner(person: Person, owner: str | None, what: str, action: str) -> 
         return
     whose = f"belongs to {owner!r}" if owner else "was made before owners were recorded"
     message = f"{what} {whose}; only its owner or an admin may {action} it."
-    raise HTTPException(403, problems_body([problem("not_owner", message)]))
+    raise HTTPException(403, problems_body([problem("forbidden", message)]))

@@ -21,7 +21,9 @@ def create_graph(
     saved = SavedGraph(name=name, latest_version=1, owner=owner)
     session.add(saved)
     session.flush()
-    version = GraphVersion(graph_id=saved.id, version=1, graph=graph, message=message)
+    version = GraphVersion(
+        graph_id=saved.id, version=1, graph=graph, message=message, saved_by=owner
+    )
     session.add(version)
     session.flush()
     return saved, version
@@ -63,17 +65,30 @@ def list_versions(session: Session, graph_id: str) -> list[GraphVersion]:
     )
 
 
+class VersionConflict(Exception):
+    """Someone saved the graph since the version an edit started from."""
+
+    def __init__(self, latest_version: int, saved_by: str | None):
+        super().__init__(f"version {latest_version} saved by {saved_by}")
+        self.latest_version = latest_version
+        self.saved_by = saved_by
+
+
 def save_version(
     session: Session,
     graph_id: str,
     graph: dict[str, Any],
     name: str | None = None,
     message: str | None = None,
+    saved_by: str | None = None,
+    base_version: int | None = None,
 ) -> tuple[SavedGraph, GraphVersion] | None:
-    """Store `graph` as the next version; None when the graph does not exist.
+    """Store `graph` as the next version; None when the graph does not exist. With
+    `base_version`, only if that is still the latest version (else VersionConflict).
 
-    The version number comes from one atomic UPDATE ... RETURNING, so two concurrent
-    saves get different numbers on SQLite and PostgreSQL alike.
+    The version number comes from one atomic UPDATE ... RETURNING (conditional on
+    `base_version`), so two concurrent saves get different numbers, and of two saves
+    from the same base only one is stored, on SQLite and PostgreSQL alike.
     """
     values: dict[str, Any] = {
         "latest_version": SavedGraph.latest_version + 1,
@@ -81,15 +96,21 @@ def save_version(
     }
     if name is not None:
         values["name"] = name
+    where = [SavedGraph.id == graph_id]
+    if base_version is not None:
+        where.append(SavedGraph.latest_version == base_version)
     number = session.scalar(
-        update(SavedGraph)
-        .where(SavedGraph.id == graph_id)
-        .values(**values)
-        .returning(SavedGraph.latest_version)
+        update(SavedGraph).where(*where).values(**values).returning(SavedGraph.latest_version)
     )
     if number is None:
-        return None
-    version = GraphVersion(graph_id=graph_id, version=number, graph=graph, message=message)
+        saved = session.get(SavedGraph, graph_id, populate_existing=True)
+        if saved is None:
+            return None
+        latest = get_version(session, graph_id, saved.latest_version)
+        raise VersionConflict(saved.latest_version, latest.saved_by if latest else None)
+    version = GraphVersion(
+        graph_id=graph_id, version=number, graph=graph, message=message, saved_by=saved_by
+    )
     session.add(version)
     session.flush()
     saved = session.get(SavedGraph, graph_id, populate_existing=True)

@@ -65,6 +65,7 @@ class GraphVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     graph: Mapped[dict[str, Any]] = mapped_column(JSON)
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    saved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)  # a person's name
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -107,6 +108,7 @@ class Dataset(Base):
     kind: Mapped[str] = mapped_column(String(16))  # "npz" | "csv"
     filename: Mapped[str] = mapped_column(String(200))  # server-chosen, under data_dir
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    owner: Mapped[str | None] = mapped_column(String(100), nullable=True)  # a person's name
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

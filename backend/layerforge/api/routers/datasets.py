@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Response, UploadFile
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from layerforge.api.auth import CurrentPerson, require_owner
 from layerforge.api.bodies import GraphIn
 from layerforge.api.deps import SessionDep, SettingsDep, check_graph_size, keras_lock
 from layerforge.api.errors import ApiError, ErrorBody, validation_problems
@@ -93,11 +94,18 @@ def get_dataset(session: SessionDep, name: str = DatasetName) -> DatasetInfo:
         409: {"model": ErrorBody, "description": "A built-in set."},
     },
 )
-def delete_dataset(session: SessionDep, settings: SettingsDep, name: str = DatasetName) -> Response:
+def delete_dataset(
+    session: SessionDep, settings: SettingsDep, person: CurrentPerson, name: str = DatasetName
+) -> Response:
+    """Delete an uploaded set (its owner or an admin)."""
     if is_builtin(_checked_name(name)):
         raise ApiError.one(
             409, "builtin_dataset", f"{name!r} is a built-in data set and cannot be deleted"
         )
+    record = store.get_dataset(session, name)
+    if record is None:
+        raise _not_found(name)
+    require_owner(person, record.owner, f"Data set {name!r}", "delete")
     if not delete_upload(session, name, settings.data_dir):
         raise _not_found(name)
     return Response(status_code=204)
@@ -133,6 +141,7 @@ def _received(file: UploadFile, folder: Path, limit: int) -> Path:
 def upload_dataset(
     session: SessionDep,
     settings: SettingsDep,
+    person: CurrentPerson,
     file: UploadFile,
     name: str | None = Form(
         default=None, max_length=64, description="Defaults to the file's name."
@@ -163,6 +172,8 @@ def upload_dataset(
             target=target,
             features=columns,
         )
+        record.owner = person.name
+        session.flush()
         return upload_info(record)
     except DatasetError as exc:
         raise ApiError(exc.status, [exc.problem("file")]) from None

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from layerforge.api.auth import CurrentPerson, require_owner
 from layerforge.api.bodies import GraphIn
 from layerforge.api.deps import SessionDep, SettingsDep, check_graph_size
-from layerforge.api.errors import ApiError
+from layerforge.api.errors import ApiError, ErrorBody, problem, problems_body
 from layerforge.settings import Settings
 from layerforge.store import graphs as store
 from layerforge.store.models import GraphVersion, SavedGraph
@@ -26,6 +26,7 @@ GraphId = Path(min_length=1, max_length=64, description="A saved graph's id.")
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No saved graph (or version) with that id."}
 }
+MAX_VERSION = 2**31 - 1
 
 
 class SaveGraph(BaseModel):
@@ -38,6 +39,24 @@ class SaveGraph(BaseModel):
     message: str | None = Field(
         default=None, max_length=2000, description="A note on this version."
     )
+
+
+class SaveVersion(SaveGraph):
+    base_version: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_VERSION,
+        description="The version this edit started from: if someone saved since, the "
+        "answer is a 409 `version_conflict` and nothing is stored. Without it the last "
+        "save wins.",
+    )
+
+
+class VersionConflictBody(ErrorBody):
+    """A 409 on `PUT /api/graphs/{id}` with a `base_version` that is no longer the latest."""
+
+    latest_version: int
+    saved_by: str | None = Field(description="Who saved the latest version; null if unknown.")
 
 
 class GraphInfo(BaseModel):
@@ -57,6 +76,7 @@ class GraphList(BaseModel):
 class VersionInfo(BaseModel):
     version: int
     message: str | None
+    saved_by: str | None = Field(description="Who saved this version; null for older ones.")
     created_at: datetime
 
 
@@ -68,6 +88,7 @@ class VersionList(BaseModel):
 class SavedGraphOut(GraphInfo):
     version: int
     message: str | None
+    saved_by: str | None = Field(description="Who saved this version; null for older ones.")
     saved_at: datetime = Field(description="When this version was saved.")
     graph: dict[str, Any]
 
@@ -88,6 +109,7 @@ def _out(saved: SavedGraph, version: GraphVersion) -> SavedGraphOut:
         **_info(saved).model_dump(),
         version=version.version,
         message=version.message,
+        saved_by=version.saved_by,
         saved_at=version.created_at,
         graph=version.graph,
     )
@@ -98,6 +120,20 @@ def _not_found(graph_id: str, version: int | None = None) -> ApiError:
         f" has no version {version}" if version else " does not exist"
     )
     return ApiError.one(404, "not_found", what)
+
+
+def _conflict(conflict: store.VersionConflict, base_version: int) -> HTTPException:
+    who = conflict.saved_by or "Someone"
+    message = (
+        f"{who} saved version {conflict.latest_version} since version {base_version}; "
+        "reload theirs or save yours as a copy"
+    )
+    body = VersionConflictBody(
+        **problems_body([problem("version_conflict", message, param="base_version")]),
+        latest_version=conflict.latest_version,
+        saved_by=conflict.saved_by,
+    )
+    return HTTPException(409, body.model_dump())
 
 
 def _checked(body: SaveGraph, settings: Settings) -> dict[str, Any]:
@@ -140,16 +176,37 @@ def get_graph(session: SessionDep, graph_id: str = GraphId) -> SavedGraphOut:
     return _out(saved, version)
 
 
-@router.put("/{graph_id}", response_model=SavedGraphOut, responses=NOT_FOUND)
+@router.put(
+    "/{graph_id}",
+    response_model=SavedGraphOut,
+    responses={
+        **NOT_FOUND,
+        409: {
+            "model": VersionConflictBody,
+            "description": "Someone saved a version since `base_version`.",
+        },
+    },
+)
 def save_version(
-    body: SaveGraph,
+    body: SaveVersion,
     session: SessionDep,
     settings: SettingsDep,
+    person: CurrentPerson,
     graph_id: str = GraphId,
 ) -> SavedGraphOut:
-    """Save the graph as the next version (and rename it when `name` is given)."""
+    """Save the graph as the next version (and rename it when `name` is given): its
+    owner or an admin. With `base_version`, only if nobody saved since (else a 409)."""
+    saved = store.get_graph(session, graph_id)
+    if saved is None:
+        raise _not_found(graph_id)
+    require_owner(person, saved.owner, f"Saved graph {graph_id!r}", "change")
     graph = _checked(body, settings)
-    result = store.save_version(session, graph_id, graph, body.name, body.message)
+    try:
+        result = store.save_version(
+            session, graph_id, graph, body.name, body.message, person.name, body.base_version
+        )
+    except store.VersionConflict as conflict:
+        raise _conflict(conflict, body.base_version or 0) from None
     if result is None:
         raise _not_found(graph_id)
     return _out(*result)
@@ -163,7 +220,9 @@ def list_versions(session: SessionDep, graph_id: str = GraphId) -> VersionList:
     return VersionList(
         id=graph_id,
         versions=[
-            VersionInfo(version=v.version, message=v.message, created_at=v.created_at)
+            VersionInfo(
+                version=v.version, message=v.message, saved_by=v.saved_by, created_at=v.created_at
+            )
             for v in versions
         ],
     )
@@ -171,7 +230,7 @@ def list_versions(session: SessionDep, graph_id: str = GraphId) -> VersionList:
 
 @router.get("/{graph_id}/versions/{version}", response_model=SavedGraphOut, responses=NOT_FOUND)
 def get_version(
-    session: SessionDep, graph_id: str = GraphId, version: int = Path(ge=1, le=2**31 - 1)
+    session: SessionDep, graph_id: str = GraphId, version: int = Path(ge=1, le=MAX_VERSION)
 ) -> SavedGraphOut:
     saved = store.get_graph(session, graph_id)
     row = saved and store.get_version(session, graph_id, version)

@@ -103,6 +103,7 @@ def upload_info(record: Dataset) -> DatasetInfo:
         classes=meta.get("classes"),
         size=meta.get("size"),
         original_filename=meta.get("original_filename"),
+        owner=record.owner,
         created_at=record.created_at,
         features=meta.get("features"),
         target=meta.get("target"),

@@ -86,6 +86,7 @@ class DatasetInfo(BaseModel):
     classes: list[str] | None = Field(default=None, description="Class names by label.")
     size: int | None = Field(default=None, description="Uploads: bytes stored.")
     original_filename: str | None = None
+    owner: str | None = Field(default=None, description="Uploads: who uploaded it.")
     created_at: datetime | None = None
     features: list[str] | None = Field(default=None, description="CSV uploads: feature columns.")
     target: str | None = Field(default=None, description="CSV uploads: the target column.")
