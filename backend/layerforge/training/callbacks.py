@@ -12,11 +12,13 @@ from __future__ import annotations
 import math
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import keras
 
 from layerforge.events.types import BatchEvent, EpochEvent, ErrorEvent, LogEvent
+from layerforge.training.artifacts import save_model
 from layerforge.training.protocol import Emit, Logs
 
 
@@ -190,7 +192,7 @@ class BestCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
         current = self.model.get_weights()
         self.model.set_weights(self._weights)
         try:
-            self.model.save(self.path)
+            save_model(self.model, Path(self.path))
         finally:
             self.model.set_weights(current)
         self._dirty = False

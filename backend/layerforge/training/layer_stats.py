@@ -15,6 +15,7 @@ per backend (tf.function, jax.jit; eager on PyTorch).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -77,9 +78,13 @@ class LayerStats(keras.callbacks.Callback):  # type: ignore[misc]
         x: Data,
         y: Data,
         probe_samples: int = PROBE_SAMPLES,
+        cancel: threading.Event | None = None,
     ):
-        """`probe_samples`: the probe batch's size (a stateful graph's fixed batch size)."""
+        """`probe_samples`: the probe batch's size (a stateful graph's fixed batch size).
+        Once `cancel` is set no statistics are measured: the first measurement traces a
+        gradient step (seconds on a large model) that a cancelled run should not wait for."""
         super().__init__()
+        self.cancel = cancel
         self.emit = emit
         self.graph = graph
         self.layer_nodes = layer_nodes
@@ -197,7 +202,7 @@ class LayerStats(keras.callbacks.Callback):  # type: ignore[misc]
         }
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
-        if self._step is None:
+        if self._step is None or (self.cancel is not None and self.cancel.is_set()):
             return
         try:
             self._measure(epoch)

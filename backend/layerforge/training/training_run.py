@@ -31,10 +31,16 @@ from layerforge.events.types import (
 from layerforge.graph.problems import GraphError, Problem, clean_message
 from layerforge.graph.schema import parse_graph
 from layerforge.graph.topology import output_name
+from layerforge.training.artifacts import save_model, write_text
 from layerforge.training.datasets.catalogue import load_dataset
 from layerforge.training.datasets.errors import DatasetError
 from layerforge.training.datasets.fitting import plan_dataset
-from layerforge.training.failures import TrainingFailed, emit_problems
+from layerforge.training.failures import (
+    TrainingFailed,
+    disk_full_error,
+    emit_problems,
+    fit_error_message,
+)
 from layerforge.training.feeding import (
     Data,
     Pair,
@@ -161,7 +167,14 @@ class Run:
             probe = {"probe_samples": batch_size} if stateful else {}
             callbacks.append(
                 LayerStats(
-                    self.emit, self.compiled, self.layer_nodes, self.compile_args, x, y, **probe
+                    self.emit,
+                    self.compiled,
+                    self.layer_nodes,
+                    self.compile_args,
+                    x,
+                    y,
+                    cancel=self.cancel,
+                    **probe,
                 )
             )
         if stateful:
@@ -261,19 +274,15 @@ class Run:
         except Exception as exc:  # an error raised by a layer (or Keras) while training
             from layerforge.training.errors import node_of_exception
 
+            if disk_full_error(exc) is not None:
+                raise  # a checkpoint or log met a full disk: the run ends `disk_full`
             self.history = getattr(getattr(self.model, "history", None), "history", {}) or {}
             node = node_of_exception(exc, self.layer_nodes)
-            self.emit(
-                ErrorEvent(
-                    code="training_error",
-                    message=clean_message(exc),
-                    node=node,
-                    epoch=self.events.epoch,
-                )
-            )
+            message, epoch = fit_error_message(exc), self.events.epoch
+            self.emit(ErrorEvent(code="training_error", message=message, node=node, epoch=epoch))
             traceback.print_exc()
-            error = RunError(code="training_error", node=node)
-            return self._finish("failed", save_model=False, error=error)
+            error = RunError(code="training_error", message=message, node=node, epoch=epoch)
+            return self._finish("failed", with_model=False, error=error)
         self.fit_seconds = time.perf_counter() - start
         fit_cpu_seconds = time.process_time() - cpu_start
         samples = count(x) * self.events.epochs_done
@@ -287,20 +296,20 @@ class Run:
         if self.events.nan_at is not None:
             epoch, batch = self.events.nan_at
             error = RunError(code="nan_loss", epoch=epoch, batch=batch)
-            return self._finish("failed", save_model=False, error=error)
+            return self._finish("failed", with_model=False, error=error)
         return self._finish("cancelled" if self.events.cancelled else "succeeded")
 
     def _write_json(self, name: str, data: Any) -> None:
         path = self.run_dir / name
-        path.write_text(json.dumps(data, indent=1, default=jsonable))
+        write_text(path, json.dumps(data, indent=1, default=jsonable))
         self.artifact(path)
 
     def _finish(
-        self, status: RunStatus, save_model: bool = True, error: RunError | None = None
+        self, status: RunStatus, with_model: bool = True, error: RunError | None = None
     ) -> RunStatus:
         """Write the artifacts (what exists so far) and emit the terminal status."""
-        if save_model and self.model is not None:
-            self.model.save(self.run_dir / "model.keras")
+        if with_model and self.model is not None:
+            save_model(self.model, self.run_dir / "model.keras")
             self.artifact(self.run_dir / "model.keras")
         best = self.best
         if best is not None:
@@ -336,14 +345,14 @@ class Run:
         path = self.run_dir / "model.py"
         o = self.settings.optimizer
         optimizer = (OPTIMIZERS[o.name].keras_class, o.keras_config())
-        path.write_text(to_python(self.compiled, optimizer))
+        write_text(path, to_python(self.compiled, optimizer))
         self.artifact(path)
 
 
 def _fail(emit: Emit, code: str | None, message: str) -> RunStatus:
     if code:
         emit(ErrorEvent(code=code, message=message))
-    emit(StatusEvent(status="failed", error=RunError(message=message)))
+    emit(StatusEvent(status="failed", error=RunError(code=code, message=message)))
     return "failed"
 
 
@@ -359,4 +368,8 @@ def run_training(spec: dict[str, Any], emit: Emit, cancel: threading.Event) -> R
         return _fail(emit, exc.code, str(exc))
     except Exception as exc:  # noqa: BLE001 - anything else still ends in a terminal status
         traceback.print_exc()
+        disk_full = disk_full_error(exc)
+        if disk_full is not None:
+            assert disk_full.code is not None and disk_full.message is not None
+            return _fail(emit, disk_full.code, disk_full.message)
         return _fail(emit, "internal_error", f"{type(exc).__name__}: {clean_message(exc)}")
