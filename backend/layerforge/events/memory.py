@@ -10,7 +10,9 @@ saw; the next server numbers after the stored `last_seq`. The same transaction u
 the run row (status, timestamps, last value per metric, last_seq, error).
 
 A status event's append returns only once it is stored, so whoever changed a run's
-status (a cancel over REST, the trainer's end) reads it back at once.
+status (a cancel over REST, the trainer's end) reads it back at once; when the store
+cannot take it (a full disk, a lost database) the append raises that error, and the
+events stay queued, in order, until the store takes them.
 """
 
 from __future__ import annotations
@@ -32,9 +34,13 @@ from layerforge.events.types import (
     RunStatusChange,
     StatusEvent,
 )
+from layerforge.store.failures import write_failure
 from layerforge.store.runs import RunStore, StoredEvent, run_state, state_columns
 
 log = logging.getLogger(__name__)
+
+RETRY_S = 1.0
+"""How long the flusher waits after the store refused a batch before trying again."""
 
 
 @dataclass(frozen=True)
@@ -176,8 +182,9 @@ class MemoryStoreEventLog:
             await self._has_pending.wait()
             try:
                 await self.flush()
-            except Exception:  # keep flushing later batches; this one is logged
+            except Exception:  # kept for the next try; wait a little before it
                 log.exception("event log flush failed")
+                await asyncio.sleep(RETRY_S)
 
     async def flush(self) -> None:
         async with self._flush_lock:
@@ -189,11 +196,13 @@ class MemoryStoreEventLog:
             states = {rid: self._runs[rid].state.copy() for rid in dirty if rid in self._runs}
             events = [p.stored for p in batch]
             updates = {rid: state_columns(state) for rid, state in states.items()}
+            failure: BaseException | None = None
             try:
                 await asyncio.to_thread(self.store.write_events, events, updates)
                 written = set(states)
             except Exception:
-                written = await self._write_each_run(events, updates)
+                written, waiting, failure = await self._write_each_run(events, updates)
+                self._keep_for_later(batch, waiting)
             for rid in written:
                 run = self._runs.get(rid)
                 if run is not None:
@@ -206,21 +215,40 @@ class MemoryStoreEventLog:
                 run = self._runs.get(rid)
                 if run is not None:
                     self._trim(run)
+            if failure is not None:
+                raise failure
+
+    def _keep_for_later(self, batch: list[_Pending], waiting: set[str]) -> None:
+        """The store could not take these runs' events (a full disk, a lost database):
+        they go back to the head of the queue, in order, for the next flush."""
+        if waiting:
+            self._pending = [p for p in batch if p.stored.run_id in waiting] + self._pending
+            self._dirty |= waiting
+            self._has_pending.set()
 
     async def _write_each_run(
         self, batch: list[StoredEvent], updates: dict[str, dict[str, Any]]
-    ) -> set[str]:
-        """A batch failed (a run deleted meanwhile?): write run by run, so one bad run
-        cannot lose the others' events. Returns the runs written."""
+    ) -> tuple[set[str], set[str], BaseException | None]:
+        """A batch failed: write run by run, so one bad run (deleted meanwhile) cannot
+        lose the others' events. Returns the runs written; the runs that wait, because
+        the store itself failed (a full disk, a lost database); and that failure. A bad
+        run's events are dropped."""
         written: set[str] = set()
+        waiting: set[str] = set()
+        failure: BaseException | None = None
         for rid, cols in updates.items():
             events = [e for e in batch if e.run_id == rid]
             try:
                 await asyncio.to_thread(self.store.write_events, events, {rid: cols})
                 written.add(rid)
-            except Exception:
-                log.exception("could not store %d events of run %s", len(events), rid)
-        return written
+            except Exception as exc:
+                if write_failure(exc) is None:
+                    log.exception("could not store %d events of run %s", len(events), rid)
+                    continue
+                failure = exc
+                waiting.add(rid)
+                log.warning("run %s: %d events wait for the store: %s", rid, len(events), exc)
+        return written, waiting, failure
 
     def _trim(self, run: _Run) -> None:
         while len(run.recent) > self.keep_recent:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from layerforge.events.run_state import RunState
+from layerforge.store.failures import write_failure
 from layerforge.store.runs import RunStore, StoredEvent, state_columns
 
 log = logging.getLogger(__name__)
 
 PROMPT_TYPES = frozenset({"status", "epoch", "error", "artifact"})
+RETRY_S = 1.0
+"""How long to wait after the store refused a batch before trying again."""
 
 
 class StoreWriter:
@@ -67,8 +69,9 @@ class StoreWriter:
                 pass
             try:
                 await self.flush()
-            except Exception:  # later batches still get written; this one is logged
+            except Exception:  # kept for the next try; wait a little before it
                 log.exception("writing events to the store failed")
+                await asyncio.sleep(RETRY_S)
 
     async def flush(self) -> None:
         async with self._lock:
@@ -82,16 +85,26 @@ class StoreWriter:
             try:
                 await asyncio.to_thread(self.store.write_events, events, updates)
             except Exception:
-                await self._write_run_by_run(events, updates)
+                await self._write_run_by_run(events, states)
 
     async def _write_run_by_run(
-        self, events: list[StoredEvent], updates: dict[str, dict[str, Any]]
+        self, events: list[StoredEvent], states: dict[str, RunState]
     ) -> None:
-        """The batch failed (a run deleted meanwhile?): one run's failure must not lose
-        the others' events."""
-        for rid, columns in updates.items():
+        """The batch failed: one bad run (deleted meanwhile) must not lose the others'
+        events; a run whose write failed because the store did (a full disk, a lost
+        database) keeps its events queued, in order, for the next flush."""
+        failure: BaseException | None = None
+        for rid, state in states.items():
             mine = [e for e in events if e.run_id == rid]
             try:
-                await asyncio.to_thread(self.store.write_events, mine, {rid: columns})
-            except Exception:
-                log.exception("could not store %d events of run %s", len(mine), rid)
+                await asyncio.to_thread(self.store.write_events, mine, {rid: state_columns(state)})
+            except Exception as exc:
+                if write_failure(exc) is None:
+                    log.exception("could not store %d events of run %s", len(mine), rid)
+                    continue
+                failure = exc
+                self._events[:0] = mine
+                self._states.setdefault(rid, state)  # a newer state queued meanwhile wins
+        if failure is not None:
+            self._waiting.set()
+            raise failure

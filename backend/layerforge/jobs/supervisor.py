@@ -33,6 +33,7 @@ from layerforge.events.types import (
 )
 from layerforge.jobs.forked import ForkedProcess
 from layerforge.settings import Settings
+from layerforge.store.failures import write_failure
 from layerforge.training.keras_setup import THREADS_ENV
 from layerforge.training.protocol import LINE_LIMIT
 
@@ -69,8 +70,20 @@ class TrainerProcess:
             text = line.decode("utf-8", "replace").rstrip("\n")
             self.stderr_tail.append(text)
             if self._log_file:
-                self._log_file.write(text + "\n")
-                self._log_file.flush()
+                try:
+                    self._log_file.write(text + "\n")
+                    self._log_file.flush()
+                except OSError as exc:  # a full disk: keep draining, or the trainer blocks
+                    log.warning("trainer.log is not written any more: %s", exc)
+                    self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log_file:
+            try:
+                self._log_file.close()
+            except OSError:
+                pass  # what it buffered is lost with the disk's room
+            self._log_file = None
 
     async def close(self) -> None:
         """Kill if still alive, reap, and finish the stderr log."""
@@ -81,9 +94,7 @@ class TrainerProcess:
             await asyncio.wait_for(self._drain, 5)
         except (asyncio.TimeoutError, asyncio.CancelledError):
             self._drain.cancel()
-        if self._log_file:
-            self._log_file.close()
-            self._log_file = None
+        self._close_log()
 
 
 def trainer_env(settings: Settings, devices: dict[str, str] | None = None) -> dict[str, str]:
@@ -203,6 +214,11 @@ class Supervision:
             await self.events.append(self.run_id, event)
         except KeyError:  # the run was deleted meanwhile; nothing to record
             pass
+        except Exception as exc:
+            if write_failure(exc) is None:
+                raise
+            # the log keeps the event and writes it once the store takes it again
+            log.warning("run %s: the store refused its %s event: %s", self.run_id, event.type, exc)
 
     async def _finish_without_status(self, code: int | None) -> None:
         tail = "\n".join(list(self.trainer.stderr_tail)[-10:])
