@@ -34,6 +34,7 @@ from layerforge.api.routers import (
     training,
     workers,
 )
+from layerforge.api.routers import sweeps as sweeps_router
 from layerforge.api.security import install_security
 from layerforge.jobs.runtime import Runtime
 from layerforge.settings import Settings, get_settings, use_keras_backend
@@ -101,9 +102,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime = Runtime(settings)
             app.state.runtime = runtime
             await runtime.start()
+            sweeps = sweeps_router.make_sweeps(app, runtime, settings)
             try:
+                await sweeps.start()
                 yield
             finally:
+                await sweeps.stop()
                 await runtime.stop()
         finally:
             lock.release()
@@ -138,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workers,
         serving,
         diffs,
+        sweeps_router,
     ):
         app.include_router(module.router, prefix="/api")
     stream.publish_stream_schemas(app)
