@@ -95,3 +95,64 @@ def test_env_example_lists_every_setting() -> None:
     }
     missing = env_names(Settings, "LAYERFORGE_") - listed
     assert not missing, f".env.example lacks {sorted(missing)}"
+
+
+BASE_IMAGES = {
+    "PYTHON_IMAGE": "python:3.12-slim",
+    "NODE_IMAGE": "node:22-slim",
+    "POSTGRES_IMAGE": "postgres:16-alpine",
+    "REDIS_IMAGE": "redis:7-alpine",
+}
+
+
+def test_base_images_are_variables_with_the_official_images_as_defaults() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "# syntax=" not in dockerfile  # BuildKit would fetch a frontend from a registry
+    text = COMPOSE.read_text()
+    example = (ROOT / ".env.example").read_text()
+    for name, default in BASE_IMAGES.items():
+        assert f"${{{name}:-{default}}}" in text, name
+        assert f"# {name}={default}\n" in example, name
+        if name in ("PYTHON_IMAGE", "NODE_IMAGE"):
+            assert f"ARG {name}={default}\n" in dockerfile, name
+            assert f"FROM ${{{name}}} AS" in dockerfile, name
+    froms = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
+    stages = {line.split()[-1] for line in dockerfile.splitlines() if line.startswith("FROM ")}
+    assert all(image.startswith("${") or image in stages for image in froms), froms
+
+
+def test_every_long_running_service_has_a_health_check() -> None:
+    for name, service in compose()["services"].items():
+        check = service.get("healthcheck", {})
+        assert check.get("test") and not check.get("disable"), f"service {name}"
+    for name in ("worker-cpu", "worker-gpu"):
+        assert compose()["services"][name]["healthcheck"]["test"][1:] == [
+            "layerforge",
+            "worker",
+            "--check",
+        ]
+
+
+def test_dependencies_install_before_the_source_is_copied() -> None:
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    first_source = next(i for i, line in enumerate(lines) if line.startswith("COPY backend/"))
+    installs = [i for i, line in enumerate(lines) if "pip install -r" in line]
+    assert installs and all(i < first_source for i in installs)
+
+
+def test_requirements_name_tensorflows_cpu_build_only_when_asked() -> None:
+    sys.path.insert(0, str(ROOT / "deploy"))
+    try:
+        from requirements import requirements  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    pyproject = {
+        "project": {
+            "dependencies": ["keras>=3", "tensorflow>=2.21", "tensorboard>=2.16"],
+            "optional-dependencies": {"team": ["redis>=5"], "gpu": ["tensorflow[and-cuda]>=2.21"]},
+        }
+    }
+    cpu = requirements(pyproject, ["team"], cpu=True)
+    assert cpu == ["keras>=3", "tensorflow-cpu>=2.21", "tensorboard>=2.16", "redis>=5"]
+    gpu = requirements(pyproject, ["team", "gpu"], cpu=False)
+    assert gpu[1] == "tensorflow>=2.21" and gpu[-1] == "tensorflow[and-cuda]>=2.21"
