@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ EXIT_PROBLEMS = 3
 
 
 class ExportTooLarge(Exception):
-    """The child passed its memory ceiling and was killed."""
+    """The child passed its memory ceiling (or its time) and was killed."""
 
 
 def _rss_bytes(pid: int) -> int:
@@ -43,17 +44,25 @@ def _rss_bytes(pid: int) -> int:
     return 0
 
 
-def export_in_child(
-    graph: dict[str, Any], limits: dict[str, Any], out: Path, memory_bytes: int, timeout_s: float
-) -> int:
-    """Write `graph` as a .keras file at `out` in a child process; returns its peak RSS.
-    Raises GraphError for problems the child found, ExportTooLarge past the ceiling."""
-    payload = json.dumps({"graph": graph, "limits": limits})
-    said_path, err_path = out.with_suffix(".out"), out.with_suffix(".err")
+@dataclass
+class ChildResult:
+    returncode: int
+    stdout: str
+    stderr: str
+    peak: int
+
+
+def run_watched(
+    module: str, args: list[str], payload: str, logs: Path, memory_bytes: int, timeout_s: float
+) -> ChildResult:
+    """Run `python -m module *args` with `payload` on stdin, one such child at a time,
+    killed past `memory_bytes` of resident memory or `timeout_s` (ExportTooLarge, with the
+    peak seen). Its output goes through files `logs`.out/.err, removed after."""
+    said_path, err_path = logs.with_suffix(".out"), logs.with_suffix(".err")
     with _one_at_a_time, said_path.open("w+") as said, err_path.open("w+") as err:
         # files, not pipes: a child that logs a lot never blocks on a full pipe
         child = subprocess.Popen(
-            [sys.executable, "-m", "layerforge.api.export_process", str(out)],
+            [sys.executable, "-m", module, *args],
             stdin=subprocess.PIPE,
             stdout=said,
             stderr=err,
@@ -72,14 +81,26 @@ def export_in_child(
             time.sleep(POLL_S)
         said.seek(0)
         err.seek(0)
-        said_text, err_text = said.read(), err.read()
+        result = ChildResult(child.returncode, said.read(), err.read(), peak)
     said_path.unlink()
     err_path.unlink()
+    return result
+
+
+def export_in_child(
+    graph: dict[str, Any], limits: dict[str, Any], out: Path, memory_bytes: int, timeout_s: float
+) -> int:
+    """Write `graph` as a .keras file at `out` in a child process; returns its peak RSS.
+    Raises GraphError for problems the child found, ExportTooLarge past the ceiling."""
+    payload = json.dumps({"graph": graph, "limits": limits})
+    child = run_watched(
+        "layerforge.api.export_process", [str(out)], payload, out, memory_bytes, timeout_s
+    )
     if child.returncode == EXIT_PROBLEMS:
-        raise GraphError([Problem.model_validate(p) for p in json.loads(said_text)])
+        raise GraphError([Problem.model_validate(p) for p in json.loads(child.stdout)])
     if child.returncode != 0 or not out.exists():
-        raise RuntimeError(f"export process failed ({child.returncode}): {err_text[-2000:]}")
-    return peak
+        raise RuntimeError(f"export process failed ({child.returncode}): {child.stderr[-2000:]}")
+    return child.peak
 
 
 def main() -> int:
