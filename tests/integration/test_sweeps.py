@@ -189,3 +189,30 @@ def test_postgresql_keeps_the_studies_beside_the_store(tmp_path: Path, postgres_
         with engine.begin() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()
+
+
+def test_a_restarted_server_drives_its_sweeps_on(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", warm_trainer=False)
+    base = _request(settings={"epochs": 30, "batch_size": 16})
+    hidden = _hidden(base["graph"])
+    space = {f"/graph/nodes/{hidden}/params/units": {"choices": [8, 16]}}
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        answer = client.post(
+            "/api/sweeps", json={**base, "space": space, "trials": 2, "parallel": 1}
+        )
+        assert answer.status_code == 201, answer.text
+        sweep_id = answer.json()["id"]
+        deadline = time.monotonic() + 60
+        while not [
+            t for t in client.get(f"/api/sweeps/{sweep_id}").json()["trials"] if t["run_id"]
+        ]:
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        sweep = _wait(client, sweep_id)
+        assert sweep["status"] == "succeeded"
+        assert len(sweep["trials"]) == 2
+        first, second = sweep["trials"]
+        assert first["state"] in ("failed", "complete")  # its run outlived or not its server
+        assert _ended(client, first["run_id"])["status"] in ("failed", "succeeded", "cancelled")
+        assert second["run_id"] and second["state"] in ("complete", "failed")
