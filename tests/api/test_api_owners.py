@@ -118,6 +118,20 @@ def graph_body(team: Team) -> dict[str, Any]:
     return {"json": {"graph": iris_graph()}}
 
 
+def sweep_body(epochs: int) -> dict[str, Any]:
+    space = {"/settings/batch_size": {"choices": [16, 32]}}
+    return {**run_body(epochs=epochs), "space": space, "trials": 1, "pruner": "none"}
+
+
+def long_sweep(team: Team) -> Ids:
+    return {"sweep_id": team.as_alice("POST", "/api/sweeps", json=sweep_body(epochs=500))["id"]}
+
+
+def sweep_state(team: Team, ids: Ids) -> Any:
+    answer = team.client.get(f"/api/sweeps/{ids['sweep_id']}", headers=team.headers["alice"])
+    return answer.status_code, answer.json()["status"]
+
+
 def trained(team: Team) -> Ids:
     return {"run_id": team.trained_run}
 
@@ -150,6 +164,8 @@ ROUTES: dict[tuple[str, str], Route] = {
         lambda t: {"json": {"graph": iris_graph(), "dataset": {"name": "iris"}}}
     ),
     ("POST", "/api/auth/ticket"): Route(lambda t: {}),
+    ("POST", "/api/sweeps"): Route(lambda t: {"json": sweep_body(epochs=1)}),
+    ("POST", "/api/sweeps/{sweep_id}/cancel"): Route(lambda t: {}, long_sweep, sweep_state),
 }
 
 
