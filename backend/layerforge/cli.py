@@ -105,6 +105,7 @@ def serve(
     import uvicorn
 
     from layerforge.api.first_admin import editor_url
+    from layerforge.api.request_heads import CappedHeadProtocol
     from layerforge.settings import get_settings
 
     overrides = {"host": host, "port": port}
@@ -127,6 +128,7 @@ def serve(
         reload=reload,
         reload_dirs=[str(Path(__file__).resolve().parent)] if reload else None,
         timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)),
+        http=CappedHeadProtocol,  # httptools with a cap on a request's head (431)
     )
 
 

@@ -20,6 +20,16 @@ class Limits(GraphLimits, BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LAYERFORGE_LIMIT_")
 
+    header_bytes: int = Field(
+        default=64 * 1024,
+        ge=8 * 1024,
+        description="Bytes of a request's line and headers under `layerforge serve`; more is a 431.",
+    )
+    keras_queue: int = Field(
+        default=64,
+        ge=0,
+        description="Requests that may wait for Keras work (validate, build, ...); more get a 503.",
+    )
     # data set uploads (training/datasets); the graph caps are GraphLimits'
     csv_columns: int = Field(default=10_000, ge=1, description="Columns of an uploaded .csv.")
     csv_rows: int = Field(default=1_000_000, ge=1, description="Data rows of an uploaded .csv.")

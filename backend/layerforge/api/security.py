@@ -15,7 +15,10 @@
   token in a socket URL is refused. Origin is checked on every socket.
 - Request bodies are capped: JSON at `limits.request_bytes`, multipart uploads at
   `limits.upload_bytes` (a `.keras` file to import at `limits.keras_file_bytes`: only
-  its config.json is read); a larger body is a 413 before the route runs.
+  its config.json is read); a larger body is a 413 before the route runs. A request's
+  head is capped at `limits.header_bytes` (a 431) by the HTTP protocol `layerforge
+  serve` runs (api/request_heads.py); Keras routes wait their turn in api/limits.py
+  `KerasQueue`.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from layerforge.api.auth import People, Person, is_loopback
 from layerforge.api.errors import error_response, problem, problems_body
+from layerforge.api.limits import KerasQueue
 from layerforge.settings import Settings
 
 TOKEN_COOKIE = "layerforge_token"
@@ -294,6 +298,7 @@ def install_security(app: FastAPI, settings: Settings) -> None:
     """Add the middleware; the last added runs first, so the access guard is outermost.
     CORS stays closed (no middleware) unless `allowed_origins` lists pages."""
     install_log_redaction()
+    app.add_middleware(KerasQueue, settings=settings)  # inside the size cap and the guard
     app.add_middleware(BodySizeLimit, settings=settings)
     if settings.allowed_origins:
         app.add_middleware(

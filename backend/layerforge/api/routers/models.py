@@ -18,12 +18,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.background import BackgroundTask
-from starlette.datastructures import UploadFile
 
 from layerforge.api.bodies import GraphRequest
 from layerforge.api.deps import app_settings, check_graph_size, keras_lock
 from layerforge.api.errors import ApiError, error_response, problem, validation_problems
 from layerforge.api.export_process import ExportTooLarge, export_in_child
+from layerforge.api.uploads import receive_file
 from layerforge.graph.checks.report import BuildSummary, ValidationReport
 from layerforge.graph.problems import GraphError, clean_message
 from layerforge.graph.schema import Graph
@@ -228,16 +228,6 @@ def _import_upload(path: Path) -> Graph:
             raise _import_failed(exc, hide=str(path)) from exc
 
 
-async def _save_upload(upload: UploadFile, settings: Settings) -> Path:
-    """Copy an upload under a server-chosen name in the data directory."""
-    folder = settings.data_dir / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"import-{uuid.uuid4().hex}.keras"
-    with path.open("wb") as out:
-        await run_in_threadpool(shutil.copyfileobj, upload.file, out, 1 << 20)
-    return path
-
-
 @router.post(
     "/models/import",
     response_model=ImportedGraph,
@@ -263,15 +253,15 @@ async def import_model(request: Request, settings: Settings = Depends(app_settin
     a `.keras` file sent as the multipart field `file` (read as data, weights ignored)."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        async with request.form(max_files=1, max_fields=4) as form:
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
+        folder = settings.data_dir / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"import-{uuid.uuid4().hex}.keras"  # a server-chosen name
+        try:
+            if not await receive_file(request, "file", path):
                 return error_response(
                     422,
                     [problem("missing", "Send the .keras file as the field 'file'.", param="file")],
                 )
-            path = await _save_upload(upload, settings)
-        try:
             graph = await run_in_threadpool(_import_upload, path)
         finally:
             path.unlink(missing_ok=True)
