@@ -6,6 +6,7 @@ Usage: python runs_protocol_trainer.py MODE, MODE one of:
   crash   emits running and a batch, then exits 3 without a terminal status
   hang    emits running, then sleeps forever (ignores cancel)
   cancel  emits batches until `cancel` arrives on stdin, then cancelled
+  slow-finish  as cancel, then writes artifacts for 1.5 s (an event each 0.3 s) first
 """
 
 import json
@@ -51,10 +52,14 @@ elif mode == "crash":
     sys.exit(3)
 elif mode == "hang":
     time.sleep(3600)
-elif mode == "cancel":
+elif mode in ("cancel", "slow-finish"):
     b = 0
     while not cancelled.is_set():
         emit(type="batch", epoch=0, epochs=1, batch=b, batches=10**6, metrics={"loss": 1.0})
         b += 1
         time.sleep(0.02)
+    if mode == "slow-finish":
+        for name in ("model.keras", "best.keras", "history.json", "model.py", "more.txt"):
+            time.sleep(0.3)
+            emit(type="artifact", name=name, size=1)
     emit(type="status", status="cancelled")

@@ -88,6 +88,20 @@ async def test_cancel_stops_the_run_as_cancelled(run_store):
     await log.stop()
 
 
+async def test_a_trainer_writing_its_artifacts_after_cancel_is_not_killed(run_store):
+    """Stopped at the batch, it writes artifacts for 1.5 s, each an event: a grace of
+    0.5 s counts from its last word, so it ends cancelled by itself."""
+    run_id, log, sup, task = await supervised(run_store, "slow-finish", grace=0.5)
+    await wait_for_type(log, run_id, "batch")
+    sup.cancel()
+    await asyncio.wait_for(task, 10)
+    events = await read_events(log, run_id)
+    assert events[-1]["status"] == "cancelled" and "error" not in events[-1], events[-1]
+    assert len([e for e in events if e["type"] == "artifact"]) == 5
+    assert sup.trainer.proc.returncode == 0
+    await log.stop()
+
+
 async def test_a_trainer_that_ignores_cancel_is_killed_after_the_grace_time(run_store):
     run_id, log, sup, task = await supervised(run_store, "hang", grace=0.5)
     await wait_for_type(log, run_id, "status")

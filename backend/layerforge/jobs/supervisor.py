@@ -3,7 +3,8 @@
 The protocol (see the training package): one JSON spec line on stdin, one JSON event
 per line on stdout, `cancel` on stdin to stop after the current batch, a terminal
 status as the last event. Anything else (a kill, an OOM, a crash before the terminal
-status) ends the run as failed with the exit code or signal and the tail of stderr.
+status) ends the run as failed with the exit code or signal and the tail of stderr. A
+trainer that says nothing but batches for the grace time after a cancel is killed.
 """
 
 from __future__ import annotations
@@ -153,6 +154,7 @@ class Supervision:
         self._terminal: RunStatus | None = None
         self._killer: asyncio.Task[None] | None = None
         self._abort_error: RunError | None = None
+        self._progress_at = 0.0  # loop time of the trainer's last event other than a batch
         self.first_batch = first_batch or asyncio.Event()  # set also when the run ends without one
         self.done = asyncio.Event()
 
@@ -200,6 +202,8 @@ class Supervision:
         except ValidationError:
             text = line.decode("utf-8", "replace").strip()[:500]
             event = LogEvent(level="warning", message=f"unreadable trainer output: {text}")
+        if not isinstance(event, BatchEvent):
+            self._progress_at = asyncio.get_running_loop().time()  # see _kill_after_grace
         if isinstance(event, StatusEvent):
             if event.status == "starting":
                 return  # the scheduler said so when it took the run
@@ -255,7 +259,13 @@ class Supervision:
         self._killer = asyncio.create_task(self._kill_after_grace())
 
     async def _kill_after_grace(self) -> None:
-        await asyncio.sleep(self.grace_s)
+        """Kill the trainer once it has said nothing but batches for `grace_s` since the
+        cancel: a trainer that stopped and is writing its artifacts (each an event) is
+        left to finish; one that trains on or hangs is killed."""
+        loop = asyncio.get_running_loop()
+        self._progress_at = loop.time()
+        while (wait := self._progress_at + self.grace_s - loop.time()) > 0:
+            await asyncio.sleep(wait)
         if self.trainer.alive:
             self.killed_after_cancel = True
             self.trainer.proc.kill()
