@@ -184,7 +184,8 @@ export interface paths {
         get: operations["get_graph_api_graphs__graph_id__get"];
         /**
          * Save Version
-         * @description Save the graph as the next version (and rename it when `name` is given).
+         * @description Save the graph as the next version (and rename it when `name` is given): its
+         *     owner or an admin. With `base_version`, only if nobody saved since (else a 409).
          */
         put: operations["save_version_api_graphs__graph_id__put"];
         post?: never;
@@ -430,7 +431,10 @@ export interface paths {
         get: operations["get_dataset_api_datasets__name__get"];
         put?: never;
         post?: never;
-        /** Delete Dataset */
+        /**
+         * Delete Dataset
+         * @description Delete an uploaded set (its owner or an admin).
+         */
         delete: operations["delete_dataset_api_datasets__name__delete"];
         options?: never;
         head?: never;
@@ -575,6 +579,109 @@ export interface paths {
         get: operations["list_workers_api_workers_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export For Serving
+         * @description Export the run's model and check it with its own runtime against the Keras model
+         *     on up to 512 samples of the run's validation data (else its training data).
+         */
+        post: operations["export_for_serving_api_runs__run_id__export_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/graphs/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Diff
+         * @description Nodes added, removed and changed (each changed parameter, old and new), edges
+         *     rewired, and the parameter-count and output-shape changes that follow. Nodes match
+         *     by id, then by wiring, so a copy with renamed ids still matches.
+         */
+        post: operations["diff_api_graphs_diff_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sweeps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Sweeps */
+        get: operations["list_sweeps_api_sweeps_get"];
+        put?: never;
+        /**
+         * Create Sweep
+         * @description Start a sweep: `trials` runs, `parallel` at a time, Optuna choosing each point.
+         *     Every corner of the space is checked as a run first (see `jobs/sweep_space.py`).
+         */
+        post: operations["create_sweep_api_sweeps_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sweeps/{sweep_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Sweep
+         * @description The sweep: its trials (run ids, points, values, states), the best, and Optuna's
+         *     parameter importance once two trials completed.
+         */
+        get: operations["get_sweep_api_sweeps__sweep_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sweeps/{sweep_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel Sweep */
+        post: operations["cancel_sweep_api_sweeps__sweep_id__cancel_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -807,6 +914,39 @@ export interface components {
             /** Colour */
             colour: string;
         };
+        /** ChangedNode */
+        ChangedNode: {
+            /**
+             * A
+             * @description The node's id in a.
+             */
+            a: string;
+            /**
+             * B
+             * @description The node's id in b (differs when matched by structure).
+             */
+            b: string;
+            /** Type */
+            type: string;
+            /** Changes */
+            changes?: components["schemas"]["ParamChange"][];
+            /**
+             * Params
+             * @description Parameter count in a and in b, when it changed.
+             */
+            params?: [
+                number,
+                number
+            ] | null;
+            /**
+             * Output Shapes
+             * @description Output shapes in a and in b, when they changed.
+             */
+            output_shapes?: [
+                (number | null)[][],
+                (number | null)[][]
+            ] | null;
+        };
         /**
          * Choices
          * @description Named values the editor offers for parameters of these kinds and for Output nodes.
@@ -887,6 +1027,11 @@ export interface components {
             size?: number | null;
             /** Original Filename */
             original_filename?: string | null;
+            /**
+             * Owner
+             * @description Uploads: who uploaded it.
+             */
+            owner?: string | null;
             /** Created At */
             created_at?: string | null;
             /**
@@ -940,6 +1085,42 @@ export interface components {
              */
             run_id?: string | null;
         };
+        /** DiffRequest */
+        DiffRequest: {
+            /**
+             * A
+             * @description The graph before: a graph, {graph_id, version} or {run}.
+             */
+            a: components["schemas"]["Graph"] | components["schemas"]["SavedRef"] | components["schemas"]["RunRef"];
+            /**
+             * B
+             * @description The graph after, in the same forms.
+             */
+            b: components["schemas"]["Graph"] | components["schemas"]["SavedRef"] | components["schemas"]["RunRef"];
+        };
+        /**
+         * Dimension
+         * @description `{"low", "high", "log"}` (a float range), `{"low", "high", "step"}` (integers), or
+         *     `{"choices": [...]}`.
+         */
+        Dimension: {
+            /** Low */
+            low?: number | null;
+            /** High */
+            high?: number | null;
+            /**
+             * Log
+             * @default false
+             */
+            log?: boolean;
+            /**
+             * Step
+             * @description Set for an integer range.
+             */
+            step?: number | null;
+            /** Choices */
+            choices?: unknown[] | null;
+        };
         /** EarlyStopping */
         EarlyStopping: {
             /**
@@ -981,6 +1162,17 @@ export interface components {
              * @default 0
              */
             target_port?: number;
+        };
+        /** EdgeRef */
+        EdgeRef: {
+            /** Source */
+            source: string;
+            /** Source Port */
+            source_port: number;
+            /** Target */
+            target: string;
+            /** Target Port */
+            target_port: number;
         };
         /** EpochEvent */
         EpochEvent: {
@@ -1215,6 +1407,57 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** GraphDiff */
+        GraphDiff: {
+            /**
+             * Added
+             * @description Nodes of b with no match in a (ids of b).
+             */
+            added: components["schemas"]["NodeRef"][];
+            /**
+             * Removed
+             * @description Nodes of a with no match in b (ids of a).
+             */
+            removed: components["schemas"]["NodeRef"][];
+            /**
+             * Changed
+             * @description Matched nodes whose meaning, parameter count or shapes changed.
+             */
+            changed: components["schemas"]["ChangedNode"][];
+            /**
+             * Matched
+             * @description Every matched pair: id in a -> id in b.
+             */
+            matched: {
+                [key: string]: string;
+            };
+            /**
+             * Edges Added
+             * @description Edges of b not in a (ids of b).
+             */
+            edges_added: components["schemas"]["EdgeRef"][];
+            /**
+             * Edges Removed
+             * @description Edges of a not in b (ids of a).
+             */
+            edges_removed: components["schemas"]["EdgeRef"][];
+            /**
+             * Total Params
+             * @default [
+             *       null,
+             *       null
+             *     ]
+             */
+            total_params?: [
+                number | null,
+                number | null
+            ];
+            /**
+             * Same
+             * @description Nothing that changes the model differs.
+             */
+            same: boolean;
+        };
         /** GraphInfo */
         GraphInfo: {
             /** Id */
@@ -1342,6 +1585,21 @@ export interface components {
             keras_class: string | null;
         };
         /**
+         * LayerError
+         * @description One node's output in the quantized model against the float Keras model.
+         */
+        LayerError: {
+            /** Max Abs */
+            max_abs: number;
+            /** Mean Abs */
+            mean_abs: number;
+            /**
+             * Relative
+             * @description mean_abs over the float output's mean magnitude.
+             */
+            relative: number;
+        };
+        /**
          * LayerStatsEvent
          * @description Per-node statistics measured at an epoch end on a fixed probe batch.
          */
@@ -1467,6 +1725,15 @@ export interface components {
              */
             trainable?: boolean;
         };
+        /** NodeRef */
+        NodeRef: {
+            /** Id */
+            id: string;
+            /** Type */
+            type: string;
+            /** Name */
+            name?: string | null;
+        };
         /**
          * NodeReport
          * @description What validation found for one node (sub-graph nodes under `key/id`).
@@ -1586,6 +1853,21 @@ export interface components {
              */
             dead_fraction?: number | null;
         };
+        /** Objective */
+        Objective: {
+            /**
+             * Metric
+             * @description A Keras history key of the runs.
+             * @default val_loss
+             */
+            metric?: string;
+            /**
+             * Direction
+             * @default minimize
+             * @enum {string}
+             */
+            direction?: "minimize" | "maximize";
+        };
         /** OptimizerOption */
         OptimizerOption: {
             /** Name */
@@ -1649,6 +1931,45 @@ export interface components {
             loss_weight?: number | null;
             /** Metrics */
             metrics?: string[] | null;
+        };
+        /**
+         * OutputParity
+         * @description One model output: the exported model (its own runtime) against the float Keras model.
+         */
+        OutputParity: {
+            /** Name */
+            name: string;
+            /** Max Abs Diff */
+            max_abs_diff: number;
+            /** Mean Abs Diff */
+            mean_abs_diff: number;
+            /**
+             * Top1 Agreement
+             * @description Classifiers: the share of samples whose top class (0.5 threshold for one unit) is the same in both.
+             */
+            top1_agreement?: number | null;
+            /**
+             * Accuracy Keras
+             * @description Classifiers: accuracy of the float Keras model.
+             */
+            accuracy_keras?: number | null;
+            /**
+             * Accuracy Exported
+             * @description Classifiers: accuracy of the exported (quantized) model.
+             */
+            accuracy_exported?: number | null;
+        };
+        /** ParamChange */
+        ParamChange: {
+            /**
+             * Param
+             * @description `params.units`, `name`, `trainable`, `inner.params.rate`, ...
+             */
+            param: string;
+            /** Old */
+            old?: unknown;
+            /** New */
+            new?: unknown;
         };
         /** @enum {string} */
         ParamKind: "int" | "float" | "bool" | "str" | "dtype" | "choice" | "multi_choice" | "activation" | "initializer" | "regularizer" | "constraint" | "int_tuple" | "shape" | "list" | "any";
@@ -1830,6 +2151,14 @@ export interface components {
             /** Runs */
             runs: components["schemas"]["RunSummary"][];
         };
+        /** RunRef */
+        RunRef: {
+            /**
+             * Run
+             * @description A run's id: the graph it trained.
+             */
+            run: string;
+        };
         /** RunRequest */
         RunRequest: {
             graph?: components["schemas"]["Graph"] | null;
@@ -1999,6 +2328,25 @@ export interface components {
              */
             message?: string | null;
         };
+        /** SaveVersion */
+        SaveVersion: {
+            /**
+             * Name
+             * @description Defaults to the graph's name.
+             */
+            name?: string | null;
+            graph: components["schemas"]["Graph"];
+            /**
+             * Message
+             * @description A note on this version.
+             */
+            message?: string | null;
+            /**
+             * Base Version
+             * @description The version this edit started from: if someone saved since, the answer is a 409 `version_conflict` and nothing is stored. Without it the last save wins.
+             */
+            base_version?: number | null;
+        };
         /** SavedGraphOut */
         SavedGraphOut: {
             /** Id */
@@ -2027,6 +2375,11 @@ export interface components {
             /** Message */
             message: string | null;
             /**
+             * Saved By
+             * @description Who saved this version; null for older ones.
+             */
+            saved_by: string | null;
+            /**
              * Saved At
              * Format: date-time
              * @description When this version was saved.
@@ -2036,6 +2389,82 @@ export interface components {
             graph: {
                 [key: string]: unknown;
             };
+        };
+        /** SavedRef */
+        SavedRef: {
+            /** Graph Id */
+            graph_id: string;
+            /**
+             * Version
+             * @description The latest when left out.
+             */
+            version?: number | null;
+        };
+        /** ServingExportRequest */
+        ServingExportRequest: {
+            /**
+             * Format
+             * @enum {string}
+             */
+            format: "saved_model" | "onnx" | "litert";
+            /**
+             * Quantize
+             * @description null: float32 as trained. See QUANTIZERS for each format.
+             */
+            quantize?: ("int8" | "float16") | null;
+        };
+        /** ServingReport */
+        ServingReport: {
+            /**
+             * Artifact
+             * @description Its name among the run's artifacts.
+             */
+            artifact: string;
+            /** Bytes */
+            bytes: number;
+            /**
+             * Format
+             * @enum {string}
+             */
+            format: "saved_model" | "onnx" | "litert";
+            /** Quantize */
+            quantize: ("int8" | "float16") | null;
+            /** Quantized By */
+            quantized_by?: ("keras" | "litert_converter") | null;
+            /**
+             * Quantized Nodes
+             * @description Node ids whose weights the quantization changed.
+             */
+            quantized_nodes?: string[];
+            /**
+             * Runtime
+             * @description What ran the exported model, with its version.
+             */
+            runtime: string;
+            /** Dataset */
+            dataset: string;
+            /**
+             * Split
+             * @description Where the samples came from: the run's validation data, or its training data when it had none.
+             * @enum {string}
+             */
+            split: "validation" | "training";
+            /** Samples */
+            samples: number;
+            /** Outputs */
+            outputs: components["schemas"]["OutputParity"][];
+            /**
+             * Layer Errors
+             * @description Quantized exports: each node's output error, by node id. Null when not quantized, or for LiteRT int8 (the converter's own kernels: no Keras layer computes what they compute).
+             */
+            layer_errors?: {
+                [key: string]: components["schemas"]["LayerError"];
+            } | null;
+            /**
+             * Export S
+             * @description Seconds to quantize and export.
+             */
+            export_s: number;
         };
         /** StatusEvent */
         StatusEvent: {
@@ -2100,6 +2529,91 @@ export interface components {
             /** Output Shapes */
             output_shapes: (number | null)[][];
         };
+        /** Sweep */
+        Sweep: {
+            /** Id */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "succeeded" | "cancelled" | "failed";
+            /** Owner */
+            owner: string | null;
+            /** Created At */
+            created_at: number;
+            /** Trials Total */
+            trials_total: number;
+            /** Parallel */
+            parallel: number;
+            objective: components["schemas"]["Objective"];
+            /** Space */
+            space: {
+                [key: string]: components["schemas"]["Dimension"];
+            };
+            /** Trials */
+            trials: components["schemas"]["Trial"][];
+            best: components["schemas"]["Trial"] | null;
+            /**
+             * Importance
+             * @description Optuna's parameter importance, once two trials completed.
+             */
+            importance?: {
+                [key: string]: number;
+            } | null;
+        };
+        /** SweepList */
+        SweepList: {
+            /** Sweeps */
+            sweeps: components["schemas"]["Sweep"][];
+        };
+        /** SweepRequest */
+        SweepRequest: {
+            /**
+             * Space
+             * @description JSON Pointer into the run request -> range or choices.
+             */
+            space: {
+                [key: string]: components["schemas"]["Dimension"];
+            };
+            /**
+             * Trials
+             * @default 16
+             */
+            trials?: number;
+            /**
+             * Parallel
+             * @default 2
+             */
+            parallel?: number;
+            /**
+             * Sampler
+             * @default tpe
+             * @enum {string}
+             */
+            sampler?: "tpe" | "random";
+            /**
+             * Pruner
+             * @default median
+             * @enum {string}
+             */
+            pruner?: "none" | "median" | "hyperband" | "asha";
+            objective?: components["schemas"]["Objective"];
+            /**
+             * Seed
+             * @description The sampler's seed, for a repeatable search.
+             */
+            seed?: number | null;
+            graph: components["schemas"]["Graph"];
+            dataset: components["schemas"]["DatasetRef"];
+            /**
+             * Settings
+             * @description Run settings, as in POST /api/runs.
+             */
+            settings?: {
+                [key: string]: unknown;
+            };
+        };
         /** Ticket */
         Ticket: {
             /**
@@ -2155,6 +2669,26 @@ export interface components {
                 [key: string]: components["schemas"]["Bounds"];
             };
         };
+        /** Trial */
+        Trial: {
+            /** Number */
+            number: number;
+            /** Run Id */
+            run_id: string | null;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Value */
+            value: number | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "running" | "complete" | "pruned" | "failed" | "waiting";
+            /** Error */
+            error?: string | null;
+        };
         /** ValidationError */
         ValidationError: {
             /** Location */
@@ -2200,12 +2734,32 @@ export interface components {
                 [key: string]: components["schemas"]["NodeReport"];
             };
         };
+        /**
+         * VersionConflictBody
+         * @description A 409 on `PUT /api/graphs/{id}` with a `base_version` that is no longer the latest.
+         */
+        VersionConflictBody: {
+            /** Errors */
+            errors: components["schemas"]["Problem"][];
+            /** Latest Version */
+            latest_version: number;
+            /**
+             * Saved By
+             * @description Who saved the latest version; null if unknown.
+             */
+            saved_by: string | null;
+        };
         /** VersionInfo */
         VersionInfo: {
             /** Version */
             version: number;
             /** Message */
             message: string | null;
+            /**
+             * Saved By
+             * @description Who saved this version; null for older ones.
+             */
+            saved_by: string | null;
             /**
              * Created At
              * Format: date-time
@@ -2374,6 +2928,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     layers_api_layers_get: {
@@ -2428,6 +3000,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     graph_schema_api_schema_graph_get: {
@@ -2470,6 +3060,24 @@ export interface operations {
             };
             /** @description The token's person may not do this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2537,6 +3145,24 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     build_api_models_build_post: {
@@ -2594,6 +3220,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -2661,6 +3305,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -2737,6 +3399,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_graphs_api_graphs_get: {
@@ -2794,6 +3474,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2854,6 +3552,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2922,6 +3638,24 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     save_version_api_graphs__graph_id__put: {
@@ -2936,7 +3670,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SaveGraph"];
+                "application/json": components["schemas"]["SaveVersion"];
             };
         };
         responses: {
@@ -2983,6 +3717,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Someone saved a version since `base_version`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionConflictBody"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -2990,6 +3733,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3056,6 +3817,24 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_versions_api_graphs__graph_id__versions_get: {
@@ -3120,6 +3899,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3189,6 +3986,24 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_runs_api_runs_get: {
@@ -3248,6 +4063,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3319,6 +4152,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_run_api_runs__run_id__get: {
@@ -3368,8 +4219,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not Found */
+            /** @description No run with that id (or short id). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A short id that several runs start with. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3384,6 +4244,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3433,7 +4311,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not Found */
+            /** @description No run with that id (or short id). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3442,7 +4320,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The run has ended, or did not stop in time. */
+            /** @description The run has ended, did not stop in time, or the short id is ambiguous. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3458,6 +4336,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3509,7 +4405,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not Found */
+            /** @description No run with that id (or short id). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3518,7 +4414,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The run has ended, or did not stop in time. */
+            /** @description The run has ended, did not stop in time, or the short id is ambiguous. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3534,6 +4430,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3588,8 +4502,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not Found */
+            /** @description No run with that id (or short id). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A short id that several runs start with. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3604,6 +4527,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3655,8 +4596,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not Found */
+            /** @description No run with that id (or short id). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A short id that several runs start with. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3671,6 +4621,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3723,8 +4691,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not Found */
+            /** @description No run with that id (or short id). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A short id that several runs start with. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3739,6 +4716,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3794,7 +4789,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not Found */
+            /** @description No run with that id (or short id). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3821,8 +4816,26 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The trainer took over LAYERFORGE_ONESHOT_TIMEOUT_S. */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3883,7 +4896,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not Found */
+            /** @description No run with that id (or short id). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3910,8 +4923,26 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The trainer took over LAYERFORGE_ONESHOT_TIMEOUT_S. */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3966,6 +4997,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_datasets_api_datasets_get: {
@@ -4006,6 +5055,24 @@ export interface operations {
             };
             /** @description The token's person may not do this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4082,6 +5149,24 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_dataset_api_datasets__name__get: {
@@ -4148,6 +5233,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4225,6 +5328,24 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     check_api_datasets_check_post: {
@@ -4285,6 +5406,24 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_examples_api_examples_get: {
@@ -4325,6 +5464,24 @@ export interface operations {
             };
             /** @description The token's person may not do this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4397,6 +5554,24 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     whoami_api_auth_me_get: {
@@ -4444,6 +5619,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     socket_ticket_api_auth_ticket_post: {
@@ -4484,6 +5677,24 @@ export interface operations {
             };
             /** @description The token's person may not do this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4549,6 +5760,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_workers_api_workers_get: {
@@ -4589,6 +5818,522 @@ export interface operations {
             };
             /** @description The token's person may not do this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_for_serving_api_runs__run_id__export_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServingExportRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServingReport"];
+                };
+            };
+            /** @description The body could not be parsed (not JSON, a bad form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token or session (when the server has one). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token's person may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No run with that id (or short id). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The run has no trained model (yet). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The export passed its memory or time limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A format that cannot be quantized so, or a model or data set the export cannot take. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    diff_api_graphs_diff_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DiffRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphDiff"];
+                };
+            };
+            /** @description The body could not be parsed (not JSON, a bad form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token or session (when the server has one). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token's person may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_sweeps_api_sweeps_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepList"];
+                };
+            };
+            /** @description The body could not be parsed (not JSON, a bad form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token or session (when the server has one). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token's person may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_sweep_api_sweeps_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SweepRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Sweep"];
+                };
+            };
+            /** @description The body could not be parsed (not JSON, a bad form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token or session (when the server has one). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token's person may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_sweep_api_sweeps__sweep_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sweep_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Sweep"];
+                };
+            };
+            /** @description The body could not be parsed (not JSON, a bad form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token or session (when the server has one). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token's person may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cancel_sweep_api_sweeps__sweep_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sweep_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Sweep"];
+                };
+            };
+            /** @description The body could not be parsed (not JSON, a bad form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token or session (when the server has one). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token's person may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
