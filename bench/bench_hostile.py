@@ -2,10 +2,15 @@
 time and the server's peak extra memory (its process and children, sampled every 10 ms
 above the resident size before the request).
 
-The "before" column quotes what issue 8 measured on the server before the fixes; the
-figures after are measured here, in the same run, on both stores.
+The "before" column quotes what issue 8 (and, for the first rows, issue 19) measured on
+the server before the fixes; the figures after are measured here, in the same run, on
+both stores. Issue 19's rows: ten raw connections each sending a 50 MB header, a large
+`.keras` upload (bytes the server wrote, from /proc/PID/io write_bytes, per byte of the
+file), and `/api/health` asked every 20 ms while 20 validations of distinct 300-node
+graphs run at once, first on a cold server, then warm.
 
     .venv/bin/python bench/bench_hostile.py [--skip-postgres] [--export-params 25000000]
+        [--keras-mb 1024] [--only-bounded | --skip-bounded]
 """
 
 from __future__ import annotations
@@ -15,11 +20,11 @@ import io
 import json
 import sys
 import tempfile
-import threading
 import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,11 +33,20 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
+from hostile_clients import (  # noqa: E402  (the tests' clients, measured here)
+    huge_head,
+    io_counters,
+    keras_file,
+    peak_memory,
+    rss_tree,
+    validation_burst,
+)
 from serve_process import Server  # noqa: E402  (the tests' real-server helper)
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SURROGATE, NUL = "\\ud800", "\\u0000"  # as JSON text spells them
+MB = 2**20
 
 GRAPH = {
     "nodes": [
@@ -51,42 +65,6 @@ def wide(units: int, width: int) -> dict:
     graph["nodes"][1]["params"] = {"units": units}
     graph["nodes"][2]["params"] = {}
     return graph
-
-
-def rss_tree(pid: int) -> int:
-    """Resident bytes of a process and all its descendants (from /proc)."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            status = Path(f"/proc/{p}/status").read_text()
-            total += int(next(x for x in status.splitlines() if x.startswith("VmRSS")).split()[1])
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except (OSError, StopIteration):
-            continue
-    return total * 1024
-
-
-@contextmanager
-def peak_memory(pid: int) -> Iterator[dict[str, int]]:
-    """Samples the server's tree every 10 ms; yields a dict that gets `peak` (bytes above
-    the size before) when the block ends."""
-    out = {"before": rss_tree(pid), "peak": 0}
-    stop = threading.Event()
-
-    def sample() -> None:
-        while not stop.is_set():
-            out["peak"] = max(out["peak"], rss_tree(pid) - out["before"])
-            stop.wait(0.01)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    try:
-        yield out
-    finally:
-        stop.set()
-        thread.join()
 
 
 def npz_bytes(**arrays: np.ndarray) -> bytes:
@@ -120,6 +98,18 @@ def raw(c: httpx.Client, path: str, text: str, method: str = "POST") -> httpx.Re
     return c.request(
         method, path, content=text.encode(), headers={"content-type": "application/json"}
     )
+
+
+HEADS = "10 connections x 50 MB of header"
+KERAS_UPLOAD = ".keras upload (--keras-mb)"
+COLD_BURST = "20 validations of 300-node graphs, cold (Keras imported by the first)"
+WARM_BURST = "20 validations of 300-node graphs, warm"
+BEFORE_19 = {  # as issue 19 measured them
+    HEADS: "+480 MB before any auth",
+    KERAS_UPLOAD: "1 GiB: ~2 GiB written, 18.6 s",
+    COLD_BURST: "health > 1 s p99",
+    WARM_BURST: "health > 1 s p99",
+}
 
 
 def cases(
@@ -265,12 +255,59 @@ def postgres_schema() -> Iterator[str]:
             admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def measure(store: str, env: dict[str, str], todo: list, folder: Path) -> dict[str, str]:
+def bounded(server: Server, folder: Path, args: argparse.Namespace) -> dict[str, str]:
+    """Issue 19's bounded cases: heads, bursts of validations (the first imports Keras),
+    a .keras upload."""
+    out: dict[str, str] = {}
+    with peak_memory(server.proc.pid) as mem, ThreadPoolExecutor(10) as pool:
+        started = time.perf_counter()
+        statuses = sorted(
+            {s for s, _ in pool.map(lambda _: huge_head(server.port, 50 * MB), range(10))}
+        )
+        seconds = time.perf_counter() - started
+    out[HEADS] = f"{statuses}, {seconds:.2f} s, +{mem['peak'] / MB:.0f} MB"
+    for label, variant in ((COLD_BURST, 0), (WARM_BURST, 1000)):
+        started = time.perf_counter()
+        burst = validation_burst(server.url, 20, first_variant=variant)
+        seconds = time.perf_counter() - started
+        waits = sorted(s for s, _ in burst.health)
+        p99 = waits[min(len(waits) - 1, round(0.99 * (len(waits) - 1)))]
+        out[label] = (
+            f"{sorted(set(burst.statuses))} in {seconds:.1f} s; health p50 "
+            f"{waits[len(waits) // 2] * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max "
+            f"{waits[-1] * 1000:.0f} ms ({len(waits)} checks)"
+        )
+    path = keras_file(folder / "big.keras", args.keras_mb * MB)
+    before = io_counters(server.proc.pid)["write_bytes"]
+    with peak_memory(server.proc.pid) as mem, path.open("rb") as f:
+        started = time.perf_counter()
+        status = httpx.post(
+            f"{server.url}/api/models/import", files={"file": (path.name, f)}, timeout=600
+        ).status_code
+        seconds = time.perf_counter() - started
+    written = io_counters(server.proc.pid)["write_bytes"] - before
+    out[KERAS_UPLOAD] = (
+        f"{status}, {seconds:.2f} s, {written / path.stat().st_size:.2f}x the file written, "
+        f"+{mem['peak'] / MB:.0f} MB"
+    )
+    path.unlink()
+    return out
+
+
+def measure(
+    store: str, env: dict[str, str], todo: list, folder: Path, args: argparse.Namespace
+) -> dict[str, str]:
     """Every case on one server; then a second server on the same store must refuse."""
     out: dict[str, str] = {}
     (folder / store).mkdir(parents=True)
     server = Server(folder / store / "data", env=env, log_name=f"{store}.log")
     try:
+        if not args.skip_bounded:
+            for name, result in bounded(server, folder / store, args).items():
+                out[name] = result
+                print(f"  {store:10} {name}: {result}", flush=True)
+            if args.only_bounded:
+                return out
         with httpx.Client(base_url=server.url, timeout=600) as c:
             for name, _before, request in todo:
                 with peak_memory(server.proc.pid) as mem:
@@ -299,18 +336,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--export-params", type=int, default=25_000_000)
+    parser.add_argument("--keras-mb", type=int, default=1024, help="the .keras upload's size")
+    parser.add_argument("--skip-bounded", action="store_true", help="no issue 19 cases")
+    parser.add_argument("--only-bounded", action="store_true", help="only issue 19's cases")
     args = parser.parse_args()
     todo = cases(args)
     results: dict[str, dict[str, str]] = {}
     with tempfile.TemporaryDirectory(prefix="layerforge-hostile-") as tmp:
         folder = Path(tmp)
-        results["SQLite"] = measure("sqlite", {}, todo, folder)
+        results["SQLite"] = measure("sqlite", {}, todo, folder, args)
         if not args.skip_postgres:
             with postgres_schema() as url:
                 results["PostgreSQL"] = measure(
-                    "postgresql", {"LAYERFORGE_DATABASE_URL": url}, todo, folder
+                    "postgresql", {"LAYERFORGE_DATABASE_URL": url}, todo, folder, args
                 )
     befores = {name: before for name, before, _ in todo}
+    befores.update(BEFORE_19)
     befores["a second serve on the same store"] = "marked the live server's runs failed"
     stores = list(results)
     print("\n| case | before (issue 8) | " + " | ".join(f"after, {s}" for s in stores) + " |")
