@@ -625,3 +625,34 @@ def test_keras_messages_name_the_users_node_not_the_throwaway_layer():
         "but got (None, 64), with 2"
     )
     assert "conv2d" not in problem["message"]
+
+
+def test_identical_nodes_keep_their_own_problems():
+    """Identical layers on identical inputs share one entry (so an edit builds entries
+    only for the nodes it changed); a warning or an error found for one of them, or a
+    weight count moved to a shared owner, stays on that node, in this report and the
+    next, and the reports already answered do not change."""
+    layers = [node("in", "Input", shape=[4]), node("a", "Dense", units=2)]
+    layers += [node("b", "Dense", units=2), node("out", "Output", loss="mse")]
+    one_unused = validate_graph(graph(layers, [edge("in", "a"), edge("in", "b"), edge("a", "out")]))
+    both_used = validate_graph(
+        graph(
+            [*layers, node("out2", "Output", loss="mse")],
+            [edge("in", "a"), edge("in", "b"), edge("a", "out"), edge("b", "out2")],
+        )
+    )
+    shared = validate_graph(
+        graph(
+            [*layers[:2], {"id": "b", "type": "Dense", "shared_with": "a"}, layers[3]],
+            [edge("in", "a"), edge("in", "b"), edge("b", "out")],
+        )
+    )
+    assert [w.code for w in one_unused.nodes["b"].warnings] == ["unused_node"]
+    assert one_unused.nodes["a"].warnings == []
+    assert both_used.nodes["a"].warnings == both_used.nodes["b"].warnings == []
+    assert shared.nodes["b"].weights_shared_with == "a" and shared.nodes["b"].params == 0
+    assert shared.nodes["a"].params == 10 and shared.nodes["a"].weights_shared_with is None
+    again = validate_graph(graph(layers, [edge("in", "a"), edge("in", "b"), edge("a", "out")]))
+    assert [w.code for w in again.nodes["b"].warnings] == ["unused_node"]
+    assert again.nodes["a"].warnings == [] and again.nodes["a"].params == 10
+    assert [w.code for w in one_unused.nodes["b"].warnings] == ["unused_node"]

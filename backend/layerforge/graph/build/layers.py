@@ -41,6 +41,8 @@ def _untracked(cls: type[keras.layers.Layer]) -> type[keras.layers.Layer]:
     validation calls on symbolic tensors: no TensorFlow attribute tracking (it only
     serves TF checkpoints; Keras's own weight tracking is kept), and a constructor
     signature computed once instead of at every instantiation (Keras inspects it)."""
+    if cls in _UNTRACKED:
+        return _UNTRACKED[cls]
     parent_init = cls.__init__
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -52,8 +54,7 @@ def _untracked(cls: type[keras.layers.Layer]) -> type[keras.layers.Layer]:
         "__module__": cls.__module__,
         "__init__": __init__,
     }
-    if cls not in _UNTRACKED:
-        _UNTRACKED[cls] = type(cls.__name__, (cls,), namespace)
+    _UNTRACKED[cls] = type(cls.__name__, (cls,), namespace)
     return _UNTRACKED[cls]
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -308,10 +308,13 @@ class GraphCost:
 IndexOf = Callable[[Graph], GraphIndex]
 
 
-def add_costs(graph: Graph, nodes: dict[str, NodeReport], index_of: IndexOf) -> GraphCost:
+def add_costs(
+    graph: Graph, nodes: dict[str, NodeReport], index_of: IndexOf, costed: Set[str] = frozenset()
+) -> GraphCost:
     """Fill `macs` and `activation_bytes` on every checked node (sub-graphs' included)
-    and return the top level's totals. A sub-graph's use costs its definition's total."""
-    return _add_level(graph, "", [], nodes, index_of)
+    but those `costed` already, and return the top level's totals. A sub-graph's use
+    costs its definition's total."""
+    return _add_level(graph, "", [], nodes, index_of, costed)
 
 
 def _add_level(
@@ -320,11 +323,12 @@ def _add_level(
     chain: list[dict[str, int | None]],
     nodes: dict[str, NodeReport],
     index_of: IndexOf,
+    costed: Set[str],
 ) -> GraphCost:
     here: dict[str, int | None] = {}
     scopes = [*chain, here]
     for key, sub in graph.subgraphs.items():
-        inner = _add_level(sub, f"{prefix}{key}/", scopes, nodes, index_of)
+        inner = _add_level(sub, f"{prefix}{key}/", scopes, nodes, index_of, costed)
         here[key] = None if inner.uncounted else inner.macs
     index = index_of(graph)
     total = GraphCost()
@@ -334,10 +338,11 @@ def _add_level(
         info = nodes.get(nid)
         if info is None or info.status != "ok":
             continue
-        owner = index.by_id.get(node.shared_with or "", node)
-        ins = input_shapes(index, node.id, prefix, nodes)
-        info.macs = layer_macs(owner, ins, info.output_shapes, lambda k: _lookup(scopes, k))
-        info.activation_bytes = output_bytes(info)
+        if nid not in costed:
+            owner = index.by_id.get(node.shared_with or "", node)
+            ins = input_shapes(index, node.id, prefix, nodes)
+            info.macs = layer_macs(owner, ins, info.output_shapes, lambda k: _lookup(scopes, k))
+            info.activation_bytes = output_bytes(info)
         if node.id not in used or node.type == "Output":
             continue
         if info.macs is None:

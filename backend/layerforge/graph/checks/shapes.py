@@ -6,7 +6,9 @@ not crashed.
 Incremental: a node's outcome depends only on its own definition and the specs
 (shape, dtype) arriving at its ports, which summarise everything upstream. Outcomes
 are cached (`cache.NODE_OUTCOMES`) under a hash of exactly that, so after a one-node
-edit only nodes whose definition or input specs changed are called again."""
+edit only nodes whose definition or input specs changed are called again; and a node's
+finished entry, its cost included, is kept on its outcome (`Outcome.reports`), so only
+those nodes get a new one."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from layerforge.graph.build.symbolic import (
     weight_counts,
 )
 from layerforge.graph.checks import cache
+from layerforge.graph.checks.cost import layer_macs, output_bytes
 from layerforge.graph.checks.findings import Findings
 from layerforge.graph.checks.report import NodeReport
 from layerforge.graph.ports import (
@@ -63,6 +66,14 @@ class Outcome:
             tuple(s.dtype for s in specs),
             tuple(s.mask is not None for s in specs),
         )
+
+    @functools.cached_property
+    def reports(self) -> dict[int, NodeReport]:
+        """The finished entry of a node that gave this outcome without a problem, by its
+        connected input ports: every node with the same layer text and input specs shares
+        it, so an edit builds entries only for the nodes it changed (callers copy before
+        changing one: `own_entry`)."""
+        return {}
 
 
 def _digest(obj: Any) -> str:
@@ -127,6 +138,18 @@ class Validator:
         self.nodes: dict[str, NodeReport] = {}
         self.definitions = _Definitions()
         self.broken_subgraphs: set[int] = set()
+        self.costed: set[str] = set()
+        """Nodes whose entry already holds its cost (shared entries: `Outcome.reports`)."""
+        self.shared: set[str] = set()
+        """Nodes whose entry other nodes (and earlier reports) hold too: `own_entry`."""
+
+    def own_entry(self, nid: str) -> NodeReport:
+        """A node's entry to change: a shared one is copied first."""
+        entry = self.nodes[nid]
+        if nid in self.shared:
+            entry = self.nodes[nid] = entry.model_copy(update={"errors": [], "warnings": []})
+            self.shared.discard(nid)
+        return entry
 
     # -- one graph level ------------------------------------------------------------
     def level(self, graph: Graph, chain: list[Graph], prefix: str) -> GraphIndex:
@@ -158,7 +181,7 @@ class Validator:
                 )
                 self._enter(prefix + nid, index, node, scope, "error")
                 continue
-            self._enter(prefix + nid, index, node, scope, "ok", outcome)
+            self._enter(prefix + nid, index, node, scope, "ok", outcome, args)
             if outcome.specs is not None:
                 specs[nid] = list(outcome.specs)
         self._dedupe_weights(index, prefix)
@@ -172,16 +195,27 @@ class Validator:
         scope: SubgraphScope,
         status: Literal["ok", "error", "skipped"],
         outcome: Outcome | None = None,
+        args: list[TensorSpec | None] | None = None,
     ) -> None:
         """A node's entry: its ports (from the structure, no Keras call) and, when its
-        call worked, what it gave; made once with every field (a pydantic model's
-        attribute writes cost more than the whole entry)."""
+        call worked, what it gave, with its cost (`cost.layer_macs`) unless it uses a
+        sub-graph (whose cost `cost.add_costs` adds); made once with every field (a
+        pydantic model's attribute writes cost more than the whole entry)."""
         owner = index.by_id.get(node.shared_with or "", node)
         ports = index.in_edges.get(node.id, {})
         connected = max(ports, default=-1) + 1
+        shared = outcome is not None and status == "ok" and subgraph_use(owner) is None
+        if shared:
+            assert outcome is not None
+            kept = outcome.reports.get(connected)
+            if kept is not None:
+                self.nodes[nid] = kept
+                self.costed.add(nid)
+                self.shared.add(nid)
+                return
         inputs, outputs, variadic, arguments = self._ports(owner, connected, scope)
         shapes, dtypes, masked = outcome.entry_fields if outcome else ((), (), ())
-        self.nodes[nid] = NodeReport.model_construct(
+        entry = self.nodes[nid] = NodeReport.model_construct(
             output_shapes=list(shapes),
             dtypes=list(dtypes),
             params=outcome.trainable + outcome.non_trainable if outcome else 0,
@@ -197,6 +231,14 @@ class Validator:
             argument_ports=list(arguments),
             masked_outputs=[port for port, m in zip(outputs, masked, strict=False) if m],
         )
+        if shared:
+            assert outcome is not None and args is not None
+            ins = [list(a.shape) for a in args if a is not None]
+            entry.macs = layer_macs(owner, ins, entry.output_shapes, _no_subgraphs)
+            entry.activation_bytes = output_bytes(entry)
+            outcome.reports[connected] = entry
+            self.costed.add(nid)
+            self.shared.add(nid)
 
     def _ports(self, owner: Node, connected: int, scope: SubgraphScope) -> PortNames:
         """(input, output, variadic, argument) port names of a layer; cached by its text
@@ -293,8 +335,13 @@ class Validator:
                 identity = _weight_identity(node)
             holder = holders.setdefault(identity, node.id)
             if holder != node.id:
+                info = self.own_entry(prefix + node.id)
                 info.weights_shared_with = prefix + holder
                 info.params = info.trainable_params = info.non_trainable_params = 0
+
+
+def _no_subgraphs(key: str) -> int | None:
+    raise AssertionError("entries of nodes using a sub-graph are not shared")
 
 
 def _used_subgraph(node: Node, scope: SubgraphScope) -> Graph | None:

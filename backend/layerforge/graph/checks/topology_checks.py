@@ -40,14 +40,28 @@ def structure_key(level: Level) -> tuple[Any, ...]:
             n.name,
             n.shared_with,
             subgraph_use(n),
-            input_port_range(n, level.lookup) if is_known(n.type) else None,
-            output_ports(n, level.lookup) if is_known(n.type) else None,
+            _port_counts(level, n),
             tuple(sorted(n.params)) if n.type == "Op" else None,  # args given as params
         )
         for n in level.graph.nodes
     )
     edges = tuple((e.source, e.source_port, e.target, e.target_port) for e in level.graph.edges)
     return (level.prefix, level.graph.model_type, nodes, edges)
+
+
+def _port_counts(level: Level, node: Node) -> tuple[tuple[int, int | None], int] | None:
+    """A node's (input port range, output ports), cached by its text unless it uses a
+    sub-graph (whose Inputs and Outputs count its ports)."""
+    if not is_known(node.type):
+        return None
+    if subgraph_use(node) is not None:
+        return input_port_range(node, level.lookup), output_ports(node, level.lookup)
+    key = level.findings.key(node)
+    found: tuple[tuple[int, int | None], int] | None = cache.PORT_COUNTS.get(key)
+    if found is None:
+        found = input_port_range(node, level.lookup), output_ports(node, level.lookup)
+        cache.PORT_COUNTS.put(key, found)
+    return found
 
 
 def check_structure(level: Level) -> None:

@@ -81,12 +81,13 @@ def _check(graph: Graph, limits: GraphLimits) -> ValidationReport:
         )
     for problem in findings.warnings:
         if problem.node in nodes:
-            nodes[problem.node].warnings.append(problem)
+            validator.own_entry(problem.node).warnings.append(problem)
     for problem in findings.errors:
         if problem.node in nodes:
-            nodes[problem.node].errors.append(problem)
-            nodes[problem.node].status = "error"
-    cost = add_costs(graph, nodes, findings.index)
+            entry = validator.own_entry(problem.node)
+            entry.errors.append(problem)
+            entry.status = "error"
+    cost = add_costs(graph, nodes, findings.index, validator.costed)
     valid = not findings.errors
     model_type = choose_model_type(index) if valid else None
     return _answer(findings, nodes, model_type, total if valid else None, cost if valid else None)
