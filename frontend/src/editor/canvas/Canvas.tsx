@@ -18,7 +18,8 @@ import {
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createFlowMapper, NODE_WIDTH, type Size } from './flow';
-import { addNode, connect, connectionProblem, positionsOf } from '../graph/transforms';
+import { addNode, connect, connectionProblem, edgeKey, positionsOf } from '../graph/transforms';
+import { freeSpot, spliceIntoEdge } from '../graph/placement';
 import { blockFrames, modelFrames } from '../graph/blocks';
 import { drawnView } from '../graph/view';
 import { useInsideAnswers } from './insideAnswers';
@@ -271,7 +272,12 @@ export function Canvas() {
     if (!type) return;
     e.preventDefault();
     const pos = rfRef.current.screenToFlowPosition({ x: e.clientX, y: e.clientY });
-    addLayerAt(type, { x: pos.x - 90, y: pos.y - 30 }, false); // placed by hand: no automatic edge
+    // placed by hand: no automatic edge, unless dropped on one (then spliced into it)
+    const onEdge = document
+      .elementsFromPoint(e.clientX, e.clientY)
+      .map((el) => el.closest<HTMLElement>('.react-flow__edge')?.dataset.id)
+      .find((id) => id && !id.startsWith('tie:'));
+    addLayerAt(type, { x: pos.x - 90, y: pos.y - 30 }, false, onEdge);
   }, []);
 
   const onDoubleClick = useCallback((e: React.MouseEvent) => {
@@ -285,6 +291,20 @@ export function Canvas() {
   }, []);
 
   useEffect(() => {
+    revealNode = (id) => {
+      // a node just added out of sight: pan (same zoom) so it is in view
+      const el = canvasRef.current;
+      const node = rfRef.current.getNode(id);
+      if (!el || !node) return;
+      const { x, y, zoom } = rfRef.current.getViewport();
+      const w = node.measured?.width ?? NODE_WIDTH;
+      const h = node.measured?.height ?? 90;
+      const left = node.position.x * zoom + x;
+      const top = node.position.y * zoom + y;
+      const inView = left >= 0 && top >= 0 && left + w * zoom <= el.clientWidth && top + h * zoom <= el.clientHeight;
+      if (!inView)
+        void rfRef.current.setCenter(node.position.x + w / 2, node.position.y + h / 2, { zoom, duration: 200 });
+    };
     viewCentre = () => {
       const r = canvasRef.current?.getBoundingClientRect();
       if (!r) return { x: 0, y: 0 };
@@ -427,12 +447,23 @@ const FOLLOW_GAP = 70;
 /** Where the visible part of the canvas is centred (set by the mounted canvas). */
 let viewCentre: () => XY = () => ({ x: 0, y: 0 });
 
+/** Bring a node into view if it is not (set by the mounted canvas). */
+let revealNode: (id: string) => void = () => undefined;
+
+/** A node's size on screen, or the usual size of a card before it is drawn. */
+function drawnSize(id: string): Size {
+  const el = document.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(id)}"]`);
+  return el ? { width: el.offsetWidth, height: el.offsetHeight } : { width: NODE_WIDTH, height: 90 };
+}
+
 /**
  * Add a layer of `type` at `position` and select it. With `follow` and one node selected
  * (that has an output), the new layer follows it: connected to its first output, and,
- * without a position of its own, placed under it with room for the edge label.
+ * without a position of its own, placed under it with room for the edge label (beside
+ * what is already there). Dropped `onEdge` (an edge key), it is spliced into that edge.
+ * The canvas pans to show it.
  */
-export function addLayerAt(type: string, position?: XY, follow = true) {
+export function addLayerAt(type: string, position?: XY, follow = true, onEdge?: string) {
   const s = useEditor.getState();
   const g = currentGraph(s);
   const prev = s.selection.length === 1 ? g.nodes.find((n) => n.id === s.selection[0]) : undefined;
@@ -440,17 +471,18 @@ export function addLayerAt(type: string, position?: XY, follow = true) {
   let at = position ?? viewCentre();
   if (follows && !position) {
     const p = positionsOf(g)[follows.id] ?? at;
-    const h = document.querySelector<HTMLElement>(
-      `.react-flow__node[data-id="${CSS.escape(follows.id)}"]`,
-    )?.offsetHeight;
-    at = { x: p.x, y: p.y + (h ?? 90) + FOLLOW_GAP };
+    at = freeSpot(g, { x: p.x, y: p.y + drawnSize(follows.id).height + FOLLOW_GAP }, drawnSize(''), drawnSize);
   }
+  const edge = onEdge ? g.edges.find((e) => edgeKey(e) === onEdge) : undefined;
   let id = '';
   s.edit((graph) => {
     const r = addNode(graph, type, at, { params: initialParams(s.specs.get(type)) });
     id = r.id;
+    if (edge) return spliceIntoEdge(r.graph, edge, id);
     if (!follows) return r.graph;
     return connect(r.graph, { source: follows.id, source_port: 0, target: id, target_port: 0 });
   });
-  if (id) useEditor.getState().setSelection([id]);
+  if (!id) return;
+  useEditor.getState().setSelection([id]);
+  requestAnimationFrame(() => revealNode(id));
 }

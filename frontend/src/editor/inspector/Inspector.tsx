@@ -63,8 +63,9 @@ function ParamsForm(props: {
   errors: Map<string, string>;
   onChange(name: string, value: unknown): void;
   onTextError?(name: string, message: string | null): void;
+  idPrefix?: string;
 }) {
-  const { spec, params, errors, onChange, onTextError } = props;
+  const { spec, params, errors, onChange, onTextError, idPrefix } = props;
   if (!spec) return <p className="muted">Unknown layer type: no form.</p>;
   const key = new Set(spec.key_params ?? []);
   const shown = spec.params.filter((p) => p.name !== 'subgraph');
@@ -80,6 +81,7 @@ function ParamsForm(props: {
           error={errors.get(p.name)}
           onChange={onChange}
           onTextError={onTextError}
+          idPrefix={idPrefix}
         />
       ))}
       {rest.length > 0 && (
@@ -93,6 +95,7 @@ function ParamsForm(props: {
               error={errors.get(p.name)}
               onChange={onChange}
               onTextError={onTextError}
+              idPrefix={idPrefix}
             />
           ))}
         </details>
@@ -150,6 +153,7 @@ function WrapperInner({ node, owner }: { node: GraphNode; owner: GraphNode }) {
           spec={innerSpec}
           params={inner.params ?? {}}
           errors={new Map()}
+          idPrefix="inner-"
           onChange={(name, value) => {
             const params = { ...(inner.params ?? {}) };
             if (value === undefined) delete params[name];

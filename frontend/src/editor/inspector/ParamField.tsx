@@ -22,6 +22,8 @@ interface Props {
   onChange(name: string, value: unknown): void;
   /** The field's own error (text it cannot send), or null once it can; shown everywhere. */
   onTextError?(name: string, message: string | null): void;
+  /** Before the field's id (`param-<name>`): a wrapped layer's form is beside its wrapper's. */
+  idPrefix?: string;
 }
 
 function textOf(spec: ParamSpec, v: unknown): string {
@@ -69,7 +71,7 @@ function parse(spec: ParamSpec, text: string): Parsed {
   }
 }
 
-function ParamFieldView({ spec, value, error, onChange, onTextError }: Props) {
+function ParamFieldView({ spec, value, error, onChange, onTextError, idPrefix = '' }: Props) {
   const dtypes = useEditor((s) => s.choices.dtype);
   const [text, setText] = useState(() => textOf(spec, value));
   const [localError, setLocalError] = useState<string | null>(null);
@@ -90,7 +92,7 @@ function ParamFieldView({ spec, value, error, onChange, onTextError }: Props) {
   // a field that goes away (another node selected) takes its unsent text with it
   useEffect(() => () => onTextError?.(spec.name, null), [onTextError, spec.name]);
 
-  const id = `param-${spec.name}`;
+  const id = `${idPrefix}param-${spec.name}`;
   const placeholder = spec.default === undefined ? (spec.required ? 'required' : '') : formatValue(spec.default);
   const label = (
     <label
