@@ -105,6 +105,8 @@ def test_people_owners_tickets_and_revocation_beyond_loopback(serve):
     assert run["id"] in [r["id"] for r in api.get("/api/runs", headers=bob).json()["runs"]]
     assert api.post(f"/api/runs/{run['id']}/cancel").status_code == 401
     assert api.post(f"/api/runs/{run['id']}/cancel", headers=bob).status_code == 403
+    export = api.post(f"/api/runs/{run['id']}/export", json={"format": "onnx"}, headers=bob)
+    assert export.status_code == 403, export.text  # it stores an artifact in alice's run
     assert api.post(f"/api/runs/{run['id']}/cancel", headers=alice).status_code == 200
 
     stream = f"/api/runs/{run['id']}/stream"
