@@ -5,6 +5,7 @@ Usage: python runs_protocol_trainer.py MODE, MODE one of:
   ok      emits starting, running, `batches` batch events, succeeded
   crash   emits running and a batch, then exits 3 without a terminal status
   hang    emits running, then sleeps forever (ignores cancel)
+  ignore  emits running and a batch, then sleeps forever (ignores cancel)
   cancel  emits batches until `cancel` arrives on stdin, then cancelled
   slow-finish  as cancel, then writes artifacts for 1.5 s (an event each 0.3 s) first
 """
@@ -51,6 +52,9 @@ elif mode == "crash":
     print("boom: simulated crash", file=sys.stderr)
     sys.exit(3)
 elif mode == "hang":
+    time.sleep(3600)
+elif mode == "ignore":
+    emit(type="batch", epoch=0, epochs=1, batch=0, batches=10, metrics={"loss": 1.0})
     time.sleep(3600)
 elif mode in ("cancel", "slow-finish"):
     b = 0

@@ -102,9 +102,24 @@ async def test_a_trainer_writing_its_artifacts_after_cancel_is_not_killed(run_st
     await log.stop()
 
 
-async def test_a_trainer_that_ignores_cancel_is_killed_after_the_grace_time(run_store):
-    run_id, log, sup, task = await supervised(run_store, "hang", grace=0.5)
+async def test_a_run_cancelled_before_its_first_batch_ends_at_once(run_store):
+    """Still building or tracing (here: hanging) before its first batch: nothing trained
+    to keep, so the trainer is killed at once, not after the grace time."""
+    run_id, log, sup, task = await supervised(run_store, "hang", grace=60)
     await wait_for_type(log, run_id, "status")
+    asked = time.monotonic()
+    sup.cancel()
+    await asyncio.wait_for(task, 10)
+    assert time.monotonic() - asked < 10
+    last = (await read_events(log, run_id))[-1]
+    assert last["status"] == "cancelled" and last.get("error") is None, last
+    assert sup.trainer.proc.returncode == -signal.SIGKILL
+    await log.stop()
+
+
+async def test_a_trainer_that_ignores_cancel_is_killed_after_the_grace_time(run_store):
+    run_id, log, sup, task = await supervised(run_store, "ignore", grace=0.5)
+    await wait_for_type(log, run_id, "batch")
     await asyncio.sleep(0.3)
     sup.cancel()
     await asyncio.wait_for(task, 10)

@@ -246,10 +246,15 @@ class Supervision:
         await self._append(StatusEvent(status=status, error=error))
 
     def cancel(self) -> None:
-        """Ask the trainer to stop after its current batch; kill it after the grace time."""
+        """Ask the trainer to stop after its current batch; kill it after the grace time.
+        Before its first batch there is nothing trained to keep, and the trainer may be
+        seconds into building the model or tracing the first step: it is killed at once."""
         if self.cancel_requested or self.ended:
             return
         self.cancel_requested = True
+        if not self.first_batch.is_set():
+            self.trainer.proc.kill()
+            return
         stdin = self.trainer.proc.stdin
         try:
             if stdin is not None and not stdin.is_closing():
