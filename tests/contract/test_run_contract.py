@@ -100,3 +100,21 @@ def test_a_restarted_api_serves_the_same_runs_and_takes_queued_ones(started, imp
     assert after == before == streamed
     assert listed_after == listed_before
     assert run["status"] == "succeeded"
+
+
+def test_cancel_ends_a_run_whose_trainer_is_gone(started, implementation):
+    """A run the store holds `running` with no trainer on it (its trainer died and its
+    end was lost): cancel ends it, never answering that it 'already ended'."""
+    with started() as client:
+        store = client.app.state.runtime.store
+        body = run_body()
+        run_id = store.create_run(
+            graph=body["graph"],
+            dataset=body["dataset"],
+            settings=body["settings"],
+            status="running",
+        )["id"]
+        answer = client.post(f"/api/runs/{run_id}/cancel")
+        assert answer.status_code == 200, answer.text
+        run = wait_status(client, run_id, TERMINAL, timeout=60)
+    assert run["status"] == "cancelled", run
