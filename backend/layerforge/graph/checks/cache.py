@@ -17,7 +17,7 @@ class Cache(Generic[V]):
     """A thread-safe LRU cache that counts hits and misses (benchmarks and tests read them).
 
     An OrderedDict under a lock: a lookup is a few C calls, as it runs several times per
-    node on every edit (cachetools' pure-Python LRU cost 1.5 us a lookup)."""
+    node on every edit (a pure-Python LRU, cachetools', cost 1.5 us a lookup)."""
 
     def __init__(self, size: int) -> None:
         self._data: OrderedDict[Hashable, V] = OrderedDict()
