@@ -143,6 +143,23 @@ class ArtifactEvent(RunEventBase):
     size: int
 
 
+class GpuSample(BaseModel):
+    index: int = Field(description="The device's NVML index.")
+    utilization_percent: float | None = None
+    memory_used_bytes: int | None = None
+    memory_total_bytes: int | None = None
+
+
+class SystemEvent(RunEventBase):
+    """The trainer process's CPU and memory, and its GPUs' use (NVML, where there are
+    any), sampled every few seconds while it trains."""
+
+    type: Literal["system"] = "system"
+    cpu_percent: float = Field(description="Of one core: 200 is two cores busy.")
+    rss_bytes: int = Field(description="The trainer's resident memory.")
+    gpus: list[GpuSample] = Field(default_factory=list)
+
+
 class NodeStats(BaseModel):
     """One node's training statistics at an epoch end; a field is absent where it does not
     apply (no weights, no activation, not of the ReLU family)."""
@@ -176,7 +193,14 @@ class LayerStatsEvent(RunEventBase):
 
 
 RunEvent = Annotated[
-    StatusEvent | BatchEvent | EpochEvent | LayerStatsEvent | LogEvent | ErrorEvent | ArtifactEvent,
+    StatusEvent
+    | BatchEvent
+    | EpochEvent
+    | LayerStatsEvent
+    | LogEvent
+    | ErrorEvent
+    | ArtifactEvent
+    | SystemEvent,
     Field(discriminator="type"),
 ]
 RUN_EVENT = TypeAdapter[RunEvent](RunEvent)

@@ -63,6 +63,7 @@ from layerforge.training.keras_setup import (
 from layerforge.training.optimizers import OPTIMIZERS
 from layerforge.training.protocol import Emit
 from layerforge.training.settings import RunSettings, parse_settings
+from layerforge.training.system_metrics import SystemSampler
 
 
 def jsonable(value: Any) -> Any:
@@ -260,16 +261,17 @@ class Run:
         try:
             with self._scope():
                 build_training_state(self.model, x, y, batch_size)
-            history = self.model.fit(
-                x,
-                y,
-                batch_size=batch_size,
-                epochs=s.epochs,
-                shuffle=shuffle,
-                validation_data=val,
-                callbacks=callbacks,
-                verbose=0,
-            )
+            with SystemSampler(self.emit):
+                history = self.model.fit(
+                    x,
+                    y,
+                    batch_size=batch_size,
+                    epochs=s.epochs,
+                    shuffle=shuffle,
+                    validation_data=val,
+                    callbacks=callbacks,
+                    verbose=0,
+                )
             self.history = history.history
         except Exception as exc:  # an error raised by a layer (or Keras) while training
             from layerforge.training.errors import node_of_exception
