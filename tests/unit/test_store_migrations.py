@@ -112,6 +112,7 @@ def test_the_first_revision_is_the_schema_before_people(raw_engine):
         ("add_index", "ix_workers_last_seen"),
         ("add_table", "socket_tickets"),
         ("add_table", "users"),
+        ("add_table", "weight_sets"),
         ("add_table", "workers"),
     ]
 

@@ -1,5 +1,5 @@
 """SQLAlchemy tables: saved graphs with versions, runs, their events, data sets, people
-and their WebSocket tickets, workers. A change here needs an Alembic revision (store/migrations)."""
+and their WebSocket tickets, workers, weight sets. A change here needs an Alembic revision (store/migrations)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -151,3 +152,19 @@ class Worker(Base):
     run_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)  # one per busy slot
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class WeightSet(Base):
+    """Trained weights kept as a `.keras` file (architecture and weights), stored once:
+    its id is the SHA-256 of the file it came from (an upload, or a pretrained model)."""
+
+    __tablename__ = "weight_sets"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))  # the uploaded file's name, for people
+    source: Mapped[str] = mapped_column(String(16))  # "keras" | "weights.h5" | "application"
+    filename: Mapped[str] = mapped_column(String(200))  # server-chosen, under data_dir/weights
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    layers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    owner: Mapped[str | None] = mapped_column(String(100), nullable=True)  # a person's name
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
