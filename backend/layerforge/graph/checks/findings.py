@@ -28,14 +28,15 @@ class Findings:
     def key(self, layer: Node | InnerLayer) -> str:
         """A canonical text of what a layer is (type, params, inner, trainable), memoised
         for this call: the cache key of everything derived from the layer alone."""
-        if id(layer) not in self.keys:
+        key = self.keys.get(id(layer))
+        if key is None:
             inner = self.key(layer.inner) if layer.inner is not None else None
             # repr, not sorted JSON: 3x cheaper; equal params in another key order
             # only cost a cache miss, never a wrong hit
-            self.keys[id(layer)] = repr(
+            key = self.keys[id(layer)] = repr(
                 (layer.type, layer.params, inner, getattr(layer, "trainable", True))
             )
-        return self.keys[id(layer)]
+        return key
 
     def error(self, node: str | None, code: str, message: str, param: str | None = None) -> None:
         self.errors.append(Problem(node=node, param=param, code=code, message=message))

@@ -325,6 +325,8 @@ class Validator:
         sub-graph report 0 parameters and name the node that holds the weights."""
         holders: dict[str, str] = {}
         for node in index.graph.nodes:
+            if not node.shared_with and node.type not in _SUBGRAPH_HOLDERS:
+                continue  # its own weights (a call site sharing them names its owner)
             info = self.nodes.get(prefix + node.id)
             if info is None or info.status != "ok":
                 continue
@@ -349,10 +351,13 @@ def _used_subgraph(node: Node, scope: SubgraphScope) -> Graph | None:
     return scope.lookup(key) if key is not None else None
 
 
+_SUBGRAPH_HOLDERS = ("Model", "TimeDistributed")
+
+
 def _weight_identity(node: Node) -> str:
     """Which weights a node holds: a sub-graph's (shared by all its uses) or its own."""
     key = subgraph_use(node)
-    if key is not None and node.type in ("Model", "TimeDistributed"):
+    if key is not None and node.type in _SUBGRAPH_HOLDERS:
         return "subgraph:" + key
     return "node:" + node.id
 

@@ -33,28 +33,32 @@ from layerforge.graph.topology import (
 def structure_key(level: Level) -> tuple[Any, ...]:
     """Everything the structural checks read: ids, types, names, sharing, port
     counts, sub-graph uses, edges. A parameter edit leaves it unchanged."""
-    nodes = tuple(
-        (
-            n.id,
-            n.type,
-            n.name,
-            n.shared_with,
-            subgraph_use(n),
-            _port_counts(level, n),
-            tuple(sorted(n.params)) if n.type == "Op" else None,  # args given as params
+    nodes = []
+    for n in level.graph.nodes:
+        used = subgraph_use(n)
+        nodes.append(
+            (
+                n.id,
+                n.type,
+                n.name,
+                n.shared_with,
+                used,
+                _port_counts(level, n, used),
+                tuple(sorted(n.params)) if n.type == "Op" else None,  # args given as params
+            )
         )
-        for n in level.graph.nodes
-    )
     edges = tuple((e.source, e.source_port, e.target, e.target_port) for e in level.graph.edges)
-    return (level.prefix, level.graph.model_type, nodes, edges)
+    return (level.prefix, level.graph.model_type, tuple(nodes), edges)
 
 
-def _port_counts(level: Level, node: Node) -> tuple[tuple[int, int | None], int] | None:
+def _port_counts(
+    level: Level, node: Node, used: str | None
+) -> tuple[tuple[int, int | None], int] | None:
     """A node's (input port range, output ports), cached by its text unless it uses a
-    sub-graph (whose Inputs and Outputs count its ports)."""
+    sub-graph (`used`, whose Inputs and Outputs count its ports)."""
     if not is_known(node.type):
         return None
-    if subgraph_use(node) is not None:
+    if used is not None:
         return input_port_range(node, level.lookup), output_ports(node, level.lookup)
     key = level.findings.key(node)
     found: tuple[tuple[int, int | None], int] | None = cache.PORT_COUNTS.get(key)
