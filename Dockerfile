@@ -28,23 +28,27 @@ RUN python -m venv /opt/venv \
     && useradd --create-home --uid 10001 layerforge \
     && mkdir -p /data/artifacts && chown -R layerforge:layerforge /data
 
-# --- the dependencies, from pyproject.toml alone, slimmed (deploy/slim-venv.sh) ---
+# --- the dependency lists, from pyproject.toml: only a change to them installs again ---
+FROM python AS requirements
+COPY pyproject.toml deploy/requirements.py /tmp/deps/
+RUN python /tmp/deps/requirements.py --cpu team </tmp/deps/pyproject.toml >/tmp/requirements-cpu.txt \
+    && python /tmp/deps/requirements.py team gpu </tmp/deps/pyproject.toml >/tmp/requirements-gpu.txt
+
+# --- the dependencies, before any source, slimmed (deploy/slim-venv.sh) ---
 FROM python AS deps
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends binutils \
     && rm -rf /var/lib/apt/lists/*
-COPY pyproject.toml deploy/requirements.py deploy/slim-venv.sh /tmp/deps/
+COPY deploy/slim-venv.sh /tmp/deps/
 
 FROM deps AS deps-cpu
-RUN python /tmp/deps/requirements.py --cpu team </tmp/deps/pyproject.toml >/tmp/deps/req.txt \
-    && pip install -r /tmp/deps/req.txt \
-    && sh /tmp/deps/slim-venv.sh
+COPY --from=requirements /tmp/requirements-cpu.txt /tmp/deps/
+RUN pip install -r /tmp/deps/requirements-cpu.txt && sh /tmp/deps/slim-venv.sh
 
 FROM deps AS deps-gpu
-RUN python /tmp/deps/requirements.py team gpu </tmp/deps/pyproject.toml >/tmp/deps/req.txt \
-    && pip install -r /tmp/deps/req.txt \
-    && sh /tmp/deps/slim-venv.sh
+COPY --from=requirements /tmp/requirements-gpu.txt /tmp/deps/
+RUN pip install -r /tmp/deps/requirements-gpu.txt && sh /tmp/deps/slim-venv.sh
 
 # --- the app itself, as a wheel: the source and the built editor ---
 FROM python AS wheel
