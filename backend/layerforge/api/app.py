@@ -18,6 +18,7 @@ from layerforge.api.bodies import refuse_unstorable
 from layerforge.api.docs import install_docs
 from layerforge.api.errors import COMMON_ERRORS, install_error_handlers
 from layerforge.api.first_admin import ensure_first_admin
+from layerforge.api.hub import Hub
 from layerforge.api.routers import (
     auth,
     datasets,
@@ -32,6 +33,7 @@ from layerforge.api.routers import (
     serving,
     stream,
     training,
+    weights,
     workers,
 )
 from layerforge.api.routers import sweeps as sweeps_router
@@ -102,12 +104,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime = Runtime(settings)
             app.state.runtime = runtime
             await runtime.start()
+            hub = app.state.hub = Hub(settings, runtime.events)
+            hub.start()
             sweeps = sweeps_router.make_sweeps(app, runtime, settings)
             try:
                 await sweeps.start()
                 yield
             finally:
                 await sweeps.stop()
+                await hub.stop()
                 await runtime.stop()
         finally:
             lock.release()
@@ -141,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         estimate,
         workers,
         serving,
+        weights,
         diffs,
         sweeps_router,
     ):

@@ -1,7 +1,7 @@
 """What routes share, as FastAPI dependencies (as in the FastAPI full-stack template):
-`SettingsDep` (the app's settings), `RuntimeDep` (the training runtime), `SessionDep`
-(a database session that commits when the route succeeds, before its answer is sent);
-and the lock around Keras."""
+`SettingsDep` (the app's settings), `RuntimeDep` (the training runtime), `HubDep` (the
+WebSocket hub), `SessionDep` (a database session that commits when the route succeeds,
+before its answer is sent); and the lock around Keras."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import HTTPConnection
 
+from layerforge.api.hub import Hub
 from layerforge.api.limits import graph_size_problems
 from layerforge.graph.problems import GraphError
 from layerforge.graph.schema import Graph
@@ -61,6 +63,12 @@ def app_runtime(request: Request) -> Runtime:
     return runtime
 
 
+def app_hub(connection: HTTPConnection) -> Hub:
+    """The app's WebSocket hub (made in the lifespan, over the runtime's event log)."""
+    hub: Hub = connection.app.state.hub
+    return hub
+
+
 def _sessions(app: FastAPI) -> sessionmaker[Session]:
     """The app's session factory, made on first use (so `layerforge openapi` and an app
     that never touches the store open no database)."""
@@ -83,6 +91,7 @@ def db_session(request: Request) -> Iterator[Session]:
 
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 RuntimeDep = Annotated[Runtime, Depends(app_runtime)]
+HubDep = Annotated[Hub, Depends(app_hub)]
 SessionDep = Annotated[Session, Depends(db_session, scope="function")]
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
 import anyio
@@ -42,7 +42,7 @@ class Socket(Protocol):
 
     async def accept(self) -> None: ...
     async def send_text(self, data: str) -> None: ...
-    async def receive(self) -> dict[str, Any]: ...
+    async def receive(self) -> MutableMapping[str, Any]: ...
     async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
 
 

@@ -1,6 +1,5 @@
-"""The composition root: the training runtime (store, event log, scheduler, WebSocket
-hub, run queries) with its implementations chosen from settings, started and stopped
-with the API.
+"""The composition root: the training runtime (store, event log, scheduler, run queries)
+with its implementations chosen from settings, started and stopped with the API.
 
 `LAYERFORGE_QUEUE` picks the scheduler (`local`, `dramatiq`) and `LAYERFORGE_EVENTS` the
 event log (`memory`, `redis`). On start, `queued` runs are queued again in first-come
@@ -14,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 
-from layerforge.api.hub import Hub
 from layerforge.events.log import EventLog
 from layerforge.events.memory import MemoryStoreEventLog
 from layerforge.events.types import ACTIVE_STATUSES, RunError, StatusEvent
@@ -56,13 +54,11 @@ class Runtime:
         self.events = make_event_log(settings, self.store)
         self.scheduler = make_scheduler(settings, self.store, self.events)
         self.runs = RunQueries(self.store, self.events)
-        self.hub = Hub(settings, self.events)
 
     async def start(self) -> None:
         await self.events.start()
         await self.recover()
         await self.scheduler.start()
-        self.hub.start()
 
     async def recover(self) -> None:
         """One machine: the runs this process was training died with it, and its queue
@@ -77,6 +73,5 @@ class Runtime:
             self.scheduler.submit(run_id)
 
     async def stop(self) -> None:
-        await self.hub.stop()
         await self.scheduler.stop()
         await self.events.stop()

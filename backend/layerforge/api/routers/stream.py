@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, WebSocket
 from pydantic import TypeAdapter
 
+from layerforge.api.deps import HubDep
 from layerforge.events.types import STREAM_SCHEMAS
 
 router = APIRouter()
@@ -42,11 +43,11 @@ def publish_stream_schemas(app: FastAPI) -> None:
 
 
 @router.websocket("/runs/stream")
-async def all_runs_stream(websocket: WebSocket) -> None:
-    await websocket.app.state.runtime.hub.stream_status(websocket)
+async def all_runs_stream(websocket: WebSocket, hub: HubDep) -> None:
+    await hub.stream_status(websocket)
 
 
 @router.websocket("/runs/{run_id}/stream")
-async def run_stream(websocket: WebSocket, run_id: str) -> None:
+async def run_stream(websocket: WebSocket, run_id: str, hub: HubDep) -> None:
     after = websocket.query_params.get("after")
-    await websocket.app.state.runtime.hub.stream_run(websocket, run_id, after)
+    await hub.stream_run(websocket, run_id, after)
