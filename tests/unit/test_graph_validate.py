@@ -371,7 +371,9 @@ def test_the_report_of_a_graph_just_checked_is_reused(monkeypatch):
     cache.clear()
     checks = []
     real = validate._check
-    monkeypatch.setattr(validate, "_check", lambda g, limits: checks.append(g) or real(g, limits))
+    monkeypatch.setattr(
+        validate, "_check", lambda g, limits, *memo: checks.append(g) or real(g, limits, *memo)
+    )
     g = chain([4], ("Dense", {"units": 7}), ("Dense", {"units": 3}))
     first = validate_graph(g, fixes=False)
     assert len(checks) == 1 and first.valid
@@ -385,6 +387,79 @@ def test_the_report_of_a_graph_just_checked_is_reused(monkeypatch):
     assert not validate_graph(g, GraphLimits(params=10)).valid
     validate_graph(chain([4], ("Dense", {"units": 8}), ("Dense", {"units": 3})))
     assert len(checks) == 4
+
+
+def test_the_kept_report_is_keyed_by_everything_but_the_layout():
+    """Moving nodes reuses the report; a change of any other part of the graph is
+    checked afresh."""
+    base = {
+        "name": "m",
+        "nodes": [
+            node("in", "Input", shape=[4, 3]),
+            {
+                "id": "r",
+                "type": "Bidirectional",
+                "params": {},
+                "inner": {"type": "LSTM", "params": {"units": 2}},
+            },
+            node("a", "Dense", units=2),
+            {"id": "b", "type": "Dense", "shared_with": "a"},
+            {"id": "s", "type": "Model", "params": {"subgraph": "sub"}},
+            node("out", "Output", loss="mse"),
+            node("out2", "Output", loss="mse"),
+        ],
+        "edges": [
+            edge("in", "r"),
+            edge("r", "a"),
+            edge("a", "b"),
+            edge("b", "s"),
+            edge("s", "out"),
+            edge("a", "out2"),
+        ],
+        "subgraphs": {
+            "sub": {
+                "nodes": [
+                    node("i", "Input", shape=[2]),
+                    node("d", "Dense", units=2),
+                    node("o", "Output"),
+                ],
+                "edges": [edge("i", "d"), edge("d", "o")],
+            }
+        },
+        "layout": {"positions": {"a": {"x": 0, "y": 0}}},
+    }
+
+    def variant(change):
+        data = json.loads(json.dumps(base))
+        change(data)
+        return parse_graph(data)
+
+    def at(path, value):
+        def change(data):
+            target = data
+            for step in path[:-1]:
+                target = target[step]
+            target[path[-1]] = value
+
+        return change
+
+    first = validate_graph(variant(lambda d: None))
+    assert validate_graph(variant(at(["layout", "positions", "a", "x"], 50))) is first
+    changes = [
+        at(["name"], "other"),
+        at(["model_type"], "functional"),
+        at(["nodes", 2, "params", "units"], 3),
+        at(["nodes", 2, "name"], "dense"),
+        at(["nodes", 2, "trainable"], False),
+        at(["nodes", 1, "inner", "params", "units"], 3),
+        at(["nodes", 3, "call_params"], {"training": True}),
+        at(["nodes", 3, "shared_with"], "r"),
+        at(["edges", 5, "source_port"], 1),
+        at(["edges", 5, "id"], "e5"),
+        at(["subgraphs", "sub", "nodes", 1, "params", "units"], 3),
+    ]
+    for change in changes:
+        assert validate_graph(variant(change)) is not first
 
 
 def test_messages_are_clean_of_ansi_and_paths():

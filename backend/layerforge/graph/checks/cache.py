@@ -63,8 +63,8 @@ LAYER_CHECKS: Cache[Any] = Cache(20_000)
 PARAM_CHECKS: Cache[Any] = Cache(20_000)
 """Parameter problems by (type, canonical text, parameter prefix)."""
 REPORTS: Cache[Any] = Cache(4)
-"""Whole validation reports, with whether fixes were added, by `validate._report_key`.
-Few: a 1,000-node report is about 10,000 objects that every full collection scans (16
+"""Whole validation reports, with whether fixes were added, by `validate._graph_key` and
+the limits. Few: a 1,000-node report is about 10,000 objects that every full collection scans (16
 of them made a NASNetLarge check after two other imports 30 ms slower at the median,
 with pauses up to 80 ms)."""
 PORT_NAMES: Cache[Any] = Cache(20_000)

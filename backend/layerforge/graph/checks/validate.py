@@ -3,7 +3,7 @@ from Keras itself; `model_summary`: the rows of `model.summary()` for a valid gr
 
 from __future__ import annotations
 
-import hashlib
+from typing import Any
 
 from layerforge.graph.checks import cache
 from layerforge.graph.checks.cost import GraphCost, add_costs
@@ -43,27 +43,38 @@ def validate_graph(
 
     The report of a graph just checked is kept (`cache.REPORTS`): one edit in the editor
     asks for the validation, the data set check and the memory estimate of the same
-    graph, and the last two reuse it. Callers read the report, never change it."""
-    key = _report_key(graph, limits)
+    graph, and the last two reuse it (as does a move of nodes on the canvas). Callers
+    read the report, never change it."""
+    findings = Findings()
+    key = (_graph_key(graph, findings), limits.model_dump_json())
     kept: tuple[ValidationReport, bool] | None = cache.REPORTS.get(key)
     if kept is not None and (kept[1] or not fixes):
         return kept[0]
-    report = _check(graph, limits)
+    report = _check(graph, limits, findings)
     if fixes and needs_fixes(report):
         add_fixes(graph, report, lambda fixed: _check(fixed, limits))
     cache.REPORTS.put(key, (report, fixes))
     return report
 
 
-def _report_key(graph: Graph, limits: GraphLimits) -> str:
-    """Everything a report depends on: the graph as sent and the limits it is held to."""
-    digest = hashlib.sha1(graph.model_dump_json().encode())
-    digest.update(limits.model_dump_json().encode())
-    return digest.hexdigest()
+def _graph_key(graph: Graph, findings: Findings) -> tuple[Any, ...]:
+    """Everything a report depends on, from the node texts the checks read anyway
+    (`Findings.key`: type, params, inner, trainable): each node's id, name, sharing and
+    call flags, the edges, the sub-graphs, the model type. Not the layout, which never
+    changes what is checked."""
+    return (
+        graph.name,
+        graph.model_type,
+        tuple(
+            (n.id, n.name, n.shared_with, repr(n.call_params), findings.key(n)) for n in graph.nodes
+        ),
+        tuple((e.id, e.source, e.source_port, e.target, e.target_port) for e in graph.edges),
+        tuple((name, _graph_key(sub, findings)) for name, sub in graph.subgraphs.items()),
+    )
 
 
-def _check(graph: Graph, limits: GraphLimits) -> ValidationReport:
-    findings = static_findings(graph, limits, Findings())
+def _check(graph: Graph, limits: GraphLimits, findings: Findings | None = None) -> ValidationReport:
+    findings = static_findings(graph, limits, findings or Findings())
     if any(p.code in _SIZE_CODES for p in findings.errors):
         return _answer(findings, {}, None, None)  # too big to look at node by node
     validator = Validator(findings)
