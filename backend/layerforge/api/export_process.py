@@ -88,11 +88,20 @@ def run_watched(
 
 
 def export_in_child(
-    graph: dict[str, Any], limits: dict[str, Any], out: Path, memory_bytes: int, timeout_s: float
+    graph: dict[str, Any],
+    limits: dict[str, Any],
+    out: Path,
+    memory_bytes: int,
+    timeout_s: float,
+    weights: Path | None = None,
 ) -> int:
-    """Write `graph` as a .keras file at `out` in a child process; returns its peak RSS.
-    Raises GraphError for problems the child found, ExportTooLarge past the ceiling."""
-    payload = json.dumps({"graph": graph, "limits": limits})
+    """Write `graph` as a .keras file at `out` in a child process, with the weights of
+    the weight set file `weights` if given; returns its peak RSS. Raises GraphError for
+    problems the child found, ExportTooLarge past the ceiling."""
+    request: dict[str, Any] = {"graph": graph, "limits": limits}
+    if weights is not None:
+        request["weights"] = str(weights)
+    payload = json.dumps(request)
     child = run_watched(
         "layerforge.api.export_process", [str(out)], payload, out, memory_bytes, timeout_s
     )
@@ -109,7 +118,9 @@ def main() -> int:
     request = json.loads(sys.stdin.read())
     try:
         data = export_keras_file(
-            parse_graph(request["graph"]), GraphLimits.model_validate(request["limits"])
+            parse_graph(request["graph"]),
+            GraphLimits.model_validate(request["limits"]),
+            request.get("weights"),
         )
     except GraphError as exc:
         sys.stdout.write(json.dumps([p.model_dump() for p in exc.problems]))

@@ -1,4 +1,5 @@
-"""Graph -> Keras model JSON, or a `.keras` file with freshly initialised weights."""
+"""Graph -> Keras model JSON, or a `.keras` file with freshly initialised weights or a
+weight set's."""
 
 from __future__ import annotations
 
@@ -29,10 +30,17 @@ def estimated_file_bytes(graph: Graph, params: int) -> int:
     return params * BYTES_PER_PARAM * copies
 
 
-def export_keras_file(graph: Graph, limits: GraphLimits = DEFAULT_LIMITS) -> bytes:
-    """The bytes of a `.keras` file: architecture, new random weights and, when the
-    Output nodes name losses, the compile settings (Adam, losses, weights, metrics)."""
+def export_keras_file(
+    graph: Graph, limits: GraphLimits = DEFAULT_LIMITS, weights: str | Path | None = None
+) -> bytes:
+    """The bytes of a `.keras` file: architecture, new random weights (or those of the
+    weight set file `weights`, matched layer by layer) and, when the Output nodes name
+    losses, the compile settings (Adam, losses, weights, metrics)."""
     model = _compiled(graph, limits)
+    if weights is not None:
+        from layerforge.graph.build.weights import assign_weights, load_weight_file
+
+        assign_weights(model, load_weight_file(weights))
     with tempfile.TemporaryDirectory(prefix="layerforge-export-") as tmp:
         path = Path(tmp) / "model.keras"
         model.save(path)
