@@ -156,3 +156,20 @@ def test_requirements_name_tensorflows_cpu_build_only_when_asked() -> None:
     assert cpu == ["keras>=3", "tensorflow-cpu>=2.21", "tensorboard>=2.16", "redis>=5"]
     gpu = requirements(pyproject, ["team", "gpu"], cpu=False)
     assert gpu[1] == "tensorflow>=2.21" and gpu[-1] == "tensorflow[and-cuda]>=2.21"
+
+
+def make_dry_run(target: str) -> str:
+    """The commands `make TARGET` would run on a fresh checkout (-B: as if nothing were built)."""
+    done = subprocess.run(
+        ["make", "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_make_run_installs_the_app_alone_and_make_test_adds_the_test_extras() -> None:
+    run = make_dry_run("run")
+    assert "pip install -q -e .\n" in run and "[test" not in run
+    for target in ("test-py", "lint", "test-compose"):
+        assert "pip install -q -e '.[test,jax,torch]'" in make_dry_run(target), target
+    assert "deploy/standins/engine.sh" in make_dry_run("test-compose")

@@ -192,6 +192,32 @@ class LayerStatsEvent(RunEventBase):
     nodes: dict[str, NodeStats] = Field(default_factory=dict, description="By node id.")
 
 
+class LayerWeights(BaseModel):
+    """One layer of a `weights` event: what it got, or why not."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    layer: str = Field(description="The Keras layer (`model/layer` inside a nested model).")
+    node: str | None = Field(default=None, description="Its node, where it has one.")
+    source: str | None = Field(default=None, description="loaded: the layer it came from.")
+    by: Literal["name", "position"] | None = Field(
+        default=None, description="loaded: matched by name, or by position, type and shapes."
+    )
+    reason: str | None = Field(default=None, description="skipped, initialised: why.")
+
+
+class WeightsEvent(RunEventBase):
+    """A run that starts from trained weights (`settings.initial_weights`) says, before it
+    trains, which layers got them (`loaded`), which layers of the source went unused
+    (`skipped`, with the reason) and which of the graph's start fresh (`initialised`)."""
+
+    type: Literal["weights"] = "weights"
+    source: str = Field(description="Where the weights came from: `weights ID`, `run ID/FILE`.")
+    loaded: list[LayerWeights] = Field(default_factory=list)
+    skipped: list[LayerWeights] = Field(default_factory=list)
+    initialised: list[LayerWeights] = Field(default_factory=list)
+
+
 RunEvent = Annotated[
     StatusEvent
     | BatchEvent
@@ -200,7 +226,8 @@ RunEvent = Annotated[
     | LogEvent
     | ErrorEvent
     | ArtifactEvent
-    | SystemEvent,
+    | SystemEvent
+    | WeightsEvent,
     Field(discriminator="type"),
 ]
 RUN_EVENT = TypeAdapter[RunEvent](RunEvent)
