@@ -6,9 +6,9 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import { useEditor } from '../editor/store/editor';
 import { trainingApi } from './api';
 import { formatSeconds, progressOf } from './runData';
-import { formatStat, statEpochs, STATS, type StatKey } from './layerStats';
-import { cancelRun, compareRun, dataOf, setColourBy, useTraining } from './store';
-import { isTerminal, type Artifact } from './types';
+import { formatStat, noStatsNote, statEpochs, STATS, type StatKey } from './layerStats';
+import { cancelRun, compareRun, dataOf, openRunGraph, setColourBy, useTraining } from './store';
+import { isTerminal, type Artifact, type RunSummary } from './types';
 
 const RunCharts = lazy(() => import('./RunCharts'));
 
@@ -107,19 +107,32 @@ function StreamNote({ runId }: { runId: string }) {
 
 /** Colour the graph by a statistic of this run at an epoch: the choice, a timeline over
  * the epochs that have statistics, the legend and the flagged nodes. */
-function GraphColouring({ runId }: { runId: string }) {
+function GraphColouring({ runId, run }: { runId: string; run: RunSummary | undefined }) {
   const colourBy = useTraining((s) => s.colourBy);
   const colouring = useTraining((s) => s.colouring);
+  const ofThisGraph = useEditor((s) => s.runs.includes(runId));
   useTraining((s) => s.tick);
-  const stats = dataOf(runId)?.layerStats ?? [];
-  if (!stats.length)
+  const data = dataOf(runId);
+  const stats = data?.layerStats ?? [];
+  if (!stats.length) {
+    if (!run) return null; // its settings are not known yet
     return (
       <p
         className="muted small tr-one-line"
         data-testid="stats-none"
-        title="Turn on layer statistics in the run settings to colour the graph by gradient norms, activations and dead units."
+        title="Layer statistics colour the graph by gradient norms, activations and dead units."
       >
-        No layer statistics in this run: turn them on in the settings to colour the graph by them.
+        {noStatsNote(run.settings.layer_stats === true, data?.status ?? run.status)}
+      </p>
+    );
+  }
+  if (!ofThisGraph)
+    return (
+      <p className="muted small" data-testid="stats-other-graph">
+        This run trained another graph than the one open: its colouring stays with that graph.{' '}
+        <button className="small ghost" onClick={() => void openRunGraph(runId)}>
+          Open its graph
+        </button>
       </p>
     );
   const epochs = statEpochs(stats);
@@ -243,7 +256,7 @@ export function RunView() {
           {w.message}
         </div>
       ))}
-      <GraphColouring runId={viewId} />
+      <GraphColouring runId={viewId} run={run} />
       <Suspense fallback={<p className="muted small">Loading charts…</p>}>
         <RunCharts viewId={viewId} compareId={compareId} />
       </Suspense>

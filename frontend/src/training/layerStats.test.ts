@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { colourGraph, flagsOf, STATS, statEpochs } from './layerStats';
+import { colourGraph, flagsOf, noStatsNote, STATS, statEpochs } from './layerStats';
 import type { LayerStatsEvent } from './types';
 
 const ev = (epoch: number, nodes: LayerStatsEvent['nodes'], seq = epoch + 1): LayerStatsEvent => ({
@@ -46,5 +46,21 @@ describe('the graph as the training dashboard', () => {
   it('lists the epochs it has and says nothing without events', () => {
     expect(statEpochs(events)).toEqual([0, 1]);
     expect(colourGraph([], grad, null)).toBeNull();
+  });
+});
+
+describe('a run without layer statistics says why', () => {
+  it('asks to turn them on only when they were off', () => {
+    expect(noStatsNote(false, 'running')).toMatch(/turn them on/);
+    expect(noStatsNote(false, 'succeeded')).toMatch(/turn them on/);
+  });
+  it('waits for the first epoch end while they are on', () => {
+    for (const status of ['queued', 'starting', 'running']) {
+      expect(noStatsNote(true, status)).toBe('Layer statistics arrive at the end of epoch 1.');
+    }
+  });
+  it('says a run that ended in epoch 1 ended before them', () => {
+    expect(noStatsNote(true, 'cancelled')).toMatch(/ended \(cancelled\) before its first layer statistics/);
+    expect(noStatsNote(true, 'failed')).not.toMatch(/turn them on/);
   });
 });

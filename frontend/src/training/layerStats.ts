@@ -6,7 +6,7 @@
  * units), each with a short explanation.
  */
 import type { components } from '../api/schema';
-import type { LayerStatsEvent } from './types';
+import { isTerminal, type LayerStatsEvent } from './types';
 
 export type NodeStats = components['schemas']['NodeStats'];
 export type StatKey = keyof NodeStats;
@@ -102,4 +102,15 @@ export function colourGraph(events: LayerStatsEvent[], stat: StatInfo, epoch: nu
   }
   const raw = values.map(([, v]) => v);
   return { stat, epoch: wanted, low: Math.min(...raw), high: Math.max(...raw), nodes };
+}
+
+/**
+ * What the dashboard says while a run has no layer statistics to colour by: they were
+ * off, or the run ended before its first epoch end, or they come at the first epoch end.
+ */
+export function noStatsNote(statsOn: boolean, status: string | null | undefined): string {
+  if (!statsOn) return 'No layer statistics in this run: turn them on in the settings to colour the graph by them.';
+  if (isTerminal(status))
+    return `The run ended (${status}) before its first layer statistics, taken at each epoch end.`;
+  return 'Layer statistics arrive at the end of epoch 1.';
 }

@@ -160,13 +160,19 @@ function scheduleTick(): void {
 // -- the graph as the dashboard ----------------------------------------------------------
 let overlayKey = '';
 
-/** Colour the editor's nodes by the chosen statistic of the run shown (layerStats.ts);
- * recomputed only when the choice, the run or its statistics change. */
+/** Is `id` a run of the graph being drawn (its colouring belongs on these nodes)? */
+export function runOfThisGraph(id: string | null): boolean {
+  return !!id && useEditor.getState().runs.includes(id);
+}
+
+/** Colour the editor's nodes by the chosen statistic of the run shown (layerStats.ts),
+ * when that run trained the graph being drawn; recomputed only when the choice, the run,
+ * its statistics or the graph's runs change. */
 function syncOverlay(): void {
   const { colourBy, viewRunId } = useTraining.getState();
-  const data = dataOf(viewRunId);
+  const data = runOfThisGraph(viewRunId) ? dataOf(viewRunId) : null;
   const stat = STATS.find((s) => s.key === colourBy.stat);
-  const key = JSON.stringify([colourBy, viewRunId, data?.layerStats.length ?? 0]);
+  const key = JSON.stringify([colourBy, viewRunId, data?.layerStats.length ?? -1, useEditor.getState().runs]);
   if (key === overlayKey) return;
   overlayKey = key;
   const colouring = stat && data ? colourGraph(data.layerStats, stat, colourBy.epoch) : null;
@@ -270,6 +276,7 @@ export async function startRun(): Promise<void> {
   try {
     const run = await trainingApi.startRun(graph, form.dataset, settingsOf(form));
     upsertRun(run);
+    useEditor.getState().addRun(run.id);
     viewRun(run.id);
   } catch (e) {
     const err = e as ApiError;
@@ -305,7 +312,8 @@ export async function openRunGraph(id: string): Promise<void> {
     if (!confirmDiscard('open the model this run trained')) return;
     const editor = useEditor.getState();
     const name = `${run.graph.name || 'Model'} (from run ${id.slice(0, 8)})`;
-    editor.load(normalizeGraph({ ...run.graph, name }), null, { dirty: true });
+    editor.load(normalizeGraph({ ...run.graph, name }), null, { dirty: true, runs: [id] });
+    viewRun(id);
     editor.notify(`Opened the graph of run ${id.slice(0, 8)} as a copy`);
   } catch (e) {
     useEditor.getState().notify(`Cannot open the run's graph: ${(e as Error).message}`, 'error');
@@ -443,6 +451,13 @@ export function initTraining(): void {
   feed.start();
 
   useEditor.subscribe((s, prev) => {
+    if (s.runs !== prev.runs) {
+      // another graph opened: the charts of a run that is not its own go
+      const { viewRunId, compareRunId } = useTraining.getState();
+      if (compareRunId && !s.runs.includes(compareRunId)) compareRun(null);
+      if (viewRunId && !s.runs.includes(viewRunId)) viewRun(null);
+      else syncOverlay();
+    }
     if (s.root === prev.root) return;
     const a = meaningOf(s.root);
     const b = meaningOf(prev.root);

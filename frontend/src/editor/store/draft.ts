@@ -17,6 +17,8 @@ export interface Draft {
   graph: Graph;
   saved: SavedRef | null;
   dirty: boolean;
+  /** The runs of this graph (see EditorState.runs); absent in older drafts. */
+  runs?: string[];
   /** When it was written (ms since the epoch). */
   at: number;
 }
@@ -38,8 +40,8 @@ function writeDraft(storage: Storage): void {
   try {
     if (!s.root.nodes.length && !s.saved) storage.removeItem(DRAFT_KEY);
     else {
-      // the text of a Draft ({graph, saved, dirty, at}); the graph's reuses what is unchanged
-      const text = `{"graph":${graphJson(s.root)},"saved":${JSON.stringify(s.saved)},"dirty":${s.dirty},"at":${Date.now()}}`;
+      // the text of a Draft ({graph, saved, dirty, runs, at}); the graph's reuses what is unchanged
+      const text = `{"graph":${graphJson(s.root)},"saved":${JSON.stringify(s.saved)},"dirty":${s.dirty},"runs":${JSON.stringify(s.runs)},"at":${Date.now()}}`;
       storage.setItem(DRAFT_KEY, text);
     }
   } catch {
@@ -52,7 +54,7 @@ export function restoreDraft(storage: Storage = localStorage): boolean {
   const d = readDraft(storage);
   if (!d || !d.graph.nodes.length) return false;
   const s = useEditor.getState();
-  s.load(d.graph, d.saved, { dirty: d.dirty });
+  s.load(d.graph, d.saved, { dirty: d.dirty, runs: Array.isArray(d.runs) ? d.runs : [] });
   const name = d.graph.name || 'Untitled model';
   const when = new Date(d.at).toLocaleString();
   const state = d.dirty ? 'with its unsaved changes' : `as saved (version ${d.saved?.version ?? '?'})`;
@@ -103,7 +105,7 @@ export function keepDrafts(storage: Storage = localStorage): () => void {
     writeDraft(storage);
   };
   const unsubscribe = useEditor.subscribe((s, prev) => {
-    if (s.root === prev.root && s.saved === prev.saved && s.dirty === prev.dirty) return;
+    if (s.root === prev.root && s.saved === prev.saved && s.dirty === prev.dirty && s.runs === prev.runs) return;
     cancel?.();
     let stopIdle: (() => void) | null = null;
     const timer = setTimeout(() => (stopIdle = whenChecked(flush)), WRITE_DELAY_MS);

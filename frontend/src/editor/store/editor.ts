@@ -68,6 +68,11 @@ export interface EditorState {
   fieldErrors: Record<string, Problem>;
   /** Marks drawn over nodes by someone else (the training dashboard's colouring). */
   overlay: NodeOverlay | null;
+  /**
+   * The runs of the graph being drawn (started from it, or it opened from them): only
+   * their charts and colouring belong on it. Another graph opened starts with none.
+   */
+  runs: string[];
 
   setCatalogue(catalogue: Catalogue): void;
   setCatalogueError(message: string): void;
@@ -78,9 +83,10 @@ export interface EditorState {
   commitMove(before: Snapshot): void;
   /**
    * Open a graph, replacing the one being drawn. `dirty`: it is not stored anywhere yet
-   * (an import, a restored draft), so discarding it asks first.
+   * (an import, a restored draft), so discarding it asks first. `runs`: its runs (a
+   * restored draft's, a run's graph opened); the overlay of any other graph goes.
    */
-  load(graph: Graph, saved?: SavedRef | null, opts?: { dirty?: boolean }): void;
+  load(graph: Graph, saved?: SavedRef | null, opts?: { dirty?: boolean; runs?: string[] }): void;
   openSubgraph(name: string): void;
   closeSubgraph(levels?: number): void;
   setSelection(ids: NodeId[]): void;
@@ -95,6 +101,8 @@ export interface EditorState {
   notify(text: string, kind?: 'info' | 'error'): void;
   setFieldError(node: NodeId, param: string, message: string | null): void;
   setOverlay(overlay: NodeOverlay | null): void;
+  /** A run started from the graph being drawn. */
+  addRun(id: string): void;
 }
 
 export function currentGraph(s: Pick<EditorState, 'root' | 'path'>): Graph {
@@ -149,7 +157,9 @@ export const useEditor = create<EditorState>()((set, get) => ({
   toast: null,
   fieldErrors: {},
   overlay: null,
+  runs: [],
   setOverlay: (overlay) => set({ overlay }),
+  addRun: (id) => set((s) => (s.runs.includes(id) ? s : { runs: [...s.runs, id] })),
 
   setCatalogue: ({ layers, categories, choices }) =>
     set({
@@ -194,6 +204,8 @@ export const useEditor = create<EditorState>()((set, get) => ({
       saved,
       dirty: !!opts.dirty,
       fieldErrors: {},
+      runs: opts.runs ?? [],
+      overlay: null,
     }),
 
   openSubgraph: (name) =>
