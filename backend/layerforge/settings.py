@@ -36,6 +36,12 @@ class Limits(GraphLimits, BaseSettings):
     npz_inflated_bytes: int = Field(
         default=1024**3, ge=1, description="Bytes the arrays of an uploaded .npz inflate to."
     )
+    zip_files: int = Field(
+        default=60_000, ge=1, description="Entries of an uploaded .zip of image folders."
+    )
+    zip_inflated_bytes: int = Field(
+        default=2 * 1024**3, ge=1, description="Bytes the files of an uploaded .zip inflate to."
+    )
     # `.keras` export (a subprocess: api/export_process.py)
     export_bytes: int = Field(
         default=2 * 1024**3,
@@ -90,6 +96,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     data_dir: Path = Path("data")
+    datasets_dir: Path | None = Field(
+        default=None,
+        description="A server-side root of image folders (read only) that data sets may "
+        "be made from in place (`folder` on POST /api/datasets); unset: none.",
+    )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; a SQLite file under data_dir when unset."
     )

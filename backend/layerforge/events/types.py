@@ -242,6 +242,9 @@ class ResultEvent(_Message):
     samples: int | None = None
     dataset: str | None = None
     outputs: dict[str, list[Any]] | None = None
+    evaluation: dict[str, Any] | None = Field(
+        default=None, description="evaluate: training.evaluation's report, as JSON."
+    )
     error: RunError | None = None
 
 

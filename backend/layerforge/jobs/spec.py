@@ -48,7 +48,7 @@ def uploaded_sets(settings: Settings, store: RunStore, refs: list[Any]) -> dict[
     """The uploaded sets among `refs` (data set references), resolved: built-in sets and
     names the store does not know are left out (the trainer then reports the problem)."""
     from layerforge.store import datasets as uploads
-    from layerforge.training.datasets.catalogue import is_builtin, upload_info, uploads_dir
+    from layerforge.training.datasets.catalogue import is_builtin, uploaded_set
 
     found: dict[str, UploadedSet] = {}
     names = {str(r.get("name", "")) for r in refs if isinstance(r, dict)}
@@ -56,10 +56,7 @@ def uploaded_sets(settings: Settings, store: RunStore, refs: list[Any]) -> dict[
         for name in sorted(n for n in names if not is_builtin(n)):
             record = uploads.get_dataset(s, name)
             if record is not None:
-                found[name] = UploadedSet(
-                    file=str((uploads_dir(settings.data_dir) / record.filename).resolve()),
-                    info=upload_info(record),
-                )
+                found[name] = uploaded_set(settings.data_dir, record)
     return found
 
 

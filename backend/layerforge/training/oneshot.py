@@ -13,8 +13,9 @@ from layerforge.events.types import ResultEvent, RunError
 from layerforge.graph.problems import clean_message
 from layerforge.graph.schema import Graph, parse_graph
 from layerforge.graph.topology import input_name, output_name
-from layerforge.training.datasets.catalogue import load_dataset
+from layerforge.training.datasets.catalogue import image_folder, load_dataset
 from layerforge.training.datasets.fitting import plan_dataset
+from layerforge.training.datasets.image_stream import validation_part
 from layerforge.training.failures import TrainingFailed
 from layerforge.training.feeding import count, feed, node_shapes, stateful_batch, take
 from layerforge.training.keras_setup import import_keras
@@ -36,13 +37,15 @@ def run_oneshot(spec: dict[str, Any], emit: EventStream) -> None:
         model = keras.saving.load_model(path, safe_mode=True, compile=False)
         # .keras does not keep output_names, and the compiled losses are keyed by them
         model.output_names = [output_name(n) for n in graph.nodes if n.type == "Output"]
-        model.compile(**compile_spec(settings.resolve_graph(graph)))
+        compile_args = compile_spec(settings.resolve_graph(graph))
+        model.compile(**compile_args)
         if mode == "predict":
             result = ResultEvent(
                 mode=mode, outputs=_predict(graph, model, spec.get("inputs") or {})
             )
         elif mode == "evaluate":
-            result = _evaluate(graph, model, spec, settings)
+            losses = {k: v for k, v in compile_args["loss"].items() if isinstance(v, str)}
+            result = _evaluate(graph, model, spec, settings, losses)
         else:
             raise TrainingFailed(f"unknown mode {mode!r}: use train, evaluate or predict")
         emit(result)
@@ -82,23 +85,59 @@ def _predict(graph: Graph, model: Any, inputs: dict[str, Any]) -> dict[str, list
     return {name: np.asarray(p).tolist() for name, p in zip(outs, preds, strict=False)}
 
 
-def _evaluate(graph: Graph, model: Any, spec: dict[str, Any], settings: RunSettings) -> ResultEvent:
+def _evaluate(
+    graph: Graph, model: Any, spec: dict[str, Any], settings: RunSettings, losses: dict[str, str]
+) -> ResultEvent:
+    """Keras's metrics and training.evaluation's report: on an image set's validation
+    images (the run's split), else on the whole set."""
+    from layerforge.training.callbacks import clean_metrics
+    from layerforge.training.evaluation import describer, evaluate
+
     data_dir = Path(spec["data_dir"]) if spec.get("data_dir") else None
     info, arrays = load_dataset(spec["dataset"], data_dir, spec.get("uploads"))
-    losses = settings.losses([output_name(n) for n in graph.nodes if n.type == "Output"])
-    plan = plan_dataset(graph, info, node_shapes(graph, model), losses)
+    plan = plan_dataset(graph, info, node_shapes(graph, model), dict(losses))
     if plan.problems:
         raise TrainingFailed("; ".join(p.message for p in plan.problems))
-    x, y = feed(graph, plan, arrays)
-    batch = stateful_batch(graph)
-    if batch is not None:
-        keep = count(x) // batch * batch
-        x, y = take(x, slice(0, keep)), take(y, slice(0, keep))
-    metrics = model.evaluate(
-        x, y, batch_size=batch or settings.batch_size, verbose=0, return_dict=True
-    )
-    from layerforge.training.callbacks import clean_metrics
-
+    folder = image_folder(spec["dataset"], spec.get("uploads"))
+    if folder is not None:
+        data, files = validation_part(*folder, info, plan, settings.batch_size)
+        metrics = model.evaluate(data, verbose=0, return_dict=True)
+        report = evaluate(
+            model,
+            graph,
+            losses,
+            data,
+            None,
+            batch_size=settings.batch_size,
+            dataset=info.name,
+            part="validation" if info.validation_split else "whole set",
+            classes=info.classes,
+            describe=describer(None, files, folder[1], info.classes),
+        )
+    else:
+        x, y = feed(graph, plan, arrays)
+        batch = stateful_batch(graph)
+        if batch is not None:
+            keep = count(x) // batch * batch
+            x, y = take(x, slice(0, keep)), take(y, slice(0, keep))
+        size = batch or settings.batch_size
+        metrics = model.evaluate(x, y, batch_size=size, verbose=0, return_dict=True)
+        report = evaluate(
+            model,
+            graph,
+            losses,
+            x,
+            y,
+            batch_size=size,
+            dataset=info.name,
+            part="whole set",
+            classes=info.classes,
+            describe=describer(x),
+        )
     return ResultEvent(
-        mode="evaluate", metrics=clean_metrics(metrics), samples=count(x), dataset=info.name
+        mode="evaluate",
+        metrics=clean_metrics(metrics),
+        samples=report.samples,
+        dataset=info.name,
+        evaluation=report.model_dump(mode="json"),
     )

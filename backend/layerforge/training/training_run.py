@@ -32,9 +32,11 @@ from layerforge.graph.problems import GraphError, Problem, clean_message
 from layerforge.graph.schema import parse_graph
 from layerforge.graph.topology import output_name
 from layerforge.training.artifacts import save_model, write_text
-from layerforge.training.datasets.catalogue import load_dataset
+from layerforge.training.datasets.catalogue import image_folder, load_dataset
 from layerforge.training.datasets.errors import DatasetError
 from layerforge.training.datasets.fitting import plan_dataset
+from layerforge.training.datasets.image_stream import Stream, image_stream
+from layerforge.training.datasets.models import DatasetInfo
 from layerforge.training.failures import (
     TrainingFailed,
     disk_full_error,
@@ -93,6 +95,8 @@ class Run:
         self.compile_args: dict[str, Any] = {}
         self.strategy: Any = None
         self.best: Any = None
+        self.info: DatasetInfo | None = None  # the run's data set, once read
+        self.stream: Stream | None = None  # an image set's batches from disk
 
     def log(self, message: str, level: LogLevel = "info", **extra: Any) -> None:
         self.emit(LogEvent(level=level, message=message, **extra))
@@ -102,7 +106,7 @@ class Run:
         self.emit(ArtifactEvent(name=name, size=path.stat().st_size))
 
     # -- preparation ----------------------------------------------------------------------
-    def _data(self, ref: dict[str, Any], losses: dict[str, str | None]) -> Pair:
+    def _data(self, ref: dict[str, Any], losses: dict[str, str | None]) -> Pair | Stream:
         try:
             info, arrays = load_dataset(ref, self.data_dir, self.spec.get("uploads"))
         except DatasetError as exc:
@@ -121,7 +125,17 @@ class Run:
             self.log(
                 "data set arrays used: " + ", ".join(f"{k} <- `{v}`" for k, v in mapped.items())
             )
+        self.info = self.info or info
+        folder = image_folder(ref, self.spec.get("uploads"))
+        if folder is not None:  # an image set: no arrays, batches read from its folder
+            return image_stream(*folder, info, plan, self.settings.batch_size)
         return feed(self.graph, plan, arrays)
+
+    def _pair(self, ref: dict[str, Any], losses: dict[str, str | None]) -> Pair:
+        data = self._data(ref, losses)
+        if isinstance(data, Stream):
+            raise TrainingFailed("an image set cannot be the validation_dataset of a run")
+        return data
 
     def _build(self, keras: Any) -> dict[str, str | None]:
         """Build and compile the model (under the run's distribution strategy); returns the
@@ -144,6 +158,13 @@ class Run:
             except GraphError as exc:
                 emit_problems(self.emit, exc.problems)
                 raise TrainingFailed("the graph does not build") from exc
+            if self.settings.initial_weights is not None:
+                from layerforge.training.initial_weights import load_initial_weights
+
+                start, nodes = self.settings.initial_weights, self.layer_nodes
+                load_initial_weights(
+                    self.model, start, self.data_dir, self.run_dir, nodes, self.emit
+                )
             self.compile_args = compile_spec(self.compiled)
             optimizer = make_optimizer(keras, self.settings.optimizer)
             self.model.compile(optimizer=optimizer, **self.compile_args)
@@ -235,8 +256,22 @@ class Run:
         self, losses: dict[str, str | None]
     ) -> tuple[Data, Data, Pair | None, int | None]:
         s = self.settings
-        x, y = self._data(self.spec["dataset"], losses)
-        val = self._data(s.validation_dataset, losses) if s.validation_dataset else None
+        data = self._data(self.spec["dataset"], losses)
+        if isinstance(data, Stream):
+            if s.validation_dataset:
+                raise TrainingFailed(
+                    "an image set brings its own validation split (chosen when it was made): "
+                    "set validation_dataset to null"
+                )
+            self.stream = data
+            split = f"{self.info.validation_split:g}" if self.info else "its"
+            self.log(
+                f"images streamed from disk: {data.samples} for training, "
+                f"{len(data.val_files)} for validation (the set's split {split})"
+            )
+            return data.train, None, data.val, None
+        x, y = data
+        val = self._pair(s.validation_dataset, losses) if s.validation_dataset else None
         fixed = stateful_batch(self.graph)
         if fixed is not None:
             x, y, val, note = trim_stateful(x, y, val, fixed, s.validation_split)
@@ -256,18 +291,19 @@ class Run:
         if self.cancel.is_set():
             return self._finish("cancelled")
         self.emit(StatusEvent(status="running"))
-        callbacks = self._callbacks(keras, batch_size, fixed is not None, x, y)
+        probe = self.stream.sample if self.stream else (x, y)  # arrays, never the stream
+        callbacks = self._callbacks(keras, batch_size, fixed is not None, *probe)
         start, cpu_start = time.perf_counter(), time.process_time()
         try:
             with self._scope():
-                build_training_state(self.model, x, y, batch_size)
+                build_training_state(self.model, probe[0], probe[1], batch_size)
             with SystemSampler(self.emit):
                 history = self.model.fit(
                     x,
                     y,
                     batch_size=batch_size,
                     epochs=s.epochs,
-                    shuffle=shuffle,
+                    shuffle=shuffle and self.stream is None,
                     validation_data=val,
                     callbacks=callbacks,
                     verbose=0,
@@ -287,7 +323,7 @@ class Run:
             return self._finish("failed", with_model=False, error=error)
         self.fit_seconds = time.perf_counter() - start
         fit_cpu_seconds = time.process_time() - cpu_start
-        samples = count(x) * self.events.epochs_done
+        samples = (self.stream.samples if self.stream else count(x)) * self.events.epochs_done
         rate = samples / max(self.fit_seconds, 1e-9)
         self.log(
             f"fit took {self.fit_seconds:.2f} s ({rate:.0f} samples/s)",
@@ -299,7 +335,41 @@ class Run:
             epoch, batch = self.events.nan_at
             error = RunError(code="nan_loss", epoch=epoch, batch=batch)
             return self._finish("failed", with_model=False, error=error)
+        if val is not None and not self.events.cancelled:
+            self._evaluate(losses, val, batch_size)
         return self._finish("cancelled" if self.events.cancelled else "succeeded")
+
+    def _evaluate(self, losses: dict[str, str | None], val: Any, batch_size: int) -> None:
+        """evaluation.json: where the trained model goes wrong on the validation data."""
+        from layerforge.training.evaluation import describer, evaluate
+
+        stream, info = self.stream, self.info
+        x_val, y_val = (val, None) if stream else val
+        try:
+            report = evaluate(
+                self.model,
+                self.compiled,
+                losses,
+                x_val,
+                y_val,
+                batch_size=batch_size,
+                dataset=info.name if info else "",
+                part="validation",
+                classes=info.classes if info else None,
+                describe=describer(
+                    x_val,
+                    stream.val_files if stream else None,
+                    stream.folders if stream else None,
+                    info.classes if info else None,
+                ),
+            )
+        except Exception as exc:  # noqa: BLE001 - the run trained; only its report is lost
+            if disk_full_error(exc) is not None:
+                raise
+            traceback.print_exc()
+            self.log(f"no evaluation of the validation data: {clean_message(exc)}", "warning")
+            return
+        self._write_json("evaluation.json", report.model_dump(mode="json"))
 
     def _write_json(self, name: str, data: Any) -> None:
         path = self.run_dir / name

@@ -1,6 +1,7 @@
-"""Data sets: built-in and uploaded, listed with their arrays' shapes; uploads of .npz
-and .csv files (size-limited, stored under server-chosen names); and the check of a
-data set against a graph that the editor shows before a run starts."""
+"""Data sets: built-in and uploaded, listed with their arrays' shapes; uploads of .npz,
+.csv and .zip (image folders) files (size-limited, stored under server-chosen names),
+image folders read in place; thumbnails of an image set; and the check of a data set
+against a graph that the editor shows before a run starts."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Form, Response, UploadFile
+from fastapi import APIRouter, Form, Query, Response, UploadFile
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -36,9 +37,14 @@ from layerforge.training.datasets import (
     upload_info,
     uploads_dir,
 )
+from layerforge.training.datasets.catalogue import stored_path
 from layerforge.training.datasets.errors import DatasetError, limit_exceeded
+from layerforge.training.datasets.image_fixes import add_image_fixes
+from layerforge.training.datasets.image_folders import COLOR_MODES, ImageOptions
+from layerforge.training.datasets.image_samples import SampleList, class_samples
 from layerforge.training.datasets.label_fixes import add_label_fixes
 from layerforge.training.datasets.names import name_problem
+from layerforge.training.datasets.uploads import save_folder
 from layerforge.training.settings import parse_settings
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
@@ -136,15 +142,18 @@ def _received(file: UploadFile, folder: Path, limit: int) -> Path:
     "",
     status_code=201,
     response_model=DatasetInfo,
-    responses={413: {"model": ErrorBody, "description": "Over LAYERFORGE_LIMIT_UPLOAD_BYTES."}},
+    responses={
+        409: {"model": ErrorBody, "description": "The name is taken."},
+        413: {"model": ErrorBody, "description": "Over LAYERFORGE_LIMIT_UPLOAD_BYTES."},
+    },
 )
 def upload_dataset(
     session: SessionDep,
     settings: SettingsDep,
     person: CurrentPerson,
-    file: UploadFile,
+    file: UploadFile | None = None,
     name: str | None = Form(
-        default=None, max_length=64, description="Defaults to the file's name."
+        default=None, max_length=64, description="Defaults to the file's (folder's) name."
     ),
     target: str | None = Form(default=None, max_length=200, description="CSV: the target column."),
     features: str | None = Form(
@@ -152,14 +161,49 @@ def upload_dataset(
         max_length=20000,
         description="CSV: comma-separated feature columns (default: all but the target).",
     ),
+    folder: str | None = Form(
+        default=None,
+        max_length=1000,
+        description="Instead of a file: an image folder read in place, a path relative to "
+        "the server's LAYERFORGE_DATASETS_DIR.",
+    ),
+    image_height: int = Form(default=256, ge=1, le=4096, description="Images: resized to."),
+    image_width: int = Form(default=256, ge=1, le=4096, description="Images: resized to."),
+    color_mode: str = Form(
+        default="rgb",
+        description="Images: " + ", ".join(COLOR_MODES) + " (1, 3 or 4 channels).",
+        json_schema_extra={"enum": list(COLOR_MODES)},
+    ),
+    validation_split: float = Form(
+        default=0.2, ge=0, lt=1, description="Images: the fraction runs validate on."
+    ),
 ) -> DatasetInfo:
-    """Upload a .npz (arrays named after the Input and Output nodes, or `x` and `y`) or a
-    .csv (feature columns and a target column). What a file may hold is capped by the
-    `LAYERFORGE_LIMIT_*` settings (upload bytes, CSV columns and rows, inflated .npz bytes);
-    a breach is a 4xx naming the limit."""
-    folder = uploads_dir(settings.data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    part = _received(file, folder, settings.limits.upload_bytes)
+    """Upload a .npz (arrays named after the Input and Output nodes, or `x` and `y`), a
+    .csv (feature columns and a target column) or a .zip of image folders, one per class
+    (JPEG, PNG, BMP, GIF; classes from the folder names); or, with `folder` instead of a
+    file, make an image set of a folder under the server's data set root, read in place.
+    Images are resized to `image_height` x `image_width` with `color_mode`'s channels, and
+    `validation_split` of them are what runs validate on. What a file may hold is capped by
+    the `LAYERFORGE_LIMIT_*` settings (upload bytes, CSV columns and rows, inflated .npz and
+    .zip bytes, .zip entries); a breach is a 4xx naming the limit. Skipped files (not
+    images, empty classes) are listed in the answer's `warnings`."""
+    images = ImageOptions((image_height, image_width), color_mode, validation_split)
+    if (file is None) == (folder is None):
+        raise ApiError.one(
+            422, "file_or_folder", "send a file or name a folder (one of them)", param="file"
+        )
+    try:
+        if folder is not None:
+            record = save_folder(session, folder, settings.datasets_dir, name=name, images=images)
+            record.owner = person.name
+            session.flush()
+            return upload_info(record)
+    except DatasetError as exc:
+        raise ApiError(exc.status, [exc.problem("folder")]) from None
+    assert file is not None
+    uploads = uploads_dir(settings.data_dir)
+    uploads.mkdir(parents=True, exist_ok=True)
+    part = _received(file, uploads, settings.limits.upload_bytes)
     columns = [c.strip() for c in features.split(",") if c.strip()] if features else None
     try:
         record = save_upload(
@@ -171,6 +215,7 @@ def upload_dataset(
             name=name,
             target=target,
             features=columns,
+            images=images,
         )
         record.owner = person.name
         session.flush()
@@ -179,6 +224,44 @@ def upload_dataset(
         raise ApiError(exc.status, [exc.problem("file")]) from None
     finally:
         part.unlink(missing_ok=True)
+
+
+@router.get(
+    "/{name}/samples",
+    response_model=SampleList,
+    responses={
+        404: {"model": ErrorBody},
+        422: {"model": ErrorBody, "description": "Not an image set, or no such class."},
+    },
+)
+def samples(
+    session: SessionDep,
+    settings: SettingsDep,
+    name: str = DatasetName,
+    class_: str = Query(alias="class", min_length=1, max_length=500, description="A class name."),
+    n: int = Query(default=8, ge=1, le=64, description="How many images."),
+    offset: int = Query(default=0, ge=0, description="Skip this many (sorted by file)."),
+    size: int = Query(default=96, ge=8, le=256, description="Thumbnails' longest side."),
+) -> SampleList:
+    """Thumbnails of `n` images of one class of an image set, as PNG data: URLs in JSON
+    (one request draws a grid; page with `offset`)."""
+    record = store.get_dataset(session, _checked_name(name))
+    if record is None:
+        if is_builtin(name):
+            raise ApiError.one(422, "not_images", f"{name!r} is not an image set", param="name")
+        raise _not_found(name)
+    try:
+        return class_samples(
+            upload_info(record),
+            stored_path(settings.data_dir, record),
+            record.meta.get("folders") or [],
+            class_,
+            n=n,
+            offset=offset,
+            size=size,
+        )
+    except DatasetError as exc:
+        raise ApiError(exc.status, [exc.problem("class")]) from None
 
 
 def _checked(graph: Graph, limits: GraphLimits) -> ValidationReport:
@@ -225,7 +308,9 @@ def check(body: DatasetCheck, session: SessionDep, settings: SettingsDep) -> Dat
     except DatasetError as exc:
         info, problems = None, [exc.problem()]
     if info is not None and problems:
-        add_label_fixes(body.graph, info, problems, _refit(info, losses, settings.limits))
+        refit = _refit(info, losses, settings.limits)
+        add_label_fixes(body.graph, info, problems, refit)
+        add_image_fixes(body.graph, info, problems, refit)
     return DatasetCheckAnswer(
         fits=not problems, errors=problems, dataset=info, graph_valid=report.valid
     )

@@ -25,6 +25,7 @@ from layerforge.events.types import TERMINAL_STATUSES, ResultEvent
 from layerforge.jobs.runtime import Runtime
 from layerforge.jobs.spec import OneshotMode, oneshot_spec
 from layerforge.settings import Settings
+from layerforge.training.evaluation import EvaluationReport
 
 router = APIRouter(tags=["runs"])
 
@@ -120,6 +121,15 @@ async def evaluate(
     run = await run_or_404(runtime, run_id)
     dataset = body.dataset.model_dump() if body.dataset else run["dataset"]
     result = await _oneshot(runtime, settings, run, "evaluate", dataset=dataset)
+    report = EvaluationReport.model_validate(result.evaluation) if result.evaluation else None
+    first = report.outputs[0] if report and report.outputs else None
     return Evaluation(
-        metrics=result.metrics or {}, samples=result.samples or 0, dataset=result.dataset or ""
+        metrics=result.metrics or {},
+        samples=result.samples or 0,
+        dataset=result.dataset or "",
+        data=report.data if report else None,
+        outputs=report.outputs if report else [],
+        confusion_matrix=first.confusion_matrix if first else None,
+        per_class=first.per_class if first else None,
+        worst=first.worst if first else None,
     )

@@ -11,6 +11,7 @@ from layerforge.api.bodies import GraphIn
 from layerforge.events.types import Metrics, RunError, RunEvent, RunStatus
 from layerforge.graph.schema import Graph
 from layerforge.training.datasets.models import DatasetRef
+from layerforge.training.evaluation import ClassScores, OutputResults, WorstSample
 from layerforge.training.settings import RunSettings
 
 
@@ -87,9 +88,21 @@ class Prediction(BaseModel):
 
 
 class Evaluation(BaseModel):
+    """Keras's metrics on the data, and where the model goes wrong there: per Output in
+    `outputs`; `confusion_matrix`, `per_class` and `worst` repeat the first Output's."""
+
     metrics: Metrics
     samples: int
     dataset: str
+    data: Literal["validation", "whole set"] | None = Field(
+        default=None,
+        description="What was evaluated: an image set's validation images (the run's "
+        "own split), else the whole set.",
+    )
+    outputs: list[OutputResults] = Field(default_factory=list)
+    confusion_matrix: list[list[int]] | None = None
+    per_class: list[ClassScores] | None = None
+    worst: list[WorstSample] | None = None
 
 
 def run_out(row: dict[str, Any]) -> Run:

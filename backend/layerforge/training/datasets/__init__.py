@@ -1,11 +1,16 @@
 """Data sets: built-in, generated and uploaded; their arrays fitted to a graph's Input and
-Output nodes. numpy only: the API process checks data sets and never imports TensorFlow.
+Output nodes. numpy (and Pillow) only, but for image_stream: the API process checks data
+sets and never imports TensorFlow.
 
   models      the answers (ArrayInfo, DatasetInfo, DatasetList, DatasetRef,
               DatasetCheckAnswer) and `Loaded` arrays
   catalogue   finding a set by name: built-in, generated, uploaded (the store)
   builtin     scikit-learn's small sets and MNIST;  generated: the guide examples' sets
   uploads     storing uploads under server-chosen names
+  image_folders  image sets: a .zip unpacked safely, a server folder scanned, thumbnails
+  image_samples  thumbnails of a class (GET /api/datasets/{name}/samples)
+  image_stream   the trainer's image_dataset_from_directory pipeline (imports Keras)
+  image_fixes    one-click fixes for an Input that does not take the set's images
   csv_reader  .csv -> x, y (streamed, capped);  npz_reader: .npz checked before reading
   fitting     arrays mapped to Input/Output nodes, mismatches as Problems
   names       what a name (and other stored text) may be

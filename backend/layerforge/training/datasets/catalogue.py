@@ -95,7 +95,7 @@ def upload_info(record: Dataset) -> DatasetInfo:
     meta = record.meta
     return DatasetInfo(
         name=record.name,
-        kind=cast(DatasetKind, record.kind),  # "npz" | "csv", as save_upload wrote it
+        kind=cast(DatasetKind, record.kind),  # "npz" | "csv" | "images", as stored
         description=meta.get("description", ""),
         arrays={k: ArrayInfo.model_validate(v) for k, v in meta["arrays"].items()},
         inputs=list(meta.get("inputs", [])),
@@ -107,7 +107,42 @@ def upload_info(record: Dataset) -> DatasetInfo:
         created_at=record.created_at,
         features=meta.get("features"),
         target=meta.get("target"),
+        image_size=meta.get("image_size"),
+        color_mode=meta.get("color_mode"),
+        counts=meta.get("counts"),
+        validation_split=meta.get("validation_split"),
+        folder=meta.get("folder"),
+        warnings=meta.get("warnings", []),
     )
+
+
+def stored_path(data_dir: Path, record: Dataset) -> Path:
+    """Where an uploaded set's data is, absolute: its .npz, or an image set's folder (the
+    server's copy of a .zip, or the folder it is read from in place)."""
+    if record.kind == "images" and not record.filename:
+        return Path(record.meta["path"])
+    return (uploads_dir(data_dir) / record.filename).resolve()
+
+
+def uploaded_set(data_dir: Path, record: Dataset) -> UploadedSet:
+    """An uploaded set as a run spec carries it to the trainer."""
+    return UploadedSet(
+        file=str(stored_path(data_dir, record)),
+        info=upload_info(record),
+        folders=record.meta.get("folders"),
+    )
+
+
+def image_folder(ref: Ref, uploads: Mapping[str, Any] | None) -> tuple[Path, list[str]] | None:
+    """An image set's folder and its class folders in label order (from the run spec's
+    `uploads`), or None for a set of arrays."""
+    found = (uploads or {}).get(parse_ref(ref).name)
+    if found is None:
+        return None
+    upload = UploadedSet.model_validate(found)
+    if upload.info.kind != "images":
+        return None
+    return Path(upload.file), list(upload.folders or [])
 
 
 def _described(name: str, kind: DatasetKind, loaded: Loaded) -> DatasetInfo:
@@ -187,7 +222,8 @@ def load_dataset(
     ref: Ref, data_dir: Path | None = None, uploads: Mapping[str, Any] | None = None
 ) -> tuple[DatasetInfo, dict[str, np.ndarray]]:
     """The set's description and its arrays (in the trainer; may import keras for mnist).
-    An uploaded set comes from `uploads` (the run spec's, by name), never the store."""
+    An uploaded set comes from `uploads` (the run spec's, by name), never the store; an
+    image set has no arrays here (the trainer streams it: `image_folder`, image_stream)."""
     ref = parse_ref(ref)
     if is_builtin(ref.name):
         generated = ref.name in GENERATED
@@ -202,6 +238,8 @@ def load_dataset(
     info, path = upload.info, Path(upload.file)
     if not path.exists():
         raise DatasetError(f"the file of data set {ref.name!r} is missing from {path.parent}")
+    if info.kind == "images":  # read batch by batch from its folder (image_stream)
+        return info, {}
     with np.load(path, allow_pickle=False) as f:
         arrays = {k: f[k] for k in f.files}
     return info, arrays

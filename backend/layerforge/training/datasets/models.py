@@ -70,7 +70,8 @@ class ArrayStats:
         )
 
 
-DatasetKind = Literal["builtin", "generated", "npz", "csv"]
+DatasetKind = Literal["builtin", "generated", "npz", "csv", "images"]
+ColorMode = Literal["grayscale", "rgb", "rgba"]
 
 
 class DatasetInfo(BaseModel):
@@ -90,6 +91,29 @@ class DatasetInfo(BaseModel):
     created_at: datetime | None = None
     features: list[str] | None = Field(default=None, description="CSV uploads: feature columns.")
     target: str | None = Field(default=None, description="CSV uploads: the target column.")
+    image_size: tuple[int, int] | None = Field(
+        default=None, description="Image sets: (height, width) every image is resized to."
+    )
+    color_mode: ColorMode | None = Field(
+        default=None, description="Image sets: the channels read (1, 3 or 4)."
+    )
+    counts: dict[str, int] | None = Field(
+        default=None, description="Image sets: images per class, by class name."
+    )
+    validation_split: float | None = Field(
+        default=None,
+        description="Image sets: the fraction of the images a run validates on (chosen at "
+        "creation; it replaces the run's validation_split).",
+    )
+    folder: str | None = Field(
+        default=None,
+        description="Image sets read in place: the folder under LAYERFORGE_DATASETS_DIR.",
+    )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What was skipped while reading the upload or folder (files that are "
+        "not images, empty classes, ...), one line each.",
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -143,8 +167,11 @@ class UploadedSet(BaseModel):
     """An uploaded data set as a trainer reads it (from its run spec): its file, resolved
     by whoever queued the run, and its description, so the trainer needs no database."""
 
-    file: str = Field(description="The .npz file, absolute.")
+    file: str = Field(description="The .npz file (an image set: its folder), absolute.")
     info: DatasetInfo
+    folders: list[str] | None = Field(
+        default=None, description="An image set: its class folders, in label order."
+    )
 
 
 @dataclass

@@ -1,5 +1,7 @@
 """Storing uploaded sets: a .npz kept as sent once it is checked, a .csv converted to a
-.npz of `x` and `y`; both under server-chosen file names, recorded in the store."""
+.npz of `x` and `y`, a .zip of image folders unpacked into a folder; all under
+server-chosen names, recorded in the store. A folder under the server's data set root is
+recorded without a copy (`save_folder`)."""
 
 from __future__ import annotations
 
@@ -17,11 +19,18 @@ from layerforge.store.text import storable_problem
 from layerforge.training.datasets.catalogue import is_builtin, uploads_dir
 from layerforge.training.datasets.csv_reader import read_csv
 from layerforge.training.datasets.errors import DatasetError, DatasetExists
+from layerforge.training.datasets.image_folders import (
+    ImageOptions,
+    remove_folder,
+    resolve_server_folder,
+    scan_folder,
+    unpack_zip,
+)
 from layerforge.training.datasets.models import ArrayInfo
 from layerforge.training.datasets.names import name_problem
 from layerforge.training.datasets.npz_reader import describe_npz
 
-SUFFIXES = (".npz", ".csv")
+SUFFIXES = (".npz", ".csv", ".zip")
 
 
 def _upload_name(original_filename: str, name: str | None, session: Session) -> str:
@@ -82,16 +91,17 @@ def save_upload(
     name: str | None = None,
     target: str | None = None,
     features: list[str] | None = None,
+    images: ImageOptions | None = None,
 ) -> Dataset:
-    """Store an uploaded .npz or .csv (already written to `data`, a temp file) under a
+    """Store an uploaded .npz, .csv or .zip of image folders (read per `images`) (already written to `data`, a temp file) under a
     server-chosen file name and record it, committed; returns the store record. When
     anything fails (a full disk, the commit) the stored file is removed. Raises DatasetError
-    (its `param` names the form field at fault: `name`, `target`, `features`, or None for
-    the file)."""
+    (its `param` names the form field at fault: `name`, `target`, `features`, an image
+    option, or None for the file)."""
     suffix = Path(original_filename).suffix.lower()
     if suffix not in SUFFIXES:
         raise DatasetError(
-            f"unsupported file type {suffix or '(none)'!r}: upload a .npz or .csv file"
+            f"unsupported file type {suffix or '(none)'!r}: upload a .npz, .csv or .zip file"
         )
     problem = storable_problem(original_filename)
     if problem:
@@ -99,6 +109,8 @@ def save_upload(
     name = _upload_name(original_filename, name, session)
     folder = uploads_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    if suffix == ".zip":
+        return _save_images(session, data, original_filename, folder, name, limits, images)
     filename = f"{uuid.uuid4().hex}.npz"
     stored = folder / filename
     try:
@@ -120,9 +132,62 @@ def save_upload(
     return record
 
 
+def _save_images(
+    session: Session,
+    data: Path,
+    original_filename: str,
+    folder: Path,
+    name: str,
+    limits: Limits,
+    images: ImageOptions | None,
+) -> Dataset:
+    options = images or ImageOptions()
+    options.check()
+    filename = uuid.uuid4().hex
+    stored = folder / filename
+    try:
+        meta = unpack_zip(data, stored, options, limits)
+        meta["size"] = sum(p.stat().st_size for p in stored.rglob("*") if p.is_file())
+        meta["original_filename"] = original_filename[:200]
+        record = store.add_dataset(session, name=name, kind="images", filename=filename, meta=meta)
+        session.commit()  # the folder is kept only with its record
+    except BaseException:
+        remove_folder(stored)
+        raise
+    return record
+
+
+def save_folder(
+    session: Session,
+    folder: str,
+    datasets_dir: Path | None,
+    *,
+    name: str | None = None,
+    images: ImageOptions | None = None,
+) -> Dataset:
+    """Record an image set read in place from `folder` under `datasets_dir` (never
+    written to); committed. Raises DatasetError naming the form field at fault."""
+    options = images or ImageOptions()
+    options.check()
+    path = resolve_server_folder(datasets_dir, folder)
+    name = _upload_name(path.name, name, session)
+    meta = scan_folder(path, options)
+    meta["folder"] = folder
+    meta["path"] = str(path)
+    record = store.add_dataset(session, name=name, kind="images", filename="", meta=meta)
+    session.commit()
+    return record
+
+
 def delete_upload(session: Session, name: str, data_dir: Path) -> bool:
+    """Forget an uploaded set and remove what was stored for it (a set read in place
+    keeps its folder)."""
     record = store.get_dataset(session, name)
     if record is None:
         return False
-    (uploads_dir(data_dir) / record.filename).unlink(missing_ok=True)
+    if record.kind == "images":
+        if record.filename:
+            remove_folder(uploads_dir(data_dir) / record.filename)
+    else:
+        (uploads_dir(data_dir) / record.filename).unlink(missing_ok=True)
     return store.delete_dataset(session, name)
