@@ -1,4 +1,5 @@
-"""Built-in data sets that work offline: scikit-learn's small sets, and MNIST.
+"""Built-in data sets that work offline: scikit-learn's small sets (digits also upscaled
+to MNIST's shape), and MNIST (from Keras's cache, else downloaded).
 
 Each loader returns a `Loaded` set of named arrays with their roles (inputs, targets).
 Rows are shuffled once with a fixed seed, so Keras-style validation (the last fraction)
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from layerforge.graph.problems import clean_message
 from layerforge.training.datasets.errors import DatasetError
 from layerforge.training.datasets.models import Loaded
 
@@ -57,6 +59,20 @@ def load_digits(flat: bool) -> Loaded:
     )
 
 
+def digits_mnist_shaped() -> Loaded:
+    """scikit-learn's 8x8 digits upscaled (bilinear) to 28x28 and flattened to 784 values
+    from 0 to 1: the shape of the guide's MNIST MLP, with no download."""
+    from PIL import Image
+
+    digits = load_digits(flat=True)
+    x = digits.arrays["x"].reshape(-1, 8, 8)
+    big = np.stack(
+        [np.asarray(Image.fromarray(d, mode="F").resize((28, 28), Image.BILINEAR)) for d in x]
+    )
+    arrays = {"x": big.reshape(len(x), 784).clip(0, 1).astype("float32"), "y": digits.arrays["y"]}
+    return Loaded(arrays, ["x"], ["y"], BUILTIN["digits_mnist_shaped"][0], digits.classes)
+
+
 def mnist_local_paths(data_dir: Path | None) -> list[Path]:
     """Where a local copy of `mnist.npz` (the file keras.datasets downloads) is looked for."""
     paths = []
@@ -82,7 +98,10 @@ def load_mnist(data_dir: Path | None) -> Loaded:
         except Exception as exc:  # no network: say where a copy would be found
             where = " or ".join(str(p) for p in mnist_local_paths(data_dir))
             raise DatasetError(
-                f"mnist is not available: no local copy at {where} and the download failed ({exc})"
+                "mnist needs a network to be downloaded once (into Keras's cache), and the "
+                f"download failed ({clean_message(exc)[:300]}); copy mnist.npz to {where}, "
+                "or train offline on digits_mnist_shaped (scikit-learn's digits, 28x28)",
+                code="dataset_unavailable",
             ) from exc
     x = (x.reshape(-1, 28, 28, 1) / 255.0).astype("float32")
     return Loaded(
@@ -120,7 +139,15 @@ BUILTIN: dict[str, tuple[str, Callable[[Path | None], Loaded]]] = {
         "Diabetes progression: 10 features, regression target, 442 samples",
         lambda _d: _sklearn("load_diabetes", "Diabetes: 10 features, regression", regression=True),
     ),
-    "mnist": ("MNIST 28x28x1 digits, 60000 samples (needs a local copy or network)", load_mnist),
+    "digits_mnist_shaped": (
+        "Handwritten digits 0-9 (scikit-learn's 8x8, upscaled to 28x28) as 784 features, "
+        "1797 samples: MNIST's shape, offline",
+        lambda _d: digits_mnist_shaped(),
+    ),
+    "mnist": (
+        "MNIST 28x28x1 digits, 60000 samples (Keras's cache, else a network to download it)",
+        load_mnist,
+    ),
 }
 
 # Shapes known without loading (mnist would need a download just to be described).
