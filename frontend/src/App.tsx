@@ -12,6 +12,7 @@ import { Palette } from './editor/palette/Palette';
 import { ProblemsPanel } from './editor/ProblemsPanel';
 import { handleShortcut } from './editor/shortcuts';
 import { SummaryDialog } from './editor/dialogs/SummaryDialog';
+import { SaveDialog } from './editor/dialogs/SaveDialog';
 import { Toast } from './ui/Toast';
 import { Breadcrumb, Toolbar, type View } from './editor/Toolbar';
 import { checkedAnswer, useEditor } from './editor/store/editor';
@@ -164,6 +165,7 @@ export default function App() {
             <CodeDialog onClose={() => setView(null)} />
           </Suspense>
         )}
+        <SaveDialog />
         <Toast />
       </div>
     </ReactFlowProvider>

@@ -6,6 +6,7 @@ test('save with versions, group layers into a model, open and collapse it', asyn
   const before = await totalParams(page);
 
   await page.keyboard.press('Control+s');
+  await page.getByTestId('save-confirm').click(); // the first save asks for a name: the template's
   await expect(page.getByTestId('toast')).toContainText('(version 1)');
   await selectNode(page, 'dense_2');
   await page.locator('#param-units').fill('32');

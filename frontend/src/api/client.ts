@@ -16,6 +16,8 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly problems: Problem[] = [],
+    /** The error body as the server sent it (fields beside `errors`, such as a 409's `latest_version`). */
+    readonly body: unknown = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -80,7 +82,7 @@ export async function unwrap<T>(pending: Promise<Answer<T>>): Promise<T> {
   const message = problems.length
     ? problems.map((p) => p.message).join('; ')
     : `${path} failed: ${response.status} ${text.slice(0, 200)}`;
-  throw new ApiError(response.status, message, problems);
+  throw new ApiError(response.status, message, problems, error ?? null);
 }
 
 const graphPath = (id: string) => ({ params: { path: { graph_id: id } } });
@@ -116,8 +118,14 @@ export const api = {
     (await unwrap(http.GET('/api/graphs/{graph_id}/versions', graphPath(id)))).versions,
   createGraph: (name: string, graph: Graph, message?: string) =>
     unwrap(http.POST('/api/graphs', { body: { name, graph, message } })),
-  saveGraph: (id: string, name: string, graph: Graph, message?: string) =>
-    unwrap(http.PUT('/api/graphs/{graph_id}', { ...graphPath(id), body: { name, graph, message } })),
+  /** A new version, refused (409 `version_conflict`) when someone saved since `baseVersion`. */
+  saveGraph: (id: string, name: string, graph: Graph, baseVersion: number, message?: string) =>
+    unwrap(
+      http.PUT('/api/graphs/{graph_id}', {
+        ...graphPath(id),
+        body: { name, graph, message, base_version: baseVersion },
+      }),
+    ),
   deleteGraph: (id: string) => unwrap(http.DELETE('/api/graphs/{graph_id}', graphPath(id))),
   examples: async () => (await unwrap(http.GET('/api/examples'))).examples,
   example: async (name: string) =>

@@ -30,3 +30,4 @@ export type SavedGraph = Schemas['SavedGraphOut'];
 export type GraphVersionInfo = Schemas['VersionInfo'];
 export type ExampleInfo = Schemas['ExampleInfo'];
 export type RunSettingsIn = NonNullable<Schemas['RunRequest']['settings']>;
+export type VersionConflictBody = Schemas['VersionConflictBody'];

@@ -83,7 +83,9 @@ function Saved({ onDone }: { onDone(): void }) {
       const saved = await api.getGraph(info.id, version);
       const v = saved.version;
       const graph = { ...saved.graph, name: saved.graph.name ?? saved.name };
-      if (!openGraph(graph, `open “${saved.name}”`, { saved: { id: saved.id, name: saved.name, version: v } })) return;
+      // an older version opened is gone on from: its next save follows the latest
+      const ref = { id: saved.id, name: saved.name, version: v, base: saved.latest_version };
+      if (!openGraph(graph, `open “${saved.name}”`, { saved: ref })) return;
       useEditor.getState().notify(`Opened “${saved.name}” version ${v}`);
       onDone();
     } catch (e) {

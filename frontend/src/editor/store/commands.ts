@@ -1,7 +1,7 @@
 /** Editor commands shared by the toolbar, the context menu and the keyboard shortcuts. */
 import { applyPatch, type Operation } from 'fast-json-patch';
-import { api } from '../../api/client';
-import type { Fix } from '../../api/wire';
+import { api, ApiError } from '../../api/client';
+import type { Fix, VersionConflictBody } from '../../api/wire';
 import {
   callAgain,
   copyNodes,
@@ -15,7 +15,7 @@ import {
 } from '../graph/transforms';
 import { drawnView } from '../graph/view';
 import type { Graph, Shape } from '../graph/types';
-import { currentGraph, replaceCurrent, useEditor } from './editor';
+import { currentGraph, replaceCurrent, useEditor, type SavedRef } from './editor';
 
 export function deleteSelection() {
   const s = useEditor.getState();
@@ -120,17 +120,62 @@ export function graphForExport(): Graph {
   return useEditor.getState().root;
 }
 
+/**
+ * Save: a new version of the saved graph this one was opened from (refused if someone
+ * saved since: then Save asks, see SavePrompt), or, for a graph never saved and with
+ * `asNew`, ask for a name first (`saveNamed` stores it).
+ */
 export async function save(asNew = false) {
   const s = useEditor.getState();
-  const graph = s.root;
-  const name = graph.name || 'Untitled model';
+  if (!s.saved || asNew) {
+    const name = s.root.name || 'Untitled model';
+    s.setSavePrompt({ kind: 'name', name: s.saved ? `${name} (copy)` : name });
+    return;
+  }
+  const { saved, root } = s;
+  const name = root.name || saved.name;
   try {
-    const saved = s.saved && !asNew ? await api.saveGraph(s.saved.id, name, graph) : await api.createGraph(name, graph);
-    const version = saved.version;
-    useEditor.getState().setSaved({ id: saved.id, name, version });
-    useEditor.getState().notify(`Saved "${name}" (version ${version})`);
+    const answer = await api.saveGraph(saved.id, name, root, saved.base ?? saved.version);
+    useEditor.getState().setSaved({ id: answer.id, name, version: answer.version });
+    useEditor.getState().notify(`Saved "${name}" (version ${answer.version})`);
+  } catch (e) {
+    const conflict = e instanceof ApiError && e.status === 409 ? (e.body as Partial<VersionConflictBody>) : null;
+    if (conflict?.latest_version != null) {
+      useEditor.getState().setSavePrompt({
+        kind: 'conflict',
+        saved,
+        latest: conflict.latest_version,
+        savedBy: conflict.saved_by ?? null,
+        message: e instanceof Error ? e.message : String(e),
+      });
+    } else useEditor.getState().notify(`Save failed: ${(e as Error).message}`, 'error');
+  }
+}
+
+/** Store the graph being drawn as a new saved graph called `name` (its name changes to it). */
+export async function saveNamed(name: string): Promise<boolean> {
+  const s = useEditor.getState();
+  const graph = { ...s.root, name };
+  try {
+    const answer = await api.createGraph(name, graph);
+    useEditor.setState({ root: graph });
+    useEditor.getState().setSaved({ id: answer.id, name, version: answer.version });
+    useEditor.getState().notify(`Saved "${name}" (version ${answer.version})`);
+    return true;
   } catch (e) {
     useEditor.getState().notify(`Save failed: ${(e as Error).message}`, 'error');
+    return false;
+  }
+}
+
+/** After a conflict: open the latest version someone else saved, dropping this one's edits. */
+export async function reloadTheirs(saved: SavedRef): Promise<void> {
+  try {
+    const latest = await api.getGraph(saved.id);
+    useEditor.getState().load(latest.graph, { id: saved.id, name: latest.name, version: latest.version });
+    useEditor.getState().notify(`Opened "${latest.name}" version ${latest.version}`);
+  } catch (e) {
+    useEditor.getState().notify(`Cannot open the latest version: ${(e as Error).message}`, 'error');
   }
 }
 

@@ -19,8 +19,19 @@ export interface Snapshot {
 export interface SavedRef {
   id: string;
   name: string;
+  /** The version opened or last saved. */
   version: number;
+  /** The latest version when it was opened, if that was not `version` (an older one opened to go on from). */
+  base?: number;
 }
+
+/**
+ * What Save asks before it stores: a name (a graph never saved, or a copy), or what to
+ * do when someone else saved a version since this one was opened (409 version_conflict).
+ */
+export type SavePrompt =
+  | { kind: 'name'; name: string }
+  | { kind: 'conflict'; saved: SavedRef; latest: number; savedBy: string | null; message: string };
 
 /** A mark on a node: a colour along a legend (0..1), a line of text, flags explained. */
 export interface NodeMark {
@@ -68,6 +79,7 @@ export interface EditorState {
   fieldErrors: Record<string, Problem>;
   /** Marks drawn over nodes by someone else (the training dashboard's colouring). */
   overlay: NodeOverlay | null;
+  savePrompt: SavePrompt | null;
   /**
    * The runs of the graph being drawn (started from it, or it opened from them): only
    * their charts and colouring belong on it. Another graph opened starts with none.
@@ -103,6 +115,7 @@ export interface EditorState {
   setOverlay(overlay: NodeOverlay | null): void;
   /** A run started from the graph being drawn. */
   addRun(id: string): void;
+  setSavePrompt(prompt: SavePrompt | null): void;
 }
 
 export function currentGraph(s: Pick<EditorState, 'root' | 'path'>): Graph {
@@ -158,6 +171,8 @@ export const useEditor = create<EditorState>()((set, get) => ({
   fieldErrors: {},
   overlay: null,
   runs: [],
+  savePrompt: null,
+  setSavePrompt: (savePrompt) => set({ savePrompt }),
   setOverlay: (overlay) => set({ overlay }),
   addRun: (id) => set((s) => (s.runs.includes(id) ? s : { runs: [...s.runs, id] })),
 
