@@ -123,6 +123,26 @@ class ReduceLROnPlateau(_Strict):
     min_lr: float = Field(default=0.0, ge=0)
 
 
+class InitialWeights(_Strict):
+    """Where a run's starting weights come from: a stored weight set, or another run's
+    final model (`model.keras`) or best checkpoint (`best.keras`). Layers are matched by
+    name, then by position and shape; the run's `weights` event reports the match."""
+
+    weights: str | None = Field(
+        default=None, min_length=1, max_length=64, description="A weight set's id."
+    )
+    run: str | None = Field(default=None, min_length=1, max_length=32, description="A run's id.")
+    artifact: Literal["model.keras", "best.keras"] = Field(
+        default="model.keras", description="With `run`: which of its models (else unused)."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> InitialWeights:
+        if (self.weights is None) == (self.run is None):
+            raise ValueError("give one of weights (a weight set's id) or run (a run's id)")
+        return self
+
+
 def backend_available(name: str) -> bool:
     """Whether a Keras backend's package is installed (found, never imported)."""
     return importlib.util.find_spec(name) is not None
@@ -174,6 +194,11 @@ class RunSettings(_Strict):
         le=64,
         description="Devices for one run: over 1, tf.distribute.MirroredStrategy over the "
         "worker's first N GPUs (TensorFlow backend).",
+    )
+    initial_weights: InitialWeights | None = Field(
+        default=None,
+        description='Start from trained weights instead of fresh ones: `{"weights": id}` '
+        'or `{"run": id}` (with `artifact`). Nodes with `trainable: false` keep them.',
     )
     layer_stats: bool = Field(
         default=False,

@@ -15,6 +15,7 @@ from layerforge.api.auth import CurrentPerson, require_owner
 from layerforge.api.deps import RuntimeDep, SettingsDep, keras_lock
 from layerforge.api.errors import ApiError, ErrorBody, problem
 from layerforge.api.limits import graph_size_problems
+from layerforge.api.routers.weights import checked_start
 from layerforge.api.schemas.runs import (
     CancelledRun,
     EventList,
@@ -172,6 +173,7 @@ async def create_run(
     if too_large:
         raise ApiError(422, too_large)
     await run_in_threadpool(_checked_run, graph, body, settings.limits, settings.data_dir)
+    body.settings = await checked_start(runtime, settings, body.settings)
     row = await asyncio.to_thread(
         runtime.store.create_run,
         graph=graph.model_dump(mode="json"),

@@ -19,19 +19,28 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from layerforge.api.auth import CurrentPerson, Person, require_owner
-from layerforge.api.deps import SessionDep, SettingsDep, check_graph_size
+from layerforge.api.deps import (
+    RuntimeDep,
+    SessionDep,
+    SettingsDep,
+    check_graph_size,
+    keras_lock,
+)
 from layerforge.api.errors import ApiError, ErrorBody
+from layerforge.api.schemas.runs import Run, RunRequest
 from layerforge.api.uploads import receive_file
 from layerforge.graph.schema import Graph, parse_graph
 from layerforge.settings import Settings
 from layerforge.store import graphs
 from layerforge.store import weights as store
 from layerforge.store.models import WeightSet
+from layerforge.training.datasets.models import DatasetRef
+from layerforge.training.settings import InitialWeights, RunSettings
 
 router = APIRouter(tags=["weights"])
 
@@ -310,3 +319,142 @@ async def upload_weights(
         )
     finally:
         path.unlink(missing_ok=True)
+
+
+# -- runs that start from weights --------------------------------------------------------
+
+START = "settings.initial_weights"
+
+
+async def checked_start(runtime: Any, settings: Settings, run_settings: Any) -> Any:
+    """The run settings with `initial_weights` checked: the weight set is stored, or the
+    run (its id or a short id, made whole here) has that model now; else a 422 naming it."""
+    from layerforge.api.routers.runs import run_or_404
+
+    start = run_settings.initial_weights
+    if start is None:
+        return run_settings
+    if start.weights is not None:
+        if not store.weights_file(settings.data_dir, start.weights).is_file():
+            raise ApiError.one(
+                422,
+                "weights_not_found",
+                f"no weight set {start.weights!r}",
+                param=f"{START}.weights",
+            )
+        return run_settings
+    try:
+        run = await run_or_404(runtime, start.run)
+    except ApiError as exc:
+        raise ApiError(
+            422, [p.model_copy(update={"param": f"{START}.run"}) for p in exc.problems]
+        ) from None
+    if not (settings.run_root / run["id"] / start.artifact).is_file():
+        raise ApiError.one(
+            422,
+            "no_model",
+            f"run {run['id']} ({run['status']}) has no {start.artifact} to start from",
+            param=f"{START}.run",
+        )
+    whole = start.model_copy(update={"run": run["id"]})
+    return run_settings.model_copy(update={"initial_weights": whole})
+
+
+class FineTuneRequest(BaseModel):
+    """The second step of the classic recipe, from a finished run: its weights, the top of
+    its frozen layers unfrozen, a smaller learning rate. The rest of the run request (graph,
+    data set, settings) is the run's own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unfreeze_top: int = Field(
+        default=0,
+        ge=0,
+        le=100_000,
+        description="How many of the frozen nodes with weights, counted back from the "
+        "outputs (topological order), become trainable.",
+    )
+    learning_rate_factor: float = Field(
+        default=0.1, gt=0, le=10, description="The run's learning rate times this."
+    )
+    unfreeze_batch_norm: bool = Field(
+        default=False,
+        description="Also unfreeze BatchNormalization nodes among them (Keras's guide keeps "
+        "them frozen, in inference mode, when fine-tuning).",
+    )
+    artifact: Literal["model.keras", "best.keras"] = Field(
+        default="model.keras", description="Start from the run's final model or its best."
+    )
+    epochs: int | None = Field(default=None, ge=1, le=100_000, description="Default: the run's.")
+
+
+def unfrozen(graph: Graph, weighted: set[str], count: int, batch_norm: bool) -> Graph:
+    """A copy of `graph` whose last `count` frozen nodes with weights (topological order,
+    sub-graph uses included) are trainable; BatchNormalization stays frozen unless
+    `batch_norm`, and is not counted."""
+    from layerforge.graph.topology import GraphIndex, topological_order
+
+    graph = graph.model_copy(deep=True)
+    index = GraphIndex.of(graph)
+    order, _ = topological_order(index)
+    frozen = [
+        index.by_id[n]
+        for n in order
+        if n in weighted
+        and not index.by_id[n].trainable
+        and (batch_norm or index.by_id[n].type != "BatchNormalization")
+    ]
+    for node in frozen[len(frozen) - count :] if count else []:
+        node.trainable = True
+    return graph
+
+
+@router.post(
+    "/runs/{run_id}/fine-tune",
+    status_code=201,
+    response_model=Run,
+    tags=["runs"],
+    responses={
+        404: {"model": ErrorBody, "description": "No run with that id (or short id)."},
+        422: {"model": ErrorBody, "description": "The run has no such model (yet)."},
+    },
+)
+async def fine_tune(
+    run_id: str,
+    body: FineTuneRequest,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    person: CurrentPerson,
+) -> Run:
+    """Queue a new run that starts from this run's weights (`initial_weights`), with the
+    top `unfreeze_top` frozen nodes trainable and the learning rate times
+    `learning_rate_factor`; answers the new run, as `POST /api/runs` does. The same run
+    can be asked for with `POST /api/runs` (this builds that request)."""
+    from layerforge.api.routers.runs import create_run, run_or_404
+    from layerforge.graph import validate_graph
+
+    run = await run_or_404(runtime, run_id)
+    graph = parse_graph(run["graph"])
+
+    def weighted() -> set[str]:
+        with keras_lock:
+            report = validate_graph(graph, settings.limits)
+        return {n for n, r in report.nodes.items() if r.params and not r.weights_shared_with}
+
+    with_weights = await run_in_threadpool(weighted)
+    graph = unfrozen(graph, with_weights, body.unfreeze_top, body.unfreeze_batch_norm)
+    old = RunSettings.model_validate(run["settings"])
+    optimizer = old.optimizer.model_copy(
+        update={"learning_rate": old.optimizer.learning_rate * body.learning_rate_factor}
+    )
+    new = old.model_copy(
+        update={
+            "optimizer": optimizer,
+            "epochs": body.epochs or old.epochs,
+            "initial_weights": InitialWeights(run=run["id"], artifact=body.artifact),
+        }
+    )
+    request = RunRequest(
+        graph=graph, dataset=DatasetRef.model_validate(run["dataset"]), settings=new
+    )
+    return await create_run(request, runtime, settings, person)

@@ -73,7 +73,12 @@ def make_layer(
     if layer.type == "Op":
         return None
     if layer.type == "Model":
-        return models(layer.params["subgraph"])
+        model = models(layer.params["subgraph"])
+        if isinstance(layer, Node) and not layer.trainable and not throwaway:
+            # `base_model.trainable = False`: the one model of the sub-graph, every use
+            # (validation's models are cached and shared, so it counts frozen ones itself)
+            model.trainable = False
+        return model
     cls = layer_class(layer.type)
     if cls is None:
         raise ValueError(f"Layer type {layer.type!r} is not available")

@@ -426,6 +426,8 @@ def _call(
     if problem is not None:
         return Outcome(None, code="shape_mismatch", message=problem)
     trainable, non_trainable = weight_counts(layer) if layer is not None else (0, 0)
+    if owner.type == "Model" and not owner.trainable:  # make_layer leaves cached models be
+        trainable, non_trainable = 0, trainable + non_trainable
     return Outcome(tuple(TensorSpec.of(t) for t in outputs), trainable, non_trainable)
 
 
