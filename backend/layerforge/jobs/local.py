@@ -7,6 +7,11 @@ which cuts the time to the first metric; it is replaced once that run has traine
 first batch. Warm trainers are forked from a fork server that imported TensorFlow once
 (`jobs/forked.py`), so a replacement costs a fork and a warm-up, not an import beside
 the runs training.
+
+Its queue is in memory and its trainers are its children, so at start it recovers from
+the server before it: runs left `starting` or `running` died with that server and are
+marked failed ("server restarted"), and `queued` runs are queued again in first-come
+order.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from layerforge.events.log import EventLog
-from layerforge.events.types import ResultEvent, RunError, StatusEvent
+from layerforge.events.types import ACTIVE_STATUSES, ResultEvent, RunError, StatusEvent
 from layerforge.jobs.devices import cpu_device, nvidia_gpus
 from layerforge.jobs.forked import ForkServer
 from layerforge.jobs.scheduler import CancelOutcome
@@ -34,6 +39,9 @@ from layerforge.store.runs import RunStore
 log = logging.getLogger(__name__)
 
 WARM_BACKEND = "tensorflow"
+RESTARTED = RunError(
+    code="server_restarted", message="the server restarted while the run was active"
+)
 
 
 def count_gpus() -> int:
@@ -137,6 +145,7 @@ class LocalScheduler:
         )
 
     async def start(self) -> None:
+        await self._recover()
         if self._warm:
             self._warm.start()
         self._workers = [
@@ -157,6 +166,14 @@ class LocalScheduler:
         if self._warm:
             await self._warm.stop()
         await self._forks.stop()
+
+    async def _recover(self) -> None:
+        """The runs the last server was training died with it; its queue was in memory."""
+        active = sorted(ACTIVE_STATUSES)
+        for run_id in await asyncio.to_thread(self.store.run_ids_with_status, active):
+            await self.events.append(run_id, StatusEvent(status="failed", error=RESTARTED))
+        for run_id in await asyncio.to_thread(self.store.run_ids_with_status, ["queued"]):
+            self.submit(run_id)
 
     def submit(self, run_id: str) -> None:
         self._queue.put_nowait(run_id)

@@ -17,7 +17,9 @@ CancelOutcome = Literal["cancelled", "cancelling", "finished", "unknown"]
 
 class Scheduler(Protocol):
     async def start(self) -> None:
-        """Start the workers; runs submitted before start wait in first-come order."""
+        """Take up what the last server left (its own way: local runs that died with it
+        fail and its queue is rebuilt; workers' runs go on), then start the workers; runs
+        submitted before start wait in first-come order."""
 
     async def stop(self) -> None:
         """Stop the workers; runs still active are stopped and marked failed."""
