@@ -52,3 +52,16 @@ test('the theme follows the system setting; focus is visible on the toolbar', as
   expect(ring).not.toBe('none');
   await shot(page, 'a11y-01-dark-theme');
 });
+
+test('axe label-content-name-mismatch (experimental, so named here): every name holds its visible text', async ({
+  editor: page,
+}) => {
+  await openTemplate(page, 'sequential_mlp_mnist');
+  await selectNode(page, 'dense_1');
+  const result = await new AxeBuilder({ page }).withRules(['label-content-name-mismatch']).analyze();
+  // the rule ran (the palette's items, one per catalogue type, once all broke it)
+  const ran = [...result.passes, ...result.inapplicable, ...result.violations].map((r) => r.id);
+  expect(ran).toContain('label-content-name-mismatch');
+  const bad = result.violations.flatMap((v) => v.nodes.map((n) => n.target.join(' ')));
+  expect(bad).toEqual([]);
+});

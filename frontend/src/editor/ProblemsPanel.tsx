@@ -1,7 +1,15 @@
 /** Every error and warning of the last check; clicking one brings its node into view, and
  * a fix the server offers (and has checked) is one click beside its error. */
 import { FixButton } from './FixButton';
+import { addLayerAt } from './canvas/Canvas';
+import { distinctFixes, outputCandidates } from './problemActions';
 import { checkedAnswer, useEditor } from './store/editor';
+
+/** Add an Output after node `id`, wired to its first output. */
+function addOutputAfter(id: string) {
+  useEditor.getState().setSelection([id]);
+  addLayerAt('Output');
+}
 
 /** Bring a problem's node into view; "block/dense" names node dense inside sub-graph block. */
 function focusProblem(node: string) {
@@ -18,6 +26,7 @@ function focusProblem(node: string) {
 export function ProblemsPanel() {
   const v = useEditor(checkedAnswer);
   const error = useEditor((s) => s.validationError);
+  const checked = useEditor((s) => s.validatedGraph);
   const problems = [
     ...(v?.errors ?? []).map((p) => ({ ...p, level: 'error' })),
     ...(v?.warnings ?? []).map((p) => ({ ...p, level: 'warning' })),
@@ -41,9 +50,23 @@ export function ProblemsPanel() {
             {p.param && <code className="muted">{p.param}</code>}
             <span>{p.message}</span>
             <span className="muted small">{p.code}</span>
-            {p.fixes?.map((fix) => (
+            {distinctFixes(p.fixes).map((fix) => (
               <FixButton key={fix.label} fix={fix} />
             ))}
+            {checked &&
+              outputCandidates(checked, p).map((id) => (
+                <button
+                  key={id}
+                  className="small fix"
+                  data-testid="add-output"
+                  onClick={(e) => {
+                    e.stopPropagation();
+                    addOutputAfter(id);
+                  }}
+                >
+                  ＋ Output after {id}
+                </button>
+              ))}
           </li>
         ))}
       </ul>

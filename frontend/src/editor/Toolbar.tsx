@@ -28,7 +28,18 @@ function CheckStatus() {
   const validating = useEditor((s) => s.validating);
   const error = useEditor((s) => s.validationError);
   if (error) return <span className="status bad">check failed</span>;
-  if (!v) return <span className="status">{validating ? 'checking…' : '—'}</span>;
+  if (!v)
+    return (
+      <span className="status" role="status">
+        {validating ? (
+          <>
+            checking… <span className="spinner" />
+          </>
+        ) : (
+          '—'
+        )}
+      </span>
+    );
   const n = v.errors.length;
   return (
     <span className={`status ${n ? 'bad' : 'good'}`} data-testid="check-status">
@@ -55,7 +66,10 @@ export function Toolbar({ onView }: { onView(v: View): void }) {
       <div className="brand">
         <span className="logo">◆</span> Layerforge
       </div>
-      <div className="title" title={saved ? `saved as version ${saved.version}` : 'not saved'}>
+      <div
+        className="title"
+        title={`${name || 'Untitled model'}: ${saved ? `saved as version ${saved.version}` : 'not saved'}`}
+      >
         {name || 'Untitled model'}
         {saved && <span className="muted small"> v{saved.version}</span>}
         {dirty && (

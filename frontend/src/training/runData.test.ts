@@ -46,18 +46,35 @@ describe('progressOf', () => {
     expect(progressOf(new RunData('r'))).toBeNull();
   });
 
-  it('gives the fraction of all batches and a linear time-left estimate', () => {
+  it('gives the fraction of all batches and a time left at the pace since the first batch', () => {
     const d = new RunData('r');
     d.apply([
       ev({ seq: 1, time: 100, type: 'status', status: 'running' }),
-      ev({ seq: 2, time: 110, type: 'batch', epoch: 1, epochs: 4, batch: 4, batches: 10, metrics: {} }),
+      // 30 s of start-up (build, tracing) before the first batch: not the pace
+      ev({ seq: 2, time: 130, type: 'batch', epoch: 0, epochs: 4, batch: 0, batches: 10, metrics: {} }),
+      ev({ seq: 3, time: 144, type: 'batch', epoch: 1, epochs: 4, batch: 4, batches: 10, metrics: {} }),
     ]);
     const p = progressOf(d)!;
     expect(p.epoch).toBe(1);
     expect(p.batch).toBe(4);
     expect(p.fraction).toBeCloseTo(1.5 / 4);
-    expect(p.elapsedS).toBe(10);
-    expect(p.leftS).toBeCloseTo((10 * 2.5) / 1.5);
+    expect(p.elapsedS).toBe(44);
+    // 14 batches in 14 s; 25 left
+    expect(p.leftS).toBeCloseTo(25);
+  });
+
+  it('does not guess the time left at batch 1 (the start-up would make it hours)', () => {
+    const d = new RunData('r');
+    d.apply([
+      ev({ seq: 1, time: 100, type: 'status', status: 'running' }),
+      ev({ seq: 2, time: 112, type: 'batch', epoch: 0, epochs: 5, batch: 0, batches: 1000, metrics: {} }),
+    ]);
+    expect(progressOf(d)!.leftS).toBeNull();
+    d.apply([ev({ seq: 3, time: 112.01, type: 'batch', epoch: 0, epochs: 5, batch: 3, batches: 1000, metrics: {} })]);
+    expect(progressOf(d)!.leftS).toBeNull();
+    d.apply([ev({ seq: 4, time: 112.1, type: 'batch', epoch: 0, epochs: 5, batch: 10, batches: 1000, metrics: {} })]);
+    // 10 batches in 0.1 s: 4,989 left, about 50 s (not the 1 h 18 min that 12 s of start-up made)
+    expect(progressOf(d)!.leftS).toBeCloseTo(49.89, 1);
   });
 
   it('counts an epoch as done once its epoch event arrived, and is complete on success', () => {

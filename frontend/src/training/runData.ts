@@ -26,6 +26,8 @@ export class RunData {
   startedAt: number | null = null;
   lastTime: number | null = null;
   lastBatch: BatchEvent | null = null;
+  /** The first batch event: the pace is measured from it, past the start-up (build, tracing). */
+  firstBatch: BatchEvent | null = null;
   lastEpoch: EpochEvent | null = null;
   errors: ErrorEvent[] = [];
   logs: LogEvent[] = [];
@@ -49,6 +51,7 @@ export class RunData {
           break;
         case 'batch':
           if (this.startedAt === null) this.startedAt = ev.time;
+          this.firstBatch ??= ev;
           this.lastBatch = ev;
           addEvent(this.table, ev);
           break;
@@ -86,12 +89,15 @@ export interface Progress {
   /** 0..1 of all batches of all epochs. */
   fraction: number;
   elapsedS: number | null;
-  /** Linear estimate from the pace so far; null before any batch. */
+  /** Linear estimate from the pace since the first batch; null until that pace means something. */
   leftS: number | null;
 }
 
+/** Batches past the first one before the time left is guessed (the first include tracing). */
+export const ETA_AFTER_BATCHES = 5;
+
 export function progressOf(
-  d: Pick<RunData, 'lastBatch' | 'lastEpoch' | 'startedAt' | 'lastTime' | 'status'>,
+  d: Pick<RunData, 'firstBatch' | 'lastBatch' | 'lastEpoch' | 'startedAt' | 'lastTime' | 'status'>,
 ): Progress | null {
   const b = d.lastBatch;
   const e = d.lastEpoch;
@@ -102,12 +108,6 @@ export function progressOf(
   const done = useEpoch ? e.epoch + 1 : batchStep(b!);
   const fraction = d.status === 'succeeded' ? 1 : Math.min(1, Math.max(0, done / Math.max(1, epochs)));
   const elapsedS = d.startedAt !== null && d.lastTime !== null ? Math.max(0, d.lastTime - d.startedAt) : null;
-  const leftS =
-    elapsedS !== null && fraction > 0 && fraction < 1
-      ? (elapsedS * (1 - fraction)) / fraction
-      : fraction >= 1
-        ? 0
-        : null;
   return {
     epoch: useEpoch ? e.epoch : b!.epoch,
     epochs,
@@ -115,8 +115,29 @@ export function progressOf(
     batches: b?.batches ?? 0,
     fraction,
     elapsedS,
-    leftS,
+    leftS: fraction >= 1 ? 0 : timeLeft(d, epochs, fraction, !!useEpoch),
   };
+}
+
+/**
+ * Time left at the pace since the first batch (the start-up before it, and the slow
+ * first steps, would make it hours at batch 1): once a few batches or an epoch are done.
+ */
+function timeLeft(
+  d: Pick<RunData, 'firstBatch' | 'lastBatch' | 'lastTime'>,
+  epochs: number,
+  fraction: number,
+  epochDone: boolean,
+): number | null {
+  const first = d.firstBatch;
+  const last = d.lastBatch;
+  if (!first || !last || d.lastTime === null) return null;
+  const batchesSince = (batchStep(last) - batchStep(first)) * Math.max(1, last.batches ?? 1);
+  if (batchesSince < ETA_AFTER_BATCHES && !epochDone) return null;
+  const progressed = fraction - batchStep(first) / Math.max(1, epochs);
+  const seconds = d.lastTime - first.time;
+  if (progressed <= 0 || seconds <= 0) return null;
+  return (seconds * (1 - fraction)) / progressed;
 }
 
 export function formatSeconds(s: number | null): string {

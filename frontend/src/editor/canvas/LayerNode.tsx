@@ -1,7 +1,7 @@
 /** One layer on the canvas: type, name, key params, output shape(s), params, problems. */
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo, type CSSProperties } from 'react';
-import { formatCount, formatShort, type LayerFlowNode } from './flow';
+import { formatCount, formatShort, NODE_WIDTH, type LayerFlowNode } from './flow';
 import { useEditor } from '../store/editor';
 import { toggleBlock, toggleOpenModel } from '../store/commands';
 import { categoryColour } from './colours';
@@ -41,7 +41,15 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
           className="port port-in"
           title={data.inputNames?.[i] ?? (data.inputs > 1 ? `input ${i}` : 'input')}
         >
-          {data.inputs > 1 && <span className="port-label">{data.inputNames?.[i] ?? i}</span>}
+          {data.inputs > 1 && (
+            // every other label a row higher, each as wide as two ports apart: they never overlap
+            <span
+              className={`port-label${i % 2 ? ' port-label-alt' : ''}`}
+              style={{ maxWidth: (2 * NODE_WIDTH) / (data.inputs + 1) - 4 }}
+            >
+              {data.inputNames?.[i] ?? i}
+            </span>
+          )}
         </Handle>
       ))}
       <div className="layer-head">

@@ -17,7 +17,6 @@ const PaletteItem = memo(function PaletteItem({ spec, colour }: { spec: LayerSpe
         title={spec.description}
         tabIndex={0}
         role="button"
-        aria-label={`Add ${spec.type}: ${spec.description}`}
         onClick={() => addLayerAt(spec.type)}
         onKeyDown={(e) => {
           if (e.key !== 'Enter' && e.key !== ' ') return;
@@ -42,6 +41,8 @@ export function Palette() {
   const categories = useEditor((s) => s.categories);
   const error = useEditor((s) => s.catalogueError);
   const [query, setQuery] = useState('');
+  // the first answer waits for the server to import Keras: seconds on a cold start
+  const loading = !catalogue.length && !error;
   const [closed, setClosed] = useState<Set<string>>(new Set());
   const groups = useMemo(
     () =>
@@ -59,12 +60,17 @@ export function Palette() {
       <input
         className="search"
         type="search"
-        placeholder={`Search ${catalogue.length} layers…`}
+        placeholder={loading ? 'Loading layers…' : `Search ${catalogue.length} layers…`}
         value={query}
         onChange={(e) => setQuery(e.target.value)}
         data-testid="palette-search"
       />
       {error && <div className="banner error">Layer catalogue unavailable: {error}</div>}
+      {loading && (
+        <p className="muted pad" data-testid="palette-loading" role="status">
+          <span className="spinner" /> Loading the layer catalogue (the server starts Keras on its first request)…
+        </p>
+      )}
       <div className="palette-scroll" tabIndex={0} role="region" aria-label="Layers">
         <SubgraphList />
         {groups.map(([category, layers]) => {
