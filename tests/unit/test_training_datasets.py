@@ -201,8 +201,8 @@ def test_target_conversions():
     assert adapt_target(np.eye(3)[[2, 0]], "argmax", 3).tolist() == [2, 0]
 
 
-def test_unknown_data_set_lists_the_known_ones(tmp_path):
-    problems = check_dataset(digits_mlp(), "nope", {}, data_dir=tmp_path)
+def test_unknown_data_set_lists_the_known_ones():
+    problems = check_dataset(digits_mlp(), "nope", {})
     assert (
         problems[0].code == "dataset_unknown" and "unknown data set 'nope'" in problems[0].message
     )

@@ -69,7 +69,7 @@ def app_hub(connection: HTTPConnection) -> Hub:
     return hub
 
 
-def _sessions(app: FastAPI) -> sessionmaker[Session]:
+def app_sessions(app: FastAPI) -> sessionmaker[Session]:
     """The app's session factory, made on first use (so `layerforge openapi` and an app
     that never touches the store open no database)."""
     sessions: sessionmaker[Session] | None = getattr(app.state, "sessions", None)
@@ -85,7 +85,7 @@ def db_session(request: Request) -> Iterator[Session]:
     before the answer is sent: a commit that fails (a full disk, a lost connection)
     answers 507 or 503 instead of a 2xx whose id then 404s. With the default, request
     scope, the teardown runs after the response has gone out."""
-    with session_scope(_sessions(request.app)) as session:
+    with session_scope(app_sessions(request.app)) as session:
         yield session
 
 

@@ -303,7 +303,7 @@ def check(body: DatasetCheck, session: SessionDep, settings: SettingsDep) -> Dat
     losses: dict[str, str | None] = {k: o.loss for k, o in run_settings.outputs.items() if o.loss}
     info: DatasetInfo | None
     try:
-        info = dataset_info(body.dataset, settings.data_dir, session)
+        info = dataset_info(body.dataset, session)
         problems = plan_dataset(body.graph, info, shapes, losses).problems
     except DatasetError as exc:
         info, problems = None, [exc.problem()]

@@ -10,9 +10,10 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from layerforge.api.auth import CurrentPerson, require_owner
-from layerforge.api.deps import RuntimeDep, SettingsDep, keras_lock
+from layerforge.api.deps import RuntimeDep, SessionDep, SettingsDep, keras_lock
 from layerforge.api.errors import ApiError, ErrorBody, problem
 from layerforge.api.limits import graph_size_problems
 from layerforge.api.routers.weights import checked_start
@@ -117,7 +118,7 @@ async def _resolve_graph(
 
 
 def _dataset_problems(
-    graph: Graph, body: RunRequest, run_settings: RunSettings, report_nodes: Any, data_dir: Any
+    graph: Graph, body: RunRequest, run_settings: RunSettings, report_nodes: Any, session: Session
 ) -> list[Problem]:
     from layerforge.training.datasets import check_dataset
 
@@ -125,11 +126,11 @@ def _dataset_problems(
     problems = run_settings.check_against(outputs)
     losses = run_settings.losses(outputs)
     problems += check_dataset(
-        graph, body.dataset.model_dump(), report_nodes, losses=losses, data_dir=data_dir
+        graph, body.dataset.model_dump(), report_nodes, losses=losses, session=session
     )
     if run_settings.validation_dataset is not None:
         for p in check_dataset(
-            graph, run_settings.validation_dataset, report_nodes, losses=losses, data_dir=data_dir
+            graph, run_settings.validation_dataset, report_nodes, losses=losses, session=session
         ):
             problems.append(
                 p.model_copy(
@@ -142,8 +143,9 @@ def _dataset_problems(
     return problems
 
 
-def _checked_run(graph: Graph, body: RunRequest, limits: GraphLimits, data_dir: Any) -> None:
-    """Raise a 422 with every problem of the graph, or of the data set against it."""
+def _checked_run(graph: Graph, body: RunRequest, limits: GraphLimits, session: Session) -> None:
+    """Raise a 422 with every problem of the graph, or of the data set against it (an
+    uploaded set is looked up with `session`, on the app's database)."""
     from layerforge.graph import validate_graph
 
     with keras_lock:
@@ -151,7 +153,7 @@ def _checked_run(graph: Graph, body: RunRequest, limits: GraphLimits, data_dir: 
     if report.errors:
         raise ApiError(422, report.errors)
     nodes = {k: v.model_dump() for k, v in report.nodes.items()}
-    problems = _dataset_problems(graph, body, body.settings, nodes, data_dir)
+    problems = _dataset_problems(graph, body, body.settings, nodes, session)
     if problems:
         raise ApiError(422, problems)
 
@@ -166,13 +168,17 @@ def _checked_run(graph: Graph, body: RunRequest, limits: GraphLimits, data_dir: 
     },
 )
 async def create_run(
-    body: RunRequest, runtime: RuntimeDep, settings: SettingsDep, person: CurrentPerson
+    body: RunRequest,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    person: CurrentPerson,
+    session: SessionDep,
 ) -> Run:
     graph, graph_id, graph_version = await _resolve_graph(runtime, body)
     too_large = graph_size_problems(graph, settings.limits)
     if too_large:
         raise ApiError(422, too_large)
-    await run_in_threadpool(_checked_run, graph, body, settings.limits, settings.data_dir)
+    await run_in_threadpool(_checked_run, graph, body, settings.limits, session)
     body.settings = await checked_start(runtime, settings, body.settings)
     row = await asyncio.to_thread(
         runtime.store.create_run,

@@ -15,10 +15,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import Session
 
 from layerforge.api.auth import ADMIN, CurrentPerson, Person, require_owner
 from layerforge.api.bodies import GraphIn
-from layerforge.api.deps import RuntimeDep, SettingsDep, check_graph_size
+from layerforge.api.deps import SessionDep, SettingsDep, app_sessions, check_graph_size
 from layerforge.api.errors import ApiError, ErrorBody, problem, validation_problems
 from layerforge.api.routers import runs
 from layerforge.api.schemas.runs import RunRequest
@@ -27,6 +28,7 @@ from layerforge.jobs.runtime import Runtime
 from layerforge.jobs.sweep_space import PointerError, applied, corners
 from layerforge.jobs.sweeps import Sweep, SweepOptions, Sweeps
 from layerforge.settings import Settings
+from layerforge.store.db import session_scope
 from layerforge.training.datasets.models import DatasetRef
 
 router = APIRouter(tags=["sweeps"])
@@ -62,7 +64,8 @@ def make_sweeps(app: FastAPI, runtime: Runtime, settings: Settings) -> Sweeps:
     async def submit(request: dict[str, Any], owner: str | None) -> str:
         body = RunRequest.model_validate(request)
         person = Person(owner, admin=False) if owner else ADMIN
-        run = await runs.create_run(body, runtime, settings, person)
+        with session_scope(app_sessions(app)) as session:
+            run = await runs.create_run(body, runtime, settings, person, session)
         return run.id
 
     sweeps = Sweeps(runtime, settings, submit)
@@ -85,7 +88,7 @@ def _corner_problems(point: dict[str, Any], error: Exception) -> list[Problem]:
 
 
 async def _check_corners(
-    request: dict[str, Any], body: SweepRequest, runtime: Runtime, settings: Settings
+    request: dict[str, Any], body: SweepRequest, settings: Settings, session: Session
 ) -> None:
     """422 with the problems of every corner of the space that is not a valid run."""
     problems: list[Problem] = []
@@ -103,9 +106,7 @@ async def _check_corners(
             graph = run_body.graph
             assert graph is not None
             check_graph_size(graph, settings)
-            await run_in_threadpool(
-                runs._checked_run, graph, run_body, settings.limits, settings.data_dir
-            )
+            await run_in_threadpool(runs._checked_run, graph, run_body, settings.limits, session)
         except (ApiError, ValidationError, ValueError) as exc:
             problems += _corner_problems(point, exc)
         if len(problems) > 50:
@@ -120,9 +121,9 @@ async def _check_corners(
 async def create_sweep(
     body: SweepRequest,
     sweeps: SweepsDep,
-    runtime: RuntimeDep,
     settings: SettingsDep,
     person: CurrentPerson,
+    session: SessionDep,
 ) -> Sweep:
     """Start a sweep: `trials` runs, `parallel` at a time, Optuna choosing each point.
     Every corner of the space is checked as a run first (see `jobs/sweep_space.py`)."""
@@ -132,7 +133,7 @@ async def create_sweep(
         ).model_dump(mode="json", exclude_none=True)
     except ValidationError as exc:
         raise ApiError(422, validation_problems(exc.errors(), None)) from exc
-    await _check_corners(request, body, runtime, settings)
+    await _check_corners(request, body, settings, session)
     options = SweepOptions.model_validate(body.model_dump(include=set(SweepOptions.model_fields)))
     return await sweeps.create(request, options, person.name)
 

@@ -425,6 +425,7 @@ async def fine_tune(
     runtime: RuntimeDep,
     settings: SettingsDep,
     person: CurrentPerson,
+    session: SessionDep,
 ) -> Run:
     """Queue a new run that starts from this run's weights (`initial_weights`), with the
     top `unfreeze_top` frozen nodes trainable and the learning rate times
@@ -457,4 +458,4 @@ async def fine_tune(
     request = RunRequest(
         graph=graph, dataset=DatasetRef.model_validate(run["dataset"]), settings=new
     )
-    return await create_run(request, runtime, settings, person)
+    return await create_run(request, runtime, settings, person, session)

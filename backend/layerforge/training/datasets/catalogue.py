@@ -3,8 +3,7 @@ where their shapes are known), and uploads (described from their store record)."
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
@@ -55,21 +54,6 @@ def parse_ref(ref: Ref) -> DatasetRef:
 def uploads_dir(data_dir: Path) -> Path:
     """Where uploaded sets are stored, under server-chosen file names."""
     return Path(data_dir) / "datasets"
-
-
-@contextmanager
-def store_session(session: Session | None, data_dir: Path | None) -> Iterator[Session | None]:
-    """`session` when given, else one on the store of `data_dir` (its database from the
-    environment, as the trainer finds it), else None: no store, built-in sets only."""
-    if session is not None or data_dir is None:
-        yield session
-        return
-    from layerforge.settings import Settings
-    from layerforge.store.db import database_url, session_scope, sessions_for
-
-    settings = Settings(data_dir=Path(data_dir))
-    with session_scope(sessions_for(database_url(settings))) as s:
-        yield s
 
 
 def find_upload(session: Session | None, name: str) -> Dataset:
@@ -196,12 +180,11 @@ def _static_info(name: str) -> DatasetInfo:
     )
 
 
-def dataset_info(
-    ref: Ref, data_dir: Path | None = None, session: Session | None = None
-) -> DatasetInfo:
+def dataset_info(ref: Ref, session: Session | None = None) -> DatasetInfo:
     """Shapes, dtypes and value ranges of a set's arrays (loads small sets, never TensorFlow).
 
-    Uploaded sets are looked up in the store (`session`, else the store of `data_dir`)."""
+    Uploaded sets are looked up with `session` (the route's, on the app's database);
+    without one only built-in and generated sets are known."""
     ref = parse_ref(ref)
     if ref.name in GENERATED:
         return _generated_info(ref)
@@ -209,8 +192,7 @@ def dataset_info(
         return _static_info(ref.name)
     if ref.name in BUILTIN:
         return _described(ref.name, "builtin", _load_builtin(ref.name, None, None))
-    with store_session(session, data_dir) as s:
-        return upload_info(find_upload(s, ref.name))
+    return upload_info(find_upload(session, ref.name))
 
 
 def builtin_infos() -> list[DatasetInfo]:

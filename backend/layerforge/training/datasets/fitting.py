@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -278,15 +277,14 @@ def check_dataset(
     *,
     losses: dict[str, str | None] | None = None,
     session: Session | None = None,
-    data_dir: Path | None = None,
 ) -> list[Problem]:
     """Every problem fitting the data set to the graph (empty: it fits).
 
     `node_shapes`: node id -> output shapes per port (or validate_graph's per-node dicts);
     `losses`: per Output name, overriding the Output nodes' losses (run settings);
-    uploaded sets are looked up with `session`, else in the store of `data_dir`."""
+    uploaded sets are looked up with `session` (none: built-in and generated sets only)."""
     try:
-        info = dataset_info(dataset_ref, data_dir, session)
+        info = dataset_info(dataset_ref, session)
     except DatasetError as exc:
         return [exc.problem()]
     return plan_dataset(graph, info, node_shapes, losses).problems
