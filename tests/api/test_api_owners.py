@@ -136,6 +136,23 @@ def trained(team: Team) -> Ids:
     return {"run_id": team.trained_run}
 
 
+def weights_upload(team: Team) -> dict[str, Any]:
+    """The trained run's model as a weight file (the same bytes each time: stored once)."""
+    model = team.client.get(
+        f"/api/runs/{team.trained_run}/artifacts/model.keras", headers=team.headers["alice"]
+    )
+    return {"files": {"file": ("model.keras", model.content)}}
+
+
+def weight_set(team: Team) -> Ids:
+    return {"weight_id": team.as_alice("POST", "/api/weights", **weights_upload(team))["id"]}
+
+
+def weight_state(team: Team, ids: Ids) -> Any:
+    answer = team.client.get(f"/api/weights/{ids['weight_id']}", headers=team.headers["alice"])
+    return answer.status_code, answer.json()
+
+
 ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/graphs/validate"): Route(graph_body),
     ("POST", "/api/models/build"): Route(graph_body),
@@ -166,6 +183,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/auth/ticket"): Route(lambda t: {}),
     ("POST", "/api/sweeps"): Route(lambda t: {"json": sweep_body(epochs=1)}),
     ("POST", "/api/sweeps/{sweep_id}/cancel"): Route(lambda t: {}, long_sweep, sweep_state),
+    ("POST", "/api/weights"): Route(weights_upload),
+    ("DELETE", "/api/weights/{weight_id}"): Route(lambda t: {}, weight_set, weight_state),
+    ("POST", "/api/models/applications"): Route(
+        lambda t: {"json": {"name": "MobileNetV3Small", "input_shape": [32, 32, 3]}}
+    ),
+    ("POST", "/api/runs/{run_id}/fine-tune"): Route(lambda t: {"json": {"epochs": 1}}, trained),
 }
 
 

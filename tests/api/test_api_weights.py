@@ -117,6 +117,15 @@ def test_a_weights_h5_file_is_matched_to_a_graph(client, tmp_path):
     by_id = client.post("/api/weights", files={"file": (h5.name, body)}, data={"graph_id": saved})
     assert (by_id.status_code, by_id.json()["id"]) == (201, info["id"])
 
+    model.save(tmp_path / "whole.keras")  # a .keras file needs no graph
+    whole = (tmp_path / "whole.keras").read_bytes()
+    kept = client.post("/api/weights", files={"file": ("whole.keras", whole)})
+    assert kept.status_code == 201, kept.text
+    assert (kept.json()["source"], kept.json()["id"]) == (
+        "keras",
+        hashlib.sha256(whole).hexdigest(),
+    )
+
 
 def test_weight_uploads_that_do_not_fit_are_refused_naming_the_field(client, tmp_path):
     graph = example_graph()

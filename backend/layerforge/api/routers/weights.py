@@ -303,9 +303,8 @@ async def upload_weights(
                 "graph": graph.model_dump(mode="json"),
                 "limits": settings.limits.model_dump(mode="json"),
             }
-            h5 = path.with_suffix(".weights.h5")  # Keras reads the format from the name
-            path.rename(h5)
-            path = h5
+        # Keras reads a file's format from its name
+        path = path.rename(path.with_suffix(".keras" if is_zip else ".weights.h5"))
         return await run_in_threadpool(
             keep_weight_file,
             session,
