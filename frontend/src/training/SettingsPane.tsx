@@ -30,6 +30,15 @@ function arraysText(d: DatasetInfo, names: string[] | undefined): string {
     .join(', ');
 }
 
+/**
+ * The arrays that feed `nodes` (named like a node, as the server maps them first), else
+ * the set's own list for that side; '—' when it names none (the check then says why).
+ */
+export function feedText(d: DatasetInfo, nodes: string[], pool: string[] | undefined): string {
+  const named = nodes.filter((n) => d.arrays?.[n]);
+  return arraysText(d, named.length === nodes.length && named.length ? named : pool) || '—';
+}
+
 function NumberField(props: {
   label: string;
   value: number;
@@ -132,13 +141,29 @@ function DatasetCheckView() {
           <dt>Inputs</dt>
           <dd>
             {inputs.map((n) => `${n.name || n.id} ${shapeText(n.params.shape)}`).join(', ') || '—'}
-            <span className="muted"> ← {arraysText(info, info.inputs)}</span>
+            <span className="muted" data-testid="dataset-inputs">
+              {' '}
+              ←{' '}
+              {feedText(
+                info,
+                inputs.map((n) => n.name || n.id),
+                info.inputs,
+              )}
+            </span>
           </dd>
           <dt>Outputs</dt>
           <dd>
             {outputs.map((n) => `${n.name || n.id}${n.params.loss ? ` (${String(n.params.loss)})` : ''}`).join(', ') ||
               '—'}
-            <span className="muted"> ← {arraysText(info, info.targets)}</span>
+            <span className="muted" data-testid="dataset-targets">
+              {' '}
+              ←{' '}
+              {feedText(
+                info,
+                outputs.map((n) => n.name || n.id),
+                info.targets,
+              )}
+            </span>
           </dd>
         </dl>
       )}

@@ -165,4 +165,17 @@ describe('checkedAnswer', () => {
     useEditor.getState().setFieldError('dense', 'units', null);
     expect(checkedAnswer(useEditor.getState())!.errors).toEqual([old, other]);
   });
+
+  it("does not warn that an open sub-graph's Output has no loss (the model using it has one)", async () => {
+    const noLoss = { node: 'output', param: 'loss', code: 'no_loss', message: "Output 'output' has no loss" };
+    const v = startValidation(async () => ({ ...answer(1), warnings: [noLoss] }), 10_000);
+    await v.flush();
+    expect(useEditor.getState().validation!.warnings).toEqual([noLoss]); // the model itself: it is trained
+    const sub = { ...emptyGraph('block'), nodes: [{ id: 'output', type: 'Output', params: {} }] };
+    useEditor.getState().load({ ...emptyGraph(), subgraphs: { block: sub } });
+    useEditor.getState().openSubgraph('block');
+    await v.flush();
+    expect(useEditor.getState().validation!.warnings).toEqual([]);
+    v.stop();
+  });
 });

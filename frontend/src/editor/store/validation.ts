@@ -22,6 +22,15 @@ function sameMeaning(a: Graph | null, b: Graph): boolean {
   return x.every((v, i) => v === y[i]);
 }
 
+/**
+ * An open sub-graph is checked as a model of its own, but its Outputs are not trained by
+ * themselves (the model using it is): the warning that one has no loss is not for them.
+ */
+export function subgraphAnswer(answer: ValidateAnswer): ValidateAnswer {
+  const warnings = answer.warnings.filter((w) => w.code !== 'no_loss');
+  return warnings.length === answer.warnings.length ? answer : { ...answer, warnings };
+}
+
 export interface Validator {
   stop(): void;
   /** Validate now (skips the debounce); resolves when the answer is applied or dropped. */
@@ -47,7 +56,7 @@ export function startValidation(
     try {
       const answer = await validate(graph);
       if (ticket !== sent) return; // a newer request is in flight: this answer is stale
-      useEditor.getState().setValidation(graph, answer);
+      useEditor.getState().setValidation(graph, s.path.length ? subgraphAnswer(answer) : answer);
     } catch (e) {
       if (ticket !== sent) return;
       const err = e as ApiError;
