@@ -116,7 +116,8 @@ export interface paths {
         /**
          * Export
          * @description Python source in the Keras guides' style, Keras JSON, or a `.keras` file with
-         *     freshly initialised weights (written by a child process, streamed from disk).
+         *     freshly initialised weights, or a weight set's (`weights`), written by a child
+         *     process and streamed from disk.
          */
         post: operations["export_api_models_export_post"];
         delete?: never;
@@ -138,8 +139,36 @@ export interface paths {
          * Import Model
          * @description A graph (with an automatic layout) from `{"keras_json": model.to_json()}` or from
          *     a `.keras` file sent as the multipart field `file` (read as data, weights ignored).
+         *     With `keep_weights=true` (the query parameter or a form field) the file's weights are
+         *     also stored as a weight set (`weights` in the answer; the same file twice is stored
+         *     once), read with Keras's safe mode in a child process.
          */
         post: operations["import_model_api_models_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Applications
+         * @description The keras.applications models `POST /api/models/applications` makes.
+         */
+        get: operations["list_applications_api_models_applications_get"];
+        put?: never;
+        /**
+         * Application
+         * @description A keras.applications model as a graph; with `weights: "imagenet"` its pretrained
+         *     weights are stored as a weight set too (once per model and arguments).
+         */
+        post: operations["application_api_models_applications_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -408,10 +437,15 @@ export interface paths {
         put?: never;
         /**
          * Upload Dataset
-         * @description Upload a .npz (arrays named after the Input and Output nodes, or `x` and `y`) or a
-         *     .csv (feature columns and a target column). What a file may hold is capped by the
-         *     `LAYERFORGE_LIMIT_*` settings (upload bytes, CSV columns and rows, inflated .npz bytes);
-         *     a breach is a 4xx naming the limit.
+         * @description Upload a .npz (arrays named after the Input and Output nodes, or `x` and `y`), a
+         *     .csv (feature columns and a target column) or a .zip of image folders, one per class
+         *     (JPEG, PNG, BMP, GIF; classes from the folder names); or, with `folder` instead of a
+         *     file, make an image set of a folder under the server's data set root, read in place.
+         *     Images are resized to `image_height` x `image_width` with `color_mode`'s channels, and
+         *     `validation_split` of them are what runs validate on. What a file may hold is capped by
+         *     the `LAYERFORGE_LIMIT_*` settings (upload bytes, CSV columns and rows, inflated .npz and
+         *     .zip bytes, .zip entries); a breach is a 4xx naming the limit. Skipped files (not
+         *     images, empty classes) are listed in the answer's `warnings`.
          */
         post: operations["upload_dataset_api_datasets_post"];
         delete?: never;
@@ -436,6 +470,27 @@ export interface paths {
          * @description Delete an uploaded set (its owner or an admin).
          */
         delete: operations["delete_dataset_api_datasets__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{name}/samples": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Samples
+         * @description Thumbnails of `n` images of one class of an image set, as PNG data: URLs in JSON
+         *     (one request draws a grid; page with `offset`).
+         */
+        get: operations["samples_api_datasets__name__samples_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -606,6 +661,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/weights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Weight Sets
+         * @description Every stored weight set, oldest first.
+         */
+        get: operations["list_weight_sets_api_weights_get"];
+        put?: never;
+        /**
+         * Upload Weights
+         * @description Store a weight file: a `.weights.h5` file (`model.save_weights`) matched to a graph
+         *     (the field `graph`, or `graph_id` of a saved graph; the file must fit the model the
+         *     graph builds), or a `.keras` file. The same file twice is stored once (its id is its
+         *     SHA-256); the answer is then the stored set.
+         */
+        post: operations["upload_weights_api_weights_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/weights/{weight_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Weight Set */
+        get: operations["get_weight_set_api_weights__weight_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Weight Set
+         * @description Delete a weight set and its file (its owner or an admin). Runs queued to start
+         *     from it fail saying it is gone; finished runs keep their own models.
+         */
+        delete: operations["delete_weight_set_api_weights__weight_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/fine-tune": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fine Tune
+         * @description Queue a new run that starts from this run's weights (`initial_weights`), with the
+         *     top `unfreeze_top` frozen nodes trainable and the learning rate times
+         *     `learning_rate_factor`; answers the new run, as `POST /api/runs` does. The same run
+         *     can be asked for with `POST /api/runs` (this builds that request).
+         */
+        post: operations["fine_tune_api_runs__run_id__fine_tune_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/graphs/diff": {
         parameters: {
             query?: never;
@@ -692,6 +819,45 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ApplicationList */
+        ApplicationList: {
+            /**
+             * Applications
+             * @description keras.applications models, by name.
+             */
+            applications: string[];
+        };
+        /**
+         * ApplicationRequest
+         * @description A `keras.applications` model as a graph; `weights: "imagenet"` also stores its
+         *     pretrained weights as a weight set.
+         */
+        ApplicationRequest: {
+            /**
+             * Name
+             * @description A keras.applications model: MobileNetV2, ResNet50, ...
+             */
+            name: string;
+            /**
+             * Weights
+             * @description imagenet: the pretrained weights, from the server's Keras cache (~/.keras/models) or downloaded; null: random weights, nothing stored.
+             */
+            weights?: "imagenet" | null;
+            /** Input Shape */
+            input_shape?: number[] | null;
+            /**
+             * Include Top
+             * @default true
+             */
+            include_top?: boolean;
+            /** Pooling */
+            pooling?: ("avg" | "max") | null;
+            /**
+             * Classes
+             * @default 1000
+             */
+            classes?: number;
+        };
         /**
          * ArrayInfo
          * @description One array: shape (sample axis first), dtype and the range of its finite values.
@@ -799,10 +965,10 @@ export interface components {
         /** Body_upload_dataset_api_datasets_post */
         Body_upload_dataset_api_datasets_post: {
             /** File */
-            file: string;
+            file?: string | null;
             /**
              * Name
-             * @description Defaults to the file's name.
+             * @description Defaults to the file's (folder's) name.
              */
             name?: string | null;
             /**
@@ -815,6 +981,36 @@ export interface components {
              * @description CSV: comma-separated feature columns (default: all but the target).
              */
             features?: string | null;
+            /**
+             * Folder
+             * @description Instead of a file: an image folder read in place, a path relative to the server's LAYERFORGE_DATASETS_DIR.
+             */
+            folder?: string | null;
+            /**
+             * Image Height
+             * @description Images: resized to.
+             * @default 256
+             */
+            image_height?: number;
+            /**
+             * Image Width
+             * @description Images: resized to.
+             * @default 256
+             */
+            image_width?: number;
+            /**
+             * Color Mode
+             * @description Images: grayscale, rgb, rgba (1, 3 or 4 channels).
+             * @default rgb
+             * @enum {string}
+             */
+            color_mode?: "grayscale" | "rgb" | "rgba";
+            /**
+             * Validation Split
+             * @description Images: the fraction runs validate on.
+             * @default 0.2
+             */
+            validation_split?: number;
         };
         /**
          * Bounds
@@ -967,6 +1163,31 @@ export interface components {
             /** Metric */
             metric: string[];
         };
+        /** ClassScores */
+        ClassScores: {
+            /**
+             * Name
+             * @description The class's name.
+             */
+            name: string;
+            /**
+             * Precision
+             * @description None when nothing was predicted as it.
+             */
+            precision: number | null;
+            /**
+             * Recall
+             * @description None when no sample is of it.
+             */
+            recall: number | null;
+            /** F1 */
+            f1: number | null;
+            /**
+             * Support
+             * @description Samples of this class.
+             */
+            support: number;
+        };
         /** DatasetCheck */
         DatasetCheck: {
             graph: components["schemas"]["Graph"];
@@ -1004,7 +1225,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "builtin" | "generated" | "npz" | "csv";
+            kind: "builtin" | "generated" | "npz" | "csv" | "images";
             /** Description */
             description: string;
             /** Arrays */
@@ -1044,6 +1265,41 @@ export interface components {
              * @description CSV uploads: the target column.
              */
             target?: string | null;
+            /**
+             * Image Size
+             * @description Image sets: (height, width) every image is resized to.
+             */
+            image_size?: [
+                number,
+                number
+            ] | null;
+            /**
+             * Color Mode
+             * @description Image sets: the channels read (1, 3 or 4).
+             */
+            color_mode?: ("grayscale" | "rgb" | "rgba") | null;
+            /**
+             * Counts
+             * @description Image sets: images per class, by class name.
+             */
+            counts?: {
+                [key: string]: number;
+            } | null;
+            /**
+             * Validation Split
+             * @description Image sets: the fraction of the images a run validates on (chosen at creation; it replaces the run's validation_split).
+             */
+            validation_split?: number | null;
+            /**
+             * Folder
+             * @description Image sets read in place: the folder under LAYERFORGE_DATASETS_DIR.
+             */
+            folder?: string | null;
+            /**
+             * Warnings
+             * @description What was skipped while reading the upload or folder (files that are not images, empty classes, ...), one line each.
+             */
+            warnings?: string[];
             /** Samples */
             readonly samples: number | null;
         };
@@ -1304,7 +1560,11 @@ export interface components {
         EvaluateRequest: {
             dataset?: components["schemas"]["DatasetRef"] | null;
         };
-        /** Evaluation */
+        /**
+         * Evaluation
+         * @description Keras's metrics on the data, and where the model goes wrong there: per Output in
+         *     `outputs`; `confusion_matrix`, `per_class` and `worst` repeat the first Output's.
+         */
         Evaluation: {
             /** Metrics */
             metrics: {
@@ -1314,6 +1574,19 @@ export interface components {
             samples: number;
             /** Dataset */
             dataset: string;
+            /**
+             * Data
+             * @description What was evaluated: an image set's validation images (the run's own split), else the whole set.
+             */
+            data?: ("validation" | "whole set") | null;
+            /** Outputs */
+            outputs?: components["schemas"]["OutputResults"][];
+            /** Confusion Matrix */
+            confusion_matrix?: number[][] | null;
+            /** Per Class */
+            per_class?: components["schemas"]["ClassScores"][] | null;
+            /** Worst */
+            worst?: components["schemas"]["WorstSample"][] | null;
         };
         /**
          * EventList
@@ -1321,7 +1594,7 @@ export interface components {
          */
         EventList: {
             /** Events */
-            events: (components["schemas"]["StatusEvent"] | components["schemas"]["BatchEvent"] | components["schemas"]["EpochEvent"] | components["schemas"]["LayerStatsEvent"] | components["schemas"]["LogEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["ArtifactEvent"])[];
+            events: (components["schemas"]["StatusEvent"] | components["schemas"]["BatchEvent"] | components["schemas"]["EpochEvent"] | components["schemas"]["LayerStatsEvent"] | components["schemas"]["LogEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["ArtifactEvent"] | components["schemas"]["SystemEvent"] | components["schemas"]["WeightsEvent"])[];
         };
         /** Example */
         Example: {
@@ -1355,6 +1628,49 @@ export interface components {
              * @enum {string}
              */
             format?: "python" | "json" | "keras";
+            /**
+             * Weights
+             * @description A weight set's id: the .keras file carries its weights, loaded by layer name, then by position and shape (format keras only).
+             */
+            weights?: string | null;
+        };
+        /**
+         * FineTuneRequest
+         * @description The second step of the classic recipe, from a finished run: its weights, the top of
+         *     its frozen layers unfrozen, a smaller learning rate. The rest of the run request (graph,
+         *     data set, settings) is the run's own.
+         */
+        FineTuneRequest: {
+            /**
+             * Unfreeze Top
+             * @description How many of the frozen nodes with weights, counted back from the outputs (topological order), become trainable.
+             * @default 0
+             */
+            unfreeze_top?: number;
+            /**
+             * Learning Rate Factor
+             * @description The run's learning rate times this.
+             * @default 0.1
+             */
+            learning_rate_factor?: number;
+            /**
+             * Unfreeze Batch Norm
+             * @description Also unfreeze BatchNormalization nodes among them (Keras's guide keeps them frozen, in inference mode, when fine-tuning).
+             * @default false
+             */
+            unfreeze_batch_norm?: boolean;
+            /**
+             * Artifact
+             * @description Start from the run's final model or its best.
+             * @default model.keras
+             * @enum {string}
+             */
+            artifact?: "model.keras" | "best.keras";
+            /**
+             * Epochs
+             * @description Default: the run's.
+             */
+            epochs?: number | null;
         };
         /**
          * Fix
@@ -1370,6 +1686,29 @@ export interface components {
             patch: {
                 [key: string]: unknown;
             }[];
+        };
+        /** GpuSample */
+        GpuSample: {
+            /**
+             * Index
+             * @description The device's NVML index.
+             */
+            index: number;
+            /**
+             * Utilization Percent
+             * @default null
+             */
+            utilization_percent?: number | null;
+            /**
+             * Memory Used Bytes
+             * @default null
+             */
+            memory_used_bytes?: number | null;
+            /**
+             * Memory Total Bytes
+             * @default null
+             */
+            memory_total_bytes?: number | null;
         };
         /** Graph */
         Graph: {
@@ -1505,9 +1844,46 @@ export interface components {
             /** Version */
             version: string;
         };
+        /** Histogram */
+        Histogram: {
+            /**
+             * Edges
+             * @description Bin edges, one more than counts.
+             */
+            edges: number[];
+            /** Counts */
+            counts: number[];
+        };
+        /** ImageSample */
+        ImageSample: {
+            /**
+             * File
+             * @description The image's path in the set (class folder / file).
+             */
+            file: string;
+            /**
+             * Width
+             * @description The image's own width, before resizing.
+             */
+            width: number | null;
+            /** Height */
+            height: number | null;
+            /**
+             * Thumbnail
+             * @description A PNG thumbnail as a data: URL (base64); None when the file cannot be read.
+             */
+            thumbnail: string | null;
+            /**
+             * Error
+             * @description Why the file could not be read.
+             */
+            error?: string | null;
+        };
         /** ImportedGraph */
         ImportedGraph: {
             graph: components["schemas"]["Graph"];
+            /** @description The weight set stored from the file (`keep_weights`, or a pretrained application); a node carries its weights when its name is one of `layers`. */
+            weights?: components["schemas"]["WeightSetInfo"] | null;
         };
         /** Inbound */
         Inbound: {
@@ -1526,6 +1902,31 @@ export interface components {
             activations_bytes: number;
             /** Total Bytes */
             total_bytes: number;
+        };
+        /**
+         * InitialWeights
+         * @description Where a run's starting weights come from: a stored weight set, or another run's
+         *     final model (`model.keras`) or best checkpoint (`best.keras`). Layers are matched by
+         *     name, then by position and shape; the run's `weights` event reports the match.
+         */
+        InitialWeights: {
+            /**
+             * Weights
+             * @description A weight set's id.
+             */
+            weights?: string | null;
+            /**
+             * Run
+             * @description A run's id.
+             */
+            run?: string | null;
+            /**
+             * Artifact
+             * @description With `run`: which of its models (else unused).
+             * @default model.keras
+             * @enum {string}
+             */
+            artifact?: "model.keras" | "best.keras";
         };
         /**
          * InnerLayer
@@ -1631,6 +2032,41 @@ export interface components {
             nodes?: {
                 [key: string]: components["schemas"]["NodeStats"];
             };
+        };
+        /**
+         * LayerWeights
+         * @description One layer of a `weights` event: what it got, or why not.
+         */
+        LayerWeights: {
+            /**
+             * Layer
+             * @description The Keras layer (`model/layer` inside a nested model).
+             */
+            layer: string;
+            /**
+             * Node
+             * @description Its node, where it has one.
+             * @default null
+             */
+            node?: string | null;
+            /**
+             * Source
+             * @description loaded: the layer it came from.
+             * @default null
+             */
+            source?: string | null;
+            /**
+             * By
+             * @description loaded: matched by name, or by position, type and shapes.
+             * @default null
+             */
+            by?: ("name" | "position") | null;
+            /**
+             * Reason
+             * @description skipped, initialised: why.
+             * @default null
+             */
+            reason?: string | null;
         };
         /** LogEvent */
         LogEvent: {
@@ -1959,6 +2395,36 @@ export interface components {
              */
             accuracy_exported?: number | null;
         };
+        /** OutputResults */
+        OutputResults: {
+            /**
+             * Output
+             * @description The Output node's name.
+             */
+            output: string;
+            /**
+             * Task
+             * @description None: an output described by its metrics only.
+             */
+            task: ("classification" | "regression") | null;
+            /** Samples */
+            samples: number;
+            /** Classes */
+            classes?: string[] | null;
+            /**
+             * Confusion Matrix
+             * @description Rows: the true class, columns: the predicted class (order of `classes`).
+             */
+            confusion_matrix?: number[][] | null;
+            /** Per Class */
+            per_class?: components["schemas"]["ClassScores"][] | null;
+            /**
+             * Worst
+             * @description The 12 most confidently wrong samples, worst first.
+             */
+            worst?: components["schemas"]["WorstSample"][] | null;
+            regression?: components["schemas"]["RegressionResults"] | null;
+        };
         /** ParamChange */
         ParamChange: {
             /**
@@ -2057,6 +2523,28 @@ export interface components {
              * @default 0
              */
             min_lr?: number;
+        };
+        /** RegressionResults */
+        RegressionResults: {
+            /**
+             * Points
+             * @description (true, predicted) pairs, at most 500 (evenly spaced samples).
+             */
+            points: [
+                number,
+                number
+            ][];
+            /** Mae */
+            mae: number;
+            /** Rmse */
+            rmse: number;
+            /**
+             * R2
+             * @description None when the targets do not vary.
+             */
+            r2: number | null;
+            /** @description Predicted minus true. */
+            residuals: components["schemas"]["Histogram"];
         };
         /** Run */
         Run: {
@@ -2264,6 +2752,8 @@ export interface components {
              * @default 1
              */
             gpus?: number;
+            /** @description Start from trained weights instead of fresh ones: `{"weights": id}` or `{"run": id}` (with `artifact`). Nodes with `trainable: false` keep them. */
+            initial_weights?: components["schemas"]["InitialWeights"] | null;
             /**
              * Layer Stats
              * @description Per-node weight/gradient norms and activation statistics at every epoch end (`layer_stats` events). Off by default: on the small digits MLP it cost about 18 % of throughput (bench/bench_training_overhead.py), above the 3 % allowed.
@@ -2313,6 +2803,30 @@ export interface components {
              * @description The seq of the run's last event.
              */
             last_seq: number;
+        };
+        /** SampleList */
+        SampleList: {
+            /** Dataset */
+            dataset: string;
+            /**
+             * Class
+             * @description The class the images are of.
+             */
+            class: string;
+            /**
+             * Label
+             * @description The class's label (its index in `classes`).
+             */
+            label: number;
+            /**
+             * Total
+             * @description Images of this class in the set.
+             */
+            total: number;
+            /** Offset */
+            offset: number;
+            /** Samples */
+            samples: components["schemas"]["ImageSample"][];
         };
         /** SaveGraph */
         SaveGraph: {
@@ -2614,6 +3128,40 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * SystemEvent
+         * @description The trainer process's CPU and memory, and its GPUs' use (NVML, where there are
+         *     any), sampled every few seconds while it trains.
+         */
+        SystemEvent: {
+            /**
+             * Time
+             * @description Unix time it happened.
+             */
+            time: number;
+            /**
+             * Seq
+             * @description The run's event number (1, 2, ...); set by the event log.
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "system";
+            /**
+             * Cpu Percent
+             * @description Of one core: 200 is two cores busy.
+             */
+            cpu_percent: number;
+            /**
+             * Rss Bytes
+             * @description The trainer's resident memory.
+             */
+            rss_bytes: number;
+            /** Gpus */
+            gpus?: components["schemas"]["GpuSample"][];
+        };
         /** Ticket */
         Ticket: {
             /**
@@ -2773,6 +3321,100 @@ export interface components {
             /** Versions */
             versions: components["schemas"]["VersionInfo"][];
         };
+        /**
+         * WeightLayer
+         * @description A layer whose weights the set holds.
+         */
+        WeightLayer: {
+            /**
+             * Name
+             * @description The Keras layer's name; a nested model's layer as `model/layer`. A node whose name (or sub-graph key and name) is this gets these weights first.
+             */
+            name: string;
+            /**
+             * Type
+             * @description The Keras class.
+             */
+            type: string;
+            /**
+             * Shapes
+             * @description The shape of each weight, in Keras's order.
+             */
+            shapes: number[][];
+            /** Params */
+            params: number;
+        };
+        /** WeightSetInfo */
+        WeightSetInfo: {
+            /**
+             * Id
+             * @description The SHA-256 of the file the weights came from.
+             */
+            id: string;
+            /**
+             * Name
+             * @description The file's name as sent (or the application's).
+             */
+            name: string;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "keras" | "weights.h5" | "application";
+            /**
+             * Bytes
+             * @description Size of the stored .keras file.
+             */
+            bytes: number;
+            /** Layers */
+            layers: components["schemas"]["WeightLayer"][];
+            /** Owner */
+            owner: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** WeightSetList */
+        WeightSetList: {
+            /** Weight Sets */
+            weight_sets: components["schemas"]["WeightSetInfo"][];
+        };
+        /**
+         * WeightsEvent
+         * @description A run that starts from trained weights (`settings.initial_weights`) says, before it
+         *     trains, which layers got them (`loaded`), which layers of the source went unused
+         *     (`skipped`, with the reason) and which of the graph's start fresh (`initialised`).
+         */
+        WeightsEvent: {
+            /**
+             * Time
+             * @description Unix time it happened.
+             */
+            time: number;
+            /**
+             * Seq
+             * @description The run's event number (1, 2, ...); set by the event log.
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "weights";
+            /**
+             * Source
+             * @description Where the weights came from: `weights ID`, `run ID/FILE`.
+             */
+            source: string;
+            /** Loaded */
+            loaded?: components["schemas"]["LayerWeights"][];
+            /** Skipped */
+            skipped?: components["schemas"]["LayerWeights"][];
+            /** Initialised */
+            initialised?: components["schemas"]["LayerWeights"][];
+        };
         /** WorkerInfo */
         WorkerInfo: {
             /** Id */
@@ -2808,6 +3450,49 @@ export interface components {
             workers: components["schemas"]["WorkerInfo"][];
         };
         /**
+         * WorstSample
+         * @description A sample the model got wrong with high confidence.
+         */
+        WorstSample: {
+            /**
+             * Index
+             * @description Its position in the evaluated data.
+             */
+            index: number;
+            /**
+             * True
+             * @description The true class.
+             */
+            true: string;
+            /** Predicted */
+            predicted: string;
+            /**
+             * Confidence
+             * @description The probability the model gave its wrong answer.
+             */
+            confidence: number;
+            /**
+             * File
+             * @description Image sets: class folder / file.
+             */
+            file?: string | null;
+            /**
+             * Thumbnail
+             * @description Image sets: a PNG data: URL.
+             */
+            thumbnail?: string | null;
+            /**
+             * Text
+             * @description Text sets: the text.
+             */
+            text?: string | null;
+            /**
+             * Row
+             * @description Tables: the sample's features.
+             */
+            row?: number[] | null;
+        };
+        /**
          * PingMessage
          * @description Sent on an idle socket; no seq.
          */
@@ -2823,7 +3508,7 @@ export interface components {
              */
             type: "ping";
         };
-        RunStreamMessage: components["schemas"]["StatusEvent"] | components["schemas"]["BatchEvent"] | components["schemas"]["EpochEvent"] | components["schemas"]["LayerStatsEvent"] | components["schemas"]["LogEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["ArtifactEvent"] | components["schemas"]["PingMessage"];
+        RunStreamMessage: components["schemas"]["StatusEvent"] | components["schemas"]["BatchEvent"] | components["schemas"]["EpochEvent"] | components["schemas"]["LayerStatsEvent"] | components["schemas"]["LogEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["ArtifactEvent"] | components["schemas"]["SystemEvent"] | components["schemas"]["WeightsEvent"] | components["schemas"]["PingMessage"];
         /** RunDeleted */
         RunDeleted: {
             /**
@@ -3328,7 +4013,9 @@ export interface operations {
     };
     import_model_api_models_import_post: {
         parameters: {
-            query?: never;
+            query?: {
+                keep_weights?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3400,6 +4087,147 @@ export interface operations {
                 content?: never;
             };
             /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_applications_api_models_applications_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationList"];
+                };
+            };
+            /** @description The body could not be parsed (not JSON, a bad form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token or session (when the server has one). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token's person may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    application_api_models_applications_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplicationRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportedGraph"];
+                };
+            };
+            /** @description The body could not be parsed (not JSON, a bad form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token or session (when the server has one). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token's person may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The graph or the request is invalid: `{"errors": [...]}`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description ImageNet weights asked for, but they are neither in the server's Keras cache nor downloadable (no network): the message names the file. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5089,7 +5917,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "multipart/form-data": components["schemas"]["Body_upload_dataset_api_datasets_post"];
             };
@@ -5124,6 +5952,15 @@ export interface operations {
             };
             /** @description The token's person may not do this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The name is taken. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5326,6 +6163,101 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    samples_api_datasets__name__samples_get: {
+        parameters: {
+            query: {
+                /** @description A class name. */
+                class: string;
+                /** @description How many images. */
+                n?: number;
+                /** @description Skip this many (sorted by file). */
+                offset?: number;
+                /** @description Thumbnails' longest side. */
+                size?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A data set's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SampleList"];
+                };
+            };
+            /** @description The body could not be parsed (not JSON, a bad form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token or session (when the server has one). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token's person may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not an image set, or no such class. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description The database is unreachable; nothing was stored. */
@@ -5924,6 +6856,431 @@ export interface operations {
                 };
             };
             /** @description A format that cannot be quantized so, or a model or data set the export cannot take. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_weight_sets_api_weights_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeightSetList"];
+                };
+            };
+            /** @description The body could not be parsed (not JSON, a bad form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token or session (when the server has one). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token's person may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upload_weights_api_weights_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                    /** @description A graph JSON (for a .weights.h5 file). */
+                    graph?: string;
+                    graph_id?: string;
+                    graph_version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeightSetInfo"];
+                };
+            };
+            /** @description The body could not be parsed (not JSON, a bad form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token or session (when the server has one). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token's person may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No saved graph `graph_id`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over LAYERFORGE_LIMIT_UPLOAD_BYTES or memory. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A file that is not a weight file, or does not fit the graph. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_weight_set_api_weights__weight_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                weight_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeightSetInfo"];
+                };
+            };
+            /** @description The body could not be parsed (not JSON, a bad form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token or session (when the server has one). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token's person may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No weight set with that id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_weight_set_api_weights__weight_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                weight_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body could not be parsed (not JSON, a bad form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token or session (when the server has one). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token's person may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No weight set with that id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    fine_tune_api_runs__run_id__fine_tune_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FineTuneRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description The body could not be parsed (not JSON, a bad form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token or session (when the server has one). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token's person may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No run with that id (or short id). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The run has no such model (yet). */
             422: {
                 headers: {
                     [name: string]: unknown;
