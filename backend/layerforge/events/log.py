@@ -20,7 +20,8 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from layerforge.events.run_state import RunState
-from layerforge.events.types import TERMINAL_STATUSES, RunEvent, RunEventBase, StatusEvent
+from layerforge.events.types import RunEvent, RunEventBase, StatusEvent
+from layerforge.store.models import TERMINAL_STATUSES
 
 
 class SubscriberOverflow(Exception):

@@ -25,17 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from layerforge.events.log import Event, Subscription
-from layerforge.events.run_state import RunState
-from layerforge.events.types import (
-    RUN_EVENT,
-    TERMINAL_STATUSES,
-    RunDeleted,
-    RunEvent,
-    RunStatusChange,
-    StatusEvent,
-)
+from layerforge.events.run_state import RunState, run_state, state_columns
+from layerforge.events.types import RUN_EVENT, RunDeleted, RunEvent, RunStatusChange, StatusEvent
 from layerforge.store.failures import write_failure
-from layerforge.store.runs import RunStore, StoredEvent, run_state, state_columns
+from layerforge.store.models import TERMINAL_STATUSES
+from layerforge.store.runs import RunStore, StoredEvent
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from layerforge.events.log import Event, Subscription
 from layerforge.events.redis_clients import pooled_redis
-from layerforge.events.run_state import RunState
+from layerforge.events.run_state import RunState, run_state, state_columns
 from layerforge.events.store_writer import StoreWriter
 from layerforge.events.types import (
     RUN_EVENT,
@@ -40,7 +40,7 @@ from layerforge.events.types import (
     RunStatusChange,
     StatusEvent,
 )
-from layerforge.store.runs import RunStore, StoredEvent, iso, run_state, state_columns
+from layerforge.store.runs import RunStore, StoredEvent, iso
 
 log = logging.getLogger(__name__)
 

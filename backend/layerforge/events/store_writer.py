@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from layerforge.events.run_state import RunState
+from layerforge.events.run_state import RunState, state_columns
 from layerforge.store.failures import write_failure
-from layerforge.store.runs import RunStore, StoredEvent, state_columns
+from layerforge.store.runs import RunStore, StoredEvent
 
 log = logging.getLogger(__name__)
 

@@ -15,17 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
-RunStatus = Literal["queued", "starting", "running", "succeeded", "failed", "cancelled"]
-RUN_STATUSES: tuple[RunStatus, ...] = (
-    "queued",
-    "starting",
-    "running",
-    "succeeded",
-    "failed",
-    "cancelled",
-)
-ACTIVE_STATUSES: frozenset[RunStatus] = frozenset({"starting", "running"})
-TERMINAL_STATUSES: frozenset[RunStatus] = frozenset({"succeeded", "failed", "cancelled"})
+from layerforge.store.models import RunStatus
 
 
 def _finite(value: float | None) -> float | None:

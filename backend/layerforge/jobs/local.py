@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from layerforge.events.log import EventLog
-from layerforge.events.types import ACTIVE_STATUSES, ResultEvent, RunError, StatusEvent
+from layerforge.events.types import ResultEvent, RunError, StatusEvent
 from layerforge.jobs.devices import cpu_device, nvidia_gpus
 from layerforge.jobs.forked import ForkServer
 from layerforge.jobs.scheduler import CancelOutcome
@@ -34,6 +34,7 @@ from layerforge.jobs.supervisor import Supervision, TrainerProcess, spawn_traine
 from layerforge.jobs.worker_info import WorkerInfo
 from layerforge.settings import Settings
 from layerforge.store.failures import write_failure
+from layerforge.store.models import ACTIVE_STATUSES
 from layerforge.store.runs import RunStore
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,9 @@ import asyncio
 from typing import Any
 
 from layerforge.events.log import EventLog
-from layerforge.events.types import RunStatus
-from layerforge.store.runs import RunStore, with_state
+from layerforge.events.run_state import with_state
+from layerforge.store.models import RunStatus
+from layerforge.store.runs import RunStore
 
 
 class RunQueries:

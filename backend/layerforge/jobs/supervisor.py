@@ -22,19 +22,11 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from layerforge.events.log import EventLog
-from layerforge.events.types import (
-    RUN_EVENT,
-    TERMINAL_STATUSES,
-    BatchEvent,
-    LogEvent,
-    RunError,
-    RunEvent,
-    RunStatus,
-    StatusEvent,
-)
+from layerforge.events.types import RUN_EVENT, BatchEvent, LogEvent, RunError, RunEvent, StatusEvent
 from layerforge.jobs.forked import ForkedProcess
 from layerforge.settings import Settings
 from layerforge.store.failures import write_failure
+from layerforge.store.models import TERMINAL_STATUSES, RunStatus
 from layerforge.training.keras_setup import THREADS_ENV
 from layerforge.training.protocol import LINE_LIMIT
 

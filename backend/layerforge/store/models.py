@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import (
     JSON,
@@ -70,11 +70,18 @@ class GraphVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+RunStatus = Literal["queued", "starting", "running", "succeeded", "failed", "cancelled"]
+RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
+"""In the order a run moves through them; the terminal ones last (events/run_state.py)."""
+ACTIVE_STATUSES: frozenset[RunStatus] = frozenset({"starting", "running"})
+TERMINAL_STATUSES: frozenset[RunStatus] = frozenset({"succeeded", "failed", "cancelled"})
+
+
 class Run(Base):
     __tablename__ = "runs"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    status: Mapped[str] = mapped_column(String(16), index=True, default="queued")
+    status: Mapped[RunStatus] = mapped_column(String(16), index=True, default="queued")
     graph: Mapped[dict[str, Any]] = mapped_column(JSON)
     graph_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     graph_version: Mapped[int | None] = mapped_column(Integer, nullable=True)

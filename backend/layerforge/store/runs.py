@@ -11,11 +11,9 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
-from layerforge.events.run_state import RunState
-from layerforge.events.types import RunError, RunStatus
 from layerforge.store import graphs
 from layerforge.store.db import session_scope
-from layerforge.store.models import Run, RunEvent
+from layerforge.store.models import Run, RunEvent, RunStatus
 
 
 @dataclass(frozen=True)
@@ -37,6 +35,7 @@ def iso(value: datetime | None) -> str | None:
 
 
 def run_to_dict(run: Run, *, with_graph: bool = True) -> dict[str, Any]:
+    """A run's columns, times in ISO 8601 (events/run_state.py reads a state from them)."""
     body = {
         "id": run.id,
         "status": run.status,
@@ -55,43 +54,6 @@ def run_to_dict(run: Run, *, with_graph: bool = True) -> dict[str, Any]:
     if with_graph:
         body["graph"] = run.graph
     return body
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def run_state(row: dict[str, Any]) -> RunState:
-    """The state-machine view of a stored run (a `run_to_dict` row)."""
-    return RunState(
-        status=row["status"],
-        last_seq=row["last_seq"],
-        metrics=dict(row["metrics"] or {}),
-        error=RunError.model_validate(row["error"]) if row["error"] else None,
-        started_at=_parse_time(row["started_at"]),
-        finished_at=_parse_time(row["finished_at"]),
-    )
-
-
-def state_columns(state: RunState) -> dict[str, Any]:
-    """The `runs` columns for a state (what `write_events` updates)."""
-    return {
-        "status": state.status,
-        "metrics": dict(state.metrics),
-        "error": state.error.model_dump(exclude_none=True) if state.error else None,
-        "started_at": state.started_at,
-        "finished_at": state.finished_at,
-        "last_seq": state.last_seq,
-    }
-
-
-def with_state(row: dict[str, Any], state: RunState) -> dict[str, Any]:
-    """A stored run's row updated with a state that is at least as new."""
-    if state.last_seq < (row.get("last_seq") or 0):
-        return row
-    cols = state_columns(state)
-    cols["started_at"], cols["finished_at"] = iso(state.started_at), iso(state.finished_at)
-    return {**row, **cols}
 
 
 class RunStore:

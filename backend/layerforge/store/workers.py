@@ -14,9 +14,8 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from layerforge.events.types import ACTIVE_STATUSES
 from layerforge.store.db import session_scope
-from layerforge.store.models import Run, Worker, utcnow
+from layerforge.store.models import ACTIVE_STATUSES, Run, Worker, utcnow
 
 
 @dataclass(frozen=True)

@@ -28,16 +28,15 @@ from rich.progress import (
 from rich.table import Table
 
 from layerforge.events.types import (
-    TERMINAL_STATUSES,
     ArtifactEvent,
     BatchEvent,
     EpochEvent,
     ErrorEvent,
     LogEvent,
     RunEvent,
-    RunStatus,
     StatusEvent,
 )
+from layerforge.store.models import TERMINAL_STATUSES, RunStatus
 from layerforge.training.settings import parse_settings
 
 WIDE_TABLE_METRICS = 6

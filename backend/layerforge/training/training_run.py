@@ -25,12 +25,12 @@ from layerforge.events.types import (
     LogEvent,
     LogLevel,
     RunError,
-    RunStatus,
     StatusEvent,
 )
 from layerforge.graph.problems import GraphError, Problem, clean_message
 from layerforge.graph.schema import parse_graph
 from layerforge.graph.topology import output_name
+from layerforge.store.models import RunStatus
 from layerforge.training.artifacts import save_model, write_text
 from layerforge.training.datasets.catalogue import image_folder, load_dataset
 from layerforge.training.datasets.errors import DatasetError

@@ -21,10 +21,11 @@ from layerforge.api.schemas.runs import (
     Prediction,
     PredictRequest,
 )
-from layerforge.events.types import TERMINAL_STATUSES, ResultEvent
+from layerforge.events.types import ResultEvent
 from layerforge.jobs.runtime import Runtime
 from layerforge.jobs.spec import OneshotMode, oneshot_spec
 from layerforge.settings import Settings
+from layerforge.store.models import TERMINAL_STATUSES
 from layerforge.training.evaluation import EvaluationReport
 
 router = APIRouter(tags=["runs"])

@@ -26,12 +26,13 @@ from layerforge.api.schemas.runs import (
     RunSummary,
     run_out,
 )
-from layerforge.events.types import RUN_STATUSES, RunStatus, StatusEvent
+from layerforge.events.types import StatusEvent
 from layerforge.graph.limits import GraphLimits
 from layerforge.graph.problems import Problem
 from layerforge.graph.schema import Graph, parse_graph
 from layerforge.graph.topology import output_name
 from layerforge.jobs.runtime import Runtime
+from layerforge.store.models import RUN_STATUSES, RunStatus
 from layerforge.training.settings import RunSettings
 
 router = APIRouter(tags=["runs"])

@@ -18,8 +18,8 @@ from layerforge.api.deps import RuntimeDep, SettingsDep
 from layerforge.api.errors import ApiError, ErrorBody
 from layerforge.api.routers.run_outputs import MODEL_FILE
 from layerforge.api.routers.runs import NOT_FOUND, run_or_404
-from layerforge.events.types import TERMINAL_STATUSES
 from layerforge.jobs.spec import run_spec
+from layerforge.store.models import TERMINAL_STATUSES
 from layerforge.training.serving.wire import ServingExportRequest, ServingReport, refusal
 
 router = APIRouter(tags=["runs"])

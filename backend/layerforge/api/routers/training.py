@@ -8,8 +8,8 @@ import annotated_types
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from layerforge.events.types import RUN_STATUSES, RunStatus
 from layerforge.graph.catalogue.losses_metrics import LOSSES, METRICS
+from layerforge.store.models import RUN_STATUSES, RunStatus
 from layerforge.training.optimizers import OPTIMIZERS
 from layerforge.training.settings import (
     Backend,

@@ -8,8 +8,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from layerforge.api.bodies import GraphIn
-from layerforge.events.types import Metrics, RunError, RunEvent, RunStatus
+from layerforge.events.types import Metrics, RunError, RunEvent
 from layerforge.graph.schema import Graph
+from layerforge.store.models import RunStatus
 from layerforge.training.datasets.models import DatasetRef
 from layerforge.training.evaluation import ClassScores, OutputResults, WorstSample
 from layerforge.training.settings import RunSettings
