@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import keras
 
@@ -67,7 +67,7 @@ class WeightMatch:
     """(layer, counterpart or reason) rows: `loaded` (target layer, source layer, "name"
     or "position"), `skipped` (source layer, reason), `initialised` (target layer, reason)."""
 
-    loaded: list[tuple[str, str, str]] = field(default_factory=list)
+    loaded: list[tuple[str, str, Literal["name", "position"]]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     initialised: list[tuple[str, str]] = field(default_factory=list)
 
