@@ -39,11 +39,13 @@ run: venv frontend
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 
-# Lint and type checks: Python (ruff, mypy) and the editor (ESLint, Prettier, tsc).
+# Lint and type checks: Python (ruff, mypy, the layers contract: lint-imports) and the editor
+# (ESLint, Prettier, tsc).
 lint: venv-test frontend/node_modules/.installed
 	$(VENV)/bin/ruff check backend tests bench
 	$(VENV)/bin/ruff format --check backend tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	cd frontend && npm run lint
 
 test-py: venv-test frontend chromium
