@@ -67,7 +67,10 @@ def digits_mnist_shaped() -> Loaded:
     digits = load_digits(flat=True)
     x = digits.arrays["x"].reshape(-1, 8, 8)
     big = np.stack(
-        [np.asarray(Image.fromarray(d, mode="F").resize((28, 28), Image.BILINEAR)) for d in x]
+        [
+            np.asarray(Image.fromarray(d, mode="F").resize((28, 28), Image.Resampling.BILINEAR))
+            for d in x
+        ]
     )
     arrays = {"x": big.reshape(len(x), 784).clip(0, 1).astype("float32"), "y": digits.arrays["y"]}
     return Loaded(arrays, ["x"], ["y"], BUILTIN["digits_mnist_shaped"][0], digits.classes)
