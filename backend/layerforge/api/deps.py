@@ -58,8 +58,8 @@ def app_settings(request: Request) -> Settings:
     return settings
 
 
-def app_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+def app_runtime(connection: HTTPConnection) -> Runtime:
+    runtime: Runtime = connection.app.state.runtime
     return runtime
 
 

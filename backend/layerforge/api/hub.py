@@ -2,16 +2,16 @@
 
 Each connection gets its own bounded queue (an event log `Subscription`) and its own
 sender task, so a slow client only ever waits on itself; one that falls more than
-`settings.ws_queue` events behind is closed with 4408 and can reconnect with
-`after=` the last seq it got. Messages are the events' JSON, the same objects as
-`GET /api/runs/{id}/events` (`RunStreamMessage` and `FeedMessage` in events/types.py);
-when nothing happened for `settings.ws_ping_s` the hub sends a `PingMessage` (no seq). A run's socket closes with 1000 once
-the run's terminal status was sent.
+`settings.ws_queue` events behind is closed with 4408 (`CloseCode.TOO_SLOW`) and can
+reconnect with `after=` the last seq it got. Messages are the events' JSON, the same
+objects as `GET /api/runs/{id}/events` (`RunStreamMessage` and `FeedMessage` in
+events/types.py); when nothing happened for `settings.ws_ping_s` the hub sends a
+`PingMessage` (no seq). A run's socket closes with 1000 once the run's terminal status
+was sent.
 
-Close codes: 1000 run finished, 1001 server shutting down, 1008 origin or token refused
-(by the app's `AccessGuard`, before the hub), 4400 bad query parameter, 4404 unknown
-run, 4408 client too slow. The hub checks Origin and token again itself (4403) so that
-it is safe also where it is served without the guard.
+Close codes are `CloseCode` (api/close_codes.py, published in the OpenAPI document). The
+hub checks Origin and token again itself (4403) so that it is safe also where it is
+served without the app's `AccessGuard` (which refuses with 1008 before the hub).
 """
 
 from __future__ import annotations
@@ -23,16 +23,24 @@ from typing import Any, Protocol
 
 import anyio
 
+from layerforge.api.close_codes import CloseCode
+from layerforge.api.errors import ApiError
 from layerforge.api.security import origin_allowed, socket_allowed
 from layerforge.events.log import Event, EventLog, SubscriberOverflow, Subscription
 from layerforge.events.types import PingMessage
 from layerforge.settings import Settings
 
-CLOSE_FINISHED = (1000, "run finished")
-CLOSE_SHUTDOWN = (1001, "server shutting down")
-CLOSE_BAD_ORIGIN = (4403, "origin not allowed")
-CLOSE_BAD_TOKEN = (4403, "missing or wrong token")
-CLOSE_UNKNOWN_RUN = (4404, "unknown run")
+CLOSE_FINISHED = (CloseCode.FINISHED, "run finished")
+CLOSE_SHUTDOWN = (CloseCode.SHUTDOWN, "server shutting down")
+CLOSE_BAD_ORIGIN = (CloseCode.FORBIDDEN, "origin not allowed")
+CLOSE_BAD_TOKEN = (CloseCode.FORBIDDEN, "missing or wrong token")
+CLOSE_BAD_AFTER = (CloseCode.BAD_QUERY, "after must be a whole number >= 0")
+CLOSE_UNKNOWN_RUN = (CloseCode.NOT_FOUND, "unknown run")
+
+
+def _reason(text: str) -> str:
+    """`text` cut to the 123 bytes a close frame's reason may hold."""
+    return text.encode()[:123].decode(errors="ignore")
 
 
 class Socket(Protocol):
@@ -75,7 +83,15 @@ class Hub:
             return None  # no Origin: not a browser
         return CLOSE_BAD_ORIGIN
 
-    async def stream_run(self, ws: Socket, run_id: str, after: str | None) -> None:
+    async def stream_run(
+        self,
+        ws: Socket,
+        run_id: str,
+        after: str | None,
+        whole_id: Callable[[str], Awaitable[str]] | None = None,
+    ) -> None:
+        """Send the run's events after `after`, then its new ones until it ends.
+        `whole_id` makes a short id whole, raising the REST routes' 404 or 409."""
         await ws.accept()
         refused = self.refusal(ws)
         if refused:
@@ -85,7 +101,14 @@ class Hub:
             if start < 0:
                 raise ValueError
         except ValueError:
-            return await ws.close(4400, "after must be a whole number >= 0")
+            return await ws.close(*CLOSE_BAD_AFTER)
+        if whole_id is not None:
+            try:
+                run_id = await whole_id(run_id)
+            except ApiError as exc:
+                if exc.status != 409:
+                    return await ws.close(*CLOSE_UNKNOWN_RUN)
+                return await ws.close(CloseCode.AMBIGUOUS, _reason(str(exc)))
         try:
             sub = await self.events.subscribe(run_id, start, maxsize=self.settings.ws_queue)
         except KeyError:
@@ -156,7 +179,7 @@ class Hub:
 
     @staticmethod
     def _too_slow(conn: _Connection) -> tuple[int, str]:
-        return 4408, f"client too slow: reconnect with after={conn.sent_seq or 0}"
+        return CloseCode.TOO_SLOW, f"client too slow: reconnect with after={conn.sent_seq or 0}"
 
     @staticmethod
     async def _receive(ws: Socket) -> None:

@@ -36,6 +36,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from layerforge.api.auth import People, Person, is_loopback
+from layerforge.api.close_codes import CloseCode
 from layerforge.api.errors import error_response, problem, problems_body
 from layerforge.api.limits import KerasQueue
 from layerforge.settings import Settings
@@ -136,7 +137,9 @@ class AccessGuard:
             return await self.app(scope, receive, send)
         status, code, message = refusal
         if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})
+            await send(
+                {"type": "websocket.close", "code": CloseCode.REFUSED, "reason": message[:120]}
+            )
             return
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         await error_response(status, [problem(code, message)], headers)(scope, receive, send)

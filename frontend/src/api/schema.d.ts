@@ -3559,6 +3559,23 @@ export interface components {
             } | null;
         };
         FeedMessage: components["schemas"]["RunStatusChange"] | components["schemas"]["RunDeleted"] | components["schemas"]["PingMessage"];
+        /**
+         * CloseCode
+         * @description 1000 the run (or sweep) ended and everything was sent; 1001 the server is
+         *     shutting down (reconnect with `after=` the last seq); 1008 Origin or token refused
+         *     by the app's access guard, before the hub; 4400 a bad query parameter; 4403 Origin
+         *     or token refused by the hub itself; 4404 no such run (or sweep); 4408 the client
+         *     fell too far behind (reconnect with `after=` the last seq); 4409 a short run id that
+         *     several runs' ids start with.
+         * @enum {integer}
+         */
+        CloseCode: 1000 | 1001 | 1008 | 4400 | 4403 | 4404 | 4408 | 4409;
+        /**
+         * FinalCloseCode
+         * @description The close codes after which reconnecting cannot help.
+         * @enum {integer}
+         */
+        FinalCloseCode: 4400 | 4403 | 4404 | 4409;
     };
     responses: never;
     parameters: never;

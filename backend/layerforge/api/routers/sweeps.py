@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from layerforge.api.auth import ADMIN, CurrentPerson, Person, require_owner
 from layerforge.api.bodies import GraphIn
+from layerforge.api.close_codes import CloseCode
 from layerforge.api.deps import SessionDep, SettingsDep, app_sessions, check_graph_size
 from layerforge.api.errors import ApiError, ErrorBody, problem, validation_problems
 from layerforge.api.routers import runs
@@ -174,14 +175,14 @@ async def sweep_stream(websocket: WebSocket, sweep_id: str) -> None:
         while True:
             sweep = await sweeps.get(sweep_id)
             if sweep is None:
-                await websocket.close(code=4404, reason="no such sweep")
+                await websocket.close(code=CloseCode.NOT_FOUND, reason="no such sweep")
                 return
             text = json.dumps(sweep.model_dump(mode="json"))
             if text != last:
                 await websocket.send_text(text)
                 last = text
             if sweep.status != "running":
-                await websocket.close(code=1000)
+                await websocket.close(code=CloseCode.FINISHED)
                 return
             await asyncio.sleep(STREAM_POLL_S)
     except WebSocketDisconnect:
