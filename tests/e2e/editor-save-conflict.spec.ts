@@ -6,6 +6,9 @@
 import type { APIRequestContext, Page } from '@playwright/test';
 import { expect, openTemplate, selectNode, test } from './fixtures';
 
+/** Names unique to this run: the server may hold graphs of earlier runs. */
+const RUN = Date.now().toString(36);
+
 async function savedNamed(request: APIRequestContext, name: string) {
   const { graphs } = (await (await request.get('/api/graphs')).json()) as { graphs: { id: string; name: string }[] };
   return graphs.filter((g) => g.name === name);
@@ -41,19 +44,20 @@ async function myEditThenSave(page: Page) {
 }
 
 test('a conflict: save mine as a copy keeps both', async ({ editor: page, request }) => {
-  await saveFirst(page, 'Conflict copy');
-  const [graph] = await savedNamed(request, 'Conflict copy');
+  const name = `Conflict copy ${RUN}`;
+  await saveFirst(page, name);
+  const [graph] = await savedNamed(request, name);
   await theirSave(request, graph.id);
   await myEditThenSave(page);
   await page.getByTestId('conflict-copy').click();
-  await expect(page.getByTestId('save-name')).toHaveValue('Conflict copy (my copy)');
+  await expect(page.getByTestId('save-name')).toHaveValue(`${name} (my copy)`);
   await page.getByTestId('save-confirm').click();
-  await expect(page.getByTestId('toast')).toContainText('Saved "Conflict copy (my copy)" (version 1)');
+  await expect(page.getByTestId('toast')).toContainText(`Saved "${name} (my copy)" (version 1)`);
   // theirs is untouched, mine is its own graph
   const theirs = await (await request.get(`/api/graphs/${graph.id}`)).json();
   expect(theirs.latest_version).toBe(2);
   expect(theirs.graph.nodes.find((n: { id: string }) => n.id === 'dense_2').params.units).toBe(64);
-  const [mine] = await savedNamed(request, 'Conflict copy (my copy)');
+  const [mine] = await savedNamed(request, `${name} (my copy)`);
   const copy = await (await request.get(`/api/graphs/${mine.id}`)).json();
   expect(copy.graph.nodes.find((n: { id: string }) => n.id === 'dense_2').params.units).toBe(48);
   // and the copy goes on saving versions of its own
@@ -61,12 +65,13 @@ test('a conflict: save mine as a copy keeps both', async ({ editor: page, reques
   await page.locator('#param-units').fill('40');
   await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
   await page.keyboard.press('Control+s');
-  await expect(page.getByTestId('toast')).toContainText('Saved "Conflict copy (my copy)" (version 2)');
+  await expect(page.getByTestId('toast')).toContainText(`Saved "${name} (my copy)" (version 2)`);
 });
 
 test('a conflict: reload theirs opens their version', async ({ editor: page, request }) => {
-  await saveFirst(page, 'Conflict reload');
-  const [graph] = await savedNamed(request, 'Conflict reload');
+  const name = `Conflict reload ${RUN}`;
+  await saveFirst(page, name);
+  const [graph] = await savedNamed(request, name);
   await theirSave(request, graph.id);
   await myEditThenSave(page);
   await page.getByTestId('conflict-reload').click();
@@ -86,9 +91,9 @@ test('two first saves ask for names: no two "Untitled model" entries', async ({ 
   await page.getByTestId('palette-Input').click();
   await page.keyboard.press('Control+s');
   await expect(page.getByTestId('save-name')).toHaveValue('Untitled model');
-  await page.getByTestId('save-name').fill('First sketch');
+  await page.getByTestId('save-name').fill(`First sketch ${RUN}`);
   await page.keyboard.press('Enter');
-  await expect(page.getByTestId('toast')).toContainText('Saved "First sketch" (version 1)');
-  expect(await savedNamed(request, 'First sketch')).toHaveLength(1);
+  await expect(page.getByTestId('toast')).toContainText(`Saved "First sketch ${RUN}" (version 1)`);
+  expect(await savedNamed(request, `First sketch ${RUN}`)).toHaveLength(1);
   expect(await savedNamed(request, 'Untitled model')).toHaveLength(0);
 });
