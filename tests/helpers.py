@@ -16,6 +16,7 @@ from typing import Any
 from layerforge.events.log import EventLog, wire_dict
 from layerforge.jobs.supervisor import TrainerProcess
 from layerforge.store.runs import RunStore
+from layerforge.training.protocol import TRAINER_MODULE
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -211,7 +212,7 @@ class Trainer:
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "KERAS_BACKEND": spec.get("backend", "tensorflow"),
         }
-        cmd = [sys.executable, "-m", "layerforge.training.trainer"] + (["--warm"] if warm else [])
+        cmd = [sys.executable, "-m", TRAINER_MODULE] + (["--warm"] if warm else [])
         self.proc = subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,

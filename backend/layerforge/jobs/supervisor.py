@@ -28,11 +28,10 @@ from layerforge.settings import Settings
 from layerforge.store.failures import write_failure
 from layerforge.store.models import TERMINAL_STATUSES, RunStatus
 from layerforge.training.keras_setup import THREADS_ENV
-from layerforge.training.protocol import LINE_LIMIT
+from layerforge.training.protocol import LINE_LIMIT, TRAINER_MODULE
 
 log = logging.getLogger(__name__)
 
-TRAINER_MODULE = "layerforge.training.trainer"
 STDERR_TAIL_LINES = 40
 
 
@@ -99,7 +98,7 @@ def trainer_env(settings: Settings, devices: dict[str, str] | None = None) -> di
 async def spawn_trainer(
     backend: str, *, warm: bool, env: dict[str, str] | None = None
 ) -> TrainerProcess:
-    """Start `python -m layerforge.training.trainer [--warm]` with KERAS_BACKEND set."""
+    """Start `python -m TRAINER_MODULE [--warm]` with KERAS_BACKEND set."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -1,6 +1,7 @@
-"""Run the trainer one-shot (evaluate or predict on a finished run) from the API process.
+"""Run the trainer one-shot (evaluate or predict on a finished run) in a subprocess.
 
-Blocking: the API router calls `run_oneshot` in a thread. TensorFlow is imported only
+Blocking: the one-machine scheduler (jobs/local.py) calls `run_oneshot` in a thread, a
+team server's worker (jobs/worker.py) in a Dramatiq thread. TensorFlow is imported only
 in the subprocess."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from typing import Any
 
 from layerforge.events.types import TRAINER_EVENT, ResultEvent
+from layerforge.training.protocol import TRAINER_MODULE
 
 
 class OneshotError(Exception):
@@ -19,7 +21,7 @@ class OneshotError(Exception):
 
 
 def run_oneshot(spec: dict[str, Any], timeout: float = 120) -> ResultEvent:
-    """Start `python -m layerforge.training.trainer`, send the spec (with `mode`
+    """Start `python -m TRAINER_MODULE`, send the spec (with `mode`
     "evaluate" or "predict"), and return its result.
 
     Raises OneshotError with the trainer's reason, TimeoutError after `timeout` seconds."""
@@ -28,7 +30,7 @@ def run_oneshot(spec: dict[str, Any], timeout: float = 120) -> ResultEvent:
     env = {**os.environ, "KERAS_BACKEND": spec.get("backend") or "tensorflow"}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "layerforge.training.trainer"],
+        [sys.executable, "-m", TRAINER_MODULE],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

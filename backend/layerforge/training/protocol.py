@@ -14,6 +14,8 @@ from typing import IO, Any
 
 from layerforge.events.types import ResultEvent, RunEvent
 
+TRAINER_MODULE = "layerforge.training.trainer"
+"""The trainer's module: its process is `python -m TRAINER_MODULE [--warm]`."""
 CANCEL_LINE = "cancel"
 LINE_LIMIT = 16 * 1024 * 1024
 """The longest event line the supervising end reads (a result with many predictions)."""
