@@ -32,7 +32,8 @@ forward layer in a Bidirectional)."""
 SHAPES = {"1D": (8, 3), "2D": (8, 8, 3), "3D": (4, 4, 4, 2)}
 SEQUENCE_TYPES = {"recurrent", "attention"}
 IMAGE_CATEGORIES = {"augmentation"}
-INT_INPUTS = {"Embedding", "CategoryEncoding", "Hashing"}
+INT_INPUTS = {"Embedding", "CategoryEncoding", "Hashing", "IntegerLookup"}
+STRING_INPUTS = {"TextVectorization", "StringLookup"}
 SPECIAL_SHAPES = {
     "ConvLSTM1D": (3, 8, 2),
     "ConvLSTM2D": (3, 6, 6, 2),
@@ -93,6 +94,7 @@ def sample_model(layer_type: str, category: str, make: Any) -> keras.Model | Non
     shape = input_shape(layer_type, category)
     kind = next(k for k in LAYER_KINDS if k.type == layer_type)
     dtype = "int32" if layer_type in INT_INPUTS else "float32"
+    dtype = "string" if layer_type in STRING_INPUTS else dtype
     x = keras.Input(shape, dtype=dtype)
     layer = make()
     if kind.variadic or kind.call == "list":  # merge layers, Dot, Attention: [x, x]

@@ -68,6 +68,13 @@ class LayerKind:
     """Where the Keras class lives: keras.layers, or the Keras module of an internal
     layer of `keras.applications` (imported only from a `.keras`/JSON config naming
     exactly this module)."""
+    training_only: bool = False
+    """A random augmentation: it changes its input in training only and passes it through
+    unchanged at inference (Keras's `training=False`)."""
+    adapt_state: tuple[str, ...] = ()
+    """A preprocessing layer that learns its state from data (`layer.adapt`): the params
+    that give that state instead. The trainer adapts a node with none of them set on the
+    run's training split before fit."""
 
     @property
     def variadic(self) -> bool:
@@ -108,6 +115,11 @@ def per_dimension(
         LayerKind(name.format(d=d), category, description.format(d=d, **_DIMENSIONS[d]), **more)
         for d in dims
     )
+
+
+def augmenting(type_name: str, description: str) -> LayerKind:
+    """A random augmentation layer: active in training only."""
+    return LayerKind(type_name, "augmentation", description, training_only=True)
 
 
 def merging(type_name: str, description: str, inputs: int | Literal["many"] = MANY) -> LayerKind:
@@ -369,10 +381,42 @@ LAYER_KINDS = (
     *per_dimension("ZeroPadding{d}D", "reshaping", "Pads {what} with zeros at its edges."),
     # preprocessing
     LayerKind("Rescaling", "preprocessing", "Multiplies by scale and adds offset."),
-    LayerKind("Normalization", "preprocessing", "Shifts and scales by a given mean and variance."),
+    LayerKind(
+        "Normalization",
+        "preprocessing",
+        "Shifts and scales by a mean and variance, given or adapted to the training data.",
+        adapt_state=("mean", "variance"),
+    ),
     LayerKind("Resizing", "preprocessing", "Resizes images to height x width."),
     LayerKind("CenterCrop", "preprocessing", "Crops the centre of images to height x width."),
-    LayerKind("Discretization", "preprocessing", "Buckets continuous values by bin boundaries."),
+    LayerKind(
+        "Discretization",
+        "preprocessing",
+        "Buckets continuous values by bin boundaries, given or adapted to the training data.",
+        adapt_state=("bin_boundaries",),
+    ),
+    LayerKind(
+        "TextVectorization",
+        "preprocessing",
+        "Turns strings into token ids (or counts), with a vocabulary given or adapted to "
+        "the training data.",
+        key_params=("max_tokens", "output_sequence_length", "output_mode"),
+        adapt_state=("vocabulary",),
+    ),
+    LayerKind(
+        "StringLookup",
+        "preprocessing",
+        "Maps strings to integer ids (or one-hot rows), with a vocabulary given or adapted.",
+        key_params=("max_tokens", "output_mode"),
+        adapt_state=("vocabulary",),
+    ),
+    LayerKind(
+        "IntegerLookup",
+        "preprocessing",
+        "Maps integers to contiguous ids (or one-hot rows), with a vocabulary given or adapted.",
+        key_params=("max_tokens", "output_mode"),
+        adapt_state=("vocabulary",),
+    ),
     LayerKind(
         "CategoryEncoding", "preprocessing", "One-hot, multi-hot or count encoding of integer ids."
     ),
@@ -387,43 +431,33 @@ LAYER_KINDS = (
     LayerKind("MelSpectrogram", "preprocessing", "Mel spectrogram of raw audio."),
     LayerKind("STFTSpectrogram", "preprocessing", "Short-time Fourier transform of raw audio."),
     # augmentation
-    LayerKind("RandomFlip", "augmentation", "Randomly flips images during training."),
-    LayerKind("RandomRotation", "augmentation", "Randomly rotates images during training."),
-    LayerKind("RandomZoom", "augmentation", "Randomly zooms images during training."),
-    LayerKind("RandomTranslation", "augmentation", "Randomly translates images during training."),
-    LayerKind("RandomCrop", "augmentation", "Randomly crops images to height x width."),
-    LayerKind("RandomContrast", "augmentation", "Randomly adjusts contrast during training."),
-    LayerKind("RandomBrightness", "augmentation", "Randomly adjusts brightness during training."),
-    LayerKind("RandomHue", "augmentation", "Randomly shifts hue during training."),
-    LayerKind("RandomSaturation", "augmentation", "Randomly adjusts saturation during training."),
-    LayerKind("RandomSharpness", "augmentation", "Randomly adjusts sharpness during training."),
-    LayerKind("RandomShear", "augmentation", "Randomly shears images during training."),
-    LayerKind("RandomGrayscale", "augmentation", "Randomly converts images to grayscale."),
-    LayerKind("RandomInvert", "augmentation", "Randomly inverts image colours."),
-    LayerKind(
-        "RandomPosterization", "augmentation", "Randomly reduces the bits per colour channel."
-    ),
-    LayerKind(
-        "RandomColorDegeneration", "augmentation", "Randomly blends images with their grayscale."
-    ),
-    LayerKind(
-        "RandomColorJitter", "augmentation", "Random brightness, contrast, saturation and hue."
-    ),
-    LayerKind("RandomErasing", "augmentation", "Randomly erases rectangles of images."),
-    LayerKind(
-        "RandomGaussianBlur", "augmentation", "Randomly blurs images with a Gaussian kernel."
-    ),
-    LayerKind("RandomPerspective", "augmentation", "Random perspective transform of images."),
-    LayerKind("RandomElasticTransform", "augmentation", "Random elastic distortion of images."),
+    augmenting("RandomFlip", "Randomly flips images during training."),
+    augmenting("RandomRotation", "Randomly rotates images during training."),
+    augmenting("RandomZoom", "Randomly zooms images during training."),
+    augmenting("RandomTranslation", "Randomly translates images during training."),
+    augmenting("RandomCrop", "Randomly crops images to height x width."),
+    augmenting("RandomContrast", "Randomly adjusts contrast during training."),
+    augmenting("RandomBrightness", "Randomly adjusts brightness during training."),
+    augmenting("RandomHue", "Randomly shifts hue during training."),
+    augmenting("RandomSaturation", "Randomly adjusts saturation during training."),
+    augmenting("RandomSharpness", "Randomly adjusts sharpness during training."),
+    augmenting("RandomShear", "Randomly shears images during training."),
+    augmenting("RandomGrayscale", "Randomly converts images to grayscale."),
+    augmenting("RandomInvert", "Randomly inverts image colours."),
+    augmenting("RandomPosterization", "Randomly reduces the bits per colour channel."),
+    augmenting("RandomColorDegeneration", "Randomly blends images with their grayscale."),
+    augmenting("RandomColorJitter", "Random brightness, contrast, saturation and hue."),
+    augmenting("RandomErasing", "Randomly erases rectangles of images."),
+    augmenting("RandomGaussianBlur", "Randomly blurs images with a Gaussian kernel."),
+    augmenting("RandomPerspective", "Random perspective transform of images."),
+    augmenting("RandomElasticTransform", "Random elastic distortion of images."),
     LayerKind("AutoContrast", "augmentation", "Stretches image contrast to the full value range."),
-    LayerKind("Equalization", "augmentation", "Equalizes the histogram of images."),
-    LayerKind("Solarization", "augmentation", "Randomly inverts pixels above a threshold."),
-    LayerKind("AugMix", "augmentation", "AugMix chains of random augmentations."),
-    LayerKind(
-        "RandAugment", "augmentation", "RandAugment: random augmentations of random strength."
-    ),
-    LayerKind("CutMix", "augmentation", "Cuts and pastes patches between images of a batch."),
-    LayerKind("MixUp", "augmentation", "Blends pairs of images of a batch."),
+    augmenting("Equalization", "Equalizes the histogram of images during training."),
+    augmenting("Solarization", "Randomly inverts pixels above a threshold."),
+    augmenting("AugMix", "AugMix chains of random augmentations."),
+    augmenting("RandAugment", "RandAugment: random augmentations of random strength."),
+    augmenting("CutMix", "Cuts and pastes patches between images of a batch."),
+    augmenting("MixUp", "Blends pairs of images of a batch."),
     # wrappers
     LayerKind(
         "TimeDistributed",
@@ -438,6 +472,13 @@ LAYER_KINDS = (
         wraps="LSTM",
     ),
 )
+
+STRING_INPUT_TYPES = frozenset(
+    {"TextVectorization", "StringLookup", "Hashing", "HashedCrossing", "Identity"}
+)
+"""The layers a string tensor may reach (a string Input feeds these, or a sub-graph)."""
+STRINGS_ONLY_TYPES = frozenset({"TextVectorization", "StringLookup"})
+"""The layers that take only strings (a StringLookup with `invert` takes ids)."""
 
 KINDS: dict[str, LayerKind] = {k.type: k for k in (*PSEUDO_KINDS, *LAYER_KINDS)}
 """Every type a graph may use, by name (the allowlist)."""
@@ -455,13 +496,11 @@ REFUSED_TYPES = frozenset(
         "Pipeline",
         "RNN",
         "StackedRNNCells",
-        "TextVectorization",
-        "StringLookup",
-        "IntegerLookup",
     }
 )
 """Types refused with code `refused_type`: they run user code, load files, or need
-Python objects (cells, layer lists, vocabulary files) that a graph cannot carry."""
+Python objects (cells, layer lists) that a graph cannot carry. (The lookup layers are
+offered; their `vocabulary` is a literal list, never a file path: `param_rules`.)"""
 
 
 def kind(type_name: str) -> LayerKind | None:

@@ -164,6 +164,51 @@ PARAM_RULES: dict[str, dict[str, Any]] = {
     "seed": {"kind": "int", "nullable": True},
 }
 
+_VOCABULARY = {
+    "kind": "list",
+    "nullable": True,
+    "description": "A literal list of tokens (never a file path); null: adapted to the "
+    "training data before fit.",
+}
+_LOOKUP_MODES = {"kind": "choice", "choices": ["int", "one_hot", "multi_hot", "count", "tf_idf"]}
+_LOOKUP_RULES: dict[str, dict[str, Any]] = {
+    "vocabulary": _VOCABULARY,
+    "idf_weights": {"kind": "list", "nullable": True},
+    "output_mode": _LOOKUP_MODES,
+    "max_tokens": {"kind": "int", "min": 1, "nullable": True},
+    "vocabulary_size": {"kind": "int", "min": 1, "nullable": True, "default": None},
+}
+TYPE_PARAM_RULES: dict[str, dict[str, dict[str, Any]]] = {
+    "TextVectorization": {
+        **_LOOKUP_RULES,
+        "standardize": {
+            "kind": "choice",
+            "choices": ["lower_and_strip_punctuation", "lower", "strip_punctuation"],
+            "nullable": True,
+        },
+        "split": {"kind": "choice", "choices": ["whitespace", "character"], "nullable": True},
+        "output_mode": {"kind": "choice", "choices": ["int", "multi_hot", "count", "tf_idf"]},
+        "output_sequence_length": {"kind": "int", "min": 1, "nullable": True},
+    },
+    "StringLookup": _LOOKUP_RULES,
+    "IntegerLookup": {
+        **_LOOKUP_RULES,
+        "vocabulary_dtype": {"kind": "choice", "choices": ["int64", "int32"]},
+    },
+    "Discretization": {
+        "bin_boundaries": {
+            "kind": "list",
+            "nullable": True,
+            "description": "Ascending bin edges; null: adapted to the training data "
+            "(num_bins of them) before fit.",
+        },
+        "output_mode": {"kind": "choice", "choices": ["int", "one_hot", "multi_hot", "count"]},
+    },
+}
+"""Rules for one type's parameters, over the rules by name: the lookup layers' vocabulary
+is a literal list (Keras would read a string as a file path), `standardize` and `split`
+only Keras's named behaviours (never a callable), each layer's own output modes."""
+
 PADDING_CHOICES = {"default": ["valid", "same"], "Conv1D": ["valid", "same", "causal"]}
 
 SAMPLE_REQUIRED = {

@@ -10,7 +10,7 @@ import inspect
 from functools import cache
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from typing_extensions import TypeAliasType
 
 from layerforge.graph.catalogue.classes import keras_class
@@ -28,6 +28,7 @@ from layerforge.graph.catalogue.param_rules import (
     PARAM_RULES,
     REGULARIZERS,
     SAMPLE_REQUIRED,
+    TYPE_PARAM_RULES,
 )
 from layerforge.graph.ports import (
     input_port_names,
@@ -98,6 +99,16 @@ class LayerEntry(BaseModel):
     min_inputs: int | None
     wraps: bool
     keras_class: str | None
+    training_only: bool = Field(
+        default=False,
+        description="A random augmentation: active in training only, the identity at "
+        "inference (the editor marks it; the augment preview runs these).",
+    )
+    adapt_state: list[str] = Field(
+        default_factory=list,
+        description="A preprocessing layer adapted to the training split before fit "
+        "(`layer.adapt`) unless one of these params gives its state.",
+    )
 
 
 class Category(BaseModel):
@@ -233,6 +244,7 @@ def _layer_params(layer_kind: LayerKind, cls: type) -> list[dict[str, Any]]:
             }
         elif p.name == "padding":
             rules = {"kind": "int_tuple", "min": 0}
+        rules.update(TYPE_PARAM_RULES.get(type_name, {}).get(p.name, {}))
         if kind in CHOICES_BY_KIND and "kind" not in rules:
             rules["choices"] = CHOICES_BY_KIND[kind]
         if rules.get("kind") in ("int", "float") and kind in ("int_tuple", "list"):
@@ -253,7 +265,9 @@ def _layer_params(layer_kind: LayerKind, cls: type) -> list[dict[str, Any]]:
     for key, value in config.items():
         if key not in named and not isinstance(value, dict):
             default = _jsonable(value)
-            params.append(_param(key, _kind_from_default(key, default), default))
+            spec = _param(key, _kind_from_default(key, default), default)
+            spec.update(TYPE_PARAM_RULES.get(type_name, {}).get(key, {}))
+            params.append(spec)
     return params
 
 
@@ -335,6 +349,8 @@ def _entry(type_name: str) -> LayerEntry | None:
         min_inputs=2 if layer_kind.input_names else None,
         wraps=layer_kind.wraps is not None,
         keras_class=f"{layer_kind.module}.{type_name}" if layer_kind.keras else None,
+        training_only=layer_kind.training_only,
+        adapt_state=list(layer_kind.adapt_state),
     )
 
 

@@ -28,6 +28,7 @@ from layerforge.graph.build.symbolic import (
     no_weights,
     weight_counts,
 )
+from layerforge.graph.catalogue.kinds import STRING_INPUT_TYPES, STRINGS_ONLY_TYPES
 from layerforge.graph.checks import cache
 from layerforge.graph.checks.cost import layer_macs, output_bytes
 from layerforge.graph.checks.findings import Findings
@@ -379,11 +380,31 @@ def _evaluate(
     owner_args: Specs | None,
     scope: SubgraphScope,
 ) -> Outcome:
+    problem = _string_mismatch(owner, args)
+    if problem is not None:
+        return Outcome(None, code="dtype_mismatch", message=problem)
     try:
         with no_weights():
             return _call(owner, node, args, owner_args, scope)
     except _NeedsWeights:
         return _call(owner, node, args, owner_args, scope)
+
+
+def _string_mismatch(owner: Node, args: Specs) -> str | None:
+    """Keras's symbolic call does not look at dtypes, but a string tensor reaches only the
+    layers that take text, and those that take only text get strings."""
+    dtypes = {s.dtype for s in args if s is not None}
+    if owner.type == "Model" or not dtypes:  # a sub-graph's own Inputs say what it takes
+        return None
+    if "string" in dtypes and owner.type not in STRING_INPUT_TYPES:
+        takes = ", ".join(sorted(STRING_INPUT_TYPES))
+        return (
+            f"{owner.type} takes numbers, its input is text (dtype string): only {takes} take text"
+        )
+    strings_only = owner.type in STRINGS_ONLY_TYPES and not owner.params.get("invert")
+    if strings_only and dtypes != {"string"}:
+        return f"{owner.type} takes text (dtype string), its input is {', '.join(sorted(dtypes))}"
+    return None
 
 
 class _NeedsWeights(Exception):
