@@ -125,7 +125,12 @@ def install_missing() -> None:
         print(f"installing {len(missing)} carried wheels into {SITE}: {', '.join(missing)}")
         command = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps"]
         command += ["--no-compile", "--upgrade", "--find-links", str(WHEELS), "--target", str(SITE)]
-        subprocess.run(command + missing, check=True)
+        if subprocess.run(command + missing).returncode != 0:
+            raise SystemExit(
+                f"the carried wheels do not install on Python {sys.version.split()[0]}: "
+                "`prepare` takes Python 3.12's (the GPU machine's), `prepare --here-too` "
+                "this Python's as well"
+            )
     path = [str(SITE), str(REPO / "backend"), os.environ.get("PYTHONPATH", "")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in path if p)}
     env["LAYERFORGE_GPU_CHECK_SITE"] = "1"
@@ -319,11 +324,12 @@ def peak_memory(backend: str, gpu: bool) -> tuple[int | None, str]:
     return rss, "this process's peak RSS (CPU: whole process, not the model alone)"
 
 
-def check(backend: str) -> None:
+def check(backend: str, samples: int | None, epochs: int | None) -> None:
     started = time.monotonic()
     gpus = gpu_names()
     gpu = bool(gpus)
-    samples, epochs = (40_000, 10) if gpu else (1_024, 1)
+    samples = samples or (40_000 if gpu else 1_024)
+    epochs = epochs or (10 if gpu else 1)
     print(f"device: {', '.join(gpus)}" if gpu else "no GPU: CPU figures")
     os.environ["KERAS_BACKEND"] = backend
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # peaks as used, not 75 %
@@ -377,12 +383,14 @@ def main() -> None:
     parser.add_argument(
         "--here-too", action="store_true", help="prepare: wheels for this Python too"
     )
+    parser.add_argument("--samples", type=int, help="default: 40000 on a GPU, 1024 without")
+    parser.add_argument("--epochs", type=int, help="default: 10 on a GPU, 1 without")
     args = parser.parse_args()
     if args.step == "prepare":
         prepare(args.here_too)
         return
     install_missing()
-    check(args.backend)
+    check(args.backend, args.samples, args.epochs)
 
 
 if __name__ == "__main__":
