@@ -90,6 +90,18 @@ def test_node_cap_names_the_limit(tmp_path):
         assert "4 nodes" in error["message"] and "limit is 3" in error["message"]
 
 
+def test_a_run_or_sweep_over_the_node_cap_is_refused_naming_it(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", limits=Limits(nodes=3), warm_trainer=False)
+    body = {"graph": mlp_graph(), "dataset": {"name": "iris"}}
+    sweep = {**body, "space": {"/settings/epochs": {"choices": [1, 2]}}}
+    with TestClient(create_app(settings), base_url=LOCAL) as client:
+        for path, json_body in (("/api/runs", body), ("/api/sweeps", sweep)):
+            response = client.post(path, json=json_body)
+            assert response.status_code == 422, path
+            assert "too_large" in codes(response) and "limit is 3" in response.text
+        assert client.get("/api/runs").json()["runs"] == []
+
+
 def test_nesting_cap_counts_subgraph_levels(tmp_path):
     capped = make_client(tmp_path, limits=Limits(nesting_depth=2))
     nested = mlp_graph()

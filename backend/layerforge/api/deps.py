@@ -16,9 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import HTTPConnection
 
 from layerforge.api.hub import Hub
-from layerforge.api.limits import graph_size_problems
-from layerforge.graph.problems import GraphError
-from layerforge.graph.schema import Graph
 from layerforge.jobs.runtime import Runtime
 from layerforge.settings import Settings
 from layerforge.store.db import database_url, session_scope, sessions_for
@@ -93,10 +90,3 @@ SettingsDep = Annotated[Settings, Depends(app_settings)]
 RuntimeDep = Annotated[Runtime, Depends(app_runtime)]
 HubDep = Annotated[Hub, Depends(app_hub)]
 SessionDep = Annotated[Session, Depends(db_session, scope="function")]
-
-
-def check_graph_size(graph: Graph, settings: Settings) -> None:
-    """Raise a 422 naming the cap when the graph has too many nodes or nests too deep."""
-    problems = graph_size_problems(graph, settings.limits)
-    if problems:
-        raise GraphError(problems)

@@ -8,16 +8,18 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from layerforge.api.errors import error_response, problem
-from layerforge.graph.problems import Problem
+from layerforge.graph.problems import GraphError, Problem
 from layerforge.graph.schema import Graph
-from layerforge.settings import Limits, Settings
+from layerforge.settings import Settings
 
 
-def graph_size_problems(graph: Graph, limits: Limits) -> list[Problem]:
-    """`too_large` when the graph (sub-graphs included) has too many nodes, `too_deep`
-    when sub-graphs nest too deep; the same measures as validation uses."""
+def check_graph_size(graph: Graph, settings: Settings) -> None:
+    """A 422 naming the cap when the graph (sub-graphs included) has too many nodes
+    (`too_large`) or its sub-graphs nest too deep (`too_deep`); the same measures as
+    validation uses."""
     from layerforge.graph.topology import count_nodes, nesting_depth  # imports Keras
 
+    limits = settings.limits
     nodes, depth = count_nodes(graph), nesting_depth(graph)
     problems = []
     if nodes > limits.nodes:
@@ -34,7 +36,8 @@ def graph_size_problems(graph: Graph, limits: Limits) -> list[Problem]:
                 message=f"Sub-graphs nest {depth} deep; the limit is {limits.nesting_depth}.",
             )
         )
-    return problems
+    if problems:
+        raise GraphError(problems)
 
 
 # Routes whose work is Keras's, one request at a time under api/deps.py keras_lock.

@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from layerforge.api.bodies import GraphIn
-from layerforge.api.deps import SessionDep, SettingsDep, check_graph_size, keras_lock
+from layerforge.api.deps import SessionDep, SettingsDep, keras_lock
 from layerforge.api.errors import ApiError
+from layerforge.api.limits import check_graph_size
 from layerforge.graph.diff import GraphDiff, diff_graphs
 from layerforge.graph.schema import Graph, parse_graph
 from layerforge.jobs.runtime import Runtime

@@ -8,7 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from layerforge.api.bodies import GraphIn
-from layerforge.api.deps import SettingsDep, check_graph_size, keras_lock
+from layerforge.api.deps import SettingsDep, keras_lock
+from layerforge.api.limits import check_graph_size
 from layerforge.graph.checks.estimate import MemoryEstimate, estimate_memory
 from layerforge.graph.problems import GraphError
 from layerforge.training.optimizers import optimizer_slots

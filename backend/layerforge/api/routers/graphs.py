@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from layerforge.api.auth import CurrentPerson, require_owner
 from layerforge.api.bodies import GraphIn
-from layerforge.api.deps import SessionDep, SettingsDep, check_graph_size
+from layerforge.api.deps import SessionDep, SettingsDep
 from layerforge.api.errors import ApiError, ErrorBody, problem, problems_body
+from layerforge.api.limits import check_graph_size
 from layerforge.settings import Settings
 from layerforge.store import graphs as store
 from layerforge.store.models import GraphVersion, SavedGraph

@@ -22,7 +22,7 @@ from starlette.background import BackgroundTask
 
 from layerforge.api.auth import CurrentPerson
 from layerforge.api.bodies import GraphRequest
-from layerforge.api.deps import SessionDep, app_settings, check_graph_size, keras_lock
+from layerforge.api.deps import SessionDep, app_settings, keras_lock
 from layerforge.api.errors import (
     ApiError,
     ErrorBody,
@@ -31,6 +31,7 @@ from layerforge.api.errors import (
     validation_problems,
 )
 from layerforge.api.export_process import ExportTooLarge, export_in_child
+from layerforge.api.limits import check_graph_size
 from layerforge.api.routers.weights import (
     WeightSetInfo,
     keep_weight_file,

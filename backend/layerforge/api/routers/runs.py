@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from layerforge.api.auth import CurrentPerson, require_owner
 from layerforge.api.deps import RuntimeDep, SessionDep, SettingsDep, keras_lock
 from layerforge.api.errors import ApiError, ErrorBody, problem
-from layerforge.api.limits import graph_size_problems
+from layerforge.api.limits import check_graph_size
 from layerforge.api.routers.weights import checked_start
 from layerforge.api.schemas.runs import (
     CancelledRun,
@@ -176,9 +176,7 @@ async def create_run(
     session: SessionDep,
 ) -> Run:
     graph, graph_id, graph_version = await _resolve_graph(runtime, body)
-    too_large = graph_size_problems(graph, settings.limits)
-    if too_large:
-        raise ApiError(422, too_large)
+    check_graph_size(graph, settings)
     await run_in_threadpool(_checked_run, graph, body, settings.limits, session)
     body.settings = await checked_start(runtime, settings, body.settings)
     row = await asyncio.to_thread(

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from layerforge.api.auth import ADMIN, CurrentPerson, Person, require_owner
 from layerforge.api.bodies import GraphIn
 from layerforge.api.close_codes import CloseCode
-from layerforge.api.deps import SessionDep, SettingsDep, app_sessions, check_graph_size
+from layerforge.api.deps import SessionDep, SettingsDep, app_sessions
 from layerforge.api.errors import ApiError, ErrorBody, problem, validation_problems
+from layerforge.api.limits import check_graph_size
 from layerforge.api.routers import runs
 from layerforge.api.schemas.runs import RunRequest
 from layerforge.graph.problems import Problem

@@ -24,14 +24,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from layerforge.api.auth import CurrentPerson, Person, require_owner
-from layerforge.api.deps import (
-    RuntimeDep,
-    SessionDep,
-    SettingsDep,
-    check_graph_size,
-    keras_lock,
-)
+from layerforge.api.deps import RuntimeDep, SessionDep, SettingsDep, keras_lock
 from layerforge.api.errors import ApiError, ErrorBody
+from layerforge.api.limits import check_graph_size
 from layerforge.api.schemas.runs import Run, RunRequest
 from layerforge.api.uploads import receive_file
 from layerforge.graph.schema import Graph, parse_graph
