@@ -4,7 +4,7 @@ estimate against the peak the GPU's allocator reported.
 
 The lent GPU machines have JAX and PyTorch but no TensorFlow and no registry, so the check
 runs with `--backend jax` (or `torch`) and carries the rest of Layerforge's dependencies as
-wheels, which `prepare` downloads here (Python 3.12's, manylinux x86-64: 23 MiB) into
+wheels, which `prepare` downloads here (Python 3.12's, manylinux x86-64: about 30 MiB) into
 bench/results/gpu_wheels (git-ignored; carried to the machine, where 64 MiB at most travel). Layerforge itself runs from
 this checkout's source (`backend/`). There, wheels of packages the machine lacks are
 installed into /tmp/layerforge-site and the script starts again with it on PYTHONPATH.
