@@ -296,7 +296,7 @@ def openapi() -> None:
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
 
-# `layerforge train` lives with the training code (issue 3); registered here.
+# `layerforge train` lives with the training code; registered here.
 from layerforge.training.cli_train import train_cmd  # noqa: E402
 
 app.command("train")(train_cmd)

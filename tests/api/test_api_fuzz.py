@@ -1,8 +1,9 @@
 """Schemathesis over the OpenAPI document: no request it generates gets a 5xx.
 
 Covers the graph-core API (health, catalogue, schema, validate, build, import, export,
-saved graphs). The run routes need the training runtime (trainer processes); issue 3's
-tests cover them. A bounded number of examples keeps this to a minute or two.
+saved graphs). The run routes need the training runtime (trainer processes):
+tests/integration/test_runs_*.py cover them, and bench/fuzz_api.py fuzzes every operation
+of a live server. A bounded number of examples keeps this to a minute or two.
 """
 
 from __future__ import annotations

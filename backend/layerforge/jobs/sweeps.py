@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, text
 
 from layerforge.events.types import LogEvent
 from layerforge.jobs.runtime import Runtime
-from layerforge.jobs.sweep_space import Dimension, applied
+from layerforge.jobs.sweep_space import MAX_DIMENSIONS, Dimension, applied
 from layerforge.settings import Settings
 
 log = logging.getLogger("layerforge.sweeps")
@@ -59,7 +59,7 @@ class SweepOptions(BaseModel):
     space: dict[str, Dimension] = Field(
         description="JSON Pointer into the run request -> range or choices.",
         min_length=1,
-        max_length=16,
+        max_length=MAX_DIMENSIONS,
     )
     trials: int = Field(default=16, ge=1, le=1000)
     parallel: int = Field(default=2, ge=1, le=64)
