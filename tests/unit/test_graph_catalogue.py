@@ -188,3 +188,16 @@ def test_param_kinds_are_published_by_name():
     schema = LayerCatalogue.model_json_schema()
     assert schema["$defs"]["ParamSpec"]["properties"]["kind"] == {"$ref": "#/$defs/ParamKind"}
     assert schema["$defs"]["ParamKind"]["enum"] == list(get_args(ParamKind.__value__))
+
+
+def test_an_inputs_dtype_choices_are_tensor_dtypes_not_policies():
+    """`mixed_float16` is a policy a layer may take, not a dtype an Input's tensor has."""
+    from layerforge.graph import get_catalogue
+
+    (entry,) = [e for e in get_catalogue().layers if e.type == "Input"]
+    (dtype,) = [p for p in entry.params if p.name == "dtype"]
+    assert "float32" in dtype.choices and "string" in dtype.choices
+    assert not [c for c in dtype.choices if c.startswith("mixed_")]
+    (dense,) = [e for e in get_catalogue().layers if e.type == "Dense"]
+    (layer_dtype,) = [p for p in dense.params if p.name == "dtype"]
+    assert "mixed_float16" in layer_dtype.choices

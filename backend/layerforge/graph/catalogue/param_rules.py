@@ -73,6 +73,8 @@ DTYPES = [
     "mixed_float16",
     "mixed_bfloat16",
 ]
+TENSOR_DTYPES = [d for d in DTYPES if not d.startswith("mixed_")]
+"""What a tensor (an Input) may hold: the `mixed_*` entries are policies a layer takes."""
 NAMED_CLASS_CHOICES = {
     "initializer": {
         "GlorotUniform",

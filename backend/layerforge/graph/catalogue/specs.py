@@ -28,6 +28,7 @@ from layerforge.graph.catalogue.param_rules import (
     PARAM_RULES,
     REGULARIZERS,
     SAMPLE_REQUIRED,
+    TENSOR_DTYPES,
     TYPE_PARAM_RULES,
 )
 from layerforge.graph.ports import (
@@ -281,7 +282,7 @@ _PSEUDO_PARAMS: dict[str, list[dict[str, Any]]] = {
             min=1,
             description="Shape without the batch axis; null for a free axis.",
         ),
-        _param("dtype", "dtype", "float32", choices=DTYPES),
+        _param("dtype", "dtype", "float32", choices=TENSOR_DTYPES),
         _param("batch_size", "int", None, min=1, description="Fixed batch size (stateful RNNs)."),
         _param("sparse", "bool", False),
     ],
