@@ -18,18 +18,17 @@ import { Breadcrumb, Toolbar, type View } from './editor/Toolbar';
 import { checkedAnswer, useEditor } from './editor/store/editor';
 import { keepDrafts, restoreDraft } from './editor/store/draft';
 import { startValidation } from './editor/store/validation';
-import { runFromHash } from './training/resume';
+import { showDockTab, toggleDock, useDock, type DockTab } from './ui/dock';
 
 const TrainingPanel = lazy(() => import('./training/TrainingPanel'));
+const Dashboard = lazy(() => import('./experiments/Dashboard'));
 const CodeDialog = lazy(() => import('./editor/dialogs/CodeDialog'));
-
-type DockTab = 'problems' | 'training';
 
 const DOCK_MIN = 120;
 
 /** A tab's first height: the problems list is short; the training charts need room. */
 function defaultDockHeight(tab: DockTab): number {
-  return tab === 'training' ? Math.max(360, Math.round(window.innerHeight * 0.5)) : 260;
+  return tab !== 'problems' ? Math.max(360, Math.round(window.innerHeight * 0.5)) : 260;
 }
 
 /**
@@ -77,10 +76,11 @@ function useDockHeight(tab: DockTab): [number, React.ReactNode] {
   return [height, resizer];
 }
 
+/** The dock's pages after Problems and Training. */
+const PAGES: [DockTab, string][] = [['runs', 'Compare runs']];
+
 function Dock() {
-  // A link to a run (`#run=<id>`, also after a refresh) opens on its charts.
-  const [tab, setTab] = useState<DockTab>(() => (runFromHash(window.location.hash) ? 'training' : 'problems'));
-  const [open, setOpen] = useState(true);
+  const { tab, open } = useDock();
   const errors = useEditor((s) => checkedAnswer(s)?.errors.length ?? 0);
   const [height, resizer] = useDockHeight(tab);
   return (
@@ -92,18 +92,28 @@ function Dock() {
     >
       {open && resizer}
       <nav className="tabs">
-        <button className={tab === 'problems' ? 'active' : ''} onClick={() => (setTab('problems'), setOpen(true))}>
+        <button className={tab === 'problems' ? 'active' : ''} onClick={() => showDockTab('problems')}>
           Problems {errors > 0 && <span className="count bad">{errors}</span>}
         </button>
         <button
           className={tab === 'training' ? 'active' : ''}
-          onClick={() => (setTab('training'), setOpen(true))}
+          onClick={() => showDockTab('training')}
           data-testid="tab-training"
         >
           Training
         </button>
+        {PAGES.map(([key, label]) => (
+          <button
+            key={key}
+            className={tab === key ? 'active' : ''}
+            onClick={() => showDockTab(key)}
+            data-testid={`tab-${key}`}
+          >
+            {label}
+          </button>
+        ))}
         <span className="grow" />
-        <button className="ghost" onClick={() => setOpen((o) => !o)} title={open ? 'Hide' : 'Show'}>
+        <button className="ghost" onClick={toggleDock} title={open ? 'Hide' : 'Show'}>
           {open ? '▾' : '▴'}
         </button>
       </nav>
@@ -112,8 +122,8 @@ function Dock() {
           {tab === 'problems' ? (
             <ProblemsPanel />
           ) : (
-            <Suspense fallback={<p className="muted pad">Loading the training dashboard…</p>}>
-              <TrainingPanel />
+            <Suspense fallback={<p className="muted pad">Loading…</p>}>
+              {tab === 'training' ? <TrainingPanel /> : <Dashboard />}
             </Suspense>
           )}
         </div>

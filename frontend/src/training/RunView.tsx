@@ -11,6 +11,31 @@ import { cancelRun, compareRun, dataOf, openRunGraph, setColourBy, useTraining }
 import { isTerminal, type Artifact, type RunSummary } from './types';
 
 const RunCharts = lazy(() => import('./RunCharts'));
+const SystemCharts = lazy(() => import('./SystemCharts'));
+
+/** The views of a run below its progress: its metric charts, or the trainer's system use. */
+const RUN_PAGES = [
+  ['charts', 'Charts'],
+  ['system', 'System'],
+] as const;
+type RunPage = (typeof RUN_PAGES)[number][0];
+
+function RunPages({ page, onPage }: { page: RunPage; onPage(p: RunPage): void }) {
+  return (
+    <nav className="xp-tabs" aria-label="Run views">
+      {RUN_PAGES.map(([key, label]) => (
+        <button
+          key={key}
+          className={page === key ? 'active' : ''}
+          onClick={() => onPage(key)}
+          data-testid={`run-page-${key}`}
+        >
+          {label}
+        </button>
+      ))}
+    </nav>
+  );
+}
 
 export function StatusChip({ status }: { status: string | null | undefined }) {
   return <span className={`tr-status tr-status-${status ?? 'unknown'}`}>{status ?? '…'}</span>;
@@ -190,6 +215,7 @@ export function RunView() {
   const compareId = useTraining((s) => s.compareRunId);
   const run = useTraining((s) => s.runs.find((r) => r.id === s.viewRunId));
   const cancelling = useTraining((s) => !!(s.viewRunId && s.cancelling[s.viewRunId]));
+  const [page, setPage] = useState<RunPage>('charts');
   useTraining((s) => s.tick);
   if (!viewId) {
     return (
@@ -257,8 +283,10 @@ export function RunView() {
         </div>
       ))}
       <GraphColouring runId={viewId} run={run} />
+      <RunPages page={page} onPage={setPage} />
       <Suspense fallback={<p className="muted small">Loading charts…</p>}>
-        <RunCharts viewId={viewId} compareId={compareId} />
+        {page === 'charts' && <RunCharts viewId={viewId} compareId={compareId} />}
+        {page === 'system' && <SystemCharts runId={viewId} />}
       </Suspense>
     </section>
   );

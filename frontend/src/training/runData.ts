@@ -14,6 +14,8 @@ import type {
   RunEvent,
   RunStatus,
   StatusEvent,
+  SystemEvent,
+  WeightsEvent,
 } from './types';
 
 const MAX_LOG_LINES = 200;
@@ -34,6 +36,10 @@ export class RunData {
   artifacts: string[] = [];
   /** Per-node training statistics, one event per epoch end (settings.layer_stats). */
   layerStats: LayerStatsEvent[] = [];
+  /** The trainer's CPU, memory and GPU samples (every few seconds while it fits). */
+  system: SystemEvent[] = [];
+  /** What a run started from trained weights loaded, skipped and initialised. */
+  weights: WeightsEvent | null = null;
   /** Events folded in (seq-deduplicated upstream by RunStream). */
   events = 0;
 
@@ -71,6 +77,12 @@ export class RunData {
           break;
         case 'layer_stats':
           this.layerStats.push(ev);
+          break;
+        case 'system':
+          this.system.push(ev);
+          break;
+        case 'weights':
+          this.weights = ev;
           break;
       }
     }

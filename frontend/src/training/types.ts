@@ -4,6 +4,7 @@
  * `WS /api/runs/{id}/stream`, the same objects as `GET /api/runs/{id}/events`), runs,
  * data sets and the data set check. Only the settings form is the editor's own.
  */
+import type { Readable } from 'openapi-typescript-helpers';
 import type { components } from '../api/schema';
 
 type Schemas = components['schemas'];
@@ -32,6 +33,8 @@ export type LayerStatsEvent = Schemas['LayerStatsEvent'];
 export type LogEvent = Schemas['LogEvent'];
 export type ErrorEvent = Schemas['ErrorEvent'];
 export type ArtifactEvent = Schemas['ArtifactEvent'];
+export type SystemEvent = Schemas['SystemEvent'];
+export type WeightsEvent = Schemas['WeightsEvent'];
 /** A message on a run's stream: one of its events (pings are dropped by the socket). */
 export type RunEvent = Schemas['EventList']['events'][number];
 
@@ -43,8 +46,10 @@ export type RunSettingsIn = NonNullable<Schemas['RunRequest']['settings']>;
 export type RunInfo = Schemas['Run'];
 export type RunSummary = Schemas['RunSummary'];
 export type ArrayInfo = Schemas['ArrayInfo'];
-export type DatasetInfo = Schemas['DatasetInfo'];
-export type DatasetCheckAnswer = Schemas['DatasetCheckAnswer'];
+/** As the typed client answers them: openapi-fetch reads answers through `Readable`
+ * (which also makes a tuple such as `image_size` a plain array). */
+export type DatasetInfo = Readable<Schemas['DatasetInfo']>;
+export type DatasetCheckAnswer = Readable<Schemas['DatasetCheckAnswer']>;
 export type Artifact = Schemas['Artifact'];
 export type Estimate = Schemas['Estimate'];
 
