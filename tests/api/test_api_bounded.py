@@ -50,7 +50,8 @@ def test_a_keras_upload_is_written_to_disk_once(server, tmp_path):
     assert [n["type"] for n in answer.json()["graph"]["nodes"]] == ["Input", "Dense", "Output"]
     written = io_counters(server.proc.pid)["write_bytes"] - before
     assert size <= written < 1.25 * size  # spooled and then copied: 2x
-    assert not list((server_data(server) / "uploads").iterdir())  # and removed after
+    leftovers = list(server_data(server).rglob(".upload-*"))  # the upload, removed after
+    assert not leftovers, leftovers
 
 
 def server_data(server: Server) -> Path:

@@ -3,6 +3,9 @@ and the queue Keras routes wait in."""
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+
 import anyio
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -72,8 +75,19 @@ class KerasQueue:
     def __init__(self, app: ASGIApp, settings: Settings):
         self.app = app
         self.depth = settings.limits.keras_queue
-        self.turns = anyio.Semaphore(KERAS_AT_ONCE)
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.Semaphore]
+        self._turns = weakref.WeakKeyDictionary()
         self.waiting = 0
+
+    def turns(self) -> anyio.Semaphore:
+        """The turns of the running event loop. A server has one loop; a test client
+        called from several threads runs each request in a loop of its own, and a
+        semaphore released in one loop never wakes a waiter in another."""
+        loop = asyncio.get_running_loop()
+        turns = self._turns.get(loop)
+        if turns is None:
+            turns = self._turns[loop] = anyio.Semaphore(KERAS_AT_ONCE)
+        return turns
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -82,7 +96,8 @@ class KerasQueue:
             or Headers(scope=scope).get("content-type", "").startswith("multipart/")
         ):
             return await self.app(scope, receive, send)
-        if self.turns.value == 0 and self.waiting >= self.depth:
+        turns = self.turns()
+        if turns.value == 0 and self.waiting >= self.depth:
             message = (
                 f"The server is busy: {self.waiting} Keras requests are waiting "
                 f"(LAYERFORGE_LIMIT_KERAS_QUEUE); try again in {RETRY_AFTER_S} s."
@@ -93,10 +108,10 @@ class KerasQueue:
             return await busy(scope, receive, send)
         self.waiting += 1
         try:
-            await self.turns.acquire()
+            await turns.acquire()
         finally:
             self.waiting -= 1
         try:
             await self.app(scope, receive, send)
         finally:
-            self.turns.release()
+            turns.release()
