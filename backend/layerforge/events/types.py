@@ -208,6 +208,25 @@ class WeightsEvent(RunEventBase):
     initialised: list[LayerWeights] = Field(default_factory=list)
 
 
+class AdaptedEvent(RunEventBase):
+    """A preprocessing node adapted to the run's training split before fit, as Keras's
+    `layer.adapt` does, and what it learned: a lookup's vocabulary, a Normalization's
+    mean and variance (per feature, the first 256), a Discretization's bin boundaries."""
+
+    type: Literal["adapted"] = "adapted"
+    node: str | None = Field(description="Its node (None inside a sub-graph).")
+    layer: str = Field(description="The Keras layer (`model/layer` inside a nested model).")
+    layer_type: str = Field(description="TextVectorization, StringLookup, Normalization, ...")
+    seconds: float = Field(description="How long adapting took.")
+    vocabulary_size: int | None = Field(default=None, description="With the special tokens.")
+    top_tokens: list[str] | None = Field(
+        default=None, description="The 20 most frequent tokens, most frequent first."
+    )
+    mean: list[MetricValue] | None = None
+    variance: list[MetricValue] | None = None
+    bin_boundaries: list[MetricValue] | None = None
+
+
 RunEvent = Annotated[
     StatusEvent
     | BatchEvent
@@ -217,7 +236,8 @@ RunEvent = Annotated[
     | ErrorEvent
     | ArtifactEvent
     | SystemEvent
-    | WeightsEvent,
+    | WeightsEvent
+    | AdaptedEvent,
     Field(discriminator="type"),
 ]
 RUN_EVENT = TypeAdapter[RunEvent](RunEvent)

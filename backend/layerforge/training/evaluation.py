@@ -292,7 +292,7 @@ def describer(
             }
 
         return image
-    if isinstance(x, np.ndarray) and x.dtype.kind in "US":
+    if isinstance(x, np.ndarray) and x.dtype.kind in "USO":  # O: a text set's str objects
         return lambda i: {"text": str(x[i])[:1000]}
     if isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] <= 64 and x.dtype.kind in "biuf":
         return lambda i: {"row": [float(v) if np.isfinite(v) else 0.0 for v in x[i]]}

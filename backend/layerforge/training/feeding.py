@@ -119,4 +119,16 @@ def build_training_state(model: Any, x: Data, y: Data, batch_size: int) -> None:
     if symbolic_build is None:  # a Keras without it: fit simply traces twice
         return
     part = slice(0, batch_size)
-    symbolic_build(data_batch=(take(x, part), take(y, part)))
+    symbolic_build(data_batch=(_texts_as_tensors(take(x, part)), take(y, part)))
+
+
+def _texts_as_tensors(data: Data) -> Data:
+    """Text arrays (NumPy objects, which Keras's symbolic build cannot type) as string
+    tensors."""
+    if isinstance(data, dict):
+        return {k: _texts_as_tensors(v) for k, v in data.items()}
+    if isinstance(data, np.ndarray) and data.dtype == object:
+        import tensorflow as tf
+
+        return tf.constant(data.tolist(), dtype=tf.string)
+    return data

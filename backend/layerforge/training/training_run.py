@@ -291,6 +291,7 @@ class Run:
         if self.cancel.is_set():
             return self._finish("cancelled")
         self.emit(StatusEvent(status="running"))
+        self._adapt(x, batch_size)
         probe = self.stream.sample if self.stream else (x, y)  # arrays, never the stream
         callbacks = self._callbacks(keras, batch_size, fixed is not None, *probe)
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -338,6 +339,15 @@ class Run:
         if val is not None and not self.events.cancelled:
             self._evaluate(losses, val, batch_size)
         return self._finish("cancelled" if self.events.cancelled else "succeeded")
+
+    def _adapt(self, x: Data, batch_size: int) -> None:
+        """Preprocessing layers adapted to the training split (adapted.json: what each learned)."""
+        from layerforge.training.adapt import adapt_preprocessing
+
+        with self._scope():
+            adapted = adapt_preprocessing(self.model, self.layer_nodes, x, batch_size, self.emit)
+        if adapted:
+            self._write_json("adapted.json", adapted)
 
     def _evaluate(self, losses: dict[str, str | None], val: Any, batch_size: int) -> None:
         """evaluation.json: where the trained model goes wrong on the validation data."""

@@ -157,6 +157,15 @@ def upload_dataset(
         default=None, max_length=64, description="Defaults to the file's (folder's) name."
     ),
     target: str | None = Form(default=None, max_length=200, description="CSV: the target column."),
+    text_column: str | None = Form(
+        default=None,
+        max_length=200,
+        description="CSV: the column of texts, for a text set (found by itself when "
+        "label_column or target is given and one other column holds words).",
+    ),
+    label_column: str | None = Form(
+        default=None, max_length=200, description="Text sets: the label column (= target)."
+    ),
     features: str | None = Form(
         default=None,
         max_length=20000,
@@ -180,10 +189,11 @@ def upload_dataset(
     ),
 ) -> DatasetInfo:
     """Upload a .npz (arrays named after the Input and Output nodes, or `x` and `y`), a
-    .csv (feature columns and a target column) or a .zip of image folders, one per class
-    (JPEG, PNG, BMP, GIF; classes from the folder names); or, with `folder` instead of a
-    file, make an image set of a folder under the server's data set root, read in place.
-    Images are resized to `image_height` x `image_width` with `color_mode`'s channels, and
+    .csv (feature columns and a target column; or a text set, `kind: "text"`: a text
+    column, its texts an array `x` of dtype string, and a label column) or a .zip of
+    image folders, one per class (JPEG, PNG, BMP, GIF; classes from the folder names);
+    or, with `folder` instead of a file, make an image set of a folder under the
+    server's data set root, read in place. Images are resized to `image_height` x `image_width` with `color_mode`'s channels, and
     `validation_split` of them are what runs validate on. What a file may hold is capped by
     the `LAYERFORGE_LIMIT_*` settings (upload bytes, CSV columns and rows, inflated .npz and
     .zip bytes, .zip entries); a breach is a 4xx naming the limit. Skipped files (not
@@ -214,9 +224,10 @@ def upload_dataset(
             settings.data_dir,
             limits=settings.limits,
             name=name,
-            target=target,
+            target=label_column or target,
             features=columns,
             images=images,
+            text_column=text_column,
         )
         record.owner = person.name
         session.flush()

@@ -26,6 +26,7 @@ from layerforge.training.datasets.models import (
     UploadedSet,
 )
 from layerforge.training.datasets.names import shown
+from layerforge.training.datasets.text_sets import load_text
 
 Ref = DatasetRef | dict[str, Any] | str
 
@@ -79,7 +80,7 @@ def upload_info(record: Dataset) -> DatasetInfo:
     meta = record.meta
     return DatasetInfo(
         name=record.name,
-        kind=cast(DatasetKind, record.kind),  # "npz" | "csv" | "images", as stored
+        kind=cast(DatasetKind, record.kind),  # "npz" | "csv" | "images" | "text", as stored
         description=meta.get("description", ""),
         arrays={k: ArrayInfo.model_validate(v) for k, v in meta["arrays"].items()},
         inputs=list(meta.get("inputs", [])),
@@ -91,6 +92,7 @@ def upload_info(record: Dataset) -> DatasetInfo:
         created_at=record.created_at,
         features=meta.get("features"),
         target=meta.get("target"),
+        text_column=meta.get("text_column"),
         image_size=meta.get("image_size"),
         color_mode=meta.get("color_mode"),
         counts=meta.get("counts"),
@@ -222,6 +224,8 @@ def load_dataset(
         raise DatasetError(f"the file of data set {ref.name!r} is missing from {path.parent}")
     if info.kind == "images":  # read batch by batch from its folder (image_stream)
         return info, {}
+    if info.kind == "text":
+        return info, load_text(path)
     with np.load(path, allow_pickle=False) as f:
         arrays = {k: f[k] for k in f.files}
     return info, arrays

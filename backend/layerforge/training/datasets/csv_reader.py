@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -178,7 +179,9 @@ class _FeatureBlocks:
         return np.concatenate(self.blocks) if self.blocks else np.empty((0, len(self.columns)))
 
 
-def _target_array(raw: list[str], target: str) -> tuple[np.ndarray, list[str] | None]:
+def target_array(raw: list[str], target: str) -> tuple[np.ndarray, list[str] | None]:
+    """A target column's cells as numbers (whole ones as int64), or class names encoded
+    as sorted indices (with the names)."""
     try:
         y = np.array(raw, dtype="float32")
     except ValueError:  # class names: encoded as sorted indices below
@@ -194,34 +197,49 @@ def _target_array(raw: list[str], target: str) -> tuple[np.ndarray, list[str] | 
     return np.array([code[v] for v in raw], dtype="int64"), classes
 
 
-def read_csv(
-    path: Path, target: str | None, features: list[str] | None, limits: Limits
-) -> CsvTable:
-    """The table in `path` (UTF-8, a header row, then data rows). Raises DatasetError."""
+@contextmanager
+def csv_rows(
+    path: Path, limits: Limits
+) -> Iterator[tuple[list[str], Iterator[tuple[int, list[str]]]]]:
+    """The header of the .csv in `path` (UTF-8) and its data rows as (line, cells), each as
+    wide as the header and at most `limits.csv_rows` of them. Raises DatasetError."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
             rows = _rows(_Records(f))
             header = _header(rows, limits)
-            features, target_column, columns = _columns(header, target, features)
-            blocks = _FeatureBlocks(features, columns)
-            raw_y: list[str] = []
-            for line, row in rows:
-                if len(row) != len(header):
-                    raise DatasetError(
-                        f"row {line} has {len(row):,} cells, the header has {len(header):,}"
-                    )
-                if len(raw_y) == limits.csv_rows:
-                    raise limit_exceeded(
-                        f"the .csv file has more than {limits.csv_rows:,} data rows",
-                        limits.csv_rows,
-                        "csv_rows",
-                    )
-                blocks.add(line, row)
-                raw_y.append(row[target_column].strip())
+            yield header, _checked_rows(rows, header, limits)
     except UnicodeDecodeError as exc:
         raise DatasetError(f"the .csv file is not UTF-8 text ({exc})") from None
+
+
+def _checked_rows(
+    rows: Iterator[tuple[int, list[str]]], header: list[str], limits: Limits
+) -> Iterator[tuple[int, list[str]]]:
+    for n, (line, row) in enumerate(rows):
+        if len(row) != len(header):
+            raise DatasetError(f"row {line} has {len(row):,} cells, the header has {len(header):,}")
+        if n == limits.csv_rows:
+            raise limit_exceeded(
+                f"the .csv file has more than {limits.csv_rows:,} data rows",
+                limits.csv_rows,
+                "csv_rows",
+            )
+        yield line, row
+
+
+def read_csv(
+    path: Path, target: str | None, features: list[str] | None, limits: Limits
+) -> CsvTable:
+    """The table in `path` (UTF-8, a header row, then data rows). Raises DatasetError."""
+    with csv_rows(path, limits) as (header, rows):
+        features, target_column, columns = _columns(header, target, features)
+        blocks = _FeatureBlocks(features, columns)
+        raw_y: list[str] = []
+        for line, row in rows:
+            blocks.add(line, row)
+            raw_y.append(row[target_column].strip())
     if not raw_y:
         raise DatasetError("the .csv file needs a header row and at least one data row")
     x = blocks.array()
-    y, classes = _target_array(raw_y, header[target_column])
+    y, classes = target_array(raw_y, header[target_column])
     return CsvTable(x, y, features, header[target_column], classes)

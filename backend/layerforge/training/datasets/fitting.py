@@ -122,6 +122,13 @@ def _first_shape(node_shapes: dict[str, Any], node_id: str) -> list[int | None] 
 
 
 def _input_dtype_problem(dtype: str, info: ArrayInfo) -> str | None:
+    if (dtype == "string") != (info.dtype == "string"):
+        if info.dtype == "string":
+            return (
+                "expects numbers, the array holds text: set the Input's dtype to string "
+                "and turn the text into numbers in the graph (TextVectorization)"
+            )
+        return f"expects text (dtype string), the array holds numbers ({info.dtype})"
     if dtype.startswith(("int", "uint")) and not info.integral:
         return f"expects {dtype} values, the array holds non-integers ({info.dtype})"
     if dtype == "bool" and not (info.integral and (info.min or 0) >= 0 and (info.max or 0) <= 1):
@@ -203,6 +210,10 @@ def plan_dataset(
         fixed_batch = expected[0]
         dims_ok = len(a.shape) == len(expected) and all(
             e is None or e == d for e, d in zip(expected[1:], a.shape[1:], strict=False)
+        )
+        # one text per sample feeds an Input of shape () or (1,) (Keras adds the axis)
+        dims_ok = dims_ok or (
+            a.dtype == "string" and len(a.shape) == 1 and expected[1:] in ([1], [None])
         )
         if not dims_ok:
             problems.append(

@@ -70,7 +70,7 @@ class ArrayStats:
         )
 
 
-DatasetKind = Literal["builtin", "generated", "npz", "csv", "images"]
+DatasetKind = Literal["builtin", "generated", "npz", "csv", "images", "text"]
 ColorMode = Literal["grayscale", "rgb", "rgba"]
 
 
@@ -90,7 +90,12 @@ class DatasetInfo(BaseModel):
     owner: str | None = Field(default=None, description="Uploads: who uploaded it.")
     created_at: datetime | None = None
     features: list[str] | None = Field(default=None, description="CSV uploads: feature columns.")
-    target: str | None = Field(default=None, description="CSV uploads: the target column.")
+    target: str | None = Field(
+        default=None, description="CSV uploads: the target (a text set's label) column."
+    )
+    text_column: str | None = Field(
+        default=None, description="Text sets: the column of texts (array `x`, dtype string)."
+    )
     image_size: tuple[int, int] | None = Field(
         default=None, description="Image sets: (height, width) every image is resized to."
     )
@@ -98,7 +103,7 @@ class DatasetInfo(BaseModel):
         default=None, description="Image sets: the channels read (1, 3 or 4)."
     )
     counts: dict[str, int] | None = Field(
-        default=None, description="Image sets: images per class, by class name."
+        default=None, description="Image and text sets: samples per class, by class name."
     )
     validation_split: float | None = Field(
         default=None,

@@ -1,5 +1,5 @@
 """Storing uploaded sets: a .npz kept as sent once it is checked, a .csv converted to a
-.npz of `x` and `y`, a .zip of image folders unpacked into a folder; all under
+.npz of `x` and `y` (a text set's texts and labels when it has a text column), a .zip of image folders unpacked into a folder; all under
 server-chosen names, recorded in the store. A folder under the server's data set root is
 recorded without a copy (`save_folder`)."""
 
@@ -29,6 +29,7 @@ from layerforge.training.datasets.image_folders import (
 from layerforge.training.datasets.models import ArrayInfo
 from layerforge.training.datasets.names import name_problem
 from layerforge.training.datasets.npz_reader import describe_npz
+from layerforge.training.datasets.text_sets import save_text_csv, text_column_of
 
 SUFFIXES = (".npz", ".csv", ".zip")
 
@@ -92,12 +93,15 @@ def save_upload(
     target: str | None = None,
     features: list[str] | None = None,
     images: ImageOptions | None = None,
+    text_column: str | None = None,
 ) -> Dataset:
-    """Store an uploaded .npz, .csv or .zip of image folders (read per `images`) (already written to `data`, a temp file) under a
-    server-chosen file name and record it, committed; returns the store record. When
-    anything fails (a full disk, the commit) the stored file is removed. Raises DatasetError
-    (its `param` names the form field at fault: `name`, `target`, `features`, an image
-    option, or None for the file)."""
+    """Store an uploaded .npz, .csv or .zip of image folders (read per `images`), already
+    written to `data` (a temp file), under a server-chosen file name and record it,
+    committed; returns the store record. A .csv with `text_column`, or with `target` and
+    no `features` and one column of words, is a text set (`target`: its labels). When anything
+    fails (a full disk, the commit) the stored file is removed. Raises DatasetError (its
+    `param` names the form field at fault: `name`, `target`, `features`, `text_column`,
+    an image option, or None for the file)."""
     suffix = Path(original_filename).suffix.lower()
     if suffix not in SUFFIXES:
         raise DatasetError(
@@ -113,18 +117,22 @@ def save_upload(
         return _save_images(session, data, original_filename, folder, name, limits, images)
     filename = f"{uuid.uuid4().hex}.npz"
     stored = folder / filename
+    kind = suffix[1:]
     try:
         if suffix == ".npz":
             meta = _npz_meta(describe_npz(data, limits))
             data.replace(stored)
         else:
-            meta = _csv_meta(data, stored, limits, target, features)
+            if text_column is None and not features and target:
+                text_column = text_column_of(data, limits, target)
+            if text_column is not None:
+                meta, kind = save_text_csv(data, stored, limits, text_column, target), "text"
+            else:
+                meta = _csv_meta(data, stored, limits, target, features)
             data.unlink(missing_ok=True)
         meta["size"] = stored.stat().st_size
         meta["original_filename"] = original_filename[:200]
-        record = store.add_dataset(
-            session, name=name, kind=suffix[1:], filename=filename, meta=meta
-        )
+        record = store.add_dataset(session, name=name, kind=kind, filename=filename, meta=meta)
         session.commit()  # the file is kept only with its record (a full disk fails here)
     except BaseException:
         stored.unlink(missing_ok=True)

@@ -1,0 +1,41 @@
+"""Generated text sets for the tests: sentences of three topics with words of their own
+(and words all topics share), as a .csv with a text column and a label column."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+
+TOPICS = {
+    "sport": "goal match team score referee league coach player stadium season".split(),
+    "food": "bread cheese soup recipe oven spice dinner salad butter kitchen".split(),
+    "space": "orbit rocket planet comet galaxy launch moon telescope star astronaut".split(),
+}
+SHARED = "the a today really very new big some about with".split()
+
+
+def sentence(rng: random.Random, topic: str) -> str:
+    words = rng.choices(TOPICS[topic], k=4) + rng.choices(SHARED, k=4)
+    rng.shuffle(words)
+    text = " ".join(words).capitalize()
+    return text + rng.choice([".", "!", ", indeed.", ' "quoted"'])
+
+
+def text_csv(
+    samples: int = 2000, seed: int = 0, mislabelled: float = 0.05, text: str = "text"
+) -> bytes:
+    """A .csv of `samples` labelled sentences (columns `text`, `topic`), topics interleaved;
+    a `mislabelled` fraction carries another topic's label (so a model has some errors)."""
+    rng = random.Random(seed)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([text, "topic"])
+    topics = sorted(TOPICS)
+    for i in range(samples):
+        topic = topics[rng.randrange(len(topics))] if i >= len(topics) else topics[i]
+        label = (
+            rng.choice([t for t in topics if t != topic]) if rng.random() < mislabelled else topic
+        )
+        writer.writerow([sentence(rng, topic), label])
+    return out.getvalue().encode()
