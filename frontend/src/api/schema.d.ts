@@ -438,10 +438,11 @@ export interface paths {
         /**
          * Upload Dataset
          * @description Upload a .npz (arrays named after the Input and Output nodes, or `x` and `y`), a
-         *     .csv (feature columns and a target column) or a .zip of image folders, one per class
-         *     (JPEG, PNG, BMP, GIF; classes from the folder names); or, with `folder` instead of a
-         *     file, make an image set of a folder under the server's data set root, read in place.
-         *     Images are resized to `image_height` x `image_width` with `color_mode`'s channels, and
+         *     .csv (feature columns and a target column; or a text set, `kind: "text"`: a text
+         *     column, its texts an array `x` of dtype string, and a label column) or a .zip of
+         *     image folders, one per class (JPEG, PNG, BMP, GIF; classes from the folder names);
+         *     or, with `folder` instead of a file, make an image set of a folder under the
+         *     server's data set root, read in place. Images are resized to `image_height` x `image_width` with `color_mode`'s channels, and
          *     `validation_split` of them are what runs validate on. What a file may hold is capped by
          *     the `LAYERFORGE_LIMIT_*` settings (upload bytes, CSV columns and rows, inflated .npz and
          *     .zip bytes, .zip entries); a breach is a 4xx naming the limit. Skipped files (not
@@ -819,6 +820,76 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AdaptedEvent
+         * @description A preprocessing node adapted to the run's training split before fit, as Keras's
+         *     `layer.adapt` does, and what it learned: a lookup's vocabulary, a Normalization's
+         *     mean and variance (per feature, the first 256), a Discretization's bin boundaries.
+         */
+        AdaptedEvent: {
+            /**
+             * Time
+             * @description Unix time it happened.
+             */
+            time: number;
+            /**
+             * Seq
+             * @description The run's event number (1, 2, ...); set by the event log.
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "adapted";
+            /**
+             * Node
+             * @description Its node (None inside a sub-graph).
+             */
+            node: string | null;
+            /**
+             * Layer
+             * @description The Keras layer (`model/layer` inside a nested model).
+             */
+            layer: string;
+            /**
+             * Layer Type
+             * @description TextVectorization, StringLookup, Normalization, ...
+             */
+            layer_type: string;
+            /**
+             * Seconds
+             * @description How long adapting took.
+             */
+            seconds: number;
+            /**
+             * Vocabulary Size
+             * @description With the special tokens.
+             * @default null
+             */
+            vocabulary_size?: number | null;
+            /**
+             * Top Tokens
+             * @description The 20 most frequent tokens, most frequent first.
+             * @default null
+             */
+            top_tokens?: string[] | null;
+            /**
+             * Mean
+             * @default null
+             */
+            mean?: (number | null)[] | null;
+            /**
+             * Variance
+             * @default null
+             */
+            variance?: (number | null)[] | null;
+            /**
+             * Bin Boundaries
+             * @default null
+             */
+            bin_boundaries?: (number | null)[] | null;
+        };
         /** ApplicationList */
         ApplicationList: {
             /**
@@ -976,6 +1047,16 @@ export interface components {
              * @description CSV: the target column.
              */
             target?: string | null;
+            /**
+             * Text Column
+             * @description CSV: the column of texts, for a text set (found by itself when label_column or target is given and one other column holds words).
+             */
+            text_column?: string | null;
+            /**
+             * Label Column
+             * @description Text sets: the label column (= target).
+             */
+            label_column?: string | null;
             /**
              * Features
              * @description CSV: comma-separated feature columns (default: all but the target).
@@ -1225,7 +1306,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "builtin" | "generated" | "npz" | "csv" | "images";
+            kind: "builtin" | "generated" | "npz" | "csv" | "images" | "text";
             /** Description */
             description: string;
             /** Arrays */
@@ -1262,9 +1343,14 @@ export interface components {
             features?: string[] | null;
             /**
              * Target
-             * @description CSV uploads: the target column.
+             * @description CSV uploads: the target (a text set's label) column.
              */
             target?: string | null;
+            /**
+             * Text Column
+             * @description Text sets: the column of texts (array `x`, dtype string).
+             */
+            text_column?: string | null;
             /**
              * Image Size
              * @description Image sets: (height, width) every image is resized to.
@@ -1280,7 +1366,7 @@ export interface components {
             color_mode?: ("grayscale" | "rgb" | "rgba") | null;
             /**
              * Counts
-             * @description Image sets: images per class, by class name.
+             * @description Image and text sets: samples per class, by class name.
              */
             counts?: {
                 [key: string]: number;
@@ -1594,7 +1680,7 @@ export interface components {
          */
         EventList: {
             /** Events */
-            events: (components["schemas"]["StatusEvent"] | components["schemas"]["BatchEvent"] | components["schemas"]["EpochEvent"] | components["schemas"]["LayerStatsEvent"] | components["schemas"]["LogEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["ArtifactEvent"] | components["schemas"]["SystemEvent"] | components["schemas"]["WeightsEvent"])[];
+            events: (components["schemas"]["StatusEvent"] | components["schemas"]["BatchEvent"] | components["schemas"]["EpochEvent"] | components["schemas"]["LayerStatsEvent"] | components["schemas"]["LogEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["ArtifactEvent"] | components["schemas"]["SystemEvent"] | components["schemas"]["WeightsEvent"] | components["schemas"]["AdaptedEvent"])[];
         };
         /** Example */
         Example: {
@@ -1984,6 +2070,17 @@ export interface components {
             wraps: boolean;
             /** Keras Class */
             keras_class: string | null;
+            /**
+             * Training Only
+             * @description A random augmentation: active in training only, the identity at inference (the editor marks it; the augment preview runs these).
+             * @default false
+             */
+            training_only?: boolean;
+            /**
+             * Adapt State
+             * @description A preprocessing layer adapted to the training split before fit (`layer.adapt`) unless one of these params gives its state.
+             */
+            adapt_state?: string[];
         };
         /**
          * LayerError
@@ -3508,7 +3605,7 @@ export interface components {
              */
             type: "ping";
         };
-        RunStreamMessage: components["schemas"]["StatusEvent"] | components["schemas"]["BatchEvent"] | components["schemas"]["EpochEvent"] | components["schemas"]["LayerStatsEvent"] | components["schemas"]["LogEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["ArtifactEvent"] | components["schemas"]["SystemEvent"] | components["schemas"]["WeightsEvent"] | components["schemas"]["PingMessage"];
+        RunStreamMessage: components["schemas"]["StatusEvent"] | components["schemas"]["BatchEvent"] | components["schemas"]["EpochEvent"] | components["schemas"]["LayerStatsEvent"] | components["schemas"]["LogEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["ArtifactEvent"] | components["schemas"]["SystemEvent"] | components["schemas"]["WeightsEvent"] | components["schemas"]["AdaptedEvent"] | components["schemas"]["PingMessage"];
         /** RunDeleted */
         RunDeleted: {
             /**
