@@ -4,8 +4,8 @@ Every write route (POST/PUT/PATCH/DELETE) of the OpenAPI document is walked as t
 owner of what it touches, another person, an admin and nobody (no token): a route that
 changes or deletes a stored object with an owner answers 2xx/403/2xx/401 and a refused
 call leaves the object as it was; a route that creates or only computes (validate,
-build, import, export, estimate, a data set check, a ticket, a new graph, run or upload,
-and evaluate/predict, which read a finished run) answers 2xx to every person and 401 to
+build, import, export, estimate, a data set check or augmentation preview, a ticket, a
+new graph, run or upload, and evaluate/predict, which read a finished run) answers 2xx to every person and 401 to
 nobody. A new write route fails here until ROUTES says how to call it.
 
 Also: edit conflicts on `PUT /api/graphs/{id}` with `base_version`, on both stores.
@@ -26,7 +26,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers import BASE_URL, TERMINAL, iris_graph, run_body
+from helpers import BASE_URL, TERMINAL, chain, iris_graph, run_body
+from image_sets import image_zip
 from layerforge.api.app import create_app
 from layerforge.settings import Settings
 from layerforge.store import users
@@ -81,6 +82,22 @@ def saved_graph(team: Team) -> Ids:
 
 def uploaded_set(team: Team) -> Ids:
     return {"name": team.as_alice("POST", "/api/datasets", **upload(team))["name"]}
+
+
+def image_set(team: Team) -> Ids:
+    files = {"file": ("shapes.zip", image_zip(2))}
+    data = {"name": team.fresh_name(), "image_height": "16", "image_width": "16"}
+    return {"name": team.as_alice("POST", "/api/datasets", files=files, data=data)["name"]}
+
+
+def augmented_graph(team: Team) -> dict[str, Any]:
+    graph = chain(
+        {"id": "flip", "type": "RandomFlip", "params": {}},
+        {"id": "flat", "type": "Flatten", "params": {}},
+        input_shape=[16, 16, 3],
+        loss="mse",
+    )
+    return {"json": {"graph": graph, "n": 2}}
 
 
 def run_state(team: Team, ids: Ids) -> tuple[int, bool]:
@@ -180,6 +197,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/datasets/check"): Route(
         lambda t: {"json": {"graph": iris_graph(), "dataset": {"name": "iris"}}}
     ),
+    ("POST", "/api/datasets/{name}/augment-preview"): Route(augmented_graph, image_set),
     ("POST", "/api/auth/ticket"): Route(lambda t: {}),
     ("POST", "/api/sweeps"): Route(lambda t: {"json": sweep_body(epochs=1)}),
     ("POST", "/api/sweeps/{sweep_id}/cancel"): Route(lambda t: {}, long_sweep, sweep_state),

@@ -1,7 +1,8 @@
 """Data sets: built-in and uploaded, listed with their arrays' shapes; uploads of .npz,
 .csv and .zip (image folders) files (size-limited, stored under server-chosen names),
-image folders read in place; thumbnails of an image set; and the check of a data set
-against a graph that the editor shows before a run starts."""
+image folders read in place; thumbnails of an image set and a preview of a graph's
+augmentation on it; and the check of a data set against a graph that the editor shows
+before a run starts."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from layerforge.api.errors import ApiError, ErrorBody, validation_problems
 from layerforge.api.limits import check_graph_size
 from layerforge.graph.checks.report import ValidationReport
 from layerforge.graph.limits import GraphLimits
-from layerforge.graph.problems import Problem
+from layerforge.graph.problems import GraphError, Problem
 from layerforge.graph.schema import Graph
 from layerforge.store import datasets as store
 from layerforge.training.datasets import (
@@ -37,6 +38,11 @@ from layerforge.training.datasets import (
     save_upload,
     upload_info,
     uploads_dir,
+)
+from layerforge.training.datasets.augment_preview import (
+    AugmentPreview,
+    augment_preview,
+    augmentation_nodes,
 )
 from layerforge.training.datasets.catalogue import stored_path
 from layerforge.training.datasets.errors import DatasetError, limit_exceeded
@@ -274,6 +280,63 @@ def samples(
         )
     except DatasetError as exc:
         raise ApiError(exc.status, [exc.problem("class")]) from None
+
+
+class AugmentPreviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    graph: GraphIn
+    n: int = Field(default=8, ge=1, le=32, description="How many images.")
+    size: int = Field(default=128, ge=16, le=512, description="Thumbnails' longest side.")
+
+
+@router.post(
+    "/{name}/augment-preview",
+    response_model=AugmentPreview,
+    responses={
+        404: {"model": ErrorBody},
+        422: {
+            "model": ErrorBody,
+            "description": "Not an image set, a graph without augmentation layers, or an "
+            "augmentation node with errors.",
+        },
+    },
+)
+def augment_preview_route(
+    body: AugmentPreviewRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    name: str = DatasetName,
+) -> AugmentPreview:
+    """`n` images of an image set (the classes in turn) passed through the graph's
+    augmentation nodes (its training-only layers: RandomFlip, RandomRotation, ...) in
+    training mode, each beside the original, as PNG data: URLs; a new call draws new
+    random augmentations."""
+    check_graph_size(body.graph, settings)
+    record = store.get_dataset(session, _checked_name(name))
+    if record is None:
+        if is_builtin(name):
+            raise ApiError.one(422, "not_images", f"{name!r} is not an image set", param="name")
+        raise _not_found(name)
+    report = _checked(body.graph, settings.limits)
+    applied = {n.id for n in augmentation_nodes(body.graph)}
+    problems = [e for e in report.errors if e.node is None or e.node in applied]
+    if problems:
+        raise ApiError(422, problems)
+    try:
+        with keras_lock:
+            return augment_preview(
+                upload_info(record),
+                stored_path(settings.data_dir, record),
+                record.meta.get("folders") or [],
+                body.graph,
+                n=body.n,
+                size=body.size,
+            )
+    except DatasetError as exc:
+        raise ApiError(exc.status, [exc.problem("name")]) from None
+    except GraphError as exc:
+        raise ApiError(422, exc.problems) from None
 
 
 def _checked(graph: Graph, limits: GraphLimits) -> ValidationReport:

@@ -197,6 +197,9 @@ TYPE_PARAM_RULES: dict[str, dict[str, dict[str, Any]]] = {
         **_LOOKUP_RULES,
         "vocabulary_dtype": {"kind": "choice", "choices": ["int64", "int32"]},
     },
+    "RandomFlip": {  # Keras takes any string and flips nothing for an unknown one
+        "mode": {"kind": "choice", "choices": ["horizontal_and_vertical", "horizontal", "vertical"]}
+    },
     "Discretization": {
         "bin_boundaries": {
             "kind": "list",
@@ -209,7 +212,7 @@ TYPE_PARAM_RULES: dict[str, dict[str, dict[str, Any]]] = {
 }
 """Rules for one type's parameters, over the rules by name: the lookup layers' vocabulary
 is a literal list (Keras would read a string as a file path), `standardize` and `split`
-only Keras's named behaviours (never a callable), each layer's own output modes."""
+only Keras's named behaviours (never a callable), each layer's own modes."""
 
 PADDING_CHOICES = {"default": ["valid", "same"], "Conv1D": ["valid", "same", "causal"]}
 
