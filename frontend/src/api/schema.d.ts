@@ -497,6 +497,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/datasets/{name}/augment-preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Augment Preview Route
+         * @description `n` images of an image set (the classes in turn) passed through the graph's
+         *     augmentation nodes (its training-only layers: RandomFlip, RandomRotation, ...) in
+         *     training mode, each beside the original, as PNG data: URLs; a new call draws new
+         *     random augmentations.
+         */
+        post: operations["augment_preview_route_api_datasets__name__augment_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/datasets/check": {
         parameters: {
             query?: never;
@@ -990,6 +1013,65 @@ export interface components {
         ArtifactList: {
             /** Artifacts */
             artifacts: components["schemas"]["Artifact"][];
+        };
+        /** AugmentPreview */
+        AugmentPreview: {
+            /** Dataset */
+            dataset: string;
+            /**
+             * Layers
+             * @description The augmentation nodes applied, in order (ids).
+             */
+            layers: string[];
+            /**
+             * Image Size
+             * @description (height, width) the images were augmented at: the set's, scaled down to at most 512 on a side.
+             */
+            image_size: [
+                number,
+                number
+            ];
+            /** Samples */
+            samples: components["schemas"]["AugmentedSample"][];
+        };
+        /** AugmentPreviewRequest */
+        AugmentPreviewRequest: {
+            graph: components["schemas"]["Graph"];
+            /**
+             * N
+             * @description How many images.
+             * @default 8
+             */
+            n?: number;
+            /**
+             * Size
+             * @description Thumbnails' longest side.
+             * @default 128
+             */
+            size?: number;
+        };
+        /** AugmentedSample */
+        AugmentedSample: {
+            /**
+             * File
+             * @description The image's path in the set (class folder / file).
+             */
+            file: string;
+            /**
+             * Class
+             * @description Its class.
+             */
+            class: string;
+            /**
+             * Original
+             * @description The image as the run reads it, a PNG data: URL.
+             */
+            original: string;
+            /**
+             * Augmented
+             * @description After the augmentation layers, a PNG data: URL.
+             */
+            augmented: string;
         };
         /** BatchEvent */
         BatchEvent: {
@@ -6366,6 +6448,96 @@ export interface operations {
                 };
             };
             /** @description Not an image set, or no such class. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable; nothing was stored. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server's disk is full; nothing was stored. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    augment_preview_route_api_datasets__name__augment_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A data set's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AugmentPreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AugmentPreview"];
+                };
+            };
+            /** @description The body could not be parsed (not JSON, a bad form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token or session (when the server has one). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token's person may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not an image set, a graph without augmentation layers, or an augmentation node with errors. */
             422: {
                 headers: {
                     [name: string]: unknown;
