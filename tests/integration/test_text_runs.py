@@ -89,3 +89,14 @@ def test_a_text_csv_trains_the_guide_classifier_with_an_adapted_vocabulary(runs_
     assert out["worst"]  # the mislabelled sentences at least
     for worst in out["worst"]:
         assert worst["text"] and set(worst["text"].lower().split()) & words
+
+    evaluated = client.post(f"/api/runs/{run['id']}/evaluate", json={})
+    assert evaluated.status_code == 200, evaluated.text
+    assert evaluated.json()["samples"] == 2000 and evaluated.json()["metrics"]["accuracy"] > 0.8
+    predicted = client.post(
+        f"/api/runs/{run['id']}/predict",
+        json={"inputs": {"x": [["The rocket and the moon"], ["Bread and cheese soup"]]}},
+    )
+    assert predicted.status_code == 200, predicted.text
+    (probs,) = predicted.json()["outputs"].values()
+    assert [max(range(3), key=p.__getitem__) for p in probs] == [1, 0]  # space, food

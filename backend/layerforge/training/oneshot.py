@@ -68,14 +68,16 @@ def _predict(graph: Graph, model: Any, inputs: dict[str, Any]) -> dict[str, list
     arrays = {}
     for node, tensor in zip(ins, model.inputs, strict=False):
         name = input_name(node)
-        a = np.asarray(inputs[name], dtype=str(tensor.dtype))
+        text = str(tensor.dtype) == "string"  # texts: an object array of str
+        a = np.asarray(inputs[name], dtype=object if text else str(tensor.dtype))
         if a.ndim != len(tensor.shape) or any(
             e is not None and e != d for e, d in zip(tensor.shape[1:], a.shape[1:], strict=False)
         ):
             raise TrainingFailed(
                 f"input `{name}` expects {tuple(tensor.shape)}, got shape {a.shape}"
             )
-        arrays[name] = a
+        # Keras slices texts only as one per sample, (N,): it adds the Input's (1,) itself
+        arrays[name] = a.reshape(len(a)) if text and a.shape[1:] == (1,) else a
     preds = model.predict(arrays[names[0]] if len(names) == 1 else arrays, verbose=0)
     outs = [output_name(n) for n in graph.nodes if n.type == "Output"]
     if not isinstance(preds, (list, tuple, dict)):
