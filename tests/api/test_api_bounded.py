@@ -61,11 +61,13 @@ def server_data(server: Server) -> Path:
 def test_health_answers_while_a_burst_of_validations_waits(server):
     """60 checks of distinct 300-node graphs at once: each took a thread of the 40 while
     it waited for Keras, and health (a sync route) waited behind them until 21 were done.
-    Now no health check waits for more than the validation under way to finish."""
+    Now no health check waits behind more than a few."""
     burst = validation_burst(server.url, 60)
     assert burst.statuses == [200] * 60
     assert len(burst.health) >= 3, "the burst ended before health was asked"
-    assert max(finished for _seconds, finished in burst.health) <= 2, burst.health
+    # Before the queue, health waited behind 13 to 21 of them. A few may finish during
+    # one health call on a busy machine (each takes tens of ms once Keras is warm).
+    assert max(finished for _seconds, finished in burst.health) <= 5, burst.health
 
 
 def test_past_the_queue_depth_keras_routes_answer_503_with_retry_after(tmp_path):
