@@ -9,7 +9,7 @@ import type { Graph } from '../editor/graph/types';
 import { graphJson } from '../editor/graph/json';
 import { normalizeGraph } from '../editor/graph/transforms';
 import type { paths } from './schema';
-import type { Problem, WireGraph } from './wire';
+import type { DiffRequest, Problem, WireGraph } from './wire';
 
 export class ApiError extends Error {
   constructor(
@@ -127,6 +127,16 @@ export const api = {
       }),
     ),
   deleteGraph: (id: string) => unwrap(http.DELETE('/api/graphs/{graph_id}', graphPath(id))),
+  /** The graph a run trained (its stored snapshot). */
+  runGraph: async (id: string) => {
+    const run = await unwrap(http.GET('/api/runs/{run_id}', { params: { path: { run_id: id } } }));
+    if (!run.graph) throw new ApiError(404, `run ${id.slice(0, 8)} has no graph snapshot`);
+    return normalizeGraph(run.graph as WireGraph);
+  },
+  /** Runs, newest first (for pickers: id, status, graph name). */
+  runs: async () => (await unwrap(http.GET('/api/runs', { params: { query: { limit: 200 } } }))).runs,
+  /** What changed from `a` to `b`: each a graph, a saved version or a run (POST /api/graphs/diff). */
+  diff: (a: DiffRequest['a'], b: DiffRequest['b']) => unwrap(http.POST('/api/graphs/diff', { body: { a, b } })),
   examples: async () => (await unwrap(http.GET('/api/examples'))).examples,
   example: async (name: string) =>
     normalizeGraph((await unwrap(http.GET('/api/examples/{name}', { params: { path: { name } } }))).graph as WireGraph),

@@ -4,6 +4,7 @@
  * spelled out by hand: when the server changes a model, regenerate and the compiler
  * shows every place that has to follow.
  */
+import type { Readable } from 'openapi-typescript-helpers';
 import type { components } from './schema';
 
 type Schemas = components['schemas'];
@@ -26,8 +27,11 @@ export type BuildAnswer = Schemas['BuildSummary'];
 export type SummaryLayer = Schemas['SummaryLayer'];
 export type Health = Schemas['Health'];
 export type SavedGraphInfo = Schemas['GraphInfo'];
-export type SavedGraph = Schemas['SavedGraphOut'];
 export type GraphVersionInfo = Schemas['VersionInfo'];
 export type ExampleInfo = Schemas['ExampleInfo'];
-export type RunSettingsIn = NonNullable<Schemas['RunRequest']['settings']>;
+export type DiffRequest = Schemas['DiffRequest'];
+/** As the typed client reads it (openapi-fetch's Readable: tuples become arrays). */
+export type GraphDiff = Readable<Schemas['GraphDiff']>;
+export type ChangedNode = GraphDiff['changed'][number];
+export type RunSummary = Schemas['RunSummary'];
 export type VersionConflictBody = Schemas['VersionConflictBody'];

@@ -1,7 +1,7 @@
 /** Every error and warning of the last check; clicking one brings its node into view, and
  * a fix the server offers (and has checked) is one click beside its error. */
 import { FixButton } from './FixButton';
-import { addLayerAt } from './canvas/Canvas';
+import { addLayerAt } from './canvas/dropToAdd';
 import { distinctFixes, outputCandidates } from './problemActions';
 import { checkedAnswer, useEditor } from './store/editor';
 

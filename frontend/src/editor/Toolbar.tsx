@@ -1,10 +1,12 @@
 /** The top bar: file actions, edit actions, views, the live-check status. */
+import { useState } from 'react';
 import { api } from '../api/client';
 import { formatCount } from './canvas/flow';
 import { emptyGraph } from './graph/types';
 import { autoLayout, confirmDiscard, graphForExport, save } from './store/commands';
 import { checkedAnswer, useEditor } from './store/editor';
 import type { OpenTab } from './dialogs/OpenDialog';
+import { DiffDialog } from './diff/DiffDialog';
 
 export type View = { kind: 'open'; tab: OpenTab } | { kind: 'code' } | { kind: 'summary' } | null;
 
@@ -61,6 +63,7 @@ export function Toolbar({ onView }: { onView(v: View): void }) {
   const dirty = useEditor((s) => s.dirty);
   const canUndo = useEditor((s) => s.history.past.length > 0);
   const canRedo = useEditor((s) => s.history.future.length > 0);
+  const [comparing, setComparing] = useState(false);
   return (
     <header className="toolbar">
       <div className="brand">
@@ -109,8 +112,17 @@ export function Toolbar({ onView }: { onView(v: View): void }) {
           Python
         </button>
         <button onClick={downloadKeras}>.keras</button>
+        <span className="sep" />
+        <button
+          onClick={() => setComparing(true)}
+          data-testid="diff-open"
+          title="What changed between two versions, runs, or this graph and one of them"
+        >
+          Compare
+        </button>
       </nav>
       <CheckStatus />
+      {comparing && <DiffDialog onClose={() => setComparing(false)} />}
     </header>
   );
 }

@@ -1,6 +1,7 @@
 /** Keyboard shortcuts of the editor (ignored while typing in a field). */
 import { autoLayout, copySelection, cutSelection, deleteSelection, paste, save, selectAll } from './store/commands';
 import { useEditor } from './store/editor';
+import { closeDiff, useDiff } from './diff/diffStore';
 
 function typing(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
@@ -16,6 +17,12 @@ export function handleShortcut(e: KeyboardEvent): boolean {
     return true;
   }
   if (typing(e.target)) return false;
+  if (useDiff.getState().shown) {
+    // a diff covers the canvas: the graph under it is not edited from the keyboard
+    if (key !== 'escape') return false;
+    closeDiff();
+    return true;
+  }
   const s = useEditor.getState();
   if (mod && key === 'z' && !e.shiftKey) s.undo();
   else if (mod && (key === 'y' || (key === 'z' && e.shiftKey))) s.redo();

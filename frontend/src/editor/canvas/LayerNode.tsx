@@ -1,7 +1,8 @@
 /** One layer on the canvas: type, name, key params, output shape(s), params, problems. */
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo, type CSSProperties } from 'react';
-import { formatCount, formatShort, NODE_WIDTH, type LayerFlowNode } from './flow';
+import { formatCount, formatShort, type LayerFlowNode } from './flow';
+import { NODE_WIDTH } from './nodeSize';
 import { useEditor } from '../store/editor';
 import { toggleBlock, toggleOpenModel } from '../store/commands';
 import { categoryColour } from './colours';
@@ -15,8 +16,12 @@ export function heatColour(heat: number): string {
   return `hsl(${Math.round((1 - heat) * 220)}, 75%, 48%)`;
 }
 
+const DIFF_BADGES = { added: 'added', removed: 'removed', changed: 'changed', same: null } as const;
+
 function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
-  const mark = useEditor((s) => s.overlay?.nodes.get(id));
+  const overlaid = useEditor((s) => s.overlay?.nodes.get(id));
+  const mark = data.diff ? undefined : overlaid; // a diff shows another graph: no run's colouring
+  const diff = data.diff;
   const hasError = data.errors.length > 0;
   const cls = [
     'layer-node',
@@ -25,12 +30,19 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
     selected ? 'selected' : '',
     data.shared === 'call' ? 'is-call' : '',
     mark ? 'has-stat' : '',
+    diff ? `diff-${diff.kind}` : '',
   ].join(' ');
   const style = mark
     ? ({ ...categoryColour(data.colour), '--stat-colour': heatColour(mark.heat) } as CSSProperties)
     : categoryColour(data.colour);
   return (
-    <div className={cls} style={style} data-testid={`node-${id}`} data-type={data.type}>
+    <div
+      className={cls}
+      style={style}
+      data-testid={`node-${id}`}
+      data-type={data.type}
+      title={diff?.notes.length ? diff.notes.join('\n') : undefined}
+    >
       {Array.from({ length: data.inputs }, (_, i) => (
         <Handle
           key={`in-${i}`}
@@ -67,6 +79,11 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
           </span>
         )}
         {!data.trainable && <span className="badge">frozen</span>}
+        {diff && DIFF_BADGES[diff.kind] && (
+          <span className={`badge badge-diff-${diff.kind}`} data-testid="node-diff">
+            {DIFF_BADGES[diff.kind]}
+          </span>
+        )}
         {data.macs !== null && data.macs > 0 && (
           <span className="layer-macs" data-testid="node-macs" title="Multiply-accumulates for one sample">
             {formatShort(data.macs)} MAC
@@ -77,6 +94,13 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
         {data.label}
       </div>
       {data.keyParams && <div className="layer-params">{data.keyParams}</div>}
+      {diff?.kind === 'changed' && (
+        <div className="layer-diff" data-testid="node-diff-notes">
+          {diff.notes.map((n) => (
+            <div key={n}>{n}</div>
+          ))}
+        </div>
+      )}
       {mark && (
         <div className="layer-stat" data-testid="node-stat" data-heat={mark.heat.toFixed(2)}>
           <span className="stat-swatch" />

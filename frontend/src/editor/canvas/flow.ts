@@ -7,6 +7,8 @@ import { Position, type Edge as FlowEdge, type Node as FlowNode } from '@xyflow/
 import type { Graph, GraphEdge, GraphNode, LayerSpec, NodeReport, Problem, ValidateAnswer, XY } from '../graph/types';
 import { edgeKey, positionsOf, subgraphPorts, subgraphUsedBy } from '../graph/transforms';
 import { isInside, openable } from '../graph/inPlace';
+import { NODE_WIDTH, PORT_SIZE as PORT } from './nodeSize';
+import type { DiffMark } from '../diff/diffView';
 
 export interface LayerNodeData extends Record<string, unknown> {
   type: string;
@@ -34,6 +36,8 @@ export interface LayerNodeData extends Record<string, unknown> {
   group: string | null;
   inner: string | null;
   trainable: boolean;
+  /** In a diff (read only, see diff/): added, removed, changed (with what) or the same. */
+  diff: DiffMark | null;
 }
 
 export type LayerFlowNode = FlowNode<LayerNodeData, 'layer'>;
@@ -122,10 +126,6 @@ export interface FlowMapper {
   ): LayerFlowNode[];
   edges(graph: Graph, selected: Set<string>): FlowEdge<ShapeEdgeData>[];
 }
-
-/** Width of a layer node (CSS .layer-node) and the size of a port (CSS .port). */
-export const NODE_WIDTH = 190;
-const PORT = 10;
 
 /** A node's height before it is measured: head, name, params, shapes, error box. */
 function estimatedHeight(d: LayerNodeData): number {
@@ -302,6 +302,7 @@ export function createFlowMapper(): FlowMapper {
           group: owner.type === 'Block' ? (node.name ?? node.id) : null,
           inner: owner.inner ? (subgraphUsedBy({ ...owner.inner, id: '' } as GraphNode) ?? owner.inner.type) : null,
           trainable: node.trainable !== false,
+          diff: null,
         };
         const entry = { node, owner, count, extra, data };
         nodeCache.set(node.id, entry);

@@ -8,14 +8,15 @@
  */
 import ELK, { type ElkNode } from 'elkjs/lib/elk.bundled.js';
 import { edgeKey } from './transforms';
+import { NODE_HEIGHT, NODE_WIDTH, PORT_SIZE } from '../canvas/nodeSize';
 import type { EdgeRoute, Graph, NodeId, ValidateAnswer, XY } from './types';
 
 const elk = new ELK();
-const NODE_W = 190;
-const NODE_H = 92;
+const NODE_W = NODE_WIDTH;
+const NODE_H = NODE_HEIGHT;
 /** Extra height of a node with an "Open model" button (a sub-graph use). */
 const OPEN_BUTTON_H = 26;
-const PORT = 10;
+const PORT = PORT_SIZE;
 
 export interface LayoutResult {
   positions: Record<NodeId, XY>;

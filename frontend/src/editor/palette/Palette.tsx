@@ -4,7 +4,7 @@ import { groupByCategory, searchLayers } from './catalogue';
 import type { LayerSpec } from '../graph/types';
 import { categoryColour } from '../canvas/colours';
 import { useEditor } from '../store/editor';
-import { addLayerAt, DRAG_MIME } from '../canvas/Canvas';
+import { addLayerAt, DRAG_MIME } from '../canvas/dropToAdd';
 import { SubgraphList } from './SubgraphList';
 
 const PaletteItem = memo(function PaletteItem({ spec, colour }: { spec: LayerSpec; colour: string }) {
