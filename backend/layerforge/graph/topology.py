@@ -33,23 +33,33 @@ class GraphIndex:
 
     @classmethod
     def of(cls, graph: Graph) -> GraphIndex:
-        index = cls(graph)
+        by_id: dict[str, Node] = {}
+        position: dict[str, int] = {}
         for i, node in enumerate(graph.nodes):
-            index.by_id.setdefault(node.id, node)
-            index.position.setdefault(node.id, i)
-            index.in_edges.setdefault(node.id, {})
-            index.out_edges.setdefault(node.id, [])
+            if node.id not in by_id:  # (a duplicate id is an error: the first one counts)
+                by_id[node.id] = node
+                position[node.id] = i
+        in_edges: dict[str, dict[int, list[Edge]]] = {node_id: {} for node_id in by_id}
+        out_edges: dict[str, list[Edge]] = {node_id: [] for node_id in by_id}
         for edge in graph.edges:
-            if edge.source in index.by_id and edge.target in index.by_id:
-                index.in_edges[edge.target].setdefault(edge.target_port, []).append(edge)
-                index.out_edges[edge.source].append(edge)
-        for node_id, ports in index.in_edges.items():
-            deps = [e.source for port in sorted(ports) for e in ports[port]]
-            owner = index.by_id[node_id].shared_with
-            if owner and owner in index.by_id and owner != node_id:
-                deps.append(owner)
-            index.deps[node_id] = deps
-        return index
+            if edge.source in by_id and edge.target in by_id:
+                ports = in_edges[edge.target]
+                if edge.target_port in ports:
+                    ports[edge.target_port].append(edge)
+                else:
+                    ports[edge.target_port] = [edge]
+                out_edges[edge.source].append(edge)
+        deps: dict[str, list[str]] = {}
+        for node_id, ports in in_edges.items():
+            if len(ports) == 1:
+                found = [e.source for e in next(iter(ports.values()))]
+            else:
+                found = [e.source for port in sorted(ports) for e in ports[port]]
+            owner = by_id[node_id].shared_with
+            if owner and owner in by_id and owner != node_id:
+                found.append(owner)
+            deps[node_id] = found
+        return cls(graph, by_id, position, in_edges, out_edges, deps)
 
     def used(self) -> set[str]:
         """Nodes some Output depends on (what the model holds); computed once."""
