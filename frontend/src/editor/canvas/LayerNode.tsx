@@ -31,6 +31,7 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
     data.shared === 'call' ? 'is-call' : '',
     mark ? 'has-stat' : '',
     diff ? `diff-${diff.kind}` : '',
+    data.trainable ? '' : 'is-frozen',
   ].join(' ');
   const style = mark
     ? ({ ...categoryColour(data.colour), '--stat-colour': heatColour(mark.heat) } as CSSProperties)
@@ -78,7 +79,16 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
             ⇄ {data.sharedCount}×
           </span>
         )}
-        {!data.trainable && <span className="badge">frozen</span>}
+        {!data.trainable && (
+          <span
+            className="badge badge-frozen"
+            data-testid="node-frozen"
+            title="Frozen: its weights do not train"
+            aria-label="frozen"
+          >
+            ❄
+          </span>
+        )}
         {diff && DIFF_BADGES[diff.kind] && (
           <span className={`badge badge-diff-${diff.kind}`} data-testid="node-diff">
             {DIFF_BADGES[diff.kind]}

@@ -1,5 +1,13 @@
 /** Right-click menu on a node. */
-import { callLayerAgain, copySelection, deleteSelection, groupSelection, toggleBlock } from '../store/commands';
+import {
+  callLayerAgain,
+  copySelection,
+  deleteSelection,
+  freezeSelection,
+  freezeUpToNode,
+  groupSelection,
+  toggleBlock,
+} from '../store/commands';
 import { blocksOf } from '../graph/blocks';
 import { currentGraph, useEditor } from '../store/editor';
 import { subgraphUsedBy } from '../graph/transforms';
@@ -8,6 +16,9 @@ export function NodeMenu(props: { id: string; x: number; y: number; onClose(): v
   const graph = useEditor((s) => currentGraph(s));
   const node = graph.nodes.find((n) => n.id === props.id);
   const count = useEditor((s) => s.selection.length);
+  const allFrozen = useEditor((s) =>
+    s.selection.every((id) => graph.nodes.find((n) => n.id === id)?.trainable === false),
+  );
   if (!node) return null;
   const sub = subgraphUsedBy(node);
   const run = (fn: () => void) => () => {
@@ -28,6 +39,16 @@ export function NodeMenu(props: { id: string; x: number; y: number; onClose(): v
       <button onClick={run(() => groupSelection())} disabled={io}>
         Group {count > 1 ? `${count} nodes` : 'node'} into model
       </button>
+      {!io && (
+        <button onClick={run(() => freezeSelection(!allFrozen))} data-testid="menu-freeze">
+          {allFrozen ? 'Unfreeze' : 'Freeze'} {count > 1 ? `${count} nodes` : 'node'}
+        </button>
+      )}
+      {!io && (
+        <button onClick={run(() => freezeUpToNode(props.id))} data-testid="menu-freeze-up-to">
+          Freeze everything up to here
+        </button>
+      )}
       {block && <button onClick={run(() => void toggleBlock(block))}>Collapse block “{block}”</button>}
       <button onClick={run(copySelection)}>Copy</button>
       <button onClick={run(deleteSelection)} className="danger">

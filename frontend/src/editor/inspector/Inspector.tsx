@@ -4,7 +4,8 @@ import { useShallow } from 'zustand/react/shallow';
 import { formatCount } from '../canvas/flow';
 import { callSites, ownerOf, setParam, updateNode } from '../graph/transforms';
 import type { GraphNode, InnerLayer, LayerSpec, Problem } from '../graph/types';
-import { callLayerAgain, deleteSelection, groupSelection } from '../store/commands';
+import { callLayerAgain, deleteSelection, freezeSelection, freezeUpToNode, groupSelection } from '../store/commands';
+import { paramCounts } from '../graph/freeze';
 import { checkedAnswer, currentGraph, useEditor } from '../store/editor';
 import { ParamDatalists, ParamField } from './ParamField';
 import { formatShape } from '../canvas/flow';
@@ -13,6 +14,7 @@ function GraphSettings() {
   const graph = useEditor((s) => currentGraph(s));
   const path = useEditor((s) => s.path);
   const v = useEditor((s) => s.validation);
+  const counts = paramCounts(graph, v);
   return (
     <div className="inspector-body">
       <h2>{path.length ? `Model “${path[path.length - 1]}”` : 'Model'}</h2>
@@ -47,8 +49,12 @@ function GraphSettings() {
         <dd>{graph.edges.length}</dd>
         <dt>Built as</dt>
         <dd>{v?.model_type ?? '—'}</dd>
-        <dt>Parameters</dt>
-        <dd data-testid="inspector-total-params">{v?.total_params != null ? formatCount(v.total_params) : '—'}</dd>
+        <dt>Total params</dt>
+        <dd data-testid="inspector-total-params">{counts ? formatCount(counts.total) : '—'}</dd>
+        <dt>Trainable params</dt>
+        <dd data-testid="inspector-trainable-params">{counts ? formatCount(counts.trainable) : '—'}</dd>
+        <dt>Non-trainable params</dt>
+        <dd data-testid="inspector-non-trainable-params">{counts ? formatCount(counts.nonTrainable) : '—'}</dd>
       </dl>
       <p className="muted small">
         Select a node to edit it. Shift-drag to select several; right-click a node for more.
@@ -244,6 +250,14 @@ function NodeInspector({ id }: { id: string }) {
           </dd>
           <dt>Params</dt>
           <dd data-testid="inspector-params">{formatCount(report.params ?? 0)}</dd>
+          {report.non_trainable_params > 0 && (
+            <>
+              <dt>Trainable</dt>
+              <dd data-testid="inspector-trainable">{formatCount(report.trainable_params)}</dd>
+              <dt>Non-trainable</dt>
+              <dd data-testid="inspector-non-trainable">{formatCount(report.non_trainable_params)}</dd>
+            </>
+          )}
         </dl>
       )}
       {isWrapper && <WrapperInner node={node} owner={owner} />}
@@ -263,6 +277,14 @@ function NodeInspector({ id }: { id: string }) {
             onChange={(e) => useEditor.getState().edit((g) => updateNode(g, id, { trainable: e.target.checked }))}
           />
           <label htmlFor="node-trainable">trainable</label>
+          <button
+            className="ghost small"
+            onClick={() => freezeUpToNode(id)}
+            data-testid="freeze-up-to"
+            title="Freeze this layer and every layer it is computed from"
+          >
+            Freeze everything up to here
+          </button>
         </div>
       )}
       <div className="button-row">
@@ -291,6 +313,12 @@ export function Inspector() {
         <div className="inspector-body">
           <h2>{selection.length} nodes selected</h2>
           <div className="button-row">
+            <button onClick={() => freezeSelection(true)} data-testid="freeze-selection">
+              Freeze
+            </button>
+            <button onClick={() => freezeSelection(false)} data-testid="unfreeze-selection">
+              Unfreeze
+            </button>
             <button onClick={() => groupSelection()} data-testid="group-selection">
               Group into model
             </button>

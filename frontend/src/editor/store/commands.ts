@@ -14,6 +14,7 @@ import {
   withPositions,
 } from '../graph/transforms';
 import { drawnView } from '../graph/view';
+import { freezeUpTo, setTrainable } from '../graph/freeze';
 import type { Graph, Shape } from '../graph/types';
 import { currentGraph, replaceCurrent, useEditor, type SavedRef } from './editor';
 
@@ -25,6 +26,17 @@ export function deleteSelection() {
   s.edit((g) => removeNodes(removeEdges(g, edges), nodes));
   useEditor.getState().setSelection([]);
   useEditor.getState().setEdgeSelection([]);
+}
+
+/** Freeze (or unfreeze) the selected layers. */
+export function freezeSelection(frozen: boolean) {
+  const s = useEditor.getState();
+  s.edit((g) => setTrainable(g, s.selection, !frozen));
+}
+
+/** Freeze `id` and every layer it is computed from (the base under a new head). */
+export function freezeUpToNode(id: string) {
+  useEditor.getState().edit((g) => freezeUpTo(g, id));
 }
 
 export function copySelection() {
