@@ -22,6 +22,7 @@ import { showDockTab, toggleDock, useDock, type DockTab } from './ui/dock';
 
 const TrainingPanel = lazy(() => import('./training/TrainingPanel'));
 const Dashboard = lazy(() => import('./experiments/Dashboard'));
+const SweepsPage = lazy(() => import('./experiments/SweepsPage'));
 const CodeDialog = lazy(() => import('./editor/dialogs/CodeDialog'));
 
 const DOCK_MIN = 120;
@@ -77,7 +78,10 @@ function useDockHeight(tab: DockTab): [number, React.ReactNode] {
 }
 
 /** The dock's pages after Problems and Training. */
-const PAGES: [DockTab, string][] = [['runs', 'Compare runs']];
+const PAGES: [DockTab, string][] = [
+  ['runs', 'Compare runs'],
+  ['sweeps', 'Sweeps'],
+];
 
 function Dock() {
   const { tab, open } = useDock();
@@ -123,7 +127,7 @@ function Dock() {
             <ProblemsPanel />
           ) : (
             <Suspense fallback={<p className="muted pad">Loading…</p>}>
-              {tab === 'training' ? <TrainingPanel /> : <Dashboard />}
+              {tab === 'training' ? <TrainingPanel /> : tab === 'runs' ? <Dashboard /> : <SweepsPage />}
             </Suspense>
           )}
         </div>
