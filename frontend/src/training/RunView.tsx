@@ -12,18 +12,22 @@ import { isTerminal, type Artifact, type RunSummary } from './types';
 
 const RunCharts = lazy(() => import('./RunCharts'));
 const SystemCharts = lazy(() => import('./SystemCharts'));
+const ResultsView = lazy(() => import('../experiments/ResultsView'));
 
-/** The views of a run below its progress: its metric charts, or the trainer's system use. */
+/** The views of a run below its progress: its metric charts, the trainer's system use,
+ * and once it succeeded, its results. */
 const RUN_PAGES = [
   ['charts', 'Charts'],
   ['system', 'System'],
+  ['results', 'Results'],
 ] as const;
 type RunPage = (typeof RUN_PAGES)[number][0];
+const ONCE_TRAINED: RunPage[] = ['results'];
 
-function RunPages({ page, onPage }: { page: RunPage; onPage(p: RunPage): void }) {
+function RunPages({ page, onPage, trained }: { page: RunPage; onPage(p: RunPage): void; trained: boolean }) {
   return (
     <nav className="xp-tabs" aria-label="Run views">
-      {RUN_PAGES.map(([key, label]) => (
+      {RUN_PAGES.filter(([key]) => trained || !ONCE_TRAINED.includes(key)).map(([key, label]) => (
         <button
           key={key}
           className={page === key ? 'active' : ''}
@@ -232,6 +236,8 @@ export function RunView() {
   const error =
     data?.errors[data.errors.length - 1] ?? (data?.statusError as { message?: string; node?: string | null } | null);
   const warnings = data?.logs.filter((l) => l.level === 'warning') ?? [];
+  const trained = status === 'succeeded';
+  const shownPage = trained || !ONCE_TRAINED.includes(page) ? page : 'charts';
   return (
     <section
       className="tr-main"
@@ -283,10 +289,11 @@ export function RunView() {
         </div>
       ))}
       <GraphColouring runId={viewId} run={run} />
-      <RunPages page={page} onPage={setPage} />
+      <RunPages page={shownPage} onPage={setPage} trained={trained} />
       <Suspense fallback={<p className="muted small">Loading charts…</p>}>
-        {page === 'charts' && <RunCharts viewId={viewId} compareId={compareId} />}
-        {page === 'system' && <SystemCharts runId={viewId} />}
+        {shownPage === 'charts' && <RunCharts viewId={viewId} compareId={compareId} />}
+        {shownPage === 'system' && <SystemCharts runId={viewId} />}
+        {shownPage === 'results' && <ResultsView runId={viewId} />}
       </Suspense>
     </section>
   );
