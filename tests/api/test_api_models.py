@@ -207,7 +207,7 @@ def test_import_keras_file_upload(client, tmp_path):
     graph = response.json()["graph"]
     report = client.post("/api/graphs/validate", json={"graph": graph}).json()
     assert report["valid"] and report["total_params"] == model.count_params()
-    assert not list((client.app.state.settings.data_dir / "uploads").iterdir())  # cleaned up
+    assert not list(client.app.state.settings.data_dir.rglob(".upload-*"))  # cleaned up
 
 
 @pytest.mark.parametrize(
