@@ -13,6 +13,7 @@ import { isTerminal, type Artifact, type RunSummary } from './types';
 const RunCharts = lazy(() => import('./RunCharts'));
 const SystemCharts = lazy(() => import('./SystemCharts'));
 const ResultsView = lazy(() => import('../experiments/ResultsView'));
+const ServingPanel = lazy(() => import('../serving/ServingPanel'));
 
 /** The views of a run below its progress: its metric charts, the trainer's system use,
  * and once it succeeded, its results. */
@@ -20,9 +21,47 @@ const RUN_PAGES = [
   ['charts', 'Charts'],
   ['system', 'System'],
   ['results', 'Results'],
+  ['serving', 'Export & fine-tune'],
 ] as const;
 type RunPage = (typeof RUN_PAGES)[number][0];
-const ONCE_TRAINED: RunPage[] = ['results'];
+const ONCE_TRAINED: RunPage[] = ['results', 'serving'];
+
+/** A run started from trained weights: what its `weights` event says was loaded, skipped and initialised. */
+function WeightsReport({ runId }: { runId: string }) {
+  useTraining((s) => s.tick);
+  const w = dataOf(runId)?.weights;
+  if (!w) return null;
+  const parts = [
+    ['loaded', w.loaded ?? []],
+    ['skipped', w.skipped ?? []],
+    ['initialised', w.initialised ?? []],
+  ] as const;
+  return (
+    <details className="small xp-weights" data-testid="weights-report">
+      <summary>
+        Started from <span className="mono">{w.source}</span>:{' '}
+        {parts.map(([k, list]) => `${list.length} ${k}`).join(', ')}
+      </summary>
+      {parts.map(([k, list]) =>
+        list.length ? (
+          <div key={k} data-testid={`weights-${k}`}>
+            <b>{k}</b>
+            <ul>
+              {list.map((l) => (
+                <li key={l.layer}>
+                  <span className="mono">{l.layer}</span>
+                  {l.source && l.source !== l.layer && <> ← {l.source}</>}
+                  {l.by && <span className="muted"> (by {l.by})</span>}
+                  {l.reason && <span className="muted">: {l.reason}</span>}
+                </li>
+              ))}
+            </ul>
+          </div>
+        ) : null,
+      )}
+    </details>
+  );
+}
 
 function RunPages({ page, onPage, trained }: { page: RunPage; onPage(p: RunPage): void; trained: boolean }) {
   return (
@@ -288,12 +327,14 @@ export function RunView() {
           {w.message}
         </div>
       ))}
+      <WeightsReport runId={viewId} />
       <GraphColouring runId={viewId} run={run} />
       <RunPages page={shownPage} onPage={setPage} trained={trained} />
       <Suspense fallback={<p className="muted small">Loading charts…</p>}>
         {shownPage === 'charts' && <RunCharts viewId={viewId} compareId={compareId} />}
         {shownPage === 'system' && <SystemCharts runId={viewId} />}
         {shownPage === 'results' && <ResultsView runId={viewId} />}
+        {shownPage === 'serving' && <ServingPanel runId={viewId} />}
       </Suspense>
     </section>
   );
