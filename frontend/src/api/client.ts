@@ -9,7 +9,7 @@ import type { Graph } from '../editor/graph/types';
 import { graphJson } from '../editor/graph/json';
 import { normalizeGraph } from '../editor/graph/transforms';
 import type { paths } from './schema';
-import type { DiffRequest, Problem, WireGraph } from './wire';
+import type { ApplicationRequest, DiffRequest, ImportedGraph, Problem, WireGraph } from './wire';
 
 export class ApiError extends Error {
   constructor(
@@ -98,6 +98,24 @@ export const api = {
   build: (graph: Graph) => unwrap(http.POST('/api/models/build', { body: { graph } })),
   importJson: async (kerasJson: string) =>
     normalizeGraph((await unwrap(http.POST('/api/models/import', { body: { keras_json: kerasJson } }))).graph),
+  /**
+   * A `.keras` file sent whole, its weights stored as a weight set beside the graph
+   * (`keep_weights`); `onProgress` hears the share of the file sent.
+   */
+  importWithWeights: async (file: File, onProgress: (fraction: number) => void) => {
+    const form = new FormData();
+    form.append('file', file, file.name);
+    const { postForm } = await import('./upload');
+    const answer = await postForm<ImportedGraph>('/api/models/import?keep_weights=true', form, onProgress);
+    return { graph: normalizeGraph(answer.graph), weights: answer.weights ?? null };
+  },
+  /** The keras.applications models the server makes (backbones). */
+  applications: async () => (await unwrap(http.GET('/api/models/applications'))).applications,
+  /** A keras.applications model as a graph, with its pretrained weight set for `weights: "imagenet"`. */
+  application: async (body: ApplicationRequest) => {
+    const answer = await unwrap(http.POST('/api/models/applications', { body }));
+    return { graph: normalizeGraph(answer.graph), weights: answer.weights ?? null };
+  },
   // the export route answers with a file, which the schema does not describe
   exportPython: async (graph: Graph) =>
     (await unwrap(http.POST('/api/models/export', { body: { graph, format: 'python' }, parseAs: 'text' }))) as string,

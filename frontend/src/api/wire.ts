@@ -30,6 +30,8 @@ export type SavedGraphInfo = Schemas['GraphInfo'];
 export type GraphVersionInfo = Schemas['VersionInfo'];
 export type ExampleInfo = Schemas['ExampleInfo'];
 export type DiffRequest = Schemas['DiffRequest'];
+export type ImportedGraph = Schemas['ImportedGraph'];
+export type ApplicationRequest = Schemas['ApplicationRequest'];
 /** As the typed client reads it (openapi-fetch's Readable: tuples become arrays). */
 export type GraphDiff = Readable<Schemas['GraphDiff']>;
 export type ChangedNode = GraphDiff['changed'][number];

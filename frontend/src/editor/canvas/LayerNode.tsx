@@ -89,6 +89,15 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
             ❄
           </span>
         )}
+        {data.loaded && (
+          <span
+            className="badge badge-weights"
+            data-testid="node-weights"
+            title="Carries trained weights from the graph's weight set (a run can start from them)"
+          >
+            W
+          </span>
+        )}
         {diff && DIFF_BADGES[diff.kind] && (
           <span className={`badge badge-diff-${diff.kind}`} data-testid="node-diff">
             {DIFF_BADGES[diff.kind]}

@@ -9,6 +9,7 @@ import { edgeKey, positionsOf, subgraphPorts, subgraphUsedBy } from '../graph/tr
 import { isInside, openable } from '../graph/inPlace';
 import { NODE_WIDTH, PORT_SIZE as PORT } from './nodeSize';
 import type { DiffMark } from '../diff/diffView';
+import { nodesWithWeights } from '../graph/weights';
 
 export interface LayerNodeData extends Record<string, unknown> {
   type: string;
@@ -36,6 +37,8 @@ export interface LayerNodeData extends Record<string, unknown> {
   group: string | null;
   inner: string | null;
   trainable: boolean;
+  /** It carries weights from the graph's weight set (graph/weights.ts). */
+  loaded: boolean;
   /** In a diff (read only, see diff/): added, removed, changed (with what) or the same. */
   diff: DiffMark | null;
 }
@@ -244,7 +247,7 @@ export function createFlowMapper(): FlowMapper {
     nodes(graph, answer, specs, colours, selected, measured) {
       // while none of this changed (a param edited, a node moved), a node whose own objects
       // are unchanged keeps its data without its report being compared
-      const context = [answer, specs, colours, graph.edges, graph.subgraphs];
+      const context = [answer, specs, colours, graph.edges, graph.subgraphs, graph.layout.weights];
       const sameContext = context.every((v, i) => v === lastContext[i]);
       lastContext = context;
       const positions = positionsOf(graph);
@@ -255,6 +258,7 @@ export function createFlowMapper(): FlowMapper {
       const maxInPort = new Map<string, number>();
       for (const e of graph.edges) maxInPort.set(e.target, Math.max(maxInPort.get(e.target) ?? -1, e.target_port));
       const problems = problemsByNode(answer);
+      const loaded = nodesWithWeights(graph);
       /** A node's card: the `cached` one while all it shows is the same. */
       const nodeEntry = (node: GraphNode, owner: GraphNode, count: number, cached: Cached | undefined): Cached => {
         const report: NodeReport | undefined = answer?.nodes[node.id];
@@ -275,6 +279,7 @@ export function createFlowMapper(): FlowMapper {
           ports,
           spec?.type,
           colours.get(spec?.category ?? ''),
+          loaded.has(node.id),
         ]);
         if (cached && cached.node === node && cached.owner === owner && cached.extra === extra) return cached;
         const shapes = (report?.output_shapes ?? []).map(formatShape);
@@ -302,6 +307,7 @@ export function createFlowMapper(): FlowMapper {
           group: owner.type === 'Block' ? (node.name ?? node.id) : null,
           inner: owner.inner ? (subgraphUsedBy({ ...owner.inner, id: '' } as GraphNode) ?? owner.inner.type) : null,
           trainable: node.trainable !== false,
+          loaded: loaded.has(node.id),
           diff: null,
         };
         const entry = { node, owner, count, extra, data };

@@ -1,38 +1,19 @@
-/** Open: templates (examples/), saved graphs with their versions, import Keras JSON / .keras. */
+/**
+ * Open: templates (examples/), saved graphs with their versions, import Keras JSON /
+ * .keras (its architecture, or with its weights), pretrained keras.applications backbones.
+ */
 import { useEffect, useState } from 'react';
 import { api } from '../../api/client';
 import type { ExampleInfo, GraphVersionInfo, SavedGraphInfo } from '../../api/wire';
 import type { Graph } from '../graph/types';
 import { kerasConfigText } from '../../api/kerasFile';
-import { blocksOf, COLLAPSE_ABOVE } from '../graph/blocks';
-import { autoLayout, confirmDiscard } from '../store/commands';
-import { useEditor, type SavedRef } from '../store/editor';
+import { useEditor } from '../store/editor';
+import { openGraph, openImported } from './openGraph';
 import { Dialog } from '../../ui/Dialog';
+import { withWeights } from '../graph/weights';
+import { Backbones } from './Backbones';
 
-export type OpenTab = 'templates' | 'saved' | 'import';
-
-/**
- * Put `graph` in the editor once the user agreed to drop unsaved work; returns false
- * when they did not. A graph without a full layout (an import: the server's is a plain
- * column) is laid out here.
- */
-function openGraph(
-  graph: Graph,
-  action: string,
-  opts: { saved?: SavedRef | null; dirty?: boolean; relayout?: boolean } = {},
-): boolean {
-  if (!confirmDiscard(action)) return false;
-  // a big import opens as its blocks (block_3, conv4_block2, ...), each one node
-  if (opts.relayout && graph.nodes.length > COLLAPSE_ABOVE && !graph.layout.collapsed) {
-    graph = { ...graph, layout: { ...graph.layout, collapsed: blocksOf(graph).map((b) => b.name) } };
-  }
-  useEditor.getState().load(graph, opts.saved ?? null, { dirty: opts.dirty });
-  const g = useEditor.getState().root;
-  if (opts.relayout || !g.layout?.positions || Object.keys(g.layout.positions).length < g.nodes.length) {
-    void autoLayout({ record: false });
-  }
-  return true;
-}
+export type OpenTab = 'templates' | 'saved' | 'import' | 'backbones';
 
 function Templates({ onDone }: { onDone(): void }) {
   const [list, setList] = useState<ExampleInfo[] | null>(null);
@@ -149,19 +130,34 @@ function Import({ onDone }: { onDone(): void }) {
   const [text, setText] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const run = async (fn: () => Promise<Graph>) => {
+  const [keepWeights, setKeepWeights] = useState(false);
+  /** The share of the file sent, while a file with its weights uploads. */
+  const [sent, setSent] = useState<number | null>(null);
+  const run = async (fn: () => Promise<[Graph, string]>) => {
     setBusy(true);
     setError(null);
     try {
-      // an import is stored nowhere yet: it counts as unsaved work
-      if (!openGraph(await fn(), 'import this model', { dirty: true, relayout: true })) return;
-      useEditor.getState().notify('Imported (not saved yet)');
-      onDone();
+      const [graph, what] = await fn();
+      if (openImported(graph, what)) onDone();
     } catch (e) {
       setError((e as Error).message);
     } finally {
       setBusy(false);
+      setSent(null);
     }
+  };
+  const importFile = (f: File) => {
+    if (keepWeights && f.name.endsWith('.keras')) {
+      setSent(0);
+      return run(async () => {
+        const { graph, weights } = await api.importWithWeights(f, setSent);
+        const what = weights ? `with the weights of ${weights.layers.length} layers` : 'without weights';
+        return [withWeights(graph, weights), what];
+      });
+    }
+    // of a .keras file only its config.json is read and sent, never the weights
+    const config = f.name.endsWith('.json') ? f.text() : kerasConfigText(f);
+    return run(async () => [await api.importJson(await config), 'the architecture']);
   };
   return (
     <div className="import">
@@ -174,13 +170,31 @@ function Import({ onDone }: { onDone(): void }) {
           data-testid="import-file"
           onChange={(e) => {
             const f = e.target.files?.[0];
-            if (!f) return;
-            // of a .keras file only its config.json is read and sent, never the weights
-            const text = f.name.endsWith('.json') ? f.text() : kerasConfigText(f);
-            void run(async () => api.importJson(await text));
+            if (f) void importFile(f);
           }}
         />
       </div>
+      <div className="field inline">
+        <input
+          id="import-keep-weights"
+          type="checkbox"
+          checked={keepWeights}
+          onChange={(e) => setKeepWeights(e.target.checked)}
+          data-testid="import-keep-weights"
+        />
+        <label htmlFor="import-keep-weights">
+          Import with weights: the whole .keras file is sent and its weights stored beside the graph, so a run can start
+          from them (otherwise only the architecture is read)
+        </label>
+      </div>
+      {sent !== null && (
+        <div className="upload-progress" data-testid="import-progress">
+          <progress value={sent} max={1} aria-label="Upload" />
+          <span className="small muted">
+            {sent < 1 ? `sending ${Math.round(sent * 100)} %` : 'sent; reading the weights…'}
+          </span>
+        </div>
+      )}
       <div className="field">
         <label htmlFor="import-json">…or paste model.to_json()</label>
         <textarea
@@ -191,7 +205,10 @@ function Import({ onDone }: { onDone(): void }) {
           spellCheck={false}
         />
       </div>
-      <button disabled={!text.trim() || busy} onClick={() => run(() => api.importJson(text))}>
+      <button
+        disabled={!text.trim() || busy}
+        onClick={() => run(async () => [await api.importJson(text), 'the architecture'])}
+      >
         {busy ? 'Importing…' : 'Import JSON'}
       </button>
       {error && <div className="banner error">{error}</div>}
@@ -199,20 +216,28 @@ function Import({ onDone }: { onDone(): void }) {
   );
 }
 
+const TAB_TITLES: Record<OpenTab, string> = {
+  templates: 'Templates',
+  saved: 'Saved graphs',
+  import: 'Import Keras',
+  backbones: 'Pretrained backbones',
+};
+
 export function OpenDialog({ tab: initial, onClose }: { tab: OpenTab; onClose(): void }) {
   const [tab, setTab] = useState<OpenTab>(initial);
   return (
     <Dialog title="Open" onClose={onClose} wide testid="open-dialog">
       <nav className="tabs">
-        {(['templates', 'saved', 'import'] as OpenTab[]).map((t) => (
-          <button key={t} className={tab === t ? 'active' : ''} onClick={() => setTab(t)}>
-            {t === 'templates' ? 'Templates' : t === 'saved' ? 'Saved graphs' : 'Import Keras'}
+        {(Object.keys(TAB_TITLES) as OpenTab[]).map((t) => (
+          <button key={t} className={tab === t ? 'active' : ''} onClick={() => setTab(t)} data-testid={`open-tab-${t}`}>
+            {TAB_TITLES[t]}
           </button>
         ))}
       </nav>
       {tab === 'templates' && <Templates onDone={onClose} />}
       {tab === 'saved' && <Saved onDone={onClose} />}
       {tab === 'import' && <Import onDone={onClose} />}
+      {tab === 'backbones' && <Backbones onDone={onClose} />}
     </Dialog>
   );
 }

@@ -63,6 +63,7 @@ function flowOf(shown: ShownDiff, specs: ReturnType<typeof useEditor.getState>['
       group: null,
       inner: null,
       trainable: node.trainable !== false,
+      loaded: false,
       diff: marks.get(node.id) ?? null,
     };
     nodes.push({ id: node.id, type: 'layer', position: places[node.id], data });

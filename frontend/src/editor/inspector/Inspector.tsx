@@ -6,9 +6,10 @@ import { callSites, ownerOf, setParam, updateNode } from '../graph/transforms';
 import type { GraphNode, InnerLayer, LayerSpec, Problem } from '../graph/types';
 import { callLayerAgain, deleteSelection, freezeSelection, freezeUpToNode, groupSelection } from '../store/commands';
 import { paramCounts } from '../graph/freeze';
+import { nodesWithWeights, weightsOf, withWeights } from '../graph/weights';
+import { formatShape, formatShort } from '../canvas/flow';
 import { checkedAnswer, currentGraph, useEditor } from '../store/editor';
 import { ParamDatalists, ParamField } from './ParamField';
-import { formatShape } from '../canvas/flow';
 
 function GraphSettings() {
   const graph = useEditor((s) => currentGraph(s));
@@ -56,9 +57,31 @@ function GraphSettings() {
         <dt>Non-trainable params</dt>
         <dd data-testid="inspector-non-trainable-params">{counts ? formatCount(counts.nonTrainable) : '—'}</dd>
       </dl>
+      {!path.length && <WeightSet />}
       <p className="muted small">
         Select a node to edit it. Shift-drag to select several; right-click a node for more.
       </p>
+    </div>
+  );
+}
+
+/** The graph's weight set (imported with it): what it holds, and forgetting it. */
+function WeightSet() {
+  const root = useEditor((s) => s.root);
+  const set = weightsOf(root);
+  if (!set) return null;
+  const carried = nodesWithWeights(root).size;
+  return (
+    <div className="banner info small" data-testid="weight-set" data-weights-id={set.id}>
+      Weights: <b>{set.name}</b> ({formatShort(set.bytes)}B, {set.layers.length} layers; {carried} nodes here carry
+      them, marked W): a run can start from them.{' '}
+      <button
+        className="ghost small"
+        onClick={() => useEditor.getState().edit((g) => withWeights(g, null))}
+        data-testid="weight-set-forget"
+      >
+        Start from fresh weights instead
+      </button>
     </div>
   );
 }
