@@ -23,6 +23,7 @@ import { showDockTab, toggleDock, useDock, type DockTab } from './ui/dock';
 const TrainingPanel = lazy(() => import('./training/TrainingPanel'));
 const Dashboard = lazy(() => import('./experiments/Dashboard'));
 const SweepsPage = lazy(() => import('./experiments/SweepsPage'));
+const DatasetsPage = lazy(() => import('./datasets/DatasetsPage'));
 const CodeDialog = lazy(() => import('./editor/dialogs/CodeDialog'));
 
 const DOCK_MIN = 120;
@@ -81,6 +82,7 @@ function useDockHeight(tab: DockTab): [number, React.ReactNode] {
 const PAGES: [DockTab, string][] = [
   ['runs', 'Compare runs'],
   ['sweeps', 'Sweeps'],
+  ['datasets', 'Image sets'],
 ];
 
 function Dock() {
@@ -127,7 +129,15 @@ function Dock() {
             <ProblemsPanel />
           ) : (
             <Suspense fallback={<p className="muted pad">Loading…</p>}>
-              {tab === 'training' ? <TrainingPanel /> : tab === 'runs' ? <Dashboard /> : <SweepsPage />}
+              {tab === 'training' ? (
+                <TrainingPanel />
+              ) : tab === 'runs' ? (
+                <Dashboard />
+              ) : tab === 'sweeps' ? (
+                <SweepsPage />
+              ) : (
+                <DatasetsPage />
+              )}
             </Suspense>
           )}
         </div>

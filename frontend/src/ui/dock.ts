@@ -6,7 +6,7 @@
 import { create } from 'zustand';
 import { runFromHash } from '../training/resume';
 
-export type DockTab = 'problems' | 'training' | 'runs' | 'sweeps';
+export type DockTab = 'problems' | 'training' | 'runs' | 'sweeps' | 'datasets';
 
 export const useDock = create<{ tab: DockTab; open: boolean }>()(() => ({
   // a link to a run (`#run=<id>`, also after a refresh) opens on its charts
