@@ -9,7 +9,7 @@ import type { Graph } from '../editor/graph/types';
 import { graphJson } from '../editor/graph/json';
 import { normalizeGraph } from '../editor/graph/transforms';
 import type { paths } from './schema';
-import type { ApplicationRequest, DiffRequest, ImportedGraph, Problem, WireGraph } from './wire';
+import type { ApplicationRequest, DiffRequest, ImportedGraph, Problem, ServingReport, WireGraph } from './wire';
 
 export class ApiError extends Error {
   constructor(
@@ -153,6 +153,17 @@ export const api = {
   },
   /** Runs, newest first (for pickers: id, status, graph name). */
   runs: async () => (await unwrap(http.GET('/api/runs', { params: { query: { limit: 200 } } }))).runs,
+  /** A run's stored files (models, exports and their reports, ...). */
+  artifacts: async (runId: string) =>
+    (await unwrap(http.GET('/api/runs/{run_id}/artifacts', { params: { path: { run_id: runId } } }))).artifacts,
+  /** A serving export's report as stored beside it (`exports/<file>.json`). */
+  exportReport: async (runId: string, name: string) =>
+    (await unwrap(
+      http.GET('/api/runs/{run_id}/artifacts/{name}', {
+        params: { path: { run_id: runId, name } },
+        parseAs: 'json',
+      }),
+    )) as ServingReport,
   /** What changed from `a` to `b`: each a graph, a saved version or a run (POST /api/graphs/diff). */
   diff: (a: DiffRequest['a'], b: DiffRequest['b']) => unwrap(http.POST('/api/graphs/diff', { body: { a, b } })),
   examples: async () => (await unwrap(http.GET('/api/examples'))).examples,

@@ -32,6 +32,8 @@ export type ExampleInfo = Schemas['ExampleInfo'];
 export type DiffRequest = Schemas['DiffRequest'];
 export type ImportedGraph = Schemas['ImportedGraph'];
 export type ApplicationRequest = Schemas['ApplicationRequest'];
+export type ServingReport = Readable<Schemas['ServingReport']>;
+export type Artifact = Schemas['Artifact'];
 /** As the typed client reads it (openapi-fetch's Readable: tuples become arrays). */
 export type GraphDiff = Readable<Schemas['GraphDiff']>;
 export type ChangedNode = GraphDiff['changed'][number];

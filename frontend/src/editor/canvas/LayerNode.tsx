@@ -19,7 +19,7 @@ export function heatColour(heat: number): string {
 const DIFF_BADGES = { added: 'added', removed: 'removed', changed: 'changed', same: null } as const;
 
 function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
-  const overlaid = useEditor((s) => s.overlay?.nodes.get(id));
+  const overlaid = useEditor((s) => (s.errorOverlay ?? s.overlay)?.nodes.get(id));
   const mark = data.diff ? undefined : overlaid; // a diff shows another graph: no run's colouring
   const diff = data.diff;
   const hasError = data.errors.length > 0;

@@ -10,6 +10,7 @@ import { nodesWithWeights, weightsOf, withWeights } from '../graph/weights';
 import { formatShape, formatShort } from '../canvas/flow';
 import { checkedAnswer, currentGraph, useEditor } from '../store/editor';
 import { ParamDatalists, ParamField } from './ParamField';
+import { ErrorColouringPanel } from './ErrorColouringPanel';
 
 function GraphSettings() {
   const graph = useEditor((s) => currentGraph(s));
@@ -58,6 +59,7 @@ function GraphSettings() {
         <dd data-testid="inspector-non-trainable-params">{counts ? formatCount(counts.nonTrainable) : '—'}</dd>
       </dl>
       {!path.length && <WeightSet />}
+      {!path.length && <ErrorColouringPanel />}
       <p className="muted small">
         Select a node to edit it. Shift-drag to select several; right-click a node for more.
       </p>

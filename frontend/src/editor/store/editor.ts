@@ -10,6 +10,7 @@ import type { Catalogue, Category, Choices } from '../../api/wire';
 import type { Graph, LayerSpec, NodeId, Problem, ValidateAnswer, XY } from '../graph/types';
 import { emptyGraph } from '../graph/types';
 import { normalizeGraph, positionsOf, withPositions, type Clip } from '../graph/transforms';
+import type { ErrorColouring } from '../quantError';
 
 export interface Snapshot {
   root: Graph;
@@ -79,6 +80,8 @@ export interface EditorState {
   fieldErrors: Record<string, Problem>;
   /** Marks drawn over nodes by someone else (the training dashboard's colouring). */
   overlay: NodeOverlay | null;
+  /** A quantized export's layer errors on the nodes (quantError.ts); drawn instead of `overlay` while set. */
+  errorOverlay: ErrorColouring | null;
   savePrompt: SavePrompt | null;
   /**
    * The runs of the graph being drawn (started from it, or it opened from them): only
@@ -113,6 +116,7 @@ export interface EditorState {
   notify(text: string, kind?: 'info' | 'error'): void;
   setFieldError(node: NodeId, param: string, message: string | null): void;
   setOverlay(overlay: NodeOverlay | null): void;
+  setErrorOverlay(overlay: ErrorColouring | null): void;
   /** A run started from the graph being drawn. */
   addRun(id: string): void;
   setSavePrompt(prompt: SavePrompt | null): void;
@@ -170,10 +174,12 @@ export const useEditor = create<EditorState>()((set, get) => ({
   toast: null,
   fieldErrors: {},
   overlay: null,
+  errorOverlay: null,
   runs: [],
   savePrompt: null,
   setSavePrompt: (savePrompt) => set({ savePrompt }),
   setOverlay: (overlay) => set({ overlay }),
+  setErrorOverlay: (errorOverlay) => set({ errorOverlay }),
   addRun: (id) => set((s) => (s.runs.includes(id) ? s : { runs: [...s.runs, id] })),
 
   setCatalogue: ({ layers, categories, choices }) =>
@@ -221,6 +227,7 @@ export const useEditor = create<EditorState>()((set, get) => ({
       fieldErrors: {},
       runs: opts.runs ?? [],
       overlay: null,
+      errorOverlay: null,
     }),
 
   openSubgraph: (name) =>
