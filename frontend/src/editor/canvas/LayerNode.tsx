@@ -6,6 +6,8 @@ import { NODE_WIDTH } from './nodeSize';
 import { useEditor } from '../store/editor';
 import { toggleBlock, toggleOpenModel } from '../store/commands';
 import { categoryColour } from './colours';
+import { useSweeps } from '../../experiments/sweepStore';
+import { searchedParams } from '../searchDims';
 
 function portLeft(i: number, n: number): string {
   return `${((i + 1) / (n + 1)) * 100}%`;
@@ -22,6 +24,8 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
   const overlaid = useEditor((s) => (s.errorOverlay ?? s.overlay)?.nodes.get(id));
   const mark = data.diff ? undefined : overlaid; // a diff shows another graph: no run's colouring
   const diff = data.diff;
+  // the parameters a sweep will search (a diff shows another graph: none)
+  const searched = useSweeps((s) => (diff ? '' : searchedParams(Object.keys(s.dimensions), id).join(', ')));
   const hasError = data.errors.length > 0;
   const cls = [
     'layer-node',
@@ -113,6 +117,11 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
         {data.label}
       </div>
       {data.keyParams && <div className="layer-params">{data.keyParams}</div>}
+      {searched && (
+        <div className="layer-search" data-testid="node-search" title="Searched by the next sweep (Sweeps tab)">
+          ⌕ {searched}
+        </div>
+      )}
       {diff?.kind === 'changed' && (
         <div className="layer-diff" data-testid="node-diff-notes">
           {diff.notes.map((n) => (

@@ -11,6 +11,7 @@ import { formatShape, formatShort } from '../canvas/flow';
 import { checkedAnswer, currentGraph, useEditor } from '../store/editor';
 import { ParamDatalists, ParamField } from './ParamField';
 import { ErrorColouringPanel } from './ErrorColouringPanel';
+import { paramPointer } from '../searchDims';
 
 function GraphSettings() {
   const graph = useEditor((s) => currentGraph(s));
@@ -95,8 +96,10 @@ function ParamsForm(props: {
   onChange(name: string, value: unknown): void;
   onTextError?(name: string, message: string | null): void;
   idPrefix?: string;
+  /** The node whose parameters a sweep may search (the layer's owner), if they can be. */
+  searchNode?: string;
 }) {
-  const { spec, params, errors, onChange, onTextError, idPrefix } = props;
+  const { spec, params, errors, onChange, onTextError, idPrefix, searchNode } = props;
   if (!spec) return <p className="muted">Unknown layer type: no form.</p>;
   const key = new Set(spec.key_params ?? []);
   const shown = spec.params.filter((p) => p.name !== 'subgraph');
@@ -113,6 +116,7 @@ function ParamsForm(props: {
           onChange={onChange}
           onTextError={onTextError}
           idPrefix={idPrefix}
+          searchPointer={searchNode ? paramPointer(searchNode, p.name) : undefined}
         />
       ))}
       {rest.length > 0 && (
@@ -127,6 +131,7 @@ function ParamsForm(props: {
               onChange={onChange}
               onTextError={onTextError}
               idPrefix={idPrefix}
+              searchPointer={searchNode ? paramPointer(searchNode, p.name) : undefined}
             />
           ))}
         </details>
@@ -199,6 +204,7 @@ function WrapperInner({ node, owner }: { node: GraphNode; owner: GraphNode }) {
 
 function NodeInspector({ id }: { id: string }) {
   const graph = useEditor((s) => currentGraph(s));
+  const path = useEditor((s) => s.path);
   const specs = useEditor((s) => s.specs);
   const validation = useEditor(checkedAnswer);
   const node = graph.nodes.find((n) => n.id === id);
@@ -292,6 +298,7 @@ function NodeInspector({ id }: { id: string }) {
         errors={paramErrors}
         onChange={onChange}
         onTextError={onTextError}
+        searchNode={path.length || owner.type === 'Input' || owner.type === 'Output' ? undefined : owner.id}
       />
       {owner.type !== 'Input' && owner.type !== 'Output' && (
         <div className="field inline">

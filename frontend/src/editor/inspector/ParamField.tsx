@@ -4,6 +4,7 @@ import type { ChoiceKind } from '../../api/wire';
 import type { ParamSpec } from '../graph/types';
 import { useEditor } from '../store/editor';
 import { formatValue } from '../canvas/flow';
+import { SearchDimension } from './SearchDimension';
 import {
   listText,
   parseJson,
@@ -24,6 +25,8 @@ interface Props {
   onTextError?(name: string, message: string | null): void;
   /** Before the field's id (`param-<name>`): a wrapped layer's form is beside its wrapper's. */
   idPrefix?: string;
+  /** Where a sweep would vary this parameter (a JSON Pointer), when it can be searched. */
+  searchPointer?: string;
 }
 
 function textOf(spec: ParamSpec, v: unknown): string {
@@ -71,7 +74,7 @@ function parse(spec: ParamSpec, text: string): Parsed {
   }
 }
 
-function ParamFieldView({ spec, value, error, onChange, onTextError, idPrefix = '' }: Props) {
+function ParamFieldView({ spec, value, error, onChange, onTextError, idPrefix = '', searchPointer }: Props) {
   const dtypes = useEditor((s) => s.choices.dtype);
   const [text, setText] = useState(() => textOf(spec, value));
   const [localError, setLocalError] = useState<string | null>(null);
@@ -180,6 +183,7 @@ function ParamFieldView({ spec, value, error, onChange, onTextError, idPrefix = 
           {shown}
         </div>
       )}
+      {searchPointer && <SearchDimension pointer={searchPointer} spec={spec} value={value} />}
     </div>
   );
 }
