@@ -11,7 +11,13 @@ from typing import Any
 import keras
 
 from layerforge.graph.catalogue.classes import keras_class
-from layerforge.graph.catalogue.keras_ops import LIST_ARGUMENTS, key_value, op_function, op_ports
+from layerforge.graph.catalogue.keras_ops import (
+    LIST_ARGUMENTS,
+    TENSOR_ARGUMENTS,
+    key_value,
+    op_function,
+    op_ports,
+)
 from layerforge.graph.catalogue.kinds import LIST, QKV, keras_kind
 from layerforge.graph.ports import argument_ports, op_function_name
 from layerforge.graph.schema import InnerLayer, Node
@@ -161,6 +167,9 @@ def op_arguments_of(layer: LayerLike) -> dict[str, Any]:
     values = {k: v for k, v in layer.params.items() if k != "function"}
     if "key" in values and op_function_name(layer) == "get_item":
         values["key"] = key_value(values["key"])
+    for key in TENSOR_ARGUMENTS & values.keys():
+        if isinstance(values[key], list):
+            values[key] = keras.ops.convert_to_tensor(values[key])
     return values
 
 

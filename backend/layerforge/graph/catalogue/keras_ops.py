@@ -46,6 +46,12 @@ OPS = frozenset(
 LIST_ARGUMENTS = {"concatenate": "xs", "stack": "x", "einsum": "operands"}
 """Functions whose tensors come as one list (or *operands): one port per item."""
 
+TENSOR_ARGUMENTS = frozenset({"x", "x1", "x2", "y"})
+"""Arguments that take a tensor: a list given there is a constant tensor (Keras writes
+`x + np.array(...)` with the array as `__tensor__`), made one with `convert_to_tensor`
+(a plain list is refused: "Invalid dtype: list"). Lists elsewhere (a reshape's
+`newshape`, a pad's `pad_width`) stay lists."""
+
 OP_MODULES = ("keras.src.ops.numpy", "keras.src.ops.nn", "keras.src.ops.math")
 """Where Keras's Operation classes for these functions live (import checks the path)."""
 

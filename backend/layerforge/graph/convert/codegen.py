@@ -23,7 +23,7 @@ import black
 
 from layerforge.graph.build.compile_args import compile_spec
 from layerforge.graph.build.layers import layer_class
-from layerforge.graph.catalogue.keras_ops import LIST_ARGUMENTS, op_ports
+from layerforge.graph.catalogue.keras_ops import LIST_ARGUMENTS, TENSOR_ARGUMENTS, op_ports
 from layerforge.graph.catalogue.kinds import LIST, QKV, keras_kind
 from layerforge.graph.ports import argument_ports, output_ports, positional_port_names
 from layerforge.graph.schema import Edge, Graph, InnerLayer, Node
@@ -416,6 +416,8 @@ def _op_literal(function: str, key: str, value: Any) -> Expr:
             return _index_literal(value)
         parts = [_index_literal(v) for v in value]
         return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
+    if key in TENSOR_ARGUMENTS and isinstance(value, list):
+        return call("keras.ops.convert_to_tensor", [literal(value)])
     return literal(value)
 
 

@@ -1,0 +1,77 @@
+"""Round trips that must keep what Keras wrote: constant tensors in keras.ops calls
+(DeepLabV3+ as keras.io writes it), the names Keras gave operator layers, and
+initializers whose values came from numpy."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from graphs import layer_structure
+from layerforge.graph import build_model, import_keras_json
+from layerforge.graph.convert.codegen import to_python
+
+
+def run(code: str) -> keras.Model:
+    namespace: dict = {}
+    exec(compile(code, "<generated>", "exec"), namespace)  # noqa: S102 - our own output
+    return namespace["model"]
+
+
+def _conv_block(x, filters=256, kernel_size=3, dilation_rate=1, use_bias=False):
+    x = layers.Conv2D(
+        filters,
+        kernel_size,
+        dilation_rate=dilation_rate,
+        padding="same",
+        use_bias=use_bias,
+        kernel_initializer=keras.initializers.HeNormal(),
+    )(x)
+    x = layers.BatchNormalization()(x)
+    return keras.ops.nn.relu(x)
+
+
+def _aspp(x):
+    dims = x.shape
+    pooled = layers.AveragePooling2D(pool_size=(dims[-3], dims[-2]))(x)
+    pooled = _conv_block(pooled, kernel_size=1, use_bias=True)
+    pooled = layers.UpSampling2D(size=(dims[-3], dims[-2]), interpolation="bilinear")(pooled)
+    branches = [_conv_block(x, kernel_size=1)]
+    branches += [_conv_block(x, kernel_size=3, dilation_rate=rate) for rate in (6, 12, 18)]
+    x = layers.Concatenate(axis=-1)([pooled, *branches])
+    return _conv_block(x, kernel_size=1)
+
+
+def deeplab_v3_plus(image_size: int = 64, num_classes: int = 3) -> keras.Model:
+    """The keras.io DeepLabV3+ (multiclass segmentation example), at a small size."""
+    model_input = keras.Input(shape=(image_size, image_size, 3))
+    # caffe preprocessing: a channel flip (get_item, stack) and `x + constant tensor`
+    preprocessed = keras.applications.resnet50.preprocess_input(model_input)
+    resnet50 = keras.applications.ResNet50(
+        weights=None, include_top=False, input_tensor=preprocessed
+    )
+    x = _aspp(resnet50.get_layer("conv4_block6_2_relu").output)
+    scale = image_size // 4 // x.shape[1]
+    input_a = layers.UpSampling2D(size=(scale, scale), interpolation="bilinear")(x)
+    input_b = _conv_block(
+        resnet50.get_layer("conv2_block3_2_relu").output, filters=48, kernel_size=1
+    )
+    x = layers.Concatenate(axis=-1)([input_a, input_b])
+    x = _conv_block(_conv_block(x))
+    scale = image_size // x.shape[1]
+    x = layers.UpSampling2D(size=(scale, scale), interpolation="bilinear")(x)
+    model_output = layers.Conv2D(num_classes, kernel_size=(1, 1), padding="same")(x)
+    return keras.Model(inputs=model_input, outputs=model_output)
+
+
+def test_deeplab_v3_plus_round_trips_with_its_constant_tensor():
+    original = deeplab_v3_plus()
+    graph = import_keras_json(original.to_json())
+    (shift,) = [n for n in graph.nodes if n.type == "Op" and n.params["function"] == "add"]
+    assert len(shift.params["x2"][0][0][0]) == 3  # the caffe mean, one per channel
+    rebuilt = build_model(graph)
+    assert rebuilt.count_params() == original.count_params()
+    assert layer_structure(rebuilt) == layer_structure(original)
+    generated = run(to_python(graph))
+    assert generated.count_params() == original.count_params()
+    assert layer_structure(generated) == layer_structure(original)
