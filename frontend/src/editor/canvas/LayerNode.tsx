@@ -93,6 +93,15 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerFlowNode>) {
             ❄
           </span>
         )}
+        {data.trainingOnly && (
+          <span
+            className="badge badge-training-only"
+            data-testid="node-training-only"
+            title="Training only: a random augmentation, the identity at inference (Keras calls it with training=False)"
+          >
+            training only
+          </span>
+        )}
         {data.loaded && (
           <span
             className="badge badge-weights"

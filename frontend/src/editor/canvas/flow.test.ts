@@ -179,3 +179,27 @@ describe('graph -> React Flow mapping', () => {
     expect(ties[0]).toMatchObject({ source: 'd', target: 'dense', type: 'tie' });
   });
 });
+
+describe('marks a card carries', () => {
+  const none = new Set<string>();
+  it("badges the augmentations the catalogue marks training only, and the layers of the graph's weight set", () => {
+    const marked = new Map(specs);
+    marked.set('RandomFlip', spec('RandomFlip', 1, { category: 'augmentation', training_only: true }));
+    marked.set('AutoContrast', spec('AutoContrast', 1, { category: 'augmentation', training_only: false }));
+    const g = normalizeGraph({
+      nodes: [
+        { id: 'flip', type: 'RandomFlip' },
+        { id: 'auto', type: 'AutoContrast' },
+        { id: 'dense', type: 'Dense', name: 'hidden', params: { units: 2 } },
+      ],
+      layout: { weights: { id: 'w1', name: 'm.keras', bytes: 10, layers: ['hidden'] } },
+    });
+    const m = createFlowMapper();
+    const data = Object.fromEntries(m.nodes(g, null, marked, new Map(), none, new Map()).map((n) => [n.id, n.data]));
+    expect([data.flip.trainingOnly, data.auto.trainingOnly, data.dense.trainingOnly]).toEqual([true, false, false]);
+    expect([data.flip.loaded, data.dense.loaded]).toEqual([false, true]);
+    // the weight set forgotten: the same nodes lose the mark
+    const again = m.nodes({ ...g, layout: {} }, null, marked, new Map(), none, new Map());
+    expect(again.find((n) => n.id === 'dense')!.data.loaded).toBe(false);
+  });
+});

@@ -37,6 +37,8 @@ export interface LayerNodeData extends Record<string, unknown> {
   group: string | null;
   inner: string | null;
   trainable: boolean;
+  /** An augmentation the catalogue marks training_only: the identity at inference. */
+  trainingOnly: boolean;
   /** It carries weights from the graph's weight set (graph/weights.ts). */
   loaded: boolean;
   /** In a diff (read only, see diff/): added, removed, changed (with what) or the same. */
@@ -278,6 +280,7 @@ export function createFlowMapper(): FlowMapper {
           count,
           ports,
           spec?.type,
+          spec?.training_only,
           colours.get(spec?.category ?? ''),
           loaded.has(node.id),
         ]);
@@ -307,6 +310,7 @@ export function createFlowMapper(): FlowMapper {
           group: owner.type === 'Block' ? (node.name ?? node.id) : null,
           inner: owner.inner ? (subgraphUsedBy({ ...owner.inner, id: '' } as GraphNode) ?? owner.inner.type) : null,
           trainable: node.trainable !== false,
+          trainingOnly: spec?.training_only === true,
           loaded: loaded.has(node.id),
           diff: null,
         };

@@ -63,6 +63,7 @@ function flowOf(shown: ShownDiff, specs: ReturnType<typeof useEditor.getState>['
       group: null,
       inner: null,
       trainable: node.trainable !== false,
+      trainingOnly: specs.get(node.type)?.training_only === true,
       loaded: false,
       diff: marks.get(node.id) ?? null,
     };
