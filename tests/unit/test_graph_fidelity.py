@@ -4,12 +4,17 @@ initializers whose values came from numpy."""
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+
 import keras
 from keras import layers
 
 from graphs import layer_structure
 from layerforge.graph import build_model, import_keras_json
 from layerforge.graph.convert.codegen import to_python
+from layerforge.graph.convert.export import export_keras_file, export_keras_json
 
 
 def run(code: str) -> keras.Model:
@@ -75,3 +80,25 @@ def test_deeplab_v3_plus_round_trips_with_its_constant_tensor():
     generated = run(to_python(graph))
     assert generated.count_params() == original.count_params()
     assert layer_structure(generated) == layer_structure(original)
+
+
+def _operation_names(model: keras.Model) -> list[str]:
+    return [op.name for op in model.operations]
+
+
+def test_names_keras_gave_operators_survive_every_export():
+    a, b = keras.Input((4,)), keras.Input((4,))
+    z = layers.Dense(3)((a + b) * b)
+    original = keras.Model([a, b], keras.ops.relu(z) + layers.Add()([z, z]))
+    names = _operation_names(original)
+    graph = import_keras_json(original.to_json())
+    # the same calls again in this process: Keras's counters now pick other names
+    keras.Model([a, b], keras.ops.relu(z) + layers.Add()([z, z]))
+    assert (
+        _operation_names(keras.Model.from_config(json.loads(export_keras_json(graph))["config"]))
+        == names
+    )
+    assert _operation_names(run(to_python(graph))) == names
+    with zipfile.ZipFile(io.BytesIO(export_keras_file(graph))) as archive:
+        config = json.loads(archive.read("config.json"))
+    assert [layer["name"] for layer in config["config"]["layers"]] == names

@@ -173,6 +173,17 @@ def op_arguments_of(layer: LayerLike) -> dict[str, Any]:
     return values
 
 
+def name_op(tensor: Any, name: str | None, inputs: Sequence[Any | None]) -> None:
+    """Give the keras.ops Operation that made `tensor` its node's name, as layers take
+    theirs (`x + y` made an `add`; called again, Keras would pick `add_34`). A tensor
+    passed through unchanged (one of `inputs`) keeps its maker's name."""
+    history = getattr(tensor, "_keras_history", None)
+    if not name or history is None or any(tensor is t for t in inputs):
+        return
+    if not isinstance(history.operation, keras.layers.Layer):
+        history.operation.name = name
+
+
 def call_op(layer: LayerLike, args: Sequence[Any | None]) -> Any:
     """`keras.ops.<function>(...)` on the tensors at an Op node's ports."""
     name = op_function_name(layer) or ""

@@ -10,7 +10,7 @@ from typing import Any
 
 import keras
 
-from layerforge.graph.build.layers import call_layer, make_layer
+from layerforge.graph.build.layers import call_layer, make_layer, name_op
 from layerforge.graph.checks.static import static_problems
 from layerforge.graph.limits import DEFAULT_LIMITS, GraphLimits
 from layerforge.graph.ports import output_ports
@@ -169,6 +169,8 @@ def _build_functional(
             raise _node_problem(index.by_id[owner], exc, "bad_param") from exc
         try:
             tensors[nid] = call_layer(layers[owner], index.by_id[owner], args, node.call_params)
+            if node.type == "Op":
+                name_op(tensors[nid][0], names.get(nid), args)
         except Exception as exc:
             raise _node_problem(node, exc) from exc
     inputs = [tensors[n.id][0] for n in index.inputs()]

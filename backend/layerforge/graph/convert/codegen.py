@@ -51,6 +51,8 @@ def to_python(graph: Graph, optimizer: tuple[str, dict[str, Any]] | None = None)
     lines = ["import keras", "from keras import layers"]
     # Keras's internal layers (ConvNeXt's LayerScale) from their own modules
     lines += [f"from {module} import {name}" for module, name in sorted(writer.internal)]
+    if writer.names_ops:
+        defs.insert(0, NAME_OP_DEF)
     for block in defs:  # black: two blank lines around top-level functions
         lines += ["", "", *block]
     lines += ["", ""] if defs else [""]
@@ -59,6 +61,15 @@ def to_python(graph: Graph, optimizer: tuple[str, dict[str, Any]] | None = None)
     lines += body
     return black.format_str("\n".join(lines) + "\n", mode=_BLACK)
 
+
+NAME_OP = "named_op"
+NAME_OP_DEF = [
+    f"def {NAME_OP}(tensor, name):",
+    '    """Name the keras.ops operation that made `tensor`, as layers take `name=`."""',
+    "    tensor._keras_history.operation.name = name",
+    "    return tensor",
+]
+"""keras.ops functions take no name: without it, `x + y` called again is `add_34`."""
 
 LINE_LENGTH = 88
 _BLACK = black.Mode(line_length=LINE_LENGTH)
@@ -112,7 +123,9 @@ class _Writer:
         self.root = root
         self.definitions = _definitions(root)
         self.model_vars: dict[str, str] = {}
-        self.reserved: set[str] = {"keras", "layers", "model"}
+        self.reserved: set[str] = {"keras", "layers", "model", NAME_OP}
+        self.names_ops = False
+        """Whether an Op node was written (the code then defines `NAME_OP`)."""
         self.internal: set[tuple[str, str]] = set()
         """(module, class) of Keras's internal layers used (ConvNeXt's LayerScale)."""
         for key in self.definitions:
@@ -211,7 +224,11 @@ class _Writer:
             for port, edges in ports.items():
                 args[port] = self._ref(edges[0], index, tensor_vars)
             if node.type == "Op":
-                lines += statement(f"{var} = ", _op_call(node, args), indent)
+                expr = _op_call(node, args)
+                if names.get(nid):
+                    self.names_ops = True
+                    expr = call(NAME_OP, [expr, literal(names.get(nid))])
+                lines += statement(f"{var} = ", expr, indent)
                 continue
             owner = node.shared_with or nid
             if owner in layer_vars:

@@ -165,7 +165,8 @@ def op_call(layer: dict[str, Any], node_id: str) -> tuple[Node, list[PortTensor]
             params[key] = op_value(value, node_id, key)
     for key in [k for k, v in params.items() if k != "function" and v == arguments.get(k)]:
         del params[key]  # the function's own default
-    return Node(id=node_id, type="Op", name=node_id, params=params), ports
+    name = str(layer.get("name") or node_id)  # Keras's, kept exactly: wiring goes by name
+    return Node(id=node_id, type="Op", name=name, params=params), ports
 
 
 def op_value(value: Any, node_id: str, key: str) -> Any:
