@@ -17,6 +17,7 @@ export type Problem = Schemas['Problem'];
 export type Fix = Schemas['Fix'];
 export type LayerSpec = Schemas['LayerEntry'];
 export type ParamSpec = Schemas['ParamSpec'];
+export type ParamKind = Schemas['ParamKind'];
 export type Catalogue = Schemas['LayerCatalogue'];
 export type Category = Schemas['Category'];
 export type Choices = Schemas['Choices'];

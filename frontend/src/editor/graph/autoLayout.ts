@@ -12,11 +12,8 @@ import { NODE_HEIGHT, NODE_WIDTH, PORT_SIZE } from '../canvas/nodeSize';
 import type { EdgeRoute, Graph, NodeId, ValidateAnswer, XY } from './types';
 
 const elk = new ELK();
-const NODE_W = NODE_WIDTH;
-const NODE_H = NODE_HEIGHT;
 /** Extra height of a node with an "Open model" button (a sub-graph use). */
 const OPEN_BUTTON_H = 26;
-const PORT = PORT_SIZE;
 
 export interface LayoutResult {
   positions: Record<NodeId, XY>;
@@ -38,30 +35,30 @@ function portCounts(graph: Graph, answer: ValidateAnswer | null) {
 export async function layoutPositions(graph: Graph, answer: ValidateAnswer | null = null): Promise<LayoutResult> {
   const { inputs, outputs } = portCounts(graph, answer);
   const children: ElkNode[] = graph.nodes.map((n) => {
-    const h = NODE_H + (n.type === 'Model' ? OPEN_BUTTON_H : 0);
+    const h = NODE_HEIGHT + (n.type === 'Model' ? OPEN_BUTTON_H : 0);
     const nIn = inputs.get(n.id) ?? 1;
     const nOut = outputs.get(n.id) ?? 1;
-    const along = (i: number, k: number) => (NODE_W * (i + 1)) / (k + 1) - PORT / 2;
+    const along = (i: number, k: number) => (NODE_WIDTH * (i + 1)) / (k + 1) - PORT_SIZE / 2;
     return {
       id: n.id,
-      width: NODE_W,
+      width: NODE_WIDTH,
       height: h,
       layoutOptions: { 'elk.portConstraints': 'FIXED_POS' },
       ports: [
         ...Array.from({ length: nIn }, (_, i) => ({
           id: `${n.id}\u0000in-${i}`,
           x: along(i, nIn),
-          y: -PORT / 2,
-          width: PORT,
-          height: PORT,
+          y: -PORT_SIZE / 2,
+          width: PORT_SIZE,
+          height: PORT_SIZE,
           layoutOptions: { 'elk.port.side': 'NORTH' },
         })),
         ...Array.from({ length: nOut }, (_, i) => ({
           id: `${n.id}\u0000out-${i}`,
           x: along(i, nOut),
-          y: h - PORT / 2,
-          width: PORT,
-          height: PORT,
+          y: h - PORT_SIZE / 2,
+          width: PORT_SIZE,
+          height: PORT_SIZE,
           layoutOptions: { 'elk.port.side': 'SOUTH' },
         })),
       ],
@@ -103,7 +100,7 @@ export async function layoutPositions(graph: Graph, answer: ValidateAnswer | nul
     const to = positions[e.target];
     // only the route of an edge that skips past other nodes is kept; a short edge is
     // drawn as a curve from port to port
-    const skips = !!from && !!to && to.y - from.y > 2 * NODE_H + 56;
+    const skips = !!from && !!to && to.y - from.y > 2 * NODE_HEIGHT + 56;
     if (!bends.length || !skips || !byId.has(e.source) || !byId.has(e.target)) return;
     routes[keys[i]] = {
       points: bends.map((p) => ({ x: Math.round(p.x), y: Math.round(p.y) })),

@@ -91,3 +91,12 @@ export function emptyNodeReport(ports: Partial<NodeReport> = {}): NodeReport {
     ...ports,
   };
 }
+
+/**
+ * Ends a switch over a kind the server publishes: a kind added there and not here fails
+ * the build at this call. At run time (a newer server than this build) the caller's
+ * fallback applies instead of an error.
+ */
+export function noOtherKind(kind: never): void {
+  void kind;
+}

@@ -1,7 +1,7 @@
 /** One inspector field, generated from a catalogue param spec. */
 import { memo, useEffect, useState } from 'react';
-import type { ChoiceKind } from '../../api/wire';
-import type { ParamSpec } from '../graph/types';
+import type { ChoiceKind, ParamKind } from '../../api/wire';
+import { noOtherKind, type ParamSpec } from '../graph/types';
 import { useEditor } from '../store/editor';
 import { formatValue } from '../canvas/flow';
 import { SearchDimension } from './SearchDimension';
@@ -31,7 +31,8 @@ interface Props {
 
 function textOf(spec: ParamSpec, v: unknown): string {
   if (v === undefined) return '';
-  switch (spec.kind) {
+  const kind: ParamKind = spec.kind;
+  switch (kind) {
     case 'shape':
     case 'int_tuple':
       return tupleText(v);
@@ -39,14 +40,29 @@ function textOf(spec: ParamSpec, v: unknown): string {
       return listText(v);
     case 'any':
       return JSON.stringify(v);
-    default:
+    case 'int':
+    case 'float':
+    case 'bool':
+    case 'str':
+    case 'dtype':
+    case 'choice':
+    case 'multi_choice':
+    case 'activation':
+    case 'initializer':
+    case 'regularizer':
+    case 'constraint':
+      // a name, a number, or a config dict (an initializer with its arguments)
       if (v !== null && typeof v === 'object') return JSON.stringify(v);
       return v === null ? 'None' : String(v);
+    default:
+      noOtherKind(kind);
+      return String(v);
   }
 }
 
 function parse(spec: ParamSpec, text: string): Parsed {
-  switch (spec.kind) {
+  const kind: ParamKind = spec.kind;
+  switch (kind) {
     case 'int':
       return parseNumber(text, true, !!spec.nullable);
     case 'float':
@@ -68,8 +84,16 @@ function parse(spec: ParamSpec, text: string): Parsed {
     case 'regularizer':
     case 'constraint':
       return parseNameOrJson(text);
-    default:
+    case 'bool':
+    case 'str':
+    case 'dtype':
+    case 'choice':
+    case 'multi_choice':
+      // typed as text (the checkbox and the selects send values of their own)
       if (spec.nullable && /^(none|null)$/i.test(text.trim())) return { ok: true, value: null };
+      return { ok: true, value: text === '' ? undefined : text };
+    default:
+      noOtherKind(kind);
       return { ok: true, value: text === '' ? undefined : text };
   }
 }

@@ -1,6 +1,6 @@
 /** Helpers over the server's layer catalogue (GET /api/layers): grouping, search, defaults. */
-import type { Category } from '../../api/wire';
-import type { LayerSpec, Params } from '../graph/types';
+import type { Category, ParamKind } from '../../api/wire';
+import { noOtherKind, type LayerSpec, type Params, type ParamSpec } from '../graph/types';
 
 /**
  * Layers by category, in the server's category order; a category the server lists
@@ -54,13 +54,39 @@ export function initialParams(spec: LayerSpec | undefined): Params {
   if (!spec) return params;
   for (const p of spec.params) {
     if (!p.required) continue;
-    if (p.default !== undefined && p.default !== null) params[p.name] = p.default;
-    else if (p.kind === 'int') params[p.name] = clamp(32, p.min, p.max);
-    else if (p.kind === 'int_tuple') params[p.name] = 3;
-    else if (p.kind === 'float')
-      params[p.name] = p.min != null && p.max != null ? (p.min + p.max) / 2 : clamp(0.5, p.min, p.max);
+    const value = p.default !== undefined && p.default !== null ? p.default : starterValue(p);
+    if (value !== undefined) params[p.name] = value;
   }
   return params;
+}
+
+/** A usable first value for a required param without a default, by kind (none: only the user knows it). */
+function starterValue(p: ParamSpec): unknown {
+  const kind: ParamKind = p.kind;
+  switch (kind) {
+    case 'int':
+      return clamp(32, p.min, p.max);
+    case 'int_tuple':
+      return 3;
+    case 'float':
+      return p.min != null && p.max != null ? (p.min + p.max) / 2 : clamp(0.5, p.min, p.max);
+    case 'bool':
+    case 'str':
+    case 'dtype':
+    case 'choice':
+    case 'multi_choice':
+    case 'activation':
+    case 'initializer':
+    case 'regularizer':
+    case 'constraint':
+    case 'shape':
+    case 'list':
+    case 'any':
+      return undefined;
+    default:
+      noOtherKind(kind);
+      return undefined;
+  }
 }
 
 function clamp(v: number, min?: number | null, max?: number | null): number {
