@@ -189,8 +189,10 @@ async def create_run(
         owner=person.name,
     )
     await runtime.events.append(row["id"], StatusEvent(status="queued"))
+    # read before it is handed on: a free slot may say `starting` before this answers
+    created = run_out(await run_or_404(runtime, row["id"]))
     runtime.scheduler.submit(row["id"])
-    return run_out(await run_or_404(runtime, row["id"]))
+    return created
 
 
 @router.get("/runs", response_model=RunList)
