@@ -9,10 +9,13 @@ import json
 import zipfile
 
 import keras
+import numpy as np
+import pytest
 from keras import layers
 
 from graphs import layer_structure
-from layerforge.graph import build_model, import_keras_json
+from layerforge.graph import GraphError, build_model, import_keras_json
+from layerforge.graph.checks.param_values import check_params
 from layerforge.graph.convert.codegen import to_python
 from layerforge.graph.convert.export import export_keras_file, export_keras_json
 
@@ -102,3 +105,65 @@ def test_names_keras_gave_operators_survive_every_export():
     with zipfile.ZipFile(io.BytesIO(export_keras_file(graph))) as archive:
         config = json.loads(archive.read("config.json"))
     assert [layer["name"] for layer in config["config"]["layers"]] == names
+
+
+def _constant_model() -> keras.Model:
+    inputs = keras.Input((4,))
+    x = layers.Dense(
+        3,
+        kernel_initializer=keras.initializers.Constant(np.full((4, 3), 0.25, "float32")),
+        bias_initializer=keras.initializers.Constant(np.array([0.5, 1.0, 2.0], "float32")),
+        name="first",
+    )(inputs)
+    x = layers.Dense(3, kernel_initializer=keras.initializers.Constant(np.float32(0.5)))(x)
+    x = layers.Dense(3, bias_initializer=keras.initializers.Constant([1.0, 2.0, 3.0]))(x)
+    return keras.Model(inputs, x)
+
+
+def test_constant_initializers_from_numpy_come_back_as_keras_wrote_them():
+    original = _constant_model()
+    graph = import_keras_json(original.to_json())
+    for rebuilt in (build_model(graph), run(to_python(graph))):
+        for layer, source in zip(rebuilt.layers[1:], original.layers[1:], strict=True):
+            config = {k: v for k, v in layer.get_config().items() if k != "name"}
+            assert config == {k: v for k, v in source.get_config().items() if k != "name"}
+    data = json.loads(export_keras_json(graph))["config"]["layers"][1]["config"]
+    assert data["bias_initializer"]["config"]["value"]["class_name"] == "__numpy__"
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        {"class_name": "__numpy__", "config": {"value": [1.0], "dtype": "object"}},
+        {"class_name": "__numpy__", "config": {"value": "1.0", "dtype": "float32"}},
+        {"class_name": "__tensor__", "config": {"value": [1.0]}, "module": "evil"},
+    ],
+)
+def test_an_array_parameter_other_than_a_numeric_numpy_one_is_refused(array):
+    original = _constant_model()
+    data = json.loads(original.to_json())
+    bias = data["config"]["layers"][1]["config"]["bias_initializer"]
+    bias["config"]["value"] = array
+    with pytest.raises(GraphError) as exc:
+        import_keras_json(json.dumps(data))
+    (only,) = exc.value.problems
+    assert (only.node, only.param) == ("first", "bias_initializer")
+
+
+@pytest.mark.parametrize(
+    ("config", "ok"),
+    [
+        ({"value": [[1.0, 2.0]], "dtype": "float32"}, True),
+        ({"value": [1, 2], "dtype": "int8"}, True),
+        ({"value": [1.0], "dtype": "object"}, False),
+        ({"value": [1.0], "dtype": "float32", "module": "os"}, False),
+        ({"value": [{"class_name": "Zeros", "config": {}}], "dtype": "float32"}, False),
+    ],
+)
+def test_a_graph_may_hold_numeric_numpy_arrays_only(config, ok):
+    constant = {
+        "class_name": "Constant",
+        "config": {"value": {"class_name": "__numpy__", "config": config}},
+    }
+    problems = check_params("d", "Dense", {"units": 2, "bias_initializer": constant})
+    assert (problems == []) == ok

@@ -16,6 +16,12 @@ from layerforge.graph.catalogue.specs import ParamKind, ParamSpec, param_specs
 from layerforge.graph.checks import cache
 from layerforge.graph.problems import Problem
 
+NUMERIC_DTYPES = frozenset(
+    {"float16", "bfloat16", "float32", "float64", "bool"}
+    | {f"{sign}int{bits}" for sign in ("", "u") for bits in (8, 16, 32, 64)}
+)
+"""The dtypes a numpy array parameter may name."""
+
 
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
@@ -26,12 +32,24 @@ def _is_number(v: Any) -> bool:
 
 
 def _plain(value: Any) -> bool:
-    """JSON scalars and lists of them, no objects (nothing Keras would deserialize)."""
+    """JSON scalars and lists of them, no objects (nothing Keras would deserialize but
+    a numeric array, as Keras writes a numpy value: Constant(np.array(...)))."""
     if isinstance(value, dict):
-        return False
+        return _numeric_array(value)
     if isinstance(value, list):
         return all(_plain(v) for v in value)
     return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _numeric_array(value: dict[str, Any]) -> bool:
+    """`{"class_name": "__numpy__", "config": {"value": [...], "dtype": "float32"}}`."""
+    config = value.get("config")
+    if set(value) != {"class_name", "config"} or value["class_name"] != "__numpy__":
+        return False
+    if not isinstance(config, dict) or set(config) != {"value", "dtype"}:
+        return False
+    value_ok = _plain(config["value"]) and not isinstance(config["value"], str)
+    return value_ok and config["dtype"] in NUMERIC_DTYPES
 
 
 def _flat_ints(value: Any) -> list[int] | None:

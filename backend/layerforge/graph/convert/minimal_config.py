@@ -149,17 +149,26 @@ def _simplify(value: Any, name: str, key: str) -> Any:
             return value["config"]["name"]
         family = OBJECT_MODULES.get(module) or (None if module else _family_of(key))
         if family is not None:
-            return _object_name(family, value)
+            return _object_name(family, value, name, key)
         if module and not module.startswith("keras"):
             raise error(
                 name, "refused_type", f"{name}: parameter {key!r} holds a custom object", key
             )
-        if value["class_name"] in ("__numpy__", "__tensor__"):
-            return value["config"]["value"]  # an array argument (Constant's value)
+        if value["class_name"] == "__numpy__":
+            # an array argument (Constant's value) as Keras wrote it: as a plain list
+            # it would come back a list, not an array of its dtype
+            return {"class_name": "__numpy__", "config": _array_config(value)}
+        if value["class_name"] == "__tensor__":
+            return value["config"]["value"]
         return {"class_name": value["class_name"], "config": _plain_config(value, name, key)}
     if isinstance(value, list):
         return [_simplify(v, name, key) for v in value]
     return value
+
+
+def _array_config(value: dict[str, Any]) -> dict[str, Any]:
+    config = value["config"]
+    return {"value": config["value"], "dtype": str(config["dtype"])}
 
 
 def _plain_config(value: dict[str, Any], name: str, key: str) -> Any:
@@ -178,10 +187,10 @@ def _family_of(key: str) -> Any:
     return None
 
 
-def _object_name(family: Any, value: dict[str, Any]) -> Any:
+def _object_name(family: Any, value: dict[str, Any], name: str, key: str) -> Any:
     """'he_normal' for a default-configured HeNormal, else {class_name, config}."""
     snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", value["class_name"]).lower()
-    plain = {"class_name": value["class_name"], "config": _plain_config(value, "", "")}
+    plain = {"class_name": value["class_name"], "config": _plain_config(value, name, key)}
     try:
         candidate = family.get(snake)  # (Constant has no default: KeyError)
         given = family.deserialize(plain)
