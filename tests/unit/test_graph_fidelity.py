@@ -80,6 +80,8 @@ def test_deeplab_v3_plus_round_trips_with_its_constant_tensor():
     rebuilt = build_model(graph)
     assert rebuilt.count_params() == original.count_params()
     assert layer_structure(rebuilt) == layer_structure(original)
+    exported = json.loads(export_keras_json(graph))["config"]["layers"]
+    assert exported == json.loads(original.to_json())["config"]["layers"]  # names included
     generated = run(to_python(graph))
     assert generated.count_params() == original.count_params()
     assert layer_structure(generated) == layer_structure(original)
