@@ -10,6 +10,8 @@ import type { components } from '../api/schema';
 import { ApiError } from '../api/client';
 import type { Problem } from '../editor/graph/types';
 import { normalizeGraph } from '../editor/graph/transforms';
+import type { Graph } from '../editor/graph/types';
+import { initialWeightsOf } from '../editor/graph/weights';
 import { confirmDiscard } from '../editor/store/commands';
 import { useEditor } from '../editor/store/editor';
 import { meaningOf } from '../editor/store/validation';
@@ -259,13 +261,16 @@ export function setForm(patch: Partial<TrainForm>): void {
   }
 }
 
-export function settingsOf(form: TrainForm) {
+/** The run settings of the form, starting from the graph's weight set when it has one
+ * (imported with weights, a pretrained backbone: editor/graph/weights.ts). */
+export function settingsOf(form: TrainForm, graph: Graph = useEditor.getState().root) {
   return {
     epochs: form.epochs,
     batch_size: form.batchSize,
     validation_split: form.validationSplit,
     optimizer: { name: form.optimizer, learning_rate: form.learningRate },
     layer_stats: form.layerStats,
+    initial_weights: initialWeightsOf(graph),
   };
 }
 
@@ -274,7 +279,7 @@ export async function startRun(): Promise<void> {
   const graph = useEditor.getState().root;
   useTraining.setState({ starting: true, startProblems: [] });
   try {
-    const run = await trainingApi.startRun(graph, form.dataset, settingsOf(form));
+    const run = await trainingApi.startRun(graph, form.dataset, settingsOf(form, graph));
     upsertRun(run);
     useEditor.getState().addRun(run.id);
     viewRun(run.id);
