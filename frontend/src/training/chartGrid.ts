@@ -8,7 +8,7 @@
 /** Title row, padding and border of a chart box around its plot (one legend serves all). */
 export const CHART_CHROME = 30;
 export const MIN_WIDTH = 140;
-export const MIN_PLOT = 60;
+export const MIN_PLOT = 50;
 export const MAX_PLOT = 150;
 const GAP = 10;
 

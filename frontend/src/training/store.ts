@@ -188,9 +188,12 @@ export function setColourBy(colourBy: { stat: StatKey | null; epoch: number | nu
 }
 
 // -- runs ------------------------------------------------------------------------------
+/** Add a run, or update one listed. A status alone never adds a run: a run listed without
+ * its settings broke every view that reads them (the list's refresh brings it whole). */
 function upsertRun(run: Partial<RunInfo> & { id: string }): void {
   useTraining.setState((s) => {
     const i = s.runs.findIndex((r) => r.id === run.id);
+    if (i < 0 && !run.settings) return {};
     if (i < 0) return { runs: [{ status: 'queued', ...run } as RunInfo, ...s.runs] };
     const runs = s.runs.slice();
     runs[i] = { ...runs[i], ...run };
