@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from disks import small_disk
@@ -61,8 +62,14 @@ def test_a_full_disk_ends_the_run_disk_full_and_leaves_no_half_file(tmp_path: Pa
         assert status["error"]["code"] == "disk_full", status
         assert "disk is full" in status["error"]["message"]
         assert any(e["type"] == "error" and e["code"] == "disk_full" for e in events)
-        left = sorted(p.name for p in (disk.path / "run").iterdir())
-        assert left == ["run.json"], left  # no model.keras, whole or half, no temp file
+        run_dir = disk.path / "run"
+        left = sorted(p.name for p in run_dir.iterdir())
+        # no model.keras, whole or half, and no temp file; the small reports written before
+        # the disk filled (evaluation.json) are whole
+        assert "run.json" in left and not {"model.keras", "best.keras"} & set(left), left
+        assert not [name for name in left if ".writing" in name], left
+        for name in left:
+            json.loads((run_dir / name).read_text())
 
 
 def test_cancel_stops_at_the_batch_without_measuring_the_cut_epoch(tmp_path: Path) -> None:
