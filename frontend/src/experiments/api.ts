@@ -5,7 +5,8 @@
  */
 import type { Readable } from 'openapi-typescript-helpers';
 import type { components } from '../api/schema';
-import { ApiError, http, problemsFromBody, unwrap } from '../api/client';
+import { ApiError, http, unwrap } from '../api/client';
+import { postForm } from '../api/upload';
 
 type Schemas = components['schemas'];
 /** Answers as the typed client reads them (see DatasetInfo in ../training/types). */
@@ -81,25 +82,5 @@ export function uploadImageSet(
   form.append('image_width', String(o.imageWidth));
   form.append('color_mode', o.colorMode);
   form.append('validation_split', String(o.validationSplit));
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/api/datasets');
-    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
-    xhr.onerror = () => reject(new ApiError(0, 'Cannot reach the server'));
-    xhr.onload = () => {
-      let body: unknown = null;
-      try {
-        body = JSON.parse(xhr.responseText);
-      } catch {
-        /* not JSON: the status says it */
-      }
-      if (xhr.status >= 200 && xhr.status < 300) return resolve(body as DatasetInfo);
-      const problems = problemsFromBody(body);
-      const message = problems.length
-        ? problems.map((p) => p.message).join('; ')
-        : `upload failed: ${xhr.status} ${xhr.responseText.slice(0, 200)}`;
-      reject(new ApiError(xhr.status, message, problems, body));
-    };
-    xhr.send(form);
-  });
+  return postForm<DatasetInfo>('/api/datasets', form, onProgress);
 }
