@@ -11,12 +11,12 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from layerforge.graph.checks.fixes import patched, set_param
-from layerforge.graph.problems import Fix, Problem
+from layerforge.graph.checks.fixes import set_param
+from layerforge.graph.problems import Problem
 from layerforge.graph.schema import Graph
 from layerforge.graph.topology import input_name
 from layerforge.training.datasets.fitting import map_arrays
-from layerforge.training.datasets.label_fixes import Patch, Refit
+from layerforge.training.datasets.label_fixes import Patch, Refit, attach_checked_fixes
 from layerforge.training.datasets.models import DatasetInfo
 
 CODE = "dataset_shape_mismatch"
@@ -26,18 +26,7 @@ def add_image_fixes(graph: Graph, info: DatasetInfo, problems: list[Problem], re
     """Attach checked fixes to the shape mismatches of Inputs fed by an image set."""
     if info.kind != "images":
         return
-    data = graph.model_dump(mode="json")
-    before = {(p.node, p.code) for p in problems}
-    for problem in problems:
-        if problem.code != CODE or problem.node is None:
-            continue
-        for label, patch in _candidates(graph, info, problem.node):
-            fixed = patched(data, patch)
-            if fixed is None:
-                continue
-            after = {(p.node, p.code) for p in refit(fixed)}
-            if (problem.node, CODE) not in after and after <= before:
-                problem.fixes.append(Fix(label=label, patch=patch))
+    attach_checked_fixes(graph, problems, refit, CODE, lambda node: _candidates(graph, info, node))
 
 
 def _after_input(

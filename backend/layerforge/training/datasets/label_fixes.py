@@ -24,20 +24,31 @@ Refit = Callable[[Graph], list[Problem]]
 CODE = "dataset_target_mismatch"
 
 
-def add_label_fixes(graph: Graph, info: DatasetInfo, problems: list[Problem], refit: Refit) -> None:
-    """Attach checked fixes to the target mismatches among `problems`."""
+Candidates = Callable[[str], Iterator[tuple[str, Patch]]]
+"""A problem node's candidate fixes: (label, patch) pairs, each checked before offered."""
+
+
+def attach_checked_fixes(
+    graph: Graph, problems: list[Problem], refit: Refit, code: str, candidates: Candidates
+) -> None:
+    """Offer on each `code` problem the candidates that clear it without a new problem."""
     data = graph.model_dump(mode="json")
     before = {(p.node, p.code) for p in problems}
     for problem in problems:
-        if problem.code != CODE or problem.node is None:
+        if problem.code != code or problem.node is None:
             continue
-        for label, patch in _candidates(graph, info, problem.node):
+        for label, patch in candidates(problem.node):
             fixed = patched(data, patch)
             if fixed is None:
                 continue
             after = {(p.node, p.code) for p in refit(fixed)}
-            if (problem.node, CODE) not in after and after <= before:
+            if (problem.node, code) not in after and after <= before:
                 problem.fixes.append(Fix(label=label, patch=patch))
+
+
+def add_label_fixes(graph: Graph, info: DatasetInfo, problems: list[Problem], refit: Refit) -> None:
+    """Attach checked fixes to the target mismatches among `problems`."""
+    attach_checked_fixes(graph, problems, refit, CODE, lambda node: _candidates(graph, info, node))
 
 
 def _candidates(graph: Graph, info: DatasetInfo, out_id: str) -> Iterator[tuple[str, Patch]]:
