@@ -11,29 +11,22 @@ import { useEditor } from '../editor/store/editor';
 import { settingsOf, useTraining } from '../training/store';
 import { experimentsApi, type Dimension, type SweepRequest } from './api';
 import { dimensionLabel } from './parallel';
-import { defaultDimension, dimensionOf, kindOf, pointerSuggestions, valueAt, type DimensionKind } from './sweepForm';
+import {
+  DIMENSION_KINDS,
+  defaultDimension,
+  dimensionOf,
+  fieldsOf,
+  kindOf,
+  pointerSuggestions,
+  valueAt,
+  type DimensionKind,
+} from './sweepForm';
 import { addSweepDimension, refreshSweeps, removeSweepDimension, showSweep, useSweeps } from './sweepStore';
-
-const KINDS: [DimensionKind, string][] = [
-  ['range', 'range'],
-  ['log', 'log range'],
-  ['int', 'integers'],
-  ['choices', 'choices'],
-];
-
-function text(v: unknown): string {
-  return v === null || v === undefined ? '' : String(v);
-}
 
 /** One dimension's fields; a change that makes sense replaces it in the store. */
 function DimensionRow({ pointer, dim }: { pointer: string; dim: Dimension }) {
   const [kind, setKind] = useState<DimensionKind>(kindOf(dim));
-  const [fields, setFields] = useState({
-    low: text(dim.low),
-    high: text(dim.high),
-    step: text(dim.step ?? 1),
-    choices: (dim.choices ?? []).map((c) => (typeof c === 'string' ? c : JSON.stringify(c))).join(', '),
-  });
+  const [fields, setFields] = useState(() => fieldsOf(dim));
   const parsed = dimensionOf(kind, fields);
   const change = (k: DimensionKind, f: typeof fields) => {
     setKind(k);
@@ -59,7 +52,7 @@ function DimensionRow({ pointer, dim }: { pointer: string; dim: Dimension }) {
         {dimensionLabel(pointer)}
       </span>
       <select value={kind} onChange={(e) => change(e.target.value as DimensionKind, fields)} data-testid="dim-kind">
-        {KINDS.map(([k, label]) => (
+        {DIMENSION_KINDS.map(([k, label]) => (
           <option key={k} value={k}>
             {label}
           </option>

@@ -8,6 +8,28 @@ import type { Dimension } from './api';
 
 export type DimensionKind = 'range' | 'log' | 'int' | 'choices';
 
+/** The kinds of search dimension, with the label a form shows for each. */
+export const DIMENSION_KINDS: [DimensionKind, string][] = [
+  ['range', 'range'],
+  ['log', 'log range'],
+  ['int', 'integers'],
+  ['choices', 'choices'],
+];
+
+function text(v: unknown): string {
+  return v === null || v === undefined ? '' : String(v);
+}
+
+/** A dimension as a form's text fields (the inverse of dimensionOf). */
+export function fieldsOf(d: Dimension) {
+  return {
+    low: text(d.low),
+    high: text(d.high),
+    step: text(d.step ?? 1),
+    choices: (d.choices ?? []).map((c) => (typeof c === 'string' ? c : JSON.stringify(c))).join(', '),
+  };
+}
+
 export function kindOf(d: Dimension): DimensionKind {
   if (d.choices) return 'choices';
   if (d.step) return 'int';

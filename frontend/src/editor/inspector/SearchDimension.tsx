@@ -7,28 +7,15 @@
 import { useState } from 'react';
 import type { ParamSpec } from '../graph/types';
 import { addSweepDimension, removeSweepDimension, useSweeps } from '../../experiments/sweepStore';
-import { defaultDimension, dimensionOf, kindOf, type DimensionKind } from '../../experiments/sweepForm';
+import {
+  DIMENSION_KINDS,
+  defaultDimension,
+  dimensionOf,
+  fieldsOf,
+  kindOf,
+  type DimensionKind,
+} from '../../experiments/sweepForm';
 import type { Dimension } from '../../experiments/api';
-
-const KINDS: [DimensionKind, string][] = [
-  ['range', 'range'],
-  ['log', 'log range'],
-  ['int', 'integers'],
-  ['choices', 'choices'],
-];
-
-function text(v: unknown): string {
-  return v === null || v === undefined ? '' : String(v);
-}
-
-function fieldsOf(d: Dimension) {
-  return {
-    low: text(d.low),
-    high: text(d.high),
-    step: text(d.step ?? 1),
-    choices: (d.choices ?? []).map((c) => (typeof c === 'string' ? c : JSON.stringify(c))).join(', '),
-  };
-}
 
 /** A first dimension for a parameter: numbers around the value, the catalogue's choices, or the value itself. */
 export function firstDimension(pointer: string, spec: ParamSpec, value: unknown): Dimension {
@@ -71,7 +58,7 @@ function DimensionEditor({ pointer, dim }: { pointer: string; dim: Dimension }) 
         onChange={(e) => change(e.target.value as DimensionKind, fields)}
         data-testid="search-kind"
       >
-        {KINDS.map(([k, label]) => (
+        {DIMENSION_KINDS.map(([k, label]) => (
           <option key={k} value={k}>
             {label}
           </option>
