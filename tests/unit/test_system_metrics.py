@@ -67,6 +67,14 @@ def test_the_sampler_reports_this_process_while_it_works():
     del ballast
 
 
+def test_a_block_shorter_than_the_interval_still_gets_one_sample():
+    events: list[RunEvent] = []
+    with SystemSampler(events.append, interval_s=60):
+        sum(range(10_000))
+    assert len(events) == 1 and isinstance(events[0], SystemEvent)
+    assert events[0].rss_bytes > 0
+
+
 @pytest.mark.parametrize("value", [0.0, 250.0])
 def test_a_system_event_is_a_run_event(value):
     from layerforge.events.types import RUN_EVENT

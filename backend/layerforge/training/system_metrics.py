@@ -2,7 +2,8 @@
 NVML answers (`nvidia-ml-py` and an NVIDIA driver), its GPUs' utilisation and memory.
 
 A daemon thread samples every `interval_s` seconds while `fit` runs and emits one
-`SystemEvent` per sample; without NVML the GPU list is empty, quietly. The GPUs sampled
+`SystemEvent` per sample, plus a closing one when `fit` ends, so a run shorter than the
+interval still has its figures; without NVML the GPU list is empty, quietly. The GPUs sampled
 are the ones the trainer may use (`CUDA_VISIBLE_DEVICES`, else all)."""
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class SystemSampler:
         self._process.cpu_percent(None)  # the first call starts psutil's interval
         while not self._stop.wait(self.interval_s):
             self.emit(self.sample(nvml))
+        self.emit(self.sample(nvml))  # the closing sample
 
     def __enter__(self) -> SystemSampler:
         self._thread.start()
