@@ -8,15 +8,13 @@ import shutil
 from typing import Any
 
 from fastapi import APIRouter, Query, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
 from layerforge.api.auth import CurrentPerson, require_owner
-from layerforge.api.deps import RuntimeDep, SessionDep, SettingsDep, keras_lock
+from layerforge.api.deps import RuntimeDep, SessionDep, SettingsDep
 from layerforge.api.errors import ApiError, ErrorBody, problem
-from layerforge.api.limits import check_graph_size
 from layerforge.api.routers.weights import checked_start
+from layerforge.api.run_check import check_run_request
 from layerforge.api.schemas.runs import (
     CancelledRun,
     EventList,
@@ -27,13 +25,9 @@ from layerforge.api.schemas.runs import (
     run_out,
 )
 from layerforge.events.types import StatusEvent
-from layerforge.graph.limits import GraphLimits
-from layerforge.graph.problems import Problem
 from layerforge.graph.schema import Graph, parse_graph
-from layerforge.graph.topology import output_name
 from layerforge.jobs.runtime import Runtime
 from layerforge.store.models import RUN_STATUSES, RunStatus
-from layerforge.training.settings import RunSettings
 
 router = APIRouter(tags=["runs"])
 
@@ -118,47 +112,6 @@ async def _resolve_graph(
         ) from exc
 
 
-def _dataset_problems(
-    graph: Graph, body: RunRequest, run_settings: RunSettings, report_nodes: Any, session: Session
-) -> list[Problem]:
-    from layerforge.training.datasets import check_dataset
-
-    outputs = [output_name(n) for n in graph.nodes if n.type == "Output"]
-    problems = run_settings.check_against(outputs)
-    losses = run_settings.losses(outputs)
-    problems += check_dataset(
-        graph, body.dataset.model_dump(), report_nodes, losses=losses, session=session
-    )
-    if run_settings.validation_dataset is not None:
-        for p in check_dataset(
-            graph, run_settings.validation_dataset, report_nodes, losses=losses, session=session
-        ):
-            problems.append(
-                p.model_copy(
-                    update={
-                        "param": "settings.validation_dataset",
-                        "message": f"validation data set: {p.message}",
-                    }
-                )
-            )
-    return problems
-
-
-def _checked_run(graph: Graph, body: RunRequest, limits: GraphLimits, session: Session) -> None:
-    """Raise a 422 with every problem of the graph, or of the data set against it (an
-    uploaded set is looked up with `session`, on the app's database)."""
-    from layerforge.graph import validate_graph
-
-    with keras_lock:
-        report = validate_graph(graph, limits)
-    if report.errors:
-        raise ApiError(422, report.errors)
-    nodes = {k: v.model_dump() for k, v in report.nodes.items()}
-    problems = _dataset_problems(graph, body, body.settings, nodes, session)
-    if problems:
-        raise ApiError(422, problems)
-
-
 @router.post(
     "/runs",
     status_code=201,
@@ -176,8 +129,7 @@ async def create_run(
     session: SessionDep,
 ) -> Run:
     graph, graph_id, graph_version = await _resolve_graph(runtime, body)
-    check_graph_size(graph, settings)
-    await run_in_threadpool(_checked_run, graph, body, settings.limits, session)
+    await check_run_request(graph, body, settings, session)
     body.settings = await checked_start(runtime, settings, body.settings)
     row = await asyncio.to_thread(
         runtime.store.create_run,

@@ -13,7 +13,6 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, WebSocket, WebSocketDisconnect
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
@@ -22,8 +21,8 @@ from layerforge.api.bodies import GraphIn
 from layerforge.api.close_codes import CloseCode
 from layerforge.api.deps import SessionDep, SettingsDep, app_sessions
 from layerforge.api.errors import ApiError, ErrorBody, problem, validation_problems
-from layerforge.api.limits import check_graph_size
 from layerforge.api.routers import runs
+from layerforge.api.run_check import check_run_request
 from layerforge.api.schemas.runs import RunRequest
 from layerforge.graph.problems import Problem
 from layerforge.jobs.runtime import Runtime
@@ -107,8 +106,7 @@ async def _check_corners(
             run_body = RunRequest.model_validate(candidate)
             graph = run_body.graph
             assert graph is not None
-            check_graph_size(graph, settings)
-            await run_in_threadpool(runs._checked_run, graph, run_body, settings.limits, session)
+            await check_run_request(graph, run_body, settings, session)
         except (ApiError, ValidationError, ValueError) as exc:
             problems += _corner_problems(point, exc)
         if len(problems) > 50:
