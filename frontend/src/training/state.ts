@@ -32,30 +32,55 @@ const UNLOADED_FORM: TrainForm = {
   layerStats: false,
 };
 
-/** The form survives a reload (localStorage), as the graph and the run shown do. */
-const FORM_KEY = 'layerforge.trainForm';
+/** What the person set in the form, field by field, survives a reload (localStorage), as
+ * the graph and the run shown do; a field never set follows the server's default. */
+const CHOSEN_KEY = 'layerforge.trainForm.chosen';
+/** Where an older editor kept the whole form shown: a box off there may have been the
+ * default of the time rather than a choice, so only its set fields are read. */
+const WHOLE_FORM_KEY = 'layerforge.trainForm';
 
-/** The fields of `form` that were set: a number, a name, a ticked box (not the
- * unloaded form's NaN, '' and false). */
-function setFields(form: Record<string, unknown>): Partial<TrainForm> {
+/** The fields of `form` that hold a value of the field's type: a finite number, a name,
+ * a box on or off. */
+function valuesOf(form: object): Partial<TrainForm> {
   return Object.fromEntries(
-    Object.entries(form).filter(([k, v]) => k in UNLOADED_FORM && (typeof v === 'number' ? Number.isFinite(v) : !!v)),
+    Object.entries(form).filter(
+      ([k, v]) =>
+        k in UNLOADED_FORM &&
+        typeof v === typeof UNLOADED_FORM[k as keyof TrainForm] &&
+        (typeof v === 'number' ? Number.isFinite(v) : v !== ''),
+    ),
   ) as Partial<TrainForm>;
 }
 
-/** What this browser kept of the form. */
-function storedForm(): Partial<TrainForm> {
+/** The fields of the form shown that were set: not the unloaded form's NaN, '' and false
+ * (a box off is a choice only when the person made it: `chosen`). */
+function setFields(form: object): Partial<TrainForm> {
+  return Object.fromEntries(Object.entries(valuesOf(form)).filter(([, v]) => v !== false));
+}
+
+function storedRecord(key: string): object | null {
+  const saved = JSON.parse(localStorage.getItem(key) ?? 'null') as unknown;
+  return saved && typeof saved === 'object' ? saved : null;
+}
+
+/** What the person chose in this browser, on earlier visits. */
+function storedChoices(): Partial<TrainForm> {
   try {
-    const saved = JSON.parse(localStorage.getItem(FORM_KEY) ?? 'null') as Record<string, unknown> | null;
-    return saved && typeof saved === 'object' ? setFields(saved) : {};
+    const choices = storedRecord(CHOSEN_KEY);
+    if (choices) return valuesOf(choices);
+    const whole = storedRecord(WHOLE_FORM_KEY);
+    return whole ? setFields(whole) : {};
   } catch {
     return {};
   }
 }
 
-/** The server's default settings (GET /api/training/options) under what the person set. */
-function formWithDefaults(defaults: TrainingOptions['defaults'], form: Partial<TrainForm>): TrainForm {
-  const kept = setFields(form);
+/** What the person chose, on earlier visits and this one (setForm). */
+let chosen: Partial<TrainForm> = typeof localStorage === 'undefined' ? {} : storedChoices();
+
+/** The server's default settings (GET /api/training/options) under what the person chose
+ * and what the form shown already holds (a data set guessed for the graph). */
+function formWithDefaults(defaults: TrainingOptions['defaults'], form: TrainForm): TrainForm {
   return {
     dataset: '',
     optimizer: defaults.optimizer?.name ?? UNLOADED_FORM.optimizer,
@@ -64,7 +89,8 @@ function formWithDefaults(defaults: TrainingOptions['defaults'], form: Partial<T
     batchSize: defaults.batch_size ?? UNLOADED_FORM.batchSize,
     validationSplit: defaults.validation_split ?? UNLOADED_FORM.validationSplit,
     layerStats: defaults.layer_stats ?? UNLOADED_FORM.layerStats,
-    ...kept,
+    ...valuesOf(chosen),
+    ...setFields(form),
   };
 }
 
@@ -105,7 +131,7 @@ export const useTraining = create<TrainingState>()(() => ({
   bounds: {},
   datasets: [],
   datasetsError: null,
-  form: { ...UNLOADED_FORM, ...(typeof localStorage === 'undefined' ? {} : storedForm()) },
+  form: { ...UNLOADED_FORM, ...chosen },
   check: { kind: 'idle' },
   runs: [],
   runsError: null,
@@ -140,9 +166,10 @@ export function runDataOf(id: string): RunData {
 }
 
 export function setForm(patch: Partial<TrainForm>): void {
+  chosen = { ...chosen, ...patch };
   useTraining.setState((s) => ({ form: { ...s.form, ...patch } }));
   try {
-    localStorage.setItem(FORM_KEY, JSON.stringify(useTraining.getState().form));
+    localStorage.setItem(CHOSEN_KEY, JSON.stringify(chosen));
   } catch {
     /* storage disabled: the form still works for this visit */
   }
