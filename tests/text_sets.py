@@ -1,11 +1,14 @@
 """Generated text sets for the tests: sentences of three topics with words of their own
-(and words all topics share), as a .csv with a text column and a label column."""
+(and words all topics share), as a .csv with a text column and a label column; and the
+guide's text classifier that learns them."""
 
 from __future__ import annotations
 
 import csv
 import io
 import random
+
+from helpers import chain
 
 TOPICS = {
     "sport": "goal match team score referee league coach player stadium season".split(),
@@ -39,3 +42,21 @@ def text_csv(
         )
         writer.writerow([sentence(rng, topic), label])
     return out.getvalue().encode()
+
+
+def text_classifier(input_shape: list) -> dict:
+    """The guide's text classifier: string Input -> TextVectorization -> Embedding ->
+    GlobalAveragePooling1D -> Dense (three topics)."""
+    return chain(
+        {
+            "id": "vectorize",
+            "type": "TextVectorization",
+            "params": {"max_tokens": 200, "output_sequence_length": 16},
+        },
+        {"id": "embed", "type": "Embedding", "params": {"input_dim": 200, "output_dim": 16}},
+        {"id": "pool", "type": "GlobalAveragePooling1D", "params": {}},
+        {"id": "probs", "type": "Dense", "params": {"units": 3, "activation": "softmax"}},
+        input_shape=input_shape,
+        input_params={"dtype": "string"},
+        loss="sparse_categorical_crossentropy",
+    )

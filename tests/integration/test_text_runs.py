@@ -11,24 +11,8 @@ import json
 
 import keras
 
-from helpers import TERMINAL, chain, wait_status
-from text_sets import SHARED, TOPICS, text_csv
-
-
-def text_classifier(input_shape: list) -> dict:
-    return chain(
-        {
-            "id": "vectorize",
-            "type": "TextVectorization",
-            "params": {"max_tokens": 200, "output_sequence_length": 16},
-        },
-        {"id": "embed", "type": "Embedding", "params": {"input_dim": 200, "output_dim": 16}},
-        {"id": "pool", "type": "GlobalAveragePooling1D", "params": {}},
-        {"id": "probs", "type": "Dense", "params": {"units": 3, "activation": "softmax"}},
-        input_shape=input_shape,
-        input_params={"dtype": "string"},
-        loss="sparse_categorical_crossentropy",
-    )
+from helpers import TERMINAL, wait_status
+from text_sets import SHARED, TOPICS, text_classifier, text_csv
 
 
 def test_a_text_csv_trains_the_guide_classifier_with_an_adapted_vocabulary(runs_client, tmp_path):

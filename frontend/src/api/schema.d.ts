@@ -7141,7 +7141,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A format that cannot be quantized so, or a model or data set the export cannot take. */
+            /** @description A format that cannot be quantized so or cannot take the model's text (string Inputs: SavedModel only), or a model or data set the export cannot take. */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -18,9 +18,15 @@ from layerforge.api.deps import RuntimeDep, SettingsDep
 from layerforge.api.errors import ApiError, ErrorBody
 from layerforge.api.routers.run_outputs import MODEL_FILE
 from layerforge.api.routers.runs import NOT_FOUND, run_or_404
+from layerforge.graph.schema import parse_graph
 from layerforge.jobs.spec import run_spec
 from layerforge.store.models import TERMINAL_STATUSES
-from layerforge.training.serving.wire import ServingExportRequest, ServingReport, refusal
+from layerforge.training.serving.wire import (
+    ServingExportRequest,
+    ServingReport,
+    refusal,
+    text_refusal,
+)
 
 router = APIRouter(tags=["runs"])
 
@@ -30,8 +36,8 @@ EXPORT_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorBody, "description": "The export passed its memory or time limit."},
     422: {
         "model": ErrorBody,
-        "description": "A format that cannot be quantized so, or a model or data set the "
-        "export cannot take.",
+        "description": "A format that cannot be quantized so or cannot take the model's "
+        "text (string Inputs: SavedModel only), or a model or data set the export cannot take.",
     },
 }
 
@@ -59,6 +65,9 @@ async def export_for_serving(
     why_not = refusal(body.format, body.quantize)
     if why_not:
         raise ApiError.one(422, "unsupported_quantization", why_not, param="quantize")
+    text = text_refusal(body.format, parse_graph(run["graph"]))
+    if text:
+        raise ApiError.one(422, "takes_text", text[1], node=text[0], param="format")
     if (
         run["status"] not in TERMINAL_STATUSES
         or not (settings.run_root / run_id / MODEL_FILE).is_file()

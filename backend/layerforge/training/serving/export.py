@@ -35,6 +35,7 @@ from layerforge.training.serving.wire import (
     OutputParity,
     ServingReport,
     refusal,
+    text_refusal,
 )
 from layerforge.training.settings import parse_settings
 
@@ -90,17 +91,27 @@ def _samples(
     if val is None:
         val, split = (x, y), "training"
     dtypes = [str(t.dtype) for t in model.inputs]
+
+    def typed(arrays: list[np.ndarray]) -> list[np.ndarray]:  # texts stay arrays of str
+        return [a if d == "string" else a.astype(d) for a, d in zip(arrays, dtypes, strict=True)]
+
     return Samples(
-        calibration=[
-            a.astype(d) for a, d in zip(ordered(x, ins, CALIBRATION_SAMPLES), dtypes, strict=True)
-        ],
-        inputs=[
-            a.astype(d) for a, d in zip(ordered(val[0], ins, PARITY_SAMPLES), dtypes, strict=True)
-        ],
+        calibration=typed(ordered(x, ins, CALIBRATION_SAMPLES)),
+        inputs=typed(ordered(val[0], ins, PARITY_SAMPLES)),
         targets=ordered(val[1], outs, PARITY_SAMPLES),
         dataset=name,
         split=split,
     )
+
+
+def _as_declared(model: Any, xs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The inputs shaped as the model's Inputs declare them, as the exported model takes
+    them: Keras takes texts one per sample, (N,), where an Input of shape (1,) declares
+    (N, 1)."""
+    return [
+        a.reshape(len(a), 1) if a.ndim == 1 and tuple(t.shape[1:]) == (1,) else a
+        for a, t in zip(xs, model.inputs, strict=True)
+    ]
 
 
 def _as_list(outputs: Any) -> list[np.ndarray]:
@@ -170,7 +181,9 @@ def _quantized_model(keras: Any, run_dir: Path, format: str, quantize: str) -> A
     """The float model quantized as the export will be, in Keras (None: LiteRT int8)."""
     model = _float_model(keras, run_dir)
     if QUANTIZED_BY[format] == "keras":
-        model.quantize(quantize)
+        # only built layers: Keras refuses an unbuilt one (a loaded TextVectorization's
+        # inner StringLookup, which has no weights to quantize) before asking what it is
+        model.quantize(quantize, filters=lambda layer: layer.built)
     elif quantize == "float16":
         for variable in model.weights:
             if variable.dtype == "float32":
@@ -273,14 +286,15 @@ def export_for_serving(
 ) -> ServingReport:
     """Write the run's model at `out` (a SavedModel as a zip) and report its parity; the
     report's `artifact` is left for the caller to name."""
-    why_not = refusal(format, quantize)
+    graph = parse_graph(spec["graph"])
+    text = text_refusal(format, graph)
+    why_not = refusal(format, quantize) or (text[1] if text else None)
     if why_not:
         raise TrainingFailed(why_not)
     keras = import_keras("tensorflow")  # a .keras file loads on any backend
     from layerforge.graph import compile_spec
     from layerforge.training.errors import layer_node_map, name_layers_after_nodes
 
-    graph = parse_graph(spec["graph"])
     resolved = parse_settings(spec.get("settings")).resolve_graph(graph)
     layer_nodes = layer_node_map(name_layers_after_nodes(graph))
     losses: dict[str, str | None] = {
@@ -300,7 +314,7 @@ def export_for_serving(
 
     names = [input_name(n) for n in graph.nodes if n.type == "Input"]
     predict, runtime = RUNTIMES[format](loadable, names)
-    exported = _in_batches(predict, xs)
+    exported = _in_batches(predict, _as_declared(float_model, xs))
     if format == "saved_model":
         shutil.make_archive(str(out)[: -len(".zip")], "zip", loadable)
         shutil.rmtree(loadable)

@@ -22,6 +22,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from layerforge.graph.schema import Graph
+
 ServingFormat = Literal["saved_model", "onnx", "litert"]
 Quantization = Literal["int8", "float16"]
 
@@ -39,6 +41,34 @@ def refusal(format: str, quantize: str | None) -> str | None:
         return None
     offered = ", ".join(QUANTIZERS[format])
     return f"format {format!r} cannot be quantized to {quantize!r}; it offers: {offered} (or null)"
+
+
+TAKES_TEXT: frozenset[ServingFormat] = frozenset({"saved_model"})
+"""The formats whose runtime has string ops: TensorFlow runs TextVectorization's splitting,
+regular expressions and lookup tables; ONNX Runtime has none of them, and LiteRT has them
+only as Flex ops, which its interpreter does not run (a converter writes the file all the
+same: one that fails to load)."""
+_NO_STRINGS = {"onnx": "ONNX Runtime has", "litert": "the LiteRT interpreter runs"}
+
+
+def text_refusal(format: str, graph: Graph) -> tuple[str, str] | None:
+    """(node id, why) when `format` cannot take the graph's text: the first node a string
+    Input feeds (its TextVectorization, say) is the one no runtime of that format runs."""
+    if format in TAKES_TEXT:
+        return None
+    types = {n.id: n.type for n in graph.nodes}
+    for node in graph.nodes:
+        if node.type != "Input" or node.params.get("dtype") != "string":
+            continue
+        fed = [e.target for e in graph.edges if e.source == node.id]
+        first = fed[0] if fed else node.id
+        return first, (
+            f"format {format!r} cannot take text: node `{first}` ({types[first]}) works on "
+            f"the strings of Input `{node.id}` with TensorFlow's string ops, which "
+            f"{_NO_STRINGS[format]} none of; export it as saved_model, which takes the raw "
+            "strings"
+        )
+    return None
 
 
 class ServingExportRequest(BaseModel):
