@@ -1,7 +1,7 @@
 """Image sets and results end to end by REST on the real app (scheduler, trainer
 subprocesses): a .zip of a few hundred generated PNGs trains a small CNN streamed from
-disk; the run leaves evaluation.json (confusion matrix, per-class scores, the most
-confidently wrong images with thumbnails) and POST /evaluate answers the same on the
+disk; the run leaves evaluation.json (confusion matrix with each cell's most confident
+images, per-class scores, the most confidently wrong images, with thumbnails) and POST /evaluate answers the same on the
 set's validation images; array sets get evaluation.json too (classification and
 regression)."""
 
@@ -83,6 +83,20 @@ def test_an_image_zip_trains_a_cnn_streamed_from_disk_and_is_evaluated(runs_clie
         assert worst["true"] != worst["predicted"] and worst["file"].split("/")[0] == worst["true"]
         assert worst["thumbnail"].startswith("data:image/png;base64,")
     assert len(out["worst"]) == min(12, 75 - correct)
+    # every cell with samples lists its most confident ones, thumbnails and all
+    assert [(c["true"], c["predicted"]) for c in out["cells"]] == [
+        (i, j) for i in range(3) for j in range(3) if matrix[i][j]
+    ]
+    for cell in out["cells"]:
+        i, j, listed = cell["true"], cell["predicted"], cell["samples"]
+        assert len(listed) == min(8, matrix[i][j])
+        assert [s["confidence"] for s in listed] == sorted(
+            (s["confidence"] for s in listed), reverse=True
+        )
+        for s in listed:
+            assert (s["true"], s["predicted"]) == (out["classes"][i], out["classes"][j])
+            assert s["file"].split("/")[0] == s["true"]
+            assert s["thumbnail"].startswith("data:image/png;base64,")
 
     evaluated = client.post(f"/api/runs/{run['id']}/evaluate", json={})
     assert evaluated.status_code == 200, evaluated.text
@@ -90,6 +104,7 @@ def test_an_image_zip_trains_a_cnn_streamed_from_disk_and_is_evaluated(runs_clie
     assert body["samples"] == 75 and body["data"] == "validation"
     assert body["confusion_matrix"] == matrix  # the same validation images, the same model
     assert body["per_class"] == out["per_class"] and body["outputs"][0]["worst"] == out["worst"]
+    assert body["outputs"][0]["cells"] == out["cells"]
     assert abs(body["metrics"]["accuracy"] - run["metrics"]["val_accuracy"]) < 1e-6
 
 

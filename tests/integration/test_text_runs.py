@@ -3,7 +3,7 @@ generated .csv of labelled sentences becomes a text set, the guide's text classi
 (string Input -> TextVectorization -> Embedding -> GlobalAveragePooling1D -> Dense) trains
 on it with its TextVectorization adapted on the training split before fit; the run says
 what it learned (an `adapted` event and adapted.json), its model.keras carries the
-vocabulary, and evaluation.json's worst samples show their text."""
+vocabulary, and evaluation.json's worst samples and cells' samples show their text."""
 
 from __future__ import annotations
 
@@ -71,8 +71,10 @@ def test_a_text_csv_trains_the_guide_classifier_with_an_adapted_vocabulary(runs_
     (out,) = report["outputs"]
     assert out["classes"] == ["food", "space", "sport"] and out["samples"] == 400
     assert out["worst"]  # the mislabelled sentences at least
-    for worst in out["worst"]:
-        assert worst["text"] and set(worst["text"].lower().split()) & words
+    listed = [s for cell in out["cells"] for s in cell["samples"]]
+    assert len(listed) > len(out["worst"])  # the right answers too
+    for sample in out["worst"] + listed:
+        assert sample["text"] and set(sample["text"].lower().split()) & words
 
     evaluated = client.post(f"/api/runs/{run['id']}/evaluate", json={})
     assert evaluated.status_code == 200, evaluated.text

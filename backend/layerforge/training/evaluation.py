@@ -1,6 +1,6 @@
-"""Where a trained model goes wrong: per Output, a confusion matrix, precision, recall and
-F1 per class and the most confidently wrong samples (classification), or predicted
-against true with the residuals (regression). The trainer writes them for the validation
+"""Where a trained model goes wrong: per Output, a confusion matrix with some samples of
+each cell, precision, recall and F1 per class and the most confidently wrong samples
+(classification), or predicted against true with the residuals (regression). The trainer writes them for the validation
 data at the end of a run (`evaluation.json`); `POST /api/runs/{id}/evaluate` answers them
 for the data it evaluates on.
 
@@ -24,6 +24,10 @@ from layerforge.training.datasets.image_folders import thumbnail
 
 MOST_CLASSES = 100  # a confusion matrix past this many classes is left out
 WORST = 12
+CELL_SAMPLES = 8  # listed per confusion-matrix cell
+CELL_BYTES = 2_000_000
+"""What the cells' samples may take of evaluation.json, all together (JSON bytes): 100
+classes have 10,000 cells, and an image set's sample carries its thumbnail."""
 POINTS = 500  # predicted-against-true points kept for the plot
 BINS = 20
 
@@ -54,17 +58,28 @@ class ClassScores(BaseModel):
     support: int = Field(description="Samples of this class.")
 
 
-class WorstSample(BaseModel):
-    """A sample the model got wrong with high confidence."""
+class EvaluatedSample(BaseModel):
+    """One evaluated sample as the results show it: its classes, how sure the model was,
+    and what it is (an image's thumbnail, a text, a table's row)."""
 
     index: int = Field(description="Its position in the evaluated data.")
     true: str = Field(description="The true class.")
     predicted: str
-    confidence: float = Field(description="The probability the model gave its wrong answer.")
+    confidence: float = Field(description="The probability the model gave its answer.")
     file: str | None = Field(default=None, description="Image sets: class folder / file.")
     thumbnail: str | None = Field(default=None, description="Image sets: a PNG data: URL.")
     text: str | None = Field(default=None, description="Text sets: the text.")
     row: list[float] | None = Field(default=None, description="Tables: the sample's features.")
+
+
+class CellSamples(BaseModel):
+    """Samples of one confusion-matrix cell."""
+
+    true: int = Field(description="The row: the true class's position in `classes`.")
+    predicted: int = Field(description="The column: the predicted class's position.")
+    samples: list[EvaluatedSample] = Field(
+        description=f"Up to {CELL_SAMPLES} of the cell's samples, the most confident first."
+    )
 
 
 class Histogram(BaseModel):
@@ -94,8 +109,16 @@ class OutputResults(BaseModel):
         description="Rows: the true class, columns: the predicted class (order of `classes`).",
     )
     per_class: list[ClassScores] | None = None
-    worst: list[WorstSample] | None = Field(
+    worst: list[EvaluatedSample] | None = Field(
         default=None, description=f"The {WORST} most confidently wrong samples, worst first."
+    )
+    cells: list[CellSamples] | None = Field(
+        default=None,
+        description=f"With the confusion matrix: the cells with samples listed, row by row. "
+        f"Each lists up to {CELL_SAMPLES}, the most confident first, while the samples of all "
+        f"cells take at most {CELL_BYTES:,} bytes: the cells' most confident samples come "
+        "first (mistakes before right answers, the fullest cells first), then their second, "
+        "and so on; a cell left out had none listed.",
     )
     regression: RegressionResults | None = None
 
@@ -110,7 +133,7 @@ class EvaluationReport(BaseModel):
 
 
 Describe = Callable[[int], dict[str, Any]]
-"""A sample's index -> what a WorstSample shows of it (file and thumbnail, text, row)."""
+"""A sample's index -> what an EvaluatedSample shows of it (file and thumbnail, text, row)."""
 
 
 def _finite(v: float) -> float | None:
@@ -174,27 +197,68 @@ def classification(
                 support=int(actual[i]),
             )
         )
+    shown: dict[int, EvaluatedSample] = {}
+
+    def sample(i: int) -> EvaluatedSample:  # each described once: worst and cells share
+        if i not in shown:
+            shown[i] = EvaluatedSample(
+                index=i,
+                true=classes[true[i]],
+                predicted=classes[pred[i]],
+                confidence=float(confidence[i]),
+                **(describe(i) if describe else {}),
+            )
+        return shown[i]
+
     wrong = np.flatnonzero(valid & (true != pred))
     order = wrong[np.argsort(-confidence[wrong], kind="stable")][:WORST]
-    worst = [
-        WorstSample(
-            index=int(i),
-            true=classes[true[i]],
-            predicted=classes[pred[i]],
-            confidence=float(confidence[i]),
-            **(describe(int(i)) if describe else {}),
-        )
-        for i in order
-    ]
+    worst = [sample(int(i)) for i in order]
+    listed = k <= MOST_CLASSES
     return OutputResults(
         output=name,
         task="classification",
         samples=len(true),
         classes=classes,
-        confusion_matrix=matrix.tolist() if k <= MOST_CLASSES else None,
+        confusion_matrix=matrix.tolist() if listed else None,
         per_class=per_class,
         worst=worst,
+        cells=_cells(true, pred, confidence, valid, matrix, sample) if listed else None,
     )
+
+
+def _cells(
+    true: np.ndarray,
+    pred: np.ndarray,
+    confidence: np.ndarray,
+    valid: np.ndarray,
+    matrix: np.ndarray,
+    sample: Callable[[int], EvaluatedSample],
+) -> list[CellSamples]:
+    """Up to CELL_SAMPLES of each cell's samples, the most confident first, within
+    CELL_BYTES: taken rank by rank (every cell's first, then every cell's second, ...),
+    mistakes before right answers and the fullest cells first within a rank."""
+    k = len(matrix)
+    at = np.flatnonzero(valid)
+    cell = true[at] * k + pred[at]
+    by_cell = np.lexsort((-confidence[at], cell))  # cell by cell, the most confident first
+    at, cell = at[by_cell], cell[by_cell]
+    rank = np.arange(len(cell)) - np.searchsorted(cell, cell, side="left")
+    kept = np.flatnonzero(rank < CELL_SAMPLES)
+    right = (cell[kept] // k) == (cell[kept] % k)
+    fullness = matrix.reshape(-1)[cell[kept]]
+    chosen: list[int] = []  # positions in `at`
+    budget = CELL_BYTES
+    for pos in kept[np.lexsort((-fullness, right, rank[kept]))]:
+        budget -= len(sample(int(at[pos])).model_dump_json())
+        if budget < 0:
+            break
+        chosen.append(int(pos))
+    cells: dict[int, list[EvaluatedSample]] = {}
+    for pos in sorted(chosen):  # cell by cell, each the most confident first
+        cells.setdefault(int(cell[pos]), []).append(sample(int(at[pos])))
+    return [
+        CellSamples(true=c // k, predicted=c % k, samples=samples) for c, samples in cells.items()
+    ]
 
 
 def regression(name: str, y: np.ndarray, p: np.ndarray) -> OutputResults | None:
@@ -274,7 +338,7 @@ def describer(
     folders: list[str] | None = None,
     classes: list[str] | None = None,
 ) -> Describe | None:
-    """What a worst sample shows: an image set's file and thumbnail (`files`: the
+    """What a listed sample shows: an image set's file and thumbnail (`files`: the
     evaluated images' paths, in order), else a text (an array of strings) or a table's
     row (one sample of at most 64 numbers)."""
     if files:

@@ -1273,6 +1273,27 @@ export interface components {
             /** Colour */
             colour: string;
         };
+        /**
+         * CellSamples
+         * @description Samples of one confusion-matrix cell.
+         */
+        CellSamples: {
+            /**
+             * True
+             * @description The row: the true class's position in `classes`.
+             */
+            true: number;
+            /**
+             * Predicted
+             * @description The column: the predicted class's position.
+             */
+            predicted: number;
+            /**
+             * Samples
+             * @description Up to 8 of the cell's samples, the most confident first.
+             */
+            samples: components["schemas"]["EvaluatedSample"][];
+        };
         /** ChangedNode */
         ChangedNode: {
             /**
@@ -1729,6 +1750,50 @@ export interface components {
             dataset?: components["schemas"]["DatasetRef"] | null;
         };
         /**
+         * EvaluatedSample
+         * @description One evaluated sample as the results show it: its classes, how sure the model was,
+         *     and what it is (an image's thumbnail, a text, a table's row).
+         */
+        EvaluatedSample: {
+            /**
+             * Index
+             * @description Its position in the evaluated data.
+             */
+            index: number;
+            /**
+             * True
+             * @description The true class.
+             */
+            true: string;
+            /** Predicted */
+            predicted: string;
+            /**
+             * Confidence
+             * @description The probability the model gave its answer.
+             */
+            confidence: number;
+            /**
+             * File
+             * @description Image sets: class folder / file.
+             */
+            file?: string | null;
+            /**
+             * Thumbnail
+             * @description Image sets: a PNG data: URL.
+             */
+            thumbnail?: string | null;
+            /**
+             * Text
+             * @description Text sets: the text.
+             */
+            text?: string | null;
+            /**
+             * Row
+             * @description Tables: the sample's features.
+             */
+            row?: number[] | null;
+        };
+        /**
          * Evaluation
          * @description Keras's metrics on the data, and where the model goes wrong there: per Output in
          *     `outputs`; `confusion_matrix`, `per_class` and `worst` repeat the first Output's.
@@ -1754,7 +1819,7 @@ export interface components {
             /** Per Class */
             per_class?: components["schemas"]["ClassScores"][] | null;
             /** Worst */
-            worst?: components["schemas"]["WorstSample"][] | null;
+            worst?: components["schemas"]["EvaluatedSample"][] | null;
         };
         /**
          * EventList
@@ -2601,7 +2666,12 @@ export interface components {
              * Worst
              * @description The 12 most confidently wrong samples, worst first.
              */
-            worst?: components["schemas"]["WorstSample"][] | null;
+            worst?: components["schemas"]["EvaluatedSample"][] | null;
+            /**
+             * Cells
+             * @description With the confusion matrix: the cells with samples listed, row by row. Each lists up to 8, the most confident first, while the samples of all cells take at most 2,000,000 bytes: the cells' most confident samples come first (mistakes before right answers, the fullest cells first), then their second, and so on; a cell left out had none listed.
+             */
+            cells?: components["schemas"]["CellSamples"][] | null;
             regression?: components["schemas"]["RegressionResults"] | null;
         };
         /** ParamChange */
@@ -3627,49 +3697,6 @@ export interface components {
         WorkerList: {
             /** Workers */
             workers: components["schemas"]["WorkerInfo"][];
-        };
-        /**
-         * WorstSample
-         * @description A sample the model got wrong with high confidence.
-         */
-        WorstSample: {
-            /**
-             * Index
-             * @description Its position in the evaluated data.
-             */
-            index: number;
-            /**
-             * True
-             * @description The true class.
-             */
-            true: string;
-            /** Predicted */
-            predicted: string;
-            /**
-             * Confidence
-             * @description The probability the model gave its wrong answer.
-             */
-            confidence: number;
-            /**
-             * File
-             * @description Image sets: class folder / file.
-             */
-            file?: string | null;
-            /**
-             * Thumbnail
-             * @description Image sets: a PNG data: URL.
-             */
-            thumbnail?: string | null;
-            /**
-             * Text
-             * @description Text sets: the text.
-             */
-            text?: string | null;
-            /**
-             * Row
-             * @description Tables: the sample's features.
-             */
-            row?: number[] | null;
         };
         /**
          * PingMessage

@@ -1,21 +1,29 @@
 /**
  * A finished run's results: from its `evaluation.json` artifact (which has no Keras
  * metrics: those are the run's own), or computed on demand (`POST /api/runs/{id}/evaluate`). Per Output: for a classifier the confusion matrix
- * (click a cell for the listed samples in it), precision, recall and F1 per class and
- * the most confidently wrong samples (thumbnail, text or row); for a regression,
- * predicted against true and the residuals.
+ * (click a cell for the samples the evaluation lists of it, the most confident first),
+ * precision, recall and F1 per class and the most confidently wrong samples (thumbnail,
+ * text or row); for a regression, predicted against true and the residuals.
  */
 import { useEffect, useState } from 'react';
-import { experimentsApi, type Evaluation, type OutputResults, type WorstSample } from './api';
-import { cellColour, cellSamples, commonRange, formatScore, linear, rowShare } from './results';
+import { experimentsApi, type EvaluatedSample, type Evaluation, type OutputResults } from './api';
+import { cellColour, cellSamples, cellTitle, commonRange, formatScore, linear, rowShare } from './results';
 import './experiments.css';
 
-function Sample({ s }: { s: WorstSample }) {
+function Sample({ s }: { s: EvaluatedSample }) {
   return (
-    <div className="xp-sample" data-testid="worst-sample" data-index={s.index}>
+    <div className="xp-sample" data-testid="result-sample" data-index={s.index}>
       {s.thumbnail && <img src={s.thumbnail} alt={s.file ?? `sample ${s.index}`} />}
       <div>
-        <b>{s.true}</b> taken for <b className="tr-bad">{s.predicted}</b>
+        {s.true === s.predicted ? (
+          <>
+            <b>{s.true}</b> predicted rightly
+          </>
+        ) : (
+          <>
+            <b>{s.true}</b> taken for <b className="tr-bad">{s.predicted}</b>
+          </>
+        )}
       </div>
       <div className="muted">
         {(s.confidence * 100).toFixed(1)} % sure · #{s.index}
@@ -45,7 +53,7 @@ function Classification({ out }: { out: OutputResults }) {
   const classes = out.classes ?? [];
   const matrix = out.confusion_matrix ?? [];
   const worst = out.worst ?? [];
-  const listed = cell ? cellSamples(worst, classes, cell[0], cell[1]) : worst;
+  const listed = cell ? (out.cells ? cellSamples(out.cells, cell[0], cell[1]) : null) : worst;
   return (
     <>
       <div className="xp-cols">
@@ -115,25 +123,21 @@ function Classification({ out }: { out: OutputResults }) {
           </table>
         </div>
       </div>
-      <div className="xp-section" data-testid="worst-title">
+      <div className="xp-section" data-testid="samples-title">
         {cell
-          ? `${classes[cell[0]]} predicted as ${classes[cell[1]]}: ${matrix[cell[0]][cell[1]]} samples, ${listed.length} of them among the ${worst.length} most confident mistakes`
+          ? cellTitle(classes, matrix, cell[0], cell[1], listed === null ? null : listed.length)
           : `The ${worst.length} most confidently wrong samples`}
         {cell && (
           <button className="small ghost" onClick={() => setCell(null)}>
-            show all
+            the worst mistakes
           </button>
         )}
       </div>
-      {cell && cell[0] === cell[1] ? (
-        <p className="muted small">These are right: only mistakes are listed.</p>
-      ) : (
-        <div className="xp-worst">
-          {listed.map((s) => (
-            <Sample key={s.index} s={s} />
-          ))}
-        </div>
-      )}
+      <div className="xp-worst">
+        {(listed ?? []).map((s) => (
+          <Sample key={s.index} s={s} />
+        ))}
+      </div>
     </>
   );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { WorstSample } from './api';
-import { cellColour, cellSamples, commonRange, linear, rowShare } from './results';
+import type { CellSamples, EvaluatedSample } from './api';
+import { cellColour, cellSamples, cellTitle, commonRange, linear, rowShare } from './results';
 
 describe('confusion matrix cells', () => {
   const m = [
@@ -17,13 +17,31 @@ describe('confusion matrix cells', () => {
     expect(cellColour(1, true)).toBe('hsl(221, 70%, 46%)');
     expect(cellColour(0.5, false)).toBe('hsl(0, 70%, 71%)');
   });
-  it("a cell's samples: true class by row, prediction by column", () => {
-    const w = (t: string, p: string, index: number) =>
-      ({ index, true: t, predicted: p, confidence: 0.9 }) as WorstSample;
-    const worst = [w('cat', 'dog', 1), w('dog', 'cat', 2), w('cat', 'dog', 3)];
-    expect(cellSamples(worst, ['cat', 'dog'], 0, 1).map((s) => s.index)).toEqual([1, 3]);
-    expect(cellSamples(worst, ['cat', 'dog'], 1, 0).map((s) => s.index)).toEqual([2]);
-    expect(cellSamples(worst, ['cat', 'dog'], 0, 0)).toEqual([]);
+  it("a cell's samples: true class by row, prediction by column; none for a cell not listed", () => {
+    const s = (index: number) => ({ index, true: 'cat', predicted: 'dog', confidence: 0.9 }) as EvaluatedSample;
+    const cells: CellSamples[] = [
+      { true: 0, predicted: 1, samples: [s(1), s(3)] },
+      { true: 1, predicted: 0, samples: [s(2)] },
+    ];
+    expect(cellSamples(cells, 0, 1).map((x) => x.index)).toEqual([1, 3]);
+    expect(cellSamples(cells, 1, 0).map((x) => x.index)).toEqual([2]);
+    expect(cellSamples(cells, 0, 0)).toEqual([]);
+  });
+  it("a cell's heading: its classes, its count and how many are listed", () => {
+    const classes = ['cat', 'dog'];
+    const counts = [
+      [30, 12],
+      [0, 1],
+    ];
+    expect(cellTitle(classes, counts, 0, 1, 8)).toBe('cat predicted as dog: 12 samples, the 8 most confident listed');
+    expect(cellTitle(classes, counts, 1, 1, 1)).toBe('dog predicted rightly: 1 sample');
+    expect(cellTitle(classes, counts, 1, 0, 0)).toBe('dog predicted as cat: no samples');
+    expect(cellTitle(classes, counts, 0, 0, 0)).toBe(
+      'cat predicted rightly: 30 samples, none listed (the evaluation keeps a bounded number of samples)',
+    );
+    expect(cellTitle(classes, counts, 0, 1, null)).toBe(
+      'cat predicted as dog: 12 samples, not listed by this older evaluation (evaluate again)',
+    );
   });
 });
 

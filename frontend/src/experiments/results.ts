@@ -1,9 +1,9 @@
 /**
  * A run's evaluation as the results page draws it: each confusion-matrix cell's share of
- * its row (the colour) and the listed samples in it, and plain linear scales for the
- * regression plots.
+ * its row (the colour), its listed samples and what the list says of them, and plain
+ * linear scales for the regression plots.
  */
-import type { WorstSample } from './api';
+import type { CellSamples, EvaluatedSample } from './api';
 
 /** The share of row `i` (true class) that cell (i, j) holds; 0 for an empty row. */
 export function rowShare(matrix: number[][], i: number, j: number): number {
@@ -17,9 +17,24 @@ export function cellColour(share: number, diagonal: boolean): string {
   return share === 0 ? '#f8fafc' : `hsl(${hue}, 70%, ${Math.round(96 - share * 50)}%)`;
 }
 
-/** The listed samples whose true class is `classes[i]` and prediction `classes[j]`. */
-export function cellSamples(worst: WorstSample[], classes: string[], i: number, j: number): WorstSample[] {
-  return worst.filter((w) => w.true === classes[i] && w.predicted === classes[j]);
+/** The listed samples of cell (i, j): true class `i`, predicted class `j`, the most confident first. */
+export function cellSamples(cells: CellSamples[], i: number, j: number): EvaluatedSample[] {
+  return cells.find((c) => c.true === i && c.predicted === j)?.samples ?? [];
+}
+
+/**
+ * The heading of a cell's samples: its classes, how many samples it has and how many are
+ * listed (null: an evaluation stored before cells listed samples).
+ */
+export function cellTitle(classes: string[], matrix: number[][], i: number, j: number, listed: number | null): string {
+  const what = i === j ? `${classes[i]} predicted rightly` : `${classes[i]} predicted as ${classes[j]}`;
+  const n = matrix[i][j];
+  const count = `${n} sample${n === 1 ? '' : 's'}`;
+  if (n === 0) return `${what}: no samples`;
+  if (listed === null) return `${what}: ${count}, not listed by this older evaluation (evaluate again)`;
+  if (listed >= n) return `${what}: ${count}`;
+  if (listed === 0) return `${what}: ${count}, none listed (the evaluation keeps a bounded number of samples)`;
+  return `${what}: ${count}, the ${listed} most confident listed`;
 }
 
 /** A linear map from [d0, d1] to [r0, r1] (a flat domain maps to the middle). */

@@ -12,7 +12,7 @@ from layerforge.events.types import Metrics, RunError, RunEvent
 from layerforge.graph.schema import Graph
 from layerforge.store.models import RunStatus
 from layerforge.training.datasets.models import DatasetRef
-from layerforge.training.evaluation import ClassScores, OutputResults, WorstSample
+from layerforge.training.evaluation import ClassScores, EvaluatedSample, OutputResults
 from layerforge.training.settings import RunSettings
 
 
@@ -103,7 +103,7 @@ class Evaluation(BaseModel):
     outputs: list[OutputResults] = Field(default_factory=list)
     confusion_matrix: list[list[int]] | None = None
     per_class: list[ClassScores] | None = None
-    worst: list[WorstSample] | None = None
+    worst: list[EvaluatedSample] | None = None
 
 
 def run_out(row: dict[str, Any]) -> Run:
