@@ -1,7 +1,7 @@
 /**
  * The sweeps page against the real server: dimensions added by JSON Pointer (a bad one
- * refused by name before any trial starts), a sweep of the digits MLP run live to its
- * end (table, parallel coordinates, importance matching GET /api/sweeps/{id}), its best
+ * refused by name before any trial starts), a 16-trial sweep of the digits MLP, two at a
+ * time, run live to its end (table, parallel coordinates, importance matching GET /api/sweeps/{id}), its best
  * trial opened as a graph, another sweep cancelled.
  */
 import type { Page } from '@playwright/test';
@@ -9,6 +9,7 @@ import { expect, openTemplate, pageErrors, selectNode, shot, test } from './fixt
 
 const UNITS = '/graph/nodes/dense_1/params/units';
 const LR = '/settings/optimizer/learning_rate';
+const TRIALS = 16;
 
 async function digitsMlp(page: Page) {
   await openTemplate(page, 'sequential_mlp_mnist');
@@ -27,7 +28,7 @@ async function addDimension(page: Page, pointer: string) {
 }
 
 test('a sweep from the page: live trials, importance, the best opened as a graph; cancel', async ({ editor: page }) => {
-  test.setTimeout(150_000);
+  test.setTimeout(420_000);
   page.on('dialog', (d) => void d.accept());
   const errors = pageErrors(page);
   const sweepCount = async () => (await (await page.request.get('/api/sweeps')).json()).sweeps.length as number;
@@ -52,7 +53,7 @@ test('a sweep from the page: live trials, importance, the best opened as a graph
   await units.getByTestId('dim-choices').fill('16, 48');
   const lr = await addDimension(page, LR);
   await expect(lr.getByTestId('dim-kind')).toHaveValue('log');
-  await page.getByTestId('sweep-trials').fill('3');
+  await page.getByTestId('sweep-trials').fill(String(TRIALS));
   await page.getByTestId('sweep-sampler').selectOption('random');
   await page.getByTestId('sweep-pruner').selectOption('none');
   await page.getByTestId('sweep-start').click();
@@ -62,11 +63,12 @@ test('a sweep from the page: live trials, importance, the best opened as a graph
   const sweepId = (await view.getAttribute('data-sweep'))!;
   // live: trials appear while it runs, then it ends by itself
   await expect(page.getByTestId('sweep-trial').first()).toBeVisible();
-  await expect(view).toHaveAttribute('data-status', 'succeeded', { timeout: 100_000 });
+  await expect(view).toHaveAttribute('data-status', 'succeeded', { timeout: 300_000 });
   const sweep = await (await page.request.get(`/api/sweeps/${sweepId}`)).json();
   expect(sweep.space[UNITS]).toEqual({ low: null, high: null, log: false, step: null, choices: [16, 48] });
   expect(sweep.space[LR].log).toBe(true);
-  await expect(page.getByTestId('sweep-trial')).toHaveCount(3);
+  expect(sweep.trials).toHaveLength(TRIALS);
+  await expect(page.getByTestId('sweep-trial')).toHaveCount(TRIALS);
   for (const t of sweep.trials) {
     const row = page.locator(`[data-testid="sweep-trial"][data-trial="${t.number}"]`);
     await expect(row).toHaveAttribute('data-state', t.state);
@@ -75,7 +77,7 @@ test('a sweep from the page: live trials, importance, the best opened as a graph
     expect(Math.abs(shown - t.value)).toBeLessThanOrEqual(Math.abs(t.value) * 1e-3);
   }
   await expect(page.getByTestId('parcoords-axis')).toHaveCount(3);
-  await expect(page.getByTestId('parcoords-trial')).toHaveCount(3);
+  await expect(page.getByTestId('parcoords-trial')).toHaveCount(TRIALS);
   await expect(page.getByTestId('sweep-importance')).toContainText('dense_1.units');
   await expect(page.getByTestId('sweep-importance')).toContainText('optimizer.learning_rate');
   // a taller dock for the picture (docs/sweep.png)
