@@ -1,4 +1,4 @@
-"""A sweep on the team server: its trials are ordinary runs that the Dramatiq workers
+"""A sweep of 16 trials on the team server: its trials are ordinary runs that the Dramatiq workers
 train, two at a time on two `layerforge worker --cpu` processes, with the study in
 PostgreSQL (a schema of its own) and events through Redis."""
 
@@ -11,6 +11,7 @@ from contract.conftest import team_server, wait_for_workers
 from helpers import run_body
 
 SWEEP_REDIS_DB = 12
+TRIALS = 16
 
 
 def test_a_sweep_trains_its_trials_on_two_workers(tmp_path: Path, postgres_url: str) -> None:
@@ -19,9 +20,9 @@ def test_a_sweep_trains_its_trials_on_two_workers(tmp_path: Path, postgres_url: 
         "/settings/optimizer/learning_rate": {"low": 1e-3, "high": 3e-2, "log": True},
     }
     body = {
-        **run_body(epochs=30, batch_size=8),
+        **run_body(epochs=10, batch_size=8),
         "space": space,
-        "trials": 4,
+        "trials": TRIALS,
         "parallel": 2,
         "pruner": "none",
         "seed": 2,
@@ -44,6 +45,6 @@ def test_a_sweep_trains_its_trials_on_two_workers(tmp_path: Path, postgres_url: 
                 most_busy = max(most_busy, busy, key=len)
                 time.sleep(0.5)
     assert sweep["status"] == "succeeded", sweep
-    assert [t["state"] for t in sweep["trials"]] == ["complete"] * 4
+    assert [t["state"] for t in sweep["trials"]] == ["complete"] * TRIALS
     assert sweep["best"] is not None
     assert len(most_busy) == 2, most_busy  # two trials at a time: one on each worker
