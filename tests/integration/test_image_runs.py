@@ -81,7 +81,7 @@ def test_an_image_zip_trains_a_cnn_streamed_from_disk_and_is_evaluated(runs_clie
     assert [c["support"] for c in out["per_class"]] == [sum(row) for row in matrix]
     for worst in out["worst"]:
         assert worst["true"] != worst["predicted"] and worst["file"].split("/")[0] == worst["true"]
-        assert worst["thumbnail"].startswith("data:image/png;base64,")
+        assert worst["thumbnail"].startswith("data:image/jpeg;base64,")
     assert len(out["worst"]) == min(12, 75 - correct)
     # every cell with samples lists its most confident ones, thumbnails and all
     assert [(c["true"], c["predicted"]) for c in out["cells"]] == [
@@ -96,7 +96,7 @@ def test_an_image_zip_trains_a_cnn_streamed_from_disk_and_is_evaluated(runs_clie
         for s in listed:
             assert (s["true"], s["predicted"]) == (out["classes"][i], out["classes"][j])
             assert s["file"].split("/")[0] == s["true"]
-            assert s["thumbnail"].startswith("data:image/png;base64,")
+            assert s["thumbnail"].startswith("data:image/jpeg;base64,")
 
     evaluated = client.post(f"/api/runs/{run['id']}/evaluate", json={})
     assert evaluated.status_code == 200, evaluated.text

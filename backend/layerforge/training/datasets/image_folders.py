@@ -372,14 +372,17 @@ def class_files(folder: Path, sub: str, n: int, offset: int = 0) -> tuple[int, l
 
 
 def thumbnail(path: Path, size: int) -> tuple[int, int, str]:
-    """The image's width and height and a PNG thumbnail at most `size` on a side, as a
-    data: URL."""
+    """The image's width and height and a thumbnail at most `size` on a side, as a data:
+    URL: a JPEG, about a fifth of a PNG's bytes (the evaluation's samples share a size
+    cap), or a PNG where the image has transparency to keep."""
     from PIL import Image
 
     with Image.open(path) as image:
         width, height = image.size
         image.thumbnail((size, size))
-        small = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
+        see_through = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+        small = image.convert("RGBA" if see_through else "RGB")
     buf = io.BytesIO()
-    small.save(buf, format="PNG")
-    return width, height, "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    kind = "png" if see_through else "jpeg"
+    small.save(buf, format=kind.upper(), **({} if see_through else {"quality": 85}))
+    return width, height, f"data:image/{kind};base64," + base64.b64encode(buf.getvalue()).decode()
