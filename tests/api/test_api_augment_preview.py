@@ -123,3 +123,21 @@ def test_what_cannot_be_previewed_is_a_422_naming_it(shapes):
     node_error = cases[2][0].json()["errors"][0]
     assert node_error["node"] == "rot"
     assert _preview(shapes, _graph(flip), name="nothing").status_code == 404
+
+
+def test_a_graph_being_built_previews_and_an_empty_one_names_the_missing_augmentation(shapes):
+    # the editor previews while a graph is drawn: no Input or Output yet is no reason to
+    # refuse, and the answer for a graph without augmentation says so (it used to answer
+    # the graph's own 'no Input node; no Output node' first)
+    empty = _preview(shapes, {"nodes": [], "edges": []})
+    assert empty.status_code == 422, empty.text
+    assert [e["code"] for e in empty.json()["errors"]] == ["no_augmentation"]
+    flip = {"id": "flip", "type": "RandomFlip", "params": {"mode": "horizontal"}}
+    source = {"id": "in", "type": "Input", "params": {"shape": [16, 16, 3]}}
+    unfinished = {"nodes": [source, flip], "edges": [{"source": "in", "target": "flip"}]}
+    got = _preview(shapes, unfinished, n=2)
+    assert got.status_code == 200, got.text
+    assert got.json()["layers"] == ["flip"] and len(got.json()["samples"]) == 2
+    # a set that is not images is refused before the graph is looked at
+    digits = _preview(shapes, {"nodes": [], "edges": []}, name="digits")
+    assert [e["code"] for e in digits.json()["errors"]] == ["not_images"]

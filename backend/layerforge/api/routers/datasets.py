@@ -42,7 +42,7 @@ from layerforge.training.datasets import (
 from layerforge.training.datasets.augment_preview import (
     AugmentPreview,
     augment_preview,
-    augmentation_nodes,
+    previewed_nodes,
 )
 from layerforge.training.datasets.catalogue import stored_path
 from layerforge.training.datasets.errors import DatasetError, limit_exceeded
@@ -318,15 +318,20 @@ def augment_preview_route(
         if is_builtin(name):
             raise ApiError.one(422, "not_images", f"{name!r} is not an image set", param="name")
         raise _not_found(name)
+    info = upload_info(record)
+    try:
+        applied = {n.id for n in previewed_nodes(info, body.graph)}
+    except DatasetError as exc:
+        raise ApiError(exc.status, [exc.problem("name")]) from None
+    # only the applied nodes' own errors matter: a graph still missing its Output previews
     report = _checked(body.graph, settings.limits)
-    applied = {n.id for n in augmentation_nodes(body.graph)}
-    problems = [e for e in report.errors if e.node is None or e.node in applied]
+    problems = [e for e in report.errors if e.node in applied]
     if problems:
         raise ApiError(422, problems)
     try:
         with keras_lock:
             return augment_preview(
-                upload_info(record),
+                info,
                 stored_path(settings.data_dir, record),
                 record.meta.get("folders") or [],
                 body.graph,

@@ -114,12 +114,10 @@ def _augmented(nodes: list[Node], images: np.ndarray) -> np.ndarray:
     return np.asarray(data)
 
 
-def augment_preview(
-    info: DatasetInfo, folder: Path, folders: list[str], graph: Graph, *, n: int, size: int
-) -> AugmentPreview:
-    """`n` images of the set before and after the graph's augmentation layers, as PNG
-    thumbnails at most `size` on a side. Raises DatasetError (not an image set, no
-    augmentation layer) or GraphError (a layer that fails on the images)."""
+def previewed_nodes(info: DatasetInfo, graph: Graph) -> list[Node]:
+    """The augmentation nodes a preview of `info` through `graph` applies. Raises
+    DatasetError when there is nothing to preview: not an image set, or no augmentation
+    layer (Keras-free, so the API says so before it validates the graph)."""
     if info.kind != "images" or not info.classes or info.color_mode is None:
         raise DatasetError(f"{info.name!r} is not an image set", code="not_images", param="name")
     nodes = augmentation_nodes(graph)
@@ -130,6 +128,17 @@ def augment_preview(
             code="no_augmentation",
             param="graph",
         )
+    return nodes
+
+
+def augment_preview(
+    info: DatasetInfo, folder: Path, folders: list[str], graph: Graph, *, n: int, size: int
+) -> AugmentPreview:
+    """`n` images of the set before and after the graph's augmentation layers, as PNG
+    thumbnails at most `size` on a side. Raises DatasetError (not an image set, no
+    augmentation layer) or GraphError (a layer that fails on the images)."""
+    nodes = previewed_nodes(info, graph)
+    assert info.color_mode is not None  # an image set's, as previewed_nodes checked
     if not folder.is_dir():
         raise DatasetError(
             f"the images of {info.name!r} are missing from the server", code="missing"
