@@ -2,13 +2,15 @@
  * Image data sets (a dock tab): upload a .zip of class-named folders with the image
  * size, colour mode and validation split chosen at creation (a progress bar while it
  * goes up), and for the set chosen its class counts and a grid of thumbnails per class
- * (GET /api/datasets/{name}/samples).
+ * (GET /api/datasets/{name}/samples), and what the graph's random augmentation layers make
+ * of its images (AugmentPreview.tsx).
  */
 import { useEffect, useState } from 'react';
 import { useEditor } from '../editor/store/editor';
 import { initTraining, loadDatasets, setForm, useTraining } from '../training/store';
 import { experimentsApi, uploadImageSet, type ImageSetOptions, type SampleList } from '../experiments/api';
 import '../experiments/experiments.css';
+import { AugmentPreview } from './AugmentPreview';
 
 const THUMBS = 8;
 
@@ -210,6 +212,7 @@ export default function DatasetsPage() {
                 ))}
               </tbody>
             </table>
+            <AugmentPreview key={shown.name} dataset={shown.name} />
             {(shown.classes ?? []).map((c) => (
               <ClassThumbs key={`${shown.name}/${c}`} name={shown.name} cls={c} count={shown.counts?.[c] ?? 0} />
             ))}

@@ -1,5 +1,5 @@
 /** The right-hand inspector: the selected node's form, or the graph's settings. */
-import { useCallback, useMemo } from 'react';
+import { lazy, Suspense, useCallback, useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { formatCount } from '../canvas/flow';
 import { callSites, ownerOf, setParam, updateNode } from '../graph/transforms';
@@ -12,6 +12,10 @@ import { checkedAnswer, currentGraph, useEditor } from '../store/editor';
 import { ParamDatalists, ParamField } from './ParamField';
 import { ErrorColouringPanel } from './ErrorColouringPanel';
 import { paramPointer } from '../searchDims';
+
+// they read the training store: loaded when such a node is selected
+const AugmentPanel = lazy(() => import('./AugmentPanel'));
+const AdaptedPanel = lazy(() => import('./AdaptedPanel'));
 
 function GraphSettings() {
   const graph = useEditor((s) => currentGraph(s));
@@ -300,6 +304,10 @@ function NodeInspector({ id }: { id: string }) {
         onTextError={onTextError}
         searchNode={path.length || owner.type === 'Input' || owner.type === 'Output' ? undefined : owner.id}
       />
+      <Suspense fallback={null}>
+        {spec?.training_only && !path.length && <AugmentPanel />}
+        {!!spec?.adapt_state?.length && !path.length && <AdaptedPanel nodeId={owner.id} />}
+      </Suspense>
       {owner.type !== 'Input' && owner.type !== 'Output' && (
         <div className="field inline">
           <input
