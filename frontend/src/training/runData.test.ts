@@ -39,6 +39,29 @@ describe('RunData', () => {
     expect(d.points).toBe(1);
     expect(d.events).toBe(7);
   });
+
+  it('keeps what each adapted preprocessing node learned, for its inspector', () => {
+    const d = new RunData('r');
+    const vectorize = {
+      type: 'adapted' as const,
+      node: 'vectorize',
+      layer: 'vectorize',
+      layer_type: 'TextVectorization',
+      seconds: 0.4,
+      vocabulary_size: 44,
+      top_tokens: ['the', 'a'],
+    };
+    const norm = { type: 'adapted' as const, node: 'norm', layer: 'norm', layer_type: 'Normalization', seconds: 0.1 };
+    d.apply([
+      ev({ seq: 1, time: 100, ...vectorize }),
+      ev({ seq: 2, time: 100, ...norm, mean: [0.5], variance: [2] }),
+      ev({ seq: 3, time: 101, type: 'epoch', epoch: 0, epochs: 1, metrics: { loss: 1 } }),
+    ]);
+    expect(d.adapted.map((a) => [a.node, a.vocabulary_size ?? null, a.mean ?? null])).toEqual([
+      ['vectorize', 44, null],
+      ['norm', null, [0.5]],
+    ]);
+  });
 });
 
 describe('progressOf', () => {

@@ -6,6 +6,7 @@
  */
 import { addEvent, batchStep, emptyTable, pointCount, type SeriesTable } from './series';
 import type {
+  AdaptedEvent,
   BatchEvent,
   EpochEvent,
   ErrorEvent,
@@ -40,6 +41,8 @@ export class RunData {
   system: SystemEvent[] = [];
   /** What a run started from trained weights loaded, skipped and initialised. */
   weights: WeightsEvent | null = null;
+  /** What each preprocessing node adapted before fit learned (vocabulary, mean, bins). */
+  adapted: AdaptedEvent[] = [];
   /** Events folded in (seq-deduplicated upstream by RunStream). */
   events = 0;
 
@@ -83,6 +86,9 @@ export class RunData {
           break;
         case 'weights':
           this.weights = ev;
+          break;
+        case 'adapted':
+          this.adapted.push(ev);
           break;
       }
     }

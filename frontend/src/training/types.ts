@@ -35,6 +35,7 @@ export type ErrorEvent = Schemas['ErrorEvent'];
 export type ArtifactEvent = Schemas['ArtifactEvent'];
 export type SystemEvent = Schemas['SystemEvent'];
 export type WeightsEvent = Schemas['WeightsEvent'];
+export type AdaptedEvent = Schemas['AdaptedEvent'];
 /** A message on a run's stream: one of its events (pings are dropped by the socket). */
 export type RunEvent = Schemas['EventList']['events'][number];
 
