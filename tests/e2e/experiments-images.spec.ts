@@ -59,7 +59,7 @@ test('upload a zip of class folders, see counts and thumbnails per class', async
     await expect(set.locator(`[data-testid="class-thumbs"][data-class="${cls}"] img`)).toHaveCount(n);
   }
   const src = await set.locator('[data-testid="class-thumbs"] img').first().getAttribute('src');
-  expect(src).toMatch(/^data:image\/png;base64,/);
+  expect(src).toMatch(/^data:image\/jpeg;base64,/); // opaque images: JPEG thumbnails
   await expect(page.getByTestId('images-progress')).toHaveCount(0);
   expect(errors).toEqual([]);
 });
