@@ -252,13 +252,14 @@ export default function ResultsView({ runId }: { runId: string }) {
   const { ev } = load;
   const outputs = ev.outputs ?? [];
   const out = outputs[Math.min(outIndex, outputs.length - 1)];
+  // the stored evaluation has none (the run's charts hold them); "Evaluate again" does
+  const metrics = Object.entries(ev.metrics ?? {})
+    .map(([k, v]) => `${k} ${v === null ? '–' : v.toPrecision(4)}`)
+    .join(' · ');
   return (
     <div data-testid="results" data-samples={ev.samples}>
       <p className="small">
-        On {ev.samples} samples of <b>{ev.dataset}</b> ({ev.data ?? 'whole set'}):{' '}
-        {Object.entries(ev.metrics ?? {})
-          .map(([k, v]) => `${k} ${v === null ? '–' : v.toPrecision(4)}`)
-          .join(' · ')}{' '}
+        On {ev.samples} samples of <b>{ev.dataset}</b> ({ev.data ?? 'whole set'}){metrics ? `: ${metrics}` : '.'}{' '}
         {button}
       </p>
       {outputs.length > 1 && (
