@@ -5,13 +5,17 @@ interleaved pairs: (1) plain `model.fit(verbose=0)` in this process, built and c
 the trainer does, then (2) the same graph, data, seed, batch size and epochs through the
 real trainer subprocess (`python -m layerforge.training.trainer`), once with `layer_stats`
 off and once on (their order alternates between pairs). Checkpoint and TensorBoard are off
-in both runs: this measures the event stream and the layer statistics.
+in both runs: this measures the event stream and the layer statistics (on by default,
+held to a share of the fit time: the epochs they measured are printed).
 
-Each side trains about `--seconds` seconds (epochs calibrated from a plain epoch). The
+Each side trains about `--seconds` seconds (epochs calibrated from plain fits of 1 and 4
+epochs, so that each fit's own start-up is not taken for epoch time). The
 ratio of a pair is plain fit seconds / run fit seconds (the run's own `fit took` log), so
 1.0 is no overhead and the aim is >= 0.97. Printed: the median of the pairwise ratios with
-their quartiles and range, wall and CPU seconds of the fit on each side, and a verdict
-that says when the spread is too wide to conclude.
+their quartiles and range, wall and CPU seconds of the fit on each side, the statistics'
+own cost (run off / run on, the two runs beside each other, and the time the run's closing
+`layer statistics` log counts), and a verdict that says when the spread is too wide to
+conclude.
 
     .venv/bin/python bench/bench_training_overhead.py [--pairs 7] [--seconds 10]
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -75,6 +80,8 @@ def settings(epochs: int, layer_stats: bool = False) -> dict:
 class Fit:
     wall: float
     cpu: float
+    stats_epochs: int = 0  # epochs with a layer_stats event
+    stats_seconds: float = 0.0  # what the statistics took, as their closing log says
 
 
 def plain_fit(graph: dict, dataset: str, epochs: int) -> Fit:
@@ -110,10 +117,15 @@ def run_fit(graph: dict, dataset: str, epochs: int, layer_stats: bool) -> Fit:
         status = t.of("status")[-1]["status"]
         if status != "succeeded":
             raise RuntimeError(f"run {status}: {t.events[-4:]}\n{t.stderr[-2000:]}")
-        if layer_stats and len(t.of("layer_stats")) != epochs:
-            raise RuntimeError(f"{len(t.of('layer_stats'))} layer_stats events for {epochs} epochs")
+        measured = [e["epoch"] for e in t.of("layer_stats")]
+        if layer_stats and (measured[:1] != [0] or measured[-1:] != [epochs - 1]):
+            raise RuntimeError(
+                f"layer_stats at epochs {measured} of {epochs}: not the first and last"
+            )
         fit = next(e for e in t.of("log") if "fit_seconds" in e)
-        return Fit(fit["fit_seconds"], fit["fit_cpu_seconds"])
+        said = [re.search(r"([\d.]+) s in all", e["message"]) for e in t.of("log")]
+        took = next((float(m.group(1)) for m in said if m), 0.0)
+        return Fit(fit["fit_seconds"], fit["fit_cpu_seconds"], len(measured), took)
 
 
 def quartiles(values: list[float]) -> tuple[float, float, float]:
@@ -155,10 +167,17 @@ def ratio_line(label: str, ratios: list[float]) -> str:
     )
 
 
+def calibrate(graph: dict, dataset: str, seconds: float) -> int:
+    """Epochs for a plain fit of about `seconds`: the time of an epoch from fits of 1 and 4
+    epochs (each builds, traces and starts afresh: that part is not epoch time)."""
+    plain_fit(graph, dataset, 1)  # warm: imports and data loading in this process
+    short, long = plain_fit(graph, dataset, 1).wall, plain_fit(graph, dataset, 4).wall
+    per_epoch = max((long - short) / 3, 1e-3)
+    return max(1, math.ceil((seconds - max(short - per_epoch, 0.0)) / per_epoch))
+
+
 def bench_case(label: str, graph: dict, dataset: str, pairs: int, seconds: float) -> None:
-    plain_fit(graph, dataset, 1)  # warm: first tracing and data loading in this process
-    one = plain_fit(graph, dataset, 2).wall / 2
-    epochs = max(1, math.ceil(seconds / one))
+    epochs = calibrate(graph, dataset, seconds)
     from layerforge.training.datasets import load_dataset
 
     samples = len(load_dataset(dataset)[1]["x"]) * epochs
@@ -187,6 +206,16 @@ def bench_case(label: str, graph: dict, dataset: str, pairs: int, seconds: float
     print("  CPU-time ratio plain/run, pairwise:")
     print(ratio_line("stats off", cpu_off))
     print(ratio_line("stats on", cpu_on))
+    print("  cost of the statistics: run off / run on, pairwise:")
+    print(ratio_line("wall", [f.wall / n.wall for f, n in zip(off.fits, on.fits, strict=True)]))
+    print(ratio_line("CPU", [f.cpu / n.cpu for f, n in zip(off.fits, on.fits, strict=True)]))
+    own = [f.stats_seconds / f.wall for f in on.fits]
+    print(
+        f"  the statistics' own time (their log): median {statistics.median(own):.2%} of the "
+        f"run's fit ({', '.join(f'{f.stats_seconds:.3f}' for f in on.fits)} s)"
+    )
+    measured = sorted(f.stats_epochs for f in on.fits)
+    print(f"  layer statistics measured at {measured} of {epochs} epochs (per run with them on)")
     print(f"  verdict, stats off: {verdict(wall_off)}")
     print(f"  verdict, stats on:  {verdict(wall_on)}")
 

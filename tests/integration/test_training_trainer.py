@@ -56,10 +56,15 @@ def test_digits_mlp_reaches_90_percent(digits_run):
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epochs[-1]["metrics"])
 
 
-def test_layer_stats_every_epoch_on_every_weighted_node(digits_run):
+def test_layer_stats_on_every_weighted_node_at_the_epochs_the_budget_allows(digits_run):
     _, _, t = digits_run
     stats = t.of("layer_stats")
-    assert [e["epoch"] for e in stats] == [0, 1, 2, 3, 4]
+    measured = [e["epoch"] for e in stats]
+    assert measured[0] == 0 and measured[-1] == 4 and measured == sorted(set(measured))
+    # the time budget may skip some: the log says which were measured, and what they cost
+    (said,) = [e["message"] for e in t.of("log") if e["message"].startswith("layer statistics")]
+    assert said.startswith(f"layer statistics at {len(measured)} of 5 epochs (1")
+    assert said.endswith("held to 2%, the first and the last epoch always measured")
     for event in stats:
         assert set(event["nodes"]) == {"l0", "l1"}
         hidden, head = event["nodes"]["l0"], event["nodes"]["l1"]
@@ -68,8 +73,36 @@ def test_layer_stats_every_epoch_on_every_weighted_node(digits_run):
         assert 0 <= hidden["dead_fraction"] < 1 and hidden["mean"] > 0  # relu
         assert "dead_fraction" not in head and 0 < head["mean"] < 1  # softmax
     # each epoch's stats come right after its epoch event
-    kinds = [e["type"] for e in t.events if e["type"] in ("epoch", "layer_stats")]
-    assert kinds == ["epoch", "layer_stats"] * 5
+    kinds = [(e["type"], e["epoch"]) for e in t.events if e["type"] in ("epoch", "layer_stats")]
+    assert [k for k in kinds if k[0] == "epoch"] == [("epoch", e) for e in range(5)]
+    for i, kind in enumerate(kinds):
+        if kind[0] == "layer_stats":
+            assert kinds[i - 1] == ("epoch", kind[1])
+
+
+def test_layer_stats_are_on_by_default_and_measure_the_epoch_an_early_stop_ends_on(tmp_path):
+    """EarlyStopping that never sees an improvement stops after epoch 4 of 30; the layer
+    statistics (on: the settings do not name them) measure that epoch as the run's last,
+    whatever their time budget skipped before it: they see the stop EarlyStopping sets."""
+    never_better = {"monitor": "loss", "min_delta": 1e9, "patience": 3}
+    t = run_trainer(
+        tmp_path,
+        digits_mlp(),
+        {"name": "digits_flat"},
+        epochs=30,
+        validation_split=0,
+        early_stopping=never_better,
+        tensorboard=False,
+        keep_best_checkpoint=False,
+        seed=1,
+    )
+    _assert_protocol(t)
+    assert [e["epoch"] for e in t.of("epoch")] == [0, 1, 2, 3]
+    measured = [e["epoch"] for e in t.of("layer_stats")]
+    assert measured[0] == 0 and measured[-1] == 3
+    assert t.of("layer_stats")[-1]["nodes"]["l0"]["weight_norm"] > 0
+    (said,) = [e["message"] for e in t.of("log") if e["message"].startswith("layer statistics")]
+    assert said.startswith(f"layer statistics at {len(measured)} of 4 epochs (1")
 
 
 def test_batch_events_are_throttled_and_include_each_last_batch(digits_run):

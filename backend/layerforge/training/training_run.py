@@ -183,22 +183,6 @@ class Run:
         s = self.settings
         self.events = EventCallback(self.emit, self.cancel)
         callbacks: list[Any] = [self.events]
-        if s.layer_stats:
-            from layerforge.training.layer_stats import LayerStats
-
-            probe = {"probe_samples": batch_size} if stateful else {}
-            callbacks.append(
-                LayerStats(
-                    self.emit,
-                    self.compiled,
-                    self.layer_nodes,
-                    self.compile_args,
-                    x,
-                    y,
-                    cancel=self.cancel,
-                    **probe,
-                )
-            )
         if stateful:
             callbacks.append(ResetStatefulLayers(ResetStatefulLayers.find(self.model)))
         if s.early_stopping:
@@ -223,6 +207,22 @@ class Run:
             callbacks.append(self.best)
         if s.tensorboard:
             callbacks.append(EpochTensorBoard(str(self.run_dir / "tensorboard")))
+        if s.layer_stats:  # last: it reads the stop EarlyStopping may have set
+            from layerforge.training.layer_stats import LayerStats
+
+            probe = {"probe_samples": batch_size} if stateful else {}
+            callbacks.append(
+                LayerStats(
+                    self.emit,
+                    self.compiled,
+                    self.layer_nodes,
+                    self.compile_args,
+                    x,
+                    y,
+                    cancel=self.cancel,
+                    **probe,
+                )
+            )
         return callbacks
 
     # -- the run --------------------------------------------------------------------------
