@@ -295,7 +295,7 @@ export function SettingsPane() {
       <MemoryEstimate />
       <label
         className="tr-check small"
-        title="Weight and gradient norms, activations and dead units per node at each epoch end; colours the graph (costs some speed)"
+        title="Weight and gradient norms, activations and dead units per node at epoch ends (the first, the last, and others within 2 % of the fit time); colours the graph"
       >
         <input
           type="checkbox"

@@ -111,6 +111,6 @@ export function colourGraph(events: LayerStatsEvent[], stat: StatInfo, epoch: nu
 export function noStatsNote(statsOn: boolean, status: string | null | undefined): string {
   if (!statsOn) return 'No layer statistics in this run: turn them on in the settings to colour the graph by them.';
   if (isTerminal(status))
-    return `The run ended (${status}) before its first layer statistics, taken at each epoch end.`;
+    return `The run ended (${status}) before its first layer statistics, taken at the end of its first epoch.`;
   return 'Layer statistics arrive at the end of epoch 1.';
 }

@@ -35,7 +35,7 @@ export class RunData {
   errors: ErrorEvent[] = [];
   logs: LogEvent[] = [];
   artifacts: string[] = [];
-  /** Per-node training statistics, one event per epoch end (settings.layer_stats). */
+  /** Per-node training statistics, one event per measured epoch: the first, the last and others within the trainer's time budget (settings.layer_stats). */
   layerStats: LayerStatsEvent[] = [];
   /** The trainer's CPU, memory and GPU samples (every few seconds while it fits). */
   system: SystemEvent[] = [];

@@ -62,7 +62,7 @@ export interface TrainForm {
   epochs: number;
   batchSize: number;
   validationSplit: number;
-  /** Per-node statistics at each epoch end, for colouring the graph (settings.layer_stats). */
+  /** Per-node statistics at the epochs measured, for colouring the graph (settings.layer_stats). */
   layerStats: boolean;
 }
 
