@@ -38,9 +38,12 @@ def needs_fixes(report: ValidationReport) -> bool:
     return bool(report.errors) or any(w.code in FIXABLE_WARNINGS for w in report.warnings)
 
 
-def add_fixes(graph: Graph, report: ValidationReport, check: Check) -> None:
-    """Attach checked fixes to the report's problems (errors first)."""
-    context = _Context(graph, report)
+def add_fixes(
+    graph: Graph, report: ValidationReport, check: Check, index: GraphIndex | None = None
+) -> None:
+    """Attach checked fixes to the report's problems (errors first); `index`: the graph's,
+    where the checks that made the report built one."""
+    context = _Context(graph, report, index)
     budget = MAX_CHECKS
     problems = [*report.errors, *(w for w in report.warnings if w.code in FIXABLE_WARNINGS)]
     for problem in problems[:MAX_PROBLEMS]:
@@ -136,10 +139,10 @@ def _works(
 class _Context:
     """The graph as JSON data, its index and shapes, and patch builders on them."""
 
-    def __init__(self, graph: Graph, report: ValidationReport):
+    def __init__(self, graph: Graph, report: ValidationReport, index: GraphIndex | None = None):
         self.graph = graph
         self.report = report
-        self.index = GraphIndex.of(graph)
+        self.index = index or GraphIndex.of(graph)
         self.position = {n.id: i for i, n in enumerate(graph.nodes)}
 
     @functools.cached_property

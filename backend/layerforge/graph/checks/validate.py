@@ -52,7 +52,7 @@ def validate_graph(
         return kept[0]
     report = _check(graph, limits, findings)
     if fixes and needs_fixes(report):
-        add_fixes(graph, report, lambda fixed: _check(fixed, limits))
+        add_fixes(graph, report, lambda fixed: _check(fixed, limits), findings.index(graph))
     cache.REPORTS.put(key, (report, fixes))
     return report
 
