@@ -6,44 +6,12 @@
  * image set's page, eight augmented images drawn beside their originals, and not equal to
  * them.
  */
-import type { Locator, Page } from '@playwright/test';
+import type { Locator } from '@playwright/test';
 import { zipSync } from 'fflate';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, pageErrors, selectNode, settled, shot, test } from './fixtures';
-
-type RGB = [number, number, number];
-
-/** A w×h 24-bit BMP, `corner` in its top-left quarter and `fill` elsewhere. */
-function bmp(w: number, h: number, fill: RGB, corner: RGB): Uint8Array {
-  const row = Math.ceil((w * 3) / 4) * 4;
-  const size = 54 + row * h;
-  const buf = Buffer.alloc(size);
-  buf.write('BM', 0);
-  buf.writeUInt32LE(size, 2);
-  buf.writeUInt32LE(54, 10);
-  buf.writeUInt32LE(40, 14);
-  buf.writeInt32LE(w, 18);
-  buf.writeInt32LE(h, 22);
-  buf.writeUInt16LE(1, 26);
-  buf.writeUInt16LE(24, 28);
-  buf.writeUInt32LE(row * h, 34);
-  // rows are stored bottom-up: y = h - 1 is the top row
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) {
-      const [r, g, b] = x < w / 2 && y >= h / 2 ? corner : fill;
-      buf.set([b, g, r], 54 + y * row + x * 3);
-    }
-  return new Uint8Array(buf);
-}
-
-/** Add a layer under the one selected (a palette click connects it there). */
-async function addLayer(page: Page, type: string) {
-  await page.getByTestId('palette-search').fill(type);
-  await page.getByTestId(`palette-${type}`).click();
-  await page.getByTestId('palette-search').fill('');
-}
+import { addLayer, bmp, expect, pageErrors, selectNode, settled, shot, test } from './fixtures';
 
 /** Eight augmented images drawn (decoded, not blank), each unlike its original. */
 async function expectEightAugmented(preview: Locator) {

@@ -7,25 +7,7 @@ import { zipSync } from 'fflate';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, pageErrors, test } from './fixtures';
-
-/** A w×h 24-bit BMP of one colour. */
-function bmp(w: number, h: number, [r, g, b]: [number, number, number]): Uint8Array {
-  const row = Math.ceil((w * 3) / 4) * 4;
-  const size = 54 + row * h;
-  const buf = Buffer.alloc(size);
-  buf.write('BM', 0);
-  buf.writeUInt32LE(size, 2);
-  buf.writeUInt32LE(54, 10);
-  buf.writeUInt32LE(40, 14);
-  buf.writeInt32LE(w, 18);
-  buf.writeInt32LE(h, 22);
-  buf.writeUInt16LE(1, 26);
-  buf.writeUInt16LE(24, 28);
-  buf.writeUInt32LE(row * h, 34);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) buf.set([b, g, r], 54 + y * row + x * 3);
-  return new Uint8Array(buf);
-}
+import { bmp, expect, pageErrors, test } from './fixtures';
 
 test('upload a zip of class folders, see counts and thumbnails per class', async ({ editor: page }) => {
   test.setTimeout(60_000);

@@ -10,7 +10,7 @@ import type { Page } from '@playwright/test';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, pageErrors, selectNode, settled, shot, test } from './fixtures';
+import { addLayer, expect, pageErrors, selectNode, settled, shot, test } from './fixtures';
 
 const TOPICS: Record<string, string[]> = {
   sport: 'goal match team score referee league coach player stadium season'.split(' '),
@@ -56,12 +56,6 @@ async function param(page: Page, name: string, value: string) {
 }
 async function choose(page: Page, name: string, value: string) {
   await page.locator(`#param-${name}`).selectOption(JSON.stringify(value));
-}
-/** Add a layer under the one selected (a palette click connects it there). */
-async function addLayer(page: Page, type: string) {
-  await page.getByTestId('palette-search').fill(type);
-  await page.getByTestId(`palette-${type}`).click();
-  await page.getByTestId('palette-search').fill('');
 }
 
 test('train the text classifier on an uploaded text csv; the adapted vocabulary and the accuracy show', async ({
