@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from helpers import TERMINAL, wait_status
-from text_sets import text_classifier, text_csv
+from text_sets import text_csv, text_run_request
 
 pytestmark = pytest.mark.slow
 
@@ -30,18 +30,7 @@ def text_run(runs_client) -> str:
         data={"name": "topics", "text_column": "text", "label_column": "topic"},
     )
     assert up.status_code == 201, up.text
-    body = {
-        "graph": text_classifier([1]),
-        "dataset": {"name": "topics"},
-        "settings": {
-            "epochs": 4,
-            "batch_size": 32,
-            "seed": 1,
-            "validation_split": 0.2,
-            "tensorboard": False,
-            "optimizer": {"name": "adam", "learning_rate": 0.01},
-        },
-    }
+    body = text_run_request("topics", 4)
     created = runs_client.post("/api/runs", json=body)
     assert created.status_code == 201, created.text
     run = wait_status(runs_client, created.json()["id"], TERMINAL, timeout=300)

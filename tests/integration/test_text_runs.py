@@ -12,7 +12,7 @@ import json
 import keras
 
 from helpers import TERMINAL, wait_status
-from text_sets import SHARED, TOPICS, text_classifier, text_csv
+from text_sets import SHARED, TOPICS, text_classifier, text_csv, text_run_request
 
 
 def test_a_text_csv_trains_the_guide_classifier_with_an_adapted_vocabulary(runs_client, tmp_path):
@@ -30,18 +30,7 @@ def test_a_text_csv_trains_the_guide_classifier_with_an_adapted_vocabulary(runs_
     graph = text_classifier([1])
     check = client.post("/api/datasets/check", json={"graph": graph, "dataset": {"name": "topics"}})
     assert check.json()["fits"], check.json()
-    body = {
-        "graph": graph,
-        "dataset": {"name": "topics"},
-        "settings": {
-            "epochs": 5,
-            "batch_size": 32,
-            "seed": 1,
-            "validation_split": 0.2,
-            "tensorboard": False,
-            "optimizer": {"name": "adam", "learning_rate": 0.01},
-        },
-    }
+    body = text_run_request("topics", 5, graph)
     created = client.post("/api/runs", json=body)
     assert created.status_code == 201, created.text
     run = wait_status(client, created.json()["id"], TERMINAL, timeout=300)
