@@ -11,29 +11,13 @@ import { useEditor } from '../editor/store/editor';
 import { settingsOf, useTraining } from '../training/store';
 import { experimentsApi, type Dimension, type SweepRequest } from './api';
 import { dimensionLabel } from './parallel';
-import {
-  DIMENSION_KINDS,
-  defaultDimension,
-  dimensionOf,
-  fieldsOf,
-  kindOf,
-  pointerSuggestions,
-  valueAt,
-  type DimensionKind,
-} from './sweepForm';
+import { DIMENSION_KINDS, defaultDimension, pointerSuggestions, valueAt, type DimensionKind } from './sweepForm';
 import { addSweepDimension, refreshSweeps, removeSweepDimension, showSweep, useSweeps } from './sweepStore';
+import { useDimensionDraft } from './useDimensionDraft';
 
 /** One dimension's fields; a change that makes sense replaces it in the store. */
 function DimensionRow({ pointer, dim }: { pointer: string; dim: Dimension }) {
-  const [kind, setKind] = useState<DimensionKind>(kindOf(dim));
-  const [fields, setFields] = useState(() => fieldsOf(dim));
-  const parsed = dimensionOf(kind, fields);
-  const change = (k: DimensionKind, f: typeof fields) => {
-    setKind(k);
-    setFields(f);
-    const d = dimensionOf(k, f);
-    if (typeof d !== 'string') addSweepDimension(pointer, d);
-  };
+  const { kind, fields, parsed, change } = useDimensionDraft(pointer, dim);
   const field = (name: 'low' | 'high' | 'step', label: string) => (
     <label className="xp-field">
       {label}

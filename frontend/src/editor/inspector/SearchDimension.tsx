@@ -4,17 +4,10 @@
  * (`/graph/nodes/<id>/params/<name>`); the Sweeps page's form lists it, the node shows
  * a badge. The first range is a guess around the current value.
  */
-import { useState } from 'react';
 import type { ParamSpec } from '../graph/types';
 import { addSweepDimension, removeSweepDimension, useSweeps } from '../../experiments/sweepStore';
-import {
-  DIMENSION_KINDS,
-  defaultDimension,
-  dimensionOf,
-  fieldsOf,
-  kindOf,
-  type DimensionKind,
-} from '../../experiments/sweepForm';
+import { DIMENSION_KINDS, defaultDimension, type DimensionKind } from '../../experiments/sweepForm';
+import { useDimensionDraft } from '../../experiments/useDimensionDraft';
 import type { Dimension } from '../../experiments/api';
 
 /** A first dimension for a parameter: numbers around the value, the catalogue's choices, or the value itself. */
@@ -31,15 +24,7 @@ export function firstDimension(pointer: string, spec: ParamSpec, value: unknown)
 }
 
 function DimensionEditor({ pointer, dim }: { pointer: string; dim: Dimension }) {
-  const [kind, setKind] = useState<DimensionKind>(kindOf(dim));
-  const [fields, setFields] = useState(() => fieldsOf(dim));
-  const parsed = dimensionOf(kind, fields);
-  const change = (k: DimensionKind, f: typeof fields) => {
-    setKind(k);
-    setFields(f);
-    const d = dimensionOf(k, f);
-    if (typeof d !== 'string') addSweepDimension(pointer, d);
-  };
+  const { kind, fields, parsed, change } = useDimensionDraft(pointer, dim);
   const num = (name: 'low' | 'high' | 'step') => (
     <input
       type="number"
