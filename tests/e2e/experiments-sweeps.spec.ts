@@ -5,21 +5,12 @@
  * trial opened as a graph, another sweep cancelled.
  */
 import type { Page } from '@playwright/test';
-import { expect, openTemplate, pageErrors, selectNode, shot, test } from './fixtures';
+import { digitsMlp, expect, pageErrors, shot, test } from './fixtures';
 
 const UNITS = '/graph/nodes/dense_1/params/units';
 const LR = '/settings/optimizer/learning_rate';
 const TRIALS = 16;
 
-async function digitsMlp(page: Page) {
-  await openTemplate(page, 'sequential_mlp_mnist');
-  await page.getByTestId('tab-training').click();
-  await page.getByTestId('dataset-select').selectOption('digits_flat');
-  await selectNode(page, 'input');
-  await page.getByTestId('field-shape').locator('input').fill('64');
-  await expect(page.getByTestId('dataset-fits')).toBeVisible();
-  await page.getByTestId('epochs').fill('2');
-}
 
 async function addDimension(page: Page, pointer: string) {
   await page.getByTestId('sweep-pointer').fill(pointer);
@@ -34,6 +25,7 @@ test('a sweep from the page: live trials, importance, the best opened as a graph
   const sweepCount = async () => (await (await page.request.get('/api/sweeps')).json()).sweeps.length as number;
   const before = await sweepCount();
   await digitsMlp(page);
+  await page.getByTestId('epochs').fill('2'); // a trial's epochs
   await page.getByTestId('tab-sweeps').click();
   await expect(page.getByTestId('sweep-form')).toBeVisible();
 

@@ -45,6 +45,17 @@ export async function dropLayer(page: Page, type: string, x: number, y: number) 
   await search.fill('');
 }
 
+/** The MNIST MLP template set up for the offline digits set (64 features) in the
+ * Training tab, its data set check passed. */
+export async function digitsMlp(page: Page) {
+  await openTemplate(page, 'sequential_mlp_mnist');
+  await page.getByTestId('tab-training').click();
+  await page.getByTestId('dataset-select').selectOption('digits_flat');
+  await selectNode(page, 'input');
+  await page.getByTestId('field-shape').locator('input').fill('64');
+  await expect(page.getByTestId('dataset-fits')).toBeVisible();
+}
+
 /** Add a layer under the one selected (a palette click connects it there). */
 export async function addLayer(page: Page, type: string) {
   await page.getByTestId('palette-search').fill(type);

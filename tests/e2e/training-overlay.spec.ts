@@ -2,17 +2,7 @@
  * A run's colouring and charts belong to the run and the graph it trained: they never
  * land on a new or another opened graph, even one whose node ids are the same.
  */
-import type { Page } from '@playwright/test';
-import { expect, openTemplate, pageErrors, selectNode, test } from './fixtures';
-
-async function digitsMlp(page: Page) {
-  await openTemplate(page, 'sequential_mlp_mnist');
-  await page.getByTestId('tab-training').click();
-  await page.getByTestId('dataset-select').selectOption('digits_flat');
-  await selectNode(page, 'input');
-  await page.getByTestId('field-shape').locator('input').fill('64');
-  await expect(page.getByTestId('dataset-fits')).toBeVisible();
-}
+import { digitsMlp, expect, openTemplate, pageErrors, test } from './fixtures';
 
 test.beforeEach(({ page }) => {
   page.on('dialog', (d) => void d.accept());
