@@ -1,8 +1,8 @@
 """Where a trained model goes wrong: per Output, a confusion matrix with some samples of
 each cell, precision, recall and F1 per class and the most confidently wrong samples
-(classification), or predicted against true with the residuals (regression). The trainer writes them for the validation
-data at the end of a run (`evaluation.json`); `POST /api/runs/{id}/evaluate` answers them
-for the data it evaluates on.
+(classification), or predicted against true with the residuals (regression). The
+trainer writes them for the validation data at the end of a run (`evaluation.json`);
+`POST /api/runs/{id}/evaluate` answers them for the data it evaluates on.
 
 What an Output is comes from its loss: a categorical or sparse categorical cross-entropy
 over one axis of classes, or a binary cross-entropy over one unit, is a classification;
@@ -67,7 +67,9 @@ class EvaluatedSample(BaseModel):
     predicted: str
     confidence: float = Field(description="The probability the model gave its answer.")
     file: str | None = Field(default=None, description="Image sets: class folder / file.")
-    thumbnail: str | None = Field(default=None, description="Image sets: a PNG data: URL.")
+    thumbnail: str | None = Field(
+        default=None, description="Image sets: a data: URL, JPEG (PNG where it has transparency)."
+    )
     text: str | None = Field(default=None, description="Text sets: the text.")
     row: list[float] | None = Field(default=None, description="Tables: the sample's features.")
 

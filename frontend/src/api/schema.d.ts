@@ -1779,7 +1779,7 @@ export interface components {
             file?: string | null;
             /**
              * Thumbnail
-             * @description Image sets: a PNG data: URL.
+             * @description Image sets: a data: URL, JPEG (PNG where it has transparency).
              */
             thumbnail?: string | null;
             /**
